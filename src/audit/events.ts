@@ -1,0 +1,51 @@
+/**
+ * Every audit event kind and the fields it carries. The type is the allowlist: a field
+ * that is not named here cannot be recorded, and no field here holds a secret (token,
+ * password, hash of either, credential value). Reasons are internal detail for operators;
+ * they never reach the client that caused them.
+ */
+export interface AuditEventMap {
+  'setup.completed': { workspaceId: string; userId: string };
+  'setup.refused': { reason: 'already-done' | 'bad-token' | 'not-configured' };
+  'auth.login.succeeded': { userId: string; sessionId: string };
+  'auth.login.failed': { reason: 'unknown-email' | 'wrong-password' | 'no-password' | 'locked-out'; emailHash: string };
+  'auth.logout': { userId: string; sessionId: string };
+  'auth.password.changed': { userId: string; sessionsRevoked: number };
+  'auth.password.reset': { userId: string; sessionsRevoked: number };
+  'auth.reset.issued': { userId: string; expiresAt: number };
+  'auth.invite.issued': { userId: string; role: string; expiresAt: number };
+  'auth.invite.accepted': { userId: string };
+  'user.role.changed': { userId: string; from: string; to: string };
+  'workspace.created': { workspaceId: string; name: string };
+  'api_key.created': { keyId: string; name: string; scopes: string[]; expiresAt: number | null };
+  'api_key.revoked': { keyId: string };
+  'ratelimit.exceeded': { policy: string; key: string; windowS: number };
+  'audit.verified': { ok: boolean; count: number };
+}
+
+export type AuditKind = keyof AuditEventMap;
+
+export interface AuditInput<K extends AuditKind = AuditKind> {
+  /** A workspace id, or INSTANCE_CHAIN for events that belong to no workspace. */
+  workspaceId: string;
+  kind: K;
+  /** `user:<id>`, `api_key:<id>`, `ip:<addr>` or `system`. */
+  actor: string;
+  data: AuditEventMap[K];
+}
+
+/** Chain for events with no workspace (setup, logins for unknown emails). */
+export const INSTANCE_CHAIN = 'instance';
+
+/** A stored event as the chain sees it. */
+export interface AuditEvent {
+  id: string;
+  workspaceId: string;
+  seq: number;
+  kind: string;
+  actor: string;
+  data: string;
+  createdAt: number;
+  prevHash: string;
+  hash: string;
+}

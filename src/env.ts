@@ -1,0 +1,28 @@
+/**
+ * Bindings the Worker receives. Passed explicitly to every function that needs one
+ * (house style: bindings are never read from globals).
+ */
+import type { AuditLog } from './audit/audit-log-object';
+
+export interface Env {
+  DB: D1Database;
+  /** One AuditLog Durable Object per audit chain; the only writer of that chain. */
+  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  /** Comma-separated extra origins allowed for CORS and WebSocket upgrades. */
+  ALLOWED_ORIGINS?: string;
+  /** One-time secret that authorises first-time setup (POST /api/v1/setup). */
+  SETUP_TOKEN?: string;
+  /** Vault keyring: `id:base64key,…`; the first key encrypts, all decrypt. */
+  VAULT_KEYS?: string;
+}
+
+/** Per-request values set by the http/ middleware. */
+export interface RequestVars {
+  requestId: string;
+  clientIp: string;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: RequestVars;
+}

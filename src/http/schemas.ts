@@ -1,0 +1,19 @@
+import { z } from '@hono/zod-openapi';
+
+/** The error envelope every route may answer with (DESIGN.md "HTTP contract"). */
+export const ErrorEnvelope = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'NOT_FOUND' }),
+      message: z.string(),
+      requestId: z.string(),
+      fields: z.array(z.string()).optional().openapi({ description: 'Field paths for VALIDATION_ERROR; never values.' }),
+    }),
+  })
+  .openapi('Error');
+
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [status, { description: 'Error', content: { 'application/json': { schema: ErrorEnvelope } } }]),
+  );
+}

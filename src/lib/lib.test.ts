@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { bytesToHex, canonicalJson, hexToBytes, redactTokenShapes, sha256Hex, truncateUtf8 } from './index';
+
+describe('canonicalJson (RFC 8785)', () => {
+  it('sorts keys by UTF-16 code units, recursively (§3.2.3)', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+    // RFC 8785 §3.2.3 example ordering: "\r" < "1" < "\u0080" < "ö" < "€" < "😀" < "ﬂ"
+    const keys = ['\u20ac', '\r', '\ufb33', '1', '\u00f6', '\ud83d\ude00', '\u0080'];
+    // Read the order from the text: JSON.parse would move the integer-like key "1" first.
+    const text = canonicalJson(Object.fromEntries(keys.map((k) => [k, 0])));
+    const sorted = [...text.matchAll(/"((?:[^"\\]|\\.)*)":0/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+    expect(sorted).toEqual(['\r', '1', '\u0080', '\u00f6', '\u20ac', '\ud83d\ude00', '\ufb33']);
+  });
+
+  it('serialises numbers as ECMAScript does (§3.2.2.3)', () => {
+    expect(canonicalJson([1e21, 1e-7, 0.1, -0, 333333333.3333333])).toBe('[1e+21,1e-7,0.1,0,333333333.3333333]');
+  });
+
+  it('refuses values that are not JSON', () => {
+    expect(() => canonicalJson(Number.NaN)).toThrow();
+    expect(() => canonicalJson(() => 1)).toThrow();
+  });
+});
+
+describe('encodings', () => {
+  it('round-trips hex and refuses odd length or non-hex', () => {
+    expect(bytesToHex(hexToBytes('00ff10') ?? new Uint8Array())).toBe('00ff10');
+    expect(hexToBytes('abc')).toBeNull();
+    expect(hexToBytes('zz')).toBeNull();
+  });
+
+  it('hashes with SHA-256 (FIPS 180-2 "abc" vector)', async () => {
+    expect(await sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('truncates UTF-8 without splitting a code point and appends the marker within the budget', () => {
+    const out = truncateUtf8('é'.repeat(100), 11, '…');
+    expect(new TextEncoder().encode(out).length).toBeLessThanOrEqual(11);
+    expect(out).toBe('éééé…');
+    expect(truncateUtf8('short', 100, '…')).toBe('short');
+  });
+});
+
+describe('redactTokenShapes', () => {
+  it.each([
+    'pcl_4xQ9bL2mN7pR1sT5vW8yZ0aC3dF6gH9jK2mN5pQ8rS1',
+    'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+    'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz',
+    'AKIAIOSFODNN7EXAMPLE',
+    'xoxb-123456789012-abcdefghijklmnop',
+    'sk-ant-abcdefghijklmnopqrstuvwxyz012345',
+  ])('removes %s', (token) => {
+    const out = redactTokenShapes(`value=${token};`);
+    expect(out).not.toContain(token);
+    expect(out).toContain('[REDACTED]');
+  });
+
+  it('keeps the scheme of an Authorization value and drops the credential', () => {
+    expect(redactTokenShapes('Authorization: Bearer abc.def.ghi-123')).toBe('Authorization: Bearer [REDACTED]');
+  });
+
+  it('leaves ordinary text alone', () => {
+    const text = 'The skeleton key opened a bearer bond; AKIA is a word fragment.';
+    expect(redactTokenShapes(text)).toBe(text);
+  });
+});

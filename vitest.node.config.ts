@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+// Node-side code: the pure libraries (src/lib, src/policy), the CLI and the container runner.
+export default defineConfig({
+  test: {
+    include: ['test/node/**/*.test.ts', 'src/lib/**/*.test.ts', 'src/policy/**/*.test.ts', 'containers/**/*.test.ts'],
+    environment: 'node',
+  },
+});

@@ -1,0 +1,29 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Workers code runs inside workerd with the bindings wrangler.toml declares. Secrets are
+ * fixed test values here; production reads them from `wrangler secret put`.
+ * Shared with vitest.bench.config.ts, which runs the benchmarks the same way.
+ */
+export function workersConfig(test: { include: string[]; exclude?: string[]; fileParallelism?: boolean; testTimeout?: number }) {
+  return defineConfig({
+    plugins: [
+      cloudflareTest(async () => ({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL('./migrations', import.meta.url))),
+            SETUP_TOKEN: 'test-setup-token-0123456789abcdef0123456789abcdef',
+            VAULT_KEYS: 'k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
+            ALLOWED_ORIGINS: 'https://console.example.com',
+          },
+        },
+      })),
+    ],
+    test: { setupFiles: ['./test/workers/apply-migrations.ts'], ...test },
+  });
+}
+
+export default workersConfig({ include: ['test/workers/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['src/policy/**', 'src/lib/**'] });
