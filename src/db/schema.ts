@@ -101,3 +101,58 @@ export const auditEvents = sqliteTable(
   (t) => [uniqueIndex('audit_events_chain_unique').on(t.workspaceId, t.seq), index('audit_events_created_idx').on(t.workspaceId, t.createdAt)],
 );
 
+
+export const ONE_TIME_TOKEN_PURPOSES = ['invite', 'password-reset'] as const;
+export type OneTimeTokenPurpose = (typeof ONE_TIME_TOKEN_PURPOSES)[number];
+
+/** Invitation and password-reset tokens: shown once, stored hashed, single use, 1 h. */
+export const oneTimeTokens = sqliteTable(
+  'one_time_tokens',
+  {
+    id: text('id').primaryKey(),
+    /** SHA-256 of the token; the token itself is shown once and never stored. */
+    tokenHash: text('token_hash').notNull(),
+    purpose: text('purpose', { enum: ONE_TIME_TOKEN_PURPOSES }).notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    workspaceId: text('workspace_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [uniqueIndex('one_time_tokens_hash_unique').on(t.tokenHash), index('one_time_tokens_user_idx').on(t.userId)],
+);
+
+/**
+ * Vault entries: workspace credentials and connector secrets, AES-256-GCM envelopes bound by
+ * their AAD to (workspace, owner kind, owner id, name). See src/vault/ and docs/storage.md.
+ */
+export const vaultSecrets = sqliteTable(
+  'vault_secrets',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** `credential` (PUT /api/v1/credentials/:name) or `connector` (a connector's secrets). */
+    ownerKind: text('owner_kind').notNull(),
+    /** The workspace id for credentials, the connector id for connector secrets. */
+    ownerId: text('owner_id').notNull(),
+    name: text('name').notNull(),
+    /** `v1.<keyId>.<nonce>.<ciphertext+tag>`; the plaintext never touches D1. */
+    envelope: text('envelope').notNull(),
+    /** Keyring id that sealed the envelope; rotation re-seals every row not under the active key. */
+    keyId: text('key_id').notNull(),
+    /** Masked form shown by the API (`••••` + last 4, or fully masked when short). */
+    masked: text('masked').notNull(),
+    /** JSON array of hosts this credential may be sent to (tool egress); null = not bound. */
+    allowedHosts: text('allowed_hosts', { mode: 'json' }).$type<string[] | null>(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('vault_secrets_owner_name_unique').on(t.workspaceId, t.ownerKind, t.ownerId, t.name),
+    index('vault_secrets_key_idx').on(t.keyId),
+  ],
+);
