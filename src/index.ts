@@ -1,41 +1,21 @@
-import { healthRoutes } from './health';
-import {
-  clientIp,
-  cors,
-  createRouter,
-  handleError,
-  jsonBody,
-  notFoundOrMethodNotAllowed,
-  requestId,
-  securityHeaders,
-} from './http';
+import { createApp } from './app';
+import type { LoginThrottle } from './auth';
 
-/**
- * The Worker: wires the capability folders together and nothing else.
- * Order matters: request id and security headers wrap everything (errors included),
- * CORS refuses foreign preflights before any route runs, and the JSON body guard runs
- * before any handler reads a body.
- */
-const app = createRouter();
-
-app.use('*', requestId(), securityHeaders(), cors(), clientIp());
-app.use('/api/*', jsonBody());
-
-app.route('/', healthRoutes());
-
-app.doc31('/api/v1/openapi.json', {
-  openapi: '3.1.0',
-  info: {
-    title: 'Portcullis',
-    version: '0.1.0',
-    description: 'Security gateway for AI agents. Errors use the envelope {"error":{"code","message","requestId"}}.',
+// TEMPORARY (not to be committed): replaced by the RateLimiter-backed throttle on merge.
+const failures = new Map<string, number[]>();
+const tempThrottle: LoginThrottle = {
+  async check(_env, key, now) {
+    const recent = (failures.get(key) ?? []).filter((t) => now - t < 15 * 60_000);
+    return recent.length >= 10 ? { locked: true, retryAfterS: Math.ceil((recent[0]! + 15 * 60_000 - now) / 1000) } : { locked: false };
   },
-});
+  async recordFailure(_env, key, now) {
+    failures.set(key, [...(failures.get(key) ?? []), now]);
+  },
+};
 
-app.onError(handleError);
-app.notFound(notFoundOrMethodNotAllowed(app));
-
-export default app;
+/** The Worker entry point: the app wired from src/app.ts, and the Durable Object classes. */
+export const loginThrottle = tempThrottle;
+export default createApp({ loginThrottle });
 
 // Durable Object classes must be exported by the Worker's main module.
 export { AuditLog } from './audit';

@@ -21,6 +21,9 @@ export interface AuditEventMap {
   'api_key.revoked': { keyId: string };
   'ratelimit.exceeded': { policy: string; key: string; windowS: number };
   'audit.verified': { ok: boolean; count: number };
+  'agent.created': { agentId: string; name: string; isolation: string };
+  'agent.updated': { agentId: string; fields: string[]; isolationFrom: string; isolationTo: string };
+  'agent.deleted': { agentId: string };
 }
 
 export type AuditKind = keyof AuditEventMap;
