@@ -10,13 +10,13 @@ export function describeVaultProblem(problem: VaultProblem): string {
     case 'keyring-malformed':
       return `VAULT_KEYS entry ${problem.entry} is malformed (${problem.reason}); expected id:base64key,… (docs/vault.md)`;
     case 'key-too-short':
-      return `VAULT_KEYS key "${problem.keyId}" is ${problem.bytes} bytes; at least 32 are required (docs/vault.md)`;
+      return `VAULT_KEYS key ${problem.keyId} is ${problem.bytes} bytes; at least 32 are required (docs/vault.md)`;
     case 'envelope-malformed':
       return 'a vault envelope is malformed';
     case 'unknown-version':
       return 'a vault envelope has an unknown version';
     case 'unknown-key':
-      return `a vault envelope is sealed under key "${problem.keyId}", which VAULT_KEYS no longer holds; re-add it and rotate (docs/vault.md)`;
+      return `a vault envelope is sealed under key ${problem.keyId}, which VAULT_KEYS no longer holds; re-add it and rotate (docs/vault.md)`;
     case 'decrypt-failed':
       return 'a vault envelope failed authentication (tampered, moved, or wrong key)';
     case 'not-found':
