@@ -106,3 +106,25 @@ describe('masking', () => {
     expect(maskSecret(value)).toBe(masked);
   });
 });
+
+describe('strict base64 (one spelling per byte string)', () => {
+  it.each([
+    ['AB', 'unused bits set in the last character (canonical is AA)'],
+    ['AAAAA', 'impossible length'],
+    ['AA==', 'padding'],
+    ['AA AA', 'whitespace'],
+    ['AAA AAAA', 'whitespace at a valid length'],
+    ['AA\nA', 'a newline'],
+    ['AAA=', 'padding that completes a chunk'],
+    ['AA=', 'a stray padding character'],
+    ['AA+/', 'standard alphabet'],
+  ])('base64url %s is refused: %s', (text) => {
+    expect(decodeBase64Url(text)).toBeNull();
+  });
+
+  it('accepts canonical unpadded base64url', () => {
+    expect(Array.from(decodeBase64Url('AA') ?? [])).toEqual([0]);
+    expect(Array.from(decodeBase64Url('-_8') ?? [])).toEqual([0xfb, 0xff]);
+    expect(encodeBase64Url(new Uint8Array([0xfb, 0xff]))).toBe('-_8');
+  });
+});
