@@ -2,6 +2,7 @@ import { agentRoutes } from './agents';
 import { auditRoutes } from './audit';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
+import { vaultRoutes } from './vault';
 import {
   clientIp,
   cors,
@@ -38,6 +39,7 @@ export function createApp(options: AppOptions) {
   app.route('/', apiKeyRoutes(now));
   app.route('/', auditRoutes(now));
   app.route('/', agentRoutes(now));
+  app.route('/', vaultRoutes(now));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
