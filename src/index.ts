@@ -39,3 +39,4 @@ export default app;
 
 // Durable Object classes must be exported by the Worker's main module.
 export { AuditLog } from './audit';
+export { WebhookDedupe } from './webhooks';
