@@ -2,7 +2,8 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import type { Platform } from './inbound';
 
-export type DedupeVerdict = 'first' | 'duplicate';
+/** `invalid`: the key or times were out of range; the event is not processed (fail closed). */
+export type DedupeVerdict = 'first' | 'duplicate' | 'invalid';
 
 /**
  * How long an event key is remembered, per platform:
@@ -54,10 +55,8 @@ export class WebhookDedupe extends DurableObject<Env> {
 
   /** `seen` with the size cap as a parameter, so tests can reach eviction quickly. */
   async record(eventKey: string, now: number, windowMs: number, maxKeys: number): Promise<DedupeVerdict> {
-    if (typeof eventKey !== 'string' || eventKey.length === 0 || eventKey.length > MAX_EVENT_KEY_CHARS) throw new TypeError('bad event key');
-    if (!Number.isSafeInteger(now) || !Number.isSafeInteger(windowMs) || windowMs <= 0 || windowMs > MAX_WINDOW_MS) {
-      throw new TypeError('bad time');
-    }
+    if (typeof eventKey !== 'string' || eventKey.length === 0 || eventKey.length > MAX_EVENT_KEY_CHARS) return 'invalid';
+    if (!Number.isSafeInteger(now) || !Number.isSafeInteger(windowMs) || windowMs <= 0 || windowMs > MAX_WINDOW_MS) return 'invalid';
     const verdict = this.#decide(eventKey, now, now + windowMs, maxKeys);
     if (verdict === 'first') await this.#ensureAlarmBy(now + windowMs);
     return verdict;

@@ -157,14 +157,30 @@ export async function verifyDiscordSignature(input: DiscordSignatureInput, backe
   // 4, 5
   const fresh = checkTimestamp(timestamp, input.now);
   if (!fresh.ok) return { ok: false, reason: fresh.reason };
-  // 6: a signature with S + L would verify under an implementation that skips the range check.
-  if (littleEndianToBigInt(signature.subarray(32)) >= ED25519_L) return { ok: false, reason: 'non-canonical-s' };
-  // 7
-  if (!isAcceptableEd25519PublicKey(publicKey)) return { ok: false, reason: 'unacceptable-public-key' };
-  // 8
-  const verify = backend ?? (await defaultEd25519Backend());
+  // 6–8
   const message = etc.concatBytes(utf8(timestamp), input.rawBody);
-  if (await verify(publicKey, signature, message)) return { ok: true };
+  const verdict = await verifyEd25519Strict(publicKey, signature, message, backend ?? (await defaultEd25519Backend()));
   // 9
-  return { ok: false, reason: 'bad-signature' };
+  return verdict === 'valid' ? { ok: true } : { ok: false, reason: verdict };
+}
+
+export type StrictEd25519Verdict = 'valid' | 'non-canonical-s' | 'unacceptable-public-key' | 'bad-signature';
+
+/**
+ * Steps 6–8 of verifyDiscordSignature on decoded bytes: the checks that make WebCrypto and
+ * @noble/ed25519 reach the same verdict, then the backend.
+ */
+export async function verifyEd25519Strict(
+  publicKey: Uint8Array,
+  signature: Uint8Array,
+  message: Uint8Array,
+  backend: Ed25519Backend,
+): Promise<StrictEd25519Verdict> {
+  if (signature.length !== 64) return 'bad-signature';
+  // 6: a signature with S + L would verify under an implementation that skips the range check.
+  if (littleEndianToBigInt(signature.subarray(32)) >= ED25519_L) return 'non-canonical-s';
+  // 7
+  if (publicKey.length !== 32 || !isAcceptableEd25519PublicKey(publicKey)) return 'unacceptable-public-key';
+  // 8
+  return (await backend(publicKey, signature, message)) ? 'valid' : 'bad-signature';
 }

@@ -8,11 +8,13 @@ export {
   isAcceptableEd25519PublicKey,
   nobleEd25519,
   verifyDiscordSignature,
+  verifyEd25519Strict,
   webCryptoEd25519,
   type DiscordRejectReason,
   type DiscordSignatureInput,
   type DiscordVerdict,
   type Ed25519Backend,
+  type StrictEd25519Verdict,
 } from './discord-signature';
 export { MAX_INBOUND_TEXT_CHARS, PLATFORMS, type InboundMessage, type InboundTarget, type Platform, type ReplyHandle } from './inbound';
 export {

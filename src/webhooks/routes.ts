@@ -121,7 +121,7 @@ export function webhookRoutes(options: WebhookRouteOptions): Hono<AppEnv> {
     const now = clock();
     inBackground(c, 'webhook.handoff.failed', async () => {
       const verdict = await markSeen(c.env, accepted.platform, accepted.connectorId, eventKey, now);
-      if (verdict === 'duplicate') {
+      if (verdict !== 'first') {
         await audit(
           c.env,
           {
