@@ -38,7 +38,7 @@ const CommandOption: z.ZodType<CommandOption> = z.object({
 
 const Interaction = z.object({
   id: Snowflake,
-  application_id: Snowflake,
+  application_id: Snowflake.optional(),
   type: z.number().int(),
   token: z.string().min(1).max(1000).optional(),
   channel_id: Snowflake.optional(),
@@ -103,7 +103,7 @@ export function parseDiscordInteraction(json: unknown, target: InboundTarget): D
       return { kind: 'invalid' };
   }
   const user = interaction.member?.user ?? interaction.user;
-  if (!user || !interaction.token || !interaction.channel_id) return { kind: 'invalid' };
+  if (!user || !interaction.token || !interaction.channel_id || !interaction.application_id) return { kind: 'invalid' };
   const name = user.global_name ?? user.username;
   return {
     kind: 'interaction',

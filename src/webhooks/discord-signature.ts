@@ -58,16 +58,19 @@ export function isAcceptableEd25519PublicKey(publicKey: Uint8Array): boolean {
   const memoKey = etc.bytesToHex(publicKey);
   const known = keyVerdicts.get(memoKey);
   if (known !== undefined) return known;
-  let verdict = false;
-  try {
-    const point = Point.fromBytes(publicKey, false);
-    verdict = constantTimeEqual(point.toBytes(), publicKey) && !point.isSmallOrder() && point.isTorsionFree();
-  } catch {
-    verdict = false;
-  }
+  const verdict = checkPublicKeyPoint(publicKey);
   if (keyVerdicts.size >= MEMO_MAX_ENTRIES) keyVerdicts.clear();
   keyVerdicts.set(memoKey, verdict);
   return verdict;
+}
+
+function checkPublicKeyPoint(publicKey: Uint8Array): boolean {
+  try {
+    const point = Point.fromBytes(publicKey, false);
+    return constantTimeEqual(point.toBytes(), publicKey) && !point.isSmallOrder() && point.isTorsionFree();
+  } catch {
+    return false; // not a point on the curve
+  }
 }
 
 const importedKeys = new Map<string, Promise<CryptoKey>>();
