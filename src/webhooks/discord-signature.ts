@@ -1,6 +1,6 @@
 import { etc, Point } from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { hexToBytes, utf8 } from '../lib';
+import { bytesToHex, hexToBytes, utf8 } from '../lib';
 import { constantTimeEqual } from './constant-time';
 import { checkTimestamp } from './timestamps';
 
@@ -38,6 +38,19 @@ export interface DiscordSignatureInput {
   now: number;
 }
 
+/** L as 32 little-endian bytes, for a byte-wise S < L check without BigInt. */
+const L_LE = Uint8Array.from({ length: 32 }, (_, i) => Number((ED25519_L >> BigInt(8 * i)) & 0xffn));
+
+/** S < L on the little-endian scalar half of a signature, compared from the top byte down. */
+export function isCanonicalScalar(s: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) {
+    const a = s[i] ?? 0;
+    const b = L_LE[i] ?? 0;
+    if (a !== b) return a < b;
+  }
+  return false; // S == L
+}
+
 function littleEndianToBigInt(bytes: Uint8Array): bigint {
   let value = 0n;
   for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i] ?? 0);
@@ -55,7 +68,7 @@ const keyVerdicts = new Map<string, boolean>();
  * key is one, so refusing them keeps both verification paths on the same verdict.
  */
 export function isAcceptableEd25519PublicKey(publicKey: Uint8Array): boolean {
-  const memoKey = etc.bytesToHex(publicKey);
+  const memoKey = bytesToHex(publicKey);
   const known = keyVerdicts.get(memoKey);
   if (known !== undefined) return known;
   const verdict = checkPublicKeyPoint(publicKey);
@@ -76,7 +89,7 @@ function checkPublicKeyPoint(publicKey: Uint8Array): boolean {
 const importedKeys = new Map<string, Promise<CryptoKey>>();
 
 function importEd25519Key(publicKey: Uint8Array): Promise<CryptoKey> {
-  const memoKey = etc.bytesToHex(publicKey);
+  const memoKey = bytesToHex(publicKey);
   let key = importedKeys.get(memoKey);
   if (!key) {
     if (importedKeys.size >= MEMO_MAX_ENTRIES) importedKeys.clear();
@@ -181,7 +194,7 @@ export async function verifyEd25519Strict(
 ): Promise<StrictEd25519Verdict> {
   if (signature.length !== 64) return 'bad-signature';
   // 6: a signature with S + L would verify under an implementation that skips the range check.
-  if (littleEndianToBigInt(signature.subarray(32)) >= ED25519_L) return 'non-canonical-s';
+  if (!isCanonicalScalar(signature.subarray(32))) return 'non-canonical-s';
   // 7
   if (publicKey.length !== 32 || !isAcceptableEd25519PublicKey(publicKey)) return 'unacceptable-public-key';
   // 8

@@ -6,6 +6,7 @@ export {
   defaultEd25519Backend,
   ED25519_L,
   isAcceptableEd25519PublicKey,
+  isCanonicalScalar,
   nobleEd25519,
   verifyDiscordSignature,
   verifyEd25519Strict,

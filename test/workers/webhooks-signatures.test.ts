@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes, utf8 } from '../../src/lib';
 import {
   ED25519_L,
+  isCanonicalScalar,
   nobleEd25519,
   verifyDiscordSignature,
   verifyEd25519Strict,
@@ -105,6 +106,19 @@ describe('Ed25519: Wycheproof signature malleability (RFC 8032 §5.1.7, §8.4)',
       else expect(verdict).toBe('non-canonical-s');
     });
   }
+
+  it.each([
+    [0n, true],
+    [1n, true],
+    [ED25519_L - 1n, true],
+    [ED25519_L, false],
+    [ED25519_L + 1n, false],
+    [2n ** 253n, false],
+    [2n ** 256n - 1n, false],
+  ])('the byte-wise range check agrees with BigInt: S = %s → canonical %s', (s, canonical) => {
+    expect(isCanonicalScalar(bytes(scalarToHex(s)))).toBe(canonical);
+    expect(s < ED25519_L).toBe(canonical);
+  });
 
   it('refuses S ≥ L itself, before the backend is asked', async () => {
     const calls: number[] = [];
