@@ -35,3 +35,4 @@ export { slackV0Mac, verifySlackSignature, type SlackRejectReason, type SlackSig
 export { parseTelegramUpdate, type TelegramParsed } from './telegram-payload';
 export { TELEGRAM_SECRET_TOKEN, verifyTelegramSecret, type TelegramRejectReason, type TelegramVerdict } from './telegram-secret';
 export { REPLAY_WINDOW_S } from './timestamps';
+export { NO_RUNTIME_REPLY, noAgentRuntimeDelivery, type NoRuntimeDeliveryOptions } from './no-runtime-delivery';
