@@ -305,6 +305,23 @@ describe('hook routes: existence is never leaked', () => {
     expect(delivered).toEqual([]);
   });
 
+  it('refuses a streamed body over 1 MiB without Content-Length with 413 (the cap counts bytes, not headers)', async () => {
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 2 * 1024 * 1024) return controller.close();
+        sent += 64 * 1024;
+        controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      },
+    });
+    const headers = await slackHeaders('{}');
+    const ctx = createExecutionContext();
+    const res = await app.request(`${ORIGIN}/hooks/slack/sl_live`, { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit, env, ctx);
+    await waitOnExecutionContext(ctx);
+    await expectError(res, 413, 'PAYLOAD_TOO_LARGE');
+    expect(delivered).toEqual([]);
+  });
+
   it('answers other methods on a hook path with 405', async () => {
     const res = await app.request(`${ORIGIN}/hooks/slack/sl_live`, { method: 'GET' }, env, createExecutionContext());
     await expectError(res, 405, 'METHOD_NOT_ALLOWED');

@@ -3,6 +3,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes, utf8 } from '../../src/lib';
 import {
+  defaultEd25519Backend,
   ED25519_L,
   isCanonicalScalar,
   nobleEd25519,
@@ -175,6 +176,11 @@ describe('Ed25519: WebCrypto and @noble/ed25519 give the same verdict on the sam
 });
 
 describe('verifyDiscordSignature (X-Signature-Ed25519 over timestamp ‖ raw body)', () => {
+  it('uses WebCrypto by default where the runtime has Ed25519 (workerd does)', async () => {
+    expect(await defaultEd25519Backend()).toBe(webCryptoEd25519);
+    expect(await verifyDiscordSignature(discordInput())).toEqual({ ok: true });
+  });
+
   for (const [name, backend] of BACKENDS) {
     it(`${name}: accepts the Discord-style PING vector, also with upper-case hex`, async () => {
       expect(await verifyDiscordSignature(discordInput(), backend)).toEqual({ ok: true });
