@@ -53,13 +53,14 @@ interface Accepted {
 
 /**
  * POST /hooks/{discord,slack,telegram}/:connectorId. Every handler follows one precedence
- * list (same numbers in docs/webhooks.md); rate limiting per client IP is mounted in front
- * of these routes by the caller, so it runs before any of this:
- *  1. connector id well-formed, connector exists, is live and is of this platform else 404
- *  2. raw body at most 1 MiB, read once                                            else 413
- *  3. the platform's verification of the raw bytes (signature / secret header)     else 401
- *  4. body parses as the platform's payload                                        else 400
- *  5. acknowledge at once; de-duplicate and hand off in the background (waitUntil)
+ * list (same numbers in docs/webhooks.md):
+ *  1. rate limit per client IP — mounted in front of these routes by the Worker     else 429
+ *  2. connector id well-formed, connector exists, is live and is of this platform else 404
+ *  3. raw body at most 1 MiB, read once                                            else 413
+ *  4. the platform's verification of the raw bytes (signature / secret header)     else 401
+ *  5. body parses as the platform's payload                                        else 400
+ *  6. acknowledge at once; de-duplicate and hand off in the background (waitUntil)
+ *  7. anything else is refused: no path reaches 6 without passing 2–5.
  */
 export function webhookRoutes(options: WebhookRouteOptions): Hono<AppEnv> {
   const clock = options.clock ?? Date.now;
@@ -74,7 +75,7 @@ export function webhookRoutes(options: WebhookRouteOptions): Hono<AppEnv> {
     );
   }
 
-  // 1
+  // 2
   async function connectorFor(c: Context<AppEnv>, platform: Platform): Promise<Accepted> {
     const connectorId = c.req.param('connectorId') ?? '';
     if (!CONNECTOR_ID.test(connectorId)) throw new ApiError('NOT_FOUND');
@@ -84,11 +85,12 @@ export function webhookRoutes(options: WebhookRouteOptions): Hono<AppEnv> {
     return { platform, connectorId, record };
   }
 
-  // 2
+  // 3 (the byte cap itself is the rawBodyLimit middleware on each route)
   async function readRawBody(c: Context<AppEnv>): Promise<Uint8Array> {
     return new Uint8Array(await c.req.arrayBuffer());
   }
 
+  /** 4 and 5 end here: audit the internal reason, answer with the generic code. */
   function reject(c: Context<AppEnv>, accepted: Accepted, reason: WebhookRejectReason): never {
     const now = clock();
     inBackground(c, 'webhook.audit.failed', () =>
@@ -107,7 +109,7 @@ export function webhookRoutes(options: WebhookRouteOptions): Hono<AppEnv> {
     throw new ApiError(reason === 'malformed-payload' ? 'VALIDATION_ERROR' : 'UNAUTHENTICATED');
   }
 
-  // 4
+  // 5
   function parseJson(c: Context<AppEnv>, accepted: Accepted, raw: Uint8Array): unknown {
     try {
       return JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw));
@@ -116,7 +118,7 @@ export function webhookRoutes(options: WebhookRouteOptions): Hono<AppEnv> {
     }
   }
 
-  // 5
+  // 6
   function dedupeAndDeliver(c: Context<AppEnv>, accepted: Accepted, eventKey: string, message: InboundMessage | null, retryNum: number | null) {
     const now = clock();
     inBackground(c, 'webhook.handoff.failed', async () => {
@@ -141,6 +143,7 @@ export function webhookRoutes(options: WebhookRouteOptions): Hono<AppEnv> {
   hooks.post('/hooks/discord/:connectorId', rawBodyLimit(), async (c) => {
     const accepted = await connectorFor(c, 'discord');
     const raw = await readRawBody(c);
+    // 4
     const verdict = await verifyDiscordSignature({
       publicKeyHex: accepted.record.secrets.publicKey ?? '',
       signatureHex: c.req.header('X-Signature-Ed25519'),
@@ -166,6 +169,7 @@ export function webhookRoutes(options: WebhookRouteOptions): Hono<AppEnv> {
   hooks.post('/hooks/slack/:connectorId', rawBodyLimit(), async (c) => {
     const accepted = await connectorFor(c, 'slack');
     const raw = await readRawBody(c);
+    // 4
     const verdict = await verifySlackSignature({
       signingSecret: accepted.record.secrets.signingSecret ?? '',
       signatureHeader: c.req.header('X-Slack-Signature'),
@@ -194,6 +198,7 @@ export function webhookRoutes(options: WebhookRouteOptions): Hono<AppEnv> {
   hooks.post('/hooks/telegram/:connectorId', rawBodyLimit(), async (c) => {
     const accepted = await connectorFor(c, 'telegram');
     const raw = await readRawBody(c);
+    // 4
     const verdict = await verifyTelegramSecret(accepted.record.secrets.secretToken, c.req.header('X-Telegram-Bot-Api-Secret-Token'));
     if (!verdict.ok) reject(c, accepted, verdict.reason);
     const parsed = parseTelegramUpdate(parseJson(c, accepted, raw), { connectorId: accepted.connectorId, agentId: accepted.record.agentId });
