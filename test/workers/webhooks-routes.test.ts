@@ -168,6 +168,13 @@ describe('POST /hooks/discord/:connectorId', () => {
     ]);
   });
 
+  it('verifies before it parses: an unsigned body that is not even JSON gets 401, not 400', async () => {
+    for (const path of ['/hooks/discord/dc_live', '/hooks/slack/sl_live', '/hooks/telegram/tg_live']) {
+      await expectError(await hook(path, '{not json', { 'Content-Type': 'application/json' }), 401, 'UNAUTHENTICATED');
+    }
+    expect(delivered).toEqual([]);
+  });
+
   it('refuses a signed body that is not an interaction with 400 and hands nothing off', async () => {
     const junk = '{"type":"not-a-number"}';
     await expectError(await hook('/hooks/discord/dc_live', junk, discordHeaders(junk)), 400, 'VALIDATION_ERROR');
