@@ -168,6 +168,12 @@ describe('POST /hooks/discord/:connectorId', () => {
     ]);
   });
 
+  it('left no trace of the refused attempts in the dedupe window: the genuine interaction is still first-seen', async () => {
+    const res = await hook('/hooks/discord/dc_live', body, good);
+    expect(await res.json()).toEqual({ type: 5 });
+    expect(delivered).toHaveLength(1);
+  });
+
   it('verifies before it parses: an unsigned body that is not even JSON gets 401, not 400', async () => {
     for (const path of ['/hooks/discord/dc_live', '/hooks/slack/sl_live', '/hooks/telegram/tg_live']) {
       await expectError(await hook(path, '{not json', { 'Content-Type': 'application/json' }), 401, 'UNAUTHENTICATED');
