@@ -1,5 +1,6 @@
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit';
+import { connectorRoutes, lookupConnector } from './connectors';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
 import { vaultRoutes } from './vault';
@@ -13,11 +14,14 @@ import {
   requestId,
   securityHeaders,
 } from './http';
+import { noAgentRuntimeDelivery, webhookRoutes } from './webhooks';
 
 export interface AppOptions {
   /** Clock for every time-based decision; tests inject one to cross expiry windows. */
   now?: Clock;
   loginThrottle: LoginThrottle;
+  /** Outbound fetch for platform replies; tests inject one (there is no internet here). */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -40,6 +44,8 @@ export function createApp(options: AppOptions) {
   app.route('/', auditRoutes(now));
   app.route('/', agentRoutes(now));
   app.route('/', vaultRoutes(now));
+  app.route('/', connectorRoutes(now));
+  app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ lookup: lookupConnector, fetch: options.fetch ?? fetch }), clock: now }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -4,11 +4,14 @@
  */
 import type { AuditLog } from './audit/audit-log-object';
 import type { Principal } from './auth/scopes';
+import type { WebhookDedupe } from './webhooks/dedupe-object';
 
 export interface Env {
   DB: D1Database;
   /** One AuditLog Durable Object per audit chain; the only writer of that chain. */
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  /** One WebhookDedupe Durable Object per connector: the webhook replay/duplicate window. */
+  WEBHOOK_DEDUPE: DurableObjectNamespace<WebhookDedupe>;
   /** Comma-separated extra origins allowed for CORS and WebSocket upgrades. */
   ALLOWED_ORIGINS?: string;
   /** One-time secret that authorises first-time setup (POST /api/v1/setup). */

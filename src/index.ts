@@ -19,3 +19,4 @@ export default createApp({ loginThrottle });
 
 // Durable Object classes must be exported by the Worker's main module.
 export { AuditLog } from './audit';
+export { WebhookDedupe } from './webhooks';
