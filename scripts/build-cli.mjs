@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Bundles the CLI (dist/portcullis.mjs) and the policy library (dist/policy.mjs, used by the
+// Node benchmarks) for Node 20+. Runs from `prepare`, so `npm ci` leaves a working `portcullis`.
+// esbuild comes with wrangler and the vitest plugin; no extra dependency.
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+await build({
+  absWorkingDir: root,
+  entryPoints: { portcullis: 'cli/portcullis.ts', policy: 'src/policy/index.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
