@@ -79,16 +79,16 @@ function parseNetScope(scope: string): CapabilityParse {
     hostPart = parts[0] ?? '';
     portPart = parts[1];
   }
+  // Host first: `https://x` must read as a bad host, not as a bad port.
+  const host = hostPart === '*' ? null : parseHost(hostPart);
+  if (hostPart !== '*' && host === null) return fail('CAP_NET_HOST');
+  if (host?.private) return fail('CAP_NET_PRIVATE');
   let port = DEFAULT_NET_PORT;
   if (portPart !== undefined) {
     if (!/^[1-9][0-9]{0,4}$/.test(portPart) || Number(portPart) > 65535) return fail('CAP_NET_PORT');
     port = Number(portPart);
   }
-  if (hostPart === '*') return { ok: true, capability: { kind: 'net', host: '*', port } };
-  const host = parseHost(hostPart);
-  if (host === null) return fail('CAP_NET_HOST');
-  if (host.private) return fail('CAP_NET_PRIVATE');
-  return { ok: true, capability: { kind: 'net', host: hostText(host), port } };
+  return { ok: true, capability: { kind: 'net', host: host === null ? '*' : hostText(host), port } };
 }
 
 function parseAssert(rest: string): CapabilityParse {
