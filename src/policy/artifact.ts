@@ -30,6 +30,8 @@ export interface Artifact {
   egress: EgressPolicy;
   envInjections: EnvInjection[];
   exec: { binary: string; nestedSandbox: boolean }[];
+  /** system: the wall clock is readable; tzdata: time-zone data is provided (bind mount or image). */
+  clock: { system: boolean; tzdata: boolean };
   assertions: { id: string; description?: string }[];
   notes: string[];
   unenforceable: Unenforceable[];
@@ -67,6 +69,7 @@ export function baseArtifact(policy: NormalizedPolicy, target: Target): Artifact
       ...policy.env.read.filter((name) => !policy.env.inject.includes(name)).map((name) => ({ name, source: 'passthrough' as const })),
     ],
     exec: policy.exec,
+    clock: policy.clock,
     assertions: policy.assertions,
     notes: [],
     unenforceable: [],

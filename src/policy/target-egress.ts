@@ -132,6 +132,7 @@ export function compileEgress(policy: NormalizedPolicy, egressTarget: EgressTarg
   // This artifact injects nothing and runs nothing: those capabilities are listed below instead.
   artifact.envInjections = [];
   artifact.exec = [];
+  artifact.clock = { system: false, tzdata: false };
   artifact.config = egressTarget === 'squid' ? compileSquid(policy, artifact) : compileNftables(policy, artifact, resolvers);
   for (const capability of nonNetCapabilities(policy)) artifact.unenforceable.push({ capability, reason: NOT_NETWORK });
   return artifact;
