@@ -9,6 +9,7 @@ import {
   requestId,
   securityHeaders,
 } from './http';
+import { policyRoutes } from './tools';
 
 /**
  * The Worker: wires the capability folders together and nothing else.
@@ -22,6 +23,8 @@ app.use('*', requestId(), securityHeaders(), cors(), clientIp());
 app.use('/api/*', jsonBody());
 
 app.route('/', healthRoutes());
+// TODO(lead): mount behind authentication once the identity work lands.
+app.route('/', policyRoutes());
 
 app.doc31('/api/v1/openapi.json', {
   openapi: '3.1.0',
