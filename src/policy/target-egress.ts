@@ -80,13 +80,20 @@ function withoutContained(ranges: readonly SpecialRange[], v6: boolean): string[
   return ranges.map((r) => r.cidr).filter((cidr, _i, all) => !all.some((other) => inside(cidr, other)));
 }
 
+/** The range lists are constants; compute their nft form once per process. */
+let nftSets: { v4: string; v6: string } | undefined;
+function nftBlockedSets(): { v4: string; v6: string } {
+  nftSets ??= { v4: withoutContained(SPECIAL_IPV4, false).join(', '), v6: withoutContained(SPECIAL_IPV6, true).join(', ') };
+  return nftSets;
+}
+
 function compileNftables(policy: NormalizedPolicy, artifact: Artifact, resolvers: string[]): string {
   const lines = [
     '#!/usr/sbin/nft -f',
     ...header(policy, '#'),
     'table inet portcullis_egress {',
-    `  set blocked_v4 { type ipv4_addr; flags interval; elements = { ${withoutContained(SPECIAL_IPV4, false).join(', ')} } }`,
-    `  set blocked_v6 { type ipv6_addr; flags interval; elements = { ${withoutContained(SPECIAL_IPV6, true).join(', ')} } }`,
+    `  set blocked_v4 { type ipv4_addr; flags interval; elements = { ${nftBlockedSets().v4} } }`,
+    `  set blocked_v6 { type ipv6_addr; flags interval; elements = { ${nftBlockedSets().v6} } }`,
     '  chain output {',
     '    type filter hook output priority filter; policy drop;',
     '    # 1. loopback → accept (the local egress proxy and DNS stub live there)',
