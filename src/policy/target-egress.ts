@@ -21,8 +21,19 @@ function header(policy: NormalizedPolicy, comment: string): string[] {
   return [`${comment} Portcullis egress allowlist, generated; do not edit.`, `${comment} ${policy.manifest.name}@${policy.manifest.version} (${scope}) ${policy.provenance}`];
 }
 
+/** The range lists are constants; compute their de-overlapped form once per process. */
+let cachedSets: { v4: string[]; v6: string[] } | undefined;
+function blockedSets(): { v4: string[]; v6: string[] } {
+  cachedSets ??= { v4: withoutContained(SPECIAL_IPV4, false), v6: withoutContained(SPECIAL_IPV6, true) };
+  return cachedSets;
+}
+
 function compileSquid(policy: NormalizedPolicy, artifact: Artifact): string {
-  const blocked = [...SPECIAL_IPV4, ...SPECIAL_IPV6].map((range) => range.cidr);
+  // squid keeps IPv4 as IPv4-mapped IPv6 internally, so ::ffff:0:0/96 would read as "every
+  // IPv4 address"; the IPv4 list already covers mapped destinations. squid also silently
+  // ignores the broader of two overlapping entries, hence the same de-overlapping as nft.
+  const { v4, v6 } = blockedSets();
+  const blocked = [...v4, ...v6.filter((cidr) => cidr !== '::ffff:0:0/96')];
   const lines = [
     ...header(policy, '#'),
     'acl portcullis_connect method CONNECT',
@@ -80,20 +91,14 @@ function withoutContained(ranges: readonly SpecialRange[], v6: boolean): string[
   return ranges.map((r) => r.cidr).filter((cidr, _i, all) => !all.some((other) => inside(cidr, other)));
 }
 
-/** The range lists are constants; compute their nft form once per process. */
-let nftSets: { v4: string; v6: string } | undefined;
-function nftBlockedSets(): { v4: string; v6: string } {
-  nftSets ??= { v4: withoutContained(SPECIAL_IPV4, false).join(', '), v6: withoutContained(SPECIAL_IPV6, true).join(', ') };
-  return nftSets;
-}
 
 function compileNftables(policy: NormalizedPolicy, artifact: Artifact, resolvers: string[]): string {
   const lines = [
     '#!/usr/sbin/nft -f',
     ...header(policy, '#'),
     'table inet portcullis_egress {',
-    `  set blocked_v4 { type ipv4_addr; flags interval; elements = { ${nftBlockedSets().v4} } }`,
-    `  set blocked_v6 { type ipv6_addr; flags interval; elements = { ${nftBlockedSets().v6} } }`,
+    `  set blocked_v4 { type ipv4_addr; flags interval; elements = { ${blockedSets().v4.join(', ')} } }`,
+    `  set blocked_v6 { type ipv6_addr; flags interval; elements = { ${blockedSets().v6.join(', ')} } }`,
     '  chain output {',
     '    type filter hook output priority filter; policy drop;',
     '    # 1. loopback → accept (the local egress proxy and DNS stub live there)',
