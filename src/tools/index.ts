@@ -1,5 +1,6 @@
 /** Tools: manifest compilation over HTTP and the safe manifest fetcher for tool installation. */
 export { policyRoutes } from './compile-route';
+export { DEFAULT_DOH_ENDPOINT, dohResolver } from './doh-resolve';
 export {
   fetchManifestFromUrl,
   MANIFEST_FETCH_TIMEOUT_MS,
