@@ -1,7 +1,7 @@
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit';
 import { connectorRoutes, lookupConnector } from './connectors';
-import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Clock, type LoginThrottle } from './auth';
+import { apiKeyRoutes, authenticate, requireScope, sessionRoutes, setupRoutes, userRoutes, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
 import { vaultRoutes } from './vault';
 import {
@@ -14,6 +14,7 @@ import {
   requestId,
   securityHeaders,
 } from './http';
+import { policyRoutes } from './tools';
 import { noAgentRuntimeDelivery, webhookRoutes } from './webhooks';
 
 export interface AppOptions {
@@ -45,6 +46,9 @@ export function createApp(options: AppOptions) {
   app.route('/', agentRoutes(now));
   app.route('/', vaultRoutes(now));
   app.route('/', connectorRoutes(now));
+  // Compiling is pure, but it is still an API: signed-in callers with agents:read only.
+  app.on('POST', '/api/v1/policy/compile', authenticate({ now }), requireScope('agents:read'));
+  app.route('/', policyRoutes());
   app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ lookup: lookupConnector, fetch: options.fetch ?? fetch }), clock: now }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });
