@@ -6,6 +6,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { runProcess } from '../../containers/runner/src/execute.ts';
 import { runInvocation } from '../../containers/runner/src/invocation.ts';
 
