@@ -9,7 +9,7 @@ import type { EgressRule } from './egress-contract.ts';
 import { runProcess, type RunResult } from './execute.ts';
 import { callMcpTool } from './mcp.ts';
 import { createEgressProxy, type EgressAuditEvent } from './proxy.ts';
-import { buildSandboxedCommand, checkBwrapPrefix, prepareWritableBinds, type PrefixProblem, type SandboxConfig } from './sandbox.ts';
+import { DEFAULT_PATH, buildSandboxedCommand, checkBwrapPrefix, prepareWritableBinds, type PrefixProblem, type SandboxConfig } from './sandbox.ts';
 
 export const MAX_TIMEOUT_MS = 10 * 60_000;
 export const MAX_OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -65,7 +65,7 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
   if (config.isolation === 'container') {
     // In the container the outbound handler is the egress path; a bwrap request is a wiring error.
     if (inv.sandbox) return { refused: 'sandbox-unavailable' };
-    const result = await execute(command, inv.env, { cwd: config.containerWorkdir });
+    const result = await execute(command, { PATH: DEFAULT_PATH, ...inv.env }, { cwd: config.containerWorkdir });
     return { ...result, egressEvents };
   }
 

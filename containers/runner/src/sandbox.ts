@@ -28,7 +28,7 @@ export interface SandboxConfig {
 export const LAUNCHER_HOST_PATH = fileURLToPath(new URL('./launcher.mjs', import.meta.url));
 export const SANDBOX_RUN_DIR = '/run/portcullis';
 export const SANDBOX_PROXY_URL = 'http://127.0.0.1:3128';
-const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 export type PrefixProblem = 'not-bwrap' | 'network-not-unshared' | 'shares-network' | 'no-die-with-parent' | 'no-clearenv';
 
