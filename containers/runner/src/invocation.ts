@@ -9,6 +9,7 @@ import type { EgressRule } from './egress-contract.ts';
 import { runProcess, type RunResult } from './execute.ts';
 import { callMcpTool } from './mcp.ts';
 import { createEgressProxy, type EgressAuditEvent } from './proxy.ts';
+import { createInterceptCa, type InterceptCa } from './tls-intercept.ts';
 import { DEFAULT_PATH, buildSandboxedCommand, checkBwrapPrefix, prepareWritableBinds, type PrefixProblem, type SandboxConfig } from './sandbox.ts';
 
 export const MAX_TIMEOUT_MS = 10 * 60_000;
@@ -47,6 +48,8 @@ export interface RunnerConfig {
   /** Working directory of tools when isolation is 'container'. */
   containerWorkdir?: string;
   resolve?: (host: string) => Promise<string[]>;
+  /** Operator configuration: extra CAs (PEM) the proxy trusts for upstream TLS. */
+  upstreamCa?: string[];
   killGraceMs?: number;
   audit: (event: EgressAuditEvent) => void;
 }
@@ -79,6 +82,7 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
   let closeProxy = async () => {};
   try {
     let egressSocket: string | undefined;
+    let caCertPath: string | undefined;
     if (inv.egress) {
       dir = mkdtempSync(join(config.workDir, 'inv-'));
       chmodSync(dir, 0o711); // the sandbox uid must reach the socket; it cannot list the directory
@@ -87,12 +91,19 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
         egressEvents.push(event);
         config.audit(event);
       };
-      const proxy = createEgressProxy({ policy: { allow: inv.egress.allow, operatorAllow: config.operatorAllow, blockPrivate: true }, placeholders: inv.placeholders, resolve: config.resolve, audit });
+      // Placeholders need TLS termination; without a CA the proxy refuses CONNECT (fail closed).
+      let intercept: InterceptCa | undefined;
+      if ((inv.placeholders ?? []).length > 0) intercept = await createInterceptCa(dir).catch(() => undefined);
+      caCertPath = intercept?.certPath;
+      const proxy = createEgressProxy({
+        policy: { allow: inv.egress.allow, operatorAllow: config.operatorAllow, blockPrivate: true },
+        placeholders: inv.placeholders, resolve: config.resolve, audit, intercept, upstreamCa: config.upstreamCa,
+      });
       await new Promise<void>((resolve, reject) => proxy.listen(egressSocket, resolve).once('error', reject));
       chmodSync(egressSocket, 0o666);
       closeProxy = () => new Promise((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); });
     }
-    const sandboxed = buildSandboxedCommand({ prefix: inv.sandbox.bwrapArgv, command, env: inv.env, egressSocket, config: config.sandbox });
+    const sandboxed = buildSandboxedCommand({ prefix: inv.sandbox.bwrapArgv, command, env: inv.env, egressSocket, caCertPath, config: config.sandbox });
     const result = await execute(sandboxed.argv, { PATH: process.env.PATH ?? '/usr/bin:/bin' }, { uid: sandboxed.uid, gid: sandboxed.gid });
     return { ...result, egressEvents };
   } finally {

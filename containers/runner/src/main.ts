@@ -9,8 +9,9 @@
  *   RUNNER_WORK_DIR          scratch for egress sockets (default /tmp/portcullis-runner)
  *   RUNNER_WORKSPACE_ROOT    where per-agent workspaces live (default <work dir>/workspaces)
  *   RUNNER_OPERATOR_ALLOW    operator-only private destinations, "host:port,host:port"
+ *   RUNNER_UPSTREAM_CA_FILE  extra CA certificates (PEM) the egress proxy trusts upstream
  */
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EgressRule } from './egress-contract.ts';
 import { createRunnerServer } from './server.ts';
@@ -42,6 +43,7 @@ const server = createRunnerServer({
     workDir,
     containerWorkdir: isolation === 'container' ? (env.RUNNER_CONTAINER_WORKDIR ?? '/workspace') : undefined,
     operatorAllow: parseOperatorAllow(env.RUNNER_OPERATOR_ALLOW),
+    upstreamCa: env.RUNNER_UPSTREAM_CA_FILE ? [readFileSync(env.RUNNER_UPSTREAM_CA_FILE, 'utf8')] : undefined,
     sandbox: {
       uid: Number(env.RUNNER_SANDBOX_UID ?? 65534),
       gid: Number(env.RUNNER_SANDBOX_GID ?? 65534),

@@ -7,15 +7,20 @@
  * payload), then connects to the very address it checked, so a second DNS answer cannot
  * redirect the connection (DNS rebinding).
  *
- * Credential placeholders: for plain HTTP the proxy sees the request, swaps a placeholder for
- * its real value only when the destination host is bound to it, and refuses (403, audited) a
- * request carrying a placeholder to any other host. Inside a CONNECT tunnel the bytes are TLS
- * and are not inspected (no TLS termination here yet): see docs/sandbox.md.
+ * Credential placeholders: the proxy swaps a placeholder for its real value only in requests
+ * to a host bound to it, and refuses (403, audited) a request carrying a placeholder to any
+ * other host. It sees plain HTTP directly; for HTTPS, a call that carries placeholders gets a
+ * per-call CA (tls-intercept.ts) and every CONNECT tunnel is terminated here, the request read,
+ * checked and re-sent over TLS verified against the system roots (+ operator-configured CAs).
+ * Without placeholders, CONNECT stays an opaque tunnel.
  */
 import { lookup } from 'node:dns/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect, isIP, type Socket } from 'node:net';
+import { TLSSocket, createSecureContext, rootCertificates } from 'node:tls';
 import { decideEgress, type EgressDecision, type EgressPolicy } from './egress-contract.ts';
+import type { InterceptCa } from './tls-intercept.ts';
 
 export interface PlaceholderBinding {
   placeholder: string;
@@ -35,6 +40,10 @@ export interface EgressProxyOptions {
   /** Name resolution; injected by tests, node:dns otherwise. */
   resolve?: (host: string) => Promise<string[]>;
   audit: (event: EgressAuditEvent) => void;
+  /** Per-call CA; required when placeholders are given (without it CONNECT is refused then). */
+  intercept?: InterceptCa;
+  /** Operator configuration: extra CAs (PEM) trusted for upstream TLS besides the system roots. */
+  upstreamCa?: string[];
 }
 
 /** Largest plain-HTTP request body the proxy buffers to look for placeholders. */
@@ -81,6 +90,11 @@ async function handleConnect(options: EgressProxyOptions, req: IncomingMessage, 
   if (!target) return refuseSocket(client, '400 Bad Request');
   const { decision, address } = await check(options, target.host, target.port, 'connect');
   if (!decision.allow || !address) return refuseSocket(client, '403 Forbidden');
+  if ((options.placeholders ?? []).length > 0) {
+    // Placeholders must never leave unseen: terminate TLS, or refuse when we cannot (fail closed).
+    if (!options.intercept) return refuseSocket(client, '403 Forbidden');
+    return interceptTunnel(options, options.intercept, client, head, { ...target, address });
+  }
   const upstream = connect({ host: address, port: target.port });
   upstream.on('error', () => (client.writable ? refuseSocket(client, '502 Bad Gateway') : client.destroy()));
   upstream.on('connect', () => {
@@ -121,40 +135,64 @@ export function swapPlaceholders(text: string, host: string, bindings: Placehold
 
 const HOP_BY_HOP = new Set(['proxy-authorization', 'proxy-connection', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
+interface Target {
+  host: string;
+  port: number;
+  /** The address decideEgress was asked about; the only one connected to. */
+  address: string;
+  secure: boolean;
+}
+
+function refuseResponse(res: ServerResponse, status: number): void {
+  res.writeHead(status, { 'content-length': '0', connection: 'close' });
+  res.end();
+}
+
+async function interceptTunnel(options: EgressProxyOptions, intercept: InterceptCa, client: Socket, head: Buffer, target: Omit<Target, 'secure'>): Promise<void> {
+  const leaf = await intercept.leafFor(target.host);
+  client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  if (head.length > 0) client.unshift(head);
+  const tlsClient = new TLSSocket(client, { isServer: true, secureContext: createSecureContext(leaf), ALPNProtocols: ['http/1.1'] });
+  tlsClient.on('error', () => client.destroy());
+  const inner = createServer((req, res) => {
+    forward(options, req, res, { ...target, secure: true }, req.url ?? '/').catch(() => res.destroy());
+  });
+  inner.emit('connection', tlsClient);
+}
+
+/** Plain HTTP, absolute-form (`GET http://host/path`), as proxies receive it. */
 async function handleHttp(options: EgressProxyOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const refuse = (status: number) => {
-    res.writeHead(status, { 'content-length': '0', connection: 'close' });
-    res.end();
-  };
   let url: URL;
   try {
     url = new URL(req.url ?? '');
   } catch {
-    return refuse(400);
+    return refuseResponse(res, 400);
   }
-  if (url.protocol !== 'http:' || url.username || url.password) return refuse(400);
+  if (url.protocol !== 'http:' || url.username || url.password) return refuseResponse(res, 400);
   const target = parseAuthority(url.host, 80);
-  if (!target) return refuse(400);
-  const body = await readBody(req);
-  if (!body) return refuse(413);
+  if (!target) return refuseResponse(res, 400);
   const { decision, address } = await check(options, target.host, target.port, 'http');
-  if (!decision.allow || !address) return refuse(403);
+  if (!decision.allow || !address) return refuseResponse(res, 403);
+  return forward(options, req, res, { ...target, address, secure: false }, url.pathname + url.search);
+}
 
-  // Swap over the whole request as the tool wrote it: path, headers and body.
+/** Swaps or refuses placeholders over the whole request as the tool wrote it, then sends it. */
+async function forward(options: EgressProxyOptions, req: IncomingMessage, res: ServerResponse, target: Target, pathAndQuery: string): Promise<void> {
+  const body = await readBody(req);
+  if (!body) return refuseResponse(res, 413);
   const bindings = options.placeholders ?? [];
   const headerLines: string[] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] ?? '';
     if (!HOP_BY_HOP.has(name.toLowerCase()) && name.toLowerCase() !== 'content-length') headerLines.push(`${name}\n${req.rawHeaders[i + 1] ?? ''}`);
   }
-  const parts = [url.pathname + url.search, headerLines.join('\n\n'), body.toString('latin1')];
   const swappedParts: string[] = [];
   let swappedAny = false;
-  for (const part of parts) {
+  for (const part of [pathAndQuery, headerLines.join('\n\n'), body.toString('latin1')]) {
     const result = swapPlaceholders(part, target.host, bindings);
     if (!result.ok) {
       options.audit({ type: 'egress.placeholder_refused', host: target.host, port: target.port });
-      return refuse(403);
+      return refuseResponse(res, 403);
     }
     swappedAny ||= result.swapped;
     swappedParts.push(result.text);
@@ -168,13 +206,17 @@ async function handleHttp(options: EgressProxyOptions, req: IncomingMessage, res
     headers[name] = value;
   }
   headers['content-length'] = String(outBody.length);
-  const upstream = httpRequest({ host: address, port: target.port, method: req.method, path, headers, setHost: false }, (upRes) => {
+  const common = { host: target.address, port: target.port, method: req.method, path, headers, setHost: false };
+  const onResponse = (upRes: IncomingMessage) => {
     const responseHeaders = { ...upRes.headers };
     for (const name of HOP_BY_HOP) delete responseHeaders[name];
     res.writeHead(upRes.statusCode ?? 502, responseHeaders);
     upRes.pipe(res);
-  });
-  upstream.on('error', () => (res.headersSent ? res.destroy() : refuse(502)));
+  };
+  const upstream = target.secure
+    ? httpsRequest({ ...common, servername: isIP(target.host) ? undefined : target.host, ca: [...rootCertificates, ...(options.upstreamCa ?? [])] }, onResponse)
+    : httpRequest(common, onResponse);
+  upstream.on('error', () => (res.headersSent ? res.destroy() : refuseResponse(res, 502)));
   upstream.end(outBody);
 }
 

@@ -12,6 +12,7 @@
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CA_TRUST_VARIABLES } from './tls-intercept.ts';
 
 export interface SandboxConfig {
   /** Unprivileged identity every sandboxed process runs as (when the runner is root). */
@@ -76,6 +77,8 @@ export function buildSandboxedCommand(input: {
   env: Record<string, string>;
   /** Host path of this invocation's egress proxy socket; absent = no egress at all. */
   egressSocket?: string;
+  /** Host path of the per-call CA certificate when the proxy terminates TLS (placeholders). */
+  caCertPath?: string;
   config: SandboxConfig;
 }): SandboxedCommand {
   const prefix = input.prefix.at(-1) === '--' ? input.prefix.slice(0, -1) : [...input.prefix];
@@ -84,6 +87,10 @@ export function buildSandboxedCommand(input: {
   if (input.egressSocket) {
     Object.assign(env, { HTTPS_PROXY: SANDBOX_PROXY_URL, https_proxy: SANDBOX_PROXY_URL, HTTP_PROXY: SANDBOX_PROXY_URL, http_proxy: SANDBOX_PROXY_URL });
     mounts.push('--ro-bind', LAUNCHER_HOST_PATH, `${SANDBOX_RUN_DIR}/launcher.mjs`, '--bind', input.egressSocket, `${SANDBOX_RUN_DIR}/egress.sock`);
+    if (input.caCertPath) {
+      mounts.push('--ro-bind', input.caCertPath, `${SANDBOX_RUN_DIR}/ca.pem`);
+      for (const name of CA_TRUST_VARIABLES) env[name] = `${SANDBOX_RUN_DIR}/ca.pem`;
+    }
   }
   // bwrap applies options in order: the runner's mounts go before the prefix makes the root
   // read-only (--remount-ro), and --setenv after its --clearenv.

@@ -5,15 +5,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bwrapPrefix, makeScratch, processesWith, startRunner, waitFor, type TestRunner } from './helpers.ts';
+import { SANDBOX_UIDS, bwrapPrefix, makeScratch, processesWith, startRunner, waitFor, type TestRunner } from './helpers.ts';
 
+const SANDBOX_UID = SANDBOX_UIDS.container;
 const scratch = makeScratch();
 const workdir = join(scratch.root, 'container-workspace');
 let runner: TestRunner;
 
 beforeAll(async () => {
   mkdirSync(workdir);
-  runner = await startRunner({ isolation: 'container', containerWorkdir: workdir, workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot });
+  runner = await startRunner({ isolation: 'container', containerWorkdir: workdir, workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot, uid: SANDBOX_UID });
 });
 
 afterAll(async () => {

@@ -10,8 +10,9 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bwrapPrefix, makeScratch, startRunner, type TestRunner } from './helpers.ts';
+import { SANDBOX_UIDS, bwrapPrefix, makeScratch, startRunner, type TestRunner } from './helpers.ts';
 
+const SANDBOX_UID = SANDBOX_UIDS.egress;
 const scratch = makeScratch();
 const PLACEHOLDER = 'pcph_5b0d0b7f3c9e4a1d8e2f6a7b9c0d1e2f';
 const REAL_SECRET = 'real-credential-value-never-in-sandbox';
@@ -21,6 +22,7 @@ let http: HttpServer;
 let httpsPort = 0;
 let httpPort = 0;
 const httpsSeen: string[] = [];
+const httpsAuthorization: string[] = [];
 const httpSeen: Array<{ host: string; authorization: string; body: string }> = [];
 const caPath = join(scratch.root, 'test-ca.pem');
 
@@ -32,15 +34,17 @@ const FAKE_DNS: Record<string, string[]> = {
   'unlisted.test': ['93.184.215.15'],
   'plain.test': ['127.0.0.1'],
   'elsewhere.test': ['127.0.0.1'],
+  'tls-elsewhere.test': ['127.0.0.1'],
 };
 
 beforeAll(async () => {
   const keyPath = join(scratch.root, 'test-key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=allowed.test',
-    '-addext', 'subjectAltName=DNS:allowed.test,DNS:other.test,DNS:internal.test,DNS:public.test,IP:127.0.0.1', '-keyout', keyPath, '-out', caPath], { stdio: 'ignore' });
+    '-addext', 'subjectAltName=DNS:allowed.test,DNS:other.test,DNS:tls-elsewhere.test,DNS:internal.test,DNS:public.test,IP:127.0.0.1', '-keyout', keyPath, '-out', caPath], { stdio: 'ignore' });
   chmodSync(caPath, 0o644);
   https = createHttpsServer({ key: readFileSync(keyPath), cert: readFileSync(caPath) }, (req, res) => {
     httpsSeen.push(req.headers.host ?? '');
+    httpsAuthorization.push(req.headers.authorization ?? '');
     res.end(`hello over tls from ${req.headers.host}`);
   });
   http = createHttpServer((req, res) => {
@@ -57,10 +61,12 @@ beforeAll(async () => {
   httpPort = (http.address() as AddressInfo).port;
   runner = await startRunner({
     workDir: scratch.workDir,
-    workspaceRoot: scratch.workspaceRoot,
+    workspaceRoot: scratch.workspaceRoot, uid: SANDBOX_UID,
     resolve: async (host) => FAKE_DNS[host] ?? [],
     // Operator configuration: the only way a private destination opens.
-    operatorAllow: [{ host: 'allowed.test', port: httpsPort }, { host: 'plain.test', port: httpPort }, { host: 'elsewhere.test', port: httpPort }],
+    operatorAllow: [{ host: 'allowed.test', port: httpsPort }, { host: 'tls-elsewhere.test', port: httpsPort }, { host: 'plain.test', port: httpPort }, { host: 'elsewhere.test', port: httpPort }],
+    // Operator configuration: the local test server's self-signed certificate is trusted upstream.
+    upstreamCa: [readFileSync(caPath, 'utf8')],
   });
 });
 
@@ -71,11 +77,11 @@ afterAll(async () => {
   scratch.cleanup();
 });
 
-function curl(args: string[], extra: Record<string, unknown> = {}) {
+function curl(args: string[], extra: Record<string, unknown> = {}, trust: 'test-ca' | 'sandbox-default' = 'test-ca') {
   const workspace = join(scratch.workspaceRoot, 'agent-net');
   return runner.post({
     tool: 'fetch',
-    argv: ['curl', '-sS', '--max-time', '5', '--cacert', '/run/test-ca.pem', ...args],
+    argv: ['curl', '-sS', '--max-time', '5', ...(trust === 'test-ca' ? ['--cacert', '/run/test-ca.pem'] : []), ...args],
     env: {},
     timeoutMs: 15_000,
     outputLimitBytes: 65_536,
@@ -145,6 +151,50 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
     expect(json.stderr).toContain('403');
     expect(json.egressEvents).toContainEqual({ type: 'egress.placeholder_refused', host: 'elsewhere.test', port: httpPort });
     expect(httpSeen.length).toBe(before);
+  });
+
+  it('over HTTPS, terminates TLS with a per-call CA and swaps the placeholder only for its bound host', async () => {
+    const before = httpsAuthorization.length;
+    const { json } = await curl(['-f', '-H', `Authorization: Bearer ${PLACEHOLDER}`, `https://allowed.test:${httpsPort}/api`], {
+      placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['allowed.test'] }],
+    }, 'sandbox-default');
+    expect(json.stderr).toBe('');
+    expect(json.exitCode).toBe(0);
+    expect(json.stdout).toBe(`hello over tls from allowed.test:${httpsPort}`);
+    expect(httpsAuthorization.slice(before)).toEqual([`Bearer ${REAL_SECRET}`]);
+    expect(json.egressEvents?.map((e) => e.type)).toEqual(['egress.decision', 'egress.placeholder_swapped']);
+  });
+
+  it('over HTTPS, refuses a placeholder sent to an allowed host it is not bound to, and nothing reaches it', async () => {
+    const before = httpsSeen.length;
+    const { json } = await curl(['-f', '-H', `Authorization: Bearer ${PLACEHOLDER}`, `https://tls-elsewhere.test:${httpsPort}/api`], {
+      placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['allowed.test'] }],
+    }, 'sandbox-default');
+    expect(json.exitCode).not.toBe(0);
+    expect(json.stderr).toContain('403');
+    expect(json.egressEvents).toContainEqual({ type: 'egress.placeholder_refused', host: 'tls-elsewhere.test', port: httpsPort });
+    expect(httpsSeen.length).toBe(before);
+  });
+
+  it('without placeholders no interception CA exists: no trust variable, no CA file, the tunnel stays end-to-end', async () => {
+    const workspace = join(scratch.workspaceRoot, 'agent-net');
+    const { json } = await runner.post({
+      tool: 'env', argv: ['sh', '-c', 'env; ls /run/portcullis'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536,
+      sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) }, egress: { allow: [] },
+    });
+    expect(json.exitCode).toBe(0);
+    expect(json.stdout).toContain('HTTPS_PROXY=http://127.0.0.1:3128');
+    expect(json.stdout).not.toMatch(/SSL_CERT_FILE|CURL_CA_BUNDLE|NODE_EXTRA_CA_CERTS|ca\.pem/);
+  });
+
+  it('with placeholders the sandbox gets the CA certificate but never its key', async () => {
+    const workspace = join(scratch.workspaceRoot, 'agent-net');
+    const { json } = await runner.post({
+      tool: 'env', argv: ['sh', '-c', 'ls /run/portcullis; echo "$SSL_CERT_FILE"; grep -c "PRIVATE KEY" /run/portcullis/ca.pem'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536,
+      sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) }, egress: { allow: [] },
+      placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['allowed.test'] }],
+    });
+    expect(json.stdout).toBe('ca.pem\negress.sock\nlauncher.mjs\n/run/portcullis/ca.pem\n0\n');
   });
 
   it('refuses operatorAllow smuggled in the request: private destinations open only by configuration', async () => {

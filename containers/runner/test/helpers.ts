@@ -9,7 +9,11 @@ import { createRunnerServer } from '../src/server.ts';
 import { importRunnerKey, signRunnerRequest } from '../src/signing.ts';
 
 export const TEST_SECRET = 'test-runner-secret-0123456789abcdef-not-for-production';
-export const SANDBOX_UID = 65534;
+/**
+ * Each test file runs its sandboxes as its own uid: RLIMIT_NPROC counts per uid, so a fork bomb
+ * in one file (files run in parallel) cannot starve another file's sandboxes.
+ */
+export const SANDBOX_UIDS = { sandbox: 61001, egress: 61002, mcp: 61003, runner: 61004, container: 61005 } as const;
 
 /** A scratch tree every sandbox uid can traverse (0711), removed by cleanup(). */
 export function makeScratch(): { root: string; workDir: string; workspaceRoot: string; cleanup: () => void } {
@@ -73,7 +77,7 @@ export interface TestRunner {
   close(): Promise<void>;
 }
 
-export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerConfig, 'workDir'> & { workspaceRoot: string }): Promise<TestRunner> {
+export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerConfig, 'workDir'> & { workspaceRoot: string; uid: number }): Promise<TestRunner> {
   const key = await importRunnerKey(TEST_SECRET);
   const audit: EgressAuditEvent[] = [];
   const server = createRunnerServer({
@@ -84,7 +88,7 @@ export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerCon
       killGraceMs: 300,
       audit: (e) => audit.push(e),
       ...config,
-      sandbox: { uid: SANDBOX_UID, gid: SANDBOX_UID, maxProcesses: 64, nodeInSandbox: '/usr/bin/node', workspaceRoot: config.workspaceRoot },
+      sandbox: { uid: config.uid, gid: config.uid, maxProcesses: 64, nodeInSandbox: '/usr/bin/node', workspaceRoot: config.workspaceRoot },
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -3,11 +3,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_UID, bwrapPrefix, makeScratch, processesWith, startRunner, waitFor, type TestRunner } from './helpers.ts';
+import { SANDBOX_UIDS, bwrapPrefix, makeScratch, processesWith, startRunner, waitFor, type TestRunner } from './helpers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = join(here, 'fixtures', 'mcp-server.mjs');
 const nodeModules = resolve(here, '../../../node_modules');
+const SANDBOX_UID = SANDBOX_UIDS.mcp;
 const scratch = makeScratch();
 let runner: TestRunner;
 
@@ -23,7 +24,7 @@ function mcpCall(workspace: string, tool: string, args: Record<string, unknown>,
 }
 
 beforeAll(async () => {
-  runner = await startRunner({ workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot });
+  runner = await startRunner({ workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot, uid: SANDBOX_UID });
 });
 
 afterAll(async () => {

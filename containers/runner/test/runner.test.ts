@@ -8,8 +8,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../src/signing.ts';
-import { TEST_SECRET, bwrapPrefix, makeScratch, startRunner, type TestRunner } from './helpers.ts';
+import { SANDBOX_UIDS, TEST_SECRET, bwrapPrefix, makeScratch, startRunner, type TestRunner } from './helpers.ts';
 
+const SANDBOX_UID = SANDBOX_UIDS.runner;
 const scratch = makeScratch();
 let runner: TestRunner;
 
@@ -23,7 +24,7 @@ function ran(workspace: string): boolean {
 }
 
 beforeAll(async () => {
-  runner = await startRunner({ workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot });
+  runner = await startRunner({ workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot, uid: SANDBOX_UID });
 });
 
 afterAll(async () => {

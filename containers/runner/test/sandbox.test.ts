@@ -7,8 +7,9 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_UID, bwrapPrefix, makeScratch, processesOfUid, processesWith, startRunner, waitFor, type TestRunner } from './helpers.ts';
+import { SANDBOX_UIDS, bwrapPrefix, makeScratch, processesOfUid, processesWith, startRunner, waitFor, type TestRunner } from './helpers.ts';
 
+const SANDBOX_UID = SANDBOX_UIDS.sandbox;
 const scratch = makeScratch();
 let runner: TestRunner;
 let hostTcp: Server;
@@ -22,7 +23,7 @@ function call(workspace: string, argv: string[], extra: Record<string, unknown> 
 }
 
 beforeAll(async () => {
-  runner = await startRunner({ workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot });
+  runner = await startRunner({ workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot, uid: SANDBOX_UID });
   mkdirSync(secretsDir, { mode: 0o755 });
   writeFileSync(devVars, 'VAULT_KEYS=local1:c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1sZWFr\n', { mode: 0o644 });
   hostTcp = createServer((s) => { hostTcpConnections++; s.end('hello'); });
