@@ -2,7 +2,7 @@
  * One invocation, end to end: validate the request shape, pick how it runs (isolation is the
  * runner's configuration, never the request's), run it, clean up.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { EgressRule } from './egress-contract.ts';
@@ -100,7 +100,13 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
         placeholders: inv.placeholders, resolve: config.resolve, audit, intercept, upstreamCa: config.upstreamCa,
       });
       await new Promise<void>((resolve, reject) => proxy.listen(egressSocket, resolve).once('error', reject));
-      chmodSync(egressSocket, 0o666);
+      // Only the sandbox uid may connect (when the runner is root and can hand it over).
+      if (process.getuid?.() === 0) {
+        chownSync(egressSocket, config.sandbox.uid, config.sandbox.gid);
+        chmodSync(egressSocket, 0o600);
+      } else {
+        chmodSync(egressSocket, 0o666);
+      }
       closeProxy = () => new Promise((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); });
     }
     const sandboxed = buildSandboxedCommand({ prefix: inv.sandbox.bwrapArgv, command, env: inv.env, egressSocket, caCertPath, config: config.sandbox });

@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +35,8 @@ export async function createInterceptCa(dir: string): Promise<InterceptCa> {
   await run('openssl', ['req', '-x509', '-newkey', 'ec', ...curve, '-nodes', '-days', '1', '-subj', `/CN=Portcullis sandbox CA ${randomBytes(6).toString('hex')}`,
     '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', caKey, '-out', certPath]);
   await run('openssl', ['genpkey', '-algorithm', 'EC', ...curve, '-out', leafKeyPath]);
+  // Private keys stay readable by the runner only (openssl honours the umask, often 0644).
+  await Promise.all([chmod(caKey, 0o600), chmod(leafKeyPath, 0o600)]);
   const leafKey = await readFile(leafKeyPath, 'utf8');
   const leaves = new Map<string, Promise<{ key: string; cert: string }>>();
 
