@@ -66,6 +66,11 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       }
       if (url !== '/invocations') return fail(res, 'NOT_FOUND', requestId);
       if (req.method !== 'POST') return fail(res, 'METHOD_NOT_ALLOWED', requestId);
+      // Unsigned: refused before the body is even read.
+      if (!req.headers[RUNNER_SIGNATURE_HEADER] || !req.headers[RUNNER_TIMESTAMP_HEADER]) {
+        options.log?.({ event: 'runner.auth_failed', reason: 'missing', requestId });
+        return fail(res, 'UNAUTHENTICATED', requestId);
+      }
       const body = await readBody(req);
       if (!body) return fail(res, 'PAYLOAD_TOO_LARGE', requestId);
       // Precedence: 1 signature (nothing else is looked at before it passes) → 2 replay →
