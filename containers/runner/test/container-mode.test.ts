@@ -62,6 +62,16 @@ describe('container isolation (no bwrap inside the container)', { timeout: 20_00
     expect(json).toMatchObject({ stopReason: 'killed', signal: 'SIGKILL', exitCode: null });
   });
 
+  it('kills the call when the gateway hangs up, and is free for the next one', async () => {
+    const marker = `${Date.now() % 100000}9`;
+    const request = runner.post({ ...base, timeoutMs: 60_000, argv: ['sleep', marker] }, { abortAfterMs: 400 }).catch((error: Error) => error);
+    expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 1, 380)).toBe(true);
+    expect(await request).toBeInstanceOf(Error);
+    expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 0)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200)); // let the runner settle the aborted call
+    expect((await runner.post({ ...base, argv: ['true'] })).status).toBe(200);
+  });
+
   it('reports a command that does not exist as exit 127 without detail', async () => {
     const { json } = await runner.post({ ...base, argv: ['/no/such/tool'] });
     expect(json).toMatchObject({ exitCode: 127, stopReason: 'exit' });

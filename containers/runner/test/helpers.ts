@@ -73,7 +73,7 @@ export interface TestRunner {
   url: string;
   audit: EgressAuditEvent[];
   /** Signs and sends; `sign: false` sends unsigned, `nowS` forges the signing time. */
-  post(body: unknown, options?: { sign?: boolean; nowS?: number; tamper?: (headers: Record<string, string>) => void; rawBody?: string }): Promise<{ status: number; json: RunnerReply }>;
+  post(body: unknown, options?: { sign?: boolean; nowS?: number; tamper?: (headers: Record<string, string>) => void; rawBody?: string; abortAfterMs?: number }): Promise<{ status: number; json: RunnerReply }>;
   close(): Promise<void>;
 }
 
@@ -101,7 +101,8 @@ export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerCon
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (options.sign !== false) Object.assign(headers, await signRunnerRequest(key, { method: 'POST', path: '/invocations', body: text, nowS: options.nowS ?? Math.floor(Date.now() / 1000) }));
       options.tamper?.(headers);
-      const res = await fetch(`${url}/invocations`, { method: 'POST', headers, body: text });
+      const signal = options.abortAfterMs ? AbortSignal.timeout(options.abortAfterMs) : undefined;
+      const res = await fetch(`${url}/invocations`, { method: 'POST', headers, body: text, signal });
       return { status: res.status, json: (await res.json()) as RunnerReply };
     },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
