@@ -27,23 +27,25 @@ export type EgressDenyReason =
 
 const HOST_RE = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
-/** Stand-in precedence (same numbers as the contract):
- * 1 malformed host → deny; 2 operatorAllow exact host:port → allow; 3 private IP literal → deny;
- * 4 any resolved address private → deny; 5 no allow rule matches → deny; 6 match → allow; 7 deny. */
+/** Stand-in precedence, numbered as in the policy branch's src/policy/egress.ts:
+ * 1 malformed host or port → deny; 2 operatorAllow exact host:port → allow; 3 private IP
+ * literal → deny; 4 special-use name or any resolved address private → deny; 5 resolved to
+ * nothing → deny; 6 allow rule matches host and port → allow; 7 host matches, port does not →
+ * deny; 8 otherwise deny. */
 export function decideEgress(policy: EgressPolicy, request: EgressRequest): EgressDecision {
-  const host = request.host;
+  const host = request.host.toLowerCase().replace(/\.$/, '');
   const literal = isIP(host) !== 0;
-  if ((!literal && !HOST_RE.test(host)) || !Number.isInteger(request.port) || request.port < 1 || request.port > 65535) {
-    return { allow: false, rule: 1, reason: 'malformed-host' };
-  }
-  if ((policy.operatorAllow ?? []).some((r) => r.host === host && r.port === request.port)) return { allow: true, rule: 2, reason: 'operator-allow' };
+  if (!literal && !HOST_RE.test(host)) return { allow: false, rule: 1, reason: 'malformed-host' };
+  if (!Number.isInteger(request.port) || request.port < 1 || request.port > 65535) return { allow: false, rule: 1, reason: 'port-not-allowed' };
+  if ((policy.operatorAllow ?? []).some((r) => r.host !== '*' && r.host === host && r.port === request.port)) return { allow: true, rule: 2, reason: 'operator-allow' };
   if (literal && isPrivateAddress(host)) return { allow: false, rule: 3, reason: 'ip-literal-private' };
-  if (!literal && request.resolvedAddresses.length === 0) return { allow: false, rule: 4, reason: 'no-addresses' };
-  if (request.resolvedAddresses.some(isPrivateAddress)) return { allow: false, rule: 4, reason: 'resolves-private' };
+  const specialName = host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local');
+  if (specialName || request.resolvedAddresses.some(isPrivateAddress)) return { allow: false, rule: 4, reason: 'resolves-private' };
+  if (!literal && request.resolvedAddresses.length === 0) return { allow: false, rule: 5, reason: 'no-addresses' };
   const hostRules = policy.allow.filter((r) => r.host === host || r.host === '*');
-  if (hostRules.length === 0) return { allow: false, rule: 5, reason: 'not-allowlisted' };
-  if (!hostRules.some((r) => r.port === request.port)) return { allow: false, rule: 5, reason: 'port-not-allowed' };
-  return { allow: true, rule: 6, reason: 'allowlisted' };
+  if (hostRules.some((r) => r.port === request.port)) return { allow: true, rule: 6, reason: 'allowlisted' };
+  if (hostRules.length > 0) return { allow: false, rule: 7, reason: 'port-not-allowed' };
+  return { allow: false, rule: 8, reason: 'not-allowlisted' };
 }
 
 const V4_SPECIAL: Array<[number, number]> = [

@@ -105,8 +105,8 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
     ['a host on no list that resolves to a private address', 'other.test', 'tls', 4, 'resolves-private'],
     ['a host allowlisted by the manifest that resolves privately', 'internal.test', 'tls', 4, 'resolves-private'],
     ['a private IP literal', '127.0.0.1', 'tls', 3, 'ip-literal-private'],
-    ['a public host not on the allowlist', 'unlisted.test', 443, 5, 'not-allowlisted'],
-    ['an allowlisted host on an undeclared port', 'public.test', 444, 5, 'port-not-allowed'],
+    ['a public host not on the allowlist', 'unlisted.test', 443, 8, 'not-allowlisted'],
+    ['an allowlisted host on an undeclared port', 'public.test', 444, 7, 'port-not-allowed'],
   ] as const)('refuses %s and never connects', async (_name, host, portOrTls, rule, reason) => {
     const port = portOrTls === 'tls' ? httpsPort : portOrTls;
     const before = httpsSeen.length;

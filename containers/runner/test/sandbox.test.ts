@@ -56,6 +56,21 @@ describe('local sandbox (bubblewrap)', { timeout: 30_000 }, () => {
     expect(json.stdout).not.toContain('RUNNER_');
   });
 
+  it('accepts the shape the policy compiler emits (separate --unshare-*, --ro-bind-try, --disable-userns, trailing --)', async () => {
+    const ws = join(scratch.workspaceRoot, 'agent-compiled');
+    mkdirSync(ws, { recursive: true });
+    const compiledShape = [
+      'bwrap', '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try',
+      '--die-with-parent', '--new-session', '--clearenv', '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', '/tmp',
+      '--disable-userns',
+      ...['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc/ld.so.cache', '/etc/ssl/certs'].flatMap((p) => ['--ro-bind-try', p, p]),
+      '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--bind', ws, '/workspace', '--chdir', '/workspace', '--',
+    ];
+    const { json } = await runner.post({ tool: 't', argv: ['sh', '-c', 'echo ok > f && cat f && cat /etc/shadow'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv: compiledShape } });
+    expect(json.stdout).toBe('ok\n');
+    expect(json.stderr).toContain('/etc/shadow: No such file or directory');
+  });
+
   it('argv elements are never interpreted by a shell', async () => {
     const ws = join(scratch.workspaceRoot, 'agent-argv');
     const { json } = await call(ws, ['echo', '$(touch pwned); `touch pwned2` && touch pwned3']);
