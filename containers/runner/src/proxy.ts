@@ -117,6 +117,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer | null> {
   return Buffer.concat(chunks);
 }
 
+/** The user-pass of an RFC 7617 `Basic` header, or null for any other scheme. */
+export function decodeBasic(value: string): string | null {
+  const m = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(value);
+  return m?.[1] ? Buffer.from(m[1], 'base64').toString('utf8') : null;
+}
+
 /**
  * Placeholder precedence for one request: 1 a placeholder bound to other hosts only → refuse;
  * 2 placeholders bound to this host → swap; 3 none present → pass unchanged.
@@ -182,12 +188,25 @@ async function forward(options: EgressProxyOptions, req: IncomingMessage, res: S
   if (!body) return refuseResponse(res, 413);
   const bindings = options.placeholders ?? [];
   const headerLines: string[] = [];
+  let swappedAny = false;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] ?? '';
-    if (!HOP_BY_HOP.has(name.toLowerCase()) && name.toLowerCase() !== 'content-length') headerLines.push(`${name}\n${req.rawHeaders[i + 1] ?? ''}`);
+    if (HOP_BY_HOP.has(name.toLowerCase()) || name.toLowerCase() === 'content-length') continue;
+    // RFC 7617 Basic credentials are base64: look inside, or `curl -u user:$TOKEN` would hide the placeholder.
+    const basic = name.toLowerCase() === 'authorization' ? decodeBasic(req.rawHeaders[i + 1] ?? '') : null;
+    if (basic !== null) {
+      const result = swapPlaceholders(basic, target.host, bindings);
+      if (!result.ok) {
+        options.audit({ type: 'egress.placeholder_refused', host: target.host, port: target.port });
+        return refuseResponse(res, 403);
+      }
+      swappedAny ||= result.swapped;
+      headerLines.push(`${name}\nBasic ${Buffer.from(result.text, 'utf8').toString('base64')}`);
+      continue;
+    }
+    headerLines.push(`${name}\n${req.rawHeaders[i + 1] ?? ''}`);
   }
   const swappedParts: string[] = [];
-  let swappedAny = false;
   for (const part of [pathAndQuery, headerLines.join('\n\n'), body.toString('latin1')]) {
     const result = swapPlaceholders(part, target.host, bindings);
     if (!result.ok) {

@@ -137,7 +137,17 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
     expect(`${json.stdout}${json.stderr}`).not.toContain(REAL_SECRET);
   });
 
+  it('swaps a placeholder inside Basic credentials (curl -u) for its bound host', async () => {
+    const before = httpSeen.length;
+    const { json } = await curl(['-u', `bot:${PLACEHOLDER}`, `http://plain.test:${httpPort}/api`], {
+      placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['plain.test'] }],
+    });
+    expect(json.exitCode).toBe(0);
+    expect(httpSeen.slice(before).map((r) => r.authorization)).toEqual([`Basic ${Buffer.from(`bot:${REAL_SECRET}`).toString('base64')}`]);
+  });
+
   it.each([
+    ['inside Basic credentials', ['-u', `bot:${PLACEHOLDER}`]],
     ['in a header', ['-H', `X-Api-Key: ${PLACEHOLDER}`]],
     ['in the body', ['--data', `k=${PLACEHOLDER}`]],
     ['in the query', []],
