@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Per-invocation overhead of the local sandbox (bubblewrap, unprivileged uid + RLIMIT_NPROC,
+// and the egress proxy with its in-sandbox launcher) against spawning the same command
+// directly, measured in the same run. Prints `BENCH {json}` lines (see scripts/bench.mjs).
+// Needs bwrap and root (for the uid drop), as the runner does.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runProcess } from '../../containers/runner/src/execute.ts';
+import { runInvocation } from '../../containers/runner/src/invocation.ts';
+
+const root = mkdtempSync('/tmp/portcullis-bench-');
+chmodSync(root, 0o711);
+const workDir = join(root, 'work');
+const workspaceRoot = join(root, 'workspaces');
+mkdirSync(workDir, { mode: 0o711 });
+mkdirSync(workspaceRoot, { mode: 0o711 });
+const workspace = join(workspaceRoot, 'agent');
+
+const server = createServer((_req, res) => res.end('ok'));
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const port = server.address().port;
+
+const config = {
+  isolation: 'bwrap',
+  workDir,
+  operatorAllow: [{ host: 'bench.test', port }],
+  resolve: async (host) => (host === 'bench.test' ? ['127.0.0.1'] : []),
+  audit: () => {},
+  sandbox: { uid: 65534, gid: 65534, maxProcesses: 64, nodeInSandbox: '/usr/bin/node', workspaceRoot },
+};
+const prefix = [
+  'bwrap', '--unshare-all', '--die-with-parent', '--new-session', '--clearenv',
+  '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
+  '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--bind', workspace, '/workspace', '--remount-ro', '/', '--chdir', '/workspace',
+];
+const base = { tool: 'bench', env: {}, stdin: '', timeoutMs: 10_000, outputLimitBytes: 65_536 };
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+async function measure(name, fn, { iterations = 30, warmup = 3 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples = [];
+  const start = performance.now();
+  for (let i = 0; i < iterations; i++) {
+    const t0 = performance.now();
+    const result = await fn();
+    if (result.exitCode !== 0) throw new Error(`${name}: exit ${result.exitCode} ${result.stderr}`);
+    samples.push(performance.now() - t0);
+  }
+  const elapsed = performance.now() - start;
+  samples.sort((a, b) => a - b);
+  return { name, iterations, opsPerSec: Math.round((iterations / elapsed) * 1000 * 10) / 10, p50Us: Math.round(percentile(samples, 0.5) * 1000), p99Us: Math.round(percentile(samples, 0.99) * 1000) };
+}
+
+function report(group, baseline, others) {
+  const rows = [baseline, ...others].map((m) => ({ ...m, ratioToBaseline: Number((m.opsPerSec / Math.max(0.001, baseline.opsPerSec)).toFixed(3)) }));
+  const p50Overhead = Object.fromEntries(others.map((m) => [m.name, Number((m.p50Us / Math.max(1, baseline.p50Us)).toFixed(2))]));
+  console.log(`BENCH ${JSON.stringify({ group, baseline: baseline.name, results: rows, p50OverheadX: p50Overhead })}`);
+}
+
+const run = (argv) => () => runProcess({ ...base, argv, env: { PATH: '/usr/bin:/bin' } });
+const sandboxed = (argv, egress) => async () => {
+  const result = await runInvocation({ ...base, argv, sandbox: { bwrapArgv: prefix }, ...(egress ? { egress: { allow: [] } } : {}) }, config);
+  if ('refused' in result) throw new Error(result.refused);
+  return result;
+};
+
+try {
+  const direct = await measure('direct spawn: true', run(['true']));
+  const bwrapOnly = await measure('bwrap (uid drop + RLIMIT_NPROC): true', sandboxed(['true'], false));
+  const withProxy = await measure('bwrap + egress proxy + launcher: true', sandboxed(['true'], true));
+  report('runner: per-invocation sandbox overhead (no-op command)', direct, [bwrapOnly, withProxy]);
+
+  const url = `http://bench.test:${port}/`;
+  const curlDirect = await measure('direct spawn: curl local server', run(['curl', '-sS', '--resolve', `bench.test:${port}:127.0.0.1`, url]));
+  const curlSandboxed = await measure('bwrap + proxy: curl local server via proxy', sandboxed(['curl', '-sS', url], true));
+  report('runner: one HTTP request, direct vs through the sandbox egress path', curlDirect, [curlSandboxed]);
+} finally {
+  server.close();
+  rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,160 @@
+/**
+ * The runner's HTTP surface: request signing (HMAC over method, path, timestamp, body), one
+ * invocation at a time, validation and fail-closed refusals. Every refused attempt also checks
+ * that nothing ran (the command would have created a file in the workspace).
+ */
+import { createHmac } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../src/signing.ts';
+import { SANDBOX_UIDS, TEST_SECRET, bwrapPrefix, makeScratch, startRunner, type TestRunner } from './helpers.ts';
+
+const SANDBOX_UID = SANDBOX_UIDS.runner;
+const scratch = makeScratch();
+let runner: TestRunner;
+
+function touchCall(agent: string, extra: Record<string, unknown> = {}) {
+  const workspace = join(scratch.workspaceRoot, agent);
+  return { workspace, body: { tool: 't', argv: ['touch', 'ran'], env: {}, timeoutMs: 5_000, outputLimitBytes: 1024, sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) }, ...extra } };
+}
+
+function ran(workspace: string): boolean {
+  return existsSync(join(workspace, 'ran'));
+}
+
+beforeAll(async () => {
+  runner = await startRunner({ workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot, uid: SANDBOX_UID });
+});
+
+afterAll(async () => {
+  await runner.close();
+  scratch.cleanup();
+});
+
+describe('signing (shared with the Worker, WebCrypto only)', () => {
+  it('matches an independent HMAC-SHA256 over "v1\\nMETHOD\\npath\\ntimestamp\\nbody"', async () => {
+    const key = await importRunnerKey(TEST_SECRET);
+    const headers = await signRunnerRequest(key, { method: 'post', path: '/invocations', body: '{"a":1}', nowS: 1_767_225_600 });
+    const expected = createHmac('sha256', TEST_SECRET).update('v1\nPOST\n/invocations\n1767225600\n{"a":1}').digest('hex');
+    expect(headers).toEqual({ [RUNNER_TIMESTAMP_HEADER]: '1767225600', [RUNNER_SIGNATURE_HEADER]: expected });
+  });
+
+  it.each([
+    ['missing', { timestamp: undefined }],
+    ['malformed', { signature: 'zz' }],
+    ['stale', { nowS: 1_767_225_600 + 61 }],
+    ['stale', { nowS: 1_767_225_600 - 61 }],
+    ['mismatch', { body: '{"a":2}' }],
+    ['mismatch', { path: '/invocations?x=1' }],
+    ['mismatch', { method: 'PUT' }],
+  ])('refuses a %s signature', async (kind, change) => {
+    const key = await importRunnerKey(TEST_SECRET);
+    const base = { method: 'POST', path: '/invocations', body: '{"a":1}', nowS: 1_767_225_600 };
+    const headers = await signRunnerRequest(key, base);
+    const input = { ...base, timestamp: headers[RUNNER_TIMESTAMP_HEADER], signature: headers[RUNNER_SIGNATURE_HEADER], ...change };
+    expect(await verifyRunnerRequest(key, input)).toEqual({ ok: false, failure: { kind } });
+    expect(await verifyRunnerRequest(key, { ...base, timestamp: headers[RUNNER_TIMESTAMP_HEADER], signature: headers[RUNNER_SIGNATURE_HEADER], nowS: base.nowS + 60 })).toMatchObject({ ok: true });
+  });
+
+  it('refuses a secret shorter than 32 characters', async () => {
+    await expect(importRunnerKey('short-secret')).rejects.toThrow('at least 32');
+  });
+});
+
+describe('runner HTTP surface', { timeout: 30_000 }, () => {
+  it('answers GET /healthz without a signature and says nothing else', async () => {
+    const res = await fetch(`${runner.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, isolation: 'bwrap' });
+  });
+
+  it.each([
+    ['an unsigned request', { sign: false }],
+    ['a stale signature (61 s old)', { nowOffsetS: -61 }],
+    ['a signature from the future (61 s ahead)', { nowOffsetS: 61 }],
+    ['a wrong signature', { tamper: (h: Record<string, string>) => { h[RUNNER_SIGNATURE_HEADER] = (h[RUNNER_SIGNATURE_HEADER] ?? '').replace(/^./, (c) => (c === '0' ? '1' : '0')); } }],
+    ['a signature without its timestamp', { tamper: (h: Record<string, string>) => { delete h[RUNNER_TIMESTAMP_HEADER]; } }],
+    ['a timestamp changed after signing', { tamper: (h: Record<string, string>) => { h[RUNNER_TIMESTAMP_HEADER] = String(Number(h[RUNNER_TIMESTAMP_HEADER]) - 1); } }],
+  ])('refuses %s with 401 and runs nothing', async (_name, { nowOffsetS, ...options }: { nowOffsetS?: number; sign?: boolean; tamper?: (h: Record<string, string>) => void }) => {
+    const { workspace, body } = touchCall(`agent-auth-${Math.random().toString(36).slice(2)}`);
+    const nowS = nowOffsetS === undefined ? undefined : Math.floor(Date.now() / 1000) + nowOffsetS;
+    const { status, json } = await runner.post(body, { ...options, nowS });
+    expect(status).toBe(401);
+    expect(json.error?.code).toBe('UNAUTHENTICATED');
+    expect(ran(workspace)).toBe(false);
+  });
+
+  it('refuses a body swapped under a valid signature (signed for another body)', async () => {
+    const { workspace, body } = touchCall('agent-swap');
+    const signedFor = JSON.stringify({ ...body, argv: ['true'] });
+    const key = await importRunnerKey(TEST_SECRET);
+    const headers = await signRunnerRequest(key, { method: 'POST', path: '/invocations', body: signedFor, nowS: Math.floor(Date.now() / 1000) });
+    const res = await fetch(`${runner.url}/invocations`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status).toBe(401);
+    expect(ran(workspace)).toBe(false);
+  });
+
+  it('refuses a replayed request inside the freshness window', async () => {
+    const { workspace, body } = touchCall('agent-replay');
+    let captured: Record<string, string> = {};
+    const first = await runner.post(body, { tamper: (h) => { captured = { ...h }; } });
+    expect(first.status).toBe(200);
+    expect(ran(workspace)).toBe(true);
+    const res = await fetch(`${runner.url}/invocations`, { method: 'POST', headers: captured, body: JSON.stringify(body) });
+    expect(res.status).toBe(401);
+  });
+
+  it('runs one invocation at a time: a concurrent one gets 409 CONFLICT and does not run', async () => {
+    const slow = touchCall('agent-slow', { argv: ['sleep', '1.5'] });
+    const second = touchCall('agent-second');
+    const pending = runner.post(slow.body);
+    await new Promise((r) => setTimeout(r, 300));
+    const { status, json } = await runner.post(second.body);
+    expect(status).toBe(409);
+    expect(json.error?.code).toBe('CONFLICT');
+    expect(ran(second.workspace)).toBe(false);
+    expect((await pending).status).toBe(200);
+    expect((await runner.post(second.body)).status).toBe(200); // free again afterwards
+  });
+
+  it.each([
+    ['both argv and mcp', { mcp: { command: ['x'], tool: 'y', arguments: {} } }],
+    ['neither argv nor mcp', { argv: undefined }],
+    ['an unknown field', { shell: true }],
+    ['a timeout above the maximum', { timeoutMs: 10 * 60_000 + 1 }],
+    ['an environment name that is not a name', { env: { 'A=B': 'x' } }],
+  ])('refuses %s with 400 and runs nothing', async (_name, extra) => {
+    const { workspace, body } = touchCall(`agent-val-${Math.random().toString(36).slice(2)}`, extra);
+    const { status, json } = await runner.post(body);
+    expect(status).toBe(400);
+    expect(json.error?.code).toBe('VALIDATION_ERROR');
+    expect(ran(workspace)).toBe(false);
+  });
+
+  it.each([
+    ['no sandbox at all (the local executor never runs unsandboxed)', (ws: string) => ({ sandbox: undefined, _ws: ws })],
+    ['a prefix that shares the network', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }), '--share-net'] } })],
+    ['a prefix without a network namespace', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).filter((a) => a !== '--unshare-all') } })],
+    ['a prefix that keeps the environment', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).filter((a) => a !== '--clearenv') } })],
+    ['a prefix that is not bwrap', (ws: string) => ({ sandbox: { bwrapArgv: ['env', ws] } })],
+  ])('refuses %s with 403 POLICY_DENIED and runs nothing', async (_name, make) => {
+    const agent = `agent-deny-${Math.random().toString(36).slice(2)}`;
+    const { workspace, body } = touchCall(agent);
+    const changed = make(workspace);
+    delete (changed as { _ws?: string })._ws;
+    const { status, json } = await runner.post({ ...body, ...changed });
+    expect(status).toBe(403);
+    expect(json.error?.code).toBe('POLICY_DENIED');
+    expect(ran(workspace)).toBe(false);
+    expect(existsSync(workspace) ? readdirSync(workspace) : []).toEqual([]);
+  });
+
+  it('answers unknown paths 404 and wrong methods 405 in the error envelope', async () => {
+    const notFound = await fetch(`${runner.url}/nope`);
+    expect(notFound.status).toBe(404);
+    const wrongMethod = await fetch(`${runner.url}/invocations`);
+    expect(wrongMethod.status).toBe(405);
+    expect(((await wrongMethod.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+});
