@@ -5,7 +5,7 @@
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { EgressRule } from './egress-contract.ts';
+import type { EgressRule } from '../../../src/policy/index.ts';
 import { runProcess, type RunResult } from './execute.ts';
 import { callMcpTool } from './mcp.ts';
 import { createEgressProxy, type EgressAuditEvent } from './proxy.ts';

@@ -13,7 +13,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EgressRule } from './egress-contract.ts';
+import type { EgressRule } from '../../../src/policy/index.ts';
 import { createRunnerServer } from './server.ts';
 import { importRunnerKey } from './signing.ts';
 
