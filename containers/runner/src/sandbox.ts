@@ -10,7 +10,7 @@
  *  - the egress path: the proxy's unix socket and the in-sandbox launcher/forwarder.
  */
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CA_TRUST_VARIABLES } from './tls-intercept.ts';
 
@@ -53,15 +53,28 @@ function isInside(root: string, path: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
-/** Per-agent workspaces bound read-write must exist and belong to the sandbox uid. */
+/**
+ * Bind sources under the workspace root (per-agent workspaces and private paths, see
+ * compiled-sandbox.ts) must exist for bwrap to mount them: a missing one is created, with every
+ * missing directory between it and the root, and given to the sandbox uid (read-only binds too:
+ * the mount, not the owner, keeps them read-only). Paths outside the root are never touched.
+ */
 export function prepareWritableBinds(prefix: string[], config: SandboxConfig): void {
   const runningAsRoot = process.getuid?.() === 0;
+  const root = resolve(config.workspaceRoot);
   for (let i = 0; i < prefix.length - 2; i++) {
-    if (prefix[i] !== '--bind') continue;
-    const source = prefix[i + 1] ?? '';
-    if (!isInside(config.workspaceRoot, source)) continue; // never touch anything outside the workspace root
-    if (!existsSync(source)) mkdirSync(source, { recursive: true, mode: 0o700 });
-    if (runningAsRoot) chownSync(source, config.uid, config.gid);
+    if (prefix[i] !== '--bind' && prefix[i] !== '--ro-bind') continue;
+    const source = resolve(prefix[i + 1] ?? '');
+    if (!isInside(root, source)) continue; // never touch anything outside the workspace root
+    let dir = root;
+    for (const part of relative(root, source).split(sep)) {
+      dir = join(dir, part);
+      if (existsSync(dir)) continue;
+      mkdirSync(dir, { mode: 0o700 });
+      if (runningAsRoot) chownSync(dir, config.uid, config.gid);
+    }
+    // A writable bind's source belongs to the sandbox uid even when it already existed.
+    if (prefix[i] === '--bind' && runningAsRoot) chownSync(source, config.uid, config.gid);
   }
 }
 
