@@ -39,6 +39,23 @@ export interface AuditEventMap {
   'webhook.duplicate': { platform: WebhookPlatform; connectorId: string; eventKey: string; retryNum: number | null };
   /** An outbound reply that the platform refused or that failed in transit (never the URL or token). */
   'webhook.reply.failed': { platform: WebhookPlatform; connectorId: string; reason: 'timeout' | 'network' | 'http-status' | 'platform-error' | 'no-bot-token'; status: number | null };
+  /**
+   * The runner's egress proxy decided one connection of a tool call (containers/runner,
+   * `egressEvents`; rule = the numbered precedence of decideEgress, docs/policy.md). Who called
+   * (agent, tool, invocation), where to (host, port) and why; never the path, headers or payload.
+   */
+  'egress.decision': EgressAuditContext & { via: 'connect' | 'http'; host: string; port: number; allow: boolean; rule: number; reason: string };
+  /** A request carried a credential placeholder to a host it is not bound to: refused, nothing sent. Never the placeholder or the credential name. */
+  'egress.placeholder_refused': EgressAuditContext & { host: string; port: number };
+  /** Placeholders were replaced by their real values in a request to a bound host. Never the values. */
+  'egress.placeholder_swapped': EgressAuditContext & { host: string; port: number };
+}
+
+/** Identifies the tool call an egress event belongs to (ids only). */
+export interface EgressAuditContext {
+  agentId: string;
+  tool: string;
+  invocationId: string;
 }
 
 export type WebhookPlatform = 'discord' | 'slack' | 'telegram';
