@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles the tool runner (containers/runner/src/main.ts) into one file, dist/runner.mjs, and
+// Bundles the tool runner (containers/runner/src/main.ts) into one file, dist/runner.mjs (and
+// the same code as a library, dist/runner-lib.mjs, for the benchmarks), and
 // copies its in-sandbox launcher next to it (dist/launcher.mjs; sandbox.ts finds it relative to
 // the bundle). Why a bundle: Node's type stripping resolves imports literally and src/policy
 // (shared with the Worker) imports without extensions, so the sources cannot run directly.
@@ -25,7 +26,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist');
 await build({
   absWorkingDir: root,
-  entryPoints: { runner: 'containers/runner/src/main.ts' },
+  entryPoints: { runner: 'containers/runner/src/main.ts', 'runner-lib': 'containers/runner/src/lib.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,
