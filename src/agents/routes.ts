@@ -3,12 +3,12 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import { authenticate, principalOf, requireScope, type Clock } from '../auth';
 import { agents, connectors, createDb, newId, vaultSecrets, type Database } from '../db';
-import { ApiError, createRouter, errorResponses } from '../http';
+import { ApiError, AUTHENTICATED, createRouter, errorResponses, jsonContent } from '../http';
 import { isolationAllowed } from './isolation';
 import { AgentIdParams, AgentList, AgentUpdated, AgentView, CreateAgent, UpdateAgent } from './schemas';
 
-const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]> > };
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+const auth = { security: AUTHENTICATED };
+const json = jsonContent;
 
 const listRoute = createRoute({ method: 'get', path: '/api/v1/agents', summary: 'Agents of your workspace (scope agents:read)', ...auth, responses: { 200: { description: 'Agents', ...json(AgentList) }, ...errorResponses(401, 403) } });
 const createAgentRoute = createRoute({

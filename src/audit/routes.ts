@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { authenticate, principalOf, requireScope, type Clock } from '../auth';
 import { auditEvents, createDb } from '../db';
-import { createRouter, errorResponses } from '../http';
+import { AUTHENTICATED, createRouter, errorResponses } from '../http';
 import { verifyAuditChain } from './record';
 
 const PAGE_DEFAULT = 100;
@@ -36,7 +36,7 @@ const Verdict = z
   .object({ ok: z.boolean(), count: z.number().int(), firstBroken: Problem.optional(), problems: z.array(Problem).optional() })
   .openapi('AuditVerification');
 
-const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]>> };
+const auth = { security: AUTHENTICATED };
 const listRoute = createRoute({
   method: 'get',
   path: '/api/v1/audit',

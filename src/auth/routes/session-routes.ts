@@ -3,7 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { setCookie, deleteCookie } from 'hono/cookie';
 import { INSTANCE_CHAIN, recordAudit } from '../../audit';
 import { apiKeys, createDb, users, type OneTimeTokenPurpose } from '../../db';
-import { ApiError, createRouter, errorResponses } from '../../http';
+import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
 import { authenticate, principalOf } from '../authenticate';
 import type { LoginThrottle } from '../login-throttle';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../passwords';
@@ -20,7 +20,7 @@ const TokenPasswordRequest = z.object({ token: Token, password: Password }).open
 const ResetRequest = z.object({ token: Token, newPassword: Password }).openapi('ResetPasswordRequest');
 const ChangePasswordRequest = z.object({ currentPassword: Password, newPassword: Password }).openapi('ChangePasswordRequest');
 
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, ...jsonContent(schema) } });
+const body = jsonBodyOf;
 const noContent = { 204: { description: 'Done' } };
 
 const loginRoute = createRoute({

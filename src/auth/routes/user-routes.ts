@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import { createDb, newId, users, workspaces, type Role as RoleName } from '../../db';
-import { ApiError, createRouter, errorResponses } from '../../http';
+import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
 import { authenticate, principalOf, requireScope } from '../authenticate';
 import { issueOneTimeToken } from '../one-time-tokens';
 import { AUTHENTICATED, Email, jsonContent, Role, UserView, userView, WorkspaceName } from '../schemas';
@@ -22,7 +22,7 @@ const WorkspaceCreated = z
 const UserId = z.object({ id: z.string().min(1).max(64) });
 
 const auth = { security: AUTHENTICATED };
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, ...jsonContent(schema) } });
+const body = jsonBodyOf;
 
 const meRoute = createRoute({ method: 'get', path: '/api/v1/me', summary: 'The caller', ...auth, responses: { 200: { description: 'The caller', ...jsonContent(Me) }, ...errorResponses(401) } });
 const listUsersRoute = createRoute({ method: 'get', path: '/api/v1/users', summary: 'Users of your workspace (scope admin)', ...auth, responses: { 200: { description: 'Users', ...jsonContent(UserList) }, ...errorResponses(401, 403) } });
