@@ -1,3 +1,4 @@
+import { z } from '@hono/zod-openapi';
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit';
 import { connectorRoutes, lookupConnector } from './connectors';
@@ -8,6 +9,7 @@ import {
   clientIp,
   cors,
   createRouter,
+  errorResponses,
   handleError,
   jsonBody,
   notFoundOrMethodNotAllowed,
@@ -58,6 +60,21 @@ export function createApp(options: AppOptions) {
     name: '__Host-portcullis_session',
     description: 'Session cookie from POST /api/v1/auth/login; unsafe methods also need X-CSRF-Token',
   });
+  // The hook routes read raw bodies (verified before parsing), so they are plain Hono routes;
+  // they are described here so the document lists every route the gateway serves.
+  for (const platform of ['discord', 'slack', 'telegram'] as const) {
+    app.openAPIRegistry.registerPath({
+      method: 'post',
+      path: `/hooks/${platform}/{connectorId}`,
+      summary: `${platform[0]?.toUpperCase()}${platform.slice(1)} webhook (signature-verified; see docs/webhooks.md)`,
+      request: { params: z.object({ connectorId: z.string() }) },
+      responses: {
+        200: { description: 'Acknowledged' },
+        ...errorResponses(400, 401, 404, 413, 429),
+      },
+    });
+  }
+
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',
     info: {

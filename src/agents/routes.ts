@@ -1,14 +1,14 @@
 import { createRoute } from '@hono/zod-openapi';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import { authenticate, principalOf, requireScope, type Clock } from '../auth';
-import { agents, createDb, newId, type Database } from '../db';
-import { ApiError, createRouter, errorResponses } from '../http';
+import { agents, connectors, createDb, newId, vaultSecrets, type Database } from '../db';
+import { ApiError, AUTHENTICATED, createRouter, errorResponses, jsonContent } from '../http';
 import { isolationAllowed } from './isolation';
 import { AgentIdParams, AgentList, AgentUpdated, AgentView, CreateAgent, UpdateAgent } from './schemas';
 
-const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]> > };
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+const auth = { security: AUTHENTICATED };
+const json = jsonContent;
 
 const listRoute = createRoute({ method: 'get', path: '/api/v1/agents', summary: 'Agents of your workspace (scope agents:read)', ...auth, responses: { 200: { description: 'Agents', ...json(AgentList) }, ...errorResponses(401, 403) } });
 const createAgentRoute = createRoute({
@@ -117,7 +117,20 @@ export function agentRoutes(now: Clock) {
     const db = createDb(c.env.DB);
     const current = await findAgent(db, principal.workspaceId, c.req.valid('param').id);
     const at = now();
-    await db.delete(agents).where(eq(agents.id, current.id));
+    // Connector rows cascade with the agent; their vault secrets are keyed by connector id, so
+    // they are deleted explicitly in the same transaction.
+    await db.batch([
+      db
+        .delete(vaultSecrets)
+        .where(
+          and(
+            eq(vaultSecrets.workspaceId, current.workspaceId),
+            eq(vaultSecrets.ownerKind, 'connector'),
+            inArray(vaultSecrets.ownerId, db.select({ id: connectors.id }).from(connectors).where(eq(connectors.agentId, current.id))),
+          ),
+        ),
+      db.delete(agents).where(eq(agents.id, current.id)),
+    ]);
     await recordAudit(c.env, { workspaceId: current.workspaceId, kind: 'agent.deleted', actor: `user:${principal.userId}`, data: { agentId: current.id } }, at);
     return c.body(null, 204);
   });

@@ -76,12 +76,12 @@ export async function verifyPassword(password: string, encoded: string): Promise
 }
 
 /**
- * A real hash of a random password at the current parameters, verified against when the
- * email is unknown (or has no password yet) so those logins cost the same Argon2id work as
- * a wrong password and answer no faster.
+ * A real Argon2id hash (current parameters) of 32 random bytes nobody kept. Logins for an
+ * unknown email, or a user without a password yet, verify against it, so they cost the same
+ * Argon2id work as a wrong password. It is a constant so the first such login in an isolate
+ * is not slower (no lazy hashing to time).
  */
-let dummyHash: Promise<string> | undefined;
-export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(crypto.randomUUID());
-  return dummyHash;
+const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$prP3n3Gm1g9BPPyicPW6oA$ixlqKnooBmrcyp0JgLxUuBvoNs/rGg7gpOP/nCYGGd0';
+export async function dummyPasswordHash(): Promise<string> {
+  return DUMMY_HASH;
 }

@@ -36,7 +36,4 @@ export function userView(user: { id: string; email: string; role: z.infer<typeof
 
 export const WorkspaceName = z.string().trim().min(1).max(100);
 
-export const jsonContent = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
-
-/** OpenAPI security requirement for routes behind authenticate(). */
-export const AUTHENTICATED: Array<Record<string, string[]>> = [{ apiKey: [] }, { session: [] }];
+export { AUTHENTICATED, jsonContent } from '../http';

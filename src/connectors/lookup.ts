@@ -12,7 +12,7 @@ export const CONNECTOR_SECRET_NAMES = { botToken: 'BOT_TOKEN', signingSecret: 'S
  * Unknown and deleted connectors (rows are deleted) are null alike. A vault failure throws:
  * the hook then answers 500 rather than verifying against nothing.
  */
-export const lookupConnector: ConnectorLookup = async (env: Env, platform: Platform, connectorId: string): Promise<ConnectorRecord | null> => {
+export const lookupConnector: ConnectorLookup = async (env: Env, platform: Platform, connectorId: string, options = {}): Promise<ConnectorRecord | null> => {
   const [row] = await createDb(env.DB).select().from(connectors).where(eq(connectors.id, connectorId)).limit(1);
   if (!row || row.platform !== platform) return null;
   const secrets: ConnectorRecord['secrets'] = {};
@@ -22,6 +22,7 @@ export const lookupConnector: ConnectorLookup = async (env: Env, platform: Platf
   if (!stored.ok) throw new Error(`vault: ${stored.problem.kind}`);
   for (const [field, name] of Object.entries(CONNECTOR_SECRET_NAMES) as Array<[keyof typeof CONNECTOR_SECRET_NAMES, string]>) {
     if (!stored.value.some((s) => s.name === name)) continue;
+    if (field === 'botToken' && !options.includeBotToken) continue;
     const opened = await openSecret(env, ref(name));
     if (!opened.ok) throw new Error(`vault: ${opened.problem.kind}`);
     secrets[field] = opened.value;

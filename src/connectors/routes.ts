@@ -4,13 +4,13 @@ import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
 import { authenticate, principalOf, randomToken, requireScope, type Clock } from '../auth';
 import { connectors, createDb, newId, vaultSecrets } from '../db';
-import { ApiError, createRouter, errorResponses } from '../http';
+import { ApiError, AUTHENTICATED, createRouter, errorResponses, jsonContent } from '../http';
 import { listSecrets, requireVault, sealSecret, vaultProblemToApiError } from '../vault';
 import { CONNECTOR_SECRET_NAMES } from './lookup';
 import { AgentParams, ConnectorCreated, ConnectorList, ConnectorParams, CreateConnector, type CreateConnectorInput } from './schemas';
 
-const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]>> };
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+const auth = { security: AUTHENTICATED };
+const json = jsonContent;
 
 const listRoute = createRoute({ method: 'get', path: '/api/v1/agents/{id}/connectors', summary: 'Connectors of an agent (scope agents:read)', ...auth, request: { params: AgentParams }, responses: { 200: { description: 'Connectors', ...json(ConnectorList) }, ...errorResponses(401, 403, 404) } });
 const createConnectorRoute = createRoute({

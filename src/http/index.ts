@@ -5,5 +5,5 @@ export { jsonBody, MAX_JSON_BODY_BYTES, rawBodyLimit } from './json-body';
 export { createRouter, fieldPaths } from './openapi';
 export { requestId } from './request-id';
 export { notFoundOrMethodNotAllowed } from './routing';
-export { ErrorEnvelope, errorResponses } from './schemas';
+export { AUTHENTICATED, ErrorEnvelope, errorResponses, jsonBodyOf, jsonContent } from './schemas';
 export { SECURITY_HEADERS, securityHeaders } from './security-headers';

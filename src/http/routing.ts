@@ -18,7 +18,7 @@ function pathToRegExp(path: string): RegExp {
     const param = /^:[A-Za-z0-9_]+(?:\{(.+)\})?\??$/.exec(segment);
     source += '/' + (param ? `(?:${param[1] ?? '[^/]+'})` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   }
-  return new RegExp(`^${source || '/'}/?$`);
+  return new RegExp(`^${source || '/'}$`);
 }
 
 /**

@@ -17,3 +17,16 @@ export function errorResponses(...statuses: number[]) {
     statuses.map((status) => [status, { description: 'Error', content: { 'application/json': { schema: ErrorEnvelope } } }]),
   );
 }
+
+/** `content` for a JSON request or response body with this schema. */
+export function jsonContent<T>(schema: T) {
+  return { content: { 'application/json': { schema } } };
+}
+
+/** A required JSON request body. */
+export function jsonBodyOf<T>(schema: T) {
+  return { body: { required: true, ...jsonContent(schema) } };
+}
+
+/** OpenAPI security for routes behind authenticate(): an API key or the session cookie. */
+export const AUTHENTICATED: Array<Record<string, string[]>> = [{ apiKey: [] }, { session: [] }];

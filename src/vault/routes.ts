@@ -1,13 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import { authenticate, principalOf, requireScope, type Clock } from '../auth';
-import { ApiError, createRouter, errorResponses } from '../http';
+import { ApiError, AUTHENTICATED, createRouter, errorResponses, jsonContent } from '../http';
 import { deleteCredential, getCredential, listCredentials, putCredential } from './credentials';
 import { requireVault, vaultProblemToApiError } from './refuse';
 import { rotateVault } from './rotate';
 import { CredentialList, CredentialNameParams, CredentialView, PutCredentialBody, RotateVaultBody, RotateVaultResult } from './schemas';
 
-const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]>> };
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+const auth = { security: AUTHENTICATED };
+const json = jsonContent;
 
 const listRoute = createRoute({
   method: 'get',

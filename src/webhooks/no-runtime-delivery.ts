@@ -25,7 +25,7 @@ export function noAgentRuntimeDelivery(options: NoRuntimeDeliveryOptions): Deliv
   const clock = options.clock ?? Date.now;
   const audit = options.audit ?? ((env: Env, input: AuditInput, now: number) => recordAudit(env, input, now));
   return async function deliverWithoutRuntime(message: InboundMessage, env: Env): Promise<void> {
-    const record = await options.lookup(env, message.platform, message.connectorId);
+    const record = await options.lookup(env, message.platform, message.connectorId, { includeBotToken: true });
     if (!record) return; // deleted between the acknowledgement and now
     const base = { platform: message.platform, connectorId: message.connectorId };
     await audit(

@@ -27,8 +27,12 @@ export interface ConnectorRecord {
   };
 }
 
-/** Finds a live connector; null for unknown and deleted ones alike. */
-export type ConnectorLookup = (env: Env, platform: Platform, connectorId: string) => Promise<ConnectorRecord | null>;
+/**
+ * Finds a live connector; null for unknown and deleted ones alike. The bot token is opened
+ * only when asked for (the reply path): verifying a request needs just the verification
+ * secret, and an unverified request must not make the gateway decrypt more than that.
+ */
+export type ConnectorLookup = (env: Env, platform: Platform, connectorId: string, options?: { includeBotToken?: boolean }) => Promise<ConnectorRecord | null>;
 
 /** The one hand-off to the agent runtime, run after the platform has its acknowledgement. */
 export type DeliverInbound = (message: InboundMessage, env: Env) => Promise<void>;

@@ -101,4 +101,12 @@ describe('connectors API and the hooks it opens', () => {
     await expectError(await asSession(other, `/api/v1/agents/${agentId}/connectors/${body.id}`, { method: 'DELETE' }), 404, 'NOT_FOUND');
     expect(await countRows('connectors')).toBe(before + 1);
   });
+
+  it('verifying a hook request opens only the verification secret, not the bot token', async () => {
+    const { body } = await createConnector({ platform: 'telegram', botToken: '123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ' });
+    // Corrupt the stored bot token: if verification opened it, the hook would fail with 500.
+    await env.DB.prepare("UPDATE vault_secrets SET envelope = 'v1.k1.AAAA.AAAA' WHERE owner_id = ? AND name = 'BOT_TOKEN'").bind(body.id).run();
+    const wrong = await send(body.webhookPath, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': 'wrong', 'CF-Connecting-IP': '198.51.100.40' }, body: '{"update_id":1}' });
+    expect(wrong.status).toBe(401);
+  });
 });

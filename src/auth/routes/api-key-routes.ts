@@ -132,7 +132,10 @@ export function apiKeyRoutes(now: Clock) {
     const db = createDb(c.env.DB);
     const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, principal.workspaceId))).limit(1);
     if (!row) throw new ApiError('NOT_FOUND');
-    if (row.createdBy !== principal.userId && !principal.scopes.has('admin')) throw new ApiError('NOT_FOUND');
+    // Admins revoke any key of the workspace; a person their own keys; a key without
+    // `admin` only itself (a narrow key must not switch off its siblings).
+    const allowed = principal.scopes.has('admin') || (principal.kind === 'session' ? row.createdBy === principal.userId : row.id === principal.apiKeyId);
+    if (!allowed) throw new ApiError('NOT_FOUND');
     const at = now();
     await db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
     await recordAudit(c.env, { workspaceId: row.workspaceId, kind: 'api_key.revoked', actor: `user:${principal.userId}`, data: { keyId: id } }, at);

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { setCookie, deleteCookie } from 'hono/cookie';
 import { INSTANCE_CHAIN, recordAudit } from '../../audit';
-import { createDb, users, type OneTimeTokenPurpose } from '../../db';
-import { ApiError, createRouter, errorResponses } from '../../http';
+import { apiKeys, createDb, users, type OneTimeTokenPurpose } from '../../db';
+import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
 import { authenticate, principalOf } from '../authenticate';
 import type { LoginThrottle } from '../login-throttle';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../passwords';
@@ -20,7 +20,7 @@ const TokenPasswordRequest = z.object({ token: Token, password: Password }).open
 const ResetRequest = z.object({ token: Token, newPassword: Password }).openapi('ResetPasswordRequest');
 const ChangePasswordRequest = z.object({ currentPassword: Password, newPassword: Password }).openapi('ChangePasswordRequest');
 
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, ...jsonContent(schema) } });
+const body = jsonBodyOf;
 const noContent = { 204: { description: 'Done' } };
 
 const loginRoute = createRoute({
@@ -156,7 +156,10 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     const { token, newPassword } = c.req.valid('json');
     const at = now();
     const user = await redeem(c.env.DB, 'password-reset', token, newPassword, at);
-    const sessionsRevoked = await revokeUserSessions(createDb(c.env.DB), user.id, at);
+    const db = createDb(c.env.DB);
+    const sessionsRevoked = await revokeUserSessions(db, user.id, at);
+    // Keys the user made may have been made by whoever held the account: a reset ends them too.
+    await db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.createdBy, user.id), isNull(apiKeys.revokedAt)));
     await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.reset', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked } }, at);
     return c.body(null, 204);
   });
@@ -170,8 +173,18 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     const at = now();
     const db = createDb(c.env.DB);
     const [user] = await db.select().from(users).where(eq(users.id, principal.userId)).limit(1);
-    const check = await verifyPassword(currentPassword, user?.passwordHash ?? (await dummyPasswordHash()));
-    if (!user || !check.ok) throw new ApiError('INVALID_CREDENTIALS');
+    if (!user) throw new ApiError('UNAUTHENTICATED');
+    // The current password is guessable through this route too (with a stolen session), so
+    // it shares the login lockout of the account.
+    const accountKey = await emailTag(user.email);
+    const lock = await throttle.check(c.env, accountKey, at);
+    if (lock.locked) throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
+    const check = await verifyPassword(currentPassword, user.passwordHash ?? (await dummyPasswordHash()));
+    if (!check.ok) {
+      await throttle.recordFailure(c.env, accountKey, at);
+      await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.login.failed', actor: `user:${user.id}`, data: { reason: 'wrong-password', emailHash: accountKey } }, at);
+      throw new ApiError('INVALID_CREDENTIALS');
+    }
     if (checkPasswordPolicy(newPassword, user.email)) throw policyError();
     await db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: at }).where(eq(users.id, user.id));
     const sessionsRevoked = await revokeUserSessions(db, user.id, at, principal.sessionId);

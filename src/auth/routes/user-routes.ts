@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
-import { createDb, newId, users, workspaces } from '../../db';
-import { ApiError, createRouter, errorResponses } from '../../http';
+import { createDb, newId, users, workspaces, type Role as RoleName } from '../../db';
+import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
 import { authenticate, principalOf, requireScope } from '../authenticate';
 import { issueOneTimeToken } from '../one-time-tokens';
 import { AUTHENTICATED, Email, jsonContent, Role, UserView, userView, WorkspaceName } from '../schemas';
-import { ROLE_RANK, SCOPES } from '../scopes';
+import { ROLE_RANK, SCOPES, type Principal } from '../scopes';
 import type { Clock } from './clock';
 
 const Me = z.object({ user: UserView, auth: z.object({ kind: z.enum(['session', 'api_key']), scopes: z.array(z.enum(SCOPES)) }) }).openapi('Me');
@@ -22,7 +22,7 @@ const WorkspaceCreated = z
 const UserId = z.object({ id: z.string().min(1).max(64) });
 
 const auth = { security: AUTHENTICATED };
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, ...jsonContent(schema) } });
+const body = jsonBodyOf;
 
 const meRoute = createRoute({ method: 'get', path: '/api/v1/me', summary: 'The caller', ...auth, responses: { 200: { description: 'The caller', ...jsonContent(Me) }, ...errorResponses(401) } });
 const listUsersRoute = createRoute({ method: 'get', path: '/api/v1/users', summary: 'Users of your workspace (scope admin)', ...auth, responses: { 200: { description: 'Users', ...jsonContent(UserList) }, ...errorResponses(401, 403) } });
@@ -58,6 +58,21 @@ const createWorkspaceRoute = createRoute({
   request: body(CreateWorkspace),
   responses: { 201: { description: 'Created', ...jsonContent(WorkspaceCreated) }, ...errorResponses(400, 401, 403, 409) },
 });
+
+/**
+ * Whether the caller may change or reset another user, in order:
+ * 1. nobody manages themselves → no;
+ * 2. nobody manages the instance owner → no;
+ * 3. the instance owner manages anyone else in their workspace → yes;
+ * 4. otherwise only a strictly higher rank → yes (two owners cannot demote or reset each other);
+ * 5. else no.
+ */
+function mayManage(principal: Principal, target: { id: string; role: RoleName; isInstanceOwner: boolean }): boolean {
+  if (target.id === principal.userId) return false;
+  if (target.isInstanceOwner) return false;
+  if (principal.isInstanceOwner) return true;
+  return ROLE_RANK[principal.role] > ROLE_RANK[target.role];
+}
 
 function isUniqueViolation(error: unknown): boolean {
   return String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error).includes('UNIQUE constraint failed');
@@ -112,12 +127,18 @@ export function userRoutes(now: Clock) {
     const db = createDb(c.env.DB);
     const [target] = await db.select().from(users).where(and(eq(users.id, id), eq(users.workspaceId, principal.workspaceId))).limit(1);
     if (!target) throw new ApiError('NOT_FOUND');
-    // Nobody changes their own role, grants above their own, or demotes someone above them.
-    if (target.id === principal.userId || ROLE_RANK[role] > ROLE_RANK[principal.role] || ROLE_RANK[target.role] > ROLE_RANK[principal.role]) {
-      throw new ApiError('FORBIDDEN');
-    }
+    if (!mayManage(principal, target) || ROLE_RANK[role] > ROLE_RANK[principal.role]) throw new ApiError('FORBIDDEN');
     const at = now();
-    await db.update(users).set({ role, updatedAt: at }).where(eq(users.id, target.id));
+    // Conditional on both roles being what was just checked: of two concurrent changes
+    // (two owners demoting each other) only one can apply.
+    const [changed] = await db.batch([
+      db
+        .update(users)
+        .set({ role, updatedAt: at })
+        .where(and(eq(users.id, target.id), eq(users.role, target.role), sql`exists (select 1 from users where id = ${principal.userId} and role = ${principal.role})`))
+        .returning({ id: users.id }),
+    ]);
+    if (changed.length !== 1) throw new ApiError('CONFLICT', 'The role changed meanwhile; reload and try again.');
     await recordAudit(c.env, { workspaceId: target.workspaceId, kind: 'user.role.changed', actor: `user:${principal.userId}`, data: { userId: target.id, from: target.role, to: role } }, at);
     return c.json(userView({ ...target, role }), 200);
   });
@@ -128,7 +149,10 @@ export function userRoutes(now: Clock) {
     const db = createDb(c.env.DB);
     const [target] = await db.select().from(users).where(and(eq(users.id, id), eq(users.workspaceId, principal.workspaceId))).limit(1);
     if (!target) throw new ApiError('NOT_FOUND');
-    if (ROLE_RANK[target.role] > ROLE_RANK[principal.role]) throw new ApiError('FORBIDDEN');
+    // A reset token is a way into an account: only a signed-in person issues one, never for
+    // themselves (that is /auth/password, which needs the current password), and only for
+    // someone they outrank.
+    if (principal.kind !== 'session' || !mayManage(principal, target)) throw new ApiError('FORBIDDEN');
     const at = now();
     const reset = await issueOneTimeToken(db, 'password-reset', target, at);
     await recordAudit(c.env, { workspaceId: target.workspaceId, kind: 'auth.reset.issued', actor: `user:${principal.userId}`, data: { userId: target.id, expiresAt: reset.expiresAt } }, at);
