@@ -25,10 +25,11 @@ const LOCAL_SECRETS = {
 };
 
 /** Plain settings (not secrets) for local use: the Worker reaches the local runner. */
-const LOCAL_VARS_COMMENT = '# Not secrets: local tool execution. The gateway sends tool calls to the runner that `npm run dev` starts beside wrangler.';
+const LOCAL_VARS_COMMENT = '# Not secrets: local tool execution. The gateway sends tool calls to the runner that `npm run dev` starts beside wrangler;\n# RUNNER_WORKSPACE_ROOT is where that runner keeps per-agent workspaces (the gateway names bind sources under it).';
 const LOCAL_VARS = {
   RUNNER_URL: () => `http://${RUNNER_HOST}:${RUNNER_PORT}`,
   TOOL_EXECUTOR: () => 'local',
+  RUNNER_WORKSPACE_ROOT: () => join(root, '.local-runner', 'workspaces'),
 };
 
 const RUNNER_HOST = '127.0.0.1';
@@ -81,7 +82,8 @@ function startRunner() {
   // through these directories without being able to list them.
   const localDir = join(root, '.local-runner');
   const workDir = join(localDir, 'work');
-  const workspaceRoot = join(localDir, 'workspaces');
+  // The gateway reads the same value from .dev.vars, so both name the same directories.
+  const workspaceRoot = readDevVars().values.RUNNER_WORKSPACE_ROOT || join(localDir, 'workspaces');
   for (const dir of [localDir, workDir, workspaceRoot]) {
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o711);
