@@ -3,11 +3,16 @@
  * (house style: bindings are never read from globals).
  */
 import type { AuditLog } from './audit/audit-log-object';
+import type { RateLimiter } from './ratelimit/limiter-object';
 
 export interface Env {
   DB: D1Database;
   /** One AuditLog Durable Object per audit chain; the only writer of that chain. */
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  /** One RateLimiter Durable Object per (policy, key): exact sliding-window counts. */
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  /** JSON overrides of rate-limit policies (docs/ratelimit.md); blank = defaults; malformed = fail closed. */
+  RATE_LIMITS?: string;
   /** Comma-separated extra origins allowed for CORS and WebSocket upgrades. */
   ALLOWED_ORIGINS?: string;
   /** One-time secret that authorises first-time setup (POST /api/v1/setup). */

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../http';
+import { rateLimitResponses } from '../ratelimit';
 
 const Health = z.object({ status: z.literal('ok') }).openapi('Health');
 
@@ -7,7 +8,7 @@ const healthRoute = createRoute({
   method: 'get',
   path: '/healthz',
   summary: 'Liveness check',
-  responses: { 200: { description: 'The gateway is serving', content: { 'application/json': { schema: Health } } } },
+  responses: { 200: { description: 'The gateway is serving', content: { 'application/json': { schema: Health } } }, ...rateLimitResponses },
 });
 
 /** GET /healthz: liveness only; it touches no binding, so it stays cheap and always up. */
