@@ -15,7 +15,7 @@ export const LIMITER_DOWN_RETRY_AFTER_S = 5;
 type Decided = Extract<RateLimitResult, { kind: 'decided' }>;
 
 /**
- * RateLimit-Limit / -Remaining / -Reset as in draft-ietf-httpapi-ratelimit-headers-07
+ * RateLimit-Limit / -Remaining / -Reset as in draft-ietf-httpapi-ratelimit-headers-06
  * (three separate fields, Reset as delta-seconds, never a date, to avoid clock skew), plus
  * RFC 9110 §10.2.3 Retry-After (delta-seconds) on a denial.
  */
