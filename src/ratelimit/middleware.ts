@@ -69,7 +69,7 @@ function waitUntilOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) 
  * with it; a custom table without a catch-all fails closed rather than open).
  */
 export function rateLimit(table: readonly RouteRule[] = DEFAULT_ROUTE_TABLE, options: { now?: () => number } = {}): MiddlewareHandler<AppEnv> {
-  const clock = options.now ?? Date.now;
+  const clock = options.now ?? (() => Date.now());
   return async function rateLimitMiddleware(c, next) {
     const policies = loadPolicyTable(c.env.RATE_LIMITS);
     if (!policies.ok) {

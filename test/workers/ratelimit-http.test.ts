@@ -207,3 +207,13 @@ describe('audit: ratelimit.exceeded once per key per window', () => {
     expect(dump).not.toContain(await sha256Hex(token));
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the 429 (with Retry-After and RateLimit-*) and the 503 on limited routes', async () => {
+    const res = await send('/api/v1/openapi.json', { headers: { 'CF-Connecting-IP': '198.51.100.95' } });
+    const doc = (await res.json()) as { paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>> };
+    const responses = doc.paths['/healthz']?.get?.responses ?? {};
+    expect(Object.keys(responses)).toEqual(expect.arrayContaining(['200', '429', '503']));
+    expect(Object.keys(responses['429']?.headers ?? {})).toEqual(['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']);
+  });
+});
