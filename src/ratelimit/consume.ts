@@ -24,6 +24,8 @@ export type RateLimitResult =
       resetAtS: number;
       /** Whole seconds, 1..windowS, when denied; 0 when admitted. */
       retryAfterS: number;
+      /** When consume counted this hit (pass to refund); null for peek and denials. */
+      countedAtMs: number | null;
     }
   | {
       /** The limiter failed (object overloaded, storage error) or RATE_LIMITS is malformed. */
@@ -53,6 +55,21 @@ export function consume(env: RateLimitBindings, policyName: PolicyName, key: str
 /** Says whether a hit would be admitted now, without counting one (e.g. before running Argon2id). */
 export function peek(env: RateLimitBindings, policyName: PolicyName, key: string, now: number): Promise<RateLimitResult> {
   return ask(env, 'peek', policyName, key, now, {});
+}
+
+/**
+ * Takes back a hit that `consume` counted at `countedAtMs`, e.g. a login attempt that
+ * turned out to succeed. Consume-before-verify plus refund-on-success keeps "failures per
+ * window" exact even for concurrent attempts (docs/ratelimit.md "login-failures"). A
+ * failed refund is logged and leaves the hit counted (the conservative side).
+ */
+export async function refund(env: RateLimitBindings, policyName: PolicyName, key: string, countedAtMs: number): Promise<boolean> {
+  try {
+    return await env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName(policyName, key))).refund(countedAtMs);
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', event: 'ratelimit.refund-failed', policy: policyName, error: (error as Error)?.name ?? 'unknown' }));
+    return false;
+  }
 }
 
 /** One object per (policy, key): a hot key only ever slows itself (docs/ratelimit.md "Sharding"). */
@@ -104,5 +121,6 @@ async function ask(env: RateLimitBindings, op: LimiterOp, policyName: PolicyName
     resetS,
     resetAtS: Math.ceil((now + decision.resetMs) / 1000),
     retryAfterS: decision.admitted ? 0 : Math.min(policy.windowS, Math.max(1, toWholeSeconds(decision.retryAfterMs))),
+    countedAtMs: decision.countedAtMs,
   };
 }

@@ -3,6 +3,8 @@ import type { Env } from '../env';
 import { decide, expiredCount, type LogVerdict } from './sliding-log';
 
 export interface LimiterDecision extends LogVerdict {
+  /** The time the hit was counted at (after clamping), for refund(); null when nothing was counted. */
+  countedAtMs: number | null;
   /** True on the first denial of this key within a window: the caller audits it (once per window). */
   firstDenial: boolean;
 }
@@ -93,7 +95,19 @@ export class RateLimiter extends DurableObject<Env> {
     }
     // Everything above ran without an await: the decision is already final and stored.
     if (op === 'consume' && this.#alarmAtMs === 0) await this.#scheduleCleanup(at);
-    return { ...verdict, firstDenial };
+    return { ...verdict, firstDenial, countedAtMs: op === 'consume' && verdict.admitted ? at : null };
+  }
+
+  /**
+   * Takes back one counted hit made at `atMs` (a login attempt that succeeded). Returns
+   * false when there is no such hit (already expired, or never counted).
+   */
+  async refund(atMs: number): Promise<boolean> {
+    const index = this.#hits.lastIndexOf(atMs);
+    if (index < 0) return false;
+    this.#hits.splice(index, 1);
+    this.ctx.storage.sql.exec('DELETE FROM hits WHERE seq = (SELECT seq FROM hits WHERE at_ms = ? ORDER BY seq DESC LIMIT 1)', atMs);
+    return true;
   }
 
   /** The earliest moment this object could hold nothing worth keeping. */

@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-import { consume, limiterName, peek, rateLimitHeaders, type PolicyName, type RateLimitResult } from '../../src/ratelimit';
+import { consume, limiterName, peek, rateLimitHeaders, refund, type PolicyName, type RateLimitResult } from '../../src/ratelimit';
 import { exceededEvents, failingLimiterNamespace, T0 } from './ratelimit-helpers';
 
 const SECOND = 1000;
@@ -39,6 +39,33 @@ describe('login-failures policy (account key, 10 per 15 minutes)', () => {
   it('never creates storage for a key that is only peeked at', async () => {
     await peek(env, 'login-failures', 'account:usr_only_peeked', T0);
     expect(await storedRows('login-failures', 'account:usr_only_peeked')).toEqual({ hits: 0, tables: 0 });
+  });
+});
+
+describe('login-failures under concurrent attempts', () => {
+  it('peek-then-consume lets every concurrent attempt past the peek (the race refund closes)', async () => {
+    const peeks = await Promise.all(Array.from({ length: 25 }, () => peek(env, 'login-failures', 'account:usr_race_peek', T0)));
+    expect(peeks.every((r) => r.admitted)).toBe(true);
+  });
+
+  it('consume-before-verify admits exactly 10 of 25 concurrent attempts; refunding successes frees their slots', async () => {
+    const key = 'account:usr_race_refund';
+    const attempts = (await Promise.all(Array.from({ length: 25 }, () => consume(env, 'login-failures', key, T0)))).map(decided);
+    const admitted = attempts.filter((r) => r.admitted);
+    expect(admitted).toHaveLength(10);
+    expect(attempts.filter((r) => !r.admitted).every((r) => r.countedAtMs === null)).toBe(true);
+    // Three of the admitted attempts were correct passwords: only failures stay counted.
+    for (const attempt of admitted.slice(0, 3)) expect(await refund(env, 'login-failures', key, attempt.countedAtMs ?? -1)).toBe(true);
+    expect(decided(await peek(env, 'login-failures', key, T0 + 1))).toMatchObject({ admitted: true, remaining: 3 });
+    expect((await storedRows('login-failures', key)).hits).toBe(7);
+  });
+
+  it('refunds nothing for a hit that was never counted', async () => {
+    const key = 'account:usr_refund_none';
+    await consume(env, 'login-failures', key, T0);
+    expect(await refund(env, 'login-failures', key, T0 - 1)).toBe(false);
+    expect(await refund(env, 'login-failures', 'account:usr_never_seen', T0)).toBe(false);
+    expect((await storedRows('login-failures', key)).hits).toBe(1);
   });
 });
 
