@@ -57,40 +57,46 @@ function waitUntilOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) 
 
 /**
  * Applies the route table before any body is read or any credential is looked up.
- * Precedence (docs/ratelimit.md, same numbers):
+ * Precedence (docs/ratelimit.md "Decision order", same numbers):
  *  1. RATE_LIMITS malformed → 503 SERVICE_UNAVAILABLE, logged; never "no limits".
- *  2. For each bucket of the first rule whose prefix matches, in order:
- *     a. limiter failed and the policy fails closed → 503 SERVICE_UNAVAILABLE + Retry-After;
- *     b. limiter failed and the policy fails open → this bucket is skipped (logged);
- *     c. bucket denies → 429 RATE_LIMITED + Retry-After + RateLimit-*.
- *  3. Otherwise the request goes on, and its response carries RateLimit-* of the tightest
- *     bucket (least remaining).
- * A path no rule matches is refused (the default table ends with `/`, so this cannot happen
- * with it; a custom table without a catch-all fails closed rather than open).
+ *  2. No rule matches the path → 503 (the default table ends with `/`; a custom table
+ *     without a catch-all fails closed, not open).
+ *  3. For each bucket of the first matching rule, in order:
+ *     3.1 limiter failed, policy fails closed → 503 SERVICE_UNAVAILABLE + Retry-After;
+ *     3.2 limiter failed, policy fails open → this bucket is skipped (logged);
+ *     3.3 bucket denies → 429 RATE_LIMITED + Retry-After + RateLimit-*.
+ *  4. Only when every bucket admitted (or failed open) does the request go on; its
+ *     response carries RateLimit-* of the tightest bucket (fewest remaining).
  */
 export function rateLimit(table: readonly RouteRule[] = DEFAULT_ROUTE_TABLE, options: { now?: () => number } = {}): MiddlewareHandler<AppEnv> {
   const clock = options.now ?? (() => Date.now());
   return async function rateLimitMiddleware(c, next) {
     const policies = loadPolicyTable(c.env.RATE_LIMITS);
+    // 1.
     if (!policies.ok) {
       console.error(JSON.stringify({ level: 'error', event: 'ratelimit.misconfigured', requestId: c.get('requestId'), problem: policies.problem, action: 'refusing every request until RATE_LIMITS is fixed' }));
       throw new ApiError('SERVICE_UNAVAILABLE');
     }
     const rule = routeRuleFor(table, c.req.path);
+    // 2.
     if (!rule) throw new ApiError('SERVICE_UNAVAILABLE');
     const ip = clientIpOf(c);
     const now = clock();
     let tightest: Decided | undefined;
+    // 3.
     for (const bucket of rule.buckets) {
       const { key, auditKey } = await keyFor(c, bucket.key, ip);
       const result = await consume(c.env, bucket.policy, key, now, { actor: `ip:${ip}`, auditKey, waitUntil: waitUntilOf(c) });
       if (result.kind === 'unavailable') {
+        // 3.1 / 3.2
         if (!result.admitted) throw new ApiError('SERVICE_UNAVAILABLE', undefined, {}, { 'Retry-After': String(LIMITER_DOWN_RETRY_AFTER_S) });
         continue;
       }
+      // 3.3
       if (!result.admitted) throw new ApiError('RATE_LIMITED', undefined, {}, rateLimitHeaders(result));
       if (!tightest || result.remaining < tightest.remaining) tightest = result;
     }
+    // 4.
     if (!tightest) return next();
     const headers = rateLimitHeaders(tightest);
     try {

@@ -1,7 +1,11 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { Hono } from 'hono';
 import { describe, expect, it, vi } from 'vitest';
-import { limiterName } from '../../src/ratelimit';
+import type { AppEnv } from '../../src/env';
+import { handleError } from '../../src/http';
+import { sha256Hex } from '../../src/lib';
+import { limiterName, rateLimit } from '../../src/ratelimit';
 import { expectError, expectSecurityHeaders, send } from './helpers';
 import { exceededEvents, failingLimiterNamespace, sendWithEnv } from './ratelimit-helpers';
 
@@ -123,7 +127,6 @@ describe('/api/v1/*: per credential, and per IP against credential rotation', ()
     for (let i = 0; i < 8; i++) expect((await api('198.51.100.62', { Authorization: `Bearer bogus-${i}` })).status).toBe(404);
     await expectError(await api('198.51.100.62', { Authorization: 'Bearer bogus-fresh' }), 429, 'RATE_LIMITED');
     // Refused at the per-IP bucket, so no credential bucket was made for the fresh token.
-    const { sha256Hex } = await import('../../src/lib');
     expect(await storedHits('api-credential', `cred:${await sha256Hex('bogus-fresh')}`)).toBe(0);
   });
 
@@ -199,7 +202,6 @@ describe('audit: ratelimit.exceeded once per key per window', () => {
     const call = () => sendWithEnv('/api/v1/x', tight, { headers: { 'CF-Connecting-IP': '198.51.100.91', Authorization: `Bearer ${token}` } });
     await call();
     expect((await call()).status).toBe(429);
-    const { sha256Hex } = await import('../../src/lib');
     const { results } = await env.DB.prepare("SELECT actor, data FROM audit_events WHERE kind = 'ratelimit.exceeded'").all();
     const dump = JSON.stringify(results);
     expect(dump).toContain('credential:bearer');
@@ -215,5 +217,17 @@ describe('OpenAPI', () => {
     const responses = doc.paths['/healthz']?.get?.responses ?? {};
     expect(Object.keys(responses)).toEqual(expect.arrayContaining(['200', '429', '503']));
     expect(Object.keys(responses['429']?.headers ?? {})).toEqual(['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']);
+  });
+});
+
+describe('custom route tables', () => {
+  it('refuses a path that no rule of a table without a catch-all covers (fails closed, not open)', async () => {
+    const app = new Hono<AppEnv>();
+    app.use('*', rateLimit([{ prefix: '/hooks/', buckets: [{ policy: 'hooks-ip', key: 'ip' }] }]));
+    app.get('*', (c) => c.text('reached'));
+    app.onError(handleError);
+    const res = await app.request('/elsewhere', { headers: { 'CF-Connecting-IP': '198.51.100.96' } }, env);
+    expect(res.status).toBe(503);
+    expect(await res.text()).not.toContain('reached');
   });
 });
