@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-import { consume, limiterName, peek, rateLimitHeaders, refund, type PolicyName, type RateLimitResult } from '../../src/ratelimit';
+import { consume, limiterName, loginThrottle, peek, rateLimitHeaders, refund, type PolicyName, type RateLimitResult } from '../../src/ratelimit';
 import { exceededEvents, failingLimiterNamespace, T0 } from './ratelimit-helpers';
 
 const SECOND = 1000;
@@ -197,5 +197,33 @@ describe('audit', () => {
     await evictDurableObject(stubFor('login-failures', key));
     await consume(env, 'login-failures', key, T0 + SECOND);
     expect(await exceededEvents(key)).toHaveLength(1);
+  });
+});
+
+describe('loginThrottle (the LoginThrottle the identity code injects)', () => {
+  it('locks an account after 10 recorded failures, with Retry-After up to 15 minutes, and unlocks as they expire', async () => {
+    const key = 'account:usr_throttle';
+    for (let i = 0; i < 10; i++) {
+      expect(await loginThrottle.check(env, key, T0 + i * SECOND)).toEqual({ locked: false });
+      await loginThrottle.recordFailure(env, key, T0 + i * SECOND);
+    }
+    expect(await loginThrottle.check(env, key, T0 + 10 * SECOND)).toEqual({ locked: true, retryAfterS: 890 });
+    expect(await loginThrottle.check(env, key, T0 + 900 * SECOND)).toEqual({ locked: false });
+  });
+
+  it('locks (fails closed) when the limiter is down', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const broken = { ...env, RATE_LIMITER: failingLimiterNamespace() };
+    expect(await loginThrottle.check(broken, 'account:x', T0)).toEqual({ locked: true, retryAfterS: 5 });
+    expect(await loginThrottle.attempt(broken, 'account:x', T0)).toEqual({ locked: true, retryAfterS: 5 });
+    spy.mockRestore();
+  });
+
+  it('attempt/succeeded keeps only failures counted', async () => {
+    const key = 'account:usr_attempt';
+    const ok = await loginThrottle.attempt(env, key, T0);
+    expect(ok.locked).toBe(false);
+    await loginThrottle.succeeded(env, key, ok.locked ? null : ok.countedAtMs);
+    expect(decided(await peek(env, 'login-failures', key, T0 + 1)).remaining).toBe(10);
   });
 });
