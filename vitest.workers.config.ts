@@ -27,7 +27,8 @@ export function workersConfig(
         },
       })),
     ],
-    test: { setupFiles: ['./test/workers/apply-migrations.ts'], ...test },
+    // Argon2id costs ~0.3 s of CPU per login; tests that log in many times need room.
+    test: { setupFiles: ['./test/workers/apply-migrations.ts'], testTimeout: 60_000, hookTimeout: 60_000, ...test },
   });
 }
 

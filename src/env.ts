@@ -3,6 +3,7 @@
  * (house style: bindings are never read from globals).
  */
 import type { AuditLog } from './audit/audit-log-object';
+import type { Principal } from './auth/scopes';
 import type { RateLimiter } from './ratelimit/limiter-object';
 
 export interface Env {
@@ -19,12 +20,16 @@ export interface Env {
   SETUP_TOKEN?: string;
   /** Vault keyring: `id:base64key,…`; the first key encrypts, all decrypt. */
   VAULT_KEYS?: string;
+  /** "true" allows agents with isolation `unrestricted` (tools run with no sandbox). Dangerous. */
+  DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS?: string;
 }
 
 /** Per-request values set by the http/ middleware. */
 export interface RequestVars {
   requestId: string;
   clientIp: string;
+  /** The authenticated caller, set by auth's authenticate() on protected routes. */
+  principal?: Principal;
 }
 
 export interface AppEnv {

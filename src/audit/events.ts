@@ -21,6 +21,14 @@ export interface AuditEventMap {
   'api_key.revoked': { keyId: string };
   'ratelimit.exceeded': { policy: string; key: string; windowS: number };
   'audit.verified': { ok: boolean; count: number };
+  'agent.created': { agentId: string; name: string; isolation: string };
+  'agent.updated': { agentId: string; fields: string[]; isolationFrom: string; isolationTo: string };
+  'agent.deleted': { agentId: string };
+  /** A workspace credential was created or replaced; the name only, never the value or its mask. */
+  'credential.put': { name: string; created: boolean };
+  'credential.deleted': { name: string };
+  /** One call of rotateVault (instance chain): progress, never key material. */
+  'vault.rotated': { resealed: number; remaining: number; unreadable: number; activeKeyId: string };
 }
 
 export type AuditKind = keyof AuditEventMap;

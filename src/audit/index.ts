@@ -3,3 +3,4 @@ export { advanceChain, eventHash, GENESIS_HASH, newChainCursor, type ChainProble
 export { INSTANCE_CHAIN, type AuditEvent, type AuditEventMap, type AuditInput, type AuditKind } from './events';
 export { boundEventData, MAX_FIELD_BYTES, MAX_LINE_BYTES, TRUNCATION_MARKER } from './limits';
 export { recordAudit, verifyAuditChain, type AuditBindings, type ChainVerdict } from './record';
+export { auditRoutes } from './routes';

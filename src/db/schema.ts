@@ -156,3 +156,132 @@ export const vaultSecrets = sqliteTable(
     index('vault_secrets_key_idx').on(t.keyId),
   ],
 );
+
+export const ISOLATION_LEVELS = ['container', 'sandbox', 'unrestricted'] as const;
+export type IsolationLevel = (typeof ISOLATION_LEVELS)[number];
+
+/** An agent: what connectors deliver to and what tools are installed on. */
+export const agents = sqliteTable(
+  'agents',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    /** JSON object validated by the agents API (src/agents/schemas.ts). */
+    settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** How this agent's tool calls are isolated; changes apply to new sandboxes only. */
+    isolation: text('isolation', { enum: ISOLATION_LEVELS }).notNull().default('container'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('agents_workspace_idx').on(t.workspaceId)],
+);
+
+export const PLATFORMS = ['discord', 'slack', 'telegram'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/**
+ * A channel connector: the webhook endpoint /hooks/<platform>/<id>. Its secrets (bot token,
+ * signing secret, secret token) live in vault_secrets (owner_kind `connector`, owner_id = id).
+ */
+export const connectors = sqliteTable(
+  'connectors',
+  {
+    /** 128-bit random: the webhook URL is not guessable. */
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    platform: text('platform', { enum: PLATFORMS }).notNull(),
+    /** Discord application id (public). */
+    applicationId: text('application_id'),
+    /** Discord Ed25519 public key, 64 hex (public, not secret). */
+    publicKey: text('public_key'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('connectors_agent_idx').on(t.agentId)],
+);
+
+export const APPROVAL_MODES = ['never', 'always', 'on-miss'] as const;
+export type ApprovalMode = (typeof APPROVAL_MODES)[number];
+
+/** A tool installed on an agent: one row per tool of an installed manifest. */
+export const installedTools = sqliteTable(
+  'installed_tools',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** The whole manifest (JSON) this tool came from. */
+    manifest: text('manifest', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** `sha256:` of the RFC 8785 canonical manifest. */
+    provenance: text('provenance').notNull(),
+    /** Where the manifest came from: `inline` or the https URL it was fetched from. */
+    source: text('source').notNull(),
+    approval: text('approval', { enum: APPROVAL_MODES }).notNull().default('never'),
+    /** JSON array of argument patterns that need no approval under `on-miss`. */
+    approvalAllowlist: text('approval_allowlist', { mode: 'json' }).$type<Array<Record<string, string>>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('installed_tools_agent_name_unique').on(t.agentId, t.name)],
+);
+
+export const INVOCATION_STATUSES = ['pending_approval', 'running', 'completed', 'failed', 'timed_out', 'denied', 'expired'] as const;
+export type InvocationStatus = (typeof INVOCATION_STATUSES)[number];
+
+/** One tool call. stdout/stderr are stored after redaction and within the output cap. */
+export const toolInvocations = sqliteTable(
+  'tool_invocations',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    toolName: text('tool_name').notNull(),
+    /** Arguments as validated, after redaction. */
+    arguments: text('arguments', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: INVOCATION_STATUSES }).notNull(),
+    exitCode: integer('exit_code'),
+    stdout: text('stdout'),
+    stderr: text('stderr'),
+    truncated: integer('truncated', { mode: 'boolean' }).notNull().default(false),
+    durationMs: integer('duration_ms'),
+    stopReason: text('stop_reason'),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('tool_invocations_agent_idx').on(t.workspaceId, t.agentId)],
+);
+
+export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired'] as const;
+
+/** A pending or decided approval, bound to the exact arguments it showed (by hash). */
+export const approvals = sqliteTable(
+  'approvals',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    toolName: text('tool_name').notNull(),
+    invocationId: text('invocation_id').notNull(),
+    /** SHA-256 of the canonical JSON of the arguments the approver saw. */
+    argumentsHash: text('arguments_hash').notNull(),
+    status: text('status', { enum: APPROVAL_STATUSES }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: integer('decided_at'),
+  },
+  (t) => [index('approvals_workspace_idx').on(t.workspaceId, t.status)],
+);

@@ -1,17 +1,26 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { unrestrictedAllowed, UNRESTRICTED_FLAG } from '../agents';
 import { createRouter } from '../http';
 import { rateLimitResponses } from '../ratelimit';
 
-const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+const Health = z
+  .object({
+    status: z.literal('ok'),
+    dangerous: z.array(z.string()).optional().openapi({ description: 'Dangerous settings this deployment has switched on.' }),
+  })
+  .openapi('Health');
 
 const healthRoute = createRoute({
   method: 'get',
   path: '/healthz',
-  summary: 'Liveness check',
+  summary: 'Liveness check; also names any dangerous setting in force',
   responses: { 200: { description: 'The gateway is serving', content: { 'application/json': { schema: Health } } }, ...rateLimitResponses },
 });
 
-/** GET /healthz: liveness only; it touches no binding, so it stays cheap and always up. */
+/** GET /healthz: liveness only; it touches no storage, so it stays cheap and always up. */
 export function healthRoutes() {
-  return createRouter().openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200));
+  return createRouter().openapi(healthRoute, (c) => {
+    const dangerous = unrestrictedAllowed(c.env) ? [UNRESTRICTED_FLAG] : [];
+    return c.json(dangerous.length ? { status: 'ok' as const, dangerous } : { status: 'ok' as const }, 200);
+  });
 }

@@ -49,6 +49,11 @@ describe('redactTokenShapes', () => {
     'AKIAIOSFODNN7EXAMPLE',
     'xoxb-123456789012-abcdefghijklmnop',
     'sk-ant-abcdefghijklmnopqrstuvwxyz012345',
+    'pcl_4xQ9bL2mN7pR1sT5vW8y-Z0aC3dF6gH9jK2_mN5pQ8rS1',
+    'ghs_abcdefghijklmnopqrstuvwxyz0123456789',
+    'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJlLWJ5dGVz',
+    '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----',
+    '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0AAAAB\n-----END PGP PRIVATE KEY BLOCK-----',
   ])('removes %s', (token) => {
     const out = redactTokenShapes(`value=${token};`);
     expect(out).not.toContain(token);
@@ -57,6 +62,18 @@ describe('redactTokenShapes', () => {
 
   it('keeps the scheme of an Authorization value and drops the credential', () => {
     expect(redactTokenShapes('Authorization: Bearer abc.def.ghi-123')).toBe('Authorization: Bearer [REDACTED]');
+  });
+
+  it('removes a whole pcl_ key even where it contains - or _ (no half-logged tail)', () => {
+    expect(redactTokenShapes('key pcl_abcdefghij-klmnopqrst_uvwxyz0123 end')).toBe('key [REDACTED] end');
+  });
+
+  it.each([
+    ['aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws_secret_access_key = [REDACTED]'],
+    ['AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AWS_SECRET_ACCESS_KEY=[REDACTED]'],
+    ['{"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}', '{"SecretAccessKey": "[REDACTED]"}'],
+  ])('removes an AWS secret access key after its usual label: %s', (text, expected) => {
+    expect(redactTokenShapes(text)).toBe(expected);
   });
 
   it('leaves ordinary text alone', () => {

@@ -1,0 +1,126 @@
+import { createRoute } from '@hono/zod-openapi';
+import { and, asc, eq } from 'drizzle-orm';
+import { recordAudit } from '../audit';
+import { authenticate, principalOf, requireScope, type Clock } from '../auth';
+import { agents, createDb, newId, type Database } from '../db';
+import { ApiError, createRouter, errorResponses } from '../http';
+import { isolationAllowed } from './isolation';
+import { AgentIdParams, AgentList, AgentUpdated, AgentView, CreateAgent, UpdateAgent } from './schemas';
+
+const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]> > };
+const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+const listRoute = createRoute({ method: 'get', path: '/api/v1/agents', summary: 'Agents of your workspace (scope agents:read)', ...auth, responses: { 200: { description: 'Agents', ...json(AgentList) }, ...errorResponses(401, 403) } });
+const createAgentRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/agents',
+  summary: 'Create an agent (scope agents:write)',
+  ...auth,
+  request: { body: { required: true, ...json(CreateAgent) } },
+  responses: { 201: { description: 'Created', ...json(AgentView) }, ...errorResponses(400, 401, 403) },
+});
+const getRoute = createRoute({ method: 'get', path: '/api/v1/agents/{id}', summary: 'One agent (scope agents:read)', ...auth, request: { params: AgentIdParams }, responses: { 200: { description: 'Agent', ...json(AgentView) }, ...errorResponses(401, 403, 404) } });
+const patchRoute = createRoute({
+  method: 'patch',
+  path: '/api/v1/agents/{id}',
+  summary: 'Change an agent (scope agents:write); an isolation change applies to new sandboxes only',
+  ...auth,
+  request: { params: AgentIdParams, body: { required: true, ...json(UpdateAgent) } },
+  responses: { 200: { description: 'Updated', ...json(AgentUpdated) }, ...errorResponses(400, 401, 403, 404) },
+});
+const deleteRoute = createRoute({
+  method: 'delete',
+  path: '/api/v1/agents/{id}',
+  summary: 'Delete an agent with its connectors and tools (scope agents:write)',
+  ...auth,
+  request: { params: AgentIdParams },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
+});
+
+type AgentRow = typeof agents.$inferSelect;
+export function agentView(row: AgentRow) {
+  return { id: row.id, name: row.name, description: row.description, settings: row.settings, isolation: row.isolation, createdAt: row.createdAt, updatedAt: row.updatedAt };
+}
+
+/** The agent with this id in the caller's workspace, or 404 (a foreign id looks missing). */
+export async function findAgent(db: Database, workspaceId: string, id: string): Promise<AgentRow> {
+  const [row] = await db.select().from(agents).where(and(eq(agents.id, id), eq(agents.workspaceId, workspaceId))).limit(1);
+  if (!row) throw new ApiError('NOT_FOUND');
+  return row;
+}
+
+function refuseIsolation(): ApiError {
+  return new ApiError('POLICY_DENIED', 'Isolation "unrestricted" is disabled on this deployment.');
+}
+
+/** Agents CRUD. */
+export function agentRoutes(now: Clock) {
+  const router = createRouter();
+  const signedIn = authenticate({ now });
+  router.on('GET', ['/api/v1/agents', '/api/v1/agents/:id'], signedIn, requireScope('agents:read'));
+  router.on(['POST'], '/api/v1/agents', signedIn, requireScope('agents:write'));
+  router.on(['PATCH', 'DELETE'], '/api/v1/agents/:id', signedIn, requireScope('agents:write'));
+
+  router.openapi(listRoute, async (c) => {
+    const { workspaceId } = principalOf(c);
+    const rows = await createDb(c.env.DB).select().from(agents).where(eq(agents.workspaceId, workspaceId)).orderBy(asc(agents.createdAt));
+    return c.json({ agents: rows.map(agentView) }, 200);
+  });
+
+  router.openapi(createAgentRoute, async (c) => {
+    const principal = principalOf(c);
+    const body = c.req.valid('json');
+    const isolation = body.isolation ?? 'container';
+    if (!isolationAllowed(isolation, c.env)) throw refuseIsolation();
+    const at = now();
+    const row: AgentRow = {
+      id: newId('agt'),
+      workspaceId: principal.workspaceId,
+      name: body.name,
+      description: body.description ?? '',
+      settings: body.settings ?? {},
+      isolation,
+      createdAt: at,
+      updatedAt: at,
+    };
+    await createDb(c.env.DB).insert(agents).values(row);
+    await recordAudit(c.env, { workspaceId: row.workspaceId, kind: 'agent.created', actor: `user:${principal.userId}`, data: { agentId: row.id, name: row.name, isolation } }, at);
+    return c.json(agentView(row), 201);
+  });
+
+  router.openapi(getRoute, async (c) => {
+    const { workspaceId } = principalOf(c);
+    return c.json(agentView(await findAgent(createDb(c.env.DB), workspaceId, c.req.valid('param').id)), 200);
+  });
+
+  router.openapi(patchRoute, async (c) => {
+    const principal = principalOf(c);
+    const db = createDb(c.env.DB);
+    const current = await findAgent(db, principal.workspaceId, c.req.valid('param').id);
+    const body = c.req.valid('json');
+    if (body.isolation && !isolationAllowed(body.isolation, c.env)) throw refuseIsolation();
+    const at = now();
+    const next: AgentRow = { ...current, ...body, description: body.description ?? current.description, settings: body.settings ?? current.settings, updatedAt: at };
+    await db.update(agents).set({ name: next.name, description: next.description, settings: next.settings, isolation: next.isolation, updatedAt: at }).where(eq(agents.id, current.id));
+    const isolationChanged = next.isolation !== current.isolation;
+    await recordAudit(
+      c.env,
+      { workspaceId: current.workspaceId, kind: 'agent.updated', actor: `user:${principal.userId}`, data: { agentId: current.id, fields: Object.keys(body), isolationFrom: current.isolation, isolationTo: next.isolation } },
+      at,
+    );
+    const note = isolationChanged ? 'Isolation changes apply to new sandboxes only; running sandboxes keep their isolation until they stop.' : undefined;
+    return c.json({ ...agentView(next), ...(note ? { note } : {}) }, 200);
+  });
+
+  router.openapi(deleteRoute, async (c) => {
+    const principal = principalOf(c);
+    const db = createDb(c.env.DB);
+    const current = await findAgent(db, principal.workspaceId, c.req.valid('param').id);
+    const at = now();
+    await db.delete(agents).where(eq(agents.id, current.id));
+    await recordAudit(c.env, { workspaceId: current.workspaceId, kind: 'agent.deleted', actor: `user:${principal.userId}`, data: { agentId: current.id } }, at);
+    return c.body(null, 204);
+  });
+
+  return router;
+}

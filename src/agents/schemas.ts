@@ -1,0 +1,56 @@
+import { z } from '@hono/zod-openapi';
+import { ISOLATION_LEVELS } from '../db';
+
+/** Agent settings: a closed set of fields (unknown keys are refused, not stored). */
+export const AgentSettings = z
+  .strictObject({
+    systemPrompt: z.string().max(16_384).optional(),
+    model: z.string().min(1).max(128).optional(),
+    maxOutputTokens: z.number().int().min(1).max(200_000).optional(),
+    /** Per-call tool timeout in ms; capped by the deployment's maximum (docs/sandbox.md). */
+    toolTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+    /** How many tool calls of this agent may run at once. */
+    maxConcurrentTools: z.number().int().min(1).max(16).optional(),
+  })
+  .openapi('AgentSettings');
+
+export const Isolation = z.enum(ISOLATION_LEVELS).openapi({
+  description: '`container` (production default), `sandbox` (local bubblewrap), `unrestricted` (refused unless the deployment sets DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS=true)',
+});
+
+export const CreateAgent = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    description: z.string().max(1000).optional(),
+    settings: AgentSettings.optional(),
+    isolation: Isolation.optional(),
+  })
+  .openapi('CreateAgentRequest');
+
+export const UpdateAgent = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    description: z.string().max(1000).optional(),
+    settings: AgentSettings.optional(),
+    isolation: Isolation.optional(),
+  })
+  .openapi('UpdateAgentRequest');
+
+export const AgentView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    settings: AgentSettings,
+    isolation: Isolation,
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+  })
+  .openapi('Agent');
+
+export const AgentUpdated = AgentView.extend({
+  note: z.string().optional().openapi({ description: 'Present when isolation changed: it applies to new sandboxes only.' }),
+}).openapi('AgentUpdated');
+
+export const AgentList = z.object({ agents: z.array(AgentView) }).openapi('AgentList');
+export const AgentIdParams = z.object({ id: z.string().min(1).max(64) });

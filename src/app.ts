@@ -1,0 +1,66 @@
+import { agentRoutes } from './agents';
+import { auditRoutes } from './audit';
+import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Clock, type LoginThrottle } from './auth';
+import { healthRoutes } from './health';
+import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
+import { vaultRoutes } from './vault';
+import {
+  clientIp,
+  cors,
+  createRouter,
+  handleError,
+  jsonBody,
+  notFoundOrMethodNotAllowed,
+  requestId,
+  securityHeaders,
+} from './http';
+
+export interface AppOptions {
+  /** Clock for every time-based decision; tests inject one to cross expiry windows. */
+  now?: Clock;
+  loginThrottle: LoginThrottle;
+}
+
+/**
+ * Builds the Worker's Hono app from the capability folders. Order matters: request id and
+ * security headers wrap everything (errors included), CORS refuses foreign preflights
+ * before any route runs, and the JSON body guard runs before any handler reads a body.
+ * Rate limiting comes right after the client IP is known and before the body guard, so a
+ * flood is refused before any body is read or any signature, password or D1 lookup runs.
+ */
+export function createApp(options: AppOptions) {
+  const now = options.now ?? Date.now;
+  const app = createRouter();
+
+  app.use('*', requestId(), securityHeaders(), cors(), clientIp(), rateLimit(DEFAULT_ROUTE_TABLE, options.now ? { now: options.now } : {}));
+  app.use('/api/*', jsonBody());
+
+  app.route('/', healthRoutes());
+  app.route('/', setupRoutes(now));
+  app.route('/', sessionRoutes(now, options.loginThrottle));
+  app.route('/', userRoutes(now));
+  app.route('/', apiKeyRoutes(now));
+  app.route('/', auditRoutes(now));
+  app.route('/', agentRoutes(now));
+  app.route('/', vaultRoutes(now));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: '__Host-portcullis_session',
+    description: 'Session cookie from POST /api/v1/auth/login; unsafe methods also need X-CSRF-Token',
+  });
+  app.doc31('/api/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Portcullis',
+      version: '0.1.0',
+      description: 'Security gateway for AI agents. Errors use the envelope {"error":{"code","message","requestId"}}.',
+    },
+  });
+
+  app.onError(handleError);
+  app.notFound(notFoundOrMethodNotAllowed(app));
+  return app;
+}

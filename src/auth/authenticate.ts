@@ -1,0 +1,118 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { and, eq, isNull } from 'drizzle-orm';
+import { apiKeys, createDb, users, type Database } from '../db';
+import type { AppEnv } from '../env';
+import { ApiError, isAllowedOrigin, parseAllowedOrigins } from '../http';
+import { isWellFormedApiKey } from './api-key-format';
+import { effectiveKeyScopes, ROLE_SCOPES, type Principal, type Scope } from './scopes';
+import { findSession, SESSION_COOKIE_NAME } from './sessions';
+import { hashToken, timingSafeEqualText } from './tokens';
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** last_used_at on API keys is written at most this often. */
+const KEY_TOUCH_INTERVAL_MS = 60 * 1000;
+
+function bearerToken(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header('Authorization');
+  if (!header) return undefined;
+  const match = /^Bearer ([^\s]+)$/i.exec(header.trim());
+  if (!match) throw new ApiError('UNAUTHENTICATED');
+  return match[1];
+}
+
+async function principalFromApiKey(db: Database, key: string, now: number): Promise<Principal> {
+  // Checksum first: a made-up or mistyped key is refused without a database read.
+  if (!isWellFormedApiKey(key)) throw new ApiError('UNAUTHENTICATED');
+  const [row] = await db
+    .select({ key: apiKeys, user: users })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.createdBy))
+    .where(and(eq(apiKeys.keyHash, await hashToken(key)), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  // 1 unknown or revoked → 401; 2 expired → 401; 3 creator moved to another workspace → 401.
+  if (!row) throw new ApiError('UNAUTHENTICATED');
+  if (row.key.expiresAt !== null && now >= row.key.expiresAt) throw new ApiError('UNAUTHENTICATED');
+  if (row.user.workspaceId !== row.key.workspaceId) throw new ApiError('UNAUTHENTICATED');
+  if (row.key.lastUsedAt === null || now - row.key.lastUsedAt >= KEY_TOUCH_INTERVAL_MS) {
+    await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.key.id));
+  }
+  return {
+    kind: 'api_key',
+    userId: row.user.id,
+    workspaceId: row.key.workspaceId,
+    email: row.user.email,
+    role: row.user.role,
+    isInstanceOwner: row.user.isInstanceOwner,
+    scopes: effectiveKeyScopes(row.key.scopes, row.user.role),
+    apiKeyId: row.key.id,
+  };
+}
+
+/**
+ * CSRF for cookie-authenticated unsafe requests: X-CSRF-Token must match the session's
+ * token (constant time, against the stored hash), and an Origin header, when present, must
+ * be the gateway's own or a configured one. API-key requests are exempt: browsers do not
+ * attach Authorization headers on their own.
+ */
+async function checkCsrf(c: Context<AppEnv>, csrfTokenHash: string): Promise<void> {
+  if (!UNSAFE_METHODS.has(c.req.method)) return;
+  const origin = c.req.header('Origin');
+  if (origin !== undefined && !isAllowedOrigin(origin, c.req.url, parseAllowedOrigins(c.env.ALLOWED_ORIGINS))) {
+    throw new ApiError('CSRF_FAILED');
+  }
+  const sent = c.req.header('X-CSRF-Token');
+  if (!sent || !timingSafeEqualText(await hashToken(sent), csrfTokenHash)) throw new ApiError('CSRF_FAILED');
+}
+
+async function principalFromSession(c: Context<AppEnv>, db: Database, token: string, now: number): Promise<Principal> {
+  const session = await findSession(db, token, now);
+  if (session.kind !== 'valid') throw new ApiError('UNAUTHENTICATED');
+  const [user] = await db.select().from(users).where(eq(users.id, session.userId)).limit(1);
+  if (!user) throw new ApiError('UNAUTHENTICATED');
+  await checkCsrf(c, session.csrfTokenHash);
+  return {
+    kind: 'session',
+    userId: user.id,
+    workspaceId: user.workspaceId,
+    email: user.email,
+    role: user.role,
+    isInstanceOwner: user.isInstanceOwner,
+    scopes: new Set(ROLE_SCOPES[user.role]),
+    sessionId: session.id,
+  };
+}
+
+/**
+ * Resolves the caller from `Authorization: Bearer pcl_…` or the session cookie and puts it
+ * in c.var.principal; anything else is 401 UNAUTHENTICATED. A request carrying both uses
+ * the API key (the explicit credential) and ignores the cookie.
+ */
+export function authenticate(options: { now?: () => number } = {}): MiddlewareHandler<AppEnv> {
+  const clock = options.now ?? Date.now;
+  return async function authenticateMiddleware(c, next) {
+    const db = createDb(c.env.DB);
+    const now = clock();
+    const key = bearerToken(c);
+    const cookie = getCookie(c, SESSION_COOKIE_NAME, 'host');
+    if (key !== undefined) c.set('principal', await principalFromApiKey(db, key, now));
+    else if (cookie) c.set('principal', await principalFromSession(c, db, cookie, now));
+    else throw new ApiError('UNAUTHENTICATED');
+    await next();
+  };
+}
+
+export function principalOf(c: Context<AppEnv>): Principal {
+  const principal = c.get('principal');
+  if (!principal) throw new ApiError('UNAUTHENTICATED');
+  return principal;
+}
+
+/** 403 FORBIDDEN unless the caller holds every listed scope. */
+export function requireScope(...required: Scope[]): MiddlewareHandler<AppEnv> {
+  return async function requireScopeMiddleware(c, next) {
+    const principal = principalOf(c);
+    if (!required.every((scope) => principal.scopes.has(scope))) throw new ApiError('FORBIDDEN');
+    await next();
+  };
+}

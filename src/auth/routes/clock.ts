@@ -1,0 +1,2 @@
+/** Milliseconds since the epoch. Injected so tests can move time (expiry, lockout windows). */
+export type Clock = () => number;

@@ -1,0 +1,184 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, eq } from 'drizzle-orm';
+import { setCookie, deleteCookie } from 'hono/cookie';
+import { INSTANCE_CHAIN, recordAudit } from '../../audit';
+import { createDb, users, type OneTimeTokenPurpose } from '../../db';
+import { ApiError, createRouter, errorResponses } from '../../http';
+import { authenticate, principalOf } from '../authenticate';
+import type { LoginThrottle } from '../login-throttle';
+import { dummyPasswordHash, hashPassword, verifyPassword } from '../passwords';
+import { checkPasswordPolicy } from '../password-policy';
+import { AUTHENTICATED, Email, jsonContent, Password, Token, UserView, userView } from '../schemas';
+import { createSession, revokeSession, revokeUserSessions, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME } from '../sessions';
+import { consumeTokenStatement, findLiveToken, tokenIsLive } from '../one-time-tokens';
+import { emailTag } from '../tokens';
+import type { Clock } from './clock';
+
+const LoginRequest = z.object({ email: Email, password: Password }).openapi('LoginRequest');
+const LoginResult = z.object({ user: UserView, csrfToken: z.string() }).openapi('LoginResult');
+const TokenPasswordRequest = z.object({ token: Token, password: Password }).openapi('AcceptInviteRequest');
+const ResetRequest = z.object({ token: Token, newPassword: Password }).openapi('ResetPasswordRequest');
+const ChangePasswordRequest = z.object({ currentPassword: Password, newPassword: Password }).openapi('ChangePasswordRequest');
+
+const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, ...jsonContent(schema) } });
+const noContent = { 204: { description: 'Done' } };
+
+const loginRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/auth/login',
+  summary: 'Sign in; sets the __Host-portcullis_session cookie and returns the CSRF token',
+  request: body(LoginRequest),
+  responses: { 200: { description: 'Signed in', ...jsonContent(LoginResult) }, ...errorResponses(400, 401, 429) },
+});
+const logoutRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/auth/logout',
+  summary: 'Revoke the current session',
+  security: AUTHENTICATED,
+  responses: { ...noContent, ...errorResponses(401, 403) },
+});
+const acceptInviteRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/auth/accept-invite',
+  summary: 'Redeem an invitation token and set a password',
+  request: body(TokenPasswordRequest),
+  responses: { ...noContent, ...errorResponses(400, 401) },
+});
+const resetRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/auth/reset',
+  summary: 'Redeem a password-reset token; revokes all of that user’s sessions',
+  request: body(ResetRequest),
+  responses: { ...noContent, ...errorResponses(400, 401) },
+});
+const changePasswordRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/auth/password',
+  summary: 'Change your password; revokes your other sessions',
+  security: AUTHENTICATED,
+  request: body(ChangePasswordRequest),
+  responses: { ...noContent, ...errorResponses(400, 401, 403) },
+});
+
+function policyError(): ApiError {
+  return new ApiError('VALIDATION_ERROR', 'The password does not meet the policy.', { fields: ['password'] });
+}
+
+/**
+ * Sign-in and password lifecycle. Login decisions, in order:
+ * 1. the account (by email, known or not) is locked out → 429 with Retry-After, no Argon2id;
+ * 2. unknown email, or a user without a password yet → Argon2id against a dummy hash, then
+ *    the same 401 INVALID_CREDENTIALS as a wrong password (same body, same work);
+ * 3. wrong password → 401 INVALID_CREDENTIALS, one failure counted;
+ * 4. right password → new session (fresh tokens), rehash if parameters were raised → 200.
+ */
+export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
+  const router = createRouter();
+
+  router.openapi(loginRoute, async (c) => {
+    const { email, password } = c.req.valid('json');
+    const at = now();
+    const db = createDb(c.env.DB);
+    const accountKey = await emailTag(email);
+    const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
+    const chain = user?.workspaceId ?? INSTANCE_CHAIN;
+    const actor = `ip:${c.get('clientIp')}`;
+    const fail = async (reason: 'unknown-email' | 'wrong-password' | 'no-password' | 'locked-out') => {
+      await recordAudit(c.env, { workspaceId: chain, kind: 'auth.login.failed', actor, data: { reason, emailHash: accountKey } }, at);
+    };
+
+    const lock = await throttle.check(c.env, accountKey, at);
+    if (lock.locked) {
+      await fail('locked-out');
+      throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
+    }
+
+    const check = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
+    if (!user || !user.passwordHash || !check.ok) {
+      await throttle.recordFailure(c.env, accountKey, at);
+      await fail(!user ? 'unknown-email' : !user.passwordHash ? 'no-password' : 'wrong-password');
+      throw new ApiError('INVALID_CREDENTIALS');
+    }
+
+    if (check.needsRehash) {
+      await db.update(users).set({ passwordHash: await hashPassword(password), updatedAt: at }).where(eq(users.id, user.id));
+    }
+    const session = await createSession(db, user, at);
+    await recordAudit(c.env, { workspaceId: chain, kind: 'auth.login.succeeded', actor: `user:${user.id}`, data: { userId: user.id, sessionId: session.id } }, at);
+    setCookie(c, SESSION_COOKIE_NAME, session.token, {
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Lax',
+      path: '/',
+      maxAge: Math.floor(SESSION_ABSOLUTE_MS / 1000),
+      prefix: 'host',
+    });
+    return c.json({ user: userView(user), csrfToken: session.csrfToken }, 200);
+  });
+
+  router.on('POST', logoutRoute.path, authenticate({ now }));
+  router.openapi(logoutRoute, async (c) => {
+    const principal = principalOf(c);
+    if (principal.kind !== 'session' || !principal.sessionId) throw new ApiError('FORBIDDEN', 'Log out applies to sessions; revoke an API key instead.');
+    const at = now();
+    await revokeSession(createDb(c.env.DB), principal.sessionId, at);
+    await recordAudit(c.env, { workspaceId: principal.workspaceId, kind: 'auth.logout', actor: `user:${principal.userId}`, data: { userId: principal.userId, sessionId: principal.sessionId } }, at);
+    deleteCookie(c, SESSION_COOKIE_NAME, { path: '/', secure: true, prefix: 'host' });
+    return c.body(null, 204);
+  });
+
+  /** Shared by accept-invite and reset: validate first, then redeem atomically. */
+  async function redeem(d1: D1Database, purpose: OneTimeTokenPurpose, token: string, password: string, at: number) {
+    const db = createDb(d1);
+    const live = await findLiveToken(db, purpose, token, at);
+    if (!live) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
+    const [user] = await db.select().from(users).where(and(eq(users.id, live.userId), eq(users.workspaceId, live.workspaceId))).limit(1);
+    if (!user) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
+    if (checkPasswordPolicy(password, user.email)) throw policyError();
+    const passwordHash = await hashPassword(password);
+    const [, spent] = await db.batch([
+      db.update(users).set({ passwordHash, updatedAt: at }).where(and(eq(users.id, user.id), tokenIsLive(live.id, at))),
+      consumeTokenStatement(db, live.id, at),
+    ]);
+    if (spent.meta.changes !== 1) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
+    return user;
+  }
+
+  router.openapi(acceptInviteRoute, async (c) => {
+    const { token, password } = c.req.valid('json');
+    const at = now();
+    const user = await redeem(c.env.DB, 'invite', token, password, at);
+    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.invite.accepted', actor: `user:${user.id}`, data: { userId: user.id } }, at);
+    return c.body(null, 204);
+  });
+
+  router.openapi(resetRoute, async (c) => {
+    const { token, newPassword } = c.req.valid('json');
+    const at = now();
+    const user = await redeem(c.env.DB, 'password-reset', token, newPassword, at);
+    const sessionsRevoked = await revokeUserSessions(createDb(c.env.DB), user.id, at);
+    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.reset', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked } }, at);
+    return c.body(null, 204);
+  });
+
+  router.on('POST', changePasswordRoute.path, authenticate({ now }));
+  router.openapi(changePasswordRoute, async (c) => {
+    const principal = principalOf(c);
+    // A leaked API key must not be enough to take over the account's password.
+    if (principal.kind !== 'session') throw new ApiError('FORBIDDEN', 'Changing a password needs a signed-in session.');
+    const { currentPassword, newPassword } = c.req.valid('json');
+    const at = now();
+    const db = createDb(c.env.DB);
+    const [user] = await db.select().from(users).where(eq(users.id, principal.userId)).limit(1);
+    const check = await verifyPassword(currentPassword, user?.passwordHash ?? (await dummyPasswordHash()));
+    if (!user || !check.ok) throw new ApiError('INVALID_CREDENTIALS');
+    if (checkPasswordPolicy(newPassword, user.email)) throw policyError();
+    await db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: at }).where(eq(users.id, user.id));
+    const sessionsRevoked = await revokeUserSessions(db, user.id, at, principal.sessionId);
+    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.changed', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked } }, at);
+    return c.body(null, 204);
+  });
+
+  return router;
+}
+

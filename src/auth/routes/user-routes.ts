@@ -1,0 +1,160 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, asc, eq } from 'drizzle-orm';
+import { recordAudit } from '../../audit';
+import { createDb, newId, users, workspaces } from '../../db';
+import { ApiError, createRouter, errorResponses } from '../../http';
+import { authenticate, principalOf, requireScope } from '../authenticate';
+import { issueOneTimeToken } from '../one-time-tokens';
+import { AUTHENTICATED, Email, jsonContent, Role, UserView, userView, WorkspaceName } from '../schemas';
+import { ROLE_RANK, SCOPES } from '../scopes';
+import type { Clock } from './clock';
+
+const Me = z.object({ user: UserView, auth: z.object({ kind: z.enum(['session', 'api_key']), scopes: z.array(z.enum(SCOPES)) }) }).openapi('Me');
+const UserList = z.object({ users: z.array(UserView) }).openapi('UserList');
+const CreateUser = z.object({ email: Email, role: Role }).openapi('CreateUserRequest');
+const Invitation = z.object({ user: UserView, inviteToken: z.string(), expiresAt: z.number().int() }).openapi('Invitation');
+const ResetIssued = z.object({ resetToken: z.string(), expiresAt: z.number().int() }).openapi('PasswordResetIssued');
+const ChangeRole = z.object({ role: Role }).openapi('ChangeRoleRequest');
+const CreateWorkspace = z.object({ name: WorkspaceName, ownerEmail: Email }).openapi('CreateWorkspaceRequest');
+const WorkspaceCreated = z
+  .object({ workspace: z.object({ id: z.string(), name: z.string() }), owner: UserView, inviteToken: z.string(), expiresAt: z.number().int() })
+  .openapi('WorkspaceCreated');
+const UserId = z.object({ id: z.string().min(1).max(64) });
+
+const auth = { security: AUTHENTICATED };
+const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, ...jsonContent(schema) } });
+
+const meRoute = createRoute({ method: 'get', path: '/api/v1/me', summary: 'The caller', ...auth, responses: { 200: { description: 'The caller', ...jsonContent(Me) }, ...errorResponses(401) } });
+const listUsersRoute = createRoute({ method: 'get', path: '/api/v1/users', summary: 'Users of your workspace (scope admin)', ...auth, responses: { 200: { description: 'Users', ...jsonContent(UserList) }, ...errorResponses(401, 403) } });
+const createUserRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/users',
+  summary: 'Invite a user to your workspace (scope admin); the invitation token is shown once',
+  ...auth,
+  request: body(CreateUser),
+  responses: { 201: { description: 'Invited', ...jsonContent(Invitation) }, ...errorResponses(400, 401, 403, 409) },
+});
+const changeRoleRoute = createRoute({
+  method: 'patch',
+  path: '/api/v1/users/{id}',
+  summary: 'Change a user’s role (scope admin)',
+  ...auth,
+  request: { params: UserId, ...body(ChangeRole) },
+  responses: { 200: { description: 'Updated', ...jsonContent(UserView) }, ...errorResponses(400, 401, 403, 404) },
+});
+const issueResetRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/users/{id}/password-reset',
+  summary: 'Issue a one-time password-reset token (scope admin); shown once',
+  ...auth,
+  request: { params: UserId },
+  responses: { 201: { description: 'Issued', ...jsonContent(ResetIssued) }, ...errorResponses(401, 403, 404) },
+});
+const createWorkspaceRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/workspaces',
+  summary: 'Create a workspace and invite its owner (instance owner only)',
+  ...auth,
+  request: body(CreateWorkspace),
+  responses: { 201: { description: 'Created', ...jsonContent(WorkspaceCreated) }, ...errorResponses(400, 401, 403, 409) },
+});
+
+function isUniqueViolation(error: unknown): boolean {
+  return String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error).includes('UNIQUE constraint failed');
+}
+
+/** Users, roles, invitations and workspaces. Another workspace's user answers 404. */
+export function userRoutes(now: Clock) {
+  const router = createRouter();
+  const signedIn = authenticate({ now });
+  const admin = requireScope('admin');
+  router.on('GET', meRoute.path, signedIn);
+  router.on(['GET', 'POST'], listUsersRoute.path, signedIn, admin);
+  router.on(['PATCH'], '/api/v1/users/:id', signedIn, admin);
+  router.on(['POST'], '/api/v1/users/:id/password-reset', signedIn, admin);
+  router.on('POST', createWorkspaceRoute.path, signedIn);
+
+  router.openapi(meRoute, async (c) => {
+    const principal = principalOf(c);
+    const [user] = await createDb(c.env.DB).select().from(users).where(eq(users.id, principal.userId)).limit(1);
+    if (!user) throw new ApiError('UNAUTHENTICATED');
+    return c.json({ user: userView(user), auth: { kind: principal.kind, scopes: [...principal.scopes] } }, 200);
+  });
+
+  router.openapi(listUsersRoute, async (c) => {
+    const principal = principalOf(c);
+    const rows = await createDb(c.env.DB).select().from(users).where(eq(users.workspaceId, principal.workspaceId)).orderBy(asc(users.createdAt));
+    return c.json({ users: rows.map(userView) }, 200);
+  });
+
+  router.openapi(createUserRoute, async (c) => {
+    const principal = principalOf(c);
+    const { email, role } = c.req.valid('json');
+    if (ROLE_RANK[role] > ROLE_RANK[principal.role]) throw new ApiError('FORBIDDEN', 'You cannot grant a role above your own.');
+    const at = now();
+    const db = createDb(c.env.DB);
+    const user = { id: newId('usr'), workspaceId: principal.workspaceId, email, role, isInstanceOwner: false, createdAt: at, updatedAt: at };
+    try {
+      await db.insert(users).values(user);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ApiError('CONFLICT', 'A user with that email already exists.');
+      throw error;
+    }
+    const invite = await issueOneTimeToken(db, 'invite', user, at);
+    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.invite.issued', actor: `user:${principal.userId}`, data: { userId: user.id, role, expiresAt: invite.expiresAt } }, at);
+    return c.json({ user: userView(user), inviteToken: invite.token, expiresAt: invite.expiresAt }, 201);
+  });
+
+  router.openapi(changeRoleRoute, async (c) => {
+    const principal = principalOf(c);
+    const { id } = c.req.valid('param');
+    const { role } = c.req.valid('json');
+    const db = createDb(c.env.DB);
+    const [target] = await db.select().from(users).where(and(eq(users.id, id), eq(users.workspaceId, principal.workspaceId))).limit(1);
+    if (!target) throw new ApiError('NOT_FOUND');
+    // Nobody changes their own role, grants above their own, or demotes someone above them.
+    if (target.id === principal.userId || ROLE_RANK[role] > ROLE_RANK[principal.role] || ROLE_RANK[target.role] > ROLE_RANK[principal.role]) {
+      throw new ApiError('FORBIDDEN');
+    }
+    const at = now();
+    await db.update(users).set({ role, updatedAt: at }).where(eq(users.id, target.id));
+    await recordAudit(c.env, { workspaceId: target.workspaceId, kind: 'user.role.changed', actor: `user:${principal.userId}`, data: { userId: target.id, from: target.role, to: role } }, at);
+    return c.json(userView({ ...target, role }), 200);
+  });
+
+  router.openapi(issueResetRoute, async (c) => {
+    const principal = principalOf(c);
+    const { id } = c.req.valid('param');
+    const db = createDb(c.env.DB);
+    const [target] = await db.select().from(users).where(and(eq(users.id, id), eq(users.workspaceId, principal.workspaceId))).limit(1);
+    if (!target) throw new ApiError('NOT_FOUND');
+    if (ROLE_RANK[target.role] > ROLE_RANK[principal.role]) throw new ApiError('FORBIDDEN');
+    const at = now();
+    const reset = await issueOneTimeToken(db, 'password-reset', target, at);
+    await recordAudit(c.env, { workspaceId: target.workspaceId, kind: 'auth.reset.issued', actor: `user:${principal.userId}`, data: { userId: target.id, expiresAt: reset.expiresAt } }, at);
+    return c.json({ resetToken: reset.token, expiresAt: reset.expiresAt }, 201);
+  });
+
+  router.openapi(createWorkspaceRoute, async (c) => {
+    const principal = principalOf(c);
+    // The instance owner acting through a session, or through a key that holds `admin`.
+    if (!principal.isInstanceOwner || !principal.scopes.has('admin')) throw new ApiError('FORBIDDEN');
+    const { name, ownerEmail } = c.req.valid('json');
+    const at = now();
+    const db = createDb(c.env.DB);
+    const workspace = { id: newId('ws'), name, createdAt: at };
+    const owner = { id: newId('usr'), workspaceId: workspace.id, email: ownerEmail, role: 'owner' as const, isInstanceOwner: false, createdAt: at, updatedAt: at };
+    try {
+      await db.batch([db.insert(workspaces).values(workspace), db.insert(users).values(owner)]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ApiError('CONFLICT', 'A user with that email already exists.');
+      throw error;
+    }
+    const invite = await issueOneTimeToken(db, 'invite', owner, at);
+    await recordAudit(c.env, { workspaceId: principal.workspaceId, kind: 'workspace.created', actor: `user:${principal.userId}`, data: { workspaceId: workspace.id, name } }, at);
+    await recordAudit(c.env, { workspaceId: workspace.id, kind: 'auth.invite.issued', actor: `user:${principal.userId}`, data: { userId: owner.id, role: 'owner', expiresAt: invite.expiresAt } }, at);
+    return c.json({ workspace: { id: workspace.id, name }, owner: userView(owner), inviteToken: invite.token, expiresAt: invite.expiresAt }, 201);
+  });
+
+  return router;
+}

@@ -1,0 +1,113 @@
+import { and, asc, gt, ne, or, sql } from 'drizzle-orm';
+import { INSTANCE_CHAIN, recordAudit, type AuditBindings } from '../audit';
+import { vaultSecrets } from '../db';
+import { ENVELOPE_VERSION, openEnvelope, sealEnvelope, type OwnerKind } from './envelope';
+import { loadVault, type Vault, type VaultBindings } from './store';
+import { ok, type VaultResult } from './problems';
+
+export const DEFAULT_ROTATION_BATCH_SIZE = 100;
+export const MAX_ROTATION_BATCH_SIZE = 500;
+/** Batches per call: bounds one request's work; callers repeat until `remaining` is 0. */
+export const DEFAULT_ROTATION_MAX_BATCHES = 10;
+
+export interface RotationOptions {
+  /** Rows read and re-sealed per D1 round trip (1…MAX_ROTATION_BATCH_SIZE). */
+  batchSize?: number;
+  /** Stop after this many batches even if rows remain (the next call continues). */
+  maxBatches?: number;
+  /** Who asked, for the audit event: `user:<id>`, `api_key:<id>` or `system`. */
+  actor: string;
+  now: number;
+}
+
+export interface RotationReport {
+  /** Envelopes re-sealed under the active key by this call. */
+  resealed: number;
+  /** Envelopes still not under the active key after this call (0 = old keys may be removed). */
+  remaining: number;
+  /** Of those, envelopes this call could not open (key removed too early, tampered row). */
+  unreadable: number;
+  activeKeyId: string;
+}
+
+/**
+ * A row still needs rotation when its key_id column or its envelope prefix is not the
+ * active key. Checking both means a row whose column and envelope disagree (hand-edited,
+ * or a write from an isolate with an older keyring) is still found.
+ */
+function notUnderActiveKey(activeKeyId: string) {
+  const prefix = `${ENVELOPE_VERSION}.${activeKeyId}.`;
+  return or(ne(vaultSecrets.keyId, activeKeyId), sql`substr(${vaultSecrets.envelope}, 1, ${prefix.length}) != ${prefix}`);
+}
+
+/**
+ * Re-seals every envelope that is not under the active key, batch by batch, in id order.
+ * Resumable by construction: it selects rows by "not under the active key", so after an
+ * interruption (timeout, deploy, error) the next call simply finds what is left.
+ * Each update is conditional on the envelope being unchanged, so a concurrent PUT is never
+ * overwritten with the old value. Rows that cannot be opened are skipped and counted in
+ * `unreadable`; they keep `remaining` above zero, which tells the operator not to drop keys.
+ * Records `vault.rotated` on the instance audit chain.
+ */
+export async function rotateVault(
+  env: VaultBindings & AuditBindings,
+  options: RotationOptions,
+): Promise<VaultResult<RotationReport>> {
+  const loaded = await loadVault(env);
+  if (!loaded.ok) return loaded;
+  const vault: Vault = loaded.value;
+  const { db, keyring } = vault;
+  const batchSize = Math.min(Math.max(1, Math.trunc(options.batchSize ?? DEFAULT_ROTATION_BATCH_SIZE)), MAX_ROTATION_BATCH_SIZE);
+  const maxBatches = Math.max(1, Math.trunc(options.maxBatches ?? DEFAULT_ROTATION_MAX_BATCHES));
+  const pending = notUnderActiveKey(keyring.activeKeyId);
+
+  let resealed = 0;
+  let unreadable = 0;
+  let afterId = '';
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const rows = await db
+      .select({
+        id: vaultSecrets.id,
+        workspaceId: vaultSecrets.workspaceId,
+        ownerKind: vaultSecrets.ownerKind,
+        ownerId: vaultSecrets.ownerId,
+        name: vaultSecrets.name,
+        envelope: vaultSecrets.envelope,
+      })
+      .from(vaultSecrets)
+      .where(and(pending, gt(vaultSecrets.id, afterId)))
+      .orderBy(asc(vaultSecrets.id))
+      .limit(batchSize);
+    if (rows.length === 0) break;
+    afterId = rows[rows.length - 1]?.id ?? afterId;
+
+    const updates = [];
+    for (const row of rows) {
+      const ref = { workspaceId: row.workspaceId, ownerKind: row.ownerKind as OwnerKind, ownerId: row.ownerId, name: row.name };
+      const opened = await openEnvelope(keyring, ref, row.envelope);
+      if (!opened.ok) {
+        unreadable++;
+        continue;
+      }
+      const envelope = await sealEnvelope(keyring, ref, opened.value.plaintext);
+      updates.push(
+        db
+          .update(vaultSecrets)
+          .set({ envelope, keyId: keyring.activeKeyId })
+          .where(and(sql`${vaultSecrets.id} = ${row.id}`, sql`${vaultSecrets.envelope} = ${row.envelope}`))
+          .returning({ id: vaultSecrets.id }),
+      );
+    }
+    const [first, ...rest] = updates;
+    if (first) {
+      const results = await db.batch([first, ...rest]);
+      resealed += results.filter((changed) => changed.length > 0).length;
+    }
+    if (rows.length < batchSize) break;
+  }
+
+  const [counted] = await db.select({ n: sql<number>`count(*)` }).from(vaultSecrets).where(pending);
+  const report: RotationReport = { resealed, remaining: counted?.n ?? 0, unreadable, activeKeyId: keyring.activeKeyId };
+  await recordAudit(env, { workspaceId: INSTANCE_CHAIN, kind: 'vault.rotated', actor: options.actor, data: report }, options.now);
+  return ok(report);
+}

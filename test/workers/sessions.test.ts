@@ -1,0 +1,154 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import { expectError, ORIGIN, postJson, send } from './helpers';
+import { asSession, countRows, dumpDatabase, inviteUser, login, OWNER, setupInstance, testThrottle } from './identity-helpers';
+
+beforeAll(async () => {
+  await setupInstance();
+});
+
+/** The error body with its per-request id blanked, for byte-for-byte comparison. */
+async function normalisedBody(res: Response): Promise<string> {
+  const id = res.headers.get('X-Request-Id') ?? '';
+  return (await res.text()).replace(id, '<request-id>');
+}
+
+describe('login', () => {
+  it('answers unknown email and wrong password with byte-identical 401 bodies and headers', async () => {
+    const unknown = await postJson('/api/v1/auth/login', { email: 'nobody@example.com', password: 'some long password here' }, { 'CF-Connecting-IP': '198.51.100.1' });
+    const wrong = await postJson('/api/v1/auth/login', { email: OWNER.email, password: 'some long password here' }, { 'CF-Connecting-IP': '198.51.100.1' });
+    expect(unknown.status).toBe(401);
+    expect(wrong.status).toBe(401);
+    const headerNames = (res: Response) => [...res.headers.keys()].filter((h) => h !== 'x-request-id').sort();
+    expect(headerNames(unknown)).toEqual(headerNames(wrong));
+    expect(await normalisedBody(unknown)).toBe(await normalisedBody(wrong));
+    expect(unknown.headers.get('Set-Cookie')).toBeNull();
+  });
+
+  it('sets a __Host- session cookie that is HttpOnly, Secure, SameSite=Lax, Path=/ and returns a CSRF token', async () => {
+    const res = await postJson('/api/v1/auth/login', OWNER);
+    expect(res.status).toBe(200);
+    const cookie = res.headers.get('Set-Cookie') ?? '';
+    expect(cookie).toMatch(/^__Host-portcullis_session=[A-Za-z0-9_-]{43};/);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('Secure');
+    expect(cookie).toContain('SameSite=Lax');
+    expect(cookie).toContain('Path=/');
+    expect(cookie).not.toMatch(/Domain=/i);
+    const body = (await res.json()) as { csrfToken: string; user: Record<string, unknown> };
+    expect(body.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(body.user).not.toHaveProperty('passwordHash');
+  });
+
+  it('stores only hashes of the session and CSRF tokens', async () => {
+    const session = await login(OWNER.email, OWNER.password);
+    const dump = await dumpDatabase();
+    expect(dump).not.toContain(session.cookie.split('=')[1]);
+    expect(dump).not.toContain(session.csrfToken);
+  });
+
+  it('issues a new session token at every login', async () => {
+    const a = await login(OWNER.email, OWNER.password);
+    const b = await login(OWNER.email, OWNER.password);
+    expect(a.cookie).not.toBe(b.cookie);
+    expect(a.csrfToken).not.toBe(b.csrfToken);
+  });
+
+  it('shows the caller at GET /api/v1/me and refuses without credentials', async () => {
+    const session = await login(OWNER.email, OWNER.password);
+    const me = (await (await asSession(session, '/api/v1/me')).json()) as { user: { email: string; role: string }; auth: { kind: string } };
+    expect(me.user).toMatchObject({ email: OWNER.email, role: 'owner' });
+    expect(me.auth.kind).toBe('session');
+    await expectError(await send('/api/v1/me'), 401, 'UNAUTHENTICATED');
+    await expectError(await send('/api/v1/me', { headers: { Cookie: '__Host-portcullis_session=forged' } }), 401, 'UNAUTHENTICATED');
+  });
+
+  it('logout revokes the session', async () => {
+    const session = await login(OWNER.email, OWNER.password);
+    const res = await asSession(session, '/api/v1/auth/logout', { method: 'POST' });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('Set-Cookie')).toMatch(/__Host-portcullis_session=;/);
+    await expectError(await asSession(session, '/api/v1/me'), 401, 'UNAUTHENTICATED');
+  });
+});
+
+describe('CSRF on cookie-authenticated writes', () => {
+  const attempts: Array<[string, (s: { cookie: string; csrfToken: string }) => Record<string, string>]> = [
+    ['no X-CSRF-Token', (s) => ({ Cookie: s.cookie })],
+    ['a wrong X-CSRF-Token', (s) => ({ Cookie: s.cookie, 'X-CSRF-Token': `${s.csrfToken.slice(0, -1)}${s.csrfToken.endsWith('A') ? 'B' : 'A'}` })],
+    ['another session’s token', (s) => ({ Cookie: s.cookie, 'X-CSRF-Token': 'A'.repeat(43) })],
+    ['a cross-origin Origin', (s) => ({ Cookie: s.cookie, 'X-CSRF-Token': s.csrfToken, Origin: 'https://evil.example' })],
+    ['a look-alike Origin', (s) => ({ Cookie: s.cookie, 'X-CSRF-Token': s.csrfToken, Origin: `${ORIGIN}.evil.example` })],
+    ['the null Origin', (s) => ({ Cookie: s.cookie, 'X-CSRF-Token': s.csrfToken, Origin: 'null' })],
+  ];
+
+  it.each(attempts)('refuses %s with 403 CSRF_FAILED and creates no key', async (_label, headersFor) => {
+    const session = await login(OWNER.email, OWNER.password);
+    const before = await countRows('api_keys');
+    const res = await send('/api/v1/api-keys', {
+      method: 'POST',
+      headers: { ...headersFor(session), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'csrf', scopes: ['agents:read'] }),
+    });
+    await expectError(res, 403, 'CSRF_FAILED');
+    expect(await countRows('api_keys')).toBe(before);
+  });
+
+  it('accepts the right token with a same-origin Origin or none', async () => {
+    const session = await login(OWNER.email, OWNER.password);
+    for (const origin of [ORIGIN, undefined]) {
+      const res = await asSession(session, '/api/v1/api-keys', { method: 'POST', body: { name: 'ok', scopes: ['agents:read'] }, headers: origin ? { Origin: origin } : {} });
+      expect(res.status).toBe(201);
+    }
+  });
+});
+
+describe('session expiry (clock injected)', () => {
+  it('expires after 24 h idle and after 7 days absolute, and a touched session lives on', async () => {
+    let now = Date.UTC(2026, 10, 22, 8, 0, 0);
+    const app = createApp({ now: () => now, loginThrottle: testThrottle });
+    const call = (path: string, init?: RequestInit) => app.fetch(new Request(`${ORIGIN}${path}`, init), env);
+    const res = await call('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(OWNER) });
+    const cookie = (res.headers.get('Set-Cookie') ?? '').split(';')[0] ?? '';
+    const me = () => call('/api/v1/me', { headers: { Cookie: cookie } });
+
+    now += 23 * 3600_000; // 23 h idle: still valid, and this use touches it
+    expect((await me()).status).toBe(200);
+    now += 23 * 3600_000; // 23 h after the touch: valid again
+    expect((await me()).status).toBe(200);
+    now += 24 * 3600_000 + 1000; // over 24 h idle
+    expect((await me()).status).toBe(401);
+
+    const fresh = await call('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(OWNER) });
+    const cookie2 = (fresh.headers.get('Set-Cookie') ?? '').split(';')[0] ?? '';
+    for (let day = 0; day < 6; day++) {
+      now += 20 * 3600_000;
+      expect((await call('/api/v1/me', { headers: { Cookie: cookie2 } })).status).toBe(200);
+    }
+    now += 2 * 24 * 3600_000 - 6 * 20 * 3600_000 + 7 * 24 * 3600_000 - 2 * 24 * 3600_000; // past 7 days since login
+    expect((await call('/api/v1/me', { headers: { Cookie: cookie2 } })).status).toBe(401);
+  });
+});
+
+describe('brute-force lockout', () => {
+  it('after 10 failures for one account, the 11th attempt gets 429 with Retry-After even with the right password', async () => {
+    const owner = await login(OWNER.email, OWNER.password);
+    const victim = 'lockout-victim@example.com';
+    const password = 'victim passphrase that is long';
+    await inviteUser(owner, victim, 'viewer', password);
+    // Spread over many IPs: the lockout is per account, not per address.
+    for (let i = 0; i < 10; i++) {
+      const res = await postJson('/api/v1/auth/login', { email: victim, password: `wrong password number ${i}` }, { 'CF-Connecting-IP': `192.0.2.${i + 1}` });
+      expect(res.status).toBe(401);
+    }
+    const res = await postJson('/api/v1/auth/login', { email: victim, password }, { 'CF-Connecting-IP': '192.0.2.200' });
+    await expectError(res, 429, 'RATE_LIMITED');
+    const retryAfter = Number(res.headers.get('Retry-After'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    expect(res.headers.get('Set-Cookie')).toBeNull();
+    // Other accounts are unaffected.
+    expect((await postJson('/api/v1/auth/login', OWNER, { 'CF-Connecting-IP': '192.0.2.201' })).status).toBe(200);
+  });
+});
