@@ -1,6 +1,7 @@
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit';
-import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Clock, type LoginThrottle } from './auth';
+import { connectorRoutes, lookupConnector } from './connectors';
+import { apiKeyRoutes, authenticate, requireScope, sessionRoutes, setupRoutes, userRoutes, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
 import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
 import { vaultRoutes } from './vault';
@@ -14,11 +15,15 @@ import {
   requestId,
   securityHeaders,
 } from './http';
+import { policyRoutes } from './tools';
+import { noAgentRuntimeDelivery, webhookRoutes } from './webhooks';
 
 export interface AppOptions {
   /** Clock for every time-based decision; tests inject one to cross expiry windows. */
   now?: Clock;
   loginThrottle: LoginThrottle;
+  /** Outbound fetch for platform replies; tests inject one (there is no internet here). */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -43,6 +48,11 @@ export function createApp(options: AppOptions) {
   app.route('/', auditRoutes(now));
   app.route('/', agentRoutes(now));
   app.route('/', vaultRoutes(now));
+  app.route('/', connectorRoutes(now));
+  // Compiling is pure, but it is still an API: signed-in callers with agents:read only.
+  app.on('POST', '/api/v1/policy/compile', authenticate({ now }), requireScope('agents:read'));
+  app.route('/', policyRoutes());
+  app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ lookup: lookupConnector, fetch: options.fetch ?? fetch }), clock: now }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -5,6 +5,7 @@
 import type { AuditLog } from './audit/audit-log-object';
 import type { Principal } from './auth/scopes';
 import type { RateLimiter } from './ratelimit/limiter-object';
+import type { WebhookDedupe } from './webhooks/dedupe-object';
 
 export interface Env {
   DB: D1Database;
@@ -14,6 +15,8 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** JSON overrides of rate-limit policies (docs/ratelimit.md); blank = defaults; malformed = fail closed. */
   RATE_LIMITS?: string;
+  /** One WebhookDedupe Durable Object per connector: the webhook replay/duplicate window. */
+  WEBHOOK_DEDUPE: DurableObjectNamespace<WebhookDedupe>;
   /** Comma-separated extra origins allowed for CORS and WebSocket upgrades. */
   ALLOWED_ORIGINS?: string;
   /** One-time secret that authorises first-time setup (POST /api/v1/setup). */

@@ -8,3 +8,4 @@ export default createApp({ loginThrottle });
 // Durable Object classes must be exported by the Worker's main module.
 export { AuditLog } from './audit';
 export { RateLimiter } from './ratelimit';
+export { WebhookDedupe } from './webhooks';

@@ -29,7 +29,35 @@ export interface AuditEventMap {
   'credential.deleted': { name: string };
   /** One call of rotateVault (instance chain): progress, never key material. */
   'vault.rotated': { resealed: number; remaining: number; unreadable: number; activeKeyId: string };
+  'connector.created': { agentId: string; connectorId: string; platform: WebhookPlatform };
+  'connector.deleted': { agentId: string; connectorId: string; platform: WebhookPlatform };
+  /** A hook request that failed verification or parsing; the client only ever saw 401/400. */
+  'webhook.rejected': { platform: WebhookPlatform; connectorId: string; reason: WebhookRejectReason };
+  /** A verified, first-seen message handed to the agent runtime (never its text). */
+  'webhook.accepted': { platform: WebhookPlatform; connectorId: string; agentId: string; conversationKey: string };
+  /** A verified event whose key was already in the connector's dedupe window: acknowledged, not processed. */
+  'webhook.duplicate': { platform: WebhookPlatform; connectorId: string; eventKey: string; retryNum: number | null };
+  /** An outbound reply that the platform refused or that failed in transit (never the URL or token). */
+  'webhook.reply.failed': { platform: WebhookPlatform; connectorId: string; reason: 'timeout' | 'network' | 'http-status' | 'platform-error' | 'no-bot-token'; status: number | null };
 }
+
+export type WebhookPlatform = 'discord' | 'slack' | 'telegram';
+
+/** Internal reasons a hook request is refused (src/webhooks/*-signature.ts, *-payload.ts). */
+export type WebhookRejectReason =
+  | 'missing-headers'
+  | 'malformed-signature'
+  | 'malformed-public-key'
+  | 'malformed-timestamp'
+  | 'stale-timestamp'
+  | 'non-canonical-s'
+  | 'unacceptable-public-key'
+  | 'bad-signature'
+  | 'unknown-signature-version'
+  | 'not-configured'
+  | 'missing-secret'
+  | 'wrong-secret'
+  | 'malformed-payload';
 
 export type AuditKind = keyof AuditEventMap;
 

@@ -1,4 +1,5 @@
 /** Byte/text encodings shared by the Worker, the CLI and the runner. Pure. */
+import { sha256 } from '@noble/hashes/sha2.js';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -23,6 +24,14 @@ export function utf8(text: string): Uint8Array {
 export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   const bytes = typeof data === 'string' ? utf8(data) : data;
   return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+}
+
+/**
+ * Synchronous SHA-256 (pure JS, @noble/hashes) for code that must run unchanged in Workers,
+ * Node and the CLI bundle without awaiting WebCrypto, e.g. policy provenance hashes.
+ */
+export function sha256HexSync(data: string | Uint8Array): string {
+  return bytesToHex(sha256(typeof data === 'string' ? utf8(data) : data));
 }
 
 /** Truncates to at most maxBytes of UTF-8 without splitting a code point. */

@@ -1,0 +1,14 @@
+/**
+ * Capability policy: grammar → IR → adapters, and the egress decision. Pure TypeScript shared
+ * by the Worker, the CLI and the runner (imports only src/lib). See docs/policy.md.
+ */
+export { type Artifact, type EgressTarget, EGRESS_TARGETS, type EnvInjection, type Target, TARGETS, type Unenforceable } from './artifact';
+export { DEFAULT_DNS_RESOLVERS } from './target-egress';
+export { type Capability, capabilityText, DEFAULT_NET_PORT, MAX_CAPABILITY_LENGTH, parseCapability } from './capability';
+export { adapt, type CompileOptions, compileManifest, compilePolicy, type CompileResult, type PolicyResult } from './compile';
+export { decideEgress, type EgressDecision, type EgressDenyReason, type EgressPolicy, type EgressRequest, type EgressRule } from './egress';
+export { CAPABILITY_ERROR_CODES, type CapabilityErrorCode, MANIFEST_ERROR_CODES, type PolicyError, type PolicyErrorCode } from './errors';
+export { hostText, isPrivateAddress, type ParsedHost, parseHost } from './host';
+export { SPECIAL_IPV4, SPECIAL_IPV6, type SpecialRange } from './ip';
+export { type Manifest, ManifestSchema, type ManifestTool, parseManifest } from './manifest';
+export { type FsGrant, manifestProvenance, type NetGrant, type NormalizedPolicy, normalizePolicy } from './normalize';

@@ -1,0 +1,38 @@
+/** Channel webhooks: verification, payload parsing, de-duplication, routes and replies. */
+export { constantTimeEqual, secretsEqual } from './constant-time';
+export { DEDUPE_MAX_KEYS, DEDUPE_WINDOW_MS, markSeen, WebhookDedupe, type DedupeBindings, type DedupeVerdict } from './dedupe-object';
+export { DiscordCallbackType, DiscordInteractionType, parseDiscordInteraction, type DiscordParsed } from './discord-payload';
+export {
+  defaultEd25519Backend,
+  ED25519_L,
+  isAcceptableEd25519PublicKey,
+  isCanonicalScalar,
+  nobleEd25519,
+  verifyDiscordSignature,
+  verifyEd25519Strict,
+  webCryptoEd25519,
+  type DiscordRejectReason,
+  type DiscordSignatureInput,
+  type DiscordVerdict,
+  type Ed25519Backend,
+  type StrictEd25519Verdict,
+} from './discord-signature';
+export { MAX_INBOUND_TEXT_CHARS, PLATFORMS, type InboundMessage, type InboundTarget, type Platform, type ReplyHandle } from './inbound';
+export {
+  MAX_OUTBOUND_RESPONSE_BYTES,
+  OUTBOUND_TIMEOUT_MS,
+  readCapped,
+  scrubOutboundText,
+  sendReply,
+  type Reply,
+  type ReplyDeps,
+  type ReplyFailure,
+  type ReplyResult,
+} from './outbound';
+export { webhookRoutes, type ConnectorLookup, type ConnectorRecord, type DeliverInbound, type WebhookRouteOptions } from './routes';
+export { parseSlackEvent, type SlackParsed } from './slack-payload';
+export { slackV0Mac, verifySlackSignature, type SlackRejectReason, type SlackSignatureInput, type SlackVerdict } from './slack-signature';
+export { parseTelegramUpdate, type TelegramParsed } from './telegram-payload';
+export { TELEGRAM_SECRET_TOKEN, verifyTelegramSecret, type TelegramRejectReason, type TelegramVerdict } from './telegram-secret';
+export { REPLAY_WINDOW_S } from './timestamps';
+export { NO_RUNTIME_REPLY, noAgentRuntimeDelivery, type NoRuntimeDeliveryOptions } from './no-runtime-delivery';

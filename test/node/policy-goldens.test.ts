@@ -1,0 +1,54 @@
+/**
+ * Golden files: ten real MCP servers × every target (both egress backends), plus one
+ * per-tool compile each. `npm run test:update-goldens` rewrites them after an intended
+ * change; reviewers read the diff.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type CompileOptions, compileManifest } from '../../src/policy/index.ts';
+
+const GOLDENS = fileURLToPath(new URL('../fixtures/goldens/', import.meta.url));
+const UPDATE = process.env.UPDATE_GOLDENS === '1';
+export const SERVERS = ['filesystem', 'fetch', 'git', 'memory', 'time', 'github', 'postgres', 'sqlite', 'brave-search', 'puppeteer'];
+const VARIANTS: [string, CompileOptions][] = [
+  ['bwrap', { target: 'bwrap' }],
+  ['docker', { target: 'docker' }],
+  ['egress-squid', { target: 'egress', egressTarget: 'squid' }],
+  ['egress-nftables', { target: 'egress', egressTarget: 'nftables' }],
+  ['cloudflare', { target: 'cloudflare' }],
+  ['k8s', { target: 'k8s' }],
+];
+
+function manifestOf(server: string): { tools: { name: string }[] } {
+  return JSON.parse(readFileSync(join(GOLDENS, server, 'manifest.json'), 'utf8'));
+}
+
+function checkGolden(file: string, options: CompileOptions, manifest: unknown): void {
+  const result = compileManifest(manifest, options);
+  if (!result.ok) throw new Error(`${file}: ${result.error.code} at ${result.error.path}`);
+  const text = `${JSON.stringify(result.artifact, null, 2)}\n`;
+  if (UPDATE) writeFileSync(file, text);
+  expect(existsSync(file), `${file} missing: run npm run test:update-goldens`).toBe(true);
+  expect(text).toBe(readFileSync(file, 'utf8'));
+}
+
+describe('golden files', () => {
+  it('covers exactly the ten servers', () => {
+    expect(readdirSync(GOLDENS).sort()).toEqual([...SERVERS].sort());
+  });
+
+  for (const server of SERVERS) {
+    describe(server, () => {
+      for (const [variant, options] of VARIANTS) {
+        it(`${variant} matches ${server}/${variant}.json`, () => checkGolden(join(GOLDENS, server, `${variant}.json`), options, manifestOf(server)));
+      }
+      it('per-tool bwrap compile of the first tool matches', () => {
+        const manifest = manifestOf(server);
+        const tool = manifest.tools[0]?.name ?? '';
+        checkGolden(join(GOLDENS, server, `tool-${tool}.bwrap.json`), { target: 'bwrap', tool }, manifest);
+      });
+    });
+  }
+});

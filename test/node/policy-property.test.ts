@@ -1,0 +1,222 @@
+/**
+ * Property test: for random valid manifests (seeded, reproducible), every target's artifact
+ * (1) shows every declared capability or lists it in `unenforceable`, and (2) grants nothing
+ * undeclared: no host environment, no network without net:, no writable path without write.
+ */
+import { describe, expect, it } from 'vitest';
+import { type Artifact, type CompileOptions, compileManifest, type NormalizedPolicy, parseCapability, parseHost } from '../../src/policy/index.ts';
+
+/** mulberry32: tiny seeded PRNG, enough to make failures reproducible from the seed. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
+  return { next, int, pick };
+}
+
+type Rng = ReturnType<typeof rng>;
+const SEGMENTS = ['workspace', 'data', 'srv', 'a', 'b', 'repo', 'cache', 'x.json'];
+const HOSTS = ['api.example.com', 'uploads.example.org', 'API.Example.com.', '8.8.8.8', '[2606:4700::1111]', '*', 'xn--bcher-kva.example'];
+const BINARIES = ['node', 'git', 'python3', 'chromium', 'cat'];
+const ENV = ['GITHUB_TOKEN', 'API_KEY', 'HOME_DIR', 'LOG_LEVEL'];
+
+function randomCapability(r: Rng): string {
+  switch (r.int(7)) {
+    case 0: {
+      const actions = ['read', 'write', 'create', 'delete'].filter(() => r.next() < 0.4);
+      const depth = 1 + r.int(3);
+      const path = `/${Array.from({ length: depth }, () => r.pick(SEGMENTS)).join('/')}`;
+      return `fs:${(actions.length ? actions : ['read']).join(',')}:${path}${r.next() < 0.5 ? '/**' : ''}`;
+    }
+    case 1:
+      return `net:connect:${r.pick(HOSTS)}${r.next() < 0.7 ? `:${r.pick([443, 80, 8443, 5432, 1 + r.int(65535)])}` : ''}`;
+    case 2:
+      return `exec:spawn:${r.pick(BINARIES)}${r.next() < 0.2 ? '?nestedSandbox=true' : ''}`;
+    case 3:
+      return `env:${r.pick(['read', 'inject', 'read,inject'])}:${r.pick(ENV)}`;
+    case 4:
+      return `ipc:connect:/run/${r.pick(['dbus', 'docker', 'user'])}.sock`;
+    case 5:
+      return `clock:read:${r.pick(['system', 'tzdata'])}`;
+    default:
+      return `assert:${r.pick(['no-telemetry', 'read-only'])}${r.next() < 0.5 ? ':"claimed by the publisher"' : ''}`;
+  }
+}
+
+function randomManifest(r: Rng) {
+  const tools = Array.from({ length: 1 + r.int(4) }, (_, i) => ({ name: `tool${i}`, capabilities: Array.from({ length: r.int(9) }, () => randomCapability(r)) }));
+  return { name: 'random', version: '1.0.0', tools };
+}
+
+const VARIANTS: CompileOptions[] = [{ target: 'bwrap' }, { target: 'docker' }, { target: 'egress', egressTarget: 'squid' }, { target: 'egress', egressTarget: 'nftables' }, { target: 'cloudflare' }, { target: 'k8s' }];
+
+const under = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
+
+/** Mount-like entries of an artifact: [path, writable]. */
+function mounts(artifact: Artifact): [string, boolean][] {
+  const argv = artifact.argv ?? [];
+  const out: [string, boolean][] = [];
+  if (artifact.target === 'bwrap') {
+    argv.forEach((arg, i) => {
+      if (arg === '--bind' || arg === '--ro-bind') out.push([argv[i + 1] ?? '', arg === '--bind']);
+    });
+  }
+  if (artifact.target === 'docker') {
+    argv.forEach((arg, i) => {
+      if (arg === '--volume') {
+        const [path, , mode] = (argv[i + 1] ?? '').split(':');
+        out.push([path ?? '', mode === 'rw']);
+      }
+    });
+  }
+  if (artifact.target === 'k8s') {
+    const container = (artifact.config as { pod: { spec: { containers: { volumeMounts: { mountPath: string }[] }[] } } }).pod.spec.containers[0];
+    for (const mount of container?.volumeMounts ?? []) if (mount.mountPath !== '/tmp') out.push([mount.mountPath, true]);
+  }
+  return out;
+}
+
+function unenforceableCovers(artifact: Artifact, text: string, fsPath?: string): boolean {
+  return artifact.unenforceable.some((entry) => {
+    if (entry.capability === text) return true;
+    if (fsPath === undefined || !entry.capability.startsWith('fs:')) return false;
+    const root = entry.capability.slice(entry.capability.indexOf(':/') + 1).replace(/\/\*\*$/, '');
+    return under(fsPath, root);
+  });
+}
+
+function envNamesOf(artifact: Artifact): string[] {
+  const argv = artifact.argv ?? [];
+  if (artifact.target === 'docker') return argv.flatMap((arg, i) => (arg === '--env' ? [argv[i + 1] ?? ''] : []));
+  if (artifact.target === 'k8s') return (artifact.config as { pod: { spec: { containers: { env: { name: string }[] }[] } } }).pod.spec.containers[0]?.env.map((e) => e.name) ?? [];
+  if (artifact.target === 'cloudflare') {
+    const config = artifact.config as { credentials: string[]; envPassthrough: string[] };
+    return [...config.credentials, ...config.envPassthrough];
+  }
+  return artifact.envInjections.map((entry) => entry.name);
+}
+
+function checkDeclaredPresent(artifact: Artifact, policy: NormalizedPolicy): void {
+  for (const text of policy.declared) {
+    const parsed = parseCapability(text);
+    if (!parsed.ok) throw new Error(`declared capability does not reparse: ${text}`);
+    const cap = parsed.capability;
+    const listed = unenforceableCovers(artifact, text, cap.kind === 'fs' ? cap.path : undefined);
+    let present = false;
+    switch (cap.kind) {
+      case 'fs': {
+        const needWrite = cap.actions.some((a) => a !== 'read');
+        present = mounts(artifact).some(([path, writable]) => under(cap.path, path) && (writable || !needWrite));
+        break;
+      }
+      case 'net':
+        present = artifact.target !== 'egress' || artifact.egressTarget === 'squid' || (artifact.config as string).includes(`dport ${cap.port} accept`);
+        present &&= artifact.egress.allow.some((rule) => (rule.host === cap.host || rule.host === '*') && rule.port === cap.port);
+        if (artifact.target === 'egress' && artifact.egressTarget === 'squid') present &&= (artifact.config as string).includes(`port ${cap.port}`);
+        break;
+      case 'exec':
+        present = artifact.exec.some((e) => e.binary === cap.binary);
+        if (cap.nestedSandbox) present &&= artifact.target === 'bwrap' && !(artifact.argv ?? []).includes('--disable-userns');
+        break;
+      case 'env':
+        present = envNamesOf(artifact).includes(cap.name) && artifact.envInjections.some((e) => e.name === cap.name);
+        break;
+      case 'ipc':
+        present = mounts(artifact).some(([path, writable]) => path === cap.path && writable);
+        break;
+      case 'clock':
+        present = artifact.clock[cap.scope];
+        break;
+      case 'assert':
+        present = artifact.assertions.some((a) => a.id === cap.id);
+        break;
+    }
+    expect(present || listed, `${artifact.target}${artifact.egressTarget ? `/${artifact.egressTarget}` : ''}: ${text} neither present nor unenforceable`).toBe(true);
+  }
+}
+
+function checkNothingUndeclared(artifact: Artifact, policy: NormalizedPolicy): void {
+  const label = `${artifact.target}${artifact.egressTarget ? `/${artifact.egressTarget}` : ''}`;
+  const writableDeclared = (path: string) =>
+    policy.declared.some((text) => {
+      const parsed = parseCapability(text);
+      if (!parsed.ok) return false;
+      const cap = parsed.capability;
+      if (cap.kind === 'ipc') return cap.path === path;
+      return cap.kind === 'fs' && cap.actions.some((a) => a !== 'read') && (cap.path === path || (cap.tree && under(path, cap.path)));
+    });
+  for (const [path, writable] of mounts(artifact)) {
+    if (writable) expect(writableDeclared(path), `${label}: writable ${path} not declared`).toBe(true);
+  }
+  const declaredEnv = new Set(policy.env.read.concat(policy.env.inject));
+  for (const name of envNamesOf(artifact)) expect(declaredEnv.has(name), `${label}: env ${name} not declared`).toBe(true);
+  const hasNet = policy.net.length > 0;
+  for (const rule of artifact.egress.allow) expect(policy.net.some((g) => g.host === rule.host && g.port === rule.port), `${label}: egress ${rule.host}`).toBe(true);
+  expect(artifact.egress.blockPrivate).toBe(true);
+  const argv = artifact.argv ?? [];
+  if (artifact.target === 'bwrap') {
+    expect(argv).toContain('--unshare-net');
+    expect(argv).toContain('--clearenv');
+    expect(argv).not.toContain('--share-net');
+    const setenv = argv.flatMap((arg, i) => (arg === '--setenv' ? [argv[i + 1]] : []));
+    expect(setenv).toEqual(['PATH', 'HOME']);
+  }
+  if (artifact.target === 'docker') {
+    expect(argv[argv.indexOf('--network') + 1] === 'none').toBe(!hasNet);
+    expect(argv.some((a) => a === '--privileged' || a === '--cap-add' || a.startsWith('--env-file'))).toBe(false);
+  }
+  if (artifact.target === 'cloudflare') {
+    const config = artifact.config as { enableInternet: boolean; interceptHttps: boolean; allowedHosts: unknown[] };
+    expect(config.enableInternet).toBe(false);
+    expect(config.interceptHttps).toBe(true);
+    expect(config.allowedHosts).toEqual(artifact.egress.allow);
+  }
+  if (artifact.target === 'k8s') {
+    const egress = (artifact.config as { networkPolicy: { spec: { egress: unknown[] } } }).networkPolicy.spec.egress;
+    expect(egress.length > 0).toBe(hasNet);
+  }
+  if (artifact.target === 'egress' && artifact.egressTarget === 'squid') {
+    const config = artifact.config as string;
+    expect(config.trimEnd().endsWith('http_access deny all')).toBe(true);
+    const allows = config.split('\n').filter((line) => line.startsWith('http_access allow'));
+    expect(allows.length).toBe(policy.net.length);
+  }
+  if (artifact.target === 'egress' && artifact.egressTarget === 'nftables') {
+    const resolverLine = /daddr (1\.1\.1\.1|2606:4700:4700::1111) (udp|tcp) dport 53 accept$/;
+    const accepts = (artifact.config as string).split('\n').filter((line) => / dport \d+ accept$/.test(line) && !resolverLine.test(line));
+    expect(accepts.length).toBe(policy.net.filter((g) => g.host === '*' || parseHost(g.host)?.kind !== 'domain').length);
+  }
+}
+
+describe('property: declared ⇔ granted, for random manifests', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('seed %i: 40 manifests × every target', (seed) => {
+    const r = rng(seed * 7919);
+    for (let i = 0; i < 40; i++) {
+      const manifest = randomManifest(r);
+      for (const options of VARIANTS) {
+        const result = compileManifest(manifest, options);
+        if (!result.ok) throw new Error(`seed ${seed} #${i}: ${result.error.code} at ${result.error.path}: ${JSON.stringify(manifest)}`);
+        checkDeclaredPresent(result.artifact, result.policy);
+        checkNothingUndeclared(result.artifact, result.policy);
+      }
+    }
+  });
+
+  it('a manifest that declares nothing gets no network, no writable path, no environment on any target', () => {
+    for (const options of VARIANTS) {
+      const result = compileManifest({ name: 'empty', version: '1', tools: [{ name: 't', capabilities: [] }] }, options);
+      if (!result.ok) throw new Error(result.error.code);
+      expect(result.artifact.egress.allow).toEqual([]);
+      expect(result.artifact.envInjections).toEqual([]);
+      expect(mounts(result.artifact).filter(([, writable]) => writable)).toEqual([]);
+      expect(result.artifact.unenforceable).toEqual([]);
+    }
+  });
+});
