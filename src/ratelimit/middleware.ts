@@ -4,6 +4,7 @@ import type { AppEnv } from '../env';
 import { ApiError, clientIpOf } from '../http';
 import { sha256Hex } from '../lib';
 import { consume, type RateLimitResult } from './consume';
+import { ipBucketKey } from './ip-key';
 import { DEFAULT_ROUTE_TABLE, loadPolicyTable, routeRuleFor, type BucketKey, type RouteRule } from './policies';
 
 /** The session cookie the identity work sets (`__Host-` prefix: RFC 6265bis §4.1.3.2). */
@@ -39,11 +40,11 @@ async function credentialKey(c: Context<AppEnv>, ip: string): Promise<{ key: str
   const bearer = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(c.req.header('Authorization') ?? '')?.[1];
   const token = bearer ?? getCookie(c, SESSION_COOKIE);
   if (token) return { key: `cred:${await sha256Hex(token)}`, auditKey: bearer ? 'credential:bearer' : 'credential:session' };
-  return { key: `ip:${ip}`, auditKey: `ip:${ip}` };
+  return { key: ipBucketKey(ip), auditKey: ipBucketKey(ip) };
 }
 
 async function keyFor(c: Context<AppEnv>, kind: BucketKey, ip: string): Promise<{ key: string; auditKey: string }> {
-  return kind === 'ip' ? { key: `ip:${ip}`, auditKey: `ip:${ip}` } : credentialKey(c, ip);
+  return kind === 'ip' ? { key: ipBucketKey(ip), auditKey: ipBucketKey(ip) } : credentialKey(c, ip);
 }
 
 function waitUntilOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) | undefined {

@@ -65,6 +65,13 @@ describe('bucket keys: CF-Connecting-IP only', () => {
     expect(other.headers.get('RateLimit-Remaining')).toBe('59');
   });
 
+  it('keys IPv6 clients by /64: rotating addresses inside one prefix does not create new buckets', async () => {
+    for (let i = 0; i < 60; i++) expect((await hook(`2001:db8:77:1::${(i + 1).toString(16)}`)).status).toBe(404);
+    await expectError(await hook('2001:db8:77:1:ffff:ffff:ffff:fffe'), 429, 'RATE_LIMITED');
+    expect(await storedHits('hooks-ip', 'ip6:2001:db8:77:1::/64')).toBe(60);
+    expect((await hook('2001:db8:77:2::1')).status).toBe(404); // another /64 is another client
+  });
+
   it.each([
     ['a query string', '/hooks/discord/conn_1?x=1'],
     ['percent-encoded path letters', '/%68ooks/discord/conn_1'],
