@@ -4,6 +4,7 @@ import { auditRoutes } from './audit';
 import { connectorRoutes, lookupConnector } from './connectors';
 import { apiKeyRoutes, authenticate, requireScope, sessionRoutes, setupRoutes, userRoutes, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
+import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
 import { vaultRoutes } from './vault';
 import {
   clientIp,
@@ -31,12 +32,14 @@ export interface AppOptions {
  * Builds the Worker's Hono app from the capability folders. Order matters: request id and
  * security headers wrap everything (errors included), CORS refuses foreign preflights
  * before any route runs, and the JSON body guard runs before any handler reads a body.
+ * Rate limiting comes right after the client IP is known and before the body guard, so a
+ * flood is refused before any body is read or any signature, password or D1 lookup runs.
  */
 export function createApp(options: AppOptions) {
   const now = options.now ?? Date.now;
   const app = createRouter();
 
-  app.use('*', requestId(), securityHeaders(), cors(), clientIp());
+  app.use('*', requestId(), securityHeaders(), cors(), clientIp(), rateLimit(DEFAULT_ROUTE_TABLE, options.now ? { now: options.now } : {}));
   app.use('/api/*', jsonBody());
 
   app.route('/', healthRoutes());

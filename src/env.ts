@@ -4,12 +4,17 @@
  */
 import type { AuditLog } from './audit/audit-log-object';
 import type { Principal } from './auth/scopes';
+import type { RateLimiter } from './ratelimit/limiter-object';
 import type { WebhookDedupe } from './webhooks/dedupe-object';
 
 export interface Env {
   DB: D1Database;
   /** One AuditLog Durable Object per audit chain; the only writer of that chain. */
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  /** One RateLimiter Durable Object per (policy, key): exact sliding-window counts. */
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  /** JSON overrides of rate-limit policies (docs/ratelimit.md); blank = defaults; malformed = fail closed. */
+  RATE_LIMITS?: string;
   /** One WebhookDedupe Durable Object per connector: the webhook replay/duplicate window. */
   WEBHOOK_DEDUPE: DurableObjectNamespace<WebhookDedupe>;
   /** Comma-separated extra origins allowed for CORS and WebSocket upgrades. */
