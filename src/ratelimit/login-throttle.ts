@@ -1,28 +1,14 @@
-import { peek, consume, refund, type RateLimitBindings } from './consume';
+import { consume, refund, type RateLimitBindings } from './consume';
 import { LIMITER_DOWN_RETRY_AFTER_S } from './middleware';
 
 /**
- * The failed-login limiter the identity code asks for (src/auth LoginThrottle: `check`
- * before any Argon2id work, `recordFailure` after a failed attempt), backed by the
- * `login-failures` policy: one RateLimiter object per account key, 10 failures per 15
- * minutes by default. Structural, so this folder does not import auth.
- *
- * `check` is a peek, so it inherits peek's race: attempts that arrive together all pass
- * it (docs/ratelimit.md "login-failures"). `attempt`/`succeeded` is the exact
- * alternative: count before verifying, refund on success.
+ * The login limiter the identity code asks for (src/auth LoginThrottle), backed by the
+ * `login-failures` policy: one RateLimiter object per account key, 10 per 15 minutes by
+ * default. Every attempt is counted before Argon2id runs and refunded on success, so
+ * attempts arriving together cannot all slip past a check (peek-then-count would let
+ * them). Structural, so this folder does not import auth.
  */
 export const loginThrottle = {
-  async check(env: RateLimitBindings, accountKey: string, now: number): Promise<{ locked: false } | { locked: true; retryAfterS: number }> {
-    const result = await peek(env, 'login-failures', accountKey, now);
-    if (result.admitted) return { locked: false };
-    // Fail closed: a broken or misconfigured limiter locks, with a short retry hint.
-    return { locked: true, retryAfterS: result.kind === 'decided' ? result.retryAfterS : LIMITER_DOWN_RETRY_AFTER_S };
-  },
-
-  async recordFailure(env: RateLimitBindings, accountKey: string, now: number): Promise<void> {
-    await consume(env, 'login-failures', accountKey, now, { auditKey: accountKey });
-  },
-
   /** Counts an attempt before verifying it; `locked` means refuse without running Argon2id. */
   async attempt(env: RateLimitBindings, accountKey: string, now: number): Promise<{ locked: false; countedAtMs: number | null } | { locked: true; retryAfterS: number }> {
     const result = await consume(env, 'login-failures', accountKey, now, { auditKey: accountKey });

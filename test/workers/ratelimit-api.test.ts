@@ -201,20 +201,22 @@ describe('audit', () => {
 });
 
 describe('loginThrottle (the LoginThrottle the identity code injects)', () => {
-  it('locks an account after 10 recorded failures, with Retry-After up to 15 minutes, and unlocks as they expire', async () => {
+  it('locks an account after 10 failed attempts, with Retry-After up to 15 minutes, and unlocks as they expire', async () => {
     const key = 'account:usr_throttle';
-    for (let i = 0; i < 10; i++) {
-      expect(await loginThrottle.check(env, key, T0 + i * SECOND)).toEqual({ locked: false });
-      await loginThrottle.recordFailure(env, key, T0 + i * SECOND);
-    }
-    expect(await loginThrottle.check(env, key, T0 + 10 * SECOND)).toEqual({ locked: true, retryAfterS: 890 });
-    expect(await loginThrottle.check(env, key, T0 + 900 * SECOND)).toEqual({ locked: false });
+    for (let i = 0; i < 10; i++) expect((await loginThrottle.attempt(env, key, T0 + i * SECOND)).locked).toBe(false);
+    expect(await loginThrottle.attempt(env, key, T0 + 10 * SECOND)).toEqual({ locked: true, retryAfterS: 890 });
+    expect((await loginThrottle.attempt(env, key, T0 + 900 * SECOND)).locked).toBe(false);
+  });
+
+  it('of 25 attempts arriving at once, exactly 10 are let through to password verification', async () => {
+    const key = 'account:usr_concurrent';
+    const results = await Promise.all(Array.from({ length: 25 }, () => loginThrottle.attempt(env, key, T0)));
+    expect(results.filter((r) => !r.locked)).toHaveLength(10);
   });
 
   it('locks (fails closed) when the limiter is down', async () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const broken = { ...env, RATE_LIMITER: failingLimiterNamespace() };
-    expect(await loginThrottle.check(broken, 'account:x', T0)).toEqual({ locked: true, retryAfterS: 5 });
     expect(await loginThrottle.attempt(broken, 'account:x', T0)).toEqual({ locked: true, retryAfterS: 5 });
     spy.mockRestore();
   });
