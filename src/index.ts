@@ -20,3 +20,6 @@ export default createApp({ loginThrottle });
 // Durable Object classes must be exported by the Worker's main module.
 export { AuditLog } from './audit';
 export { WebhookDedupe } from './webhooks';
+export { ToolConcurrency, ToolSandbox } from './tools';
+// The Containers package routes a container's intercepted egress through this entrypoint.
+export { ContainerProxy } from '@cloudflare/containers';
