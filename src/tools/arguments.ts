@@ -131,21 +131,42 @@ export function substituteArgv(argv: readonly string[], args: Record<string, unk
   return out;
 }
 
-/** `*` matches any run of characters (including none); everything else is literal. */
+/** Longer argument values never match an allowlist pattern (they need approval): bounds the matcher's work. */
+export const MAX_ALLOWLIST_MATCH_CHARS = 4096;
+
+/** A `..` path segment anywhere: such a value never matches a pattern, so `/workspace/**` cannot be escaped. */
+const DOT_DOT_SEGMENT = /(^|[/\\])\.\.([/\\]|$)/;
+
+/**
+ * Glob match for the on-miss allowlist: `*` is any run of characters except `/`, `**` any run
+ * at all, everything else literal. Dynamic programming over (pattern, text), O(p·t), no regex
+ * built from input (no catastrophic backtracking).
+ */
 export function globMatches(glob: string, text: string): boolean {
-  const parts = glob.split('*');
-  if (parts.length === 1) return glob === text;
-  const first = parts[0] ?? '';
-  const last = parts[parts.length - 1] ?? '';
-  if (!text.startsWith(first) || !text.endsWith(last) || text.length < first.length + last.length) return false;
-  let position = first.length;
-  const end = text.length - last.length;
-  for (const part of parts.slice(1, -1)) {
-    const found = text.indexOf(part, position);
-    if (found === -1 || found + part.length > end) return false;
-    position = found + part.length;
+  if (text.length > MAX_ALLOWLIST_MATCH_CHARS || DOT_DOT_SEGMENT.test(text)) return false;
+  const tokens: Array<string | 'STAR' | 'GLOBSTAR'> = [];
+  for (let i = 0; i < glob.length; i++) {
+    if (glob[i] === '*') {
+      if (glob[i + 1] === '*') {
+        tokens.push('GLOBSTAR');
+        i++;
+      } else tokens.push('STAR');
+    } else tokens.push(glob[i] ?? '');
   }
-  return true;
+  // reachable[j]: the tokens so far can consume exactly text[0..j).
+  let reachable = new Array<boolean>(text.length + 1).fill(false);
+  reachable[0] = true;
+  for (const token of tokens) {
+    const next = new Array<boolean>(text.length + 1).fill(false);
+    for (let j = 0; j <= text.length; j++) {
+      if (token === 'STAR' || token === 'GLOBSTAR') {
+        // Extend a run from any reachable start, stopping at '/' for a single star.
+        if (reachable[j] || (j > 0 && next[j - 1] && (token === 'GLOBSTAR' || text[j - 1] !== '/'))) next[j] = true;
+      } else if (j > 0 && reachable[j - 1] && text[j - 1] === token) next[j] = true;
+    }
+    reachable = next;
+  }
+  return reachable[text.length] ?? false;
 }
 
 /**
