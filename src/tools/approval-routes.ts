@@ -100,6 +100,10 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     // 6. What would run must be exactly what was shown.
     if ((await argumentsHash(invocation.arguments)) !== approval.argumentsHash) throw new ApiError('CONFLICT', 'The approval is bound to other arguments.');
 
+    // A removed tool or agent answers 404 before the approval is spent (it then simply expires).
+    const agent = await findAgent(db, principal.workspaceId, invocation.agentId);
+    const tool = await findInstalledTool(db, agent.id, invocation.toolName);
+
     // 7. One guarded transition; of two concurrent decisions only one changes a row.
     const decided = body.decision === 'approve' ? 'approved' : 'denied';
     const [spent] = await db.batch([
@@ -125,8 +129,6 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     if (decided === 'denied') return c.json({ id: invocation.id, status: 'denied' as const }, 200);
 
     // 8. Run with exactly the stored (hash-checked) arguments.
-    const agent = await findAgent(db, principal.workspaceId, invocation.agentId);
-    const tool = await findInstalledTool(db, agent.id, invocation.toolName);
     const vault = await requireVault(c.env, c.get('requestId'));
     const result = await runStoredInvocation({ env: c.env, db, vault, now: deps.now, fetch: deps.fetch, requestId: c.get('requestId') }, agent, tool, invocation.id, invocation.arguments);
     return c.json(result, 200);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectError, postJson } from './helpers';
+import { expectError, postJson, send } from './helpers';
 import { asSession, countRows, login, OWNER, setupInstance, type Session } from './identity-helpers';
 import { TEST_MANIFEST, toolApp } from './tools-support';
 
@@ -109,5 +109,18 @@ describe('tool installation', () => {
     expect((await asSession(ownerA, `/api/v1/agents/${agentA}/tools/remote-cat`, { method: 'DELETE' })).status).toBe(204);
     await expectError(await asSession(ownerA, `/api/v1/agents/${agentA}/tools/remote-cat`, { method: 'DELETE' }), 404, 'NOT_FOUND');
     await expectError(await asSession(ownerA, `/api/v1/agents/${agentA}/tools/remote-cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/a' } } }), 404, 'NOT_FOUND');
+  });
+});
+
+describe('OpenAPI', () => {
+  it('publishes the tools, invocations and approvals routes from their zod schemas', async () => {
+    const doc = (await (await send('/api/v1/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
+    expect(Object.keys(doc.paths['/api/v1/agents/{id}/tools'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths['/api/v1/agents/{id}/tools/{name}'] ?? {})).toEqual(['delete']);
+    expect(Object.keys(doc.paths['/api/v1/agents/{id}/tools/{name}/invocations'] ?? {})).toEqual(['post']);
+    expect(Object.keys(doc.paths['/api/v1/invocations/{id}'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.paths['/api/v1/approvals'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.paths['/api/v1/approvals/{id}'] ?? {})).toEqual(['post']);
+    for (const name of ['InstallToolsRequest', 'InstalledTool', 'InvokeToolRequest', 'ToolInvocationResult', 'Approval', 'DecideApprovalRequest']) expect(doc.components.schemas).toHaveProperty(name);
   });
 });
