@@ -38,6 +38,15 @@ const invokeRoute = createRoute({
 });
 const getRoute = createRoute({ method: 'get', path: '/api/v1/invocations/{id}', summary: 'Status and result of a call (scope tools:invoke or agents:read)', ...auth, request: { params: IdParams }, responses: { 200: { description: 'The invocation', ...json(InvocationView) }, ...errorResponses(401, 403, 404) } });
 
+/** Redaction keeps JSON valid in practice; if it ever did not, store a marker (an approval then fails its hash check: closed). */
+function parseRedacted(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { redacted: true };
+  }
+}
+
 function anyScope(...scopes: Array<'tools:invoke' | 'agents:read'>): MiddlewareHandler<AppEnv> {
   return async function anyScopeMiddleware(c, next) {
     const principal = principalOf(c);
@@ -76,7 +85,7 @@ export function invocationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     if (!redacted.ok) throw new ApiError('SERVICE_UNAVAILABLE');
     const invocationId = newId('inv');
     const needsApproval = tool.approval === 'always' || (tool.approval === 'on-miss' && !allowlistCovers(tool.approvalAllowlist, args));
-    const base = { id: invocationId, workspaceId: agent.workspaceId, agentId: agent.id, toolName: tool.name, arguments: JSON.parse(redacted.value) as Record<string, unknown>, createdBy: actorOf(principal), createdAt: at };
+    const base = { id: invocationId, workspaceId: agent.workspaceId, agentId: agent.id, toolName: tool.name, arguments: parseRedacted(redacted.value), createdBy: actorOf(principal), createdAt: at };
 
     // 3. Approval: the call waits, bound to the hash of exactly these arguments.
     if (needsApproval) {
