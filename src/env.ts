@@ -30,6 +30,8 @@ export interface Env {
   RUNNER_SECRET?: string;
   /** Ceiling for a call's timeout in ms (default 30000, at most 600000). */
   TOOL_TIMEOUT_MAX_MS?: string;
+  /** How long a call waits in its agent's queue for a slot, in ms (default 10000, 0 = refuse at once, max 60000). */
+  TOOL_QUEUE_WAIT_MS?: string;
   /** Output cap per call in bytes (default 65536). */
   TOOL_OUTPUT_LIMIT_BYTES?: string;
   /** ToolSandbox Containers, one per (workspace, agent, tool policy hash). */

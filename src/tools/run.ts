@@ -14,6 +14,7 @@ import { credentialRef, openSecret, workspaceRedactor, type Vault } from '../vau
 import { substituteArgv } from './arguments';
 import { DEFAULT_TOOL_TIMEOUT_MS, logToolConfigProblem, readToolConfig } from './config';
 import { createExecutor, type ToolCommand, type ToolRunResult } from './executor';
+import type { ToolConcurrency } from './concurrency-object';
 import { manifestToolOf, type InstalledToolRow } from './installed';
 import { removePlaceholders, toolEnvironment } from './tool-env';
 
@@ -21,6 +22,8 @@ import { removePlaceholders, toolEnvironment } from './tool-env';
 export const DEFAULT_MAX_CONCURRENT_TOOLS = 1;
 /** A lease outlives its call by this much, then frees itself (a Worker that died mid-call). */
 const LEASE_GRACE_MS = 30_000;
+/** How often a queued call asks for its slot (well under QUEUE_TICKET_STALE_MS). */
+const QUEUE_POLL_MS = 200;
 
 export interface RunContext {
   env: Env;
@@ -56,6 +59,23 @@ async function refuse(ctx: RunContext, row: { id: string; agentId: string; works
   await finish(ctx, row.id, { status: 'failed', stopReason: reason });
   await recordAudit(ctx.env, { workspaceId: row.workspaceId, kind: 'tool.invocation.refused', actor: 'system', data: { agentId: row.agentId, tool, reason } }, ctx.now());
   throw error;
+}
+
+/**
+ * The per-agent queue: wait in FIFO order for a slot, polling the agent's ToolConcurrency
+ * object, for at most `queueWaitMs` (TOOL_QUEUE_WAIT_MS); then give up and withdraw.
+ */
+async function takeSlot(slots: DurableObjectStub<ToolConcurrency>, leaseId: string, max: number, ctx: RunContext, ttlMs: number, queueWaitMs: number): Promise<boolean> {
+  const giveUpAt = Date.now() + queueWaitMs;
+  for (;;) {
+    const verdict = await slots.acquire(leaseId, max, ctx.now(), ttlMs, queueWaitMs > 0);
+    if (verdict === 'granted') return true;
+    if (verdict === 'refused' || Date.now() >= giveUpAt) {
+      await slots.release(leaseId);
+      return false;
+    }
+    await scheduler.wait(QUEUE_POLL_MS);
+  }
 }
 
 function commandOf(tool: InstalledToolRow, args: Record<string, unknown>): ToolCommand | null {
@@ -95,7 +115,7 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
   const maxConcurrent = settings.maxConcurrentTools ?? DEFAULT_MAX_CONCURRENT_TOOLS;
   // 4. Concurrency: an exact count per agent in its ToolConcurrency object.
   const slots = ctx.env.TOOL_CONCURRENCY.get(ctx.env.TOOL_CONCURRENCY.idFromName(`${agent.workspaceId}:${agent.id}`));
-  if (!(await slots.acquire(invocationId, maxConcurrent, ctx.now(), timeoutMs + LEASE_GRACE_MS))) {
+  if (!(await takeSlot(slots, invocationId, maxConcurrent, ctx, timeoutMs + LEASE_GRACE_MS, config.config.queueWaitMs))) {
     return refuse(ctx, row, tool.name, 'concurrency-limit', new ApiError('RATE_LIMITED', 'Too many tool calls of this agent are running.', {}, { 'Retry-After': '1' }));
   }
   try {

@@ -113,18 +113,39 @@ describe('invocations', () => {
     expect(runner.calls).toEqual([]);
   });
 
-  it('enforces maxConcurrentTools exactly: a held slot refuses the next call with 429 until released', async () => {
+  it('enforces maxConcurrentTools exactly: with no queue a held slot refuses the next call with 429, audited, nothing run', async () => {
     const id = await newAgent('busy-bot', {}, { maxConcurrentTools: 1 });
     const slots = env.TOOL_CONCURRENCY.get(env.TOOL_CONCURRENCY.idFromName(`${workspaceId}:${id}`));
-    expect(await slots.acquire('held-elsewhere', 1, Date.now(), 60_000)).toBe(true);
+    expect(await slots.acquire('held-elsewhere', 1, Date.now(), 60_000)).toBe('granted');
     const runner = stubRunner(() => ({}));
-    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const call = toolApp({ fetch: runner.fetch, bindings: { ...LOCAL_EXECUTOR, TOOL_QUEUE_WAIT_MS: '0' } });
     const refused = await call(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } });
     await expectError(refused, 429, 'RATE_LIMITED');
     expect(runner.calls).toEqual([]);
+    const audit = await env.DB.prepare("SELECT data FROM audit_events WHERE kind = 'tool.invocation.refused' AND data LIKE '%concurrency-limit%' AND data LIKE ?").bind(`%${id}%`).all();
+    expect(audit.results).toHaveLength(1);
+    expect(await slots.waiting()).toBe(0);
     await slots.release('held-elsewhere');
     expect((await call(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } })).status).toBe(200);
     expect(await slots.held(Date.now())).toBe(0);
+  });
+
+  it('queues a call behind a held slot and runs it once the slot is released (per-agent FIFO queue)', async () => {
+    const id = await newAgent('queue-bot', {}, { maxConcurrentTools: 1 });
+    const slots = env.TOOL_CONCURRENCY.get(env.TOOL_CONCURRENCY.idFromName(`${workspaceId}:${id}`));
+    expect(await slots.acquire('held-elsewhere', 1, Date.now(), 60_000)).toBe('granted');
+    const runner = stubRunner(() => ({ stdout: 'ran' }));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const pendingCall = call(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } });
+    while ((await slots.waiting()) === 0) await scheduler.wait(20);
+    // A newcomer cannot jump the queue even when it polls first after the release.
+    expect(runner.calls).toEqual([]);
+    await slots.release('held-elsewhere');
+    expect(await slots.acquire('newcomer', 1, Date.now(), 60_000)).toBe('refused');
+    const res = await pendingCall;
+    expect(await res.json()).toMatchObject({ status: 'completed', stdout: 'ran' });
+    expect(runner.calls).toHaveLength(1);
+    expect(await slots.waiting()).toBe(0);
   });
 
   it('another workspace cannot invoke A’s tools or read A’s invocations (404, nothing run)', async () => {
