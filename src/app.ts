@@ -17,14 +17,14 @@ import {
   requestId,
   securityHeaders,
 } from './http';
-import { policyRoutes } from './tools';
+import { policyRoutes, toolRoutes } from './tools';
 import { noAgentRuntimeDelivery, webhookRoutes } from './webhooks';
 
 export interface AppOptions {
   /** Clock for every time-based decision; tests inject one to cross expiry windows. */
   now?: Clock;
   loginThrottle: LoginThrottle;
-  /** Outbound fetch for platform replies; tests inject one (there is no internet here). */
+  /** Outbound fetch for platform replies, manifest URLs and the local tool runner; tests inject one (there is no internet here). */
   fetch?: typeof fetch;
 }
 
@@ -54,6 +54,7 @@ export function createApp(options: AppOptions) {
   // Compiling is pure, but it is still an API: signed-in callers with agents:read only.
   app.on('POST', '/api/v1/policy/compile', authenticate({ now }), requireScope('agents:read'));
   app.route('/', policyRoutes());
+  app.route('/', toolRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ lookup: lookupConnector, fetch: options.fetch ?? fetch }), clock: now }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });

@@ -9,3 +9,6 @@ export default createApp({ loginThrottle });
 export { AuditLog } from './audit';
 export { RateLimiter } from './ratelimit';
 export { WebhookDedupe } from './webhooks';
+export { ToolConcurrency, ToolSandbox } from './tools';
+// The Containers package routes a container's intercepted egress through this entrypoint.
+export { ContainerProxy } from '@cloudflare/containers';
