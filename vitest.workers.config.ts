@@ -7,12 +7,17 @@ import { defineConfig } from 'vitest/config';
  * fixed test values here; production reads them from `wrangler secret put`.
  * Shared with vitest.bench.config.ts, which runs the benchmarks the same way.
  */
-export function workersConfig(test: { include: string[]; exclude?: string[]; fileParallelism?: boolean; testTimeout?: number }) {
+export function workersConfig(
+  test: { include: string[]; exclude?: string[]; fileParallelism?: boolean; testTimeout?: number },
+  worker: { main?: string; miniflare?: Record<string, unknown> } = {},
+) {
   return defineConfig({
     plugins: [
       cloudflareTest(async () => ({
         wrangler: { configPath: './wrangler.toml' },
+        ...(worker.main ? { main: worker.main } : {}),
         miniflare: {
+          ...worker.miniflare,
           bindings: {
             TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL('./migrations', import.meta.url))),
             SETUP_TOKEN: 'test-setup-token-0123456789abcdef0123456789abcdef',

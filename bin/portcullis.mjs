@@ -8,5 +8,5 @@ if (!existsSync(bundle)) {
   console.error('portcullis: dist/portcullis.mjs is missing; run `npm run build` in the Portcullis checkout.');
   process.exit(70);
 }
-const { main } = await import(bundle.href);
-process.exitCode = main(process.argv.slice(2));
+const { run } = await import(bundle.href);
+process.exitCode = await run(process.argv.slice(2));

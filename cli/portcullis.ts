@@ -5,12 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { compileManifest, EGRESS_TARGETS, type EgressTarget, type Target, TARGETS } from '../src/policy/index.ts';
+import { vaultRotate, VAULT_ROTATE_HELP } from './vault-rotate.ts';
 
 export const EXIT = { OK: 0, USAGE: 2, INPUT: 3, COMPILE: 4 } as const;
 /** Same cap as the HTTP API's JSON bodies. */
 export const MAX_INPUT_BYTES = 1024 * 1024;
 
 export const HELP = `Usage: portcullis compile <manifest.json|-> --target <target> [options]
+       portcullis vault rotate --url <gateway origin>   (see portcullis vault rotate --help)
 
 Compiles a tool manifest's declared capabilities into a sandbox configuration and prints
 it as JSON on stdout. "-" reads the manifest from stdin.
@@ -100,6 +102,18 @@ function parseArgs(args: string[]): Parsed | 'help' | string {
     ...(options['--tool'] !== undefined ? { tool: options['--tool'] } : {}),
     ...(resolvers.length > 0 ? { dnsResolvers: resolvers } : {}),
   };
+}
+
+/** `vault rotate` talks to a gateway over HTTPS; everything else is the offline compiler. */
+export function run(args: string[]): number | Promise<number> {
+  if (args[0] === 'vault') {
+    if (args[1] !== 'rotate') {
+      process.stderr.write(`portcullis: unknown vault command\n${VAULT_ROTATE_HELP}`);
+      return EXIT.USAGE;
+    }
+    return vaultRotate(args.slice(2), { fetch, env: process.env, stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) });
+  }
+  return main(args);
 }
 
 export function main(args: string[], io: CliIo = nodeIo): number {

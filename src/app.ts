@@ -4,6 +4,7 @@ import { auditRoutes } from './audit';
 import { connectorRoutes, lookupConnector } from './connectors';
 import { apiKeyRoutes, authenticate, requireScope, sessionRoutes, setupRoutes, userRoutes, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
+import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
 import { vaultRoutes } from './vault';
 import {
   clientIp,
@@ -16,14 +17,14 @@ import {
   requestId,
   securityHeaders,
 } from './http';
-import { policyRoutes } from './tools';
+import { policyRoutes, toolRoutes } from './tools';
 import { noAgentRuntimeDelivery, webhookRoutes } from './webhooks';
 
 export interface AppOptions {
   /** Clock for every time-based decision; tests inject one to cross expiry windows. */
   now?: Clock;
   loginThrottle: LoginThrottle;
-  /** Outbound fetch for platform replies; tests inject one (there is no internet here). */
+  /** Outbound fetch for platform replies, manifest URLs and the local tool runner; tests inject one (there is no internet here). */
   fetch?: typeof fetch;
 }
 
@@ -31,12 +32,14 @@ export interface AppOptions {
  * Builds the Worker's Hono app from the capability folders. Order matters: request id and
  * security headers wrap everything (errors included), CORS refuses foreign preflights
  * before any route runs, and the JSON body guard runs before any handler reads a body.
+ * Rate limiting comes right after the client IP is known and before the body guard, so a
+ * flood is refused before any body is read or any signature, password or D1 lookup runs.
  */
 export function createApp(options: AppOptions) {
   const now = options.now ?? Date.now;
   const app = createRouter();
 
-  app.use('*', requestId(), securityHeaders(), cors(), clientIp());
+  app.use('*', requestId(), securityHeaders(), cors(), clientIp(), rateLimit(DEFAULT_ROUTE_TABLE, options.now ? { now: options.now } : {}));
   app.use('/api/*', jsonBody());
 
   app.route('/', healthRoutes());
@@ -51,6 +54,7 @@ export function createApp(options: AppOptions) {
   // Compiling is pure, but it is still an API: signed-in callers with agents:read only.
   app.on('POST', '/api/v1/policy/compile', authenticate({ now }), requireScope('agents:read'));
   app.route('/', policyRoutes());
+  app.route('/', toolRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ lookup: lookupConnector, fetch: options.fetch ?? fetch }), clock: now }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });

@@ -39,6 +39,18 @@ export interface AuditEventMap {
   'webhook.duplicate': { platform: WebhookPlatform; connectorId: string; eventKey: string; retryNum: number | null };
   /** An outbound reply that the platform refused or that failed in transit (never the URL or token). */
   'webhook.reply.failed': { platform: WebhookPlatform; connectorId: string; reason: 'timeout' | 'network' | 'http-status' | 'platform-error' | 'no-bot-token'; status: number | null };
+  /** One row per tool of an installed manifest; `source` is `inline` or the manifest URL. */
+  'tool.installed': { agentId: string; tools: string[]; manifest: string; provenance: string; source: string };
+  'tool.install.refused': { agentId: string; reason: 'url-not-allowed' | 'fetch-failed' | 'compile-error' | 'schema-unsupported' | 'conflict'; code: string | null };
+  'tool.removed': { agentId: string; tool: string };
+  /** A call that ran (or failed to run); never its arguments or output. */
+  'tool.invoked': { agentId: string; tool: string; invocationId: string; status: string; exitCode: number | null; durationMs: number | null; stopReason: string | null; executor: string };
+  /** A call refused before running: invalid arguments, policy, isolation, configuration, concurrency. */
+  'tool.invocation.refused': { agentId: string; tool: string; reason: 'invalid-arguments' | 'isolation-not-allowed' | 'executor-unavailable' | 'concurrency-limit' | 'policy-compile' | 'executor-refused' };
+  'tool.approval.requested': { agentId: string; tool: string; invocationId: string; approvalId: string; expiresAt: number };
+  'tool.approval.decided': { agentId: string; tool: string; invocationId: string; approvalId: string; decision: 'approved' | 'denied' | 'expired' };
+  /** One egress decision of a sandboxed call: host and port only, never path, headers or payload. */
+  'tool.egress': { agentId: string; tool: string; host: string; port: number; allow: boolean; rule: number; reason: string; swapped: string[] };
   /**
    * The runner's egress proxy decided one connection of a tool call (containers/runner,
    * `egressEvents`; rule = the numbered precedence of decideEgress, docs/policy.md). Who called

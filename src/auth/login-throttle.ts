@@ -1,13 +1,14 @@
 import type { Env } from '../env';
 
 /**
- * Failed-login limiter per account (10 failures per 15 minutes). Checked before any
- * Argon2id work; only failures count. The implementation lives in src/ratelimit (a
- * RateLimiter Durable Object per account key) and is injected by src/app.ts.
+ * Per-account login limiter (10 attempts that failed per 15 minutes). Every attempt is
+ * counted *before* Argon2id runs and refunded when the password proves right, so of N
+ * guesses arriving at once exactly the remaining budget run and the rest get 429: a
+ * check-then-count limiter would let all N through its check. The implementation is the
+ * `login-failures` policy of src/ratelimit (one RateLimiter Durable Object per account),
+ * injected by src/index.ts; a failing limiter locks (fail closed).
  */
 export interface LoginThrottle {
-  /** Whether further attempts for this account are refused now, and for how long. */
-  check(env: Env, accountKey: string, now: number): Promise<{ locked: false } | { locked: true; retryAfterS: number }>;
-  /** Counts one failed attempt. */
-  recordFailure(env: Env, accountKey: string, now: number): Promise<void>;
+  attempt(env: Env, accountKey: string, now: number): Promise<{ locked: false; countedAtMs: number | null } | { locked: true; retryAfterS: number }>;
+  succeeded(env: Env, accountKey: string, countedAtMs: number | null): Promise<void>;
 }

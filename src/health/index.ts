@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { unrestrictedAllowed, UNRESTRICTED_FLAG } from '../agents';
 import { createRouter } from '../http';
+import { rateLimitResponses } from '../ratelimit';
 
 const Health = z
   .object({
@@ -13,7 +14,7 @@ const healthRoute = createRoute({
   method: 'get',
   path: '/healthz',
   summary: 'Liveness check; also names any dangerous setting in force',
-  responses: { 200: { description: 'The gateway is serving', content: { 'application/json': { schema: Health } } } },
+  responses: { 200: { description: 'The gateway is serving', content: { 'application/json': { schema: Health } } }, ...rateLimitResponses },
 });
 
 /** GET /healthz: liveness only; it touches no storage, so it stays cheap and always up. */

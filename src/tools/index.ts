@@ -1,4 +1,13 @@
-/** Tools: manifest compilation over HTTP and the safe manifest fetcher for tool installation. */
+/**
+ * Tools: installation, invocation, approvals and the executors (docs/sandbox.md "Worker
+ * side"), manifest compilation over HTTP and the safe manifest fetcher.
+ */
+import type { Clock } from '../auth';
+import { createRouter } from '../http';
+import { approvalRoutes } from './approval-routes';
+import { installRoutes } from './install-routes';
+import { invocationRoutes } from './invocation-routes';
+
 export { policyRoutes } from './compile-route';
 export { DEFAULT_DOH_ENDPOINT, dohResolver } from './doh-resolve';
 export {
@@ -11,3 +20,20 @@ export {
   MAX_MANIFEST_REDIRECTS,
   type UrlRefusal,
 } from './manifest-fetcher';
+export { allowlistCovers, globMatches, substituteArgv, unsupportedSchemaKeyword, validateArguments } from './arguments';
+export { APPROVAL_TTL_MS, argumentsHash } from './approval-store';
+export { readToolConfig, type ToolConfig, type ToolConfigProblem } from './config';
+export { ToolConcurrency } from './concurrency-object';
+export type { CredentialBinding, ToolExecutor, ToolRunOutcome, ToolRunRequest, ToolRunResult } from './executor';
+export { decideOutbound, OUTBOUND_MAX_BODY_BYTES, type OutboundDecision, type OutboundPolicy } from './outbound';
+export { ToolSandbox, toolEgressHandler } from './sandbox-object';
+export { PLACEHOLDER_PREFIX } from './tool-env';
+
+/** Every /api/v1 tools route: installation, invocations, approvals. */
+export function toolRoutes(deps: { now: Clock; fetch: typeof fetch }) {
+  const router = createRouter();
+  router.route('/', installRoutes(deps));
+  router.route('/', invocationRoutes(deps));
+  router.route('/', approvalRoutes(deps));
+  return router;
+}

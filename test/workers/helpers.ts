@@ -4,8 +4,21 @@ import { expect } from 'vitest';
 /** The gateway's own origin in tests; requests go through the real Worker fetch handler. */
 export const ORIGIN = 'https://gateway.example.com';
 
+let nextClient = 0;
+/**
+ * A fresh client address (RFC 2544 benchmarking range 198.18.0.0/15) for each request that
+ * names none, so the per-IP rate limits (20/min on /api/v1/auth/*) never decide a test that
+ * is about something else. Tests about rate limits always send their own CF-Connecting-IP.
+ */
+function anyClientIp(): string {
+  nextClient = (nextClient + 1) % 65536;
+  return `198.18.${nextClient >> 8}.${nextClient & 255}`;
+}
+
 export function send(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
+  const request = new Request(`${ORIGIN}${path}`, init);
+  if (!request.headers.has('CF-Connecting-IP')) request.headers.set('CF-Connecting-IP', anyClientIp());
+  return exports.default.fetch(request);
 }
 
 export function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

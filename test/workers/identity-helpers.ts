@@ -20,8 +20,8 @@ export async function setupInstance(workspace = 'Acme'): Promise<{ workspaceId: 
 }
 
 /** Signs in and returns the cookie pair to send back and the CSRF token. */
-export async function login(email: string, password: string, ip = '203.0.113.10'): Promise<Session> {
-  const res = await postJson('/api/v1/auth/login', { email, password }, { 'CF-Connecting-IP': ip });
+export async function login(email: string, password: string, ip?: string): Promise<Session> {
+  const res = await postJson('/api/v1/auth/login', { email, password }, ip ? { 'CF-Connecting-IP': ip } : {});
   expect(res.status).toBe(200);
   const setCookie = res.headers.get('Set-Cookie') ?? '';
   const cookie = setCookie.split(';')[0] ?? '';

@@ -87,7 +87,7 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
       await recordAudit(c.env, { workspaceId: chain, kind: 'auth.login.failed', actor, data: { reason, emailHash: accountKey } }, at);
     };
 
-    const lock = await throttle.check(c.env, accountKey, at);
+    const lock = await throttle.attempt(c.env, accountKey, at);
     if (lock.locked) {
       await fail('locked-out');
       throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
@@ -95,11 +95,11 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
 
     const check = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
     if (!user || !user.passwordHash || !check.ok) {
-      await throttle.recordFailure(c.env, accountKey, at);
       await fail(!user ? 'unknown-email' : !user.passwordHash ? 'no-password' : 'wrong-password');
       throw new ApiError('INVALID_CREDENTIALS');
     }
 
+    await throttle.succeeded(c.env, accountKey, lock.countedAtMs);
     if (check.needsRehash) {
       await db.update(users).set({ passwordHash: await hashPassword(password), updatedAt: at }).where(eq(users.id, user.id));
     }
@@ -177,14 +177,14 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     // The current password is guessable through this route too (with a stolen session), so
     // it shares the login lockout of the account.
     const accountKey = await emailTag(user.email);
-    const lock = await throttle.check(c.env, accountKey, at);
+    const lock = await throttle.attempt(c.env, accountKey, at);
     if (lock.locked) throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
     const check = await verifyPassword(currentPassword, user.passwordHash ?? (await dummyPasswordHash()));
     if (!check.ok) {
-      await throttle.recordFailure(c.env, accountKey, at);
       await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.login.failed', actor: `user:${user.id}`, data: { reason: 'wrong-password', emailHash: accountKey } }, at);
       throw new ApiError('INVALID_CREDENTIALS');
     }
+    await throttle.succeeded(c.env, accountKey, lock.countedAtMs);
     if (checkPasswordPolicy(newPassword, user.email)) throw policyError();
     await db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: at }).where(eq(users.id, user.id));
     const sessionsRevoked = await revokeUserSessions(db, user.id, at, principal.sessionId);

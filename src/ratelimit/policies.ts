@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/**
+ * Named rate-limit policies. The names, keys and failure modes are code; an operator may
+ * change only `limit` and `windowS` through the RATE_LIMITS var (docs/ratelimit.md), so no
+ * configuration can turn a fail-closed policy into a fail-open one.
+ */
+export const POLICY_NAMES = ['hooks-ip', 'auth-ip', 'login-failures', 'api-credential', 'api-ip', 'default-ip'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/**
+ * What a request gets when the limiter itself fails (object overloaded, storage error):
+ * `closed` = refuse with 503 SERVICE_UNAVAILABLE, `open` = let it through and log.
+ */
+export type LimiterFailureMode = 'closed' | 'open';
+
+export interface Policy {
+  /** Admitted hits per window. */
+  limit: number;
+  /** Sliding window length in whole seconds (RFC 9110 Retry-After is in whole seconds). */
+  windowS: number;
+  onLimiterFailure: LimiterFailureMode;
+}
+
+export type PolicyTable = Readonly<Record<PolicyName, Policy>>;
+
+/** Defaults from issue 4. `api-ip` caps credential rotation from one address (docs/ratelimit.md). */
+export const DEFAULT_POLICIES: PolicyTable = {
+  'hooks-ip': { limit: 60, windowS: 60, onLimiterFailure: 'closed' },
+  'auth-ip': { limit: 20, windowS: 60, onLimiterFailure: 'closed' },
+  'login-failures': { limit: 10, windowS: 15 * 60, onLimiterFailure: 'closed' },
+  'api-credential': { limit: 600, windowS: 60, onLimiterFailure: 'open' },
+  'api-ip': { limit: 1200, windowS: 60, onLimiterFailure: 'open' },
+  'default-ip': { limit: 300, windowS: 60, onLimiterFailure: 'open' },
+};
+
+/** The log of one key holds at most `limit` timestamps, so this bounds memory per key. */
+export const MAX_LIMIT = 10_000;
+export const MAX_WINDOW_S = 24 * 60 * 60;
+
+const PolicyOverride = z.strictObject({
+  limit: z.number().int().min(1).max(MAX_LIMIT),
+  windowS: z.number().int().min(1).max(MAX_WINDOW_S),
+});
+
+/** RATE_LIMITS: `{"hooks-ip":{"limit":120,"windowS":60}, …}`; unknown names are an error (a typo must not silently keep the default). */
+const RateLimitsVar = z.record(z.string(), PolicyOverride).superRefine((value, ctx) => {
+  for (const name of Object.keys(value)) {
+    if (!(POLICY_NAMES as readonly string[]).includes(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'unknown policy' });
+  }
+});
+
+export type PolicyTableResult = { ok: true; policies: PolicyTable } | { ok: false; problem: string };
+
+/** RATE_LIMITS is fixed per deployment; parse each distinct value once per isolate. */
+const parsedTables = new Map<string, PolicyTableResult>();
+
+/**
+ * Parses the RATE_LIMITS var over the defaults. Unset or blank means the defaults; anything
+ * else must be a valid table, and a malformed one is `ok: false` (callers fail closed),
+ * never "no limits".
+ */
+export function loadPolicyTable(raw: string | undefined): PolicyTableResult {
+  const text = (raw ?? '').trim();
+  const cached = parsedTables.get(text);
+  if (cached) return cached;
+  const result = parsePolicyTable(text);
+  parsedTables.set(text, result);
+  return result;
+}
+
+function parsePolicyTable(text: string): PolicyTableResult {
+  if (text === '') return { ok: true, policies: DEFAULT_POLICIES };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: 'RATE_LIMITS is not valid JSON' };
+  }
+  const parsed = RateLimitsVar.safeParse(json);
+  if (!parsed.success) {
+    const paths = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
+    return { ok: false, problem: `RATE_LIMITS is invalid at: ${[...new Set(paths)].join(', ')}` };
+  }
+  const policies = { ...DEFAULT_POLICIES };
+  for (const [name, override] of Object.entries(parsed.data) as [PolicyName, z.infer<typeof PolicyOverride>][]) {
+    policies[name] = { ...DEFAULT_POLICIES[name], ...override };
+  }
+  return { ok: true, policies };
+}
+
+/** What a bucket is keyed by. `credential` falls back to the client IP when none is sent. */
+export type BucketKey = 'ip' | 'credential';
+
+export interface RouteRule {
+  /** Matched against the decoded path Hono routes on: `/hooks/` matches `/hooks/x`, not `/hooksx`. */
+  prefix: string;
+  /** Checked in order; the first bucket that denies stops the request. */
+  buckets: readonly { policy: PolicyName; key: BucketKey }[];
+}
+
+/**
+ * Route prefixes → buckets, most specific first; the first matching prefix wins and the
+ * last rule (`/`) catches every other path, so no path is unlimited. On /api/v1/* the
+ * per-IP bucket comes first: a flood of bogus credentials from one address is refused
+ * there before it can create a fresh credential bucket per token.
+ */
+export const DEFAULT_ROUTE_TABLE: readonly RouteRule[] = [
+  { prefix: '/hooks/', buckets: [{ policy: 'hooks-ip', key: 'ip' }] },
+  { prefix: '/api/v1/auth/', buckets: [{ policy: 'auth-ip', key: 'ip' }] },
+  {
+    prefix: '/api/v1/',
+    buckets: [
+      { policy: 'api-ip', key: 'ip' },
+      { policy: 'api-credential', key: 'credential' },
+    ],
+  },
+  { prefix: '/', buckets: [{ policy: 'default-ip', key: 'ip' }] },
+];
+
+export function routeRuleFor(table: readonly RouteRule[], path: string): RouteRule | undefined {
+  return table.find((rule) => path.startsWith(rule.prefix));
+}

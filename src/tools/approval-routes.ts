@@ -1,0 +1,138 @@
+/**
+ * Approvals: GET /api/v1/approvals (pending, this workspace), POST /api/v1/approvals/:id
+ * {decision}. Deciding, first match wins:
+ * 1. caller below operator → 403 FORBIDDEN;
+ * 2. approval not in the caller's workspace → 404;
+ * 3. past its expiry → it becomes `expired` (= denied), 409;
+ * 4. not pending (already decided) → 409;
+ * 5. `argumentsHash` given and different from the approval's → 409 (never reused for other arguments);
+ * 6. the stored arguments no longer hash to the approval's hash → 409 (fail closed);
+ * 7. the atomic transition pending → approved|denied (one guarded UPDATE in one D1 batch with
+ *    the invocation's own transition) changed no row → 409 (someone else decided first);
+ * 8. approve → run the invocation with exactly the stored arguments; deny → denied.
+ */
+import { createRoute } from '@hono/zod-openapi';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { findAgent } from '../agents';
+import { recordAudit } from '../audit';
+import { authenticate, principalOf, requireScope, type Clock } from '../auth';
+import { approvals, createDb, toolInvocations } from '../db';
+import { ApiError, createRouter, errorResponses } from '../http';
+import { requireVault } from '../vault';
+import { findInstalledTool } from './installed';
+import { actorOf, argumentsHash, expireStaleApprovals } from './approval-store';
+import { runStoredInvocation } from './run';
+import { ApprovalList, DecideApproval, IdParams, InvocationResult } from './schemas';
+
+const APPROVER_ROLES = new Set(['owner', 'admin', 'operator']);
+const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]>> };
+const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+const listRoute = createRoute({ method: 'get', path: '/api/v1/approvals', summary: 'Pending approvals of the workspace (scope tools:invoke)', ...auth, responses: { 200: { description: 'Pending approvals', ...json(ApprovalList) }, ...errorResponses(401, 403) } });
+const decideRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/approvals/{id}',
+  summary: 'Approve (runs the call with exactly the shown arguments) or deny a pending call; role operator or above (scope tools:invoke)',
+  ...auth,
+  request: { params: IdParams, body: { required: true, ...json(DecideApproval) } },
+  responses: { 200: { description: 'Decided; on approve, the call\'s result', ...json(InvocationResult) }, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
+});
+
+export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
+  const router = createRouter();
+  const signedIn = authenticate({ now: deps.now });
+  router.on(['GET'], '/api/v1/approvals', signedIn, requireScope('tools:invoke'));
+  router.on(['POST'], '/api/v1/approvals/:id', signedIn, requireScope('tools:invoke'));
+
+  router.openapi(listRoute, async (c) => {
+    const { workspaceId } = principalOf(c);
+    const db = createDb(c.env.DB);
+    const at = deps.now();
+    await expireStaleApprovals(db, workspaceId, at);
+    const rows = await db
+      .select({ approval: approvals, args: toolInvocations.arguments })
+      .from(approvals)
+      .innerJoin(toolInvocations, eq(toolInvocations.id, approvals.invocationId))
+      .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.status, 'pending'), gt(approvals.expiresAt, at)))
+      .orderBy(asc(approvals.createdAt));
+    return c.json(
+      {
+        approvals: rows.map(({ approval, args }) => ({
+          id: approval.id,
+          agentId: approval.agentId,
+          tool: approval.toolName,
+          invocationId: approval.invocationId,
+          arguments: args,
+          argumentsHash: approval.argumentsHash,
+          status: approval.status,
+          createdAt: approval.createdAt,
+          expiresAt: approval.expiresAt,
+        })),
+      },
+      200,
+    );
+  });
+
+  router.openapi(decideRoute, async (c) => {
+    const principal = principalOf(c);
+    // 1. Operators and above decide; viewers never, whatever their key says.
+    if (!APPROVER_ROLES.has(principal.role)) throw new ApiError('FORBIDDEN');
+    const db = createDb(c.env.DB);
+    const body = c.req.valid('json');
+    const at = deps.now();
+    // 2. Workspace-scoped lookup: a foreign approval answers like a missing one.
+    const [approval] = await db.select().from(approvals).where(and(eq(approvals.id, c.req.valid('param').id), eq(approvals.workspaceId, principal.workspaceId))).limit(1);
+    if (!approval) throw new ApiError('NOT_FOUND');
+    const audit = (decision: 'approved' | 'denied' | 'expired') =>
+      recordAudit(c.env, { workspaceId: approval.workspaceId, kind: 'tool.approval.decided', actor: actorOf(principal), data: { agentId: approval.agentId, tool: approval.toolName, invocationId: approval.invocationId, approvalId: approval.id, decision } }, at);
+    // 3. Expired means denied.
+    if (approval.status === 'pending' && approval.expiresAt <= at) {
+      await expireStaleApprovals(db, principal.workspaceId, at);
+      await audit('expired');
+      throw new ApiError('CONFLICT', 'The approval has expired; the call was denied.');
+    }
+    // 4. Spent or decided approvals are never decided again.
+    if (approval.status !== 'pending') throw new ApiError('CONFLICT', 'The approval was already decided.');
+    // 5. The approver confirms the arguments they saw, when they send the hash.
+    if (body.argumentsHash !== undefined && body.argumentsHash !== approval.argumentsHash) throw new ApiError('CONFLICT', 'The approval is bound to other arguments.');
+    const [invocation] = await db.select().from(toolInvocations).where(and(eq(toolInvocations.id, approval.invocationId), eq(toolInvocations.workspaceId, principal.workspaceId))).limit(1);
+    if (!invocation) throw new ApiError('NOT_FOUND');
+    // 6. What would run must be exactly what was shown.
+    if ((await argumentsHash(invocation.arguments)) !== approval.argumentsHash) throw new ApiError('CONFLICT', 'The approval is bound to other arguments.');
+
+    // A removed tool or agent answers 404 before the approval is spent (it then simply expires).
+    const agent = await findAgent(db, principal.workspaceId, invocation.agentId);
+    const tool = await findInstalledTool(db, agent.id, invocation.toolName);
+
+    // 7. One guarded transition; of two concurrent decisions only one changes a row.
+    const decided = body.decision === 'approve' ? 'approved' : 'denied';
+    const [spent] = await db.batch([
+      db
+        .update(approvals)
+        .set({ status: decided, decidedBy: actorOf(principal), decidedAt: at })
+        .where(and(eq(approvals.id, approval.id), eq(approvals.status, 'pending'), gt(approvals.expiresAt, at)))
+        .returning({ id: approvals.id }),
+      db
+        .update(toolInvocations)
+        .set(decided === 'approved' ? { status: 'running' } : { status: 'denied', finishedAt: at })
+        // Only if the statement above spent the approval (same transaction, statements run in order).
+        .where(
+          and(
+            eq(toolInvocations.id, invocation.id),
+            eq(toolInvocations.status, 'pending_approval'),
+            sql`exists (select 1 from ${approvals} where ${approvals.id} = ${approval.id} and ${approvals.status} = ${decided} and ${approvals.decidedAt} = ${at})`,
+          ),
+        ),
+    ]);
+    if (spent.length !== 1) throw new ApiError('CONFLICT', 'The approval was already decided.');
+    await audit(decided);
+    if (decided === 'denied') return c.json({ id: invocation.id, status: 'denied' as const }, 200);
+
+    // 8. Run with exactly the stored (hash-checked) arguments.
+    const vault = await requireVault(c.env, c.get('requestId'));
+    const result = await runStoredInvocation({ env: c.env, db, vault, now: deps.now, fetch: deps.fetch, requestId: c.get('requestId') }, agent, tool, invocation.id, invocation.arguments);
+    return c.json(result, 200);
+  });
+
+  return router;
+}

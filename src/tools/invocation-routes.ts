@@ -1,0 +1,122 @@
+/**
+ * POST /api/v1/agents/:id/tools/:name/invocations and GET /api/v1/invocations/:id.
+ * Precedence for a call, first refusal wins: 1 agent and tool exist in the caller's workspace
+ * (else 404); 2 arguments valid against the tool's inputSchema and substitutable into argv
+ * (else 400, nothing stored); 3 approval needed (always, or on-miss outside the allowlist) →
+ * stored as pending, 202; 4 otherwise run (run.ts has the rest of the list).
+ */
+import { createRoute } from '@hono/zod-openapi';
+import { and, eq } from 'drizzle-orm';
+import type { MiddlewareHandler } from 'hono';
+import { findAgent } from '../agents';
+import { recordAudit } from '../audit';
+import { authenticate, principalOf, requireScope, type Clock } from '../auth';
+import { approvals, createDb, newId, toolInvocations } from '../db';
+import type { AppEnv } from '../env';
+import { ApiError, createRouter, errorResponses } from '../http';
+import { requireVault, workspaceRedactor } from '../vault';
+import { actorOf, APPROVAL_TTL_MS, argumentsHash, expireStaleApprovals } from './approval-store';
+import { allowlistCovers, substituteArgv, validateArguments } from './arguments';
+import { findInstalledTool, manifestToolOf } from './installed';
+import { runStoredInvocation, type RunContext } from './run';
+import { IdParams, InvocationResult, InvocationView, InvokeTool, ToolParams } from './schemas';
+
+const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]>> };
+const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+const invokeRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/agents/{id}/tools/{name}/invocations',
+  summary: 'Call an installed tool in its sandbox (scope tools:invoke)',
+  ...auth,
+  request: { params: ToolParams, body: { required: true, ...json(InvokeTool) } },
+  responses: {
+    200: { description: 'Ran: completed, failed or timed_out (output redacted)', ...json(InvocationResult) },
+    202: { description: 'Waiting for an operator\'s approval', ...json(InvocationResult) },
+    ...errorResponses(400, 401, 403, 404, 429, 503),
+  },
+});
+const getRoute = createRoute({ method: 'get', path: '/api/v1/invocations/{id}', summary: 'Status and result of a call (scope tools:invoke or agents:read)', ...auth, request: { params: IdParams }, responses: { 200: { description: 'The invocation', ...json(InvocationView) }, ...errorResponses(401, 403, 404) } });
+
+/** Redaction keeps JSON valid in practice; if it ever did not, store a marker (an approval then fails its hash check: closed). */
+function parseRedacted(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { redacted: true };
+  }
+}
+
+function anyScope(...scopes: Array<'tools:invoke' | 'agents:read'>): MiddlewareHandler<AppEnv> {
+  return async function anyScopeMiddleware(c, next) {
+    const principal = principalOf(c);
+    if (!scopes.some((scope) => principal.scopes.has(scope))) throw new ApiError('FORBIDDEN');
+    await next();
+  };
+}
+
+export function invocationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
+  const router = createRouter();
+  const signedIn = authenticate({ now: deps.now });
+  router.on('POST', '/api/v1/agents/:id/tools/:name/invocations', signedIn, requireScope('tools:invoke'));
+  router.on('GET', '/api/v1/invocations/:id', signedIn, anyScope('tools:invoke', 'agents:read'));
+
+  router.openapi(invokeRoute, async (c) => {
+    const principal = principalOf(c);
+    const db = createDb(c.env.DB);
+    const { id, name } = c.req.valid('param');
+    const agent = await findAgent(db, principal.workspaceId, id);
+    const tool = await findInstalledTool(db, agent.id, name);
+    const args = c.req.valid('json').arguments;
+    const entry = manifestToolOf(tool);
+    const at = deps.now();
+
+    // 2. Arguments: schema, then substitution (every placeholder must have a scalar value).
+    const problems = validateArguments(entry.inputSchema, args);
+    const substitutable = entry.run && 'argv' in entry.run ? substituteArgv(entry.run.argv, args) !== null : true;
+    if (problems.length > 0 || !substitutable) {
+      await recordAudit(c.env, { workspaceId: agent.workspaceId, kind: 'tool.invocation.refused', actor: actorOf(principal), data: { agentId: agent.id, tool: tool.name, reason: 'invalid-arguments' } }, at);
+      throw new ApiError('VALIDATION_ERROR', 'The arguments do not match the tool\'s inputSchema.', { fields: problems.length > 0 ? problems.slice(0, 16) : ['arguments'] });
+    }
+
+    const vault = await requireVault(c.env, c.get('requestId'));
+    // Arguments are stored redacted; an approval re-checks their hash, so redacted arguments can never be approved into a run.
+    const redacted = await workspaceRedactor(vault, agent.workspaceId).redact(JSON.stringify(args));
+    if (!redacted.ok) throw new ApiError('SERVICE_UNAVAILABLE');
+    const invocationId = newId('inv');
+    const needsApproval = tool.approval === 'always' || (tool.approval === 'on-miss' && !allowlistCovers(tool.approvalAllowlist, args));
+    const base = { id: invocationId, workspaceId: agent.workspaceId, agentId: agent.id, toolName: tool.name, arguments: parseRedacted(redacted.value), createdBy: actorOf(principal), createdAt: at };
+
+    // 3. Approval: the call waits, bound to the hash of exactly these arguments.
+    if (needsApproval) {
+      const approvalId = newId('apr');
+      const expiresAt = at + APPROVAL_TTL_MS;
+      await db.batch([
+        db.insert(toolInvocations).values({ ...base, status: 'pending_approval' }),
+        db.insert(approvals).values({ id: approvalId, workspaceId: agent.workspaceId, agentId: agent.id, toolName: tool.name, invocationId, argumentsHash: await argumentsHash(args), status: 'pending', createdAt: at, expiresAt }),
+      ]);
+      await recordAudit(c.env, { workspaceId: agent.workspaceId, kind: 'tool.approval.requested', actor: actorOf(principal), data: { agentId: agent.id, tool: tool.name, invocationId, approvalId, expiresAt } }, at);
+      return c.json({ id: invocationId, status: 'pending_approval' as const }, 202);
+    }
+
+    // 4. Run now.
+    await db.insert(toolInvocations).values({ ...base, status: 'running' });
+    const ctx: RunContext = { env: c.env, db, vault, now: deps.now, fetch: deps.fetch, requestId: c.get('requestId') };
+    const result = await runStoredInvocation(ctx, agent, tool, invocationId, args);
+    return c.json(result, 200);
+  });
+
+  router.openapi(getRoute, async (c) => {
+    const { workspaceId } = principalOf(c);
+    const db = createDb(c.env.DB);
+    await expireStaleApprovals(db, workspaceId, deps.now());
+    const [row] = await db.select().from(toolInvocations).where(and(eq(toolInvocations.id, c.req.valid('param').id), eq(toolInvocations.workspaceId, workspaceId))).limit(1);
+    if (!row) throw new ApiError('NOT_FOUND');
+    return c.json(
+      { id: row.id, agentId: row.agentId, tool: row.toolName, status: row.status, exitCode: row.exitCode, stdout: row.stdout, stderr: row.stderr, truncated: row.truncated, durationMs: row.durationMs, createdAt: row.createdAt, finishedAt: row.finishedAt },
+      200,
+    );
+  });
+
+  return router;
+}

@@ -1,0 +1,231 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it, vi } from 'vitest';
+import { consume, limiterName, loginThrottle, peek, rateLimitHeaders, refund, type PolicyName, type RateLimitResult } from '../../src/ratelimit';
+import { exceededEvents, failingLimiterNamespace, T0 } from './ratelimit-helpers';
+
+const SECOND = 1000;
+const stubFor = (policy: PolicyName, key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName(policy, key)));
+
+function decided(result: RateLimitResult) {
+  if (result.kind !== 'decided') throw new Error(`expected a decision, got ${result.kind}`);
+  return result;
+}
+
+async function consumeTimes(policy: PolicyName, key: string, times: number, now: number) {
+  const results = [];
+  for (let i = 0; i < times; i++) results.push(decided(await consume(env, policy, key, now)));
+  return results;
+}
+
+async function storedRows(policy: PolicyName, key: string): Promise<{ hits: number; tables: number }> {
+  return runInDurableObject(stubFor(policy, key), (_instance, state) => {
+    const tables = state.storage.sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('hits', 'meta')").one().n as number;
+    const hits = tables > 0 ? (state.storage.sql.exec('SELECT COUNT(*) AS n FROM hits').one().n as number) : 0;
+    return { hits, tables };
+  });
+}
+
+describe('login-failures policy (account key, 10 per 15 minutes)', () => {
+  it('counts with consume and reads without counting with peek', async () => {
+    const key = 'account:usr_peek';
+    for (let i = 0; i < 20; i++) expect(decided(await peek(env, 'login-failures', key, T0))).toMatchObject({ admitted: true, remaining: 10 });
+    const results = await consumeTimes('login-failures', key, 11, T0);
+    expect(results.map((r) => r.admitted)).toEqual([...Array(10).fill(true), false]);
+    expect(results[9]?.remaining).toBe(0);
+    expect(decided(await peek(env, 'login-failures', key, T0 + SECOND))).toMatchObject({ admitted: false, remaining: 0, retryAfterS: 899 });
+  });
+
+  it('never creates storage for a key that is only peeked at', async () => {
+    await peek(env, 'login-failures', 'account:usr_only_peeked', T0);
+    expect(await storedRows('login-failures', 'account:usr_only_peeked')).toEqual({ hits: 0, tables: 0 });
+  });
+});
+
+describe('login-failures under concurrent attempts', () => {
+  it('peek-then-consume lets every concurrent attempt past the peek (the race refund closes)', async () => {
+    const peeks = await Promise.all(Array.from({ length: 25 }, () => peek(env, 'login-failures', 'account:usr_race_peek', T0)));
+    expect(peeks.every((r) => r.admitted)).toBe(true);
+  });
+
+  it('consume-before-verify admits exactly 10 of 25 concurrent attempts; refunding successes frees their slots', async () => {
+    const key = 'account:usr_race_refund';
+    const attempts = (await Promise.all(Array.from({ length: 25 }, () => consume(env, 'login-failures', key, T0)))).map(decided);
+    const admitted = attempts.filter((r) => r.admitted);
+    expect(admitted).toHaveLength(10);
+    expect(attempts.filter((r) => !r.admitted).every((r) => r.countedAtMs === null)).toBe(true);
+    // Three of the admitted attempts were correct passwords: only failures stay counted.
+    for (const attempt of admitted.slice(0, 3)) expect(await refund(env, 'login-failures', key, attempt.countedAtMs ?? -1)).toBe(true);
+    expect(decided(await peek(env, 'login-failures', key, T0 + 1))).toMatchObject({ admitted: true, remaining: 3 });
+    expect((await storedRows('login-failures', key)).hits).toBe(7);
+  });
+
+  it('refunds nothing for a hit that was never counted', async () => {
+    const key = 'account:usr_refund_none';
+    await consume(env, 'login-failures', key, T0);
+    expect(await refund(env, 'login-failures', key, T0 - 1)).toBe(false);
+    expect(await refund(env, 'login-failures', 'account:usr_never_seen', T0)).toBe(false);
+    expect((await storedRows('login-failures', key)).hits).toBe(1);
+  });
+});
+
+describe('sliding window edge (time injected)', () => {
+  it('gives Retry-After = window when full at once, 1 s just before the edge, and admits at the edge', async () => {
+    const key = 'edge:a';
+    await consumeTimes('login-failures', key, 10, T0);
+    const full = decided(await consume(env, 'login-failures', key, T0));
+    expect(rateLimitHeaders(full)).toEqual({ 'RateLimit-Limit': '10', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '900', 'Retry-After': '900' });
+
+    const justBefore = decided(await consume(env, 'login-failures', key, T0 + 900 * SECOND - 1));
+    expect(rateLimitHeaders(justBefore)).toEqual({ 'RateLimit-Limit': '10', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '1', 'Retry-After': '1' });
+
+    const atEdge = decided(await consume(env, 'login-failures', key, T0 + 900 * SECOND));
+    expect(atEdge.admitted).toBe(true);
+    // All ten old hits left together; only this one is counted and it leaves a window from now.
+    expect(rateLimitHeaders(atEdge)).toEqual({ 'RateLimit-Limit': '10', 'RateLimit-Remaining': '9', 'RateLimit-Reset': '900' });
+  });
+
+  it('frees quota one hit at a time (a sliding window, not a fixed one): no 2× burst at a boundary', async () => {
+    const key = 'edge:b';
+    // 10 hits spread one per minute: the 11th at minute 10 is refused until the first leaves at minute 15.
+    for (let m = 0; m < 10; m++) expect(decided(await consume(env, 'login-failures', key, T0 + m * 60 * SECOND)).admitted).toBe(true);
+    const refused = decided(await consume(env, 'login-failures', key, T0 + 10 * 60 * SECOND));
+    expect(refused).toMatchObject({ admitted: false, retryAfterS: 300, resetS: 300 });
+    const later = decided(await consume(env, 'login-failures', key, T0 + 15 * 60 * SECOND));
+    expect(later).toMatchObject({ admitted: true, remaining: 0, resetS: 60 });
+    expect(decided(await consume(env, 'login-failures', key, T0 + 15 * 60 * SECOND + 1)).admitted).toBe(false);
+  });
+
+  it('rounds Retry-After up to whole seconds within 1..window', async () => {
+    const key = 'edge:c';
+    await consumeTimes('auth-ip', key, 20, T0);
+    for (const offsetMs of [0, 1, 999, 1000, 1001, 30_500, 59_001, 59_999]) {
+      const result = decided(await consume(env, 'auth-ip', key, T0 + offsetMs));
+      expect(result.retryAfterS).toBe(Math.ceil((60_000 - offsetMs) / 1000));
+      expect(result.retryAfterS >= 1 && result.retryAfterS <= 60).toBe(true);
+    }
+  });
+});
+
+describe('RateLimiter object state', () => {
+  it('survives eviction: the count carries on after the object is torn down', async () => {
+    const key = 'evict:a';
+    await consumeTimes('login-failures', key, 6, T0);
+    await evictDurableObject(stubFor('login-failures', key));
+    const after = await consumeTimes('login-failures', key, 5, T0 + SECOND);
+    expect(after.map((r) => r.remaining)).toEqual([3, 2, 1, 0, 0]);
+    expect(after.at(-1)?.admitted).toBe(false);
+  });
+
+  it('keeps memory per key bounded by the limit however many requests arrive', async () => {
+    const key = 'bound:a';
+    await consumeTimes('auth-ip', key, 60, T0);
+    expect((await storedRows('auth-ip', key)).hits).toBe(20);
+  });
+
+  it('deletes all storage of a key whose hits have all expired (alarm)', async () => {
+    const key = 'alarm:a';
+    await consumeTimes('auth-ip', key, 3, T0);
+    expect(await runDurableObjectAlarm(stubFor('auth-ip', key))).toBe(true);
+    expect(await storedRows('auth-ip', key)).toEqual({ hits: 0, tables: 0 });
+    expect(decided(await consume(env, 'auth-ip', key, T0 + 61 * SECOND)).remaining).toBe(19);
+  });
+
+  it('keeps hits still inside the window when the alarm runs, and sets the next alarm', async () => {
+    const key = 'alarm:b';
+    await consume(env, 'auth-ip', key, T0);
+    await consume(env, 'auth-ip', key, T0 + 30 * SECOND);
+    expect(await runDurableObjectAlarm(stubFor('auth-ip', key))).toBe(true); // runs at T0 + 60 s
+    expect((await storedRows('auth-ip', key)).hits).toBe(1);
+    expect(await runDurableObjectAlarm(stubFor('auth-ip', key))).toBe(true); // at T0 + 90 s
+    expect(await storedRows('auth-ip', key)).toEqual({ hits: 0, tables: 0 });
+  });
+
+  it('admits exactly min(N, limit) of N concurrent consumes', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, () => consume(env, 'auth-ip', 'race:a', T0)));
+    expect(results.filter((r) => r.admitted)).toHaveLength(20);
+    expect(new Set(results.filter((r) => r.admitted).map((r) => decided(r).remaining))).toEqual(new Set(Array.from({ length: 20 }, (_, i) => i)));
+  });
+});
+
+describe('failures', () => {
+  it('fails closed for login-failures and open for default-ip when the limiter throws', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const broken = { ...env, RATE_LIMITER: failingLimiterNamespace() };
+    expect(await consume(broken, 'login-failures', 'account:x', T0)).toMatchObject({ kind: 'unavailable', admitted: false, failMode: 'closed' });
+    expect(await peek(broken, 'login-failures', 'account:x', T0)).toMatchObject({ kind: 'unavailable', admitted: false });
+    expect(await consume(broken, 'hooks-ip', 'ip:x', T0)).toMatchObject({ kind: 'unavailable', admitted: false });
+    expect(await consume(broken, 'default-ip', 'ip:x', T0)).toMatchObject({ kind: 'unavailable', admitted: true, failMode: 'open' });
+    spy.mockRestore();
+  });
+
+  it('fails closed for every policy when RATE_LIMITS is malformed, without touching the limiter', async () => {
+    const misconfigured = { ...env, RATE_LIMITS: '{"default-ip":{"limit":-1,"windowS":60}}' };
+    expect(await consume(misconfigured, 'default-ip', 'ip:mis', T0)).toMatchObject({ kind: 'unavailable', admitted: false, reason: 'misconfigured' });
+    expect(await storedRows('default-ip', 'ip:mis')).toEqual({ hits: 0, tables: 0 });
+  });
+
+  it('applies a valid RATE_LIMITS override', async () => {
+    const custom = { ...env, RATE_LIMITS: '{"login-failures":{"limit":2,"windowS":60}}' };
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(decided(await consume(custom, 'login-failures', 'account:custom', T0)));
+    expect(results.map((r) => [r.admitted, r.limit, r.windowS])).toEqual([
+      [true, 2, 60],
+      [true, 2, 60],
+      [false, 2, 60],
+    ]);
+  });
+});
+
+describe('audit', () => {
+  it('records ratelimit.exceeded once per key per window, in the workspace chain when known', async () => {
+    const key = 'account:usr_audit';
+    await consumeTimes('login-failures', key, 10, T0);
+    for (let i = 0; i < 4; i++) await consume(env, 'login-failures', key, T0 + i, { workspaceId: 'ws_rl', actor: 'ip:192.0.2.1' });
+    expect(await exceededEvents(key)).toEqual([{ policy: 'login-failures', key, windowS: 900 }]);
+    const { results } = await env.DB.prepare("SELECT workspace_id, actor FROM audit_events WHERE kind = 'ratelimit.exceeded' AND workspace_id = 'ws_rl'").all();
+    expect(results).toEqual([{ workspace_id: 'ws_rl', actor: 'ip:192.0.2.1' }]);
+
+    // A new window: fill again and the next denial is audited again.
+    await consumeTimes('login-failures', key, 11, T0 + 901 * SECOND);
+    expect(await exceededEvents(key)).toHaveLength(2);
+  });
+
+  it('does not audit twice after eviction within the same window', async () => {
+    const key = 'account:usr_audit_evict';
+    await consumeTimes('login-failures', key, 11, T0);
+    await evictDurableObject(stubFor('login-failures', key));
+    await consume(env, 'login-failures', key, T0 + SECOND);
+    expect(await exceededEvents(key)).toHaveLength(1);
+  });
+});
+
+describe('loginThrottle (the LoginThrottle the identity code injects)', () => {
+  it('locks an account after 10 failed attempts, with Retry-After up to 15 minutes, and unlocks as they expire', async () => {
+    const key = 'account:usr_throttle';
+    for (let i = 0; i < 10; i++) expect((await loginThrottle.attempt(env, key, T0 + i * SECOND)).locked).toBe(false);
+    expect(await loginThrottle.attempt(env, key, T0 + 10 * SECOND)).toEqual({ locked: true, retryAfterS: 890 });
+    expect((await loginThrottle.attempt(env, key, T0 + 900 * SECOND)).locked).toBe(false);
+  });
+
+  it('of 25 attempts arriving at once, exactly 10 are let through to password verification', async () => {
+    const key = 'account:usr_concurrent';
+    const results = await Promise.all(Array.from({ length: 25 }, () => loginThrottle.attempt(env, key, T0)));
+    expect(results.filter((r) => !r.locked)).toHaveLength(10);
+  });
+
+  it('locks (fails closed) when the limiter is down', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const broken = { ...env, RATE_LIMITER: failingLimiterNamespace() };
+    expect(await loginThrottle.attempt(broken, 'account:x', T0)).toEqual({ locked: true, retryAfterS: 5 });
+    spy.mockRestore();
+  });
+
+  it('attempt/succeeded keeps only failures counted', async () => {
+    const key = 'account:usr_attempt';
+    const ok = await loginThrottle.attempt(env, key, T0);
+    expect(ok.locked).toBe(false);
+    await loginThrottle.succeeded(env, key, ok.locked ? null : ok.countedAtMs);
+    expect(decided(await peek(env, 'login-failures', key, T0 + 1)).remaining).toBe(10);
+  });
+});

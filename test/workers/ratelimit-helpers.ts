@@ -1,0 +1,32 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import app from '../../src/index';
+import type { Env } from '../../src/env';
+import { ORIGIN } from './helpers';
+
+/** Far enough in the future that no alarm set for an injected time fires on its own. */
+export const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
+
+/** Sends through the real Worker app with some bindings replaced, and waits for its waitUntil work. */
+export async function sendWithEnv(path: string, overrides: Partial<Env>, init?: RequestInit): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await app.fetch(new Request(`${ORIGIN}${path}`, init), { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** A RATE_LIMITER namespace whose objects always throw, as an overloaded or broken limiter would. */
+export function failingLimiterNamespace(): Env['RATE_LIMITER'] {
+  const failing = {
+    idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
+    get: () => ({
+      decide: () => Promise.reject(new Error('Durable Object is overloaded. Too many requests queued.')),
+    }),
+  };
+  return failing as unknown as Env['RATE_LIMITER'];
+}
+
+export async function exceededEvents(key: string): Promise<{ policy: string; key: string; windowS: number }[]> {
+  const { results } = await env.DB.prepare("SELECT data FROM audit_events WHERE kind = 'ratelimit.exceeded' ORDER BY seq").all<{ data: string }>();
+  return results.map((row) => JSON.parse(row.data) as { policy: string; key: string; windowS: number }).filter((data) => data.key === key);
+}

@@ -1,0 +1,251 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { argumentsHash } from '../../src/tools';
+import { expectError, postJson } from './helpers';
+import { asSession, countRows, dumpDatabase, login, OWNER, setupInstance, type Session } from './identity-helpers';
+import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
+
+let owner: Session;
+let ownerB: Session;
+let agentId: string;
+let workspaceId: string;
+
+const GITHUB_TOKEN = 'ghp_realSecretValue0123456789abcdefABCDEF';
+
+async function newAgent(name: string, tools: Record<string, unknown> = {}, settings: Record<string, unknown> = {}): Promise<string> {
+  const id = ((await (await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name, settings } })).json()) as { id: string }).id;
+  expect((await asSession(owner, `/api/v1/agents/${id}/tools`, { method: 'POST', body: { manifest: TEST_MANIFEST, tools } })).status).toBe(201);
+  return id;
+}
+
+async function invocationRow(id: string) {
+  return env.DB.prepare('SELECT status, stdout, stderr FROM tool_invocations WHERE id = ?').bind(id).first<{ status: string; stdout: string | null; stderr: string | null }>();
+}
+
+beforeAll(async () => {
+  ({ workspaceId } = await setupInstance('Tools A'));
+  owner = await login(OWNER.email, OWNER.password);
+  const res = await asSession(owner, '/api/v1/workspaces', { method: 'POST', body: { name: 'Tools B', ownerEmail: 'b@example.com' } });
+  const { inviteToken } = (await res.json()) as { inviteToken: string };
+  expect((await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password: 'owner b passphrase long' })).status).toBe(204);
+  ownerB = await login('b@example.com', 'owner b passphrase long');
+  agentId = await newAgent('runner-bot');
+  expect((await asSession(owner, '/api/v1/credentials/GITHUB_TOKEN', { method: 'PUT', body: { value: GITHUB_TOKEN, allowedHosts: ['api.github.com'] } })).status).toBeLessThan(300);
+});
+
+describe('invocations', () => {
+  it.each([
+    ['a missing required argument', {}],
+    ['an undeclared argument', { path: '/workspace/a', extra: 'x' }],
+    ['a wrong type', { path: 42 }],
+    ['a string over maxLength', { path: 'a'.repeat(201) }],
+  ])('refuses %s with 400 naming the path; nothing stored, nothing run', async (_label, args) => {
+    const runner = stubRunner(() => ({}));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const before = await countRows('tool_invocations');
+    const error = await expectError(await call(owner, `/api/v1/agents/${agentId}/tools/cat/invocations`, { method: 'POST', body: { arguments: args } }), 400, 'VALIDATION_ERROR');
+    expect(error.fields?.every((field) => field.startsWith('arguments'))).toBe(true);
+    expect(await countRows('tool_invocations')).toBe(before);
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('without executor configuration the call is refused with 503 and nothing runs (fail closed)', async () => {
+    const runner = stubRunner(() => ({}));
+    for (const bindings of [{}, { TOOL_EXECUTOR: 'shell' }, { ...LOCAL_EXECUTOR, RUNNER_SECRET: 'short' }, { ...LOCAL_EXECUTOR, RUNNER_URL: 'not a url' }, { TOOL_EXECUTOR: 'container', RUNNER_SECRET: LOCAL_EXECUTOR.RUNNER_SECRET, TOOL_SANDBOX: undefined }]) {
+      const call = toolApp({ fetch: runner.fetch, bindings });
+      await expectError(await call(owner, `/api/v1/agents/${agentId}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/a' } } }), 503, 'SERVICE_UNAVAILABLE');
+    }
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('runs through the local executor: signed, sandboxed by the tool’s bwrap prefix, each argument one argv element', async () => {
+    const runner = stubRunner(() => ({ stdout: 'hello\n' }));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const hostile = '/workspace/a b; rm -rf / $(id)';
+    const res = await call(owner, `/api/v1/agents/${agentId}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: hostile } } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: string; status: string; exitCode: number; stdout: string; truncated: boolean; durationMs: number };
+    expect(body).toMatchObject({ status: 'completed', exitCode: 0, stdout: 'hello\n', truncated: false, durationMs: 12 });
+    expect(runner.calls).toHaveLength(1);
+    const sent = runner.calls[0]!.body;
+    expect(sent.argv).toEqual(['cat', hostile]);
+    expect(sent.sandbox?.bwrapArgv[0]).toBe('bwrap');
+    expect(sent.sandbox?.bwrapArgv).toEqual(expect.arrayContaining(['--unshare-net', '--die-with-parent', '--clearenv']));
+    expect(sent.timeoutMs).toBe(30_000);
+    expect(sent.outputLimitBytes).toBe(64 * 1024);
+    expect(sent.egress).toBeUndefined();
+    const stored = (await (await asSession(owner, `/api/v1/invocations/${body.id}`)).json()) as { status: string; stdout: string };
+    expect(stored).toMatchObject({ status: 'completed', stdout: 'hello\n' });
+  });
+
+  it('maps a runner timeout to timed_out and a non-zero exit to failed', async () => {
+    const timedOut = stubRunner(() => ({ exitCode: null, stopReason: 'timeout', durationMs: 30_000 }));
+    const r1 = await toolApp({ fetch: timedOut.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${agentId}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } });
+    expect(((await r1.json()) as { status: string }).status).toBe('timed_out');
+    const failed = stubRunner(() => ({ exitCode: 1, stderr: 'no such file' }));
+    const r2 = await toolApp({ fetch: failed.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${agentId}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } });
+    expect(await r2.json()).toMatchObject({ status: 'failed', exitCode: 1, stderr: 'no such file' });
+  });
+
+  it('a host-bound credential reaches the tool as a placeholder; neither it nor the value is ever stored or returned', async () => {
+    // The stand-in plays a tool that prints its environment and the value the proxy would inject.
+    const runner = stubRunner((c) => ({ stdout: `env=${c.body.env.GITHUB_TOKEN} value=${c.body.placeholders?.[0]?.value}`, stderr: `${c.body.env.GITHUB_TOKEN}` }));
+    const res = await toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${agentId}/tools/gh/invocations`, { method: 'POST', body: { arguments: { repo: 'octo/cat' } } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const sent = runner.calls[0]!.body;
+    const placeholder = sent.env.GITHUB_TOKEN!;
+    expect(placeholder).toMatch(/^PORTCULLIS_PLACEHOLDER_[0-9a-f]{32}$/);
+    expect(sent.placeholders).toEqual([{ placeholder, value: GITHUB_TOKEN, hosts: ['api.github.com'] }]);
+    expect(sent.egress).toEqual({ allow: [{ host: 'api.github.com', port: 443 }] });
+    expect(text).not.toContain(placeholder);
+    expect(text).not.toContain(GITHUB_TOKEN);
+    const db = await dumpDatabase();
+    expect(db).not.toContain(placeholder);
+    expect(db).not.toContain(GITHUB_TOKEN);
+  });
+
+  it('refuses an agent with isolation unrestricted unless the dangerous flag is set (403, nothing run)', async () => {
+    const id = await newAgent('loose-bot');
+    await env.DB.prepare("UPDATE agents SET isolation = 'unrestricted' WHERE id = ?").bind(id).run();
+    const runner = stubRunner(() => ({}));
+    await expectError(await toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } }), 403, 'POLICY_DENIED');
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('enforces maxConcurrentTools exactly: with no queue a held slot refuses the next call with 429, audited, nothing run', async () => {
+    const id = await newAgent('busy-bot', {}, { maxConcurrentTools: 1 });
+    const slots = env.TOOL_CONCURRENCY.get(env.TOOL_CONCURRENCY.idFromName(`${workspaceId}:${id}`));
+    expect(await slots.acquire('held-elsewhere', 1, Date.now(), 60_000)).toBe('granted');
+    const runner = stubRunner(() => ({}));
+    const call = toolApp({ fetch: runner.fetch, bindings: { ...LOCAL_EXECUTOR, TOOL_QUEUE_WAIT_MS: '0' } });
+    const refused = await call(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } });
+    await expectError(refused, 429, 'RATE_LIMITED');
+    expect(runner.calls).toEqual([]);
+    const audit = await env.DB.prepare("SELECT data FROM audit_events WHERE kind = 'tool.invocation.refused' AND data LIKE '%concurrency-limit%' AND data LIKE ?").bind(`%${id}%`).all();
+    expect(audit.results).toHaveLength(1);
+    expect(await slots.waiting()).toBe(0);
+    await slots.release('held-elsewhere');
+    expect((await call(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } })).status).toBe(200);
+    expect(await slots.held(Date.now())).toBe(0);
+  });
+
+  it('queues a call behind a held slot and runs it once the slot is released (per-agent FIFO queue)', async () => {
+    const id = await newAgent('queue-bot', {}, { maxConcurrentTools: 1 });
+    const slots = env.TOOL_CONCURRENCY.get(env.TOOL_CONCURRENCY.idFromName(`${workspaceId}:${id}`));
+    expect(await slots.acquire('held-elsewhere', 1, Date.now(), 60_000)).toBe('granted');
+    const runner = stubRunner(() => ({ stdout: 'ran' }));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const pendingCall = call(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } });
+    while ((await slots.waiting()) === 0) await scheduler.wait(20);
+    // A newcomer cannot jump the queue even when it polls first after the release.
+    expect(runner.calls).toEqual([]);
+    await slots.release('held-elsewhere');
+    expect(await slots.acquire('newcomer', 1, Date.now(), 60_000)).toBe('refused');
+    const res = await pendingCall;
+    expect(await res.json()).toMatchObject({ status: 'completed', stdout: 'ran' });
+    expect(runner.calls).toHaveLength(1);
+    expect(await slots.waiting()).toBe(0);
+  });
+
+  it('another workspace cannot invoke A’s tools or read A’s invocations (404, nothing run)', async () => {
+    const runner = stubRunner(() => ({}));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    await expectError(await call(ownerB, `/api/v1/agents/${agentId}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } }), 404, 'NOT_FOUND');
+    const mine = (await (await call(owner, `/api/v1/agents/${agentId}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } })).json()) as { id: string };
+    expect(runner.calls).toHaveLength(1);
+    await expectError(await asSession(ownerB, `/api/v1/invocations/${mine.id}`), 404, 'NOT_FOUND');
+  });
+});
+
+describe('approvals', () => {
+  let strictAgent: string;
+  beforeAll(async () => {
+    strictAgent = await newAgent('careful-bot', { cat: { approval: 'always' }, gh: { approval: 'on-miss', approvalAllowlist: [{ repo: 'octo/*' }] } });
+  });
+
+  async function pending(call: ReturnType<typeof toolApp>, args: Record<string, unknown>, tool = 'cat') {
+    const res = await call(owner, `/api/v1/agents/${strictAgent}/tools/${tool}/invocations`, { method: 'POST', body: { arguments: args } });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { id: string; status: string };
+    expect(body.status).toBe('pending_approval');
+    const list = (await (await call(owner, '/api/v1/approvals')).json()) as { approvals: Array<{ id: string; invocationId: string; arguments: unknown; argumentsHash: string }> };
+    const approval = list.approvals.find((a) => a.invocationId === body.id)!;
+    expect(approval.arguments).toEqual(args);
+    return { invocationId: body.id, approvalId: approval.id, hash: approval.argumentsHash };
+  }
+
+  it('pending → approve runs exactly the shown arguments once; a second approval is refused', async () => {
+    const runner = stubRunner(() => ({ stdout: 'ok' }));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const p = await pending(call, { path: '/workspace/report.txt' });
+    expect(p.hash).toBe(await argumentsHash({ path: '/workspace/report.txt' }));
+    expect(runner.calls).toEqual([]);
+    expect((await invocationRow(p.invocationId))?.status).toBe('pending_approval');
+    const approved = await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve', argumentsHash: p.hash } });
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toMatchObject({ id: p.invocationId, status: 'completed', stdout: 'ok' });
+    expect(runner.calls.map((c) => c.body.argv)).toEqual([['cat', '/workspace/report.txt']]);
+    await expectError(await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
+    expect(runner.calls).toHaveLength(1);
+  });
+
+  it('deny: the call is denied and never runs', async () => {
+    const runner = stubRunner(() => ({}));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const p = await pending(call, { path: '/etc/shadow' });
+    const denied = await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'deny' } });
+    expect(await denied.json()).toMatchObject({ id: p.invocationId, status: 'denied' });
+    expect((await invocationRow(p.invocationId))?.status).toBe('denied');
+    await expectError(await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('expires after 10 minutes (clock injected): then it is denied and cannot be approved', async () => {
+    let now = Date.now();
+    const runner = stubRunner(() => ({}));
+    const call = toolApp({ now: () => now, fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const p = await pending(call, { path: '/workspace/late' });
+    now += 10 * 60_000 + 1;
+    await expectError(await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
+    expect((await invocationRow(p.invocationId))?.status).toBe('expired');
+    const list = (await (await call(owner, '/api/v1/approvals')).json()) as { approvals: Array<{ id: string }> };
+    expect(list.approvals.map((a) => a.id)).not.toContain(p.approvalId);
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('an approval cannot be reused for different arguments', async () => {
+    const runner = stubRunner(() => ({}));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const p = await pending(call, { path: '/workspace/a' });
+    // The approver's confirmation names other arguments → refused, still pending.
+    const otherHash = await argumentsHash({ path: '/workspace/b' });
+    await expectError(await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve', argumentsHash: otherHash } }), 409, 'CONFLICT');
+    // The stored arguments were changed after the approval was shown → refused, nothing runs.
+    await env.DB.prepare('UPDATE tool_invocations SET arguments = ? WHERE id = ?').bind(JSON.stringify({ path: '/etc/shadow' }), p.invocationId).run();
+    await expectError(await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
+    // A new call with other arguments gets its own approval; nothing carries over.
+    const q = await pending(call, { path: '/workspace/b' });
+    expect(q.approvalId).not.toBe(p.approvalId);
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('on-miss: arguments inside the allowlist run at once, others wait for approval', async () => {
+    const runner = stubRunner(() => ({}));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    expect((await call(owner, `/api/v1/agents/${strictAgent}/tools/gh/invocations`, { method: 'POST', body: { arguments: { repo: 'octo/cat' } } })).status).toBe(200);
+    await pending(call, { repo: 'evil/exfil' }, 'gh');
+    expect(runner.calls).toHaveLength(1);
+  });
+
+  it('another workspace neither sees nor decides A’s approvals (404, still pending)', async () => {
+    const runner = stubRunner(() => ({}));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const p = await pending(call, { path: '/workspace/mine' });
+    const listB = (await (await call(ownerB, '/api/v1/approvals')).json()) as { approvals: unknown[] };
+    expect(listB.approvals).toEqual([]);
+    await expectError(await call(ownerB, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 404, 'NOT_FOUND');
+    expect((await invocationRow(p.invocationId))?.status).toBe('pending_approval');
+    expect(runner.calls).toEqual([]);
+  });
+});
