@@ -74,7 +74,7 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
 
   // Local executor: no request runs outside bubblewrap (fail closed).
   if (!inv.sandbox) return { refused: 'sandbox-required' };
-  const problem = checkBwrapPrefix(inv.sandbox.bwrapArgv);
+  const problem = checkBwrapPrefix(inv.sandbox.bwrapArgv, config.sandbox.workspaceRoot);
   if (problem) return { refused: problem };
   prepareWritableBinds(inv.sandbox.bwrapArgv, config.sandbox);
 

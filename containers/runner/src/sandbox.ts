@@ -31,20 +31,28 @@ export const SANDBOX_RUN_DIR = '/run/portcullis';
 export const SANDBOX_PROXY_URL = 'http://127.0.0.1:3128';
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-export type PrefixProblem = 'not-bwrap' | 'network-not-unshared' | 'shares-network' | 'no-die-with-parent' | 'no-clearenv';
+export type PrefixProblem = 'not-bwrap' | 'network-not-unshared' | 'shares-network' | 'no-die-with-parent' | 'no-clearenv' | 'writable-bind-outside-workspace-root';
+
+/** bwrap options that mount a host path writable into the sandbox. */
+const WRITABLE_BINDS = new Set(['--bind', '--bind-try', '--dev-bind', '--dev-bind-try']);
 
 /**
  * The runner refuses a prefix that would weaken the sandbox, whoever sent it (fail closed):
  * 1 argv[0] is not bwrap → refuse; 2 --share-net anywhere → refuse; 3 neither --unshare-all nor
- * --unshare-net → refuse; 4 no --die-with-parent → refuse; 5 no --clearenv → refuse; 6 accept.
+ * --unshare-net → refuse; 4 no --die-with-parent → refuse; 5 no --clearenv → refuse; 6 a
+ * writable bind whose host source is not inside the workspace root (e.g. a compiled artifact
+ * sent without compiledSandbox's mapping: `--bind /workspace /workspace`) → refuse; 7 accept.
  */
-export function checkBwrapPrefix(prefix: string[]): PrefixProblem | null {
+export function checkBwrapPrefix(prefix: string[], workspaceRoot: string): PrefixProblem | null {
   const program = prefix[0] ?? '';
   if (program !== 'bwrap' && !program.endsWith('/bwrap')) return 'not-bwrap';
   if (prefix.includes('--share-net')) return 'shares-network';
   if (!prefix.includes('--unshare-all') && !prefix.includes('--unshare-net')) return 'network-not-unshared';
   if (!prefix.includes('--die-with-parent')) return 'no-die-with-parent';
   if (!prefix.includes('--clearenv')) return 'no-clearenv';
+  for (let i = 0; i < prefix.length - 1; i++) {
+    if (WRITABLE_BINDS.has(prefix[i] ?? '') && !isInside(resolve(workspaceRoot), prefix[i + 1] ?? '')) return 'writable-bind-outside-workspace-root';
+  }
   return null;
 }
 

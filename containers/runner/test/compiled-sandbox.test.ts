@@ -3,7 +3,7 @@
  * compiled per tool for the `bwrap` target, turned into an invocation by compiled-sandbox.ts,
  * is accepted by the runner's prefix check and runs a command under bubblewrap.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Artifact, compileManifest, type Manifest } from '../../../src/policy/index.ts';
@@ -55,7 +55,7 @@ describe('compiled bwrap artifacts → runner invocations', () => {
     const result = compiledSandbox(c.artifact, c.command, agentDirs('agent-a'));
     if (!result.ok) throw new Error(result.reason);
     const argv = result.value.sandbox.bwrapArgv;
-    expect(checkBwrapPrefix(argv)).toBeNull();
+    expect(checkBwrapPrefix(argv, scratch.workspaceRoot)).toBeNull();
     expect(argv.at(-1)).toBe('--');
     for (let i = 0; i < argv.length; i++) {
       if (argv[i] !== '--bind' && argv[i] !== '--ro-bind') continue;
@@ -93,6 +93,33 @@ describe('compiled bwrap artifacts → runner invocations', () => {
     expect(write.json.stderr).toContain('/etc/shadow: No such file or directory');
     expect(write.json.stdout).toBe('');
     expect(existsSync(join(dirs.workspace, 'new.txt'))).toBe(false);
+  });
+});
+
+describe('the runner refuses writable host binds outside its workspace root (rule 6)', () => {
+  it('refuses a compiled artifact sent without the mapping (`--bind /workspace /workspace`), 403 and nothing runs', async () => {
+    const c = CASES.find((x) => x.server === 'filesystem' && x.tool === 'write_file');
+    if (!c?.artifact.argv) throw new Error('write_file missing from the golden');
+    expect(c.artifact.argv.join(' ')).toContain('--bind /workspace /workspace');
+    const { status, json } = await runner.post({ tool: c.tool, argv: ['sh', '-c', 'echo pwned > /workspace/marker'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv: c.artifact.argv } });
+    expect(status).toBe(403);
+    expect(json.error?.code).toBe('POLICY_DENIED');
+    expect(existsSync('/workspace/marker')).toBe(false);
+  });
+
+  it('refuses a writable bind of a host directory next to the workspace root, and writes nothing there', async () => {
+    const outside = join(scratch.root, 'outside');
+    mkdirSync(outside, { mode: 0o777 });
+    const c = CASES.find((x) => x.server === 'filesystem' && x.tool === 'write_file');
+    const mapped = c && compiledSandbox(c.artifact, c.command, agentDirs('agent-outside'));
+    if (!mapped?.ok) throw new Error('mapping failed');
+    const argv = mapped.value.sandbox.bwrapArgv.map((part) => (part === agentDirs('agent-outside').workspace ? outside : part));
+    expect(argv).toContain(outside);
+    const { status } = await runner.post({ tool: 'write_file', argv: ['sh', '-c', 'echo pwned > /workspace/marker'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv: argv } });
+    expect(status).toBe(403);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(checkBwrapPrefix(argv, scratch.workspaceRoot)).toBe('writable-bind-outside-workspace-root');
+    expect(checkBwrapPrefix(mapped.value.sandbox.bwrapArgv, scratch.workspaceRoot)).toBeNull();
   });
 });
 
