@@ -2,13 +2,15 @@
 // Per-invocation overhead of the local sandbox (bubblewrap, unprivileged uid + RLIMIT_NPROC,
 // and the egress proxy with its in-sandbox launcher) against spawning the same command
 // directly, measured in the same run. Prints `BENCH {json}` lines (see scripts/bench.mjs).
-// Needs bwrap and root (for the uid drop), as the runner does.
+// Needs bwrap and root (for the uid drop), as the runner does. The sandbox is the one the policy
+// compiler emits for a real manifest tool (bwrap target + compiledSandbox), from the bundles
+// `npm run build` writes (the sources cannot run directly: src/policy imports without extensions).
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runProcess } from '../../containers/runner/src/execute.ts';
-import { runInvocation } from '../../containers/runner/src/invocation.ts';
+import { compileManifest } from '../../dist/policy.mjs';
+import { compiledSandbox, runInvocation, runProcess } from '../../dist/runner-lib.mjs';
 
 const root = mkdtempSync('/tmp/portcullis-bench-');
 chmodSync(root, 0o711);
@@ -30,11 +32,15 @@ const config = {
   audit: () => {},
   sandbox: { uid: 65534, gid: 65534, maxProcesses: 64, nodeInSandbox: '/usr/bin/node', workspaceRoot },
 };
-const prefix = [
-  'bwrap', '--unshare-all', '--die-with-parent', '--new-session', '--clearenv',
-  '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
-  '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--bind', workspace, '/workspace', '--remount-ro', '/', '--chdir', '/workspace',
-];
+const manifest = {
+  name: 'bench', version: '1.0.0',
+  tools: [{ name: 'probe', capabilities: ['exec:spawn:true', 'exec:spawn:curl', 'fs:read,write:/workspace/**'], run: { argv: ['true'] } }],
+};
+const compiled = compileManifest(manifest, { target: 'bwrap', tool: 'probe' });
+if (!compiled.ok) throw new Error(compiled.error.code);
+const sandbox = compiledSandbox(compiled.artifact, ['true'], { workspace, privateRoot: join(workspaceRoot, 'agent-paths') });
+if (!sandbox.ok) throw new Error(sandbox.reason);
+const prefix = sandbox.value.sandbox.bwrapArgv;
 const base = { tool: 'bench', env: {}, stdin: '', timeoutMs: 10_000, outputLimitBytes: 65_536 };
 
 function percentile(sorted, p) {

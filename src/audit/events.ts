@@ -51,6 +51,23 @@ export interface AuditEventMap {
   'tool.approval.decided': { agentId: string; tool: string; invocationId: string; approvalId: string; decision: 'approved' | 'denied' | 'expired' };
   /** One egress decision of a sandboxed call: host and port only, never path, headers or payload. */
   'tool.egress': { agentId: string; tool: string; host: string; port: number; allow: boolean; rule: number; reason: string; swapped: string[] };
+  /**
+   * The runner's egress proxy decided one connection of a tool call (containers/runner,
+   * `egressEvents`; rule = the numbered precedence of decideEgress, docs/policy.md). Who called
+   * (agent, tool, invocation), where to (host, port) and why; never the path, headers or payload.
+   */
+  'egress.decision': EgressAuditContext & { via: 'connect' | 'http'; host: string; port: number; allow: boolean; rule: number; reason: string };
+  /** A request carried a credential placeholder to a host it is not bound to: refused, nothing sent. Never the placeholder or the credential name. */
+  'egress.placeholder_refused': EgressAuditContext & { host: string; port: number };
+  /** Placeholders were replaced by their real values in a request to a bound host. Never the values. */
+  'egress.placeholder_swapped': EgressAuditContext & { host: string; port: number };
+}
+
+/** Identifies the tool call an egress event belongs to (ids only). */
+export interface EgressAuditContext {
+  agentId: string;
+  tool: string;
+  invocationId: string;
 }
 
 export type WebhookPlatform = 'discord' | 'slack' | 'telegram';

@@ -45,6 +45,10 @@ export function compileBwrap(policy: NormalizedPolicy): Artifact {
   for (const grant of policy.fs) argv.push(isWritable(grant) ? '--bind' : '--ro-bind', grant.path, grant.path);
   // 7. Declared unix sockets (connecting needs write permission on the socket).
   for (const socket of policy.ipc) argv.push('--bind', socket.path, socket.path);
+  // 8. The sandbox's own root (bwrap's tmpfs) read-only: only the writable binds and /tmp take
+  //    writes. bwrap applies options in order, so this comes after every mount; the runner
+  //    inserts its own mounts (/run/portcullis) just before it (docs/sandbox.md).
+  argv.push('--remount-ro', '/');
   argv.push('--chdir', workingDirectory(policy), '--');
 
   artifact.argv = argv;

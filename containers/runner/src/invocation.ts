@@ -5,7 +5,7 @@
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { EgressRule } from './egress-contract.ts';
+import type { EgressRule } from '../../../src/policy/index.ts';
 import { runProcess, type RunResult } from './execute.ts';
 import { callMcpTool } from './mcp.ts';
 import { createEgressProxy, type EgressAuditEvent } from './proxy.ts';
@@ -74,7 +74,7 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
 
   // Local executor: no request runs outside bubblewrap (fail closed).
   if (!inv.sandbox) return { refused: 'sandbox-required' };
-  const problem = checkBwrapPrefix(inv.sandbox.bwrapArgv);
+  const problem = checkBwrapPrefix(inv.sandbox.bwrapArgv, config.sandbox.workspaceRoot);
   if (problem) return { refused: problem };
   prepareWritableBinds(inv.sandbox.bwrapArgv, config.sandbox);
 

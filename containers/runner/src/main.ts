@@ -13,7 +13,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EgressRule } from './egress-contract.ts';
+import type { EgressRule } from '../../../src/policy/index.ts';
 import { createRunnerServer } from './server.ts';
 import { importRunnerKey } from './signing.ts';
 
@@ -34,8 +34,12 @@ if (!secret) {
 }
 const isolation = env.RUNNER_ISOLATION === 'container' ? 'container' : 'bwrap';
 const workDir = env.RUNNER_WORK_DIR ?? '/tmp/portcullis-runner';
-mkdirSync(workDir, { recursive: true });
-chmodSync(workDir, 0o711);
+const workspaceRoot = env.RUNNER_WORKSPACE_ROOT ?? join(workDir, 'workspaces');
+// 0711: the sandbox uid reaches its own socket and workspace through these, but cannot list them.
+for (const dir of isolation === 'bwrap' ? [workDir, workspaceRoot] : [workDir]) {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o711);
+}
 const server = createRunnerServer({
   key: await importRunnerKey(secret),
   config: {
@@ -49,7 +53,7 @@ const server = createRunnerServer({
       gid: Number(env.RUNNER_SANDBOX_GID ?? 65534),
       maxProcesses: Number(env.RUNNER_MAX_PROCESSES ?? 128),
       nodeInSandbox: env.RUNNER_SANDBOX_NODE ?? (existsSync('/usr/local/bin/node') ? '/usr/local/bin/node' : '/usr/bin/node'),
-      workspaceRoot: env.RUNNER_WORKSPACE_ROOT ?? join(workDir, 'workspaces'),
+      workspaceRoot,
     },
     audit: (event) => console.log(JSON.stringify({ audit: event })),
   },

@@ -19,7 +19,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { request as httpsRequest } from 'node:https';
 import { connect, isIP, type Socket } from 'node:net';
 import { TLSSocket, createSecureContext, rootCertificates } from 'node:tls';
-import { decideEgress, type EgressDecision, type EgressPolicy } from './egress-contract.ts';
+import { decideEgress, type EgressDecision, type EgressPolicy } from '../../../src/policy/index.ts';
 import type { InterceptCa } from './tls-intercept.ts';
 
 export interface PlaceholderBinding {

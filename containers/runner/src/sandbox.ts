@@ -10,7 +10,7 @@
  *  - the egress path: the proxy's unix socket and the in-sandbox launcher/forwarder.
  */
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CA_TRUST_VARIABLES } from './tls-intercept.ts';
 
@@ -31,20 +31,28 @@ export const SANDBOX_RUN_DIR = '/run/portcullis';
 export const SANDBOX_PROXY_URL = 'http://127.0.0.1:3128';
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-export type PrefixProblem = 'not-bwrap' | 'network-not-unshared' | 'shares-network' | 'no-die-with-parent' | 'no-clearenv';
+export type PrefixProblem = 'not-bwrap' | 'network-not-unshared' | 'shares-network' | 'no-die-with-parent' | 'no-clearenv' | 'writable-bind-outside-workspace-root';
+
+/** bwrap options that mount a host path writable into the sandbox. */
+const WRITABLE_BINDS = new Set(['--bind', '--bind-try', '--dev-bind', '--dev-bind-try']);
 
 /**
  * The runner refuses a prefix that would weaken the sandbox, whoever sent it (fail closed):
  * 1 argv[0] is not bwrap → refuse; 2 --share-net anywhere → refuse; 3 neither --unshare-all nor
- * --unshare-net → refuse; 4 no --die-with-parent → refuse; 5 no --clearenv → refuse; 6 accept.
+ * --unshare-net → refuse; 4 no --die-with-parent → refuse; 5 no --clearenv → refuse; 6 a
+ * writable bind whose host source is not inside the workspace root (e.g. a compiled artifact
+ * sent without compiledSandbox's mapping: `--bind /workspace /workspace`) → refuse; 7 accept.
  */
-export function checkBwrapPrefix(prefix: string[]): PrefixProblem | null {
+export function checkBwrapPrefix(prefix: string[], workspaceRoot: string): PrefixProblem | null {
   const program = prefix[0] ?? '';
   if (program !== 'bwrap' && !program.endsWith('/bwrap')) return 'not-bwrap';
   if (prefix.includes('--share-net')) return 'shares-network';
   if (!prefix.includes('--unshare-all') && !prefix.includes('--unshare-net')) return 'network-not-unshared';
   if (!prefix.includes('--die-with-parent')) return 'no-die-with-parent';
   if (!prefix.includes('--clearenv')) return 'no-clearenv';
+  for (let i = 0; i < prefix.length - 1; i++) {
+    if (WRITABLE_BINDS.has(prefix[i] ?? '') && !isInside(resolve(workspaceRoot), prefix[i + 1] ?? '')) return 'writable-bind-outside-workspace-root';
+  }
   return null;
 }
 
@@ -53,15 +61,28 @@ function isInside(root: string, path: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
-/** Per-agent workspaces bound read-write must exist and belong to the sandbox uid. */
+/**
+ * Bind sources under the workspace root (per-agent workspaces and private paths, see
+ * compiled-sandbox.ts) must exist for bwrap to mount them: a missing one is created, with every
+ * missing directory between it and the root, and given to the sandbox uid (read-only binds too:
+ * the mount, not the owner, keeps them read-only). Paths outside the root are never touched.
+ */
 export function prepareWritableBinds(prefix: string[], config: SandboxConfig): void {
   const runningAsRoot = process.getuid?.() === 0;
+  const root = resolve(config.workspaceRoot);
   for (let i = 0; i < prefix.length - 2; i++) {
-    if (prefix[i] !== '--bind') continue;
-    const source = prefix[i + 1] ?? '';
-    if (!isInside(config.workspaceRoot, source)) continue; // never touch anything outside the workspace root
-    if (!existsSync(source)) mkdirSync(source, { recursive: true, mode: 0o700 });
-    if (runningAsRoot) chownSync(source, config.uid, config.gid);
+    if (prefix[i] !== '--bind' && prefix[i] !== '--ro-bind') continue;
+    const source = resolve(prefix[i + 1] ?? '');
+    if (!isInside(root, source)) continue; // never touch anything outside the workspace root
+    let dir = root;
+    for (const part of relative(root, source).split(sep)) {
+      dir = join(dir, part);
+      if (existsSync(dir)) continue;
+      mkdirSync(dir, { mode: 0o700 });
+      if (runningAsRoot) chownSync(dir, config.uid, config.gid);
+    }
+    // A writable bind's source belongs to the sandbox uid even when it already existed.
+    if (prefix[i] === '--bind' && runningAsRoot) chownSync(source, config.uid, config.gid);
   }
 }
 

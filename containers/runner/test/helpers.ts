@@ -13,7 +13,7 @@ export const TEST_SECRET = 'test-runner-secret-0123456789abcdef-not-for-producti
  * Each test file runs its sandboxes as its own uid: RLIMIT_NPROC counts per uid, so a fork bomb
  * in one file (files run in parallel) cannot starve another file's sandboxes.
  */
-export const SANDBOX_UIDS = { sandbox: 61001, egress: 61002, mcp: 61003, runner: 61004, container: 61005 } as const;
+export const SANDBOX_UIDS = { sandbox: 61001, egress: 61002, mcp: 61003, runner: 61004, container: 61005, compiled: 61006, e2e: 61007 } as const;
 
 /** A scratch tree every sandbox uid can traverse (0711), removed by cleanup(). */
 export function makeScratch(): { root: string; workDir: string; workspaceRoot: string; cleanup: () => void } {
