@@ -31,6 +31,8 @@ export interface Env {
   TOOL_EXECUTOR?: string;
   /** Local executor: base URL of the runner (`npm run runner`), e.g. http://127.0.0.1:8791. */
   RUNNER_URL?: string;
+  /** Absolute host directory where the local runner keeps per-agent workspaces (local executor). */
+  RUNNER_WORKSPACE_ROOT?: string;
   /** HMAC key shared with the runner (≥ 32 characters); a secret. */
   RUNNER_SECRET?: string;
   /** Ceiling for a call's timeout in ms (default 30000, at most 600000). */

@@ -16,13 +16,14 @@ export const DEFAULT_QUEUE_WAIT_MS = 10_000;
 const MAX_QUEUE_WAIT_MS = 60_000;
 
 export type ToolConfig =
-  | { kind: 'local'; runnerUrl: URL; runnerSecret: string; maxTimeoutMs: number; outputLimitBytes: number; queueWaitMs: number }
+  | { kind: 'local'; runnerUrl: URL; runnerSecret: string; workspaceRoot: string; maxTimeoutMs: number; outputLimitBytes: number; queueWaitMs: number }
   | { kind: 'container'; sandbox: NonNullable<Env['TOOL_SANDBOX']>; runnerSecret: string; maxTimeoutMs: number; outputLimitBytes: number; queueWaitMs: number };
 
 export type ToolConfigProblem =
   | { kind: 'executor-unset' }
   | { kind: 'executor-unknown' }
   | { kind: 'runner-url-invalid' }
+  | { kind: 'runner-workspace-root-invalid' }
   | { kind: 'runner-secret-invalid' }
   | { kind: 'sandbox-binding-missing' }
   | { kind: 'limit-invalid'; variable: string };
@@ -43,6 +44,7 @@ function boundedInt(raw: string | undefined, fallback: number, min: number, max:
  * 3. TOOL_TIMEOUT_MAX_MS / TOOL_OUTPUT_LIMIT_BYTES / TOOL_QUEUE_WAIT_MS malformed or out of range → limit-invalid;
  * 4. RUNNER_SECRET shorter than the runner accepts → runner-secret-invalid;
  * 5. local: RUNNER_URL not an absolute http(s) URL without credentials → runner-url-invalid;
+ *    RUNNER_WORKSPACE_ROOT not an absolute path → runner-workspace-root-invalid;
  *    container: no TOOL_SANDBOX binding → sandbox-binding-missing;
  * 6. otherwise the configuration.
  */
@@ -66,7 +68,10 @@ export function readToolConfig(env: Env): ToolConfigResult {
       return { ok: false, problem: { kind: 'runner-url-invalid' } };
     }
     if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') return { ok: false, problem: { kind: 'runner-url-invalid' } };
-    return { ok: true, config: { kind: 'local', runnerUrl: url, runnerSecret, maxTimeoutMs, outputLimitBytes, queueWaitMs } };
+    // Where the runner keeps per-agent directories: the gateway names bind sources under it.
+    const workspaceRoot = env.RUNNER_WORKSPACE_ROOT ?? '';
+    if (!workspaceRoot.startsWith('/') || workspaceRoot.split('/').includes('..')) return { ok: false, problem: { kind: 'runner-workspace-root-invalid' } };
+    return { ok: true, config: { kind: 'local', runnerUrl: url, runnerSecret, workspaceRoot, maxTimeoutMs, outputLimitBytes, queueWaitMs } };
   }
   if (!env.TOOL_SANDBOX) return { ok: false, problem: { kind: 'sandbox-binding-missing' } };
   return { ok: true, config: { kind: 'container', sandbox: env.TOOL_SANDBOX, runnerSecret, maxTimeoutMs, outputLimitBytes, queueWaitMs } };

@@ -3,6 +3,7 @@
  * storage, audit. Called directly for calls that need no approval, and by the approvals API
  * once an approval has been atomically spent. Every refusal leaves the row in a final state.
  */
+import { compiledSandbox } from '../../containers/runner/src/compiled-sandbox';
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import type { agents} from '../db';
@@ -122,6 +123,17 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
     // 5. Credentials become placeholders; unreadable vault → nothing runs.
     const environment = await toolEnvironment(ctx.vault, agent.workspaceId, compiled.artifact.envInjections);
     if (!environment.ok) return await refuse(ctx, row, tool.name, 'executor-unavailable', new ApiError('SERVICE_UNAVAILABLE'));
+    // The compiler speaks in sandbox paths (/workspace); the local runner needs host paths:
+    // each agent's own directories under RUNNER_WORKSPACE_ROOT, never the host path of the
+    // same name (containers/runner/src/compiled-sandbox.ts).
+    let bwrapArgv: string[] | undefined;
+    if (config.config.kind === 'local') {
+      const program = 'argv' in command ? command.argv : command.mcp.command;
+      const agentRoot = `${config.config.workspaceRoot.replace(/\/+$/, '')}/${agent.id}`;
+      const mapped = compiledSandbox(compiled.artifact, program, { workspace: `${agentRoot}/workspace`, privateRoot: `${agentRoot}/paths` });
+      if (!mapped.ok) return await refuse(ctx, row, tool.name, 'policy-compile', new ApiError('POLICY_DENIED'));
+      bwrapArgv = mapped.value.sandbox.bwrapArgv;
+    }
     const executor = createExecutor(config.config, {
       fetch: ctx.fetch,
       nowS: () => Math.floor(ctx.now() / 1000),
@@ -139,7 +151,7 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
       env: environment.env,
       credentials: environment.credentials,
       egress: { allow: compiled.artifact.egress.allow },
-      ...(compiled.artifact.argv ? { bwrapArgv: compiled.artifact.argv } : {}),
+      ...(bwrapArgv ? { bwrapArgv } : {}),
       timeoutMs,
       outputLimitBytes: config.config.outputLimitBytes,
     });

@@ -51,7 +51,7 @@ describe('invocations', () => {
 
   it('without executor configuration the call is refused with 503 and nothing runs (fail closed)', async () => {
     const runner = stubRunner(() => ({}));
-    for (const bindings of [{}, { TOOL_EXECUTOR: 'shell' }, { ...LOCAL_EXECUTOR, RUNNER_SECRET: 'short' }, { ...LOCAL_EXECUTOR, RUNNER_URL: 'not a url' }, { TOOL_EXECUTOR: 'container', RUNNER_SECRET: LOCAL_EXECUTOR.RUNNER_SECRET, TOOL_SANDBOX: undefined }]) {
+    for (const bindings of [{}, { TOOL_EXECUTOR: 'shell' }, { ...LOCAL_EXECUTOR, RUNNER_SECRET: 'short' }, { ...LOCAL_EXECUTOR, RUNNER_URL: 'not a url' }, { ...LOCAL_EXECUTOR, RUNNER_WORKSPACE_ROOT: 'relative/dir' }, { TOOL_EXECUTOR: 'container', RUNNER_SECRET: LOCAL_EXECUTOR.RUNNER_SECRET, TOOL_SANDBOX: undefined }]) {
       const call = toolApp({ fetch: runner.fetch, bindings });
       await expectError(await call(owner, `/api/v1/agents/${agentId}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/a' } } }), 503, 'SERVICE_UNAVAILABLE');
     }
@@ -71,6 +71,11 @@ describe('invocations', () => {
     expect(sent.argv).toEqual(['cat', hostile]);
     expect(sent.sandbox?.bwrapArgv[0]).toBe('bwrap');
     expect(sent.sandbox?.bwrapArgv).toEqual(expect.arrayContaining(['--unshare-net', '--die-with-parent', '--clearenv']));
+    // /workspace in the sandbox is this agent's own directory on the runner host, never the host's /workspace.
+    const argv = sent.sandbox?.bwrapArgv ?? [];
+    const workspaceBind = argv.findIndex((arg, i) => (arg === '--bind' || arg === '--ro-bind') && argv[i + 2] === '/workspace');
+    expect(workspaceBind).toBeGreaterThan(0);
+    expect(argv[workspaceBind + 1]).toBe(`/var/lib/portcullis-runner/workspaces/${agentId}/workspace`);
     expect(sent.timeoutMs).toBe(30_000);
     expect(sent.outputLimitBytes).toBe(64 * 1024);
     expect(sent.egress).toBeUndefined();

@@ -54,7 +54,7 @@ export function stubRunner(reply: RunnerReply) {
   return { calls, fetch: fetchFn as typeof fetch };
 }
 
-export const LOCAL_EXECUTOR = { TOOL_EXECUTOR: 'local', RUNNER_URL, RUNNER_SECRET };
+export const LOCAL_EXECUTOR = { TOOL_EXECUTOR: 'local', RUNNER_URL, RUNNER_SECRET, RUNNER_WORKSPACE_ROOT: '/var/lib/portcullis-runner/workspaces' };
 
 /** An app with its own clock and outbound fetch, and extra bindings (executor configuration). */
 export function toolApp(options: { now?: () => number; fetch?: typeof fetch; bindings?: Record<string, unknown> }) {
