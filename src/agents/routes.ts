@@ -70,7 +70,9 @@ export function agentRoutes(now: Clock) {
   router.openapi(createAgentRoute, async (c) => {
     const principal = principalOf(c);
     const body = c.req.valid('json');
-    const isolation = body.isolation ?? 'container';
+    // Default: a container where the deployment runs tools in containers (production), the
+    // local bubblewrap sandbox where it runs them locally (wrangler dev, self-hosted Linux).
+    const isolation = body.isolation ?? (c.env.TOOL_EXECUTOR === 'local' ? 'sandbox' : 'container');
     if (!isolationAllowed(isolation, c.env)) throw refuseIsolation();
     const at = now();
     const row: AgentRow = {

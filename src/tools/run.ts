@@ -91,8 +91,9 @@ function commandOf(tool: InstalledToolRow, args: Record<string, unknown>): ToolC
 
 /**
  * Runs the invocation `invocationId` (already stored, status `running`) with exactly `args`.
- * Precedence of refusals, first wins: 1 isolation, 2 executor configuration (503), 3 nothing
- * runnable / compile (403), 4 concurrency (429), 5 credentials unreadable (503); then run.
+ * Precedence of refusals, first wins: 1 isolation, 2 executor configuration (503), 2b the
+ * agent's isolation not satisfiable by the configured executor (403), 3 nothing runnable /
+ * compile (403), 4 concurrency (429), 5 credentials unreadable (503); then run.
  */
 export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool: InstalledToolRow, invocationId: string, args: Record<string, unknown>): Promise<StoredResult> {
   const row = { id: invocationId, agentId: agent.id, workspaceId: agent.workspaceId };
@@ -105,6 +106,11 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
   if (!config.ok) {
     logToolConfigProblem(config.problem, ctx.requestId);
     return refuse(ctx, row, tool.name, 'executor-unavailable', new ApiError('SERVICE_UNAVAILABLE', 'Tool execution is not configured on this deployment.'));
+  }
+  // 2b. An agent that requires a container never runs in the local sandbox; `sandbox` and
+  //     `unrestricted` agents run in whichever sandbox the deployment has (a container is stronger).
+  if (agent.isolation === 'container' && config.config.kind !== 'container') {
+    return refuse(ctx, row, tool.name, 'isolation-not-allowed', new ApiError('POLICY_DENIED', 'This agent requires container isolation; this deployment runs tools in the local sandbox.'));
   }
   // 3. Per-tool compile for the executor's target; a tool with nothing to run is refused.
   const compiled = compileManifest(tool.manifest, { target: config.config.kind === 'local' ? 'bwrap' : 'cloudflare', tool: tool.name });

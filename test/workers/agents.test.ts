@@ -60,6 +60,21 @@ describe('agents API', () => {
     expect(res.status).toBe(201);
   });
 
+  it('defaults new agents to the sandbox the deployment runs tools in', async () => {
+    const app = createApp({ loginThrottle: testThrottle });
+    const create = (bindings: Record<string, string>) =>
+      app.fetch(
+        new Request(`${ORIGIN}/api/v1/agents`, {
+          method: 'POST',
+          headers: { Cookie: owner.cookie, 'X-CSRF-Token': owner.csrfToken, 'Content-Type': 'application/json', 'CF-Connecting-IP': '203.0.113.90' },
+          body: JSON.stringify({ name: 'defaulted' }),
+        }),
+        { ...env, ...bindings },
+      );
+    expect(((await (await create({ TOOL_EXECUTOR: 'local' })).json()) as { isolation: string }).isolation).toBe('sandbox');
+    expect(((await (await create({ TOOL_EXECUTOR: 'container' })).json()) as { isolation: string }).isolation).toBe('container');
+  });
+
   it('needs agents:write to change and agents:read to list', async () => {
     const reader = await createKey(owner, ['agents:read']);
     expect((await asKey(reader.key, '/api/v1/agents')).status).toBe(200);

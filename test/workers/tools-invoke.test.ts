@@ -13,7 +13,7 @@ let workspaceId: string;
 const GITHUB_TOKEN = 'ghp_realSecretValue0123456789abcdefABCDEF';
 
 async function newAgent(name: string, tools: Record<string, unknown> = {}, settings: Record<string, unknown> = {}): Promise<string> {
-  const id = ((await (await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name, settings } })).json()) as { id: string }).id;
+  const id = ((await (await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name, settings, isolation: 'sandbox' } })).json()) as { id: string }).id;
   expect((await asSession(owner, `/api/v1/agents/${id}/tools`, { method: 'POST', body: { manifest: TEST_MANIFEST, tools } })).status).toBe(201);
   return id;
 }
@@ -115,6 +115,15 @@ describe('invocations', () => {
     await env.DB.prepare("UPDATE agents SET isolation = 'unrestricted' WHERE id = ?").bind(id).run();
     const runner = stubRunner(() => ({}));
     await expectError(await toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } }), 403, 'POLICY_DENIED');
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('refuses an agent that requires container isolation on a deployment that runs tools locally (403, nothing run)', async () => {
+    const id = await newAgent('strict-bot');
+    await env.DB.prepare("UPDATE agents SET isolation = 'container' WHERE id = ?").bind(id).run();
+    const runner = stubRunner(() => ({}));
+    const err = await expectError(await toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } }), 403, 'POLICY_DENIED');
+    expect(err.message).toMatch(/container isolation/);
     expect(runner.calls).toEqual([]);
   });
 
