@@ -1,3 +1,5 @@
+import type { DiscordRejectReason, SlackRejectReason, TelegramRejectReason } from '../webhooks/reject-reasons';
+
 /**
  * Every audit event kind and the fields it carries. The type is the allowlist: a field
  * that is not named here cannot be recorded, and no field here holds a secret (token,
@@ -72,21 +74,8 @@ export interface EgressAuditContext {
 
 export type WebhookPlatform = 'discord' | 'slack' | 'telegram';
 
-/** Internal reasons a hook request is refused (src/webhooks/*-signature.ts, *-payload.ts). */
-export type WebhookRejectReason =
-  | 'missing-headers'
-  | 'malformed-signature'
-  | 'malformed-public-key'
-  | 'malformed-timestamp'
-  | 'stale-timestamp'
-  | 'non-canonical-s'
-  | 'unacceptable-public-key'
-  | 'bad-signature'
-  | 'unknown-signature-version'
-  | 'not-configured'
-  | 'missing-secret'
-  | 'wrong-secret'
-  | 'malformed-payload';
+/** Internal reasons a hook request is refused: the verifiers' own reasons, plus a bad payload. */
+export type WebhookRejectReason = DiscordRejectReason | SlackRejectReason | TelegramRejectReason | 'malformed-payload';
 
 export type AuditKind = keyof AuditEventMap;
 

@@ -1,3 +1,4 @@
+import type { DiscordRejectReason } from './reject-reasons';
 import { etc, Point } from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8 } from '../lib';
@@ -14,15 +15,6 @@ const HEX = /^[0-9a-fA-F]*$/;
 /** Verifies an Ed25519 signature over a message; never throws, any failure is `false`. */
 export type Ed25519Backend = (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array) => Promise<boolean>;
 
-export type DiscordRejectReason =
-  | 'missing-headers'
-  | 'malformed-signature'
-  | 'malformed-public-key'
-  | 'malformed-timestamp'
-  | 'stale-timestamp'
-  | 'non-canonical-s'
-  | 'unacceptable-public-key'
-  | 'bad-signature';
 
 export type DiscordVerdict = { ok: true } | { ok: false; reason: DiscordRejectReason };
 

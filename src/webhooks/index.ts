@@ -11,7 +11,6 @@ export {
   verifyDiscordSignature,
   verifyEd25519Strict,
   webCryptoEd25519,
-  type DiscordRejectReason,
   type DiscordSignatureInput,
   type DiscordVerdict,
   type Ed25519Backend,
@@ -31,8 +30,9 @@ export {
 } from './outbound';
 export { webhookRoutes, type ConnectorLookup, type ConnectorRecord, type DeliverInbound, type WebhookRouteOptions } from './routes';
 export { parseSlackEvent, type SlackParsed } from './slack-payload';
-export { slackV0Mac, verifySlackSignature, type SlackRejectReason, type SlackSignatureInput, type SlackVerdict } from './slack-signature';
+export { slackV0Mac, verifySlackSignature, type SlackSignatureInput, type SlackVerdict } from './slack-signature';
 export { parseTelegramUpdate, type TelegramParsed } from './telegram-payload';
-export { TELEGRAM_SECRET_TOKEN, verifyTelegramSecret, type TelegramRejectReason, type TelegramVerdict } from './telegram-secret';
+export { TELEGRAM_SECRET_TOKEN, verifyTelegramSecret, type TelegramVerdict } from './telegram-secret';
 export { REPLAY_WINDOW_S } from './timestamps';
 export { NO_RUNTIME_REPLY, noAgentRuntimeDelivery, type NoRuntimeDeliveryOptions } from './no-runtime-delivery';
+export type { DiscordRejectReason, SlackRejectReason, TelegramRejectReason } from './reject-reasons';

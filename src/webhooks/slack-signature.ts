@@ -1,3 +1,4 @@
+import type { SlackRejectReason } from './reject-reasons';
 import { hexToBytes, utf8 } from '../lib';
 import { constantTimeEqual } from './constant-time';
 import { checkTimestamp } from './timestamps';
@@ -6,14 +7,6 @@ import { checkTimestamp } from './timestamps';
 const V0_SIGNATURE = /^v0=([0-9a-fA-F]{64})$/;
 const ANY_VERSION = /^v[0-9]+=/;
 
-export type SlackRejectReason =
-  | 'not-configured'
-  | 'missing-headers'
-  | 'malformed-timestamp'
-  | 'stale-timestamp'
-  | 'unknown-signature-version'
-  | 'malformed-signature'
-  | 'bad-signature';
 
 export type SlackVerdict = { ok: true } | { ok: false; reason: SlackRejectReason };
 

@@ -1,9 +1,9 @@
+import type { TelegramRejectReason } from './reject-reasons';
 import { secretsEqual } from './constant-time';
 
 /** setWebhook's secret_token: 1–256 characters, A-Z a-z 0-9 _ - only. */
 export const TELEGRAM_SECRET_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
 
-export type TelegramRejectReason = 'not-configured' | 'missing-secret' | 'wrong-secret';
 export type TelegramVerdict = { ok: true } | { ok: false; reason: TelegramRejectReason };
 
 /**
