@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { aheadOfRealNow } from './clock';
 import { recordAudit, verifyAuditChain, MAX_FIELD_BYTES, MAX_LINE_BYTES, TRUNCATION_MARKER } from '../../src/audit';
 
-const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
+const T0 = aheadOfRealNow();
 
 /** Simulates an attacker with raw database access: the append-only triggers are dropped first. */
 async function tamper(sql: string, ...params: unknown[]): Promise<void> {

@@ -42,10 +42,10 @@ export function asKey(key: string, path: string, init: { method?: string; body?:
   return send(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
 }
 
-export async function createKey(session: Session, scopes: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
+export async function createKey(session: Session, scopes: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; key: string; expiresAt: number | null }> {
   const res = await asSession(session, '/api/v1/api-keys', { method: 'POST', body: { name: 'test key', scopes, ...extra } });
   expect(res.status).toBe(201);
-  return (await res.json()) as { id: string; key: string };
+  return (await res.json()) as { id: string; key: string; expiresAt: number | null };
 }
 
 /** Invites a user and redeems the invitation; returns their id. */

@@ -2,10 +2,11 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import app from '../../src/index';
 import type { Env } from '../../src/env';
+import { aheadOfRealNow } from './clock';
 import { ORIGIN } from './helpers';
 
-/** Far enough in the future that no alarm set for an injected time fires on its own. */
-export const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
+/** Ahead of the real clock, so no alarm set for an injected time fires on its own (see ./clock). */
+export const T0 = aheadOfRealNow();
 
 /** Sends through the real Worker app with some bindings replaced, and waits for its waitUntil work. */
 export async function sendWithEnv(path: string, overrides: Partial<Env>, init?: RequestInit): Promise<Response> {

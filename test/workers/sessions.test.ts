@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
+import { aheadOfRealNow } from './clock';
 import { expectError, ORIGIN, postJson, send } from './helpers';
 import { asSession, countRows, dumpDatabase, inviteUser, login, OWNER, setupInstance, testThrottle } from './identity-helpers';
 
@@ -106,7 +107,7 @@ describe('CSRF on cookie-authenticated writes', () => {
 
 describe('session expiry (clock injected)', () => {
   it('expires after 24 h idle and after 7 days absolute, and a touched session lives on', async () => {
-    let now = Date.UTC(2026, 10, 22, 8, 0, 0);
+    let now = aheadOfRealNow();
     const app = createApp({ now: () => now, loginThrottle: testThrottle });
     const call = (path: string, init?: RequestInit) => app.fetch(new Request(`${ORIGIN}${path}`, init), env);
     const res = await call('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(OWNER) });

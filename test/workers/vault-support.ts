@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import { aheadOfRealNow } from './clock';
 import { encodeBase64 } from '../../src/vault/base64';
 
 /** 32-byte test keys: `k1` is the one vitest.workers.config.ts puts in VAULT_KEYS. */
@@ -6,7 +7,7 @@ export const K1 = 'k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=';
 export const K2 = `k2:${encodeBase64(new Uint8Array(32).fill(0x22))}`;
 export const K3 = `k3:${encodeBase64(new Uint8Array(32).fill(0x33))}`;
 
-export const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
+export const T0 = aheadOfRealNow();
 
 /** The bindings the vault and the audit log need, with a chosen keyring. */
 export function withKeys(vaultKeys: string | undefined) {

@@ -2,8 +2,9 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { DEDUPE_WINDOW_MS, markSeen, type WebhookDedupe } from '../../src/webhooks';
+import { aheadOfRealNow } from './clock';
 
-const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
+const T0 = aheadOfRealNow();
 const WINDOW = 60_000;
 
 function dedupeFor(name: string): DurableObjectStub<WebhookDedupe> {

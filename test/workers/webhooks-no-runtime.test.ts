@@ -3,9 +3,10 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { clientIp, createRouter, handleError, requestId } from '../../src/http';
 import { NO_RUNTIME_REPLY, noAgentRuntimeDelivery, webhookRoutes, type ConnectorRecord } from '../../src/webhooks';
+import { aheadOfRealNow } from './clock';
 import { ORIGIN } from './helpers';
 
-const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+const NOW = aheadOfRealNow();
 const BOT_TOKEN = '987654321:AAFakeTelegramBotTokenForTests_0123456';
 const SECRET = 'no-runtime-secret';
 

@@ -7,11 +7,12 @@ import { clientIp, cors, createRouter, handleError, notFoundOrMethodNotAllowed, 
 import { bytesToHex, hexToBytes, utf8 } from '../../src/lib';
 import { ED25519_L, slackV0Mac, webhookRoutes, type ConnectorRecord, type InboundMessage, type Platform } from '../../src/webhooks';
 import rfc8032 from '../fixtures/webhooks/ed25519-rfc8032.json';
+import { aheadOfRealNow } from './clock';
 import { expectError, expectSecurityHeaders, ORIGIN } from './helpers';
 
 ed.hashes.sha512 = sha512;
 
-const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+const NOW = aheadOfRealNow();
 const TS = String(NOW / 1000);
 const DISCORD_KEY = rfc8032.tests[0]!;
 const OTHER_KEY = rfc8032.tests[1]!;
