@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allowlistCovers, globMatches, substituteArgv, validateArguments } from './arguments';
 import { ARGUMENT_ARRAY_MAX_ITEMS, ARGUMENT_KEY_MAX_CHARS, ARGUMENT_OBJECT_MAX_PROPERTIES, ARGUMENT_STRING_MAX_CHARS, ARGUMENTS_MAX_BYTES, ARGUMENTS_MAX_DEPTH } from './argument-limits';
-import { inputSchemaProblem, type Schema } from './input-schema';
+import { INPUT_SCHEMA_MAX_SUBSCHEMAS, inputSchemaProblem, type Schema } from './input-schema';
 
 /** [] when valid, else the violation paths; throws on any other outcome so a test cannot pass by accident. */
 function fieldsOf(schema: Schema | undefined, args: Record<string, unknown>): string[] {
@@ -135,6 +135,12 @@ describe('validateArguments (JSON Schema subset, @cfworker/json-schema)', () => 
     let deep: Schema = { type: 'string' };
     for (let i = 0; i < 17; i++) deep = { type: 'object', properties: { a: deep } };
     expect(inputSchemaProblem(deep)).toMatchObject({ kind: 'too-deep' });
+  });
+
+  it('refuses a schema with more subschemas than it re-checks per call', () => {
+    const wide = (n: number) => ({ type: 'object', properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, { type: 'string' }])) });
+    expect(inputSchemaProblem(wide(INPUT_SCHEMA_MAX_SUBSCHEMAS - 1))).toBeNull();
+    expect(inputSchemaProblem(wide(INPUT_SCHEMA_MAX_SUBSCHEMAS))).toEqual({ kind: 'too-large', path: `inputSchema.properties.p${INPUT_SCHEMA_MAX_SUBSCHEMAS - 1}` });
   });
 
   it('re-checks a stored schema before evaluating anything: an unsafe pattern never runs', () => {

@@ -3,7 +3,7 @@
  * a message that names the rule and a field path, never the pattern or any other schema
  * value, and a short code for the audit log.
  */
-import { INPUT_SCHEMA_MAX_DEPTH, inputSchemaProblem, type Schema, type SchemaProblem } from './input-schema';
+import { INPUT_SCHEMA_MAX_DEPTH, INPUT_SCHEMA_MAX_SUBSCHEMAS, inputSchemaProblem, type Schema, type SchemaProblem } from './input-schema';
 import { PATTERN_MAX_CHARS, PATTERN_UNANCHORED_MAX_REPEAT, type PatternRule } from './pattern-safety';
 
 /** Rule number (docs/sandbox.md, "Patterns") and what it refuses. */
@@ -37,6 +37,8 @@ export function describeSchemaProblem(problem: SchemaProblem, prefix: string): S
       return { code: problem.kind, field, message: 'The tool\'s inputSchema has a keyword value of a kind this gateway does not enforce.' };
     case 'too-deep':
       return { code: problem.kind, field, message: `The tool's inputSchema is nested deeper than ${INPUT_SCHEMA_MAX_DEPTH} levels.` };
+    case 'too-large':
+      return { code: problem.kind, field, message: `The tool's inputSchema has more than ${INPUT_SCHEMA_MAX_SUBSCHEMAS} schemas.` };
     case 'unsafe-pattern': {
       const [number, what] = PATTERN_RULES[problem.rule];
       return { code: `${problem.kind}:${problem.rule}`, field, message: `The tool's inputSchema pattern in ${field} is refused by pattern rule ${number} [${problem.rule}]: ${what}.` };

@@ -7,12 +7,15 @@
  * enum, const, minLength, maxLength, pattern, minimum, maximum, minItems, maxItems.
  * Annotations (title, description, default, examples, $schema, $comment) are ignored. Any
  * other keyword, a keyword with a value of the wrong kind, nesting deeper than
- * INPUT_SCHEMA_MAX_DEPTH, or a `pattern` refused by pattern-safety.ts makes the schema
+ * INPUT_SCHEMA_MAX_DEPTH, more than INPUT_SCHEMA_MAX_SUBSCHEMAS schemas, or a `pattern`
+ * refused by pattern-safety.ts makes the schema
  * unsupported: the tool is refused rather than validated loosely (fail closed).
  */
 import { type PatternRule, unsafePatternRule } from './pattern-safety';
 
 export const INPUT_SCHEMA_MAX_DEPTH = 16;
+/** Most (sub)schemas in one inputSchema: the schema is re-checked before every call, so its size is the cost of each call. */
+export const INPUT_SCHEMA_MAX_SUBSCHEMAS = 256;
 
 const VALIDATION_KEYWORDS = new Set([
   'type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'const',
@@ -28,6 +31,7 @@ export type SchemaProblem =
   | { kind: 'unsupported-keyword'; path: string }
   | { kind: 'invalid-keyword-value'; path: string }
   | { kind: 'too-deep'; path: string }
+  | { kind: 'too-large'; path: string }
   | { kind: 'unsafe-pattern'; path: string; rule: PatternRule };
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -54,8 +58,13 @@ function valueFits(key: string, value: unknown): boolean {
 }
 
 /** The first problem of a schema (depth-first, in key order), or null when it is inside the subset. */
-export function inputSchemaProblem(schema: unknown, path = 'inputSchema', depth = 0): SchemaProblem | null {
+export function inputSchemaProblem(schema: unknown): SchemaProblem | null {
+  return check(schema, 'inputSchema', 0, { left: INPUT_SCHEMA_MAX_SUBSCHEMAS });
+}
+
+function check(schema: unknown, path: string, depth: number, budget: { left: number }): SchemaProblem | null {
   if (depth > INPUT_SCHEMA_MAX_DEPTH) return { kind: 'too-deep', path };
+  if (--budget.left < 0) return { kind: 'too-large', path };
   if (!isObject(schema)) return { kind: 'invalid-keyword-value', path };
   for (const [key, value] of Object.entries(schema)) {
     if (ANNOTATIONS.has(key)) continue;
@@ -68,12 +77,12 @@ export function inputSchemaProblem(schema: unknown, path = 'inputSchema', depth 
     }
     if (key === 'properties') {
       for (const [name, sub] of Object.entries(value as Schema)) {
-        const problem = inputSchemaProblem(sub, `${at}.${name}`, depth + 1);
+        const problem = check(sub, `${at}.${name}`, depth + 1, budget);
         if (problem) return problem;
       }
     }
     if (key === 'items') {
-      const problem = inputSchemaProblem(value, at, depth + 1);
+      const problem = check(value, at, depth + 1, budget);
       if (problem) return problem;
     }
   }
