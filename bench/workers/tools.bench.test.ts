@@ -1,6 +1,6 @@
 import { it } from 'vitest';
 import { decideEgress } from '../../src/policy';
-import { decideOutbound, substituteArgv, validateArguments, type OutboundPolicy } from '../../src/tools';
+import { ARGUMENT_STRING_MAX_CHARS, decideOutbound, substituteArgv, validateArguments, type OutboundPolicy } from '../../src/tools';
 import { measure, report } from './harness';
 
 const PLACEHOLDER = 'PORTCULLIS_PLACEHOLDER_00112233445566778899aabbccddeeff';
@@ -25,7 +25,21 @@ it('tools: argument validation and argv substitution against JSON.parse of the s
   const args = { path: '/workspace/report.txt', n: 3 };
   const text = JSON.stringify(args);
   const baseline = await measure('JSON.parse of the arguments', () => JSON.parse(text));
-  const validate = await measure('validateArguments (subset validator)', () => validateArguments(schema, args));
+  const validate = await measure('validateArguments (@cfworker/json-schema, schema re-check and caps included)', () => validateArguments(schema, args));
   const substitute = await measure('substituteArgv', () => substituteArgv(['cat', '--', '{path}'], args));
   report('tools-arguments', baseline, [validate, substitute]);
+});
+
+it('tools: the worst accepted pattern on the largest accepted arguments against JSON.parse of them', async () => {
+  // Unanchored bounded run (rule 8 allows up to 16 repeats) that never matches: the engine's
+  // worst case among accepted patterns, on 7 strings at ARGUMENT_STRING_MAX_CHARS (under ARGUMENTS_MAX_BYTES).
+  const names = Array.from({ length: 7 }, (_, i) => `s${i}`);
+  const schema = { type: 'object', properties: Object.fromEntries(names.map((name) => [name, { type: 'string', pattern: '[a-z]{1,16}x' }])) };
+  const args = Object.fromEntries(names.map((name) => [name, 'a'.repeat(ARGUMENT_STRING_MAX_CHARS)]));
+  const text = JSON.stringify(args);
+  const check = validateArguments(schema, args);
+  if (check.ok || check.kind !== 'invalid') throw new Error('the worst case must reach the pattern and fail it');
+  const baseline = await measure('JSON.parse of 56 KiB of arguments', () => JSON.parse(text));
+  const worst = await measure('validateArguments, 7 × 8192-char strings, pattern [a-z]{1,16}x (no match)', () => validateArguments(schema, args));
+  report('tools-arguments-worst-pattern', baseline, [worst]);
 });

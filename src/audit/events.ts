@@ -48,7 +48,7 @@ export interface AuditEventMap {
   /** A call that ran (or failed to run); never its arguments or output. */
   'tool.invoked': { agentId: string; tool: string; invocationId: string; status: string; exitCode: number | null; durationMs: number | null; stopReason: string | null; executor: string };
   /** A call refused before running: invalid arguments, policy, isolation, configuration, concurrency. */
-  'tool.invocation.refused': { agentId: string; tool: string; reason: 'invalid-arguments' | 'isolation-not-allowed' | 'executor-unavailable' | 'concurrency-limit' | 'policy-compile' | 'executor-refused' };
+  'tool.invocation.refused': { agentId: string; tool: string; reason: 'invalid-arguments' | 'schema-refused' | 'isolation-not-allowed' | 'executor-unavailable' | 'concurrency-limit' | 'policy-compile' | 'executor-refused' };
   'tool.approval.requested': { agentId: string; tool: string; invocationId: string; approvalId: string; expiresAt: number };
   'tool.approval.decided': { agentId: string; tool: string; invocationId: string; approvalId: string; decision: 'approved' | 'denied' | 'expired' };
   /** One egress decision of a sandboxed call: host and port only, never path, headers or payload. */

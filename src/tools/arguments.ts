@@ -1,105 +1,78 @@
 /**
- * Tool arguments: a small JSON Schema subset validator (no eval, no remote refs, so it runs
- * in Workers), argv substitution and the on-miss allowlist match. Pure functions.
+ * Tool arguments: validation against the tool's inputSchema (@cfworker/json-schema: no eval,
+ * no remote refs, made for Workers), argv substitution and the on-miss allowlist match.
+ * Pure functions.
  *
- * Supported keywords: type, properties, required, additionalProperties (boolean), items,
- * enum, const, minLength, maxLength, pattern, minimum, maximum, minItems, maxItems.
- * Annotations (title, description, default, examples, $schema) are ignored. Any other
- * keyword makes the schema unsupported: the tool is refused at install time rather than
- * validated loosely at call time (fail closed).
+ * validateArguments, first refusal wins (the numbers of step 2 in docs/sandbox.md,
+ * "Calling a tool"):
+ *  2a. the stored schema no longer passes the install checks (input-schema.ts; a tool
+ *      installed before a rule existed) → `schema-refused`: nothing is evaluated, so an
+ *      unsafe pattern stored earlier never runs;
+ *  2b. the arguments break a size cap (argument-limits.ts) → `over-limit`;
+ *  2c. no schema and any argument, or a schema violation → `invalid`;
+ *  2d. otherwise valid.
  */
+import { Validator } from '@cfworker/json-schema';
+import { argumentLimitBreach, type LimitBreach } from './argument-limits';
+import { inputSchemaProblem, normalizedSchema, type Schema, type SchemaProblem } from './input-schema';
 
-const VALIDATION_KEYWORDS = new Set([
-  'type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'const',
-  'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'minItems', 'maxItems',
-]);
-const ANNOTATIONS = new Set(['title', 'description', 'default', 'examples', '$schema', '$comment']);
-const MAX_DEPTH = 16;
+export type ArgumentsCheck =
+  | { ok: true }
+  | { ok: false; kind: 'schema-refused'; problem: SchemaProblem }
+  | { ok: false; kind: 'over-limit'; breach: LimitBreach }
+  | { ok: false; kind: 'invalid'; fields: string[] };
 
-type Schema = Record<string, unknown>;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Segments of a URI-encoded JSON pointer (`#/a~1b/0`), as the validator reports locations. */
+function segmentsOf(pointer: string): string[] {
+  return pointer.replace(/^#/, '').split('/').slice(1).map((segment) => decodeURIComponent(segment).replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-/** Dotted path of the first unsupported keyword, or null when the schema is inside the subset. */
-export function unsupportedSchemaKeyword(schema: unknown, path = 'inputSchema', depth = 0): string | null {
-  if (!isObject(schema) || depth > MAX_DEPTH) return path;
-  for (const [key, value] of Object.entries(schema)) {
-    if (ANNOTATIONS.has(key)) continue;
-    if (!VALIDATION_KEYWORDS.has(key)) return `${path}.${key}`;
-    if (key === 'properties') {
-      if (!isObject(value)) return `${path}.properties`;
-      for (const [name, sub] of Object.entries(value)) {
-        const bad = unsupportedSchemaKeyword(sub, `${path}.properties.${name}`, depth + 1);
-        if (bad) return bad;
-      }
-    }
-    if (key === 'items') {
-      const bad = unsupportedSchemaKeyword(value, `${path}.items`, depth + 1);
-      if (bad) return bad;
-    }
-    if (key === 'additionalProperties' && typeof value !== 'boolean') return `${path}.additionalProperties`;
-    if (key === 'pattern') {
-      try {
-        new RegExp(String(value), 'u');
-      } catch {
-        return `${path}.pattern`;
-      }
-    }
-  }
-  return null;
+/** `#/a/0` → `arguments.a.0`. */
+function fieldOf(pointer: string): string {
+  return ['arguments', ...segmentsOf(pointer)].join('.');
 }
 
-function typeMatches(type: string, value: unknown): boolean {
-  switch (type) {
-    case 'string': return typeof value === 'string';
-    case 'number': return typeof value === 'number' && Number.isFinite(value);
-    case 'integer': return typeof value === 'number' && Number.isInteger(value);
-    case 'boolean': return typeof value === 'boolean';
-    case 'array': return Array.isArray(value);
-    case 'object': return isObject(value);
-    case 'null': return value === null;
-    default: return false;
-  }
+function at(root: unknown, pointer: string): unknown {
+  return segmentsOf(pointer).reduce<unknown>((node, key) => (typeof node === 'object' && node !== null && Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined), root);
 }
 
-/** Paths (never values) of every violation; [] means valid. */
-export function validateArguments(schema: Schema | undefined, value: unknown, path = 'arguments', depth = 0): string[] {
-  if (schema === undefined) return isObject(value) && Object.keys(value).length === 0 ? [] : [path];
-  if (depth > MAX_DEPTH) return [path];
-  const errors: string[] = [];
-  const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type.map(String) : [String(schema.type)];
-  if (types.length > 0 && !types.some((type) => typeMatches(type, value))) return [path];
-  if (Array.isArray(schema.enum) && !schema.enum.some((option) => JSON.stringify(option) === JSON.stringify(value))) errors.push(path);
-  if ('const' in schema && JSON.stringify(schema.const) !== JSON.stringify(value)) errors.push(path);
-  if (typeof value === 'string') {
-    const length = Array.from(value).length;
-    if (typeof schema.minLength === 'number' && length < schema.minLength) errors.push(path);
-    if (typeof schema.maxLength === 'number' && length > schema.maxLength) errors.push(path);
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) errors.push(path);
-  }
-  if (typeof value === 'number') {
-    if (typeof schema.minimum === 'number' && value < schema.minimum) errors.push(path);
-    if (typeof schema.maximum === 'number' && value > schema.maximum) errors.push(path);
-  }
-  if (Array.isArray(value)) {
-    if (typeof schema.minItems === 'number' && value.length < schema.minItems) errors.push(path);
-    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) errors.push(path);
-    if (isObject(schema.items)) value.forEach((item, i) => errors.push(...validateArguments(schema.items as Schema, item, `${path}.${i}`, depth + 1)));
-  }
-  if (isObject(value)) {
-    const properties = isObject(schema.properties) ? schema.properties : {};
-    const required = Array.isArray(schema.required) ? schema.required.map(String) : [];
-    for (const name of required) if (!(name in value)) errors.push(`${path}.${name}`);
-    for (const [name, item] of Object.entries(value)) {
-      const sub = properties[name];
-      if (isObject(sub)) errors.push(...validateArguments(sub, item, `${path}.${name}`, depth + 1));
-      // Undeclared arguments are refused unless the schema says otherwise: nothing unchecked reaches argv.
-      else if (schema.additionalProperties !== true) errors.push(`${path}.${name}`);
+// Keywords that only summarise their subschemas' errors, which are reported themselves.
+const SUMMARIES = new Set(['properties', 'items', 'additionalProperties']);
+
+/** Paths (never values) of every violation, in the validator's order, each once. */
+function violations(schema: Schema, args: Record<string, unknown>): string[] {
+  const result = new Validator(schema, '2020-12', false).validate(args);
+  const fields = new Set<string>();
+  for (const error of result.errors) {
+    if (SUMMARIES.has(error.keyword)) continue;
+    if (error.keyword !== 'required') {
+      fields.add(fieldOf(error.instanceLocation));
+      continue;
+    }
+    // A missing property is reported at its object; name the property, as the old validator did.
+    const required = at(schema, error.keywordLocation);
+    const object = at(args, error.instanceLocation);
+    for (const name of Array.isArray(required) ? required.map(String) : []) {
+      if (typeof object === 'object' && object !== null && !Object.hasOwn(object, name)) fields.add(`${fieldOf(error.instanceLocation)}.${name}`);
     }
   }
-  return errors;
+  return result.valid ? [] : fields.size > 0 ? [...fields] : ['arguments'];
+}
+
+/** Checks a call's arguments against the tool's stored inputSchema (precedence above). */
+export function validateArguments(schema: Schema | undefined, args: Record<string, unknown>): ArgumentsCheck {
+  // 2a.
+  const problem = schema === undefined ? null : inputSchemaProblem(schema);
+  if (problem) return { ok: false, kind: 'schema-refused', problem };
+  // 2b.
+  const breach = argumentLimitBreach(args);
+  if (breach) return { ok: false, kind: 'over-limit', breach };
+  // 2c.
+  if (schema === undefined) return Object.keys(args).length === 0 ? { ok: true } : { ok: false, kind: 'invalid', fields: ['arguments'] };
+  const fields = violations(normalizedSchema(schema), args);
+  if (fields.length > 0) return { ok: false, kind: 'invalid', fields };
+  // 2d.
+  return { ok: true };
 }
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]{0,63})\}/g;

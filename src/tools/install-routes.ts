@@ -13,8 +13,8 @@ import { createDb, installedTools, newId, type Database } from '../db';
 import type { Env } from '../env';
 import { ApiError, createRouter, errorResponses } from '../http';
 import { compilePolicy, type PolicyError } from '../policy';
-import { unsupportedSchemaKeyword } from './arguments';
 import { dohResolver } from './doh-resolve';
+import { inputSchemaRefusal } from './input-schema-refusal';
 import { installedToolView, findInstalledTool, type InstalledToolRow } from './installed';
 import { fetchManifestFromUrl } from './manifest-fetcher';
 import { AgentParams, InstalledToolList, InstallTools, type InstallToolsInput, ToolApproval, ToolParams } from './schemas';
@@ -99,12 +99,10 @@ export function installRoutes(deps: InstallDeps) {
       throw new ApiError('VALIDATION_ERROR', `Policy compile error ${compiled.error.code} at ${field}.`, { fields: [field] });
     }
     const parsed = manifest as { name: string; tools: Array<{ name: string; inputSchema?: Record<string, unknown> }> };
-    for (const [index, tool] of parsed.tools.entries()) {
-      const bad = tool.inputSchema ? unsupportedSchemaKeyword(tool.inputSchema) : null;
-      if (bad) {
-        await refuse(c.env, principal, agent.id, 'schema-unsupported', null, at);
-        throw new ApiError('VALIDATION_ERROR', 'The tool\'s inputSchema uses a keyword this gateway does not enforce.', { fields: [`manifest.tools.${index}.${bad}`] });
-      }
+    const schemaRefusal = inputSchemaRefusal(parsed.tools);
+    if (schemaRefusal) {
+      await refuse(c.env, principal, agent.id, 'schema-unsupported', schemaRefusal.code, at);
+      throw new ApiError('VALIDATION_ERROR', schemaRefusal.message, { fields: [schemaRefusal.field] });
     }
     const names = new Set(parsed.tools.map((tool) => tool.name));
     const unknownSetting = Object.keys(body.tools ?? {}).find((name) => !names.has(name));

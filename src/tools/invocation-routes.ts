@@ -1,9 +1,10 @@
 /**
  * POST /api/v1/agents/:id/tools/:name/invocations and GET /api/v1/invocations/:id.
  * Precedence for a call, first refusal wins: 1 agent and tool exist in the caller's workspace
- * (else 404); 2 arguments valid against the tool's inputSchema and substitutable into argv
- * (else 400, nothing stored); 3 approval needed (always, or on-miss outside the allowlist) →
- * stored as pending, 202; 4 otherwise run (run.ts has the rest of the list).
+ * (else 404); 2 arguments: the stored inputSchema still passes the install checks (else 403),
+ * the arguments are within the size caps, valid against it and substitutable into argv (else
+ * 400; nothing stored either way); 3 approval needed (always, or on-miss outside the
+ * allowlist) → stored as pending, 202; 4 otherwise run (run.ts has the rest of the list).
  */
 import { createRoute } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
@@ -16,7 +17,8 @@ import type { AppEnv } from '../env';
 import { ApiError, createRouter, errorResponses } from '../http';
 import { requireVault, workspaceRedactor } from '../vault';
 import { actorOf, APPROVAL_TTL_MS, argumentsHash, expireStaleApprovals } from './approval-store';
-import { allowlistCovers, substituteArgv, validateArguments } from './arguments';
+import { allowlistCovers, substituteArgv, validateArguments, type ArgumentsCheck } from './arguments';
+import { describeSchemaProblem } from './input-schema-refusal';
 import { findInstalledTool, manifestToolOf } from './installed';
 import { runStoredInvocation, type RunContext } from './run';
 import { IdParams, InvocationResult, InvocationView, InvokeTool, ToolParams } from './schemas';
@@ -47,6 +49,22 @@ function parseRedacted(text: string): Record<string, unknown> {
   }
 }
 
+/** The wire error for refused arguments (arguments.ts precedence 2a–2c, or a placeholder without a value). */
+function argumentsError(check: ArgumentsCheck): ApiError {
+  if (check.ok) return new ApiError('VALIDATION_ERROR', 'The arguments do not fill the tool\'s run.argv placeholders.', { fields: ['arguments'] });
+  switch (check.kind) {
+    case 'schema-refused': {
+      // Installed before the current schema checks: the caller cannot fix this, an operator must reinstall the tool.
+      const refusal = describeSchemaProblem(check.problem, '');
+      return new ApiError('POLICY_DENIED', `The tool's stored inputSchema no longer passes the install checks; reinstall the tool. ${refusal.message}`, { fields: [refusal.field] });
+    }
+    case 'over-limit':
+      return new ApiError('VALIDATION_ERROR', `The arguments exceed a size limit (${check.breach.limit}).`, { fields: [check.breach.field] });
+    case 'invalid':
+      return new ApiError('VALIDATION_ERROR', 'The arguments do not match the tool\'s inputSchema.', { fields: check.fields.slice(0, 16) });
+  }
+}
+
 function anyScope(...scopes: Array<'tools:invoke' | 'agents:read'>): MiddlewareHandler<AppEnv> {
   return async function anyScopeMiddleware(c, next) {
     const principal = principalOf(c);
@@ -71,12 +89,13 @@ export function invocationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     const entry = manifestToolOf(tool);
     const at = deps.now();
 
-    // 2. Arguments: schema, then substitution (every placeholder must have a scalar value).
-    const problems = validateArguments(entry.inputSchema, args);
-    const substitutable = entry.run && 'argv' in entry.run ? substituteArgv(entry.run.argv, args) !== null : true;
-    if (problems.length > 0 || !substitutable) {
-      await recordAudit(c.env, { workspaceId: agent.workspaceId, kind: 'tool.invocation.refused', actor: actorOf(principal), data: { agentId: agent.id, tool: tool.name, reason: 'invalid-arguments' } }, at);
-      throw new ApiError('VALIDATION_ERROR', 'The arguments do not match the tool\'s inputSchema.', { fields: problems.length > 0 ? problems.slice(0, 16) : ['arguments'] });
+    // 2. Arguments: schema (2a–2d in arguments.ts), then substitution (every placeholder must have a scalar value).
+    const check = validateArguments(entry.inputSchema, args);
+    const substitutable = check.ok && entry.run && 'argv' in entry.run ? substituteArgv(entry.run.argv, args) !== null : true;
+    if (!check.ok || !substitutable) {
+      const reason = !check.ok && check.kind === 'schema-refused' ? 'schema-refused' : 'invalid-arguments';
+      await recordAudit(c.env, { workspaceId: agent.workspaceId, kind: 'tool.invocation.refused', actor: actorOf(principal), data: { agentId: agent.id, tool: tool.name, reason } }, at);
+      throw argumentsError(check);
     }
 
     const vault = await requireVault(c.env, c.get('requestId'));

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { APPROVAL_MODES } from '../db';
+import { ARGUMENT_ARRAY_MAX_ITEMS, ARGUMENT_KEY_MAX_CHARS, ARGUMENT_OBJECT_MAX_PROPERTIES, ARGUMENT_STRING_MAX_CHARS, ARGUMENTS_MAX_BYTES, ARGUMENTS_MAX_DEPTH } from './argument-limits';
 
 /** Argument patterns that need no approval under `on-miss`: argument name → glob (`*` any run of characters). */
 export const ApprovalAllowlist = z
@@ -41,7 +42,13 @@ export const AgentParams = z.object({ id: z.string().min(1).max(64) });
 export const ToolParams = z.object({ id: z.string().min(1).max(64), name: z.string().min(1).max(64) });
 export const IdParams = z.object({ id: z.string().min(1).max(64) });
 
-export const InvokeTool = z.strictObject({ arguments: z.record(z.string(), z.unknown()).default({}) }).openapi('InvokeToolRequest');
+export const InvokeTool = z
+  .strictObject({
+    arguments: z.record(z.string(), z.unknown()).default({}).openapi({
+      description: `Checked against the tool's inputSchema after size caps: at most ${ARGUMENTS_MAX_BYTES} bytes as JSON, strings of at most ${ARGUMENT_STRING_MAX_CHARS} UTF-16 units, names of at most ${ARGUMENT_KEY_MAX_CHARS}, arrays of at most ${ARGUMENT_ARRAY_MAX_ITEMS} items, objects of at most ${ARGUMENT_OBJECT_MAX_PROPERTIES} properties, depth at most ${ARGUMENTS_MAX_DEPTH} (docs/sandbox.md, "Argument validation").`,
+    }),
+  })
+  .openapi('InvokeToolRequest');
 
 export const InvocationStatus = z.enum(['pending_approval', 'running', 'completed', 'failed', 'timed_out', 'denied', 'expired']);
 export const InvocationView = z
