@@ -118,6 +118,38 @@ describe('invocations', () => {
     expect(runner.calls).toEqual([]);
   });
 
+  it('with DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS an unrestricted agent still runs in bwrap under its compiled policy, argv for argv like a sandbox agent', async () => {
+    const twin = await newAgent('sandboxed-twin');
+    const loose = await newAgent('unrestricted-bot');
+    await env.DB.prepare("UPDATE agents SET isolation = 'unrestricted' WHERE id = ?").bind(loose).run();
+    const runner = stubRunner(() => ({ stdout: 'ran' }));
+    const call = toolApp({ fetch: runner.fetch, bindings: { ...LOCAL_EXECUTOR, DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS: 'true' } });
+    for (const id of [twin, loose]) {
+      const res = await call(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/a' } } });
+      expect(await res.json()).toMatchObject({ status: 'completed', stdout: 'ran' });
+    }
+    expect(runner.calls).toHaveLength(2);
+    const [sandboxed, unrestricted] = runner.calls.map((c) => c.body);
+    const argv = unrestricted?.sandbox?.bwrapArgv ?? [];
+    // Identical to the sandbox agent's call except for the agent's own directory.
+    expect(argv).toEqual((sandboxed?.sandbox?.bwrapArgv ?? []).map((arg) => arg.split(twin).join(loose)));
+    expect(argv.join(' ')).not.toContain(twin);
+    // And exactly the policy compiled for `cat` (exec:spawn:cat, fs:read:/workspace/**): no
+    // network, no host environment, system directories and the agent's workspace read-only.
+    const system = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc/ld.so.cache', '/etc/ssl/certs', '/etc/ca-certificates', '/etc/alternatives'];
+    expect(argv).toEqual([
+      'bwrap', '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try', '--die-with-parent', '--new-session',
+      '--clearenv', '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', '/tmp', '--disable-userns',
+      ...system.flatMap((path) => ['--ro-bind-try', path, path]),
+      '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
+      '--ro-bind', `/var/lib/portcullis-runner/workspaces/${loose}/workspace`, '/workspace',
+      '--remount-ro', '/', '--chdir', '/workspace', '--',
+    ]);
+    expect(unrestricted?.argv).toEqual(['cat', '/workspace/a']);
+    expect(unrestricted?.env).toEqual(sandboxed?.env);
+    expect(unrestricted?.egress).toBeUndefined();
+  });
+
   it('refuses an agent that requires container isolation on a deployment that runs tools locally (403, nothing run)', async () => {
     const id = await newAgent('strict-bot');
     await env.DB.prepare("UPDATE agents SET isolation = 'container' WHERE id = ?").bind(id).run();
