@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { argumentsHash } from '../../src/tools';
 import { expectError, postJson } from './helpers';
 import { asSession, countRows, dumpDatabase, login, OWNER, setupInstance, type Session } from './identity-helpers';
+import catBwrapArgv from '../fixtures/tools/cat-bwrap-argv.json';
 import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
 
 let owner: Session;
@@ -136,15 +137,9 @@ describe('invocations', () => {
     expect(argv.join(' ')).not.toContain(twin);
     // And exactly the policy compiled for `cat` (exec:spawn:cat, fs:read:/workspace/**): no
     // network, no host environment, system directories and the agent's workspace read-only.
-    const system = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc/ld.so.cache', '/etc/ssl/certs', '/etc/ca-certificates', '/etc/alternatives'];
-    expect(argv).toEqual([
-      'bwrap', '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try', '--die-with-parent', '--new-session',
-      '--clearenv', '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', '/tmp', '--disable-userns',
-      ...system.flatMap((path) => ['--ro-bind-try', path, path]),
-      '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
-      '--ro-bind', `/var/lib/portcullis-runner/workspaces/${loose}/workspace`, '/workspace',
-      '--remount-ro', '/', '--chdir', '/workspace', '--',
-    ]);
+    // test/node/unrestricted-sandbox.test.ts runs this same argv through the real runner.
+    const workspace = `/var/lib/portcullis-runner/workspaces/${loose}/workspace`;
+    expect(argv).toEqual(catBwrapArgv.argv.map((arg) => (arg === '{agentWorkspace}' ? workspace : arg)));
     expect(unrestricted?.argv).toEqual(['cat', '/workspace/a']);
     expect(unrestricted?.env).toEqual(sandboxed?.env);
     expect(unrestricted?.egress).toBeUndefined();
