@@ -160,6 +160,48 @@ describe('Discord through the real Worker (Ed25519 key pair made here)', () => {
   });
 });
 
+describe('Discord: a valid signature does not make anything else acceptable', () => {
+  let keys: CryptoKeyPair;
+  let connector: { id: string; webhookPath: string };
+
+  beforeAll(async () => {
+    keys = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const publicKey = bytesToHex(new Uint8Array((await crypto.subtle.exportKey('raw', keys.publicKey)) as ArrayBuffer));
+    connector = await createConnector({ platform: 'discord', applicationId: APPLICATION_ID, publicKey });
+  });
+
+  async function signedHeaders(body: string) {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = bytesToHex(new Uint8Array(await crypto.subtle.sign('Ed25519', keys.privateKey, new TextEncoder().encode(timestamp + body))));
+    return { 'Content-Type': 'application/json', 'X-Signature-Ed25519': signature, 'X-Signature-Timestamp': timestamp };
+  }
+
+  it.each([
+    ['an unknown interaction type', JSON.stringify({ id: '700000000000000001', type: 99, application_id: APPLICATION_ID })],
+    ['a command without its interaction token', JSON.stringify({ id: '700000000000000002', type: 2, application_id: APPLICATION_ID, channel_id: '1', user: { id: '2' } })],
+    ['bytes that are not JSON', '{"id":"700000000000000003","type":2'],
+  ])('a signed body with %s is 400; nothing de-duplicated or replied; malformed-payload audited', async (_label, body) => {
+    const before = outbound.length;
+    const auditBefore = (await auditFor(connector.id)).length;
+    const { res, ip } = await deliver(connector.webhookPath, { headers: await signedHeaders(body), body });
+    await expectError(res, 400, 'VALIDATION_ERROR');
+    expect(await dedupeKeys('discord', connector.id)).toEqual([]);
+    expect(outbound.slice(before)).toEqual([]);
+    expect((await auditFor(connector.id)).slice(auditBefore)).toEqual([{ kind: 'webhook.rejected', actor: `ip:${ip}`, data: { platform: 'discord', connectorId: connector.id, reason: 'malformed-payload' } }]);
+  });
+
+  it("a Discord connector's id under another platform's path is the generic 404, and nothing is audited", async () => {
+    const body = JSON.stringify({ update_id: 1, message: { message_id: 1, chat: { id: 1, type: 'private' }, from: { id: 1, is_bot: false }, text: 'hi' } });
+    const auditBefore = (await auditFor(connector.id)).length;
+    for (const platform of ['telegram', 'slack']) {
+      const { res } = await deliver(`/hooks/${platform}/${connector.id}`, { headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': 'anything' }, body });
+      await expectError(res, 404, 'NOT_FOUND');
+    }
+    expect((await auditFor(connector.id)).slice(auditBefore)).toEqual([]);
+    expect(await dedupeKeys('discord', connector.id)).toEqual([]);
+  });
+});
+
 describe('Telegram through the real Worker', () => {
   let connector: { id: string; webhookPath: string; secretToken: string };
 
