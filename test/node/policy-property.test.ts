@@ -4,6 +4,7 @@
  * undeclared: no host environment, no network without net:, no writable path without write.
  */
 import { describe, expect, it } from 'vitest';
+import { bwrapMounts, dockerRun, type Mount } from './sandbox-argv.ts';
 import { type Artifact, type CompileOptions, compileManifest, type NormalizedPolicy, parseCapability, parseHost } from '../../src/policy/index.ts';
 
 /** mulberry32: tiny seeded PRNG, enough to make failures reproducible from the seed. */
@@ -59,29 +60,20 @@ const VARIANTS: CompileOptions[] = [{ target: 'bwrap' }, { target: 'docker' }, {
 
 const under = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
 
-/** Mount-like entries of an artifact: [path, writable]. */
-function mounts(artifact: Artifact): [string, boolean][] {
-  const argv = artifact.argv ?? [];
-  const out: [string, boolean][] = [];
-  if (artifact.target === 'bwrap') {
-    argv.forEach((arg, i) => {
-      if (arg === '--bind' || arg === '--ro-bind') out.push([argv[i + 1] ?? '', arg === '--bind']);
-    });
-  }
-  if (artifact.target === 'docker') {
-    argv.forEach((arg, i) => {
-      if (arg === '--volume') {
-        const [path, , mode] = (argv[i + 1] ?? '').split(':');
-        out.push([path ?? '', mode === 'rw']);
-      }
-    });
-  }
+/** Mount-like entries of an artifact. bwrap and docker argvs are parsed fully (sandbox-argv.ts): an unknown option throws. */
+function mounts(artifact: Artifact): Mount[] {
+  if (artifact.target === 'bwrap') return bwrapMounts(artifact.argv ?? []);
+  if (artifact.target === 'docker') return dockerRun(artifact.argv ?? []).mounts;
   if (artifact.target === 'k8s') {
     const container = (artifact.config as { pod: { spec: { containers: { volumeMounts: { mountPath: string }[] }[] } } }).pod.spec.containers[0];
-    for (const mount of container?.volumeMounts ?? []) if (mount.mountPath !== '/tmp') out.push([mount.mountPath, true]);
+    return (container?.volumeMounts ?? []).filter((mount) => mount.mountPath !== '/tmp').map((mount) => ({ option: 'volumeMount', source: mount.mountPath, target: mount.mountPath, writable: true }));
   }
-  return out;
+  return [];
 }
+
+/** Host paths every bwrap sandbox gets read-only, whatever it declares (restated from docs/policy.md, not imported, so a change shows here). */
+const BWRAP_SYSTEM_RO = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc/ld.so.cache', '/etc/ssl/certs', '/etc/ca-certificates', '/etc/alternatives'];
+const TZDATA_FILES = ['/etc/localtime', '/etc/timezone'];
 
 function unenforceableCovers(artifact: Artifact, text: string, fsPath?: string): boolean {
   return artifact.unenforceable.some((entry) => {
@@ -113,7 +105,7 @@ function checkDeclaredPresent(artifact: Artifact, policy: NormalizedPolicy): voi
     switch (cap.kind) {
       case 'fs': {
         const needWrite = cap.actions.some((a) => a !== 'read');
-        present = mounts(artifact).some(([path, writable]) => under(cap.path, path) && (writable || !needWrite));
+        present = mounts(artifact).some((mount) => under(cap.path, mount.target) && (mount.writable || !needWrite));
         break;
       }
       case 'net':
@@ -129,7 +121,7 @@ function checkDeclaredPresent(artifact: Artifact, policy: NormalizedPolicy): voi
         present = envNamesOf(artifact).includes(cap.name) && artifact.envInjections.some((e) => e.name === cap.name);
         break;
       case 'ipc':
-        present = mounts(artifact).some(([path, writable]) => path === cap.path && writable);
+        present = mounts(artifact).some((mount) => mount.target === cap.path && mount.writable);
         break;
       case 'clock':
         present = artifact.clock[cap.scope];
@@ -152,8 +144,22 @@ function checkNothingUndeclared(artifact: Artifact, policy: NormalizedPolicy): v
       if (cap.kind === 'ipc') return cap.path === path;
       return cap.kind === 'fs' && cap.actions.some((a) => a !== 'read') && (cap.path === path || (cap.tree && under(path, cap.path)));
     });
-  for (const [path, writable] of mounts(artifact)) {
-    if (writable) expect(writableDeclared(path), `${label}: writable ${path} not declared`).toBe(true);
+  const readableDeclared = (path: string) =>
+    writableDeclared(path) ||
+    policy.declared.some((text) => {
+      const parsed = parseCapability(text);
+      return parsed.ok && parsed.capability.kind === 'fs' && (parsed.capability.path === path || (parsed.capability.tree && under(path, parsed.capability.path)));
+    });
+  for (const mount of mounts(artifact)) {
+    if (mount.writable) {
+      // Both ends: the host path that is exposed and where it appears in the sandbox.
+      expect(writableDeclared(mount.source), `${label}: writable ${mount.source} not declared (${mount.option})`).toBe(true);
+      expect(writableDeclared(mount.target), `${label}: writable ${mount.target} not declared (${mount.option})`).toBe(true);
+    } else if (artifact.target === 'bwrap' || artifact.target === 'docker') {
+      const system = artifact.target === 'bwrap' && BWRAP_SYSTEM_RO.includes(mount.source) && mount.target === mount.source;
+      const tzdata = artifact.clock.tzdata && TZDATA_FILES.includes(mount.source) && mount.target === mount.source;
+      expect(system || tzdata || (readableDeclared(mount.source) && readableDeclared(mount.target)), `${label}: read-only ${mount.source} not declared (${mount.option})`).toBe(true);
+    }
   }
   const declaredEnv = new Set(policy.env.read.concat(policy.env.inject));
   for (const name of envNamesOf(artifact)) expect(declaredEnv.has(name), `${label}: env ${name} not declared`).toBe(true);
@@ -215,8 +221,97 @@ describe('property: declared ⇔ granted, for random manifests', () => {
       if (!result.ok) throw new Error(result.error.code);
       expect(result.artifact.egress.allow).toEqual([]);
       expect(result.artifact.envInjections).toEqual([]);
-      expect(mounts(result.artifact).filter(([, writable]) => writable)).toEqual([]);
+      expect(mounts(result.artifact).filter((mount) => mount.writable)).toEqual([]);
       expect(result.artifact.unenforceable).toEqual([]);
     }
+  });
+});
+
+describe('the property fails on a mutated artifact (so it can fail at all)', () => {
+  const manifest = { name: 'mutated', version: '1.0.0', tools: [{ name: 't', capabilities: ['fs:read:/data/**', 'fs:read,write:/workspace/**'] }] };
+  function compiled(target: 'bwrap' | 'docker') {
+    const result = compileManifest(manifest, { target });
+    if (!result.ok) throw new Error(result.error.code);
+    return result;
+  }
+  /** The artifact with `extra` inserted just before `anchor` (bwrap: before the final --remount-ro; docker: before --workdir). */
+  function mutated(target: 'bwrap' | 'docker', extra: string[]) {
+    const { artifact, policy } = compiled(target);
+    const argv = [...(artifact.argv ?? [])];
+    const anchor = argv.indexOf(target === 'bwrap' ? '--remount-ro' : '--workdir');
+    expect(anchor).toBeGreaterThan(1);
+    argv.splice(anchor, 0, ...extra);
+    return { artifact: { ...artifact, argv }, policy };
+  }
+
+  it('the artifacts as compiled pass, and parse to exactly the declared and system mounts', () => {
+    for (const target of ['bwrap', 'docker'] as const) {
+      const { artifact, policy } = compiled(target);
+      expect(() => checkNothingUndeclared(artifact, policy)).not.toThrow();
+    }
+    const bwrap = mounts(compiled('bwrap').artifact);
+    expect(bwrap.filter((m) => m.writable).map((m) => [m.option, m.source, m.target])).toEqual([['--bind', '/workspace', '/workspace']]);
+    expect(bwrap.filter((m) => !m.writable).map((m) => m.source)).toEqual([...BWRAP_SYSTEM_RO, '/data']);
+    expect(mounts(compiled('docker').artifact)).toEqual([
+      { option: '--volume', source: '/data', target: '/data', writable: false },
+      { option: '--volume', source: '/workspace', target: '/workspace', writable: true },
+    ]);
+  });
+
+  it.each([
+    ['a writable --bind-try', ['--bind-try', '/etc', '/etc'], /writable \/etc not declared \(--bind-try\)/],
+    ['a --dev-bind', ['--dev-bind', '/dev', '/dev'], /writable \/dev not declared \(--dev-bind\)/],
+    ['a --dev-bind-try of the host root', ['--dev-bind-try', '/', '/host'], /writable \/ not declared \(--dev-bind-try\)/],
+    ['a --bind of an undeclared source onto a declared target', ['--bind', '/etc', '/workspace'], /writable \/etc not declared \(--bind\)/],
+    ['a --bind of a declared source onto an undeclared target', ['--bind', '/workspace', '/etc'], /writable \/etc not declared \(--bind\)/],
+    ['a --bind-fd', ['--bind-fd', '3', '/workspace/x'], /writable fd:3 not declared \(--bind-fd\)/],
+    ['a --ro-bind-fd', ['--ro-bind-fd', '3', '/data/x'], /read-only fd:3 not declared \(--ro-bind-fd\)/],
+    ['a --ro-bind of the host root', ['--ro-bind', '/', '/'], /read-only \/ not declared \(--ro-bind\)/],
+    ['a --ro-bind-try of /home', ['--ro-bind-try', '/home', '/home'], /read-only \/home not declared \(--ro-bind-try\)/],
+    ['an --overlay with a host upper directory', ['--overlay-src', '/data', '--overlay', '/srv/upper', '/srv/work', '/data'], /writable \/srv\/upper not declared \(--overlay\)/],
+    ['a --tmp-overlay over an undeclared lower directory', ['--overlay-src', '/home', '--tmp-overlay', '/home'], /read-only \/home not declared \(--overlay-src\)/],
+    ['a --ro-overlay over an undeclared lower directory', ['--overlay-src', '/home', '--ro-overlay', '/home'], /read-only \/home not declared \(--overlay-src\)/],
+    ['an unknown option', ['--frobnicate'], /unknown bwrap option --frobnicate/],
+    ['--args (options from a file descriptor)', ['--args', '3'], /forbidden bwrap option --args/],
+    ['--cap-add', ['--cap-add', 'ALL'], /forbidden bwrap option --cap-add/],
+    ['--userns (joins an outside namespace)', ['--userns', '3'], /forbidden bwrap option --userns/],
+    ['--share-net', ['--share-net'], /forbidden bwrap option --share-net/],
+  ])('bwrap: %s fails "grants nothing undeclared"', (_label, extra, message) => {
+    const { artifact, policy } = mutated('bwrap', extra);
+    expect(() => checkNothingUndeclared(artifact, policy)).toThrow(message);
+  });
+
+  it('bwrap: an argv whose final "--" is gone fails', () => {
+    const { artifact, policy } = compiled('bwrap');
+    expect(() => checkNothingUndeclared({ ...artifact, argv: (artifact.argv ?? []).slice(0, -1) }, policy)).toThrow(/no final "--"/);
+  });
+
+  it.each([
+    ['-v without a mode (read-write by default)', ['--volume', '/etc:/etc'], /writable \/etc not declared \(--volume\)/],
+    ['-v with only an SELinux label', ['-v', '/etc:/etc:z'], /writable \/etc not declared \(--volume\)/],
+    ['--volume=…:rw', ['--volume=/home:/home:rw'], /writable \/home not declared \(--volume\)/],
+    ['-v …:ro of an undeclared path', ['-v', '/etc:/etc:ro'], /read-only \/etc not declared \(--volume\)/],
+    ['a named volume', ['-v', 'cache:/workspace/cache'], /writable volume:cache not declared \(--volume\)/],
+    ['--mount type=bind', ['--mount', 'type=bind,source=/etc,target=/etc'], /writable \/etc not declared \(--mount\)/],
+    ['--mount type=bind,readonly=false', ['--mount', 'type=bind,src=/etc,dst=/etc,readonly=false'], /writable \/etc not declared \(--mount\)/],
+    ['--mount=… readonly of the host root', ['--mount=type=bind,source=/,destination=/host,readonly'], /read-only \/ not declared \(--mount\)/],
+    ['--mount without a type (a volume)', ['--mount', 'src=shared,dst=/workspace/shared'], /writable volume:shared not declared \(--mount\)/],
+    ['--mount type=volume,ro', ['--mount', 'type=volume,source=shared,target=/data/shared,ro'], /read-only volume:shared not declared \(--mount\)/],
+    ['--mount type=npipe', ['--mount', 'type=npipe,source=x,target=/x'], /unsupported --mount type npipe/],
+    ['--volumes-from', ['--volumes-from', 'other'], /writable volumes-from:other not declared \(--volumes-from\)/],
+    ['--device', ['--device', '/dev/sda'], /writable device:\/dev\/sda not declared \(--device\)/],
+    ['--privileged', ['--privileged'], /unknown docker run option --privileged/],
+    ['--publish', ['--publish', '80:80'], /unknown docker run option --publish/],
+  ])('docker: %s fails "grants nothing undeclared"', (_label, extra, message) => {
+    const { artifact, policy } = mutated('docker', extra);
+    expect(() => checkNothingUndeclared(artifact, policy)).toThrow(message);
+  });
+
+  it.each([
+    ['a read-only --mount of a declared read path', ['--mount', 'type=bind,source=/data/sub,target=/data/sub,readonly']],
+    ['a -v of the declared writable path', ['-v', '/workspace/x:/workspace/x']],
+  ])('docker: %s still passes', (_label, extra) => {
+    const { artifact, policy } = mutated('docker', extra);
+    expect(() => checkNothingUndeclared(artifact, policy)).not.toThrow();
   });
 });

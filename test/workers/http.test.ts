@@ -10,9 +10,11 @@ describe('GET /healthz', () => {
   });
 
   it('gives every response its own request id and ignores a client-sent one', async () => {
-    const a = await send('/healthz', { headers: { 'X-Request-Id': 'forged' } });
+    const forged = '00000000-0000-4000-8000-000000000000';
+    const a = await send('/healthz', { headers: { 'X-Request-Id': forged } });
     const b = await send('/healthz');
-    expect(a.headers.get('X-Request-Id')).not.toBe('forged');
+    expectSecurityHeaders(a); // a fresh v4 UUID
+    expect(a.headers.get('X-Request-Id')).not.toBe(forged);
     expect(a.headers.get('X-Request-Id')).not.toBe(b.headers.get('X-Request-Id'));
   });
 });
@@ -74,7 +76,10 @@ describe('JSON body guard on /api/*', () => {
       duplex: 'half',
     } as RequestInit);
     await expectError(res, 413, 'PAYLOAD_TOO_LARGE');
-    expect(sent).toBeLessThan(32); // stopped reading once past the cap
+    // It read past 1 MiB (16 chunks) before refusing, and stopped long before the end. The exact
+    // count depends on how far workerd pulls ahead, so this is the one range here.
+    expect(sent).toBeGreaterThanOrEqual(17);
+    expect(sent).toBeLessThan(32);
   });
 
   it('accepts application/json with a charset parameter', async () => {
@@ -113,16 +118,34 @@ describe('CORS: same-origin only', () => {
     const res = await send('/healthz', { headers: { Origin: 'https://evil.example' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('Access-Control-Allow-Origin')).toBeNull();
-    expect(res.headers.get('Vary')).toContain('Origin');
+    expect(res.headers.get('Access-Control-Allow-Credentials')).toBeNull();
+    expect(res.headers.get('Access-Control-Expose-Headers')).toBeNull();
+    expect(res.headers.get('Vary')).toBe('Origin');
   });
 
-  it('allows a preflight from its own origin and from a configured origin', async () => {
-    for (const origin of [ORIGIN, 'https://console.example.com']) {
-      const res = await preflight(origin);
-      expect(res.status).toBe(204);
-      expect(res.headers.get('Access-Control-Allow-Origin')).toBe(origin);
-      expectSecurityHeaders(res);
-    }
+  it('answers a same-origin simple request with exactly its own origin, credentials and the exposed headers', async () => {
+    const res = await send('/healthz', { headers: { Origin: ORIGIN } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe(ORIGIN);
+    expect(res.headers.get('Access-Control-Allow-Credentials')).toBe('true');
+    expect(res.headers.get('Access-Control-Expose-Headers')).toBe('X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset');
+    expect(res.headers.get('Vary')).toBe('Origin');
+    expectSecurityHeaders(res);
+  });
+
+  it.each([
+    ['its own origin', ORIGIN],
+    ['a configured origin (ALLOWED_ORIGINS)', 'https://console.example.com'],
+  ])('allows a preflight from %s with exactly the documented CORS headers', async (_label, origin) => {
+    const res = await preflight(origin);
+    expect(res.status).toBe(204);
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe(origin);
+    expect(res.headers.get('Access-Control-Allow-Methods')).toBe('GET, POST, PUT, PATCH, DELETE');
+    expect(res.headers.get('Access-Control-Allow-Headers')).toBe('Content-Type, Authorization, X-CSRF-Token');
+    expect(res.headers.get('Access-Control-Allow-Credentials')).toBe('true');
+    expect(res.headers.get('Access-Control-Max-Age')).toBe('600');
+    expect(res.headers.get('Vary')).toBe('Origin');
+    expectSecurityHeaders(res);
   });
 });
 

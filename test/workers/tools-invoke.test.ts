@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { argumentsHash } from '../../src/tools';
 import { expectError, postJson } from './helpers';
 import { asSession, countRows, dumpDatabase, login, OWNER, setupInstance, type Session } from './identity-helpers';
+import catBwrapArgv from '../fixtures/tools/cat-bwrap-argv.json';
 import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
 
 let owner: Session;
@@ -116,6 +117,32 @@ describe('invocations', () => {
     const runner = stubRunner(() => ({}));
     await expectError(await toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } }), 403, 'POLICY_DENIED');
     expect(runner.calls).toEqual([]);
+  });
+
+  it('with DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS an unrestricted agent still runs in bwrap under its compiled policy, argv for argv like a sandbox agent', async () => {
+    const twin = await newAgent('sandboxed-twin');
+    const loose = await newAgent('unrestricted-bot');
+    await env.DB.prepare("UPDATE agents SET isolation = 'unrestricted' WHERE id = ?").bind(loose).run();
+    const runner = stubRunner(() => ({ stdout: 'ran' }));
+    const call = toolApp({ fetch: runner.fetch, bindings: { ...LOCAL_EXECUTOR, DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS: 'true' } });
+    for (const id of [twin, loose]) {
+      const res = await call(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/a' } } });
+      expect(await res.json()).toMatchObject({ status: 'completed', stdout: 'ran' });
+    }
+    expect(runner.calls).toHaveLength(2);
+    const [sandboxed, unrestricted] = runner.calls.map((c) => c.body);
+    const argv = unrestricted?.sandbox?.bwrapArgv ?? [];
+    // Identical to the sandbox agent's call except for the agent's own directory.
+    expect(argv).toEqual((sandboxed?.sandbox?.bwrapArgv ?? []).map((arg) => arg.split(twin).join(loose)));
+    expect(argv.join(' ')).not.toContain(twin);
+    // And exactly the policy compiled for `cat` (exec:spawn:cat, fs:read:/workspace/**): no
+    // network, no host environment, system directories and the agent's workspace read-only.
+    // test/node/unrestricted-sandbox.test.ts runs this same argv through the real runner.
+    const workspace = `/var/lib/portcullis-runner/workspaces/${loose}/workspace`;
+    expect(argv).toEqual(catBwrapArgv.argv.map((arg) => (arg === '{agentWorkspace}' ? workspace : arg)));
+    expect(unrestricted?.argv).toEqual(['cat', '/workspace/a']);
+    expect(unrestricted?.env).toEqual(sandboxed?.env);
+    expect(unrestricted?.egress).toBeUndefined();
   });
 
   it('refuses an agent that requires container isolation on a deployment that runs tools locally (403, nothing run)', async () => {

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { INSTANCE_CHAIN } from '../../src/audit';
 import { openSecret, rotateVault, sealSecret, type SecretRef } from '../../src/vault';
-import { K1, K2, K3, newWorkspace, T0, withKeys } from './vault-support';
+import { K1, K2, K3, newWorkspace, T0, vaultRowCount, withKeys } from './vault-support';
 
 /**
  * Rotation runs over the whole vault_secrets table. Each test leaves every row it made
@@ -97,5 +97,89 @@ describe('rotation: seal under k1, add k2 first, rotate, remove k1', () => {
     const before = (await rotatedEvents()).length;
     expect(await rotateVault(withKeys(undefined), { actor: 'system', now: T0 })).toEqual({ ok: false, problem: { kind: 'keyring-missing' } });
     expect((await rotatedEvents()).length).toBe(before);
+  });
+});
+
+/**
+ * A D1 binding whose first batch() (rotation's conditional re-seals of one batch) first runs
+ * `interleave`: whatever it writes lands after rotation read the rows and before it writes
+ * them back, the worst moment for a concurrent PUT. Everything else goes to the real binding.
+ */
+function dbWithWritesBeforeFirstBatch(interleave: () => Promise<void>): D1Database {
+  let pending = true;
+  return new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === 'batch') {
+        return async (statements: D1PreparedStatement[]) => {
+          if (pending) {
+            pending = false;
+            await interleave();
+          }
+          return target.batch(statements);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+const refKey = (ref: SecretRef) => `${ref.workspaceId}/${ref.ownerKind}/${ref.ownerId}/${ref.name}`;
+
+describe('rotation against concurrent PUTs (docs/vault.md "Safe against concurrent writes")', () => {
+  it('a PUT between rotation reading a row and re-sealing it wins: every credential opens to its latest value, none lost', async () => {
+    const rows = await seed(`${K1},${K2}`, 8);
+    const countBefore = await vaultRowCount();
+    const latest = new Map(rows.map(({ ref, value }) => [refKey(ref), value]));
+    // Half the PUTs come from an isolate that already has the new keyring (sealed under k2),
+    // half from one still on the old keyring (sealed under k1), as during a keyring roll-out.
+    const racing = {
+      ...withKeys(`${K2},${K1}`),
+      DB: dbWithWritesBeforeFirstBatch(async () => {
+        for (const [i, { ref }] of rows.entries()) {
+          if (i % 2 === 1) continue;
+          const value = `replaced-during-rotation-${i}-${crypto.randomUUID()}`;
+          const sealed = await sealSecret(withKeys(i % 4 === 0 ? `${K2},${K1}` : `${K1},${K2}`), ref, value, { now: T0 + 5 });
+          expect(sealed.ok).toBe(true);
+          latest.set(refKey(ref), value);
+        }
+      }),
+    };
+
+    const report = await rotateVault(racing, { actor: 'system', now: T0 + 10 });
+    // 4 rows re-sealed by rotation; the 4 replaced ones were left alone (their envelopes
+    // changed), and the 2 replaced under the old key are still to do.
+    expect(report).toEqual({ ok: true, value: { resealed: 4, remaining: 2, unreadable: 0, activeKeyId: 'k2' } });
+    expect(await rotateVault(withKeys(`${K2},${K1}`), { actor: 'system', now: T0 + 11 })).toEqual({ ok: true, value: { resealed: 2, remaining: 0, unreadable: 0, activeKeyId: 'k2' } });
+
+    expect(await vaultRowCount()).toBe(countBefore);
+    expect(latest.size).toBe(8);
+    const k2Only = withKeys(K2);
+    for (const { ref } of rows) expect(await openSecret(k2Only, ref)).toEqual({ ok: true, value: latest.get(refKey(ref)) });
+  });
+
+  it('rotation and 24 PUTs started together: afterwards every credential opens to its last written value', async () => {
+    const rows = await seed(`${K1},${K2}`, 12);
+    const countBefore = await vaultRowCount();
+    const latest = new Map(rows.map(({ ref, value }) => [refKey(ref), value]));
+    const rotating = withKeys(`${K2},${K1}`);
+    // Each row gets two PUTs in sequence (the second is its latest value); the rows race each
+    // other and the rotation (batches of 2, so there are many points to interleave). Which
+    // interleaving happens is up to the runtime; the previous test forces the worst one.
+    const puts = rows.map(async ({ ref }, i) => {
+      for (const round of [1, 2]) {
+        const value = `round-${round}-row-${i}-${crypto.randomUUID()}`;
+        const sealed = await sealSecret(withKeys(i % 2 === 0 ? `${K2},${K1}` : `${K1},${K2}`), ref, value, { now: T0 + round });
+        expect(sealed.ok).toBe(true);
+        latest.set(refKey(ref), value);
+      }
+    });
+    const [report] = await Promise.all([rotateVault(rotating, { batchSize: 2, actor: 'system', now: T0 + 3 }), ...puts]);
+    expect(report.ok && report.value.unreadable).toBe(0);
+    // Whatever the interleaving, a later call finishes the job and nothing was lost.
+    expect(await rotateVault(rotating, { actor: 'system', now: T0 + 4 })).toMatchObject({ ok: true, value: { remaining: 0, unreadable: 0 } });
+    expect(await vaultRowCount()).toBe(countBefore);
+    const k2Only = withKeys(K2);
+    for (const { ref } of rows) expect(await openSecret(k2Only, ref)).toEqual({ ok: true, value: latest.get(refKey(ref)) });
   });
 });

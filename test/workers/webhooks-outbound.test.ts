@@ -79,6 +79,7 @@ describe('outbound replies', () => {
     expect(await sendReply(slackReply, slackDeps)).toEqual({ ok: false, reason: 'http-status', status: 403 });
     const { lines: discordLines, deps: discordDeps } = capture((url) => new Response(`unknown webhook ${url}`, { status: 404 }));
     expect(await sendReply(discordReply, discordDeps)).toEqual({ ok: false, reason: 'http-status', status: 404 });
+    expect([lines.length, slackLines.length, discordLines.length]).toEqual([1, 1, 1]);
     for (const line of [...lines, ...slackLines, ...discordLines]) expectClean(line);
   });
 

@@ -127,7 +127,10 @@ describe('Ed25519: Wycheproof signature malleability (RFC 8032 §5.1.7, §8.4)',
       calls.push(1);
       return true;
     };
-    for (const test of wycheproof.tests.filter((t) => t.result === 'invalid' && t.signature.length === 128)) {
+    // The four Wycheproof cases S + L, S + 2L, S + 8L and S + 2^255 (docs/webhooks.md step 6).
+    const malleated = wycheproof.tests.filter((t) => t.result === 'invalid' && t.signature.length === 128);
+    expect(malleated).toHaveLength(4);
+    for (const test of malleated) {
       expect(await verifyEd25519Strict(pk, bytes(test.signature), msg, spy)).toBe('non-canonical-s');
     }
     expect(calls).toEqual([]);
