@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { capabilityText, parseCapability } from './capability';
-import { CAPABILITY_ERROR_CODES, type CapabilityErrorCode } from './errors';
+import { CAPABILITY_ERROR_CODES, type CapabilityErrorCode, quoteValue, REASONS } from './errors';
+import { parseManifest } from './manifest';
 
 /** Every malformed string with the code docs/policy.md documents for it. */
 const MALFORMED: [string, CapabilityErrorCode][] = [
@@ -128,6 +129,17 @@ describe('capability grammar: malformed strings fail closed with a stable code',
 
   it.each(MALFORMED)('%j → %s', (text, code) => {
     expect(parseCapability(text)).toMatchObject({ ok: false, code });
+  });
+
+  it.each(MALFORMED)('%j in a manifest: the error names its path, its reason and the quoted value', (text, code) => {
+    const result = parseManifest({ name: 'm', version: '1', tools: [{ name: 't', capabilities: ['clock:tzdata', text] }] });
+    if (result.ok) throw new Error('accepted');
+    expect(result.error).toMatchObject({ code, path: 'tools.0.capabilities.1', tool: 0, index: 1 });
+    const parsed = parseCapability(text);
+    const reason = !parsed.ok && parsed.detail !== undefined ? parsed.detail : REASONS[code];
+    expect(result.error.message).toBe(`${reason} Got ${quoteValue(text)}.`);
+    // eslint-disable-next-line no-control-regex -- escaped: no raw control character in a message
+    expect(result.error.message).not.toMatch(/[\u0000-\u001f\u007f]/);
   });
 });
 

@@ -108,14 +108,20 @@ export const MAX_QUOTED_VALUE = 120;
 export function quoteValue(value: unknown): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   const chars = [...text];
-  const shown = chars.slice(0, MAX_QUOTED_VALUE).map((char) => {
-    const point = char.codePointAt(0) ?? 0;
-    if (char === '"' || char === '\\') return `\\${char}`;
-    if (point >= 0x20 && point <= 0x7e) return char;
-    return point <= 0xffff ? `\\u${point.toString(16).padStart(4, '0')}` : `\\u{${point.toString(16)}}`;
-  });
   const rest = chars.length - MAX_QUOTED_VALUE;
-  return `"${shown.join('')}"${rest > 0 ? ` (… ${rest} more characters)` : ''}`;
+  return `"${escapeText(chars.slice(0, MAX_QUOTED_VALUE).join(''), true)}"${rest > 0 ? ` (… ${rest} more characters)` : ''}`;
+}
+
+/** Every character outside printable ASCII as \uXXXX; with `quotes`, `"` and `\` escaped too. */
+export function escapeText(text: string, quotes = false): string {
+  return [...text]
+    .map((char) => {
+      const point = char.codePointAt(0) ?? 0;
+      if (quotes && (char === '"' || char === '\\')) return `\\${char}`;
+      if (point >= 0x20 && point <= 0x7e) return char;
+      return point <= 0xffff ? `\\u${point.toString(16).padStart(4, '0')}` : `\\u{${point.toString(16)}}`;
+    })
+    .join('');
 }
 
 export function policyError(code: PolicyErrorCode, path: string, value: unknown, detail?: string, indexes: { tool?: number; index?: number } = {}): PolicyError {

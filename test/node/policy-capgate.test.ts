@@ -223,8 +223,11 @@ describe('manifest fields', () => {
   it('an unknown key with control characters in its name is escaped in the message', () => {
     const result = parseManifest({ ...manifest([]), 'x\u001b]0;owned\u0007': 1 });
     expect(result.ok).toBe(false);
-    // eslint-disable-next-line no-control-regex -- no raw control character may reach a terminal
-    if (!result.ok) expect(result.error.message).not.toMatch(/[\u0000-\u001f]/);
+    if (!result.ok) {
+      expect(result.error.path).toBe('x\\u001b]0;owned\\u0007');
+      // eslint-disable-next-line no-control-regex -- no raw control character may reach a terminal
+      for (const text of [result.error.path, result.error.message]) expect(text).not.toMatch(/[\u0000-\u001f]/);
+    }
   });
 });
 
