@@ -4,7 +4,7 @@
  * itself (`tools.0.capabilites`, not `tools.0`) and whose message says what is allowed.
  */
 import type { z } from 'zod';
-import { type PolicyError, policyError } from './errors';
+import { escapeText, type PolicyError, policyError, quoteValue } from './errors';
 
 export const ROOT_KEYS = ['$schema', '$comment', 'name', 'version', 'grammar', 'description', 'title', 'homepage', 'repository', 'license', 'author', 'keywords', 'serverCapabilities', 'tools'];
 export const TOOL_KEYS = ['name', 'title', 'description', '$comment', 'annotations', 'capabilities', 'inputSchema', 'run'];
@@ -32,7 +32,8 @@ function typeName(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-const dotted = (path: PropertyKey[]) => (path.length === 0 ? '(root)' : path.map(String).join('.'));
+/** The path as text; a key is escaped like a value, so a path never carries a control character. */
+const dotted = (path: PropertyKey[]) => (path.length === 0 ? '(root)' : path.map((key) => escapeText(String(key)).slice(0, 120)).join('.'));
 
 export function shapeError(issue: z.core.$ZodIssue | undefined, input: unknown): PolicyError {
   if (!issue) return policyError('MANIFEST_SHAPE', '(root)', undefined);
@@ -43,7 +44,7 @@ export function shapeError(issue: z.core.$ZodIssue | undefined, input: unknown):
       const key = issue.keys[0] ?? '';
       const allowed = allowedKeysAt(path);
       const where = path.length === 0 ? 'the manifest' : dotted(path);
-      return policyError('MANIFEST_SHAPE', dotted([...path, key]), undefined, `unknown key ${JSON.stringify(key).slice(0, 80)} in ${where}${allowed ? `; allowed keys: ${allowed.join(', ')}` : ''}. Unknown keys are refused so that a misspelt permission is never ignored.`);
+      return policyError('MANIFEST_SHAPE', dotted([...path, key]), undefined, `unknown key ${quoteValue(key)} in ${where}${allowed ? `; allowed keys: ${allowed.join(', ')}` : ''}. Unknown keys are refused so that a misspelt permission is never ignored.`);
     }
     case 'invalid_type':
       if (value === undefined) return policyError('MANIFEST_SHAPE', dotted(path), undefined, `${dotted(path)} is required (${issue.expected}).`);
