@@ -129,22 +129,31 @@ function parseList(texts: string[], path: string, toolIndex?: number): { ok: tru
   return { ok: true, capabilities };
 }
 
-/** Validates shape, grammar pin, every capability string and every run entry; first error wins. */
+/**
+ * Validates shape, grammar pin, every capability string and every run entry; first error
+ * wins. The numbers are docs/policy.md "Manifest checks" (8, TOOL_NOT_FOUND, is compile.ts).
+ */
 export function parseManifest(input: unknown): ManifestParse {
+  // 1. Shape, unknown keys named.
   const shape = ManifestSchema.safeParse(input);
   if (!shape.success) return { ok: false, error: shapeError(shape.error.issues[0], input) };
   const manifest = shape.data;
+  // 2. Grammar pin, exactly "0.0".
   const grammarError = checkGrammar(manifest);
   if (grammarError) return { ok: false, error: grammarError };
+  // 3. serverCapabilities strings.
   const server = parseList(manifest.serverCapabilities ?? [], 'serverCapabilities');
   if (!server.ok) return server;
   const seen = new Set<string>();
   const tools: ParsedTool[] = [];
   for (const [toolIndex, tool] of manifest.tools.entries()) {
+    // 4. Tool names unique.
     if (seen.has(tool.name)) return { ok: false, error: policyError('MANIFEST_TOOL_DUPLICATE', `tools.${toolIndex}.name`, tool.name, undefined, { tool: toolIndex }) };
     seen.add(tool.name);
+    // 5. The tool's capability strings.
     const own = parseList(tool.capabilities, `tools.${toolIndex}.capabilities`, toolIndex);
     if (!own.ok) return own;
+    // 6–7. run placeholders, then argv[0] declared by exec:spawn (the tool's own or the server's).
     const runError = checkRun(tool, [...server.capabilities, ...own.capabilities], toolIndex);
     if (runError) return { ok: false, error: runError };
     tools.push({ tool, capabilities: own.capabilities });
