@@ -4,7 +4,7 @@
  * The compiler is the same src/policy code the Worker and the runner use.
  */
 import { readFileSync } from 'node:fs';
-import { compileManifest, EGRESS_TARGETS, type EgressTarget, type Target, TARGETS } from '../src/policy/index.ts';
+import { compileManifest, EGRESS_TARGETS, type EgressTarget, formatPolicyError, quoteValue, type Target, TARGETS } from '../src/policy/index.ts';
 import { vaultRotate, VAULT_ROTATE_HELP } from './vault-rotate.ts';
 
 export const EXIT = { OK: 0, USAGE: 2, INPUT: 3, COMPILE: 4 } as const;
@@ -29,16 +29,19 @@ Options:
   --tool NAME                      compile only this tool's capabilities (default: whole server)
   --dns-resolver IP                resolver nftables lets DNS through to (repeatable; default 1.1.1.1 and 2606:4700:4700::1111)
   --pretty                         indent the JSON output
+  --json                           errors as JSON on stdout: {"errors": [{"code", "path", "message"}]}
   -h, --help                       show this help
 
-Output: {target, provenance, argv|config, egress, envInjections, exec, assertions, notes, unenforceable}.
+Output: {target, provenance, argv|config, egress, envInjections, exec, clock, assertions,
+serverCapabilities, notes, unenforceable}.
 A declared capability the target cannot enforce is listed in "unenforceable", never dropped.
 
 Exit codes:
   0  compiled; the artifact is on stdout
   2  usage error (unknown option, missing or invalid --target, ...)
   3  the manifest could not be read, is larger than 1 MiB, or is not JSON
-  4  the manifest does not compile; stderr names the error code and where (e.g. CAP_NET_PORT at tools.0.capabilities.3)
+  4  the manifest does not compile; stderr names the code, where, why and the offending value, e.g.
+     CAP_NET_PORT at tools.0.capabilities.3: The port must be 1–65535 in plain decimal. Got "net:connect:a.example:0".
 
 Grammar, IR and every target's decisions: docs/policy.md.
 `;
@@ -64,6 +67,7 @@ interface Parsed {
   tool?: string;
   dnsResolvers?: string[];
   pretty: boolean;
+  json: boolean;
 }
 
 function parseArgs(args: string[]): Parsed | 'help' | string {
@@ -74,16 +78,18 @@ function parseArgs(args: string[]): Parsed | 'help' | string {
   const options: Record<string, string> = {};
   const resolvers: string[] = [];
   let pretty = false;
+  let json = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';
     if (arg === '--pretty') pretty = true;
+    else if (arg === '--json') json = true;
     else if (['--target', '--egress-target', '--tool', '--dns-resolver'].includes(arg.split('=')[0] ?? '')) {
       const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, rest[++i]];
       if (inline === undefined || inline === '') return `${name} needs a value`;
       if (name === '--dns-resolver') resolvers.push(inline);
       else if (options[name] !== undefined) return `${name} given twice`;
       else options[name] = inline;
-    } else if (arg.startsWith('-') && arg !== '-') return `unknown option ${JSON.stringify(arg)}`;
+    } else if (arg.startsWith('-') && arg !== '-') return `unknown option ${quoteValue(arg)}`;
     else positional.push(arg);
   }
   if (positional.length !== 1) return 'expected exactly one manifest path (or - for stdin)';
@@ -98,6 +104,7 @@ function parseArgs(args: string[]): Parsed | 'help' | string {
     input: positional[0] ?? '',
     target: target as Target,
     pretty,
+    json,
     ...(egressTarget !== undefined ? { egressTarget: egressTarget as EgressTarget } : {}),
     ...(options['--tool'] !== undefined ? { tool: options['--tool'] } : {}),
     ...(resolvers.length > 0 ? { dnsResolvers: resolvers } : {}),
@@ -123,33 +130,38 @@ export function main(args: string[], io: CliIo = nodeIo): number {
     return EXIT.OK;
   }
   if (typeof parsed === 'string') {
+    if (args.includes('--json')) io.stdout(`${JSON.stringify({ errors: [{ code: 'USAGE', path: '(arguments)', message: parsed }] })}\n`);
     io.stderr(`portcullis: ${parsed}\nTry 'portcullis --help'.\n`);
     return EXIT.USAGE;
   }
+  // Every failure: one line for people on stderr, and with --json the same as an object on stdout.
+  const failWith = (exit: number, error: { code: string; path: string; message: string }, text: string): number => {
+    if (parsed.json) io.stdout(`${JSON.stringify({ errors: [{ code: error.code, path: error.path, message: error.message }] }, null, parsed.pretty ? 2 : undefined)}\n`);
+    io.stderr(`portcullis: ${text}\n`);
+    return exit;
+  };
+  const source = parsed.input === '-' ? 'stdin' : quoteValue(parsed.input);
   let bytes: Uint8Array;
   try {
     bytes = parsed.input === '-' ? io.readStdin() : io.readFile(parsed.input);
   } catch (error) {
     const code = (error as { code?: string }).code ?? 'read error';
-    io.stderr(`portcullis: cannot read ${parsed.input === '-' ? 'stdin' : JSON.stringify(parsed.input)} (${code})\n`);
-    return EXIT.INPUT;
+    const message = `cannot read ${source} (${code})`;
+    return failWith(EXIT.INPUT, { code: 'INPUT_UNREADABLE', path: '(input)', message }, message);
   }
   if (bytes.byteLength > MAX_INPUT_BYTES) {
-    io.stderr(`portcullis: the manifest is larger than ${MAX_INPUT_BYTES} bytes\n`);
-    return EXIT.INPUT;
+    const message = `the manifest is larger than ${MAX_INPUT_BYTES} bytes`;
+    return failWith(EXIT.INPUT, { code: 'INPUT_TOO_LARGE', path: '(input)', message }, message);
   }
   let manifest: unknown;
   try {
     manifest = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
-    io.stderr('portcullis: the manifest is not valid UTF-8 JSON\n');
-    return EXIT.INPUT;
+    const message = 'the manifest is not valid UTF-8 JSON';
+    return failWith(EXIT.INPUT, { code: 'INPUT_NOT_JSON', path: '(input)', message }, message);
   }
   const result = compileManifest(manifest, parsed);
-  if (!result.ok) {
-    io.stderr(`portcullis: ${result.error.code} at ${result.error.path}\n`);
-    return EXIT.COMPILE;
-  }
+  if (!result.ok) return failWith(EXIT.COMPILE, result.error, formatPolicyError(result.error));
   io.stdout(`${JSON.stringify(result.artifact, null, parsed.pretty ? 2 : undefined)}\n`);
   return EXIT.OK;
 }

@@ -1,6 +1,7 @@
 /** The shape every adapter returns, and the helpers they share. */
 import type { EgressPolicy } from './egress';
-import type { FsGrant, NormalizedPolicy } from './normalize';
+import { namedIpc } from './ipc-endpoints';
+import type { Assertion, FsGrant, IpcGrant, NormalizedPolicy } from './normalize';
 
 export type Target = 'bwrap' | 'docker' | 'egress' | 'cloudflare' | 'k8s';
 export type EgressTarget = 'squid' | 'nftables';
@@ -32,7 +33,10 @@ export interface Artifact {
   exec: { binary: string; nestedSandbox: boolean }[];
   /** system: the wall clock is readable; tzdata: time-zone data is provided (bind mount or image). */
   clock: { system: boolean; tzdata: boolean };
-  assertions: { id: string; description?: string }[];
+  /** Every assertion with its description; `enforcedBy` only where Portcullis enforces it. */
+  assertions: Assertion[];
+  /** The manifest's serverCapabilities (canonical): granted to every tool, beyond what a tool declares itself. */
+  serverCapabilities: string[];
   notes: string[];
   unenforceable: Unenforceable[];
 }
@@ -71,10 +75,25 @@ export function baseArtifact(policy: NormalizedPolicy, target: Target): Artifact
     exec: policy.exec,
     clock: policy.clock,
     assertions: policy.assertions,
-    notes: [],
+    serverCapabilities: policy.serverCapabilities,
+    notes: policy.serverCapabilities.length > 0 ? [serverCapabilitiesNote(policy)] : [],
     unenforceable: [],
   };
 }
 
+function serverCapabilitiesNote(policy: NormalizedPolicy): string {
+  const who = policy.scope.kind === 'tool' ? `tool ${policy.scope.tool}` : 'every tool';
+  return `serverCapabilities: ${policy.serverCapabilities.join(', ')} come from the manifest's serverCapabilities and are granted to ${who}, whatever the tool declares itself.`;
+}
+
+export function ipcText(grant: IpcGrant): string {
+  return `ipc:connect:${grant.endpoint}`;
+}
+
+/** A named endpoint with no fixed socket path: listed, never mounted. */
+export function unmountableIpc(grant: IpcGrant): { capability: string; reason: string } {
+  return { capability: ipcText(grant), reason: namedIpc(grant.endpoint)?.refused ?? 'no socket path is known for this endpoint; nothing is mounted.' };
+}
+
 export const NOTE_EXEC = 'exec: the runner refuses any argv[0] not listed in `exec`; binaries are resolved inside the sandbox, never by a shell.';
-export const NOTE_ASSERTIONS = 'assertions are the publisher\'s claims, shown to the operator; no sandbox can verify them.';
+export const NOTE_ASSERTIONS = 'assertions: an entry with enforcedBy is enforced by Portcullis as it says; every other entry is the publisher\'s claim, carried for the host to verify (no sandbox primitive expresses it).';

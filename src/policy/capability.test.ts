@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { capabilityText, parseCapability } from './capability';
-import { CAPABILITY_ERROR_CODES, type CapabilityErrorCode } from './errors';
+import { CAPABILITY_ERROR_CODES, type CapabilityErrorCode, quoteValue, REASONS } from './errors';
+import { parseManifest } from './manifest';
 
 /** Every malformed string with the code docs/policy.md documents for it. */
 const MALFORMED: [string, CapabilityErrorCode][] = [
@@ -88,10 +89,29 @@ const MALFORMED: [string, CapabilityErrorCode][] = [
   ['assert:', 'CAP_ASSERT_ID'],
   ['assert:No-Telemetry', 'CAP_ASSERT_ID'],
   ['assert:no telemetry', 'CAP_ASSERT_ID'],
-  ['assert:no-telemetry:unquoted', 'CAP_ASSERT_DESCRIPTION'],
+  ['assert:no-telemetry:"half" quoted', 'CAP_ASSERT_DESCRIPTION'],
+  ['assert:no-telemetry:back\\slash', 'CAP_ASSERT_DESCRIPTION'],
+  ['assert:no-telemetry:   ', 'CAP_ASSERT_DESCRIPTION'],
+  ['assert:fetch..block', 'CAP_ASSERT_ID'],
+  ['assert:.fetch', 'CAP_ASSERT_ID'],
+  ['assert:fetch.', 'CAP_ASSERT_ID'],
+  ['assert:Fetch.Block_RFC1918', 'CAP_ASSERT_ID'],
+  [`assert:${'a'.repeat(129)}`, 'CAP_ASSERT_ID'],
   ['assert:no-telemetry:""', 'CAP_ASSERT_DESCRIPTION'],
   ['assert:no-telemetry:"a"b"', 'CAP_ASSERT_DESCRIPTION'],
-  [`assert:no-telemetry:"${'x'.repeat(201)}"`, 'CAP_ASSERT_DESCRIPTION'],
+  [`assert:no-telemetry:"${'x'.repeat(301)}"`, 'CAP_ASSERT_DESCRIPTION'],
+  ['ipc:connect:wayland', 'CAP_IPC_ENDPOINT'],
+  ['ipc:connect:X11', 'CAP_IPC_ENDPOINT'],
+  ['ipc:connect:x11:0', 'CAP_IPC_ENDPOINT'],
+  ['ipc:connect:dbus:user', 'CAP_IPC_ENDPOINT'],
+  ['ipc:connect:__proto__', 'CAP_IPC_ENDPOINT'],
+  ['ipc:connect:x11/../../etc/shadow', 'CAP_IPC_PATH'],
+  ['ipc:connect:unix:run/docker.sock', 'CAP_IPC_PATH'],
+  ['ipc:connect:unix:/run/../etc/shadow', 'CAP_IPC_PATH'],
+  ['ipc:connect:unix:unix:/run/x.sock', 'CAP_IPC_PATH'],
+  ['clock:monotonic', 'CAP_CLOCK_SCOPE'],
+  ['clock:tzdata?nestedSandbox=true', 'CAP_UNKNOWN_REFINEMENT'],
+  ['fs:read:/tmp?nestedSandbox=true', 'CAP_UNKNOWN_REFINEMENT'],
   ['fs:read:/tmp?recursive=true', 'CAP_UNKNOWN_REFINEMENT'],
   ['exec:spawn:chromium?nestedsandbox=true', 'CAP_UNKNOWN_REFINEMENT'],
   ['exec:spawn:chromium?__proto__=true', 'CAP_UNKNOWN_REFINEMENT'],
@@ -108,7 +128,18 @@ describe('capability grammar: malformed strings fail closed with a stable code',
   });
 
   it.each(MALFORMED)('%j → %s', (text, code) => {
-    expect(parseCapability(text)).toEqual({ ok: false, code });
+    expect(parseCapability(text)).toMatchObject({ ok: false, code });
+  });
+
+  it.each(MALFORMED)('%j in a manifest: the error names its path, its reason and the quoted value', (text, code) => {
+    const result = parseManifest({ name: 'm', version: '1', tools: [{ name: 't', capabilities: ['clock:tzdata', text] }] });
+    if (result.ok) throw new Error('accepted');
+    expect(result.error).toMatchObject({ code, path: 'tools.0.capabilities.1', tool: 0, index: 1 });
+    const parsed = parseCapability(text);
+    const reason = !parsed.ok && parsed.detail !== undefined ? parsed.detail : REASONS[code];
+    expect(result.error.message).toBe(`${reason} Got ${quoteValue(text)}.`);
+    // eslint-disable-next-line no-control-regex -- escaped: no raw control character in a message
+    expect(result.error.message).not.toMatch(/[\u0000-\u001f\u007f]/);
   });
 });
 
@@ -126,7 +157,18 @@ describe('capability grammar: valid strings', () => {
     ['exec:spawn:node?nestedSandbox=false', 'exec:spawn:node'],
     ['env:read,inject:GITHUB_TOKEN', 'env:read,inject:GITHUB_TOKEN'],
     ['ipc:connect:/run/user/1000/bus', 'ipc:connect:/run/user/1000/bus'],
+    ['ipc:connect:unix:/run/user/1000/bus', 'ipc:connect:/run/user/1000/bus'],
+    ['ipc:connect:x11', 'ipc:connect:x11'],
+    ['ipc:connect:dbus:system', 'ipc:connect:/run/dbus/system_bus_socket'],
+    ['ipc:connect:dbus:session', 'ipc:connect:dbus:session'],
     ['clock:read:tzdata', 'clock:read:tzdata'],
+    ['clock:tzdata', 'clock:read:tzdata'],
+    ['clock:system', 'clock:read:system'],
+    ['exec:spawn:chromium?nestedSandbox=1', 'exec:spawn:chromium?nestedSandbox=true'],
+    ['exec:spawn:chromium?nestedSandbox=0', 'exec:spawn:chromium'],
+    ['env:inject:_PRIVATE_TOKEN', 'env:inject:_PRIVATE_TOKEN'],
+    ['assert:fetch.block_rfc1918:outbound requests to private ranges: refused', 'assert:fetch.block_rfc1918:"outbound requests to private ranges: refused"'],
+    ['assert:postgres.read_only_txn:"all queries: READ ONLY"', 'assert:postgres.read_only_txn:"all queries: READ ONLY"'],
     ['assert:no-telemetry', 'assert:no-telemetry'],
     ['assert:read-only:"Queries run in a READ ONLY transaction?"', 'assert:read-only:"Queries run in a READ ONLY transaction?"'],
   ])('%s parses to %s', (text, canonical) => {

@@ -1,15 +1,18 @@
 /**
- * The capability grammar (docs/policy.md "Grammar"):
+ * The capability grammar (docs/policy.md "Grammar"), capgate's and ours:
  *
  *   capability := kind ":" actions ":" scope [ "?" refinement *( "&" refinement ) ]
- *               | "assert:" id [ ":" '"' description '"' ]
+ *               | "clock:" ( "system" | "tzdata" )                  (capgate's short form)
+ *               | "assert:" id [ ":" ( '"' description '"' | description ) ]
  *   actions    := action *( "," action )
  *
  * Fail closed: anything not described here is an error with a stable code, never a
  * pass-through (capgate passes unknown refinements through; we refuse them).
  */
+import { parseAssert } from './assertions';
 import type { CapabilityErrorCode } from './errors';
 import { hostText, parseHost } from './host';
+import { NAMED_IPC_NAMES, namedIpc } from './ipc-endpoints';
 
 export type FsAction = 'read' | 'write' | 'create' | 'delete';
 export type EnvAction = 'read' | 'inject';
@@ -19,11 +22,13 @@ export type Capability =
   | { kind: 'net'; host: string; port: number }
   | { kind: 'exec'; binary: string; nestedSandbox: boolean }
   | { kind: 'env'; actions: EnvAction[]; name: string }
-  | { kind: 'ipc'; path: string }
+  /** endpoint: an absolute socket path, or a name of NAMED_IPC_ENDPOINTS (x11, dbus:system, …). */
+  | { kind: 'ipc'; endpoint: string }
   | { kind: 'clock'; scope: 'system' | 'tzdata' }
   | { kind: 'assert'; id: string; description?: string };
 
-export type CapabilityParse = { ok: true; capability: Capability } | { ok: false; code: CapabilityErrorCode };
+/** detail: a sentence more specific than the code's REASONS entry, when the parser knows one. */
+export type CapabilityParse = { ok: true; capability: Capability } | { ok: false; code: CapabilityErrorCode; detail?: string };
 
 export const MAX_CAPABILITY_LENGTH = 512;
 /** `net:connect:host` without a port means HTTPS: the sandbox's only way out is HTTPS. */
@@ -40,10 +45,11 @@ const ACTIONS: Record<string, readonly string[]> = {
 
 /** Refinements each kind accepts, with their value validators. */
 const REFINEMENTS: Record<string, Record<string, (value: string) => boolean>> = {
-  exec: { nestedSandbox: (value) => value === 'true' || value === 'false' },
+  // capgate also writes 1 for true; its other values silently mean false, which we refuse.
+  exec: { nestedSandbox: (value) => ['true', 'false', '1', '0'].includes(value) },
 };
 
-const fail = (code: CapabilityErrorCode): CapabilityParse => ({ ok: false, code });
+const fail = (code: CapabilityErrorCode, detail?: string): CapabilityParse => (detail === undefined ? { ok: false, code } : { ok: false, code, detail });
 
 const PATH_SEGMENT = /^[A-Za-z0-9._@+=,~-]+$/;
 
@@ -91,18 +97,7 @@ function parseNetScope(scope: string): CapabilityParse {
   return { ok: true, capability: { kind: 'net', host: host === null ? '*' : hostText(host), port } };
 }
 
-function parseAssert(rest: string): CapabilityParse {
-  const colon = rest.indexOf(':');
-  const id = colon < 0 ? rest : rest.slice(0, colon);
-  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) return fail('CAP_ASSERT_ID');
-  if (colon < 0) return { ok: true, capability: { kind: 'assert', id } };
-  const quoted = rest.slice(colon + 1);
-  const match = /^"([^"\\]{1,200})"$/.exec(quoted);
-  if (!match?.[1]) return fail('CAP_ASSERT_DESCRIPTION');
-  return { ok: true, capability: { kind: 'assert', id, description: match[1] } };
-}
-
-function parseRefinements(kind: string, query: string): { ok: true; values: Map<string, string> } | { ok: false; code: CapabilityErrorCode } {
+function parseRefinements(kind: string, query: string): { ok: true; values: Map<string, string> } | { ok: false; code: CapabilityErrorCode; detail?: string } {
   const values = new Map<string, string>();
   const allowed = REFINEMENTS[kind] ?? {};
   for (const pair of query.split('&')) {
@@ -111,12 +106,39 @@ function parseRefinements(kind: string, query: string): { ok: true; values: Map<
     const key = pair.slice(0, eq);
     const value = pair.slice(eq + 1);
     const validate = Object.hasOwn(allowed, key) ? allowed[key] : undefined;
-    if (!validate) return { ok: false, code: 'CAP_UNKNOWN_REFINEMENT' };
+    if (!validate) {
+      if (key === 'nestedSandbox') return { ok: false, code: 'CAP_UNKNOWN_REFINEMENT', detail: `nestedSandbox refines exec:spawn only; on ${kind} it would grant nothing anyone reviewed.` };
+      return { ok: false, code: 'CAP_UNKNOWN_REFINEMENT' };
+    }
     if (values.has(key)) return { ok: false, code: 'CAP_REFINEMENT_DUPLICATE' };
     if (!validate(value)) return { ok: false, code: 'CAP_REFINEMENT_VALUE' };
     values.set(key, value);
   }
   return { ok: true, values };
+}
+
+function parseClockScope(scope: string): CapabilityParse {
+  if (scope !== 'system' && scope !== 'tzdata') return fail('CAP_CLOCK_SCOPE');
+  return { ok: true, capability: { kind: 'clock', scope } };
+}
+
+/**
+ * ipc scope: an absolute socket path, capgate's `unix:/path` (the same path), or a named
+ * endpoint matched exactly. Anything with a `/` that is not a clean absolute path is a
+ * bad path, so a name cannot smuggle one (`x11/../../etc`).
+ */
+function parseIpcScope(scope: string): CapabilityParse {
+  const unix = scope.startsWith('unix:') ? scope.slice('unix:'.length) : null;
+  if (unix !== null || scope.includes('/')) {
+    const path = checkPath(unix ?? scope, false, 'CAP_IPC_PATH');
+    if (!path.ok) return fail(path.code);
+    return { ok: true, capability: { kind: 'ipc', endpoint: path.path } };
+  }
+  const named = namedIpc(scope);
+  // dbus:system is its socket path in another spelling: one grant, one canonical text.
+  if (named?.alias && named.path !== null) return { ok: true, capability: { kind: 'ipc', endpoint: named.path } };
+  if (named) return { ok: true, capability: { kind: 'ipc', endpoint: scope } };
+  return fail('CAP_IPC_ENDPOINT', `the IPC endpoint is not an absolute socket path, unix:/path, or a named endpoint this compiler knows (${NAMED_IPC_NAMES.join(', ')}); names are matched exactly.`);
 }
 
 export function parseCapability(text: string): CapabilityParse {
@@ -138,11 +160,13 @@ export function parseCapability(text: string): CapabilityParse {
   let refinements = new Map<string, string>();
   if (queryStart >= 0) {
     const parsed = parseRefinements(kind, text.slice(queryStart + 1));
-    if (!parsed.ok) return fail(parsed.code);
+    if (!parsed.ok) return fail(parsed.code, parsed.detail);
     refinements = parsed.values;
   }
 
-  const actionsEnd = body.indexOf(':');
+  // capgate's clock:system / clock:tzdata: the only kind whose action may be left out.
+  const actionsEnd = kind === 'clock' && !body.includes(':') ? -1 : body.indexOf(':');
+  if (kind === 'clock' && actionsEnd < 0) return parseClockScope(body);
   if (actionsEnd < 0) return fail('CAP_MALFORMED');
   const actions = body.slice(0, actionsEnd).split(',');
   const scope = body.slice(actionsEnd + 1);
@@ -161,18 +185,14 @@ export function parseCapability(text: string): CapabilityParse {
     case 'exec':
       if (scope.includes('/')) return fail('CAP_EXEC_PATH');
       if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(scope)) return fail('CAP_EXEC_NAME');
-      return { ok: true, capability: { kind: 'exec', binary: scope, nestedSandbox: refinements.get('nestedSandbox') === 'true' } };
+      return { ok: true, capability: { kind: 'exec', binary: scope, nestedSandbox: ['true', '1'].includes(refinements.get('nestedSandbox') ?? '') } };
     case 'env':
-      if (!/^[A-Z][A-Z0-9_]{0,127}$/.test(scope)) return fail('CAP_ENV_NAME');
+      if (!/^[A-Z_][A-Z0-9_]{0,127}$/.test(scope)) return fail('CAP_ENV_NAME');
       return { ok: true, capability: { kind: 'env', actions: actions as EnvAction[], name: scope } };
-    case 'ipc': {
-      const path = checkPath(scope, false, 'CAP_IPC_PATH');
-      if (!path.ok) return fail(path.code);
-      return { ok: true, capability: { kind: 'ipc', path: path.path } };
-    }
+    case 'ipc':
+      return parseIpcScope(scope);
     case 'clock':
-      if (scope !== 'system' && scope !== 'tzdata') return fail('CAP_CLOCK_SCOPE');
-      return { ok: true, capability: { kind: 'clock', scope } };
+      return parseClockScope(scope);
     default:
       return fail('CAP_UNKNOWN_KIND');
   }
@@ -192,7 +212,7 @@ export function capabilityText(capability: Capability): string {
     case 'env':
       return `env:${capability.actions.join(',')}:${capability.name}`;
     case 'ipc':
-      return `ipc:connect:${capability.path}`;
+      return `ipc:connect:${capability.endpoint}`;
     case 'clock':
       return `clock:read:${capability.scope}`;
     case 'assert':

@@ -9,7 +9,7 @@ import { compileCloudflare } from './target-cloudflare';
 import { compileDocker } from './target-docker';
 import { compileEgress } from './target-egress';
 import { compileK8s } from './target-k8s';
-import type { PolicyError } from './errors';
+import { type PolicyError, policyError } from './errors';
 import { parseManifest } from './manifest';
 import { type NormalizedPolicy, normalizePolicy } from './normalize';
 
@@ -32,7 +32,7 @@ export function compilePolicy(input: unknown, tool?: string): PolicyResult {
   const parsed = parseManifest(input);
   if (!parsed.ok) return parsed;
   const policy = normalizePolicy(parsed.value, tool);
-  if (policy === null) return { ok: false, error: { code: 'TOOL_NOT_FOUND', path: 'tool' } };
+  if (policy === null) return { ok: false, error: policyError('TOOL_NOT_FOUND', 'tool', tool) };
   return { ok: true, policy };
 }
 

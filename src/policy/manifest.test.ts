@@ -15,7 +15,7 @@ describe('manifest validation', () => {
     ['not an object', 'nope', '(root)'],
     ['missing tools', { name: 'x', version: '1' }, 'tools'],
     ['empty tools', { name: 'x', version: '1', tools: [] }, 'tools'],
-    ['unknown top-level key', { ...manifest(), extra: 1 }, '(root)'],
+    ['unknown top-level key', { ...manifest(), extra: 1 }, 'extra'],
     ['capability not a string', manifest([tool({ capabilities: [42] })]), 'tools.0.capabilities.0'],
     ['tool name with a slash', manifest([tool({ name: '../x' })]), 'tools.0.name'],
     ['run with both argv and mcp', manifest([tool({ run: { argv: ['cat'], mcp: { command: ['cat'], tool: 'x' } } })]), 'tools.0.run'],
@@ -32,7 +32,7 @@ describe('manifest validation', () => {
 
   it('reports the tool and capability index of a bad capability', () => {
     const result = parseManifest(manifest([tool(), tool({ name: 'b', capabilities: ['exec:spawn:cat', 'net:connect:x.example:99999'] })]));
-    expect(result).toEqual({ ok: false, error: { code: 'CAP_NET_PORT', path: 'tools.1.capabilities.1', tool: 1, index: 1 } });
+    expect(result).toMatchObject({ ok: false, error: { code: 'CAP_NET_PORT', path: 'tools.1.capabilities.1', tool: 1, index: 1 } });
   });
 
   it('refuses duplicate tool names', () => {
@@ -59,7 +59,7 @@ describe('manifest validation', () => {
   });
 
   it('answers TOOL_NOT_FOUND for --tool naming no tool', () => {
-    expect(compilePolicy(manifest(), 'nope')).toEqual({ ok: false, error: { code: 'TOOL_NOT_FOUND', path: 'tool' } });
+    expect(compilePolicy(manifest(), 'nope')).toEqual({ ok: false, error: { code: 'TOOL_NOT_FOUND', path: 'tool', message: 'no tool of the manifest has this name. Got "nope".' } });
   });
 });
 

@@ -3,7 +3,9 @@
  * manifests that grant the same thing compile to the same IR and the same artifacts.
  */
 import { canonicalJson, sha256HexSync } from '../lib';
+import { assertionEnforcement } from './assertions';
 import { type Capability, capabilityText } from './capability';
+import { namedIpc } from './ipc-endpoints';
 import type { Manifest, ParsedManifest, ParsedTool } from './manifest';
 
 export interface FsGrant {
@@ -21,6 +23,21 @@ export interface NetGrant {
   port: number;
 }
 
+/** An IPC grant: `path` is what is mounted (null: a named endpoint no target can mount). */
+export interface IpcGrant {
+  endpoint: string;
+  path: string | null;
+  /** A directory of sockets (x11), mounted read-only; false: one socket, mounted read-write. */
+  directory: boolean;
+}
+
+export interface Assertion {
+  id: string;
+  description?: string;
+  /** Set only for ids Portcullis enforces itself (ENFORCED_ASSERTIONS); otherwise the host must verify. */
+  enforcedBy?: string;
+}
+
 export interface NormalizedPolicy {
   irVersion: 1;
   /** `sha256:` + hex SHA-256 of the RFC 8785 canonical manifest (the whole manifest). */
@@ -33,11 +50,13 @@ export interface NormalizedPolicy {
   blockPrivate: true;
   env: { read: string[]; inject: string[] };
   exec: { binary: string; nestedSandbox: boolean }[];
-  ipc: { path: string }[];
+  ipc: IpcGrant[];
   clock: { system: boolean; tzdata: boolean };
-  assertions: { id: string; description?: string }[];
-  /** Every declared capability in canonical text, sorted, deduplicated. */
+  assertions: Assertion[];
+  /** Every declared capability in canonical text, sorted, deduplicated (serverCapabilities included). */
   declared: string[];
+  /** The manifest's serverCapabilities in canonical text: granted to every tool, whatever the tool declares. */
+  serverCapabilities: string[];
 }
 
 export function manifestProvenance(manifest: Manifest): string {
@@ -87,22 +106,46 @@ function mergeNet(capabilities: Capability[]): NetGrant[] {
     .sort((a, b) => byString(a.host, b.host) || a.port - b.port);
 }
 
+function mergeIpc(capabilities: Capability[]): IpcGrant[] {
+  const byEndpoint = new Map<string, IpcGrant>();
+  for (const cap of capabilities) {
+    if (cap.kind !== 'ipc') continue;
+    const named = namedIpc(cap.endpoint);
+    byEndpoint.set(cap.endpoint, named ? { endpoint: cap.endpoint, path: named.path, directory: named.directory } : { endpoint: cap.endpoint, path: cap.endpoint, directory: false });
+  }
+  return [...byEndpoint.values()].sort((a, b) => byString(a.endpoint, b.endpoint));
+}
+
+function assertionsOf(capabilities: Capability[]): Assertion[] {
+  // Keyed by id and description: two different descriptions of one id are both kept, never one dropped.
+  const byKey = new Map<string, Assertion>();
+  for (const cap of capabilities) {
+    if (cap.kind !== 'assert') continue;
+    const enforcement = assertionEnforcement(cap.id);
+    byKey.set(`${cap.id}\u0000${cap.description ?? ''}`, {
+      id: cap.id,
+      ...(cap.description !== undefined ? { description: cap.description } : {}),
+      ...(enforcement ? { enforcedBy: enforcement.enforcedBy } : {}),
+    });
+  }
+  return [...byKey.values()].sort((a, b) => byString(a.id, b.id) || byString(a.description ?? '', b.description ?? ''));
+}
+
 export function normalizePolicy(parsed: ParsedManifest, toolName?: string): NormalizedPolicy | null {
   const selected: ParsedTool[] = toolName === undefined ? parsed.tools : parsed.tools.filter((entry) => entry.tool.name === toolName);
   if (selected.length === 0) return null;
-  const capabilities = selected.flatMap((entry) => entry.capabilities);
+  // serverCapabilities apply to every tool, so a per-tool compile gets them too (capgate's union).
+  const capabilities = [...parsed.serverCapabilities, ...selected.flatMap((entry) => entry.capabilities)];
   const envRead = new Set<string>();
   const envInject = new Set<string>();
   const exec = new Map<string, boolean>();
-  const ipc = new Set<string>();
-  const assertions = new Map<string, string | undefined>();
   const clock = { system: false, tzdata: false };
   for (const cap of capabilities) {
     if (cap.kind === 'env') for (const action of cap.actions) (action === 'read' ? envRead : envInject).add(cap.name);
     if (cap.kind === 'exec') exec.set(cap.binary, (exec.get(cap.binary) ?? false) || cap.nestedSandbox);
-    if (cap.kind === 'ipc') ipc.add(cap.path);
+    // A named endpoint's own variables (x11: DISPLAY) are pass-through from the operator.
+    if (cap.kind === 'ipc') for (const name of namedIpc(cap.endpoint)?.env ?? []) envRead.add(name);
     if (cap.kind === 'clock') clock[cap.scope] = true;
-    if (cap.kind === 'assert' && (!assertions.has(cap.id) || assertions.get(cap.id) === undefined)) assertions.set(cap.id, cap.description);
   }
   return {
     irVersion: 1,
@@ -115,9 +158,10 @@ export function normalizePolicy(parsed: ParsedManifest, toolName?: string): Norm
     blockPrivate: true,
     env: { read: [...envRead].sort(byString), inject: [...envInject].sort(byString) },
     exec: [...exec.entries()].map(([binary, nestedSandbox]) => ({ binary, nestedSandbox })).sort((a, b) => byString(a.binary, b.binary)),
-    ipc: [...ipc].sort(byString).map((path) => ({ path })),
+    ipc: mergeIpc(capabilities),
     clock,
-    assertions: [...assertions.entries()].map(([id, description]) => (description === undefined ? { id } : { id, description })).sort((a, b) => byString(a.id, b.id)),
+    assertions: assertionsOf(capabilities),
     declared: [...new Set(capabilities.map(capabilityText))].sort(byString),
+    serverCapabilities: [...new Set(parsed.serverCapabilities.map(capabilityText))].sort(byString),
   };
 }

@@ -4,7 +4,7 @@
  * envInjections entry, and reaches the network only through the egress proxy.
  */
 import type { NormalizedPolicy } from './normalize';
-import { type Artifact, baseArtifact, isWritable, NOTE_ASSERTIONS, NOTE_EXEC, workingDirectory } from './artifact';
+import { type Artifact, baseArtifact, isWritable, NOTE_ASSERTIONS, NOTE_EXEC, unmountableIpc, workingDirectory } from './artifact';
 
 /** System directories every program needs, read-only; `-try` because distributions differ. */
 const SYSTEM_RO_MOUNTS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc/ld.so.cache', '/etc/ssl/certs', '/etc/ca-certificates', '/etc/alternatives'];
@@ -43,8 +43,12 @@ export function compileBwrap(policy: NormalizedPolicy): Artifact {
   if (nested) argv.push('--tmpfs', '/dev/shm');
   // 6. Declared paths, broader first so a narrower read-write bind can sit inside a read-only one.
   for (const grant of policy.fs) argv.push(isWritable(grant) ? '--bind' : '--ro-bind', grant.path, grant.path);
-  // 7. Declared unix sockets (connecting needs write permission on the socket).
-  for (const socket of policy.ipc) argv.push('--bind', socket.path, socket.path);
+  // 7. Declared unix sockets read-write; a named socket directory (x11) read-only, so the
+  //    sandbox can connect to the host's sockets but not replace them with its own.
+  for (const socket of policy.ipc) {
+    if (socket.path === null) artifact.unenforceable.push(unmountableIpc(socket));
+    else argv.push(socket.directory ? '--ro-bind' : '--bind', socket.path, socket.path);
+  }
   // 8. The sandbox's own root (bwrap's tmpfs) read-only: only the writable binds and /tmp take
   //    writes. bwrap applies options in order, so this comes after every mount; the runner
   //    inserts its own mounts (/run/portcullis) just before it (docs/sandbox.md).

@@ -4,7 +4,7 @@
  * every request (HTTPS intercepted) and calls decideEgress with `egress`.
  */
 import type { NormalizedPolicy } from './normalize';
-import { type Artifact, baseArtifact, fsGrantText, NOTE_ASSERTIONS, NOTE_EXEC, workingDirectory } from './artifact';
+import { type Artifact, baseArtifact, fsGrantText, ipcText, NOTE_ASSERTIONS, NOTE_EXEC, workingDirectory } from './artifact';
 
 export const CLOUDFLARE_DEFAULTS = {
   instanceType: 'basic',
@@ -34,7 +34,7 @@ export function compileCloudflare(policy: NormalizedPolicy): Artifact {
     });
   }
   for (const socket of policy.ipc) {
-    artifact.unenforceable.push({ capability: `ipc:connect:${socket.path}`, reason: 'a Container cannot reach host unix sockets.' });
+    artifact.unenforceable.push({ capability: ipcText(socket), reason: 'a Container cannot reach host unix sockets.' });
   }
   for (const entry of policy.exec.filter((e) => e.nestedSandbox)) {
     artifact.unenforceable.push({

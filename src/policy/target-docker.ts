@@ -4,7 +4,7 @@
  * whose only way out is the egress proxy (compile --target egress).
  */
 import type { NormalizedPolicy } from './normalize';
-import { type Artifact, baseArtifact, isWritable, NOTE_ASSERTIONS, NOTE_EXEC, workingDirectory } from './artifact';
+import { type Artifact, baseArtifact, isWritable, NOTE_ASSERTIONS, NOTE_EXEC, unmountableIpc, workingDirectory } from './artifact';
 
 export const DOCKER_USER = '65532:65532';
 export const DOCKER_EGRESS_NETWORK = 'portcullis-egress';
@@ -21,8 +21,6 @@ export function compileDocker(policy: NormalizedPolicy): Artifact {
     '--security-opt',
     'no-new-privileges',
     '--read-only',
-    '--tmpfs',
-    '/tmp:rw,noexec,nosuid,nodev,size=64m',
     // 2. Non-root user and resource limits.
     '--user',
     DOCKER_USER,
@@ -40,9 +38,14 @@ export function compileDocker(policy: NormalizedPolicy): Artifact {
     '--network',
     policy.net.length > 0 ? DOCKER_EGRESS_NETWORK : 'none',
   ];
+  // A private /tmp, unless /tmp itself is a declared volume (docker refuses two mounts on one path).
+  if (!policy.fs.some((grant) => grant.path === '/tmp')) argv.splice(argv.indexOf('--read-only') + 1, 0, '--tmpfs', '/tmp:rw,noexec,nosuid,nodev,size=64m');
   // 4. Declared paths as volumes, :ro or :rw.
   for (const grant of policy.fs) argv.push('--volume', `${grant.path}:${grant.path}:${isWritable(grant) ? 'rw' : 'ro'}`);
-  for (const socket of policy.ipc) argv.push('--volume', `${socket.path}:${socket.path}:rw`);
+  for (const socket of policy.ipc) {
+    if (socket.path === null) artifact.unenforceable.push(unmountableIpc(socket));
+    else argv.push('--volume', `${socket.path}:${socket.path}:${socket.directory ? 'ro' : 'rw'}`);
+  }
   if (policy.clock.tzdata) argv.push('--volume', '/etc/localtime:/etc/localtime:ro');
   // 5. Environment: only declared names, values taken from the runner's environment.
   for (const injection of artifact.envInjections) argv.push('--env', injection.name);

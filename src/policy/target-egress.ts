@@ -6,14 +6,16 @@
 import { parseHost } from './host';
 import { parseIPv4Dotted, parseIPv6, SPECIAL_IPV4, SPECIAL_IPV6, type SpecialRange } from './ip';
 import type { NormalizedPolicy } from './normalize';
-import { type Artifact, baseArtifact, type EgressTarget, netGrantText } from './artifact';
+import { type Artifact, baseArtifact, type EgressTarget, netGrantText, NOTE_ASSERTIONS } from './artifact';
 
 export const DEFAULT_DNS_RESOLVERS = ['1.1.1.1', '2606:4700:4700::1111'];
 
 const NOT_NETWORK = 'not a network capability: the egress target enforces net: only; compile --target bwrap, docker, k8s or cloudflare for it.';
 
+/** Everything but net: and the assertions Portcullis enforces (their ranges are denied first here too). */
 function nonNetCapabilities(policy: NormalizedPolicy): string[] {
-  return policy.declared.filter((text) => !text.startsWith('net:'));
+  const enforced = policy.assertions.filter((a) => a.enforcedBy !== undefined).map((a) => `assert:${a.id}`);
+  return policy.declared.filter((text) => !text.startsWith('net:') && !enforced.some((prefix) => text === prefix || text.startsWith(`${prefix}:`)));
 }
 
 function header(policy: NormalizedPolicy, comment: string): string[] {
@@ -147,5 +149,6 @@ export function compileEgress(policy: NormalizedPolicy, egressTarget: EgressTarg
   artifact.clock = { system: false, tzdata: false };
   artifact.config = egressTarget === 'squid' ? compileSquid(policy, artifact) : compileNftables(policy, artifact, resolvers);
   for (const capability of nonNetCapabilities(policy)) artifact.unenforceable.push({ capability, reason: NOT_NETWORK });
+  if (policy.assertions.length > 0) artifact.notes.push(NOTE_ASSERTIONS);
   return artifact;
 }

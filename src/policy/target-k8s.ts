@@ -4,7 +4,7 @@
  * NetworkPolicy matches addresses, not names, so declared hosts go through the proxy.
  */
 import type { NormalizedPolicy } from './normalize';
-import { type Artifact, baseArtifact, fsGrantText, isWritable, NOTE_ASSERTIONS, NOTE_EXEC, workingDirectory } from './artifact';
+import { type Artifact, baseArtifact, fsGrantText, ipcText, isWritable, NOTE_ASSERTIONS, NOTE_EXEC, workingDirectory } from './artifact';
 
 export const K8S_EGRESS_PROXY_LABELS = { 'app.kubernetes.io/name': 'portcullis-egress-proxy' };
 export const K8S_EGRESS_PROXY_PORT = 3128;
@@ -29,8 +29,10 @@ export function compileK8s(policy: NormalizedPolicy): Artifact {
     .replace(/-+$/, '');
   const labels = { 'app.kubernetes.io/name': name, 'portcullis.dev/policy': policy.provenance.slice('sha256:'.length, 'sha256:'.length + 40) };
 
-  const volumes: unknown[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }];
-  const volumeMounts: unknown[] = [{ name: 'tmp', mountPath: '/tmp' }];
+  // A private /tmp, unless a writable grant mounts /tmp itself (a Pod refuses two mounts on one path).
+  const ownTmp = !policy.fs.some((grant) => grant.path === '/tmp' && isWritable(grant));
+  const volumes: unknown[] = ownTmp ? [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }] : [];
+  const volumeMounts: unknown[] = ownTmp ? [{ name: 'tmp', mountPath: '/tmp' }] : [];
   policy.fs.forEach((grant, i) => {
     if (isWritable(grant)) {
       volumes.push({ name: `fs-${i}`, emptyDir: { sizeLimit: '1Gi' } });
@@ -42,7 +44,7 @@ export function compileK8s(policy: NormalizedPolicy): Artifact {
       });
     }
   });
-  for (const socket of policy.ipc) artifact.unenforceable.push({ capability: `ipc:connect:${socket.path}`, reason: 'host unix sockets would need hostPath, which is refused.' });
+  for (const socket of policy.ipc) artifact.unenforceable.push({ capability: ipcText(socket), reason: 'host unix sockets would need hostPath, which is refused.' });
   for (const entry of policy.exec.filter((e) => e.nestedSandbox)) {
     artifact.unenforceable.push({
       capability: `exec:spawn:${entry.binary}?nestedSandbox=true`,

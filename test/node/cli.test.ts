@@ -8,11 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileManifest } from '../../src/policy/index.ts';
+import { type CompileOptions, compileManifest } from '../../src/policy/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'portcullis.mjs');
-const GITHUB = join(ROOT, 'test', 'fixtures', 'goldens', 'github', 'manifest.json');
+const GOLDENS = join(ROOT, 'test', 'fixtures', 'goldens');
+const GITHUB = join(GOLDENS, 'github', 'manifest.json');
+/** capgate's reference manifests (the goldens test checks this list against the directory). */
+const CAPGATE_SERVERS = ['capgate-fetch', 'capgate-filesystem', 'capgate-github', 'capgate-puppeteer', 'capgate-time'];
+const VARIANTS: [string, CompileOptions][] = [
+  ['bwrap', { target: 'bwrap' }],
+  ['docker', { target: 'docker' }],
+  ['egress-squid', { target: 'egress', egressTarget: 'squid' }],
+  ['egress-nftables', { target: 'egress', egressTarget: 'nftables' }],
+  ['cloudflare', { target: 'cloudflare' }],
+  ['k8s', { target: 'k8s' }],
+];
 
 function run(args: string[], input?: string | Buffer, node = process.execPath) {
   const result = spawnSync(node, [BIN, ...args], { input, encoding: 'utf8', cwd: ROOT });
@@ -92,21 +103,58 @@ describe('portcullis compile', () => {
   });
 
   it.each([
-    ['a malformed capability', { name: 'x', version: '1', tools: [{ name: 't', capabilities: ['exec:spawn:cat', 'net:connect:127.0.0.1:443'] }] }, 'CAP_NET_PRIVATE at tools.0.capabilities.1'],
-    ['a wrong shape', { name: 'x', version: '1', tools: 'nope' }, 'MANIFEST_SHAPE at tools'],
-    ['an undeclared run binary', { name: 'x', version: '1', tools: [{ name: 't', capabilities: [], run: { argv: ['sh', '-c', 'id'] } }] }, 'MANIFEST_RUN_UNDECLARED_EXEC at tools.0.run.argv.0'],
-  ])('4: compile error for %s names the code on stderr and never echoes the input', (_label, manifest, expected) => {
+    ['a malformed capability', { name: 'x', version: '1', tools: [{ name: 't', capabilities: ['exec:spawn:cat', 'net:connect:127.0.0.1:443'] }] }, 'CAP_NET_PRIVATE at tools.0.capabilities.1: the host is a private', '"net:connect:127.0.0.1:443"'],
+    ['a wrong shape', { name: 'x', version: '1', tools: 'nope' }, 'MANIFEST_SHAPE at tools: expected array, found a string.', '"nope"'],
+    ['an undeclared run binary', { name: 'x', version: '1', tools: [{ name: 't', capabilities: [], run: { argv: ['sh', '-c', 'id'] } }] }, 'MANIFEST_RUN_UNDECLARED_EXEC at tools.0.run.argv.0: the binary a tool runs must be declared', '"sh"'],
+    ['an unknown key', { name: 'x', version: '1', tools: [{ name: 't', capabilities: [], capabilites: ['fs:write:/etc/**'] }] }, 'MANIFEST_SHAPE at tools.0.capabilites: unknown key "capabilites" in tools.0; allowed keys:', ''],
+    ['a grammar pin we do not implement', { name: 'x', version: '1', grammar: '1.0 ', tools: [{ name: 't', capabilities: [] }] }, 'MANIFEST_GRAMMAR at grammar: this compiler implements capgate grammar "0.0" only', '"1.0 "'],
+  ])('4: compile error for %s names the code, the path, why and the offending value on stderr', (_label, manifest, expected, value) => {
     const { code, stdout, stderr } = run(['compile', '-', '--target', 'bwrap'], JSON.stringify(manifest));
     expect(code).toBe(4);
     expect(stdout).toBe('');
-    expect(stderr).toContain(expected);
-    expect(stderr).not.toContain('127.0.0.1');
+    expect(stderr).toContain(`portcullis: ${expected}`);
+    expect(stderr).toContain(value);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('4: --json prints {errors: [{code, path, message}]} on stdout, and control characters never reach the terminal', () => {
+    const manifest = { name: 'x', version: '1', tools: [{ name: 't', capabilities: ['assert:a.b:"\u001b]0;pwned\u0007"'] }] };
+    const { code, stdout, stderr } = run(['compile', '-', '--target', 'docker', '--json'], JSON.stringify(manifest));
+    expect(code).toBe(4);
+    const body = JSON.parse(stdout) as { errors: { code: string; path: string; message: string }[] };
+    expect(body.errors).toHaveLength(1);
+    expect(Object.keys(body.errors[0] ?? {})).toEqual(['code', 'path', 'message']);
+    expect(body.errors[0]).toMatchObject({ code: 'CAP_CONTROL_CHAR', path: 'tools.0.capabilities.0' });
+    expect(body.errors[0]?.message).toContain('\\u001b]0;pwned\\u0007');
+    // eslint-disable-next-line no-control-regex -- the point: neither stream carries a raw control character
+    for (const text of [stdout, stderr]) expect(text.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f]/);
+  });
+
+  it('--json also reports input and usage errors as objects', () => {
+    const notJson = run(['compile', '-', '--target', 'k8s', '--json'], 'not json');
+    expect(notJson.code).toBe(3);
+    expect(JSON.parse(notJson.stdout)).toEqual({ errors: [{ code: 'INPUT_NOT_JSON', path: '(input)', message: 'the manifest is not valid UTF-8 JSON' }] });
+    const usage = run(['compile', '-', '--target', 'nope', '--json']);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toMatchObject({ errors: [{ code: 'USAGE', path: '(arguments)' }] });
   });
 
   it('4: --tool naming no tool is TOOL_NOT_FOUND', () => {
     const { code, stderr } = run(['compile', GITHUB, '--target', 'bwrap', '--tool', 'nope']);
     expect(code).toBe(4);
     expect(stderr).toContain('TOOL_NOT_FOUND');
+  });
+
+  describe('capgate reference manifests compile through the CLI to the goldens', () => {
+    for (const server of CAPGATE_SERVERS) {
+      it.each(VARIANTS)(`${server}: %s`, (variant, options) => {
+        const args = ['compile', join(GOLDENS, server, 'manifest.json'), '--target', options.target, ...(options.egressTarget ? ['--egress-target', options.egressTarget] : []), '--pretty'];
+        const { code, stdout, stderr } = run(args);
+        expect(stderr).toBe('');
+        expect(code).toBe(0);
+        expect(stdout).toBe(readFileSync(join(GOLDENS, server, `${variant}.json`), 'utf8'));
+      });
+    }
   });
 
   // The machine's own Node (20 here) must run the bundle too, not only npm's Node 24.

@@ -1,5 +1,6 @@
 /**
- * Golden files: ten real MCP servers × every target (both egress backends), plus one
+ * Golden files: ten real MCP servers and the five capgate reference manifests (our own
+ * equivalents, in capgate's grammar) × every target (both egress backends), plus one
  * per-tool compile each. `npm run test:update-goldens` rewrites them after an intended
  * change; reviewers read the diff.
  */
@@ -12,6 +13,9 @@ import { type CompileOptions, compileManifest } from '../../src/policy/index.ts'
 const GOLDENS = fileURLToPath(new URL('../fixtures/goldens/', import.meta.url));
 const UPDATE = process.env.UPDATE_GOLDENS === '1';
 export const SERVERS = ['filesystem', 'fetch', 'git', 'memory', 'time', 'github', 'postgres', 'sqlite', 'brave-search', 'puppeteer'];
+/** capgate's reference manifests (tests/fixtures/policy/manifests and the time server of its table). */
+const CAPGATE_SERVERS = ['capgate-fetch', 'capgate-filesystem', 'capgate-github', 'capgate-puppeteer', 'capgate-time'];
+const ALL = [...SERVERS, ...CAPGATE_SERVERS];
 const VARIANTS: [string, CompileOptions][] = [
   ['bwrap', { target: 'bwrap' }],
   ['docker', { target: 'docker' }],
@@ -35,11 +39,11 @@ function checkGolden(file: string, options: CompileOptions, manifest: unknown): 
 }
 
 describe('golden files', () => {
-  it('covers exactly the ten servers', () => {
-    expect(readdirSync(GOLDENS).sort()).toEqual([...SERVERS].sort());
+  it('covers exactly the ten servers and the five capgate reference manifests', () => {
+    expect(readdirSync(GOLDENS).sort()).toEqual([...ALL].sort());
   });
 
-  for (const server of SERVERS) {
+  for (const server of ALL) {
     describe(server, () => {
       for (const [variant, options] of VARIANTS) {
         it(`${variant} matches ${server}/${variant}.json`, () => checkGolden(join(GOLDENS, server, `${variant}.json`), options, manifestOf(server)));

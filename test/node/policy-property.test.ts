@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bwrapMounts, dockerRun, type Mount } from './sandbox-argv.ts';
-import { type Artifact, type CompileOptions, compileManifest, type NormalizedPolicy, parseCapability, parseHost } from '../../src/policy/index.ts';
+import { type Artifact, type CompileOptions, compileManifest, NAMED_IPC_ENDPOINTS, type NormalizedPolicy, parseCapability, parseHost } from '../../src/policy/index.ts';
 
 /** mulberry32: tiny seeded PRNG, enough to make failures reproducible from the seed. */
 function rng(seed: number) {
@@ -43,17 +43,20 @@ function randomCapability(r: Rng): string {
     case 3:
       return `env:${r.pick(['read', 'inject', 'read,inject'])}:${r.pick(ENV)}`;
     case 4:
-      return `ipc:connect:/run/${r.pick(['dbus', 'docker', 'user'])}.sock`;
+      // Our socket paths and capgate's endpoint forms (named endpoints, unix:/path).
+      return `ipc:connect:${r.pick(['/run/dbus.sock', '/run/docker.sock', 'unix:/run/user.sock', 'x11', 'dbus:system', 'dbus:session', '/run/dbus/system_bus_socket'])}`;
     case 5:
-      return `clock:read:${r.pick(['system', 'tzdata'])}`;
+      return r.next() < 0.5 ? `clock:read:${r.pick(['system', 'tzdata'])}` : `clock:${r.pick(['system', 'tzdata'])}`;
     default:
-      return `assert:${r.pick(['no-telemetry', 'read-only'])}${r.next() < 0.5 ? ':"claimed by the publisher"' : ''}`;
+      return `assert:${r.pick(['no-telemetry', 'read-only', 'fetch.block_rfc1918', 'postgres.read_only_txn'])}${r.pick(['', ':"claimed: by the publisher"', ':bare words: with colons'])}`;
   }
 }
 
 function randomManifest(r: Rng) {
   const tools = Array.from({ length: 1 + r.int(4) }, (_, i) => ({ name: `tool${i}`, capabilities: Array.from({ length: r.int(9) }, () => randomCapability(r)) }));
-  return { name: 'random', version: '1.0.0', tools };
+  // capgate's serverCapabilities, granted to every tool, in about half of the manifests.
+  const server = r.next() < 0.5 ? { serverCapabilities: Array.from({ length: r.int(4) }, () => randomCapability(r)) } : {};
+  return { name: 'random', version: '1.0.0', ...server, tools };
 }
 
 const VARIANTS: CompileOptions[] = [{ target: 'bwrap' }, { target: 'docker' }, { target: 'egress', egressTarget: 'squid' }, { target: 'egress', egressTarget: 'nftables' }, { target: 'cloudflare' }, { target: 'k8s' }];
@@ -120,9 +123,13 @@ function checkDeclaredPresent(artifact: Artifact, policy: NormalizedPolicy): voi
       case 'env':
         present = envNamesOf(artifact).includes(cap.name) && artifact.envInjections.some((e) => e.name === cap.name);
         break;
-      case 'ipc':
-        present = mounts(artifact).some((mount) => mount.target === cap.path && mount.writable);
+      case 'ipc': {
+        // A named endpoint mounts its socket path (x11: its socket directory, read-only).
+        const named = Object.hasOwn(NAMED_IPC_ENDPOINTS, cap.endpoint) ? NAMED_IPC_ENDPOINTS[cap.endpoint] : undefined;
+        const expected = named ? named.path : cap.endpoint;
+        present = expected !== null && mounts(artifact).some((mount) => mount.target === expected && (mount.writable || named?.directory === true));
         break;
+      }
       case 'clock':
         present = artifact.clock[cap.scope];
         break;
@@ -141,11 +148,13 @@ function checkNothingUndeclared(artifact: Artifact, policy: NormalizedPolicy): v
       const parsed = parseCapability(text);
       if (!parsed.ok) return false;
       const cap = parsed.capability;
-      if (cap.kind === 'ipc') return cap.path === path;
+      if (cap.kind === 'ipc') return policy.ipc.some((g) => g.endpoint === cap.endpoint && g.path === path && !g.directory);
       return cap.kind === 'fs' && cap.actions.some((a) => a !== 'read') && (cap.path === path || (cap.tree && under(path, cap.path)));
     });
   const readableDeclared = (path: string) =>
     writableDeclared(path) ||
+    // A named IPC endpoint that is a socket directory (x11) is mounted read-only.
+    policy.ipc.some((g) => g.directory && g.path === path) ||
     policy.declared.some((text) => {
       const parsed = parseCapability(text);
       return parsed.ok && parsed.capability.kind === 'fs' && (parsed.capability.path === path || (parsed.capability.tree && under(path, parsed.capability.path)));
@@ -206,11 +215,15 @@ describe('property: declared ⇔ granted, for random manifests', () => {
     const r = rng(seed * 7919);
     for (let i = 0; i < 40; i++) {
       const manifest = randomManifest(r);
-      for (const options of VARIANTS) {
+      // The whole server and, as the runtime compiles it, the first tool alone.
+      for (const options of VARIANTS.flatMap((variant) => [variant, { ...variant, tool: 'tool0' }])) {
         const result = compileManifest(manifest, options);
         if (!result.ok) throw new Error(`seed ${seed} #${i}: ${result.error.code} at ${result.error.path}: ${JSON.stringify(manifest)}`);
         checkDeclaredPresent(result.artifact, result.policy);
         checkNothingUndeclared(result.artifact, result.policy);
+        // Every server-level capability reaches the tool and is labelled as coming from the server.
+        for (const text of result.policy.serverCapabilities) expect(result.policy.declared).toContain(text);
+        expect(result.artifact.serverCapabilities).toEqual(result.policy.serverCapabilities);
       }
     }
   });

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileManifest } from '../../src/policy';
@@ -7,6 +8,23 @@ import { expectError, expectSecurityHeaders, postJson as postUnauthenticated, se
 import { createKey, login, OWNER, setupInstance } from './identity-helpers';
 
 const PATH = '/api/v1/policy/compile';
+
+/** capgate's five reference manifests (our equivalents) and their goldens, by file. */
+const CAPGATE_FILES = import.meta.glob<unknown>('../fixtures/goldens/capgate-*/*.json', { eager: true, import: 'default' });
+const CAPGATE = ['capgate-fetch', 'capgate-filesystem', 'capgate-github', 'capgate-puppeteer', 'capgate-time'];
+const VARIANTS: [string, { target: string; egressTarget?: string }][] = [
+  ['bwrap', { target: 'bwrap' }],
+  ['docker', { target: 'docker' }],
+  ['egress-squid', { target: 'egress', egressTarget: 'squid' }],
+  ['egress-nftables', { target: 'egress', egressTarget: 'nftables' }],
+  ['cloudflare', { target: 'cloudflare' }],
+  ['k8s', { target: 'k8s' }],
+];
+const golden = (server: string, file: string) => {
+  const value = CAPGATE_FILES[`../fixtures/goldens/${server}/${file}`];
+  if (value === undefined) throw new Error(`missing golden ${server}/${file}`);
+  return value;
+};
 let apiKey = '';
 
 beforeAll(async () => {
@@ -72,6 +90,39 @@ describe('POST /api/v1/policy/compile', () => {
     const error = await expectError(await postJson(PATH, body), 400, 'VALIDATION_ERROR');
     expect(error.fields).toEqual(fields);
     expect(JSON.stringify(error)).not.toMatch(/lxc|nope|\bsh\b|10\.0\.0\.1/);
+  });
+
+  describe('capgate reference manifests compile over HTTP to the goldens', () => {
+    for (const server of CAPGATE) {
+      it.each(VARIANTS)(`${server}: %s`, async (variant, options) => {
+        const res = await postJson(PATH, { manifest: golden(server, 'manifest.json'), ...options });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual(golden(server, `${variant}.json`));
+      });
+    }
+
+    it('a per-tool compile shows what serverCapabilities add to a tool that declares nothing', async () => {
+      const res = await postJson(PATH, { manifest: golden('capgate-puppeteer', 'manifest.json'), target: 'bwrap', tool: 'puppeteer_navigate' });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { serverCapabilities: string[] };
+      expect(body).toEqual(golden('capgate-puppeteer', 'tool-puppeteer_navigate.bwrap.json'));
+      expect(body.serverCapabilities).toContain('ipc:connect:x11');
+    });
+  });
+
+  it.each([
+    ['a named endpoint that smuggles a path', ['ipc:connect:x11/../../run/docker.sock'], 'CAP_IPC_PATH', 'manifest.tools.0.capabilities.0', {}],
+    ['an assertion description with a control character', ['assert:a.b:"x\u001b[2Jy"'], 'CAP_CONTROL_CHAR', 'manifest.tools.0.capabilities.0', {}],
+    ['a grammar pin we do not implement', [], 'MANIFEST_GRAMMAR', 'manifest.grammar', { grammar: '01' }],
+    ['a private host in serverCapabilities', [], 'CAP_NET_PRIVATE', 'manifest.serverCapabilities.0', { serverCapabilities: ['net:connect:169.254.169.254:80'] }],
+  ])('%s → 400 VALIDATION_ERROR with code and path, never the value; nothing written', async (_label, capabilities, code, field, extra) => {
+    const before = await rowCounts();
+    const manifest = { name: 'evil', version: '1', ...extra, tools: [{ name: 't', capabilities }] };
+    const error = await expectError(await postJson(PATH, { manifest, target: 'bwrap' }), 400, 'VALIDATION_ERROR');
+    expect(error.message).toContain(code);
+    expect(error.fields).toEqual([field]);
+    expect(JSON.stringify(error)).not.toMatch(/docker\.sock|\\u001b|169\.254|"01"/);
+    expect(await rowCounts()).toEqual(before);
   });
 
   it('refuses a non-JSON content type (415) and answers GET with 405', async () => {

@@ -2,6 +2,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { expectError, postJson, send } from './helpers';
 import { asSession, countRows, login, OWNER, setupInstance, type Session } from './identity-helpers';
 import { TEST_MANIFEST, toolApp } from './tools-support';
+import capgateFetch from '../fixtures/goldens/capgate-fetch/manifest.json';
+import capgateFetchBwrap from '../fixtures/goldens/capgate-fetch/bwrap.json';
+import capgateFilesystem from '../fixtures/goldens/capgate-filesystem/manifest.json';
+import capgateFilesystemBwrap from '../fixtures/goldens/capgate-filesystem/bwrap.json';
+import capgateGithub from '../fixtures/goldens/capgate-github/manifest.json';
+import capgateGithubBwrap from '../fixtures/goldens/capgate-github/bwrap.json';
+import capgatePuppeteer from '../fixtures/goldens/capgate-puppeteer/manifest.json';
+import capgatePuppeteerBwrap from '../fixtures/goldens/capgate-puppeteer/bwrap.json';
+import capgateTime from '../fixtures/goldens/capgate-time/manifest.json';
+import capgateTimeBwrap from '../fixtures/goldens/capgate-time/bwrap.json';
 
 let ownerA: Session;
 let ownerB: Session;
@@ -87,6 +97,35 @@ describe('tool installation', () => {
     if (code) expect(error.message).toContain(code);
     expect(error.fields).toEqual([field]);
     expect(await countRows('installed_tools')).toBe(before);
+  });
+
+  it.each([
+    ['fetch', capgateFetch, capgateFetchBwrap],
+    ['filesystem', capgateFilesystem, capgateFilesystemBwrap],
+    ['github', capgateGithub, capgateGithubBwrap],
+    ['puppeteer', capgatePuppeteer, capgatePuppeteerBwrap],
+    ['time', capgateTime, capgateTimeBwrap],
+  ])('installs capgate\'s %s reference manifest: one row per tool, with the provenance of its golden', async (_label, manifest, golden) => {
+    const agent = ((await (await asSession(ownerA, '/api/v1/agents', { method: 'POST', body: { name: `capgate-${_label}` } })).json()) as { id: string }).id;
+    const res = await asSession(ownerA, `/api/v1/agents/${agent}/tools`, { method: 'POST', body: { manifest } });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as ToolList;
+    expect(body.tools.map((t) => t.name).sort()).toEqual(manifest.tools.map((t) => t.name).sort());
+    for (const tool of body.tools) expect(tool.provenance).toBe(golden.provenance);
+  });
+
+  it.each([
+    ['a grammar pin with a trailing space', { ...capgateTime, grammar: '1.0 ' }, 'MANIFEST_GRAMMAR', 'manifest.grammar'],
+    ['a named endpoint that smuggles a path', { ...capgatePuppeteer, serverCapabilities: ['ipc:connect:x11/../../etc'] }, 'CAP_IPC_PATH', 'manifest.serverCapabilities.0'],
+    ['a misspelt capabilities key', { name: 'typo', version: '1', tools: [{ name: 'typo', capabilities: [], capabilites: ['fs:write:/etc/**'] }] }, 'MANIFEST_SHAPE', 'manifest.tools.0.capabilites'],
+  ])('refuses a capgate manifest with %s: 400 naming code and path, nothing written, the refusal audited', async (_label, manifest, code, field) => {
+    const before = await countRows('installed_tools');
+    const auditBefore = await countRows('audit_events');
+    const error = await expectError(await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest } }), 400, 'VALIDATION_ERROR');
+    expect(error.message).toContain(code);
+    expect(error.fields).toEqual([field]);
+    expect(await countRows('installed_tools')).toBe(before);
+    expect(await countRows('audit_events')).toBe(auditBefore + 1);
   });
 
   it('refuses an inputSchema keyword it would not enforce (fail closed), nothing written', async () => {
