@@ -12,3 +12,15 @@ export { hostText, isPrivateAddress, type ParsedHost, parseHost } from './host';
 export { SPECIAL_IPV4, SPECIAL_IPV6, type SpecialRange } from './ip';
 export { type Manifest, ManifestSchema, type ManifestTool, parseManifest } from './manifest';
 export { type FsGrant, manifestProvenance, type NetGrant, type NormalizedPolicy, normalizePolicy } from './normalize';
+export {
+  canonicalHost,
+  decodeBasic,
+  DEFAULT_CREDENTIAL_HEADER,
+  type HeaderList,
+  isBoundTo,
+  type OutgoingRequest,
+  type PlaceholderBinding as PlaceholderRule,
+  type PlaceholderPlan,
+  planPlaceholders,
+  swapPlaceholderHeaders,
+} from './placeholders';

@@ -177,11 +177,11 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
     await finish(ctx, invocationId, { status: stored.status, exitCode: stored.exitCode, stdout: stored.stdout, stderr: stored.stderr, truncated: stored.truncated, durationMs: stored.durationMs, stopReason: result.stopReason });
     const at = ctx.now();
     for (const event of result.egressEvents) {
-      await recordAudit(ctx.env, { workspaceId: agent.workspaceId, kind: 'tool.egress', actor: 'system', data: { agentId: agent.id, tool: tool.name, host: event.host, port: event.port, allow: event.allow, rule: event.rule, reason: event.reason, swapped: [] } }, at);
+      await recordAudit(ctx.env, { workspaceId: agent.workspaceId, kind: 'tool.egress', actor: 'system', data: { agentId: agent.id, tool: tool.name, invocationId, host: event.host, port: event.port, allow: event.allow, rule: event.rule, reason: event.reason, swapped: [] } }, at);
     }
     await recordAudit(
       ctx.env,
-      { workspaceId: agent.workspaceId, kind: 'tool.invoked', actor: 'system', data: { agentId: agent.id, tool: tool.name, invocationId, status: stored.status, exitCode: stored.exitCode, durationMs: stored.durationMs, stopReason: result.stopReason, executor: executor.kind } },
+      { workspaceId: agent.workspaceId, kind: 'tool.invoked', actor: 'system', data: { agentId: agent.id, tool: tool.name, invocationId, status: stored.status, exitCode: stored.exitCode, durationMs: stored.durationMs, stopReason: result.stopReason, executor: executor.kind, egressDropped: result.egressDropped } },
       at,
     );
     return stored;
