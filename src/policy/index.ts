@@ -4,7 +4,7 @@
  */
 export { type Artifact, type EgressTarget, EGRESS_TARGETS, type EnvInjection, type Target, TARGETS, type Unenforceable } from './artifact';
 export { DEFAULT_DNS_RESOLVERS } from './target-egress';
-export { type Capability, capabilityText, DEFAULT_NET_PORT, MAX_CAPABILITY_LENGTH, parseCapability } from './capability';
+export { type Capability, type CapabilityOptions, capabilityText, DEFAULT_NET_PORT, MAX_CAPABILITY_LENGTH, parseCapability } from './capability';
 export { adapt, type CompileOptions, compileManifest, compilePolicy, type CompileResult, type PolicyResult } from './compile';
 export { decideEgress, type EgressDecision, type EgressDenyReason, type EgressPolicy, type EgressRequest, type EgressRule } from './egress';
 export { CAPABILITY_ERROR_CODES, type CapabilityErrorCode, MANIFEST_ERROR_CODES, type PolicyError, type PolicyErrorCode } from './errors';

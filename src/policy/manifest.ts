@@ -4,7 +4,7 @@
  * with `{arg}` placeholders, never a shell, or an MCP server over stdio.
  */
 import { z } from 'zod';
-import { type Capability, parseCapability } from './capability';
+import { type Capability, type CapabilityOptions, parseCapability } from './capability';
 import type { PolicyError } from './errors';
 
 const Name = z.string().regex(/^[A-Za-z0-9@][A-Za-z0-9@/_.-]{0,127}$/);
@@ -81,7 +81,7 @@ function checkRun(tool: ManifestTool, capabilities: Capability[], toolIndex: num
 }
 
 /** Validates shape, every capability string and every run entry; first error wins. */
-export function parseManifest(input: unknown): ManifestParse {
+export function parseManifest(input: unknown, options: CapabilityOptions = {}): ManifestParse {
   const shape = ManifestSchema.safeParse(input);
   if (!shape.success) {
     const issue = shape.error.issues[0];
@@ -96,7 +96,7 @@ export function parseManifest(input: unknown): ManifestParse {
     seen.add(tool.name);
     const capabilities: Capability[] = [];
     for (const [index, text] of tool.capabilities.entries()) {
-      const parsed = parseCapability(text);
+      const parsed = parseCapability(text, options);
       if (!parsed.ok) {
         return { ok: false, error: { code: parsed.code, path: `tools.${toolIndex}.capabilities.${index}`, tool: toolIndex, index } };
       }

@@ -17,6 +17,7 @@ import { DEFAULT_TOOL_TIMEOUT_MS, logToolConfigProblem, readToolConfig } from '.
 import { createExecutor, type ToolCommand, type ToolRunResult } from './executor';
 import type { ToolConcurrency } from './concurrency-object';
 import { manifestToolOf, type InstalledToolRow } from './installed';
+import { operatorAllowFrom } from './operator-allow';
 import { removePlaceholders, toolEnvironment } from './tool-env';
 
 /** Default when the agent's settings name no limit: one call at a time. */
@@ -113,7 +114,8 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
     return refuse(ctx, row, tool.name, 'isolation-not-allowed', new ApiError('POLICY_DENIED', 'This agent requires container isolation; this deployment runs tools in the local sandbox.'));
   }
   // 3. Per-tool compile for the executor's target; a tool with nothing to run is refused.
-  const compiled = compileManifest(tool.manifest, { target: config.config.kind === 'local' ? 'bwrap' : 'cloudflare', tool: tool.name });
+  // The same private-destination rule as at install: an allowance withdrawn since refuses the call here.
+  const compiled = compileManifest(tool.manifest, { target: config.config.kind === 'local' ? 'bwrap' : 'cloudflare', tool: tool.name, privateAllowed: operatorAllowFrom(ctx.env.TOOL_OPERATOR_ALLOW) });
   const command = commandOf(tool, args);
   if (!compiled.ok || command === null) return refuse(ctx, row, tool.name, 'policy-compile', new ApiError('POLICY_DENIED'));
 
