@@ -3,12 +3,14 @@
  * Host it sends, and what it lets back. Each refused attempt also checks that nothing was
  * dialled: the injected `dial` records every connection the proxy starts, before it starts it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect as tlsConnect } from 'node:tls';
 import { MAX_EVENT_HOST_CHARS } from '../src/egress-events.ts';
+import { createInterceptCa } from '../src/tls-intercept.ts';
 import { createEgressProxy, type EgressAuditEvent } from '../src/proxy.ts';
 import { secretForms } from '../../../src/vault/secret-forms.ts';
 import { waitFor } from './helpers.ts';
@@ -206,5 +208,68 @@ describe('egress proxy: Host and credential swap (plain HTTP, public name, manif
     local.close();
     gz.close();
     expect(status).toBe(502);
+  });
+});
+
+describe('egress proxy: an intercepted tunnel carries requests for its CONNECT target only', () => {
+  /** CONNECT echo.test:443, TLS with `servername`, one request with `host`; returns the status line. */
+  async function throughTunnel(path: string, ca: string, servername: string, host: string): Promise<string> {
+    const raw = connect(path);
+    await new Promise<void>((resolve, reject) => {
+      raw.once('error', reject);
+      raw.write('CONNECT echo.test:443 HTTP/1.1\r\nHost: echo.test:443\r\n\r\n');
+      raw.once('data', (chunk: Buffer) => (chunk.toString().startsWith('HTTP/1.1 200') ? resolve() : reject(new Error(chunk.toString()))));
+    });
+    return new Promise((resolve) => {
+      const tls = tlsConnect({ socket: raw, servername, ca }, () => tls.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${PLACEHOLDER}\r\nConnection: close\r\n\r\n`));
+      let data = '';
+      tls.on('data', (c: Buffer) => (data += c.toString()));
+      tls.on('error', () => resolve(data.split('\r\n')[0] ?? 'error'));
+      tls.on('close', () => resolve(data.split('\r\n')[0] ?? ''));
+    });
+  }
+
+  it('refuses (421) a request whose SNI or Host names another host, and dials nothing; the same request for the target is forwarded', async () => {
+    const caDir = join(dir, 'ca');
+    mkdirSync(caDir);
+    const intercept = await createInterceptCa(caDir);
+    const dials: string[] = [];
+    const events: EgressAuditEvent[] = [];
+    const tunnelProxy = createEgressProxy({
+      policy: { allow: [{ host: 'echo.test', port: 443 }], blockPrivate: true },
+      placeholders: [{ placeholder: PLACEHOLDER, value: SECRET, hosts: ['echo.test'] }],
+      resolve: async (host) => DNS[host] ?? [],
+      dial: (address, port) => {
+        dials.push(`${address}:${port}`);
+        return { host: '127.0.0.1', port: echoPort }; // plain HTTP behind: the TLS upstream then fails, after dialling
+      },
+      intercept,
+      audit: (e) => events.push(e),
+    });
+    const path = join(dir, 'tunnel.sock');
+    await new Promise<void>((r) => tunnelProxy.listen(path, r));
+    const ca = readFileSync(intercept.certPath, 'utf8');
+    try {
+      expect(await throughTunnel(path, ca, 'echo.test', 'intranet.test')).toBe('HTTP/1.1 421 Misdirected Request');
+      // SNI other.test: the leaf is for echo.test, so the client must not verify to get this far.
+      const sniRefused = await new Promise<string>((resolve) => {
+        const raw = connect(path, () => raw.write('CONNECT echo.test:443 HTTP/1.1\r\nHost: echo.test:443\r\n\r\n'));
+        raw.once('data', () => {
+          const tls = tlsConnect({ socket: raw, servername: 'other.test', rejectUnauthorized: false }, () => tls.write('GET / HTTP/1.1\r\nHost: echo.test\r\nConnection: close\r\n\r\n'));
+          let data = '';
+          tls.on('data', (c: Buffer) => (data += c.toString()));
+          tls.on('close', () => resolve(data.split('\r\n')[0] ?? ''));
+          tls.on('error', () => resolve('error'));
+        });
+      });
+      expect(sniRefused).toBe('HTTP/1.1 421 Misdirected Request');
+      expect(dials).toEqual([]);
+      expect(events.filter((e) => e.type === 'egress.host_mismatch')).toHaveLength(2);
+      // Control: SNI and Host naming the target reach the dial step.
+      await throughTunnel(path, ca, 'echo.test', 'echo.test');
+      expect(dials).toEqual([`${ECHO_ADDRESS}:443`]);
+    } finally {
+      tunnelProxy.close();
+    }
   });
 });
