@@ -68,7 +68,7 @@ afterAll(async () => {
 });
 
 /** Runs `script` under sh in the sandbox with TOKEN = the placeholder; output also lands in /workspace/out. */
-async function tool(script: string) {
+async function tool(script: string, header?: string) {
   rmSync(join(workspace, 'out'), { force: true });
   const { status, json } = await runner.post({
     tool: 'fetch',
@@ -78,7 +78,7 @@ async function tool(script: string) {
     outputLimitBytes: 262_144,
     sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) },
     egress: { allow: [{ host: 'echo.test', port: 443 }] },
-    placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['echo.test'] }],
+    placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['echo.test'], ...(header ? { header } : {}) }],
   });
   expect(status).toBe(200);
   const written = existsSync(join(workspace, 'out')) ? readFileSync(join(workspace, 'out'), 'latin1') : '';
@@ -136,6 +136,16 @@ describe('credentials are never readable by the tool', { timeout: 60_000 }, () =
     expectNoForm(JSON.stringify(got));
     expectNoForm(seenByTool);
     expect(json.egressEvents?.map((e) => e.type)).toEqual(['egress.decision']);
+  });
+
+  it('a binding that names its header gets the value there and only there (Authorization keeps the placeholder)', async () => {
+    const before = received.length;
+    const { json, seenByTool } = await tool(`${CURL} -H "X-Api-Key: $TOKEN" -H "Authorization: Bearer $TOKEN" https://echo.test/echo`, 'X-Api-Key');
+    expect(json.exitCode).toBe(0);
+    const headers = received.slice(before)[0]?.headers ?? [];
+    expect(headers[headers.indexOf('x-api-key') + 1]).toBe(REAL_SECRET);
+    expect(headers[headers.indexOf('authorization') + 1]).toBe(`Bearer ${PLACEHOLDER}`);
+    expectNoForm(seenByTool);
   });
 
   it('a request naming another virtual host inside the tunnel (Host header) is refused, nothing reaches the server', async () => {
