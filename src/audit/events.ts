@@ -45,31 +45,21 @@ export interface AuditEventMap {
   'tool.installed': { agentId: string; tools: string[]; manifest: string; provenance: string; source: string };
   'tool.install.refused': { agentId: string; reason: 'url-not-allowed' | 'fetch-failed' | 'compile-error' | 'schema-unsupported' | 'conflict'; code: string | null };
   'tool.removed': { agentId: string; tool: string };
-  /** A call that ran (or failed to run); never its arguments or output. */
-  'tool.invoked': { agentId: string; tool: string; invocationId: string; status: string; exitCode: number | null; durationMs: number | null; stopReason: string | null; executor: string };
+  /** A call that ran (or failed to run); never its arguments or output. `egressDropped`: egress events not audited one by one (over the cap, or malformed). */
+  'tool.invoked': { agentId: string; tool: string; invocationId: string; status: string; exitCode: number | null; durationMs: number | null; stopReason: string | null; executor: string; egressDropped: number };
   /** A call refused before running: invalid arguments, policy, isolation, configuration, concurrency. */
   'tool.invocation.refused': { agentId: string; tool: string; reason: 'invalid-arguments' | 'schema-refused' | 'isolation-not-allowed' | 'executor-unavailable' | 'concurrency-limit' | 'policy-compile' | 'executor-refused' };
   'tool.approval.requested': { agentId: string; tool: string; invocationId: string; approvalId: string; expiresAt: number };
   'tool.approval.decided': { agentId: string; tool: string; invocationId: string; approvalId: string; decision: 'approved' | 'denied' | 'expired' };
-  /** One egress decision of a sandboxed call: host and port only, never path, headers or payload. */
-  'tool.egress': { agentId: string; tool: string; host: string; port: number; allow: boolean; rule: number; reason: string; swapped: string[] };
   /**
-   * The runner's egress proxy decided one connection of a tool call (containers/runner,
-   * `egressEvents`; rule = the numbered precedence of decideEgress, docs/policy.md). Who called
-   * (agent, tool, invocation), where to (host, port) and why; never the path, headers or payload.
+   * One egress event of a sandboxed call, from either egress path: the runner's local proxy
+   * (its `egressEvents`, written by src/tools/run.ts with the call's `invocationId`) or the
+   * container's outbound handler (src/tools/sandbox-object.ts, `invocationId` null: the
+   * handler is set per container, not per call). `rule` is the numbered precedence of the
+   * deciding side (docs/policy.md, docs/sandbox.md); `swapped` names credentials (never
+   * values). Host and port only: never the path, headers or payload.
    */
-  'egress.decision': EgressAuditContext & { via: 'connect' | 'http'; host: string; port: number; allow: boolean; rule: number; reason: string };
-  /** A request carried a credential placeholder to a host it is not bound to: refused, nothing sent. Never the placeholder or the credential name. */
-  'egress.placeholder_refused': EgressAuditContext & { host: string; port: number };
-  /** Placeholders were replaced by their real values in a request to a bound host. Never the values. */
-  'egress.placeholder_swapped': EgressAuditContext & { host: string; port: number };
-}
-
-/** Identifies the tool call an egress event belongs to (ids only). */
-export interface EgressAuditContext {
-  agentId: string;
-  tool: string;
-  invocationId: string;
+  'tool.egress': { agentId: string; tool: string; invocationId: string | null; host: string; port: number; allow: boolean; rule: number; reason: string; swapped: string[] };
 }
 
 export type WebhookPlatform = 'discord' | 'slack' | 'telegram';

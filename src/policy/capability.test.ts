@@ -180,3 +180,20 @@ describe('capability grammar: valid strings', () => {
     expect(again.ok && capabilityText(again.capability)).toBe(canonical);
   });
 });
+
+describe('private destinations and operator allowances (privateAllowed)', () => {
+  const privateAllowed = [{ host: '10.1.2.3', port: 8443 }, { host: 'localhost', port: 8080 }];
+  it.each([
+    ['net:connect:10.1.2.3:8443', { kind: 'net', host: '10.1.2.3', port: 8443 }],
+    ['net:connect:0x0a010203:8443', { kind: 'net', host: '10.1.2.3', port: 8443 }],
+    ['net:connect:LOCALHOST:8080', { kind: 'net', host: 'localhost', port: 8080 }],
+  ])('accepts %s when an allowance names exactly that host and port (any spelling)', (text, capability) => {
+    expect(parseCapability(text, { privateAllowed })).toEqual({ ok: true, capability });
+  });
+  it.each(['net:connect:10.1.2.3:443', 'net:connect:10.1.2.3', 'net:connect:10.1.2.4:8443', 'net:connect:localhost:8443', 'net:connect:127.0.0.1:8080'])('still refuses %s (no exact allowance)', (text) => {
+    expect(parseCapability(text, { privateAllowed })).toEqual({ ok: false, code: 'CAP_NET_PRIVATE' });
+  });
+  it('without allowances a private destination is refused as before', () => {
+    expect(parseCapability('net:connect:10.1.2.3:8443')).toEqual({ ok: false, code: 'CAP_NET_PRIVATE' });
+  });
+});

@@ -34,6 +34,15 @@ export const MAX_CAPABILITY_LENGTH = 512;
 /** `net:connect:host` without a port means HTTPS: the sandbox's only way out is HTTPS. */
 export const DEFAULT_NET_PORT = 443;
 
+export interface CapabilityOptions {
+  /**
+   * Operator configuration only (TOOL_OPERATOR_ALLOW), never a manifest: the private
+   * destinations a `net:connect` may name, each matched exactly (canonical host and port).
+   * Without a match a private host stays CAP_NET_PRIVATE.
+   */
+  privateAllowed?: ReadonlyArray<{ host: string; port: number }>;
+}
+
 const ACTIONS: Record<string, readonly string[]> = {
   fs: ['read', 'write', 'create', 'delete'],
   net: ['connect'],
@@ -69,7 +78,7 @@ function checkPath(scope: string, allowTree: boolean, onBadShape: CapabilityErro
   return { ok: true, path: `/${named.join('/')}`, tree };
 }
 
-function parseNetScope(scope: string): CapabilityParse {
+function parseNetScope(scope: string, options: CapabilityOptions): CapabilityParse {
   let hostPart: string;
   let portPart: string | undefined;
   if (scope.startsWith('[')) {
@@ -88,11 +97,19 @@ function parseNetScope(scope: string): CapabilityParse {
   // Host first: `https://x` must read as a bad host, not as a bad port.
   const host = hostPart === '*' ? null : parseHost(hostPart);
   if (hostPart !== '*' && host === null) return fail('CAP_NET_HOST');
-  if (host?.private) return fail('CAP_NET_PRIVATE');
   let port = DEFAULT_NET_PORT;
   if (portPart !== undefined) {
     if (!/^[1-9][0-9]{0,4}$/.test(portPart) || Number(portPart) > 65535) return fail('CAP_NET_PORT');
     port = Number(portPart);
+  }
+  // A private destination only where an operator allowance names exactly this host and port.
+  if (host?.private) {
+    const name = hostText(host);
+    const allowed = (options.privateAllowed ?? []).some((rule) => {
+      const ruleHost = parseHost(rule.host);
+      return ruleHost !== null && hostText(ruleHost) === name && rule.port === port;
+    });
+    if (!allowed) return fail('CAP_NET_PRIVATE');
   }
   return { ok: true, capability: { kind: 'net', host: host === null ? '*' : hostText(host), port } };
 }
@@ -141,7 +158,7 @@ function parseIpcScope(scope: string): CapabilityParse {
   return fail('CAP_IPC_ENDPOINT', `the IPC endpoint is not an absolute socket path, unix:/path, or a named endpoint this compiler knows (${NAMED_IPC_NAMES.join(', ')}); names are matched exactly.`);
 }
 
-export function parseCapability(text: string): CapabilityParse {
+export function parseCapability(text: string, options: CapabilityOptions = {}): CapabilityParse {
   if (text.length === 0) return fail('CAP_EMPTY');
   if (text.length > MAX_CAPABILITY_LENGTH) return fail('CAP_TOO_LONG');
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -181,7 +198,7 @@ export function parseCapability(text: string): CapabilityParse {
       return { ok: true, capability: { kind: 'fs', actions: actions as FsAction[], path: path.path, tree: path.tree } };
     }
     case 'net':
-      return parseNetScope(scope);
+      return parseNetScope(scope, options);
     case 'exec':
       if (scope.includes('/')) return fail('CAP_EXEC_PATH');
       if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(scope)) return fail('CAP_EXEC_NAME');

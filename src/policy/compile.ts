@@ -10,6 +10,7 @@ import { compileDocker } from './target-docker';
 import { compileEgress } from './target-egress';
 import { compileK8s } from './target-k8s';
 import { type PolicyError, policyError } from './errors';
+import type { CapabilityOptions } from './capability';
 import { parseManifest } from './manifest';
 import { type NormalizedPolicy, normalizePolicy } from './normalize';
 
@@ -21,6 +22,8 @@ export interface CompileOptions {
   tool?: string;
   /** DNS resolvers the nftables ruleset lets through; default Cloudflare's public resolvers. */
   dnsResolvers?: string[];
+  /** Operator allowances a private `net:connect` must match exactly (CapabilityOptions). */
+  privateAllowed?: CapabilityOptions['privateAllowed'];
 }
 
 export type CompileResult = { ok: true; artifact: Artifact; policy: NormalizedPolicy } | { ok: false; error: PolicyError };
@@ -28,8 +31,8 @@ export type CompileResult = { ok: true; artifact: Artifact; policy: NormalizedPo
 export type PolicyResult = { ok: true; policy: NormalizedPolicy } | { ok: false; error: PolicyError };
 
 /** Manifest → IR, for the whole server or one tool. */
-export function compilePolicy(input: unknown, tool?: string): PolicyResult {
-  const parsed = parseManifest(input);
+export function compilePolicy(input: unknown, tool?: string, options: CapabilityOptions = {}): PolicyResult {
+  const parsed = parseManifest(input, options);
   if (!parsed.ok) return parsed;
   const policy = normalizePolicy(parsed.value, tool);
   if (policy === null) return { ok: false, error: policyError('TOOL_NOT_FOUND', 'tool', tool) };
@@ -52,7 +55,7 @@ export function adapt(policy: NormalizedPolicy, options: CompileOptions): Artifa
 }
 
 export function compileManifest(input: unknown, options: CompileOptions): CompileResult {
-  const result = compilePolicy(input, options.tool);
+  const result = compilePolicy(input, options.tool, { privateAllowed: options.privateAllowed });
   if (!result.ok) return result;
   return { ok: true, artifact: adapt(result.policy, options), policy: result.policy };
 }

@@ -6,6 +6,9 @@ const policy: EgressPolicy = {
     { host: 'api.github.com', port: 443 },
     { host: 'api.github.com', port: 8443 },
     { host: '*', port: 80 },
+    // The tool names the operator's destinations itself (rule 2 needs both sides).
+    { host: 'internal.corp', port: 8443 },
+    { host: '10.0.0.5', port: 443 },
   ],
   operatorAllow: [{ host: 'internal.corp', port: 8443 }, { host: '10.0.0.5', port: 443 }, { host: '*', port: 443 }],
   blockPrivate: true,
@@ -25,6 +28,18 @@ describe('decideEgress precedence (docs/policy.md "Egress decision")', () => {
   it('2. operator allow, exact host and port → allow even when private', () => {
     expect(decideEgress(policy, { host: 'INTERNAL.corp.', port: 8443, resolvedAddresses: ['10.1.2.3'] })).toEqual({ allow: true, rule: 2, reason: 'operator-allow' });
     expect(decideEgress(policy, { host: '0x0a000005', port: 443, resolvedAddresses: [] })).toMatchObject({ allow: true, rule: 2 });
+  });
+  it('2. operator allow opens nothing for a tool that does not declare that exact host and port', () => {
+    const publicOnly: EgressPolicy = { ...policy, allow: [{ host: 'api.github.com', port: 443 }] };
+    expect(decideEgress(publicOnly, { host: 'internal.corp', port: 8443, resolvedAddresses: ['10.1.2.3'] })).toEqual({ allow: false, rule: 4, reason: 'resolves-private' });
+    expect(decideEgress(publicOnly, { host: '10.0.0.5', port: 443, resolvedAddresses: [] })).toEqual({ allow: false, rule: 3, reason: 'ip-literal-private' });
+    // '*' on the port is "any public host", not a declaration of the operator's destination.
+    const wildcard: EgressPolicy = { ...policy, allow: [{ host: '*', port: 8443 }, { host: '*', port: 443 }] };
+    expect(decideEgress(wildcard, { host: 'internal.corp', port: 8443, resolvedAddresses: ['10.1.2.3'] })).toEqual({ allow: false, rule: 4, reason: 'resolves-private' });
+    expect(decideEgress(wildcard, { host: '10.0.0.5', port: 443, resolvedAddresses: [] })).toEqual({ allow: false, rule: 3, reason: 'ip-literal-private' });
+    // Declared on another port than the allowance: not the same destination.
+    const otherPort: EgressPolicy = { ...policy, allow: [{ host: 'internal.corp', port: 443 }] };
+    expect(decideEgress(otherPort, { host: 'internal.corp', port: 443, resolvedAddresses: ['10.1.2.3'] })).toEqual({ allow: false, rule: 4, reason: 'resolves-private' });
   });
   it('2. operator allow does not extend to another port or to a wildcard', () => {
     expect(decideEgress(policy, { host: 'internal.corp', port: 443, resolvedAddresses: ['10.1.2.3'] })).toEqual({ allow: false, rule: 4, reason: 'resolves-private' });

@@ -12,7 +12,7 @@ export interface EgressRule {
 
 export interface EgressPolicy {
   allow: EgressRule[];
-  /** Operator configuration only, never a manifest: may open private destinations. */
+  /** Operator configuration only, never a manifest: may open private destinations that `allow` names exactly. */
   operatorAllow?: EgressRule[];
   blockPrivate: true;
 }
@@ -63,13 +63,12 @@ export function decideEgress(policy: EgressPolicy, request: EgressRequest): Egre
   if (!isPort(request.port)) return { allow: false, rule: 1, reason: 'port-not-allowed' };
   const name = hostText(host);
 
-  // 2. Operator allowlist, exact host and port → allow, even a private destination.
-  //    ('*' is not honoured here: operators open specific destinations only.)
-  for (const rule of policy.operatorAllow ?? []) {
-    if (rule.host !== '*' && ruleHost(rule) === name && rule.port === request.port) {
-      return { allow: true, rule: 2, reason: 'operator-allow' };
-    }
-  }
+  // 2. Operator allowlist, exact host and port, and the tool itself declares exactly that
+  //    host and port → allow, even a private destination. An allowance lifts the private
+  //    refusal for the tools that name the destination, never for every tool with network
+  //    access; '*' counts on neither side (a tool declaring any public host is not naming it).
+  const exact = (rule: EgressRule) => rule.host !== '*' && ruleHost(rule) === name && rule.port === request.port;
+  if ((policy.operatorAllow ?? []).some(exact) && policy.allow.some(exact)) return { allow: true, rule: 2, reason: 'operator-allow' };
 
   // 3. The host is an IP literal in a private or reserved range → deny.
   if (host.kind !== 'domain' && host.private) return { allow: false, rule: 3, reason: 'ip-literal-private' };

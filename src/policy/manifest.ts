@@ -6,7 +6,7 @@
  * an MCP server over stdio.
  */
 import { z } from 'zod';
-import { type Capability, parseCapability } from './capability';
+import { type Capability, type CapabilityOptions, parseCapability } from './capability';
 import { type PolicyError, policyError } from './errors';
 import { shapeError } from './manifest-errors';
 
@@ -119,10 +119,10 @@ function checkGrammar(manifest: Manifest): PolicyError | null {
   return policyError('MANIFEST_GRAMMAR', 'grammar', manifest.grammar, `this compiler implements capgate grammar "${GRAMMAR_VERSION}" only, written exactly so (MAJOR.MINOR, no spaces or leading zeros); a manifest pinned to another grammar may mean something else by the same strings.`);
 }
 
-function parseList(texts: string[], path: string, toolIndex?: number): { ok: true; capabilities: Capability[] } | { ok: false; error: PolicyError } {
+function parseList(texts: string[], path: string, options: CapabilityOptions, toolIndex?: number): { ok: true; capabilities: Capability[] } | { ok: false; error: PolicyError } {
   const capabilities: Capability[] = [];
   for (const [index, text] of texts.entries()) {
-    const parsed = parseCapability(text);
+    const parsed = parseCapability(text, options);
     if (!parsed.ok) return { ok: false, error: policyError(parsed.code, `${path}.${index}`, text, parsed.detail, toolIndex === undefined ? { index } : { tool: toolIndex, index }) };
     capabilities.push(parsed.capability);
   }
@@ -133,7 +133,7 @@ function parseList(texts: string[], path: string, toolIndex?: number): { ok: tru
  * Validates shape, grammar pin, every capability string and every run entry; first error
  * wins. The numbers are docs/policy.md "Manifest checks" (8, TOOL_NOT_FOUND, is compile.ts).
  */
-export function parseManifest(input: unknown): ManifestParse {
+export function parseManifest(input: unknown, options: CapabilityOptions = {}): ManifestParse {
   // 1. Shape, unknown keys named.
   const shape = ManifestSchema.safeParse(input);
   if (!shape.success) return { ok: false, error: shapeError(shape.error.issues[0], input) };
@@ -142,7 +142,7 @@ export function parseManifest(input: unknown): ManifestParse {
   const grammarError = checkGrammar(manifest);
   if (grammarError) return { ok: false, error: grammarError };
   // 3. serverCapabilities strings.
-  const server = parseList(manifest.serverCapabilities ?? [], 'serverCapabilities');
+  const server = parseList(manifest.serverCapabilities ?? [], 'serverCapabilities', options);
   if (!server.ok) return server;
   const seen = new Set<string>();
   const tools: ParsedTool[] = [];
@@ -151,7 +151,7 @@ export function parseManifest(input: unknown): ManifestParse {
     if (seen.has(tool.name)) return { ok: false, error: policyError('MANIFEST_TOOL_DUPLICATE', `tools.${toolIndex}.name`, tool.name, undefined, { tool: toolIndex }) };
     seen.add(tool.name);
     // 5. The tool's capability strings.
-    const own = parseList(tool.capabilities, `tools.${toolIndex}.capabilities`, toolIndex);
+    const own = parseList(tool.capabilities, `tools.${toolIndex}.capabilities`, options, toolIndex);
     if (!own.ok) return own;
     // 6–7. run placeholders, then argv[0] declared by exec:spawn (the tool's own or the server's).
     const runError = checkRun(tool, [...server.capabilities, ...own.capabilities], toolIndex);

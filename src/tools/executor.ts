@@ -8,6 +8,7 @@ import type { EgressRule } from '../policy';
 import type { ToolConfig } from './config';
 import { containerExecutor } from './executor-container';
 import { localExecutor } from './executor-local';
+import type { ToolRunResult } from './runner-result';
 
 /** A credential bound to hosts: the tool sees `placeholder`; only the egress path knows the value. */
 export interface CredentialBinding {
@@ -35,23 +36,7 @@ export interface ToolRunRequest {
   outputLimitBytes: number;
 }
 
-export interface EgressEvent {
-  host: string;
-  port: number;
-  allow: boolean;
-  rule: number;
-  reason: string;
-}
-
-export interface ToolRunResult {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  durationMs: number;
-  stopReason: 'exit' | 'timeout' | 'output-limit' | 'killed';
-  egressEvents: EgressEvent[];
-}
+export type { EgressEvent, ToolRunResult } from './runner-result';
 
 /** Why nothing ran (or nothing usable came back); detail goes to the log and audit only. */
 export type ExecutorFailure = { kind: 'refused' } | { kind: 'busy' } | { kind: 'unreachable' } | { kind: 'bad-response' };

@@ -15,6 +15,7 @@ import { ApiError, createRouter, errorResponses } from '../http';
 import { compilePolicy, type PolicyError } from '../policy';
 import { dohResolver } from './doh-resolve';
 import { inputSchemaRefusal } from './input-schema-refusal';
+import { operatorAllowFrom } from './operator-allow';
 import { installedToolView, findInstalledTool, type InstalledToolRow } from './installed';
 import { fetchManifestFromUrl } from './manifest-fetcher';
 import { AgentParams, InstalledToolList, InstallTools, type InstallToolsInput, ToolApproval, ToolParams } from './schemas';
@@ -92,7 +93,8 @@ export function installRoutes(deps: InstallDeps) {
     const { manifest, source } = await manifestOf(body, deps, (reason, code) => refuse(c.env, principal, agent.id, reason, code, at));
 
     // Validate and compile the whole manifest, then each tool on its own (the runtime sandboxes per tool).
-    const compiled = compilePolicy(manifest);
+    // A private net:connect destination compiles only when an operator allowance names it exactly.
+    const compiled = compilePolicy(manifest, undefined, { privateAllowed: operatorAllowFrom(c.env.TOOL_OPERATOR_ALLOW) });
     if (!compiled.ok) {
       await refuse(c.env, principal, agent.id, 'compile-error', compiled.error.code, at);
       const field = compileErrorField(compiled.error);

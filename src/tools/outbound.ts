@@ -1,19 +1,24 @@
 /**
  * The container's egress decision, as a pure function of the intercepted Request, the tool's
  * compiled `cloudflare` policy and two injected lookups (name resolution, credential reveal).
- * ToolSandbox's outbound handler (sandbox-object.ts) only audits what this returns and
- * forwards the request it hands back. Numbered precedence, first match wins (docs/sandbox.md
- * "Worker side"):
- * 1. the request is not `https:` → deny (the allowlist is HTTPS only);
+ * ToolSandbox's outbound handler (sandbox-object.ts) only audits what this returns, forwards
+ * the request it hands back and scrubs the answer (`scrubOutboundResponse`). Numbered
+ * precedence, first match wins (docs/sandbox.md "Container egress"):
+ * 1. the request is not `https:`, or its Host header names another authority than its URL →
+ *    deny (HTTPS only; a credential bound to one virtual host never reaches another);
  * 2. credentials are bound and the body is over OUTBOUND_MAX_BODY_BYTES → deny (it cannot be
  *    inspected for placeholders);
  * 3. it carries a placeholder (URL, any header, a Basic credential, the body) whose credential
- *    is not bound to the destination host → deny, nothing is sent;
- * 4. decideEgress (src/policy, its own rules 1–8) allows host:port → forward, with the
- *    placeholders bound to this host replaced by the real values;
+ *    is not bound to the destination host → deny, nothing is sent (the shared placeholder
+ *    decision, src/policy/placeholders.ts, rule 1); a credential bound to this host that
+ *    cannot be opened → deny (its answer could not be scrubbed);
+ * 4. decideEgress (src/policy, its own rules 1–8) allows host:port → forward, with each
+ *    placeholder replaced by its value only in its credential's header (placeholders rules 2–3),
+ *    Host derived from the URL, and the answer scrubbed of every value bound to this host;
  * 5. otherwise → deny, with decideEgress's rule and reason.
  */
-import { decideEgress, type EgressPolicy, hostText, parseHost } from '../policy';
+import { decideEgress, type EgressPolicy, canonicalHost, isBoundTo, parseHost, planPlaceholders, swapPlaceholderHeaders, type HeaderList } from '../policy';
+import { secretByteScrubber, secretRedactor } from '../vault';
 import type { CredentialBinding } from './executor';
 
 export const OUTBOUND_MAX_BODY_BYTES = 1024 * 1024;
@@ -31,74 +36,42 @@ export interface OutboundDeps {
   reveal(name: string): Promise<string | null>;
 }
 
-export type OutboundDenyReason = 'not-https' | 'body-uninspectable' | 'placeholder-foreign-host' | 'credential-unavailable' | string;
+export type OutboundDenyReason = 'not-https' | 'host-mismatch' | 'body-uninspectable' | 'placeholder-foreign-host' | 'credential-unavailable' | string;
 
 export type OutboundDecision =
-  | { allow: true; rule: 4; host: string; port: number; egressRule: number; reason: string; swapped: string[]; forward: Request }
+  | { allow: true; rule: 4; host: string; port: number; egressRule: number; reason: string; swapped: string[]; forward: Request; scrub: string[] }
   | { allow: false; rule: 1 | 2 | 3 | 4 | 5; host: string; port: number; egressRule?: number; reason: OutboundDenyReason };
 
-function normalHost(raw: string): string {
-  const parsed = parseHost(raw);
-  return parsed === null ? raw.toLowerCase() : hostText(parsed);
-}
-
-/** Every text of the request a placeholder could hide in, Basic credentials decoded (RFC 7617). */
-function inspectedTexts(url: string, headers: Headers, body: string): string[] {
-  const texts = [url, body];
-  headers.forEach((value, name) => {
-    texts.push(`${name}: ${value}`);
-    const basic = /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(value);
-    if (basic?.[1]) {
-      try {
-        texts.push(atob(basic[1]));
-      } catch {
-        // not base64: the raw header text above is still inspected
-      }
-    }
-  });
-  return texts;
-}
-
-function replaceAll(text: string, swaps: ReadonlyArray<[string, string]>): string {
-  let out = text;
-  for (const [placeholder, value] of swaps) out = out.split(placeholder).join(value);
-  return out;
-}
-
-function swapHeader(value: string, swaps: ReadonlyArray<[string, string]>): string {
-  const basic = /^(\s*basic\s+)([A-Za-z0-9+/=]+)(\s*)$/i.exec(value);
-  if (basic?.[2]) {
-    try {
-      const decoded = atob(basic[2]);
-      const swapped = replaceAll(decoded, swaps);
-      if (swapped !== decoded) return `${basic[1]}${btoa(swapped)}${basic[3]}`;
-    } catch {
-      // fall through to the literal swap
-    }
-  }
-  return replaceAll(value, swaps);
+/** RFC 9110 §7.2: the Host a client sent names the same authority as the URL it asked for. */
+function hostHeaderMatches(value: string | null, host: string, port: number): boolean {
+  if (value === null) return true;
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(value.trim());
+  if (!match?.[1]) return false;
+  return canonicalHost(match[1].replace(/^\[|\]$/g, '')) === host && (match[2] === undefined ? HTTPS_DEFAULT_PORT : Number(match[2])) === port;
 }
 
 export async function decideOutbound(request: Request, policy: OutboundPolicy, deps: OutboundDeps): Promise<OutboundDecision> {
   const url = new URL(request.url);
-  const host = normalHost(url.hostname);
+  const host = canonicalHost(url.hostname.replace(/^\[|\]$/g, ''));
   const port = url.port === '' ? HTTPS_DEFAULT_PORT : Number(url.port);
-  // 1. HTTPS only.
+  // 1. HTTPS only, to the one authority of the URL.
   if (url.protocol !== 'https:') return { allow: false, rule: 1, host, port, reason: 'not-https' };
+  if (!hostHeaderMatches(request.headers.get('host'), host, port)) return { allow: false, rule: 1, host, port, reason: 'host-mismatch' };
 
-  let body = '';
+  let body: Uint8Array | null = null;
   if (policy.credentials.length > 0 && request.body !== null) {
-    const bytes = new Uint8Array(await request.clone().arrayBuffer());
+    body = new Uint8Array(await request.clone().arrayBuffer());
     // 2. Too large to inspect → deny rather than let a placeholder through unseen.
-    if (bytes.byteLength > OUTBOUND_MAX_BODY_BYTES) return { allow: false, rule: 2, host, port, reason: 'body-uninspectable' };
-    body = new TextDecoder().decode(bytes);
+    if (body.byteLength > OUTBOUND_MAX_BODY_BYTES) return { allow: false, rule: 2, host, port, reason: 'body-uninspectable' };
   }
 
-  // 3. A placeholder bound elsewhere never leaves.
-  const texts = policy.credentials.length > 0 ? inspectedTexts(request.url, request.headers, body) : [];
-  const carried = policy.credentials.filter((binding) => texts.some((text) => text.includes(binding.placeholder)));
-  const boundHere = (binding: CredentialBinding) => binding.hosts.some((bound) => normalHost(bound) === host);
-  if (carried.some((binding) => !boundHere(binding))) return { allow: false, rule: 3, host, port, reason: 'placeholder-foreign-host' };
+  // 3. A placeholder bound elsewhere never leaves (the shared decision, rule 1).
+  const headers: HeaderList = [];
+  request.headers.forEach((value, name) => {
+    if (name !== 'host') headers.push([name, value]);
+  });
+  const plan = planPlaceholders({ host, target: request.url, headers, body: body === null ? '' : new TextDecoder().decode(body) }, policy.credentials);
+  if (!plan.ok) return { allow: false, rule: 3, host, port, reason: 'placeholder-foreign-host' };
 
   let addresses: string[] = [];
   if (parseHost(url.hostname)?.kind === 'domain') addresses = await deps.resolve(host).catch(() => []);
@@ -106,17 +79,47 @@ export async function decideOutbound(request: Request, policy: OutboundPolicy, d
   // 5. Anything decideEgress does not allow is denied (its list ends in deny).
   if (!egress.allow) return { allow: false, rule: 5, host, port, egressRule: egress.rule, reason: egress.reason };
 
-  // 4. Allowed: swap the placeholders bound to this host for their values.
-  const swaps: Array<[string, string]> = [];
-  for (const binding of carried) {
+  // 4. Allowed: every value bound to this host is needed, to swap and to scrub the answer.
+  const values = new Map<string, string>();
+  for (const binding of policy.credentials.filter((candidate) => isBoundTo(candidate, host))) {
     const value = await deps.reveal(binding.name);
     if (value === null) return { allow: false, rule: 3, host, port, reason: 'credential-unavailable' };
-    swaps.push([binding.placeholder, value]);
+    values.set(binding.name, value);
   }
-  if (swaps.length === 0) return { allow: true, rule: 4, host, port, egressRule: egress.rule, reason: egress.reason, swapped: [], forward: request };
+  if (values.size === 0) return { allow: true, rule: 4, host, port, egressRule: egress.rule, reason: egress.reason, swapped: [], forward: request, scrub: [] };
+  const swaps = plan.swap.map((binding) => ({ ...binding, value: values.get(binding.name) ?? '' }));
+  const forwardHeaders = new Headers();
+  for (const [name, value] of swapPlaceholderHeaders(headers, swaps)) forwardHeaders.append(name, value);
+  // Scrubbing needs the answer's bytes as sent: no content coding (refused in scrubOutboundResponse otherwise).
+  forwardHeaders.set('accept-encoding', 'identity');
+  const hasBody = body !== null && request.method !== 'GET' && request.method !== 'HEAD';
+  const forward = new Request(request.url, { method: request.method, headers: forwardHeaders, body: hasBody ? body : null, redirect: 'manual' });
+  return { allow: true, rule: 4, host, port, egressRule: egress.rule, reason: egress.reason, swapped: plan.swap.map((b) => b.name), forward, scrub: [...values.values()] };
+}
+
+/**
+ * The answer as the container may see it: every form redaction knows of each value in
+ * `secrets` removed from headers and body (streamed, split-safe). A content coding other than
+ * identity cannot be searched, so such an answer is replaced by 502.
+ */
+export function scrubOutboundResponse(response: Response, secrets: readonly string[]): Response {
+  if (secrets.length === 0) return response;
+  const encoding = (response.headers.get('content-encoding') ?? '').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    void response.body?.cancel();
+    return new Response('Upstream answer could not be inspected.\n', { status: 502, headers: { 'content-type': 'text/plain' } });
+  }
+  const redact = secretRedactor(secrets);
   const headers = new Headers();
-  request.headers.forEach((value, name) => headers.set(name, swapHeader(value, swaps)));
-  const hasBody = request.body !== null && request.method !== 'GET' && request.method !== 'HEAD';
-  const forward = new Request(replaceAll(request.url, swaps), { method: request.method, headers, body: hasBody ? replaceAll(body, swaps) : null, redirect: 'manual' });
-  return { allow: true, rule: 4, host, port, egressRule: egress.rule, reason: egress.reason, swapped: carried.map((b) => b.name), forward };
+  response.headers.forEach((value, name) => {
+    if (name !== 'content-length') headers.append(name, redact(value));
+  });
+  const scrubber = secretByteScrubber(secrets);
+  const body = response.body?.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform: (chunk, controller) => controller.enqueue(scrubber.push(chunk)),
+      flush: (controller) => controller.enqueue(scrubber.end()),
+    }),
+  );
+  return new Response(body ?? null, { status: response.status, statusText: response.statusText, headers });
 }

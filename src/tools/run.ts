@@ -17,6 +17,7 @@ import { DEFAULT_TOOL_TIMEOUT_MS, logToolConfigProblem, readToolConfig } from '.
 import { createExecutor, type ToolCommand, type ToolRunResult } from './executor';
 import type { ToolConcurrency } from './concurrency-object';
 import { manifestToolOf, type InstalledToolRow } from './installed';
+import { operatorAllowFrom } from './operator-allow';
 import { removePlaceholders, toolEnvironment } from './tool-env';
 
 /** Default when the agent's settings name no limit: one call at a time. */
@@ -113,7 +114,8 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
     return refuse(ctx, row, tool.name, 'isolation-not-allowed', new ApiError('POLICY_DENIED', 'This agent requires container isolation; this deployment runs tools in the local sandbox.'));
   }
   // 3. Per-tool compile for the executor's target; a tool with nothing to run is refused.
-  const compiled = compileManifest(tool.manifest, { target: config.config.kind === 'local' ? 'bwrap' : 'cloudflare', tool: tool.name });
+  // The same private-destination rule as at install: an allowance withdrawn since refuses the call here.
+  const compiled = compileManifest(tool.manifest, { target: config.config.kind === 'local' ? 'bwrap' : 'cloudflare', tool: tool.name, privateAllowed: operatorAllowFrom(ctx.env.TOOL_OPERATOR_ALLOW) });
   const command = commandOf(tool, args);
   if (!compiled.ok || command === null) return refuse(ctx, row, tool.name, 'policy-compile', new ApiError('POLICY_DENIED'));
 
@@ -177,11 +179,11 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
     await finish(ctx, invocationId, { status: stored.status, exitCode: stored.exitCode, stdout: stored.stdout, stderr: stored.stderr, truncated: stored.truncated, durationMs: stored.durationMs, stopReason: result.stopReason });
     const at = ctx.now();
     for (const event of result.egressEvents) {
-      await recordAudit(ctx.env, { workspaceId: agent.workspaceId, kind: 'tool.egress', actor: 'system', data: { agentId: agent.id, tool: tool.name, host: event.host, port: event.port, allow: event.allow, rule: event.rule, reason: event.reason, swapped: [] } }, at);
+      await recordAudit(ctx.env, { workspaceId: agent.workspaceId, kind: 'tool.egress', actor: 'system', data: { agentId: agent.id, tool: tool.name, invocationId, host: event.host, port: event.port, allow: event.allow, rule: event.rule, reason: event.reason, swapped: [] } }, at);
     }
     await recordAudit(
       ctx.env,
-      { workspaceId: agent.workspaceId, kind: 'tool.invoked', actor: 'system', data: { agentId: agent.id, tool: tool.name, invocationId, status: stored.status, exitCode: stored.exitCode, durationMs: stored.durationMs, stopReason: result.stopReason, executor: executor.kind } },
+      { workspaceId: agent.workspaceId, kind: 'tool.invoked', actor: 'system', data: { agentId: agent.id, tool: tool.name, invocationId, status: stored.status, exitCode: stored.exitCode, durationMs: stored.durationMs, stopReason: result.stopReason, executor: executor.kind, egressDropped: result.egressDropped } },
       at,
     );
     return stored;

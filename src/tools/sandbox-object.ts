@@ -15,7 +15,7 @@ import { DEFAULT_SANDBOX_SLEEP_AFTER } from './config';
 import { dohResolver } from './doh-resolve';
 import type { ToolRunOutcome, ToolRunRequest } from './executor';
 import { runnerBody } from './executor-local';
-import { decideOutbound } from './outbound';
+import { decideOutbound, scrubOutboundResponse } from './outbound';
 import { parseRunnerAnswer } from './runner-result';
 import { operatorAllowFrom } from './operator-allow';
 
@@ -61,13 +61,14 @@ export async function toolEgressHandler(request: Request, env: Env, ctx: Outboun
       workspaceId,
       kind: 'tool.egress',
       actor: 'system',
-      data: { agentId, tool, host: decision.host, port: decision.port, allow: decision.allow, rule: decision.rule, reason: decision.reason, swapped: decision.allow ? decision.swapped : [] },
+      data: { agentId, tool, invocationId: null, host: decision.host, port: decision.port, allow: decision.allow, rule: decision.rule, reason: decision.reason, swapped: decision.allow ? decision.swapped : [] },
     },
     Date.now(),
   );
   if (!decision.allow) return refused();
-  // Redirects go back to the container, whose next request is decided again (never followed here).
-  return fetchFn(decision.forward, { redirect: 'manual' });
+  // Redirects go back to the container, whose next request is decided again (never followed
+  // here); the answer is scrubbed of every value bound to this host before the container sees it.
+  return scrubOutboundResponse(await fetchFn(decision.forward, { redirect: 'manual' }), decision.scrub);
 }
 
 export class ToolSandbox extends Container<Env> {

@@ -15,7 +15,7 @@ export { ENVELOPE_VERSION, envelopeAad, openEnvelope, OWNER_KINDS, parseEnvelope
 export { HKDF_INFO_PREFIX, HKDF_SALT, keyringFor, MIN_KEY_BYTES, parseKeyring, type Keyring } from './keyring';
 export { MASK, MASK_REVEAL_MIN_CHARS, maskSecret } from './mask';
 export type { KeyringMalformedReason, VaultProblem, VaultProblemKind, VaultResult } from './problems';
-export { MIN_REDACTABLE_CHARS, redactSecrets, secretForms, secretRedactor, workspaceRedactor, type WorkspaceRedactor } from './redact';
+export { MIN_REDACTABLE_CHARS, redactSecrets, secretByteScrubber, secretForms, secretRedactor, workspaceRedactor, type ByteScrubber, type WorkspaceRedactor } from './redact';
 export { describeVaultProblem, logVaultProblem, requireVault, vaultProblemToApiError } from './refuse';
 export { DEFAULT_ROTATION_BATCH_SIZE, rotateVault, type RotationOptions, type RotationReport } from './rotate';
 export {

@@ -7,12 +7,13 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/env';
 import { decideOutbound, OUTBOUND_MAX_BODY_BYTES, toolEgressHandler, type OutboundPolicy } from '../../src/tools';
+import { secretForms } from '../../src/vault';
 import { asSession, login, OWNER, setupInstance } from './identity-helpers';
 
 const PLACEHOLDER = 'PORTCULLIS_PLACEHOLDER_00112233445566778899aabbccddeeff';
 const VALUE = 'ghp_realOutboundSecret0123456789abcdef';
 const POLICY: OutboundPolicy = {
-  egress: { allow: [{ host: 'api.github.com', port: 443 }, { host: 'rebind.example', port: 443 }, { host: 'uploads.example', port: 443 }], operatorAllow: [{ host: '10.1.2.3', port: 8443 }], blockPrivate: true },
+  egress: { allow: [{ host: 'api.github.com', port: 443 }, { host: 'rebind.example', port: 443 }, { host: 'uploads.example', port: 443 }, { host: '10.1.2.3', port: 8443 }], operatorAllow: [{ host: '10.1.2.3', port: 8443 }], blockPrivate: true },
   credentials: [{ name: 'GITHUB_TOKEN', placeholder: PLACEHOLDER, hosts: ['api.github.com'] }],
 };
 const ADDRESSES: Record<string, string[]> = { 'api.github.com': ['140.82.112.6'], 'rebind.example': ['127.0.0.1'], 'uploads.example': ['93.184.215.15', '10.0.0.7'], 'evil.example': ['93.184.215.14'] };
@@ -44,20 +45,43 @@ describe('decideOutbound: numbered precedence ending in deny', () => {
     expect(await decideOutbound(request, POLICY, deps)).toMatchObject(expected);
   });
 
-  it('swaps a placeholder only towards its bound host, in headers, Basic credentials, query and body', async () => {
+  it('swaps a placeholder only in Authorization (Basic decoded) of a request to its bound host; URL, body and other headers keep the placeholder', async () => {
     const request = new Request(`https://api.github.com/user?access=${PLACEHOLDER}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${PLACEHOLDER}`, 'proxy-authorization': basic(`user:${PLACEHOLDER}`), 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${PLACEHOLDER}`, 'proxy-authorization': basic(`user:${PLACEHOLDER}`), 'x-api-key': PLACEHOLDER, 'content-type': 'application/json' },
       body: JSON.stringify({ token: PLACEHOLDER }),
     });
     const decision = await decideOutbound(request, POLICY, deps);
     if (!decision.allow) throw new Error('expected allow');
     expect(decision.swapped).toEqual(['GITHUB_TOKEN']);
     const forward = decision.forward;
-    expect(forward.url).toBe(`https://api.github.com/user?access=${VALUE}`);
+    expect(forward.url).toBe(`https://api.github.com/user?access=${PLACEHOLDER}`);
     expect(forward.headers.get('authorization')).toBe(`Bearer ${VALUE}`);
-    expect(atob((forward.headers.get('proxy-authorization') ?? '').slice(6))).toBe(`user:${VALUE}`);
-    expect(await forward.text()).toBe(JSON.stringify({ token: VALUE }));
+    expect(atob((forward.headers.get('proxy-authorization') ?? '').slice(6))).toBe(`user:${PLACEHOLDER}`);
+    expect(forward.headers.get('x-api-key')).toBe(PLACEHOLDER);
+    expect(await forward.text()).toBe(JSON.stringify({ token: PLACEHOLDER }));
+  });
+
+  it('swaps inside Basic credentials of Authorization (curl -u)', async () => {
+    const decision = await decideOutbound(new Request('https://api.github.com/', { headers: { authorization: basic(`bot:${PLACEHOLDER}`) } }), POLICY, deps);
+    if (!decision.allow) throw new Error('expected allow');
+    expect(atob((decision.forward.headers.get('authorization') ?? '').slice(6))).toBe(`bot:${VALUE}`);
+  });
+
+  it.each([
+    ['another virtual host', 'intranet.example'],
+    ['the same host on another port', 'api.github.com:8443'],
+    ['garbage', 'a b'],
+  ])('refuses a Host header naming %s (rule 1), before any credential is opened', async (_label, hostHeader) => {
+    let revealed = 0;
+    const request = new Request('https://api.github.com/', { headers: { host: hostHeader, authorization: `Bearer ${PLACEHOLDER}` } });
+    expect(await decideOutbound(request, POLICY, { ...deps, reveal: async (name) => { revealed++; return deps.reveal(name); } })).toMatchObject({ allow: false, rule: 1, reason: 'host-mismatch' });
+    expect(revealed).toBe(0);
+  });
+
+  it('an operator allowance opens nothing for a tool that does not declare that destination', async () => {
+    const undeclared: OutboundPolicy = { ...POLICY, egress: { ...POLICY.egress, allow: [{ host: 'api.github.com', port: 443 }, { host: '*', port: 8443 }] } };
+    expect(await decideOutbound(new Request('https://10.1.2.3:8443/'), undeclared, deps)).toMatchObject({ allow: false, rule: 5, egressRule: 3, reason: 'ip-literal-private' });
   });
 
   it('refuses when the bound credential can no longer be opened', async () => {
@@ -86,6 +110,9 @@ describe('toolEgressHandler (the ToolSandbox outbound handler)', () => {
         return Response.json({ Status: 0, Answer: answers });
       }
       sent.push(request);
+      // /echo answers with what it received, like an echo API (the swapped Authorization too).
+      if (url.pathname === '/echo') return new Response(`${request.headers.get('authorization')} ${btoa(request.headers.get('authorization') ?? '')}`, { headers: { 'x-echo': request.headers.get('authorization') ?? '' } });
+      if (url.pathname === '/gzip') return new Response('compressed', { headers: { 'content-encoding': 'gzip' } });
       return new Response('upstream ok');
     }) as typeof fetch;
     return { sent, fetchFn };
@@ -107,11 +134,27 @@ describe('toolEgressHandler (the ToolSandbox outbound handler)', () => {
     expect(sent[0]!.headers.get('authorization')).toBe(`Bearer ${VALUE}`);
     const events = await egressEvents();
     const last = JSON.parse(events.at(-1)!.data) as Record<string, unknown>;
-    expect(last).toMatchObject({ host: 'api.github.com', port: 443, allow: true, rule: 4, swapped: ['GITHUB_TOKEN'] });
+    expect(last).toMatchObject({ host: 'api.github.com', port: 443, allow: true, rule: 4, swapped: ['GITHUB_TOKEN'], invocationId: null });
     const text = JSON.stringify(events);
     expect(text).not.toContain('secret-path');
     expect(text).not.toContain(VALUE);
     expect(text).not.toContain(PLACEHOLDER);
+  });
+
+  it('scrubs the real value, in every form redaction knows, from what the bound host sends back', async () => {
+    const { sent, fetchFn } = upstream();
+    const res = await toolEgressHandler(new Request('https://api.github.com/echo', { headers: { authorization: `Bearer ${PLACEHOLDER}` } }), env as Env, ctx(params()), fetchFn);
+    expect(sent[0]!.headers.get('authorization')).toBe(`Bearer ${VALUE}`);
+    const seen = `${JSON.stringify([...res.headers])}${await res.text()}`;
+    expect(seen).toContain('[REDACTED]');
+    for (const form of secretForms(VALUE)) expect(seen).not.toContain(form);
+  });
+
+  it('refuses an answer from a bound host in a content coding it cannot scrub', async () => {
+    const { fetchFn } = upstream();
+    const res = await toolEgressHandler(new Request('https://api.github.com/gzip', { headers: { authorization: `Bearer ${PLACEHOLDER}` } }), env as Env, ctx(params()), fetchFn);
+    expect(res.status).toBe(502);
+    expect(await res.text()).not.toContain('compressed');
   });
 
   it('refuses and audits a placeholder sent to another host; nothing is sent', async () => {

@@ -1,7 +1,9 @@
 /**
  * Test support for the tools API. Execution needs a runner, which cannot run inside workerd;
  * tests that must see a call run point RUNNER_URL at `stubRunner`, a Worker-side stand-in that
- * checks the request signature with the runner's own verifier and answers like the runner.
+ * checks the request signature with the runner's own verifier and answers like the runner:
+ * the reply's fields override a successful answer (egressEvents included, well-formed or not;
+ * `proxyDecision` builds the runner proxy's own event shape), or a Response is sent as is.
  * Everything before the executor boundary is the real code.
  */
 import { env } from 'cloudflare:workers';
@@ -28,7 +30,14 @@ export interface RunnerCall {
   };
 }
 
-export type RunnerReply = (call: RunnerCall) => Record<string, unknown>;
+export type RunnerReply = (call: RunnerCall) => Record<string, unknown> | Response;
+
+/** One event as the runner's proxy reports it (containers/runner/src/egress-events.ts). */
+export function proxyDecision(host: string, port = 443, allow = true): Record<string, unknown> {
+  return allow
+    ? { type: 'egress.decision', via: 'connect', host, port, allow: true, rule: 6, reason: 'allowlisted' }
+    : { type: 'egress.decision', via: 'connect', host, port, allow: false, rule: 8, reason: 'not-allowlisted' };
+}
 
 /** A runner stand-in: refuses unsigned or badly signed requests (401), records the rest. */
 export function stubRunner(reply: RunnerReply) {
@@ -49,7 +58,9 @@ export function stubRunner(reply: RunnerReply) {
     if (!check.ok) return new Response('{"error":{"code":"UNAUTHENTICATED"}}', { status: 401 });
     const call = { body: JSON.parse(text) as RunnerCall['body'] };
     calls.push(call);
-    return Response.json({ exitCode: 0, signal: null, stdout: '', stderr: '', truncated: false, durationMs: 12, stopReason: 'exit', egressEvents: [], ...reply(call) });
+    const answer = reply(call);
+    if (answer instanceof Response) return answer;
+    return Response.json({ exitCode: 0, signal: null, stdout: '', stderr: '', truncated: false, durationMs: 12, stopReason: 'exit', egressEvents: [], ...answer });
   };
   return { calls, fetch: fetchFn as typeof fetch };
 }

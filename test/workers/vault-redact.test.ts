@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REDACTED } from '../../src/lib';
-import { redactSecrets, sealSecret, workspaceRedactor } from '../../src/vault';
+import { redactSecrets, sealSecret, secretByteScrubber, secretForms, workspaceRedactor } from '../../src/vault';
 import { encodeBase64, encodeBase64Url } from '../../src/vault/base64';
 import { K1, newWorkspace, T0, withKeys } from './vault-support';
 
@@ -91,5 +91,31 @@ describe('workspaceRedactor', () => {
       ok: false,
       problem: { kind: 'keyring-malformed', entry: 0, reason: 'missing-separator' },
     });
+  });
+});
+
+describe('secretByteScrubber (responses flowing back into a sandbox)', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const run = (chunks: Uint8Array[]) => {
+    const scrubber = secretByteScrubber([SECRET]);
+    const parts = [...chunks.map((chunk) => scrubber.push(chunk)), scrubber.end()];
+    return new TextDecoder().decode(Uint8Array.from(parts.flatMap((part) => [...part])));
+  };
+
+  it('removes every form of the secret even when the stream splits it at any byte', () => {
+    for (const form of secretForms(SECRET)) {
+      const whole = bytes(`before ${form} after`);
+      for (let cut = 1; cut < whole.length; cut++) {
+        const out = run([whole.subarray(0, cut), whole.subarray(cut)]);
+        expect(out).toBe(`before ${REDACTED} after`);
+      }
+    }
+  });
+
+  it('passes other bytes through unchanged, in order, including non-UTF-8 bytes', () => {
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) % 256);
+    const scrubber = secretByteScrubber([SECRET]);
+    const out = [...scrubber.push(data.subarray(0, 1234)), ...scrubber.push(data.subarray(1234)), ...scrubber.end()];
+    expect(out).toEqual([...data]);
   });
 });

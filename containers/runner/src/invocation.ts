@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { EgressRule } from '../../../src/policy/index.ts';
 import { runProcess, type RunResult } from './execute.ts';
 import { callMcpTool } from './mcp.ts';
-import { createEgressProxy, type EgressAuditEvent } from './proxy.ts';
+import { egressEventLog, type EgressAuditEvent, type EgressDroppedEvent } from './egress-events.ts';
+import { createEgressProxy, type EgressProxyOptions } from './proxy.ts';
 import { createInterceptCa, type InterceptCa } from './tls-intercept.ts';
 import { DEFAULT_PATH, buildSandboxedCommand, checkBwrapPrefix, prepareWritableBinds, type PrefixProblem, type SandboxConfig } from './sandbox.ts';
 
@@ -31,7 +32,7 @@ export const invocationSchema = z
     // Compiled net:connect rules of this tool. operatorAllow is deliberately absent: private
     // destinations are opened only by the runner's own configuration (strictObject refuses it).
     egress: z.strictObject({ allow: z.array(egressRule).max(256) }).optional(),
-    placeholders: z.array(z.strictObject({ placeholder: z.string().min(16).max(256), value: z.string().max(65_536), hosts: z.array(z.string().min(1).max(253)).max(64) })).max(64).optional(),
+    placeholders: z.array(z.strictObject({ placeholder: z.string().min(16).max(256), value: z.string().max(65_536), hosts: z.array(z.string().min(1).max(253)).max(64), header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional() })).max(64).optional(),
   })
   .refine((v) => (v.argv === undefined) !== (v.mcp === undefined), { message: 'exactly one of argv and mcp', path: ['argv'] });
 
@@ -48,17 +49,20 @@ export interface RunnerConfig {
   /** Working directory of tools when isolation is 'container'. */
   containerWorkdir?: string;
   resolve?: (host: string) => Promise<string[]>;
+  /** Test harnesses only (never read from the environment): see EgressProxyOptions.dial. */
+  dial?: EgressProxyOptions['dial'];
   /** Operator configuration: extra CAs (PEM) the proxy trusts for upstream TLS. */
   upstreamCa?: string[];
   killGraceMs?: number;
   audit: (event: EgressAuditEvent) => void;
 }
 
-export type InvocationResult = RunResult & { egressEvents: EgressAuditEvent[] };
+export type InvocationResult = RunResult & { egressEvents: Array<EgressAuditEvent | EgressDroppedEvent> };
 export type InvocationRefusal = { refused: 'sandbox-required' | 'sandbox-unavailable' | PrefixProblem };
 
 export async function runInvocation(inv: Invocation, config: RunnerConfig, abort?: AbortSignal): Promise<InvocationResult | InvocationRefusal> {
-  const egressEvents: EgressAuditEvent[] = [];
+  // Clipped and capped (egress-events.ts): a tool must not be able to make the answer unparseable.
+  const egressLog = egressEventLog();
   const command = inv.argv ?? inv.mcp?.command ?? [];
   const execute = (argv: string[], env: Record<string, string>, ids: { uid?: number; gid?: number; cwd?: string }) =>
     inv.mcp
@@ -69,7 +73,7 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
     // In the container the outbound handler is the egress path; a bwrap request is a wiring error.
     if (inv.sandbox) return { refused: 'sandbox-unavailable' };
     const result = await execute(command, { PATH: DEFAULT_PATH, ...inv.env }, { cwd: config.containerWorkdir });
-    return { ...result, egressEvents };
+    return { ...result, egressEvents: egressLog.events() };
   }
 
   // Local executor: no request runs outside bubblewrap (fail closed).
@@ -88,8 +92,7 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
       chmodSync(dir, 0o711); // the sandbox uid must reach the socket; it cannot list the directory
       egressSocket = join(dir, 'egress.sock');
       const audit = (event: EgressAuditEvent) => {
-        egressEvents.push(event);
-        config.audit(event);
+        config.audit(egressLog.record(event));
       };
       // Placeholders need TLS termination; without a CA the proxy refuses CONNECT (fail closed).
       let intercept: InterceptCa | undefined;
@@ -97,7 +100,7 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
       caCertPath = intercept?.certPath;
       const proxy = createEgressProxy({
         policy: { allow: inv.egress.allow, operatorAllow: config.operatorAllow, blockPrivate: true },
-        placeholders: inv.placeholders, resolve: config.resolve, audit, intercept, upstreamCa: config.upstreamCa,
+        placeholders: inv.placeholders, resolve: config.resolve, dial: config.dial, audit, intercept, upstreamCa: config.upstreamCa,
       });
       await new Promise<void>((resolve, reject) => proxy.listen(egressSocket, resolve).once('error', reject));
       // Only the sandbox uid may connect (when the runner is root and can hand it over).
@@ -111,7 +114,7 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
     }
     const sandboxed = buildSandboxedCommand({ prefix: inv.sandbox.bwrapArgv, command, env: inv.env, egressSocket, caCertPath, config: config.sandbox });
     const result = await execute(sandboxed.argv, { PATH: process.env.PATH ?? '/usr/bin:/bin' }, { uid: sandboxed.uid, gid: sandboxed.gid });
-    return { ...result, egressEvents };
+    return { ...result, egressEvents: egressLog.events() };
   } finally {
     await closeProxy();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -7,9 +7,13 @@
  * payload), then connects to the very address it checked, so a second DNS answer cannot
  * redirect the connection (DNS rebinding).
  *
- * Credential placeholders: the proxy swaps a placeholder for its real value only in requests
- * to a host bound to it, and refuses (403, audited) a request carrying a placeholder to any
- * other host. It sees plain HTTP directly; for HTTPS, a call that carries placeholders gets a
+ * Credential placeholders: the shared decision (src/policy/placeholders.ts) swaps a
+ * placeholder for its real value only in its credential's header of a request to a bound host,
+ * and refuses (403, audited) a request carrying a placeholder to any other host. Responses from
+ * a bound host are scrubbed of the real value, in every form redaction knows
+ * (src/vault/secret-forms.ts), before they flow back into the sandbox. `Host` is always set
+ * from the checked target, so the value cannot reach another virtual host on the same address.
+ * The proxy sees plain HTTP directly; for HTTPS, a call that carries placeholders gets a
  * per-call CA (tls-intercept.ts) and every CONNECT tunnel is terminated here, the request read,
  * checked and re-sent over TLS verified against the system roots (+ operator-configured CAs).
  * Without placeholders, CONNECT stays an opaque tunnel.
@@ -18,21 +22,23 @@ import { lookup } from 'node:dns/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, isIP, type Socket } from 'node:net';
+import { Transform } from 'node:stream';
 import { TLSSocket, createSecureContext, rootCertificates } from 'node:tls';
-import { decideEgress, type EgressDecision, type EgressPolicy } from '../../../src/policy/index.ts';
+import { decideEgress, isBoundTo, planPlaceholders, swapPlaceholderHeaders, type EgressDecision, type EgressPolicy, type HeaderList } from '../../../src/policy/index.ts';
+import { secretByteScrubber, secretRedactor } from '../../../src/vault/secret-forms.ts';
+import { clipHost, type EgressAuditEvent } from './egress-events.ts';
 import type { InterceptCa } from './tls-intercept.ts';
+
+export type { EgressAuditEvent } from './egress-events.ts';
 
 export interface PlaceholderBinding {
   placeholder: string;
   value: string;
-  /** Hosts (lower-case) the real value may be sent to. */
+  /** Hosts the real value may be sent to. */
   hosts: string[];
+  /** The request header the value may go into; default `Authorization`. */
+  header?: string | undefined;
 }
-
-export type EgressAuditEvent =
-  | { type: 'egress.decision'; via: 'connect' | 'http'; host: string; port: number; allow: boolean; rule: number; reason: string }
-  | { type: 'egress.placeholder_refused'; host: string; port: number }
-  | { type: 'egress.placeholder_swapped'; host: string; port: number };
 
 export interface EgressProxyOptions {
   policy: EgressPolicy;
@@ -44,6 +50,12 @@ export interface EgressProxyOptions {
   intercept?: InterceptCa;
   /** Operator configuration: extra CAs (PEM) trusted for upstream TLS besides the system roots. */
   upstreamCa?: string[];
+  /**
+   * Where a checked address is dialled. Injected by test harnesses only (a public test address
+   * → a loopback test server), after decideEgress has decided on the address itself; the
+   * runner's configuration has no such field, so production always dials the checked address.
+   */
+  dial?: (address: string, port: number) => { host: string; port: number };
 }
 
 /** Largest plain-HTTP request body the proxy buffers to look for placeholders. */
@@ -76,8 +88,12 @@ async function check(options: EgressProxyOptions, host: string, port: number, vi
   const literal = isIP(host) !== 0;
   const resolvedAddresses = literal ? [] : await (options.resolve ?? resolveWithDns)(host);
   const decision = decideEgress(options.policy, { host, port, resolvedAddresses });
-  options.audit({ type: 'egress.decision', via, host, port, allow: decision.allow, rule: decision.rule, reason: decision.reason });
+  options.audit({ type: 'egress.decision', via, host: clipHost(host), port, allow: decision.allow, rule: decision.rule, reason: decision.reason });
   return { decision, address: literal ? host : (resolvedAddresses[0] ?? null) };
+}
+
+function dialled(options: EgressProxyOptions, address: string, port: number): { host: string; port: number } {
+  return options.dial ? options.dial(address, port) : { host: address, port };
 }
 
 function refuseSocket(socket: Socket, status: string): void {
@@ -95,7 +111,7 @@ async function handleConnect(options: EgressProxyOptions, req: IncomingMessage, 
     if (!options.intercept) return refuseSocket(client, '403 Forbidden');
     return interceptTunnel(options, options.intercept, client, head, { ...target, address });
   }
-  const upstream = connect({ host: address, port: target.port });
+  const upstream = connect(dialled(options, address, target.port));
   upstream.on('error', () => (client.writable ? refuseSocket(client, '502 Bad Gateway') : client.destroy()));
   upstream.on('connect', () => {
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -115,28 +131,6 @@ async function readBody(req: IncomingMessage): Promise<Buffer | null> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
-}
-
-/** The user-pass of an RFC 7617 `Basic` header, or null for any other scheme. */
-export function decodeBasic(value: string): string | null {
-  const m = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(value);
-  return m?.[1] ? Buffer.from(m[1], 'base64').toString('utf8') : null;
-}
-
-/**
- * Placeholder precedence for one request: 1 a placeholder bound to other hosts only → refuse;
- * 2 placeholders bound to this host → swap; 3 none present → pass unchanged.
- */
-export function swapPlaceholders(text: string, host: string, bindings: PlaceholderBinding[]): { ok: true; text: string; swapped: boolean } | { ok: false } {
-  let out = text;
-  let swapped = false;
-  for (const binding of bindings) {
-    if (!out.includes(binding.placeholder)) continue;
-    if (!binding.hosts.includes(host)) return { ok: false };
-    out = out.split(binding.placeholder).join(binding.value);
-    swapped = true;
-  }
-  return { ok: true, text: out, swapped };
 }
 
 const HOP_BY_HOP = new Set(['proxy-authorization', 'proxy-connection', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
@@ -161,9 +155,22 @@ async function interceptTunnel(options: EgressProxyOptions, intercept: Intercept
   const tlsClient = new TLSSocket(client, { isServer: true, secureContext: createSecureContext(leaf), ALPNProtocols: ['http/1.1'] });
   tlsClient.on('error', () => client.destroy());
   const inner = createServer((req, res) => {
+    // The credential was bound to the CONNECT target: a request naming another virtual host
+    // (Host header, SNI, absolute-form target) inside this tunnel is refused, never re-routed.
+    if (!sameDestination(req, tlsClient.servername, target)) {
+      options.audit({ type: 'egress.host_mismatch', host: clipHost(target.host), port: target.port });
+      return refuseResponse(res, 421);
+    }
     forward(options, req, res, { ...target, secure: true }, req.url ?? '/').catch(() => res.destroy());
   });
   inner.emit('connection', tlsClient);
+}
+
+function sameDestination(req: IncomingMessage, sni: string | false | null | undefined, target: { host: string; port: number }): boolean {
+  if (!(req.url ?? '').startsWith('/')) return false;
+  const named = parseAuthority(req.headers.host ?? '', 443);
+  if (!named || named.host !== target.host || named.port !== target.port) return false;
+  return typeof sni !== 'string' || sni === '' || parseAuthority(sni, 443)?.host === target.host;
 }
 
 /** Plain HTTP, absolute-form (`GET http://host/path`), as proxies receive it. */
@@ -182,61 +189,86 @@ async function handleHttp(options: EgressProxyOptions, req: IncomingMessage, res
   return forward(options, req, res, { ...target, address, secure: false }, url.pathname + url.search);
 }
 
-/** Swaps or refuses placeholders over the whole request as the tool wrote it, then sends it. */
+/** RFC 9110 §7.2: Host names the target; it is derived from the checked target, never copied from the tool. */
+function hostHeader(target: Target): string {
+  const name = isIP(target.host) === 6 ? `[${target.host}]` : target.host;
+  return target.port === (target.secure ? 443 : 80) ? name : `${name}:${target.port}`;
+}
+
+/** Content codings the proxy can scrub in (it asks for identity when secrets are at stake). */
+function scrubbable(encoding: string | undefined): boolean {
+  return encoding === undefined || encoding.trim() === '' || encoding.trim().toLowerCase() === 'identity';
+}
+
+/** Applies the shared placeholder decision (src/policy/placeholders.ts), sends, and scrubs the answer. */
 async function forward(options: EgressProxyOptions, req: IncomingMessage, res: ServerResponse, target: Target, pathAndQuery: string): Promise<void> {
   const body = await readBody(req);
   if (!body) return refuseResponse(res, 413);
   const bindings = options.placeholders ?? [];
-  const headerLines: string[] = [];
-  let swappedAny = false;
+  const headers: HeaderList = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] ?? '';
-    if (HOP_BY_HOP.has(name.toLowerCase()) || name.toLowerCase() === 'content-length') continue;
-    // RFC 7617 Basic credentials are base64: look inside, or `curl -u user:$TOKEN` would hide the placeholder.
-    const basic = name.toLowerCase() === 'authorization' ? decodeBasic(req.rawHeaders[i + 1] ?? '') : null;
-    if (basic !== null) {
-      const result = swapPlaceholders(basic, target.host, bindings);
-      if (!result.ok) {
-        options.audit({ type: 'egress.placeholder_refused', host: target.host, port: target.port });
-        return refuseResponse(res, 403);
-      }
-      swappedAny ||= result.swapped;
-      headerLines.push(`${name}\nBasic ${Buffer.from(result.text, 'utf8').toString('base64')}`);
-      continue;
-    }
-    headerLines.push(`${name}\n${req.rawHeaders[i + 1] ?? ''}`);
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower === 'content-length' || lower === 'host') continue;
+    headers.push([name, req.rawHeaders[i + 1] ?? '']);
   }
-  const swappedParts: string[] = [];
-  for (const part of [pathAndQuery, headerLines.join('\n\n'), body.toString('latin1')]) {
-    const result = swapPlaceholders(part, target.host, bindings);
-    if (!result.ok) {
-      options.audit({ type: 'egress.placeholder_refused', host: target.host, port: target.port });
-      return refuseResponse(res, 403);
-    }
-    swappedAny ||= result.swapped;
-    swappedParts.push(result.text);
+  const plan = planPlaceholders({ host: target.host, target: pathAndQuery, headers, body: body.toString('latin1') }, bindings);
+  if (!plan.ok) {
+    options.audit({ type: 'egress.placeholder_refused', host: clipHost(target.host), port: target.port });
+    return refuseResponse(res, 403);
   }
-  if (swappedAny) options.audit({ type: 'egress.placeholder_swapped', host: target.host, port: target.port });
-  const [path = '/', headerText = '', bodyText = ''] = swappedParts;
-  const outBody = Buffer.from(bodyText, 'latin1');
-  const headers: Record<string, string> = {};
-  for (const pair of headerText ? headerText.split('\n\n') : []) {
-    const [name = '', value = ''] = pair.split('\n');
-    headers[name] = value;
+  if (plan.swap.length > 0) options.audit({ type: 'egress.placeholder_swapped', host: clipHost(target.host), port: target.port });
+  // Every value that this host may ever have received is scrubbed from what it sends back,
+  // swapped in this request or not (a stored comment can echo an earlier request).
+  const secrets = bindings.filter((binding) => isBoundTo(binding, target.host)).map((binding) => binding.value);
+  const outHeaders: Record<string, string | string[]> = {};
+  for (const [name, value] of swapPlaceholderHeaders(headers, plan.swap)) {
+    const lower = name.toLowerCase();
+    if (secrets.length > 0 && lower === 'accept-encoding') continue;
+    const prior = outHeaders[lower];
+    outHeaders[lower] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [prior]), value];
   }
-  headers['content-length'] = String(outBody.length);
-  const common = { host: target.address, port: target.port, method: req.method, path, headers, setHost: false };
+  outHeaders.host = hostHeader(target);
+  if (secrets.length > 0) outHeaders['accept-encoding'] = 'identity';
+  outHeaders['content-length'] = String(body.length);
+  const dial = dialled(options, target.address, target.port);
+  const common = { host: dial.host, port: dial.port, method: req.method, path: pathAndQuery, headers: outHeaders, setHost: false };
   const onResponse = (upRes: IncomingMessage) => {
-    const responseHeaders = { ...upRes.headers };
+    const responseHeaders: Record<string, string | string[] | undefined> = { ...upRes.headers };
     for (const name of HOP_BY_HOP) delete responseHeaders[name];
+    if (secrets.length === 0) {
+      res.writeHead(upRes.statusCode ?? 502, responseHeaders);
+      upRes.pipe(res);
+      return;
+    }
+    // Compressed or otherwise encoded bytes cannot be searched: refuse rather than pass them.
+    if (!scrubbable(upRes.headers['content-encoding'])) {
+      upRes.destroy();
+      options.audit({ type: 'egress.response_refused', host: clipHost(target.host), port: target.port });
+      return refuseResponse(res, 502);
+    }
+    const redact = secretRedactor(secrets);
+    delete responseHeaders['content-length'];
+    for (const [name, value] of Object.entries(responseHeaders)) {
+      if (value !== undefined) responseHeaders[name] = Array.isArray(value) ? value.map(redact) : redact(value);
+    }
+    const scrubber = secretByteScrubber(secrets);
+    const scrub = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        done(null, Buffer.from(scrubber.push(chunk)));
+      },
+      flush(done) {
+        done(null, Buffer.from(scrubber.end()));
+      },
+    });
     res.writeHead(upRes.statusCode ?? 502, responseHeaders);
-    upRes.pipe(res);
+    upRes.pipe(scrub).pipe(res);
   };
   const upstream = target.secure
     ? httpsRequest({ ...common, servername: isIP(target.host) ? undefined : target.host, ca: [...rootCertificates, ...(options.upstreamCa ?? [])] }, onResponse)
     : httpRequest(common, onResponse);
   upstream.on('error', () => (res.headersSent ? res.destroy() : refuseResponse(res, 502)));
-  upstream.end(outBody);
+  upstream.end(body);
 }
 
 export function createEgressProxy(options: EgressProxyOptions): Server {

@@ -1,7 +1,9 @@
 /**
  * Egress through the local proxy, from inside the sandbox, against local test servers.
  * Name resolution is injected (like time): the proxy still decides on what the names resolve
- * to, and operator configuration (never the request) opens the local test servers.
+ * to. The loopback test servers here are private destinations: operator configuration (never
+ * the request) opens them, and only for a call whose own allowlist names them exactly.
+ * credentials.test.ts covers the normal path (a public name, a manifest rule, no allowance).
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
@@ -77,6 +79,11 @@ afterAll(async () => {
   scratch.cleanup();
 });
 
+/** What the tool declares: the operator-opened test servers by name, plus two hosts to be refused. */
+function declared() {
+  return [{ host: 'allowed.test', port: httpsPort }, { host: 'tls-elsewhere.test', port: httpsPort }, { host: 'plain.test', port: httpPort }, { host: 'elsewhere.test', port: httpPort }, { host: 'internal.test', port: httpsPort }, { host: 'public.test', port: 443 }];
+}
+
 function curl(args: string[], extra: Record<string, unknown> = {}, trust: 'test-ca' | 'sandbox-default' = 'test-ca') {
   const workspace = join(scratch.workspaceRoot, 'agent-net');
   return runner.post({
@@ -86,7 +93,7 @@ function curl(args: string[], extra: Record<string, unknown> = {}, trust: 'test-
     timeoutMs: 15_000,
     outputLimitBytes: 65_536,
     sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw', roBinds: [[caPath, '/run/test-ca.pem']] }) },
-    egress: { allow: [{ host: 'internal.test', port: httpsPort }, { host: 'public.test', port: 443 }] },
+    egress: { allow: declared() },
     ...extra,
   });
 }
@@ -98,6 +105,15 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
     expect(json.stdout).toBe(`hello over tls from allowed.test:${httpsPort}`);
     expect(json.egressEvents).toEqual([{ type: 'egress.decision', via: 'connect', host: 'allowed.test', port: httpsPort, allow: true, rule: 2, reason: 'operator-allow' }]);
     expect(JSON.stringify(runner.audit)).not.toContain('payload-not-audited');
+  });
+
+  it('an operator allowance does not open its destination to a tool that does not declare it', async () => {
+    const before = httpsSeen.length;
+    const { json } = await curl([`https://allowed.test:${httpsPort}/`], { egress: { allow: [{ host: 'public.test', port: 443 }, { host: '*', port: httpsPort }] } });
+    expect(json.exitCode).not.toBe(0);
+    expect(json.stdout).toBe('');
+    expect(json.egressEvents).toEqual([{ type: 'egress.decision', via: 'connect', host: 'allowed.test', port: httpsPort, allow: false, rule: 4, reason: 'resolves-private' }]);
+    expect(httpsSeen.length).toBe(before);
   });
 
   it.each([
@@ -125,14 +141,14 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
     expect(httpsSeen.length).toBe(before);
   });
 
-  it('swaps a placeholder for the real credential only for its bound host (plain HTTP)', async () => {
+  it('swaps a placeholder for the real credential only in Authorization, only for its bound host (plain HTTP); the body keeps the placeholder', async () => {
     const before = httpSeen.length;
     const { json } = await curl(['-H', `Authorization: Bearer ${PLACEHOLDER}`, '--data', `token=${PLACEHOLDER}`, `http://plain.test:${httpPort}/api`], {
       placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['plain.test'] }],
     });
     expect(json.exitCode).toBe(0);
     expect(json.stdout).toBe('plain ok');
-    expect(httpSeen.slice(before)).toEqual([{ host: `plain.test:${httpPort}`, authorization: `Bearer ${REAL_SECRET}`, body: `token=${REAL_SECRET}` }]);
+    expect(httpSeen.slice(before)).toEqual([{ host: `plain.test:${httpPort}`, authorization: `Bearer ${REAL_SECRET}`, body: `token=${PLACEHOLDER}` }]);
     expect(json.egressEvents?.map((e) => e.type)).toEqual(['egress.decision', 'egress.placeholder_swapped']);
     expect(`${json.stdout}${json.stderr}`).not.toContain(REAL_SECRET);
   });
