@@ -51,6 +51,8 @@ export interface AuditEventMap {
   'tool.invocation.refused': { agentId: string; tool: string; reason: 'invalid-arguments' | 'isolation-not-allowed' | 'executor-unavailable' | 'concurrency-limit' | 'policy-compile' | 'executor-refused' };
   'tool.approval.requested': { agentId: string; tool: string; invocationId: string; approvalId: string; expiresAt: number };
   'tool.approval.decided': { agentId: string; tool: string; invocationId: string; approvalId: string; decision: 'approved' | 'denied' | 'expired' };
+  /** Someone who may not decide an approval tried to (approval-routes.ts rules 1 and 3); the approval stays pending. */
+  'tool.approval.refused': { approvalId: string; reason: 'not-a-decider' | 'own-request' };
   /** One egress decision of a sandboxed call: host and port only, never path, headers or payload. */
   'tool.egress': { agentId: string; tool: string; host: string; port: number; allow: boolean; rule: number; reason: string; swapped: string[] };
   /**

@@ -1,13 +1,27 @@
 import type { Role } from '../db';
 
-export const SCOPES = ['admin', 'agents:read', 'agents:write', 'credentials:write', 'tools:invoke', 'audit:read'] as const;
+export const SCOPES = ['admin', 'agents:read', 'agents:write', 'credentials:write', 'tools:invoke', 'approvals:decide', 'audit:read'] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/**
+ * Scopes one API key may never hold together. `approvals:decide` exists so a person can hand
+ * a decision-making tool (a chat bot, a pager) a key; the agent's own key calls tools with
+ * `tools:invoke`, and an approval that the caller's own key can grant protects nothing.
+ * Refused at key creation (api-key-routes.ts) and checked again at use (approval-routes.ts).
+ */
+export const EXCLUSIVE_KEY_SCOPES: readonly (readonly [Scope, Scope])[] = [['tools:invoke', 'approvals:decide']];
+
+/** The first pair of mutually exclusive scopes `scopes` holds both of, if any. */
+export function exclusiveScopeConflict(scopes: Iterable<string>): readonly [Scope, Scope] | undefined {
+  const held = new Set(scopes);
+  return EXCLUSIVE_KEY_SCOPES.find(([a, b]) => held.has(a) && held.has(b));
+}
 
 /** What each role may do; an API key gets at most its creator's role scopes. */
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   owner: SCOPES,
   admin: SCOPES,
-  operator: ['agents:read', 'agents:write', 'credentials:write', 'tools:invoke'],
+  operator: ['agents:read', 'agents:write', 'credentials:write', 'tools:invoke', 'approvals:decide'],
   viewer: ['agents:read'],
 };
 

@@ -6,6 +6,7 @@ import { ApiError, createRouter, errorResponses } from '../../http';
 import { apiKeyDisplayParts, generateApiKey } from '../api-key-format';
 import { authenticate, principalOf } from '../authenticate';
 import { AUTHENTICATED, jsonContent, Scope } from '../schemas';
+import { exclusiveScopeConflict, SCOPES } from '../scopes';
 import { hashToken } from '../tokens';
 import type { Clock } from './clock';
 
@@ -15,7 +16,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const CreateKey = z
   .object({
     name: z.string().trim().min(1).max(100),
-    scopes: z.array(Scope).min(1).max(6),
+    scopes: z
+      .array(Scope)
+      .min(1)
+      .max(SCOPES.length)
+      .openapi({ description: 'At most your own scopes. `tools:invoke` and `approvals:decide` are never granted to one key (400): the key that calls a tool must not approve the call.' }),
     expiresInDays: z.number().int().min(1).max(MAX_KEY_LIFETIME_DAYS).optional(),
   })
   .openapi('CreateApiKeyRequest');
@@ -93,6 +98,8 @@ export function apiKeyRoutes(now: Clock) {
     const { name, scopes, expiresInDays } = c.req.valid('json');
     if (principal.kind === 'api_key' && !principal.scopes.has('admin')) throw new ApiError('FORBIDDEN');
     if (!scopes.every((scope) => principal.scopes.has(scope))) throw new ApiError('FORBIDDEN', 'A key cannot have scopes you do not have.');
+    // The key that calls tools must never be the key that approves the calls (scopes.ts).
+    if (exclusiveScopeConflict(scopes)) throw new ApiError('VALIDATION_ERROR', 'A key cannot hold both tools:invoke and approvals:decide.', { fields: ['scopes'] });
     const at = now();
     const key = generateApiKey();
     const row: KeyRow = {
