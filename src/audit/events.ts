@@ -12,8 +12,9 @@ export interface AuditEventMap {
   'auth.login.succeeded': { userId: string; sessionId: string };
   'auth.login.failed': { reason: 'unknown-email' | 'wrong-password' | 'no-password' | 'locked-out'; emailHash: string };
   'auth.logout': { userId: string; sessionId: string };
-  'auth.password.changed': { userId: string; sessionsRevoked: number };
-  'auth.password.reset': { userId: string; sessionsRevoked: number };
+  /** `apiKeysRevoked`: ids of the keys the user had created, revoked with the change (docs/auth.md). */
+  'auth.password.changed': { userId: string; sessionsRevoked: number; apiKeysRevoked: string[] };
+  'auth.password.reset': { userId: string; sessionsRevoked: number; apiKeysRevoked: string[] };
   'auth.reset.issued': { userId: string; expiresAt: number };
   'auth.invite.issued': { userId: string; role: string; expiresAt: number };
   'auth.invite.accepted': { userId: string };

@@ -1,15 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { setCookie, deleteCookie } from 'hono/cookie';
 import { INSTANCE_CHAIN, recordAudit } from '../../audit';
-import { apiKeys, createDb, users, type OneTimeTokenPurpose } from '../../db';
+import { createDb, users, type OneTimeTokenPurpose } from '../../db';
 import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
 import { authenticate, principalOf } from '../authenticate';
 import type { LoginThrottle } from '../login-throttle';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../passwords';
 import { checkPasswordPolicy } from '../password-policy';
 import { AUTHENTICATED, Email, jsonContent, Password, Token, UserView, userView } from '../schemas';
-import { createSession, revokeSession, revokeUserSessions, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME } from '../sessions';
+import { createSession, revokeSession, revokeUserApiKeys, revokeUserSessions, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME } from '../sessions';
 import { consumeTokenStatement, findLiveToken, tokenIsLive } from '../one-time-tokens';
 import { emailTag } from '../tokens';
 import type { Clock } from './clock';
@@ -47,14 +47,14 @@ const acceptInviteRoute = createRoute({
 const resetRoute = createRoute({
   method: 'post',
   path: '/api/v1/auth/reset',
-  summary: 'Redeem a password-reset token; revokes all of that user’s sessions',
+  summary: 'Redeem a password-reset token; revokes all of that user’s sessions and the API keys they created',
   request: body(ResetRequest),
   responses: { ...noContent, ...errorResponses(400, 401) },
 });
 const changePasswordRoute = createRoute({
   method: 'post',
   path: '/api/v1/auth/password',
-  summary: 'Change your password; revokes your other sessions',
+  summary: 'Change your password (needs a session, never an API key); revokes your other sessions and all API keys you created',
   security: AUTHENTICATED,
   request: body(ChangePasswordRequest),
   responses: { ...noContent, ...errorResponses(400, 401, 403) },
@@ -159,8 +159,8 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     const db = createDb(c.env.DB);
     const sessionsRevoked = await revokeUserSessions(db, user.id, at);
     // Keys the user made may have been made by whoever held the account: a reset ends them too.
-    await db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.createdBy, user.id), isNull(apiKeys.revokedAt)));
-    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.reset', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked } }, at);
+    const keysRevoked = await revokeUserApiKeys(db, user.id, at);
+    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.reset', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked, apiKeysRevoked: keysRevoked } }, at);
     return c.body(null, 204);
   });
 
@@ -188,7 +188,11 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     if (checkPasswordPolicy(newPassword, user.email)) throw policyError();
     await db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: at }).where(eq(users.id, user.id));
     const sessionsRevoked = await revokeUserSessions(db, user.id, at, principal.sessionId);
-    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.changed', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked } }, at);
+    // A password is usually changed because the account may be compromised; keys made by
+    // whoever held it would survive the change, so they all go (docs/auth.md). The person
+    // changing it is signed in and makes new keys as needed.
+    const keysRevoked = await revokeUserApiKeys(db, user.id, at);
+    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.changed', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked, apiKeysRevoked: keysRevoked } }, at);
     return c.body(null, 204);
   });
 
