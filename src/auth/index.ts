@@ -1,6 +1,6 @@
 export { API_KEY_PREFIX, isWellFormedApiKey } from './api-key-format';
 export { authenticate, principalOf, requireScope } from './authenticate';
-export type { LoginThrottle } from './login-throttle';
+export type { LoginAttemptCounted, LoginAttemptKeys, LoginThrottle } from './login-throttle';
 export { ARGON2_PARAMS, hashPassword, verifyPassword } from './passwords';
 export { checkPasswordPolicy } from './password-policy';
 export { apiKeyRoutes } from './routes/api-key-routes';

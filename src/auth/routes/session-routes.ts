@@ -66,7 +66,9 @@ function policyError(): ApiError {
 
 /**
  * Sign-in and password lifecycle. Login decisions, in order:
- * 1. the account (by email, known or not) is locked out → 429 with Retry-After, no Argon2id;
+ * 1. locked out → 429 with Retry-After, no Argon2id: 1a this address used its 10 failures
+ *    for this account (email, known or not), or 1b the account its 100 over all addresses
+ *    (login-throttle.ts);
  * 2. unknown email, or a user without a password yet → Argon2id against a dummy hash, then
  *    the same 401 INVALID_CREDENTIALS as a wrong password (same body, same work);
  * 3. wrong password → 401 INVALID_CREDENTIALS, one failure counted;
@@ -87,7 +89,8 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
       await recordAudit(c.env, { workspaceId: chain, kind: 'auth.login.failed', actor, data: { reason, emailHash: accountKey } }, at);
     };
 
-    const lock = await throttle.attempt(c.env, accountKey, at);
+    const throttleKeys = { account: accountKey, client: { ip: c.get('clientIp') } };
+    const lock = await throttle.attempt(c.env, throttleKeys, at);
     if (lock.locked) {
       await fail('locked-out');
       throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
@@ -99,7 +102,7 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
       throw new ApiError('INVALID_CREDENTIALS');
     }
 
-    await throttle.succeeded(c.env, accountKey, lock.countedAtMs);
+    await throttle.succeeded(c.env, throttleKeys, lock.counted);
     if (check.needsRehash) {
       await db.update(users).set({ passwordHash: await hashPassword(password), updatedAt: at }).where(eq(users.id, user.id));
     }
@@ -176,15 +179,16 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     if (!user) throw new ApiError('UNAUTHENTICATED');
     // The current password is guessable through this route too (with a stolen session), so
     // it shares the login lockout of the account.
-    const accountKey = await emailTag(user.email);
-    const lock = await throttle.attempt(c.env, accountKey, at);
+    // Counted per session (not per address, which a stolen session can rotate) and per account.
+    const throttleKeys = { account: await emailTag(user.email), client: { sessionId: principal.sessionId ?? principal.userId } };
+    const lock = await throttle.attempt(c.env, throttleKeys, at);
     if (lock.locked) throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
     const check = await verifyPassword(currentPassword, user.passwordHash ?? (await dummyPasswordHash()));
     if (!check.ok) {
-      await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.login.failed', actor: `user:${user.id}`, data: { reason: 'wrong-password', emailHash: accountKey } }, at);
+      await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.login.failed', actor: `user:${user.id}`, data: { reason: 'wrong-password', emailHash: throttleKeys.account } }, at);
       throw new ApiError('INVALID_CREDENTIALS');
     }
-    await throttle.succeeded(c.env, accountKey, lock.countedAtMs);
+    await throttle.succeeded(c.env, throttleKeys, lock.counted);
     if (checkPasswordPolicy(newPassword, user.email)) throw policyError();
     await db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: at }).where(eq(users.id, user.id));
     const sessionsRevoked = await revokeUserSessions(db, user.id, at, principal.sessionId);
