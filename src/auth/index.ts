@@ -1,7 +1,7 @@
 export { API_KEY_PREFIX, isWellFormedApiKey } from './api-key-format';
 export { authenticate, principalOf, requireScope } from './authenticate';
 export type { LoginAttemptCounted, LoginAttemptKeys, LoginThrottle } from './login-throttle';
-export { ARGON2_PARAMS, hashPassword, verifyPassword } from './passwords';
+export { ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2id } from './passwords';
 export { checkPasswordPolicy } from './password-policy';
 export { apiKeyRoutes } from './routes/api-key-routes';
 export type { Clock } from './routes/clock';

@@ -6,7 +6,7 @@ import { createDb, users, type OneTimeTokenPurpose } from '../../db';
 import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
 import { authenticate, principalOf } from '../authenticate';
 import type { LoginThrottle } from '../login-throttle';
-import { dummyPasswordHash, hashPassword, verifyPassword } from '../passwords';
+import { ARGON2_PARAMS, dummyPasswordHash, hashPassword, verifyPassword, type Argon2id } from '../passwords';
 import { checkPasswordPolicy } from '../password-policy';
 import { AUTHENTICATED, Email, jsonContent, Password, Token, UserView, userView } from '../schemas';
 import { createSession, revokeSession, revokeUserApiKeys, revokeUserSessions, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME } from '../sessions';
@@ -74,7 +74,7 @@ function policyError(): ApiError {
  * 3. wrong password → 401 INVALID_CREDENTIALS, one failure counted;
  * 4. right password → new session (fresh tokens), rehash if parameters were raised → 200.
  */
-export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
+export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Argon2id) {
   const router = createRouter();
 
   router.openapi(loginRoute, async (c) => {
@@ -96,7 +96,7 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
       throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
     }
 
-    const check = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
+    const check = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()), argon2id);
     if (!user || !user.passwordHash || !check.ok) {
       await fail(!user ? 'unknown-email' : !user.passwordHash ? 'no-password' : 'wrong-password');
       throw new ApiError('INVALID_CREDENTIALS');
@@ -104,7 +104,7 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
 
     await throttle.succeeded(c.env, throttleKeys, lock.counted);
     if (check.needsRehash) {
-      await db.update(users).set({ passwordHash: await hashPassword(password), updatedAt: at }).where(eq(users.id, user.id));
+      await db.update(users).set({ passwordHash: await hashPassword(password, ARGON2_PARAMS, argon2id), updatedAt: at }).where(eq(users.id, user.id));
     }
     const session = await createSession(db, user, at);
     await recordAudit(c.env, { workspaceId: chain, kind: 'auth.login.succeeded', actor: `user:${user.id}`, data: { userId: user.id, sessionId: session.id } }, at);
@@ -138,7 +138,7 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     const [user] = await db.select().from(users).where(and(eq(users.id, live.userId), eq(users.workspaceId, live.workspaceId))).limit(1);
     if (!user) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
     if (checkPasswordPolicy(password, user.email)) throw policyError();
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await hashPassword(password, ARGON2_PARAMS, argon2id);
     const [, spent] = await db.batch([
       db.update(users).set({ passwordHash, updatedAt: at }).where(and(eq(users.id, user.id), tokenIsLive(live.id, at))),
       consumeTokenStatement(db, live.id, at),
@@ -183,14 +183,14 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     const throttleKeys = { account: await emailTag(user.email), client: { sessionId: principal.sessionId ?? principal.userId } };
     const lock = await throttle.attempt(c.env, throttleKeys, at);
     if (lock.locked) throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
-    const check = await verifyPassword(currentPassword, user.passwordHash ?? (await dummyPasswordHash()));
+    const check = await verifyPassword(currentPassword, user.passwordHash ?? (await dummyPasswordHash()), argon2id);
     if (!check.ok) {
       await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.login.failed', actor: `user:${user.id}`, data: { reason: 'wrong-password', emailHash: throttleKeys.account } }, at);
       throw new ApiError('INVALID_CREDENTIALS');
     }
     await throttle.succeeded(c.env, throttleKeys, lock.counted);
     if (checkPasswordPolicy(newPassword, user.email)) throw policyError();
-    await db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: at }).where(eq(users.id, user.id));
+    await db.update(users).set({ passwordHash: await hashPassword(newPassword, ARGON2_PARAMS, argon2id), updatedAt: at }).where(eq(users.id, user.id));
     const sessionsRevoked = await revokeUserSessions(db, user.id, at, principal.sessionId);
     // A password is usually changed because the account may be compromised; keys made by
     // whoever held it would survive the change, so they all go (docs/auth.md). The person
