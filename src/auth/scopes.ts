@@ -41,6 +41,14 @@ export interface Principal {
   apiKeyId?: string;
 }
 
+/**
+ * The audit actor of a request: the key when a key acted (a leaked key's actions must be
+ * traceable to that key), else the signed-in user. Same form as the tools' actors.
+ */
+export function actorOfPrincipal(principal: Principal): string {
+  return principal.kind === 'api_key' && principal.apiKeyId ? `api_key:${principal.apiKeyId}` : `user:${principal.userId}`;
+}
+
 /** Effective scopes of a key: what it was given, narrowed to what its creator has now. */
 export function effectiveKeyScopes(keyScopes: readonly string[], creatorRole: Role): Set<Scope> {
   const allowed = new Set<string>(ROLE_SCOPES[creatorRole]);

@@ -30,6 +30,16 @@ function keyApp(options: { now?: () => number; fetch?: typeof fetch; bindings?: 
   };
 }
 
+/** The one call of agent `agentId` ended `failed` with the refusal reason, audited with that reason and never as run. */
+async function expectRefusalStored(agentId: string, reason: string) {
+  const rows = (await env.DB.prepare('SELECT status, stop_reason, stdout, exit_code FROM tool_invocations WHERE agent_id = ?').bind(agentId).all()).results;
+  expect(rows).toEqual([{ status: 'failed', stop_reason: reason, stdout: null, exit_code: null }]);
+  const refused = (await env.DB.prepare("SELECT actor, data FROM audit_events WHERE kind = 'tool.invocation.refused' AND json_extract(data, '$.agentId') = ?").bind(agentId).all<{ actor: string; data: string }>()).results;
+  expect(refused.map((row) => ({ actor: row.actor, data: JSON.parse(row.data) as unknown }))).toEqual([{ actor: 'system', data: { agentId, tool: 'cat', reason } }]);
+  const invoked = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'tool.invoked' AND json_extract(data, '$.agentId') = ?").bind(agentId).first<{ n: number }>();
+  expect(invoked?.n).toBe(0);
+}
+
 async function invocationRow(id: string) {
   return env.DB.prepare('SELECT status, stdout, stderr FROM tool_invocations WHERE id = ?').bind(id).first<{ status: string; stdout: string | null; stderr: string | null }>();
 }
@@ -128,6 +138,7 @@ describe('invocations', () => {
     const runner = stubRunner(() => ({}));
     await expectError(await toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } }), 403, 'POLICY_DENIED');
     expect(runner.calls).toEqual([]);
+    await expectRefusalStored(id, 'isolation-not-allowed');
   });
 
   it('refuses an agent that requires container isolation on a deployment that runs tools locally (403, nothing run)', async () => {
@@ -137,6 +148,7 @@ describe('invocations', () => {
     const err = await expectError(await toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } }), 403, 'POLICY_DENIED');
     expect(err.message).toMatch(/container isolation/);
     expect(runner.calls).toEqual([]);
+    await expectRefusalStored(id, 'isolation-not-allowed');
   });
 
   it('enforces maxConcurrentTools exactly: with no queue a held slot refuses the next call with 429, audited, nothing run', async () => {

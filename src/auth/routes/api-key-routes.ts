@@ -6,7 +6,7 @@ import { ApiError, createRouter, errorResponses } from '../../http';
 import { apiKeyDisplayParts, generateApiKey } from '../api-key-format';
 import { authenticate, principalOf } from '../authenticate';
 import { AUTHENTICATED, jsonContent, Scope } from '../schemas';
-import { exclusiveScopeConflict, SCOPES } from '../scopes';
+import { actorOfPrincipal, exclusiveScopeConflict, SCOPES } from '../scopes';
 import { hashToken } from '../tokens';
 import type { Clock } from './clock';
 
@@ -118,7 +118,7 @@ export function apiKeyRoutes(now: Clock) {
     await createDb(c.env.DB).insert(apiKeys).values(row);
     await recordAudit(
       c.env,
-      { workspaceId: row.workspaceId, kind: 'api_key.created', actor: `user:${principal.userId}`, data: { keyId: row.id, name, scopes: row.scopes, expiresAt: row.expiresAt } },
+      { workspaceId: row.workspaceId, kind: 'api_key.created', actor: actorOfPrincipal(principal), data: { keyId: row.id, name, scopes: row.scopes, expiresAt: row.expiresAt } },
       at,
     );
     return c.json({ ...keyView(row), key }, 201);
@@ -145,7 +145,7 @@ export function apiKeyRoutes(now: Clock) {
     if (!allowed) throw new ApiError('NOT_FOUND');
     const at = now();
     await db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
-    await recordAudit(c.env, { workspaceId: row.workspaceId, kind: 'api_key.revoked', actor: `user:${principal.userId}`, data: { keyId: id } }, at);
+    await recordAudit(c.env, { workspaceId: row.workspaceId, kind: 'api_key.revoked', actor: actorOfPrincipal(principal), data: { keyId: id } }, at);
     return c.body(null, 204);
   });
 
