@@ -4,12 +4,18 @@ export const SCOPES = ['admin', 'agents:read', 'agents:write', 'credentials:writ
 export type Scope = (typeof SCOPES)[number];
 
 /**
- * Scopes one API key may never hold together. `approvals:decide` exists so a person can hand
- * a decision-making tool (a chat bot, a pager) a key; the agent's own key calls tools with
- * `tools:invoke`, and an approval that the caller's own key can grant protects nothing.
- * Refused at key creation (api-key-routes.ts) and checked again at use (approval-routes.ts).
+ * Scopes one API key may never hold together: [the scope that acts, the scope that would
+ * let the same key oversee or escape that]. The agent's own key calls tools with
+ * `tools:invoke`; an approval that the caller's own key can grant protects nothing, so it
+ * can hold neither `approvals:decide` nor `admin` (which invites users, i.e. mints a
+ * person who could then approve). Refused at key creation (api-key-routes.ts); at use,
+ * the second scope of a pair is dropped (effectiveKeyScopes), and approval-routes.ts
+ * checks `tools:invoke` once more.
  */
-export const EXCLUSIVE_KEY_SCOPES: readonly (readonly [Scope, Scope])[] = [['tools:invoke', 'approvals:decide']];
+export const EXCLUSIVE_KEY_SCOPES: readonly (readonly [Scope, Scope])[] = [
+  ['tools:invoke', 'approvals:decide'],
+  ['tools:invoke', 'admin'],
+];
 
 /** The first pair of mutually exclusive scopes `scopes` holds both of, if any. */
 export function exclusiveScopeConflict(scopes: Iterable<string>): readonly [Scope, Scope] | undefined {
@@ -49,8 +55,11 @@ export function actorOfPrincipal(principal: Principal): string {
   return principal.kind === 'api_key' && principal.apiKeyId ? `api_key:${principal.apiKeyId}` : `user:${principal.userId}`;
 }
 
-/** Effective scopes of a key: what it was given, narrowed to what its creator has now. */
+/** Effective scopes of a key: what it was given, narrowed to what its creator has now, never an exclusive pair. */
 export function effectiveKeyScopes(keyScopes: readonly string[], creatorRole: Role): Set<Scope> {
   const allowed = new Set<string>(ROLE_SCOPES[creatorRole]);
-  return new Set(SCOPES.filter((scope) => keyScopes.includes(scope) && allowed.has(scope)));
+  const effective = new Set(SCOPES.filter((scope) => keyScopes.includes(scope) && allowed.has(scope)));
+  // A row holding an exclusive pair (written before the rule, or by hand) keeps only the acting scope.
+  for (const [acting, overseeing] of EXCLUSIVE_KEY_SCOPES) if (effective.has(acting)) effective.delete(overseeing);
+  return effective;
 }

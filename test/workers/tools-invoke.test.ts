@@ -319,13 +319,23 @@ describe('approvals', () => {
       expect((await approvalRow(p.approvalId))?.status).toBe('pending');
     });
 
-    it('a key holding both tools:invoke and approvals:decide is never created (400, no row)', async () => {
+    it('a key holding tools:invoke with approvals:decide or admin is never created (400, no row)', async () => {
       const before = await countRows('api_keys');
       const err = await expectError(await asSession(owner, '/api/v1/api-keys', { method: 'POST', body: { name: 'agent+approver', scopes: ['tools:invoke', 'approvals:decide'] } }), 400, 'VALIDATION_ERROR');
       expect(err.fields).toEqual(['scopes']);
-      const { key } = await createKey(owner, ['admin', 'tools:invoke']);
-      await expectError(await asKey(key, '/api/v1/api-keys', { method: 'POST', body: { name: 'sibling', scopes: ['approvals:decide'] } }), 403, 'FORBIDDEN');
-      expect(await countRows('api_keys')).toBe(before + 1);
+      // Nor with admin, which would let the agent's key invite a person to approve for it.
+      await expectError(await asSession(owner, '/api/v1/api-keys', { method: 'POST', body: { name: 'agent+admin', scopes: ['admin', 'tools:invoke'] } }), 400, 'VALIDATION_ERROR');
+      expect(await countRows('api_keys')).toBe(before);
+    });
+
+    it('a key forced to hold admin next to tools:invoke cannot invite an approver (admin dropped at use; no user, no token)', async () => {
+      const forced = await createKey(owner, ['tools:invoke']);
+      await env.DB.prepare('UPDATE api_keys SET scopes = ? WHERE id = ?').bind(JSON.stringify(['admin', 'tools:invoke']), forced.id).run();
+      const me = (await (await asKey(forced.key, '/api/v1/me')).json()) as { auth: { scopes: string[] } };
+      expect(me.auth.scopes).toEqual(['tools:invoke']);
+      const before = { users: await countRows('users'), tokens: await countRows('one_time_tokens') };
+      await expectError(await asKey(forced.key, '/api/v1/users', { method: 'POST', body: { email: 'sock-puppet@example.com', role: 'operator' } }), 403, 'FORBIDDEN');
+      expect({ users: await countRows('users'), tokens: await countRows('one_time_tokens') }).toEqual(before);
     });
 
     it('a decision key (approvals:decide) of another person approves, and the call runs', async () => {

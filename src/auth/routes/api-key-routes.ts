@@ -20,7 +20,7 @@ const CreateKey = z
       .array(Scope)
       .min(1)
       .max(SCOPES.length)
-      .openapi({ description: 'At most your own scopes. `tools:invoke` and `approvals:decide` are never granted to one key (400): the key that calls a tool must not approve the call.' }),
+      .openapi({ description: 'At most your own scopes. A key with `tools:invoke` never also holds `approvals:decide` or `admin` (400): the key that calls a tool must not approve the call, nor invite someone who would.' }),
     expiresInDays: z.number().int().min(1).max(MAX_KEY_LIFETIME_DAYS).optional(),
   })
   .openapi('CreateApiKeyRequest');
@@ -99,7 +99,7 @@ export function apiKeyRoutes(now: Clock) {
     if (principal.kind === 'api_key' && !principal.scopes.has('admin')) throw new ApiError('FORBIDDEN');
     if (!scopes.every((scope) => principal.scopes.has(scope))) throw new ApiError('FORBIDDEN', 'A key cannot have scopes you do not have.');
     // The key that calls tools must never be the key that approves the calls (scopes.ts).
-    if (exclusiveScopeConflict(scopes)) throw new ApiError('VALIDATION_ERROR', 'A key cannot hold both tools:invoke and approvals:decide.', { fields: ['scopes'] });
+    if (exclusiveScopeConflict(scopes)) throw new ApiError('VALIDATION_ERROR', 'A key with tools:invoke cannot also hold approvals:decide or admin.', { fields: ['scopes'] });
     const at = now();
     const key = generateApiKey();
     const row: KeyRow = {
