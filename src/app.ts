@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit';
 import { connectorRoutes, lookupConnector } from './connectors';
-import { apiKeyRoutes, authenticate, requireScope, sessionRoutes, setupRoutes, userRoutes, type Clock, type LoginThrottle } from './auth';
+import { apiKeyRoutes, authenticate, requireScope, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
 import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
 import { vaultRoutes } from './vault';
@@ -24,6 +24,8 @@ export interface AppOptions {
   /** Clock for every time-based decision; tests inject one to cross expiry windows. */
   now?: Clock;
   loginThrottle: LoginThrottle;
+  /** Argon2id for sign-in and password routes; tests wrap the real one to count the work (never time). */
+  argon2id?: Argon2id;
   /** Outbound fetch for platform replies, manifest URLs and the local tool runner; tests inject one (there is no internet here). */
   fetch?: typeof fetch;
 }
@@ -44,7 +46,7 @@ export function createApp(options: AppOptions) {
 
   app.route('/', healthRoutes());
   app.route('/', setupRoutes(now));
-  app.route('/', sessionRoutes(now, options.loginThrottle));
+  app.route('/', sessionRoutes(now, options.loginThrottle, options.argon2id));
   app.route('/', userRoutes(now));
   app.route('/', apiKeyRoutes(now));
   app.route('/', auditRoutes(now));

@@ -12,8 +12,9 @@ export interface AuditEventMap {
   'auth.login.succeeded': { userId: string; sessionId: string };
   'auth.login.failed': { reason: 'unknown-email' | 'wrong-password' | 'no-password' | 'locked-out'; emailHash: string };
   'auth.logout': { userId: string; sessionId: string };
-  'auth.password.changed': { userId: string; sessionsRevoked: number };
-  'auth.password.reset': { userId: string; sessionsRevoked: number };
+  /** `apiKeysRevoked`: ids of the keys the user had created, revoked with the change (docs/auth.md). */
+  'auth.password.changed': { userId: string; sessionsRevoked: number; apiKeysRevoked: string[] };
+  'auth.password.reset': { userId: string; sessionsRevoked: number; apiKeysRevoked: string[] };
   'auth.reset.issued': { userId: string; expiresAt: number };
   'auth.invite.issued': { userId: string; role: string; expiresAt: number };
   'auth.invite.accepted': { userId: string };
@@ -51,6 +52,8 @@ export interface AuditEventMap {
   'tool.invocation.refused': { agentId: string; tool: string; reason: 'invalid-arguments' | 'schema-refused' | 'isolation-not-allowed' | 'executor-unavailable' | 'concurrency-limit' | 'policy-compile' | 'executor-refused' };
   'tool.approval.requested': { agentId: string; tool: string; invocationId: string; approvalId: string; expiresAt: number };
   'tool.approval.decided': { agentId: string; tool: string; invocationId: string; approvalId: string; decision: 'approved' | 'denied' | 'expired' };
+  /** Someone who may not decide an approval tried to (approval-routes.ts rules 1 and 3); the approval stays pending. */
+  'tool.approval.refused': { approvalId: string; reason: 'not-a-decider' | 'own-request' };
   /**
    * One egress event of a sandboxed call, from either egress path: the runner's local proxy
    * (its `egressEvents`, written by src/tools/run.ts with the call's `invocationId`) or the

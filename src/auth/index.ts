@@ -1,13 +1,13 @@
 export { API_KEY_PREFIX, isWellFormedApiKey } from './api-key-format';
 export { authenticate, principalOf, requireScope } from './authenticate';
-export type { LoginThrottle } from './login-throttle';
-export { ARGON2_PARAMS, hashPassword, verifyPassword } from './passwords';
+export type { LoginAttemptCounted, LoginAttemptKeys, LoginThrottle } from './login-throttle';
+export { ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2id } from './passwords';
 export { checkPasswordPolicy } from './password-policy';
 export { apiKeyRoutes } from './routes/api-key-routes';
 export type { Clock } from './routes/clock';
 export { sessionRoutes } from './routes/session-routes';
 export { setupRoutes } from './routes/setup';
 export { userRoutes } from './routes/user-routes';
-export { ROLE_SCOPES, SCOPES, type Principal, type Scope } from './scopes';
+export { exclusiveScopeConflict, ROLE_RANK, ROLE_SCOPES, SCOPES, type Principal, type Scope } from './scopes';
 export { SESSION_COOKIE } from './sessions';
 export { hashToken, randomToken, timingSafeEqualText } from './tokens';

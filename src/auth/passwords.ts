@@ -54,22 +54,25 @@ export function formatPhc(phc: PhcArgon2id): string {
   return `$argon2id$v=19$m=${phc.m},t=${phc.t},p=${phc.p}$${b64encode(phc.salt)}$${b64encode(phc.tag)}`;
 }
 
-async function derive(password: string, salt: Uint8Array, params: { m: number; t: number; p: number }, dkLen: number) {
-  return argon2idAsync(utf8(password), salt, { ...params, dkLen, maxmem: (MAX_MEMORY_KIB + 1024) * 1024 });
+/** The Argon2id implementation (@noble/hashes); injectable so tests can count the work done. */
+export type Argon2id = typeof argon2idAsync;
+
+async function derive(kdf: Argon2id, password: string, salt: Uint8Array, params: { m: number; t: number; p: number }, dkLen: number) {
+  return kdf(utf8(password), salt, { ...params, dkLen, maxmem: (MAX_MEMORY_KIB + 1024) * 1024 });
 }
 
-export async function hashPassword(password: string, params: { m: number; t: number; p: number } = ARGON2_PARAMS): Promise<string> {
+export async function hashPassword(password: string, params: { m: number; t: number; p: number } = ARGON2_PARAMS, kdf: Argon2id = argon2idAsync): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
-  return formatPhc({ ...params, salt, tag: await derive(password, salt, params, TAG_BYTES) });
+  return formatPhc({ ...params, salt, tag: await derive(kdf, password, salt, params, TAG_BYTES) });
 }
 
 export type PasswordCheck = { ok: true; needsRehash: boolean } | { ok: false };
 
 /** Constant-time comparison of the derived tag; a malformed stored hash never verifies. */
-export async function verifyPassword(password: string, encoded: string): Promise<PasswordCheck> {
+export async function verifyPassword(password: string, encoded: string, kdf: Argon2id = argon2idAsync): Promise<PasswordCheck> {
   const phc = parsePhc(encoded);
   if (!phc) return { ok: false };
-  const tag = await derive(password, phc.salt, phc, phc.tag.length);
+  const tag = await derive(kdf, password, phc.salt, phc, phc.tag.length);
   if (!timingSafeEqualText(b64encode(tag), b64encode(phc.tag))) return { ok: false };
   const needsRehash = phc.m < ARGON2_PARAMS.m || phc.t < ARGON2_PARAMS.t || phc.tag.length < TAG_BYTES;
   return { ok: true, needsRehash };

@@ -1,5 +1,5 @@
 import { and, eq, isNull, ne } from 'drizzle-orm';
-import { newId, sessions, type Database } from '../db';
+import { apiKeys, newId, sessions, type Database } from '../db';
 import { hashToken, randomToken } from './tokens';
 
 /** Cookie name without its prefix; Hono adds `__Host-` (prefix: 'host'), which forces Secure, Path=/ and no Domain. */
@@ -64,4 +64,17 @@ export async function revokeUserSessions(db: Database, userId: string, now: numb
     .where(and(...conditions))
     .returning({ id: sessions.id });
   return revoked.length;
+}
+
+/**
+ * Revokes every live API key the user created; returns their ids. Keys made while someone
+ * else held the account outlive a password change unless they go with it.
+ */
+export async function revokeUserApiKeys(db: Database, userId: string, now: number): Promise<string[]> {
+  const revoked = await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.createdBy, userId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  return revoked.map((row) => row.id);
 }

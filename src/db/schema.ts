@@ -277,6 +277,9 @@ export const approvals = sqliteTable(
     invocationId: text('invocation_id').notNull(),
     /** SHA-256 of the canonical JSON of the arguments the approver saw. */
     argumentsHash: text('arguments_hash').notNull(),
+    /** Who asked for the call (user id, and the session or API key id): never its decider. Null only on rows older than migration 0004, which nobody may decide. */
+    requestedByUserId: text('requested_by_user_id'),
+    requestedByCredentialId: text('requested_by_credential_id'),
     status: text('status', { enum: APPROVAL_STATUSES }).notNull(),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),

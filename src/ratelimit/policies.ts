@@ -5,7 +5,7 @@ import { z } from 'zod';
  * change only `limit` and `windowS` through the RATE_LIMITS var (docs/ratelimit.md), so no
  * configuration can turn a fail-closed policy into a fail-open one.
  */
-export const POLICY_NAMES = ['hooks-ip', 'auth-ip', 'login-failures', 'api-credential', 'api-ip', 'default-ip'] as const;
+export const POLICY_NAMES = ['hooks-ip', 'auth-ip', 'login-failures', 'login-failures-account', 'api-credential', 'api-ip', 'default-ip'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /**
@@ -28,7 +28,11 @@ export type PolicyTable = Readonly<Record<PolicyName, Policy>>;
 export const DEFAULT_POLICIES: PolicyTable = {
   'hooks-ip': { limit: 60, windowS: 60, onLimiterFailure: 'closed' },
   'auth-ip': { limit: 20, windowS: 60, onLimiterFailure: 'closed' },
+  // Per (account, client address): one address exhausting it locks out only itself.
   'login-failures': { limit: 10, windowS: 15 * 60, onLimiterFailure: 'closed' },
+  // Per account, over all addresses: the ceiling against guessing from many addresses, high
+  // enough that no single address (capped at 10 by the tier above) can reach it alone.
+  'login-failures-account': { limit: 100, windowS: 15 * 60, onLimiterFailure: 'closed' },
   'api-credential': { limit: 600, windowS: 60, onLimiterFailure: 'open' },
   'api-ip': { limit: 1200, windowS: 60, onLimiterFailure: 'open' },
   'default-ip': { limit: 300, windowS: 60, onLimiterFailure: 'open' },

@@ -1,23 +1,33 @@
 /**
  * Approvals: GET /api/v1/approvals (pending, this workspace), POST /api/v1/approvals/:id
- * {decision}. Deciding, first match wins:
- * 1. caller below operator → 403 FORBIDDEN;
+ * {decision}. Deciding needs a person other than the one who asked; first match wins
+ * (docs/auth.md "Approvals" has the same numbers):
+ * 1. who may decide at all, else 403 FORBIDDEN:
+ *    a. a signed-in session of a member whose current role is operator, admin or owner;
+ *    b. an API key whose effective scopes hold `approvals:decide` and not `tools:invoke`
+ *       (the two are never granted together; checked again here, at use);
+ *    c. anyone else (viewers, keys without `approvals:decide`, an agent's `tools:invoke` key) → 403;
  * 2. approval not in the caller's workspace → 404;
- * 3. past its expiry → it becomes `expired` (= denied), 409;
- * 4. not pending (already decided) → 409;
- * 5. `argumentsHash` given and different from the approval's → 409 (never reused for other arguments);
- * 6. the stored arguments no longer hash to the approval's hash → 409 (fail closed);
- * 7. the atomic transition pending → approved|denied (one guarded UPDATE in one D1 batch with
+ * 3. the caller asked for the call: same user, or same credential (session or API key), or
+ *    the requester is not recorded → 403 FORBIDDEN (the approval stays pending for someone else);
+ * 4. past its expiry → it becomes `expired` (= denied), 409;
+ * 5. not pending (already decided) → 409;
+ * 6. `argumentsHash` given and different from the approval's → 409 (never reused for other arguments);
+ * 7. the stored arguments no longer hash to the approval's hash → 409 (fail closed);
+ * 8. the atomic transition pending → approved|denied (one guarded UPDATE in one D1 batch with
  *    the invocation's own transition) changed no row → 409 (someone else decided first);
- * 8. approve → run the invocation with exactly the stored arguments; deny → denied.
+ * 9. approve → run the invocation with exactly the stored arguments, re-checking everything
+ *    the run checks against the agent as it is now (run.ts); deny → denied.
  */
 import { createRoute } from '@hono/zod-openapi';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
-import { authenticate, principalOf, requireScope, type Clock } from '../auth';
+import { authenticate, principalOf, type Clock, type Principal } from '../auth';
 import { approvals, createDb, toolInvocations } from '../db';
+import type { AppEnv } from '../env';
 import { ApiError, createRouter, errorResponses } from '../http';
+import type { MiddlewareHandler } from 'hono';
 import { requireVault } from '../vault';
 import { findInstalledTool } from './installed';
 import { actorOf, argumentsHash, expireStaleApprovals } from './approval-store';
@@ -25,14 +35,43 @@ import { runStoredInvocation } from './run';
 import { ApprovalList, DecideApproval, IdParams, InvocationResult } from './schemas';
 
 const APPROVER_ROLES = new Set(['owner', 'admin', 'operator']);
+
+/** Rule 1: a person may decide; the key that calls tools never can. */
+function mayDecide(principal: Principal): boolean {
+  // 1a. A signed-in member of operator rank or above.
+  if (principal.kind === 'session') return APPROVER_ROLES.has(principal.role);
+  // 1b. A decision key: `approvals:decide`, and never together with `tools:invoke`.
+  if (principal.kind === 'api_key') return principal.scopes.has('approvals:decide') && !principal.scopes.has('tools:invoke');
+  // 1c. Anyone else.
+  return false;
+}
+
+/** Rule 3: whoever asked for the call (user or credential), or an unknown requester. */
+function isOwnRequest(principal: Principal, approval: { requestedByUserId: string | null; requestedByCredentialId: string | null }): boolean {
+  if (approval.requestedByUserId === null) return true;
+  if (approval.requestedByUserId === principal.userId) return true;
+  const credential = principal.kind === 'api_key' ? principal.apiKeyId : principal.sessionId;
+  return approval.requestedByCredentialId !== null && approval.requestedByCredentialId === credential;
+}
+
+/** Listing is for whoever calls tools or decides approvals. */
+function toolsOrDecisions(): MiddlewareHandler<AppEnv> {
+  return async function toolsOrDecisionsMiddleware(c, next) {
+    const { scopes } = principalOf(c);
+    if (!scopes.has('tools:invoke') && !scopes.has('approvals:decide')) throw new ApiError('FORBIDDEN');
+    await next();
+  };
+}
 const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]>> };
 const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
-const listRoute = createRoute({ method: 'get', path: '/api/v1/approvals', summary: 'Pending approvals of the workspace (scope tools:invoke)', ...auth, responses: { 200: { description: 'Pending approvals', ...json(ApprovalList) }, ...errorResponses(401, 403) } });
+const listRoute = createRoute({ method: 'get', path: '/api/v1/approvals', summary: 'Pending approvals of the workspace (scope tools:invoke or approvals:decide)', ...auth, responses: { 200: { description: 'Pending approvals', ...json(ApprovalList) }, ...errorResponses(401, 403) } });
 const decideRoute = createRoute({
   method: 'post',
   path: '/api/v1/approvals/{id}',
-  summary: 'Approve (runs the call with exactly the shown arguments) or deny a pending call; role operator or above (scope tools:invoke)',
+  summary: 'Approve (runs the call with exactly the shown arguments) or deny a pending call',
+  description:
+    'Needs a person other than the requester: a signed-in session of an operator, admin or owner, or an API key with scope `approvals:decide` (which never also holds `tools:invoke`). Whoever asked for the call (same user or same credential) gets 403.',
   ...auth,
   request: { params: IdParams, body: { required: true, ...json(DecideApproval) } },
   responses: { 200: { description: 'Decided; on approve, the call\'s result', ...json(InvocationResult) }, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
@@ -41,8 +80,9 @@ const decideRoute = createRoute({
 export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
   const router = createRouter();
   const signedIn = authenticate({ now: deps.now });
-  router.on(['GET'], '/api/v1/approvals', signedIn, requireScope('tools:invoke'));
-  router.on(['POST'], '/api/v1/approvals/:id', signedIn, requireScope('tools:invoke'));
+  router.on(['GET'], '/api/v1/approvals', signedIn, toolsOrDecisions());
+  // Deciding is checked in the handler (rules 1 and 3 need the approval row too).
+  router.on(['POST'], '/api/v1/approvals/:id', signedIn);
 
   router.openapi(listRoute, async (c) => {
     const { workspaceId } = principalOf(c);
@@ -75,36 +115,43 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
 
   router.openapi(decideRoute, async (c) => {
     const principal = principalOf(c);
-    // 1. Operators and above decide; viewers never, whatever their key says.
-    if (!APPROVER_ROLES.has(principal.role)) throw new ApiError('FORBIDDEN');
+    const at = deps.now();
+    const approvalId = c.req.valid('param').id;
+    const refused = async (reason: 'not-a-decider' | 'own-request') => {
+      await recordAudit(c.env, { workspaceId: principal.workspaceId, kind: 'tool.approval.refused', actor: actorOf(principal), data: { approvalId, reason } }, at);
+      return new ApiError('FORBIDDEN', 'Approvals are decided by a person other than the one who asked.');
+    };
+    // 1. A person decides (1a session of operator+, 1b decision key); 1c everyone else is refused.
+    if (!mayDecide(principal)) throw await refused('not-a-decider');
     const db = createDb(c.env.DB);
     const body = c.req.valid('json');
-    const at = deps.now();
     // 2. Workspace-scoped lookup: a foreign approval answers like a missing one.
-    const [approval] = await db.select().from(approvals).where(and(eq(approvals.id, c.req.valid('param').id), eq(approvals.workspaceId, principal.workspaceId))).limit(1);
+    const [approval] = await db.select().from(approvals).where(and(eq(approvals.id, approvalId), eq(approvals.workspaceId, principal.workspaceId))).limit(1);
     if (!approval) throw new ApiError('NOT_FOUND');
+    // 3. Nobody decides their own call, whichever credential they use now.
+    if (isOwnRequest(principal, approval)) throw await refused('own-request');
     const audit = (decision: 'approved' | 'denied' | 'expired') =>
       recordAudit(c.env, { workspaceId: approval.workspaceId, kind: 'tool.approval.decided', actor: actorOf(principal), data: { agentId: approval.agentId, tool: approval.toolName, invocationId: approval.invocationId, approvalId: approval.id, decision } }, at);
-    // 3. Expired means denied.
+    // 4. Expired means denied.
     if (approval.status === 'pending' && approval.expiresAt <= at) {
       await expireStaleApprovals(db, principal.workspaceId, at);
       await audit('expired');
       throw new ApiError('CONFLICT', 'The approval has expired; the call was denied.');
     }
-    // 4. Spent or decided approvals are never decided again.
+    // 5. Spent or decided approvals are never decided again.
     if (approval.status !== 'pending') throw new ApiError('CONFLICT', 'The approval was already decided.');
-    // 5. The approver confirms the arguments they saw, when they send the hash.
+    // 6. The approver confirms the arguments they saw, when they send the hash.
     if (body.argumentsHash !== undefined && body.argumentsHash !== approval.argumentsHash) throw new ApiError('CONFLICT', 'The approval is bound to other arguments.');
     const [invocation] = await db.select().from(toolInvocations).where(and(eq(toolInvocations.id, approval.invocationId), eq(toolInvocations.workspaceId, principal.workspaceId))).limit(1);
     if (!invocation) throw new ApiError('NOT_FOUND');
-    // 6. What would run must be exactly what was shown.
+    // 7. What would run must be exactly what was shown.
     if ((await argumentsHash(invocation.arguments)) !== approval.argumentsHash) throw new ApiError('CONFLICT', 'The approval is bound to other arguments.');
 
     // A removed tool or agent answers 404 before the approval is spent (it then simply expires).
     const agent = await findAgent(db, principal.workspaceId, invocation.agentId);
     const tool = await findInstalledTool(db, agent.id, invocation.toolName);
 
-    // 7. One guarded transition; of two concurrent decisions only one changes a row.
+    // 8. One guarded transition; of two concurrent decisions only one changes a row.
     const decided = body.decision === 'approve' ? 'approved' : 'denied';
     const [spent] = await db.batch([
       db
@@ -128,7 +175,7 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     await audit(decided);
     if (decided === 'denied') return c.json({ id: invocation.id, status: 'denied' as const }, 200);
 
-    // 8. Run with exactly the stored (hash-checked) arguments.
+    // 9. Run with exactly the stored (hash-checked) arguments.
     const vault = await requireVault(c.env, c.get('requestId'));
     const result = await runStoredInvocation({ env: c.env, db, vault, now: deps.now, fetch: deps.fetch, requestId: c.get('requestId') }, agent, tool, invocation.id, invocation.arguments);
     return c.json(result, 200);

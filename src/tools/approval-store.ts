@@ -11,6 +11,11 @@ export function actorOf(principal: Principal): string {
   return principal.kind === 'api_key' ? `api_key:${principal.apiKeyId}` : `user:${principal.userId}`;
 }
 
+/** Who asked for a call: the user and the credential (API key or session) they used. */
+export function requesterOf(principal: Principal): { requestedByUserId: string; requestedByCredentialId: string | null } {
+  return { requestedByUserId: principal.userId, requestedByCredentialId: (principal.kind === 'api_key' ? principal.apiKeyId : principal.sessionId) ?? null };
+}
+
 /** SHA-256 of the RFC 8785 canonical JSON: what an approval is bound to. */
 export function argumentsHash(args: Record<string, unknown>): Promise<string> {
   return sha256Hex(canonicalJson(args));

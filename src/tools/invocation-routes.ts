@@ -16,7 +16,7 @@ import { approvals, createDb, newId, toolInvocations } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError, createRouter, errorResponses } from '../http';
 import { requireVault, workspaceRedactor } from '../vault';
-import { actorOf, APPROVAL_TTL_MS, argumentsHash, expireStaleApprovals } from './approval-store';
+import { actorOf, APPROVAL_TTL_MS, argumentsHash, expireStaleApprovals, requesterOf } from './approval-store';
 import { allowlistCovers, substituteArgv, validateArguments, type ArgumentsCheck } from './arguments';
 import { describeSchemaProblem } from './input-schema-refusal';
 import { findInstalledTool, manifestToolOf } from './installed';
@@ -106,13 +106,14 @@ export function invocationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     const needsApproval = tool.approval === 'always' || (tool.approval === 'on-miss' && !allowlistCovers(tool.approvalAllowlist, args));
     const base = { id: invocationId, workspaceId: agent.workspaceId, agentId: agent.id, toolName: tool.name, arguments: parseRedacted(redacted.value), createdBy: actorOf(principal), createdAt: at };
 
-    // 3. Approval: the call waits, bound to the hash of exactly these arguments.
+    // 3. Approval: the call waits, bound to the hash of exactly these arguments, and remembers
+    //    who asked, so that nobody decides their own call (approval-routes.ts).
     if (needsApproval) {
       const approvalId = newId('apr');
       const expiresAt = at + APPROVAL_TTL_MS;
       await db.batch([
         db.insert(toolInvocations).values({ ...base, status: 'pending_approval' }),
-        db.insert(approvals).values({ id: approvalId, workspaceId: agent.workspaceId, agentId: agent.id, toolName: tool.name, invocationId, argumentsHash: await argumentsHash(args), status: 'pending', createdAt: at, expiresAt }),
+        db.insert(approvals).values({ id: approvalId, workspaceId: agent.workspaceId, agentId: agent.id, toolName: tool.name, invocationId, argumentsHash: await argumentsHash(args), ...requesterOf(principal), status: 'pending', createdAt: at, expiresAt }),
       ]);
       await recordAudit(c.env, { workspaceId: agent.workspaceId, kind: 'tool.approval.requested', actor: actorOf(principal), data: { agentId: agent.id, tool: tool.name, invocationId, approvalId, expiresAt } }, at);
       return c.json({ id: invocationId, status: 'pending_approval' as const }, 202);

@@ -86,9 +86,9 @@ describe('scope escalation attempts', () => {
     const { key } = await createKey(owner, ['agents:read']);
     await expectError(await asKey(key, '/api/v1/audit'), 403, 'FORBIDDEN');
     await expectError(await asKey(key, '/api/v1/users'), 403, 'FORBIDDEN');
-    const invitesBefore = await countRows('one_time_tokens');
+    const invitesBefore = { tokens: await countRows('one_time_tokens'), users: await countRows('users') };
     await expectError(await asKey(key, '/api/v1/users', { method: 'POST', body: { email: 'x@example.com', role: 'admin' } }), 403, 'FORBIDDEN');
-    expect(await countRows('one_time_tokens')).toBe(invitesBefore);
+    expect({ tokens: await countRows('one_time_tokens'), users: await countRows('users') }).toEqual(invitesBefore);
   });
 
   it('a key loses scopes its creator no longer has (demotion applies at use)', async () => {
@@ -104,9 +104,17 @@ describe('scope escalation attempts', () => {
   it('an admin cannot invite an owner, and nobody changes their own role', async () => {
     await inviteUser(owner, 'admin3@example.com', 'admin', 'admin three passphrase long');
     const admin3 = await login('admin3@example.com', 'admin three passphrase long');
+    const snapshot = async () => ({
+      users: (await env.DB.prepare('SELECT id, email, role, updated_at FROM users ORDER BY id').all()).results,
+      tokens: await countRows('one_time_tokens'),
+      events: (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE kind IN ('user.role.changed', 'auth.invite.issued')").first<{ n: number }>())?.n,
+    });
+    const before = await snapshot();
     await expectError(await asSession(admin3, '/api/v1/users', { method: 'POST', body: { email: 'boss@example.com', role: 'owner' } }), 403, 'FORBIDDEN');
     await expectError(await asSession(admin3, `/api/v1/users/${admin3.userId}`, { method: 'PATCH', body: { role: 'owner' } }), 403, 'FORBIDDEN');
     await expectError(await asSession(admin3, `/api/v1/users/${owner.userId}`, { method: 'PATCH', body: { role: 'viewer' } }), 403, 'FORBIDDEN');
+    // No user row, role, invitation token or audit event came of it.
+    expect(await snapshot()).toEqual(before);
   });
 
   it('only the instance owner creates workspaces', async () => {

@@ -56,8 +56,15 @@ describe('credentials API', () => {
   it('needs credentials:write to change and agents:read to list', async () => {
     const reader = await createKey(owner, ['agents:read']);
     expect((await asKey(reader.key, '/api/v1/credentials')).status).toBe(200);
+    const vaultRows = async () => (await env.DB.prepare('SELECT * FROM vault_secrets ORDER BY id').all()).results;
+    const credentialEvents = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE kind LIKE 'credential.%'").first<{ n: number }>())?.n;
+    const before = { rows: await vaultRows(), events: await credentialEvents() };
+    expect(before.rows.length).toBeGreaterThan(0);
     await expectError(await asKey(reader.key, '/api/v1/credentials/NEW_ONE', { method: 'PUT', body: { value: 'v' } }), 403, 'FORBIDDEN');
+    await expectError(await asKey(reader.key, '/api/v1/credentials/GITHUB_TOKEN', { method: 'PUT', body: { value: 'attacker value 1234' } }), 403, 'FORBIDDEN');
     await expectError(await asKey(reader.key, '/api/v1/credentials/GITHUB_TOKEN', { method: 'DELETE' }), 403, 'FORBIDDEN');
+    // Nothing written, replaced or deleted, and nothing audited as if it had been.
+    expect({ rows: await vaultRows(), events: await credentialEvents() }).toEqual(before);
   });
 
   it('DELETE answers 204 then 404', async () => {

@@ -201,31 +201,63 @@ describe('audit', () => {
 });
 
 describe('loginThrottle (the LoginThrottle the identity code injects)', () => {
-  it('locks an account after 10 failed attempts, with Retry-After up to 15 minutes, and unlocks as they expire', async () => {
-    const key = 'account:usr_throttle';
-    for (let i = 0; i < 10; i++) expect((await loginThrottle.attempt(env, key, T0 + i * SECOND)).locked).toBe(false);
-    expect(await loginThrottle.attempt(env, key, T0 + 10 * SECOND)).toEqual({ locked: true, retryAfterS: 890 });
-    expect((await loginThrottle.attempt(env, key, T0 + 900 * SECOND)).locked).toBe(false);
+  const from = (account: string, ip: string) => ({ account, client: { ip } });
+
+  it('locks an (account, address) pair after 10 failed attempts, with Retry-After up to 15 minutes, and unlocks as they expire', async () => {
+    const keys = from('account:usr_throttle', '192.0.2.10');
+    for (let i = 0; i < 10; i++) expect((await loginThrottle.attempt(env, keys, T0 + i * SECOND)).locked).toBe(false);
+    expect(await loginThrottle.attempt(env, keys, T0 + 10 * SECOND)).toEqual({ locked: true, retryAfterS: 890 });
+    expect((await loginThrottle.attempt(env, keys, T0 + 900 * SECOND)).locked).toBe(false);
   });
 
-  it('of 25 attempts arriving at once, exactly 10 are let through to password verification', async () => {
-    const key = 'account:usr_concurrent';
-    const results = await Promise.all(Array.from({ length: 25 }, () => loginThrottle.attempt(env, key, T0)));
+  it('an address that exhausted its tier does not lock the account out for another address, and is not counted in the account tier', async () => {
+    const account = 'account:usr_pair';
+    for (let i = 0; i < 10; i++) expect((await loginThrottle.attempt(env, from(account, '192.0.2.20'), T0)).locked).toBe(false);
+    for (let i = 0; i < 5; i++) expect((await loginThrottle.attempt(env, from(account, '192.0.2.20'), T0)).locked).toBe(true);
+    expect((await loginThrottle.attempt(env, from(account, '198.51.100.20'), T0)).locked).toBe(false);
+    // 10 + 1 counted in the account tier; the 5 refused ones were not.
+    expect(decided(await peek(env, 'login-failures-account', account, T0)).remaining).toBe(100 - 11);
+  });
+
+  it('the account ceiling holds against many addresses (100 per 15 minutes), and a refusal there is not charged to the address', async () => {
+    const account = 'account:usr_ceiling';
+    const ip = (i: number) => `203.0.113.${i}`;
+    let admitted = 0;
+    for (let i = 0; i < 11; i++) {
+      for (let j = 0; j < 10; j++) if (!(await loginThrottle.attempt(env, from(account, ip(i)), T0)).locked) admitted++;
+    }
+    expect(admitted).toBe(100);
+    const fresh = from(account, '203.0.113.200');
+    expect(await loginThrottle.attempt(env, fresh, T0 + SECOND)).toEqual({ locked: true, retryAfterS: 899 });
+    expect(decided(await peek(env, 'login-failures', `${account}:ip:203.0.113.200`, T0 + SECOND)).remaining).toBe(10);
+  });
+
+  it('of 25 attempts arriving at once from one address, exactly 10 are let through to password verification', async () => {
+    const keys = from('account:usr_concurrent', '192.0.2.30');
+    const results = await Promise.all(Array.from({ length: 25 }, () => loginThrottle.attempt(env, keys, T0)));
     expect(results.filter((r) => !r.locked)).toHaveLength(10);
   });
 
   it('locks (fails closed) when the limiter is down', async () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const broken = { ...env, RATE_LIMITER: failingLimiterNamespace() };
-    expect(await loginThrottle.attempt(broken, 'account:x', T0)).toEqual({ locked: true, retryAfterS: 5 });
+    expect(await loginThrottle.attempt(broken, from('account:x', '192.0.2.40'), T0)).toEqual({ locked: true, retryAfterS: 5 });
     spy.mockRestore();
   });
 
-  it('attempt/succeeded keeps only failures counted', async () => {
-    const key = 'account:usr_attempt';
-    const ok = await loginThrottle.attempt(env, key, T0);
+  it('counts a signed-in client (/auth/password) by its session, whatever address it uses', async () => {
+    const keys = { account: 'account:usr_session', client: { sessionId: 'ses_stolen' } };
+    for (let i = 0; i < 10; i++) expect((await loginThrottle.attempt(env, keys, T0)).locked).toBe(false);
+    expect((await loginThrottle.attempt(env, keys, T0)).locked).toBe(true);
+    expect((await loginThrottle.attempt(env, from('account:usr_session', '192.0.2.60'), T0)).locked).toBe(false);
+  });
+
+  it('attempt/succeeded keeps only failures counted, in both tiers', async () => {
+    const keys = from('account:usr_attempt', '192.0.2.50');
+    const ok = await loginThrottle.attempt(env, keys, T0);
     expect(ok.locked).toBe(false);
-    await loginThrottle.succeeded(env, key, ok.locked ? null : ok.countedAtMs);
-    expect(decided(await peek(env, 'login-failures', key, T0 + 1)).remaining).toBe(10);
+    await loginThrottle.succeeded(env, keys, ok.locked ? { client: null, account: null } : ok.counted);
+    expect(decided(await peek(env, 'login-failures', 'account:usr_attempt:ip:192.0.2.50', T0 + 1)).remaining).toBe(10);
+    expect(decided(await peek(env, 'login-failures-account', 'account:usr_attempt', T0 + 1)).remaining).toBe(100);
   });
 });

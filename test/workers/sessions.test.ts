@@ -133,23 +133,53 @@ describe('session expiry (clock injected)', () => {
 });
 
 describe('brute-force lockout', () => {
-  it('after 10 failures for one account, the 11th attempt gets 429 with Retry-After even with the right password', async () => {
+  async function failedLogins() {
+    const rows = await env.DB.prepare("SELECT actor, data FROM audit_events WHERE kind = 'auth.login.failed'").all<{ actor: string; data: string }>();
+    return rows.results.map((r) => ({ actor: r.actor, data: JSON.parse(r.data) as { reason: string; emailHash: string } }));
+  }
+
+  it('after 10 failures from one address, that address gets 429 with Retry-After even with the right password; the owner elsewhere still signs in', async () => {
     const owner = await login(OWNER.email, OWNER.password);
     const victim = 'lockout-victim@example.com';
     const password = 'victim passphrase that is long';
-    await inviteUser(owner, victim, 'viewer', password);
-    // Spread over many IPs: the lockout is per account, not per address.
+    const victimId = await inviteUser(owner, victim, 'viewer', password);
+    const attacker = '192.0.2.66';
     for (let i = 0; i < 10; i++) {
-      const res = await postJson('/api/v1/auth/login', { email: victim, password: `wrong password number ${i}` }, { 'CF-Connecting-IP': `192.0.2.${i + 1}` });
+      const res = await postJson('/api/v1/auth/login', { email: victim, password: `wrong password number ${i}` }, { 'CF-Connecting-IP': attacker });
       expect(res.status).toBe(401);
     }
-    const res = await postJson('/api/v1/auth/login', { email: victim, password }, { 'CF-Connecting-IP': '192.0.2.200' });
+    const sessionsBefore = await countRows('sessions');
+    const res = await postJson('/api/v1/auth/login', { email: victim, password }, { 'CF-Connecting-IP': attacker });
     await expectError(res, 429, 'RATE_LIMITED');
     const retryAfter = Number(res.headers.get('Retry-After'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(15 * 60);
     expect(res.headers.get('Set-Cookie')).toBeNull();
-    // Other accounts are unaffected.
-    expect((await postJson('/api/v1/auth/login', OWNER, { 'CF-Connecting-IP': '192.0.2.201' })).status).toBe(200);
+    expect(await countRows('sessions')).toBe(sessionsBefore);
+    expect((await failedLogins()).filter((e) => e.actor === `ip:${attacker}` && e.data.reason === 'locked-out')).toHaveLength(1);
+    // The owner of the account, from their own address, is not locked out by the attacker.
+    const own = await login(victim, password, '198.51.100.77');
+    expect(own.userId).toBe(victimId);
+    // Other accounts are unaffected, even from the attacker's address.
+    expect((await postJson('/api/v1/auth/login', OWNER, { 'CF-Connecting-IP': attacker })).status).toBe(200);
+  });
+
+  it('the per-account ceiling still holds against many addresses (limits lowered through RATE_LIMITS)', async () => {
+    const owner = await login(OWNER.email, OWNER.password);
+    const victim = 'ceiling-victim@example.com';
+    const password = 'ceiling victim passphrase';
+    await inviteUser(owner, victim, 'viewer', password);
+    const app = createApp({ loginThrottle: testThrottle });
+    const bindings = { ...env, RATE_LIMITS: JSON.stringify({ 'login-failures': { limit: 2, windowS: 900 }, 'login-failures-account': { limit: 5, windowS: 900 } }) };
+    const attempt = (pass: string, ip: string) =>
+      app.fetch(new Request(`${ORIGIN}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': ip }, body: JSON.stringify({ email: victim, password: pass }) }), bindings);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 2; j++) statuses.push((await attempt(`guess ${i} ${j} long enough`, `203.0.113.${i + 1}`)).status);
+    // Two per address, but the account stops at five failures in all.
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const sessionsBefore = await countRows('sessions');
+    const res = await attempt(password, '203.0.113.99');
+    await expectError(res, 429, 'RATE_LIMITED');
+    expect(await countRows('sessions')).toBe(sessionsBefore);
   });
 });

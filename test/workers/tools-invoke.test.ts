@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
 import { argumentsHash } from '../../src/tools';
-import { expectError, postJson } from './helpers';
-import { asSession, countRows, dumpDatabase, login, OWNER, setupInstance, type Session } from './identity-helpers';
+import { expectError, ORIGIN, postJson } from './helpers';
+import { asKey, asSession, countRows, createKey, dumpDatabase, inviteUser, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
 import catBwrapArgv from '../fixtures/tools/cat-bwrap-argv.json';
 import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
 
@@ -17,6 +18,27 @@ async function newAgent(name: string, tools: Record<string, unknown> = {}, setti
   const id = ((await (await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name, settings, isolation: 'sandbox' } })).json()) as { id: string }).id;
   expect((await asSession(owner, `/api/v1/agents/${id}/tools`, { method: 'POST', body: { manifest: TEST_MANIFEST, tools } })).status).toBe(201);
   return id;
+}
+
+/** Like toolApp, but the caller is an API key (an agent's key, or a decision key). */
+function keyApp(options: { now?: () => number; fetch?: typeof fetch; bindings?: Record<string, unknown> }) {
+  const app = createApp({ loginThrottle: testThrottle, ...(options.now ? { now: options.now } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const bindings = { ...env, ...options.bindings };
+  return (key: string, path: string, init: { method?: string; body?: unknown } = {}) => {
+    const headers: Record<string, string> = { Authorization: `Bearer ${key}` };
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    return app.fetch(new Request(`${ORIGIN}${path}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) }), bindings);
+  };
+}
+
+/** The one call of agent `agentId` ended `failed` with the refusal reason, audited with that reason and never as run. */
+async function expectRefusalStored(agentId: string, reason: string) {
+  const rows = (await env.DB.prepare('SELECT status, stop_reason, stdout, exit_code FROM tool_invocations WHERE agent_id = ?').bind(agentId).all()).results;
+  expect(rows).toEqual([{ status: 'failed', stop_reason: reason, stdout: null, exit_code: null }]);
+  const refused = (await env.DB.prepare("SELECT actor, data FROM audit_events WHERE kind = 'tool.invocation.refused' AND json_extract(data, '$.agentId') = ?").bind(agentId).all<{ actor: string; data: string }>()).results;
+  expect(refused.map((row) => ({ actor: row.actor, data: JSON.parse(row.data) as unknown }))).toEqual([{ actor: 'system', data: { agentId, tool: 'cat', reason } }]);
+  const invoked = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'tool.invoked' AND json_extract(data, '$.agentId') = ?").bind(agentId).first<{ n: number }>();
+  expect(invoked?.n).toBe(0);
 }
 
 async function invocationRow(id: string) {
@@ -117,6 +139,7 @@ describe('invocations', () => {
     const runner = stubRunner(() => ({}));
     await expectError(await toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } }), 403, 'POLICY_DENIED');
     expect(runner.calls).toEqual([]);
+    await expectRefusalStored(id, 'isolation-not-allowed');
   });
 
   it('with DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS an unrestricted agent still runs in bwrap under its compiled policy, argv for argv like a sandbox agent', async () => {
@@ -152,6 +175,7 @@ describe('invocations', () => {
     const err = await expectError(await toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/x' } } }), 403, 'POLICY_DENIED');
     expect(err.message).toMatch(/container isolation/);
     expect(runner.calls).toEqual([]);
+    await expectRefusalStored(id, 'isolation-not-allowed');
   });
 
   it('enforces maxConcurrentTools exactly: with no queue a held slot refuses the next call with 429, audited, nothing run', async () => {
@@ -201,56 +225,202 @@ describe('invocations', () => {
 
 describe('approvals', () => {
   let strictAgent: string;
+  /** The agent's own key: it calls tools, so it is the requester of every pending call here. */
+  let agentKey: { id: string; key: string };
+  /** A second person, operator: the one who decides. */
+  let approver: Session;
+  let viewer: Session;
   beforeAll(async () => {
     strictAgent = await newAgent('careful-bot', { cat: { approval: 'always' }, gh: { approval: 'on-miss', approvalAllowlist: [{ repo: 'octo/*' }] } });
+    agentKey = await createKey(owner, ['tools:invoke']);
+    await inviteUser(owner, 'approver@example.com', 'operator', 'approver passphrase long');
+    approver = await login('approver@example.com', 'approver passphrase long');
+    await inviteUser(owner, 'watcher@example.com', 'viewer', 'watcher passphrase long');
+    viewer = await login('watcher@example.com', 'watcher passphrase long');
   });
 
-  async function pending(call: ReturnType<typeof toolApp>, args: Record<string, unknown>, tool = 'cat') {
-    const res = await call(owner, `/api/v1/agents/${strictAgent}/tools/${tool}/invocations`, { method: 'POST', body: { arguments: args } });
+  /** Requests `args` with the agent's key and finds the approval as the approver sees it. */
+  async function pending(call: ReturnType<typeof toolApp>, args: Record<string, unknown>, tool = 'cat', keyCall = keyApp({ bindings: LOCAL_EXECUTOR })) {
+    const res = await keyCall(agentKey.key, `/api/v1/agents/${strictAgent}/tools/${tool}/invocations`, { method: 'POST', body: { arguments: args } });
     expect(res.status).toBe(202);
     const body = (await res.json()) as { id: string; status: string };
     expect(body.status).toBe('pending_approval');
-    const list = (await (await call(owner, '/api/v1/approvals')).json()) as { approvals: Array<{ id: string; invocationId: string; arguments: unknown; argumentsHash: string }> };
+    const list = (await (await call(approver, '/api/v1/approvals')).json()) as { approvals: Array<{ id: string; invocationId: string; arguments: unknown; argumentsHash: string }> };
     const approval = list.approvals.find((a) => a.invocationId === body.id)!;
     expect(approval.arguments).toEqual(args);
     return { invocationId: body.id, approvalId: approval.id, hash: approval.argumentsHash };
   }
 
-  it('pending → approve runs exactly the shown arguments once; a second approval is refused', async () => {
+  async function approvalRow(id: string) {
+    return env.DB.prepare('SELECT status, decided_by, decided_at, requested_by_user_id, requested_by_credential_id FROM approvals WHERE id = ?').bind(id).first<Record<string, unknown>>();
+  }
+
+  async function auditOf(kind: string, needle: string) {
+    const rows = await env.DB.prepare('SELECT actor, data FROM audit_events WHERE kind = ? AND data LIKE ? ORDER BY seq').bind(kind, `%${needle}%`).all<{ actor: string; data: string }>();
+    return rows.results.map((row) => ({ actor: row.actor, data: JSON.parse(row.data) as Record<string, unknown> }));
+  }
+
+  it('pending → approve by another person runs exactly the shown arguments once; a second approval is refused; both sides audited', async () => {
     const runner = stubRunner(() => ({ stdout: 'ok' }));
     const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
     const p = await pending(call, { path: '/workspace/report.txt' });
     expect(p.hash).toBe(await argumentsHash({ path: '/workspace/report.txt' }));
     expect(runner.calls).toEqual([]);
     expect((await invocationRow(p.invocationId))?.status).toBe('pending_approval');
-    const approved = await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve', argumentsHash: p.hash } });
+    expect(await approvalRow(p.approvalId)).toMatchObject({ status: 'pending', requested_by_user_id: owner.userId, requested_by_credential_id: agentKey.id });
+    const approved = await call(approver, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve', argumentsHash: p.hash } });
     expect(approved.status).toBe(200);
     expect(await approved.json()).toMatchObject({ id: p.invocationId, status: 'completed', stdout: 'ok' });
     expect(runner.calls.map((c) => c.body.argv)).toEqual([['cat', '/workspace/report.txt']]);
-    await expectError(await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
+    await expectError(await call(approver, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
     expect(runner.calls).toHaveLength(1);
+    expect(await approvalRow(p.approvalId)).toMatchObject({ status: 'approved', decided_by: `user:${approver.userId}` });
+
+    expect(await auditOf('tool.approval.requested', p.approvalId)).toEqual([
+      { actor: `api_key:${agentKey.id}`, data: { agentId: strictAgent, tool: 'cat', invocationId: p.invocationId, approvalId: p.approvalId, expiresAt: expect.any(Number) } },
+    ]);
+    expect(await auditOf('tool.approval.decided', p.approvalId)).toEqual([
+      { actor: `user:${approver.userId}`, data: { agentId: strictAgent, tool: 'cat', invocationId: p.invocationId, approvalId: p.approvalId, decision: 'approved' } },
+    ]);
+    const invoked = await auditOf('tool.invoked', p.invocationId);
+    expect(invoked).toEqual([{ actor: 'system', data: { agentId: strictAgent, tool: 'cat', invocationId: p.invocationId, status: 'completed', exitCode: 0, durationMs: 12, stopReason: 'exit', executor: 'local' } }]);
+    // The audit names the call, never its arguments, output or the key.
+    const auditText = JSON.stringify(await env.DB.prepare('SELECT actor, data FROM audit_events').all());
+    expect(auditText).not.toContain('report.txt');
+    expect(auditText).not.toContain(agentKey.key);
+  });
+
+  describe('nobody approves their own call (attack: the agent’s key grants itself an approval)', () => {
+    const attempts: Array<[string, () => Promise<(path: string, body: unknown) => Response | Promise<Response>>]> = [
+      ['the requesting key itself (tools:invoke)', async () => (path, body) => keyApp({ fetch: stubRunner(() => ({})).fetch, bindings: LOCAL_EXECUTOR })(agentKey.key, path, { method: 'POST', body })],
+      ['a session of the key’s own creator', async () => (path, body) => toolApp({ bindings: LOCAL_EXECUTOR })(owner, path, { method: 'POST', body })],
+      ['another key of the same user holding only approvals:decide', async () => {
+        const decideKey = await createKey(owner, ['approvals:decide']);
+        return (path, body) => keyApp({ bindings: LOCAL_EXECUTOR })(decideKey.key, path, { method: 'POST', body });
+      }],
+      ['a viewer', async () => (path, body) => toolApp({ bindings: LOCAL_EXECUTOR })(viewer, path, { method: 'POST', body })],
+      ['an operator’s key without approvals:decide', async () => {
+        const narrow = await createKey(approver, ['agents:read']);
+        return (path, body) => keyApp({ bindings: LOCAL_EXECUTOR })(narrow.key, path, { method: 'POST', body });
+      }],
+      ['a key forced to hold both tools:invoke and approvals:decide (checked at use)', async () => {
+        const both = await createKey(approver, ['approvals:decide']);
+        await env.DB.prepare('UPDATE api_keys SET scopes = ? WHERE id = ?').bind(JSON.stringify(['tools:invoke', 'approvals:decide']), both.id).run();
+        return (path, body) => keyApp({ bindings: LOCAL_EXECUTOR })(both.key, path, { method: 'POST', body });
+      }],
+    ];
+
+    it.each(attempts)('refuses %s with 403: still pending, nothing run, refusal audited', async (_label, decider) => {
+      const runner = stubRunner(() => ({}));
+      const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+      const p = await pending(call, { path: '/workspace/self-approve' });
+      const decide = await decider();
+      const refusalsBefore = (await auditOf('tool.approval.refused', p.approvalId)).length;
+      for (const decision of ['approve', 'deny']) await expectError(await decide(`/api/v1/approvals/${p.approvalId}`, { decision, argumentsHash: p.hash }), 403, 'FORBIDDEN');
+      expect(await approvalRow(p.approvalId)).toMatchObject({ status: 'pending', decided_by: null, decided_at: null });
+      expect((await invocationRow(p.invocationId))?.status).toBe('pending_approval');
+      expect(runner.calls).toEqual([]);
+      expect(await auditOf('tool.approval.decided', p.approvalId)).toEqual([]);
+      expect((await auditOf('tool.approval.refused', p.approvalId)).length).toBe(refusalsBefore + 2);
+      // The rightful approver can still decide it.
+      expect((await call(approver, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'deny' } })).status).toBe(200);
+    });
+
+    it('a call requested from a session cannot be approved by that session', async () => {
+      const runner = stubRunner(() => ({}));
+      const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+      const res = await call(approver, `/api/v1/agents/${strictAgent}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/mine' } } });
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: string };
+      const [row] = (await env.DB.prepare('SELECT id FROM approvals WHERE invocation_id = ?').bind(id).all<{ id: string }>()).results;
+      await expectError(await call(approver, `/api/v1/approvals/${row!.id}`, { method: 'POST', body: { decision: 'approve' } }), 403, 'FORBIDDEN');
+      expect(await approvalRow(row!.id)).toMatchObject({ status: 'pending', requested_by_user_id: approver.userId });
+      expect(runner.calls).toEqual([]);
+    });
+
+    it('an approval whose requester is not recorded is decided by nobody (fail closed)', async () => {
+      const call = toolApp({ bindings: LOCAL_EXECUTOR });
+      const p = await pending(call, { path: '/workspace/legacy' });
+      await env.DB.prepare('UPDATE approvals SET requested_by_user_id = NULL, requested_by_credential_id = NULL WHERE id = ?').bind(p.approvalId).run();
+      await expectError(await call(approver, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 403, 'FORBIDDEN');
+      expect((await approvalRow(p.approvalId))?.status).toBe('pending');
+    });
+
+    it('a key holding tools:invoke with approvals:decide or admin is never created (400, no row)', async () => {
+      const before = await countRows('api_keys');
+      const err = await expectError(await asSession(owner, '/api/v1/api-keys', { method: 'POST', body: { name: 'agent+approver', scopes: ['tools:invoke', 'approvals:decide'] } }), 400, 'VALIDATION_ERROR');
+      expect(err.fields).toEqual(['scopes']);
+      // Nor with admin, which would let the agent's key invite a person to approve for it.
+      await expectError(await asSession(owner, '/api/v1/api-keys', { method: 'POST', body: { name: 'agent+admin', scopes: ['admin', 'tools:invoke'] } }), 400, 'VALIDATION_ERROR');
+      expect(await countRows('api_keys')).toBe(before);
+    });
+
+    it('a key forced to hold admin next to tools:invoke cannot invite an approver (admin dropped at use; no user, no token)', async () => {
+      const forced = await createKey(owner, ['tools:invoke']);
+      await env.DB.prepare('UPDATE api_keys SET scopes = ? WHERE id = ?').bind(JSON.stringify(['admin', 'tools:invoke']), forced.id).run();
+      const me = (await (await asKey(forced.key, '/api/v1/me')).json()) as { auth: { scopes: string[] } };
+      expect(me.auth.scopes).toEqual(['tools:invoke']);
+      const before = { users: await countRows('users'), tokens: await countRows('one_time_tokens') };
+      await expectError(await asKey(forced.key, '/api/v1/users', { method: 'POST', body: { email: 'sock-puppet@example.com', role: 'operator' } }), 403, 'FORBIDDEN');
+      expect({ users: await countRows('users'), tokens: await countRows('one_time_tokens') }).toEqual(before);
+    });
+
+    it('a decision key (approvals:decide) of another person approves, and the call runs', async () => {
+      const runner = stubRunner(() => ({ stdout: 'by key' }));
+      const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+      const p = await pending(call, { path: '/workspace/by-key' });
+      const decideKey = await createKey(approver, ['approvals:decide']);
+      const keyCall = keyApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+      const list = (await (await keyCall(decideKey.key, '/api/v1/approvals')).json()) as { approvals: Array<{ id: string }> };
+      expect(list.approvals.map((a) => a.id)).toContain(p.approvalId);
+      const res = await keyCall(decideKey.key, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve', argumentsHash: p.hash } });
+      expect(await res.json()).toMatchObject({ id: p.invocationId, status: 'completed', stdout: 'by key' });
+      expect(await approvalRow(p.approvalId)).toMatchObject({ status: 'approved', decided_by: `api_key:${decideKey.id}` });
+    });
   });
 
   it('deny: the call is denied and never runs', async () => {
     const runner = stubRunner(() => ({}));
     const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
     const p = await pending(call, { path: '/etc/shadow' });
-    const denied = await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'deny' } });
+    const denied = await call(approver, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'deny' } });
     expect(await denied.json()).toMatchObject({ id: p.invocationId, status: 'denied' });
     expect((await invocationRow(p.invocationId))?.status).toBe('denied');
-    await expectError(await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
+    await expectError(await call(approver, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
     expect(runner.calls).toEqual([]);
+    expect(await auditOf('tool.approval.decided', p.approvalId)).toEqual([
+      { actor: `user:${approver.userId}`, data: { agentId: strictAgent, tool: 'cat', invocationId: p.invocationId, approvalId: p.approvalId, decision: 'denied' } },
+    ]);
+  });
+
+  it('re-checks the agent at approval time: isolation raised to container after the request → refused like a new request, nothing run', async () => {
+    const runner = stubRunner(() => ({}));
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const id = await newAgent('tightened-bot', { cat: { approval: 'always' } });
+    const res = await keyApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })(agentKey.key, `/api/v1/agents/${id}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/x' } } });
+    expect(res.status).toBe(202);
+    const { id: invocationId } = (await res.json()) as { id: string };
+    const [approval] = (await env.DB.prepare('SELECT id FROM approvals WHERE invocation_id = ?').bind(invocationId).all<{ id: string }>()).results;
+    expect((await asSession(owner, `/api/v1/agents/${id}`, { method: 'PATCH', body: { isolation: 'container' } })).status).toBe(200);
+    // The approval runs the same checks a new request's run would (run.ts rule 2b), against the agent as it is now.
+    const err = await expectError(await call(approver, `/api/v1/approvals/${approval!.id}`, { method: 'POST', body: { decision: 'approve' } }), 403, 'POLICY_DENIED');
+    expect(err.message).toMatch(/container isolation/);
+    expect(runner.calls).toEqual([]);
+    const row = await env.DB.prepare('SELECT status, stop_reason FROM tool_invocations WHERE id = ?').bind(invocationId).first();
+    expect(row).toEqual({ status: 'failed', stop_reason: 'isolation-not-allowed' });
+    expect(await auditOf('tool.invocation.refused', id)).toEqual([{ actor: 'system', data: { agentId: id, tool: 'cat', reason: 'isolation-not-allowed' } }]);
+    expect(await auditOf('tool.invoked', invocationId)).toEqual([]);
   });
 
   it('expires after 10 minutes (clock injected): then it is denied and cannot be approved', async () => {
     let now = Date.now();
     const runner = stubRunner(() => ({}));
     const call = toolApp({ now: () => now, fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
-    const p = await pending(call, { path: '/workspace/late' });
+    const p = await pending(call, { path: '/workspace/late' }, 'cat', keyApp({ now: () => now, fetch: runner.fetch, bindings: LOCAL_EXECUTOR }));
     now += 10 * 60_000 + 1;
-    await expectError(await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
+    await expectError(await call(approver, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
     expect((await invocationRow(p.invocationId))?.status).toBe('expired');
-    const list = (await (await call(owner, '/api/v1/approvals')).json()) as { approvals: Array<{ id: string }> };
+    const list = (await (await call(approver, '/api/v1/approvals')).json()) as { approvals: Array<{ id: string }> };
     expect(list.approvals.map((a) => a.id)).not.toContain(p.approvalId);
     expect(runner.calls).toEqual([]);
   });
@@ -261,10 +431,10 @@ describe('approvals', () => {
     const p = await pending(call, { path: '/workspace/a' });
     // The approver's confirmation names other arguments → refused, still pending.
     const otherHash = await argumentsHash({ path: '/workspace/b' });
-    await expectError(await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve', argumentsHash: otherHash } }), 409, 'CONFLICT');
+    await expectError(await call(approver, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve', argumentsHash: otherHash } }), 409, 'CONFLICT');
     // The stored arguments were changed after the approval was shown → refused, nothing runs.
     await env.DB.prepare('UPDATE tool_invocations SET arguments = ? WHERE id = ?').bind(JSON.stringify({ path: '/etc/shadow' }), p.invocationId).run();
-    await expectError(await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
+    await expectError(await call(approver, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
     // A new call with other arguments gets its own approval; nothing carries over.
     const q = await pending(call, { path: '/workspace/b' });
     expect(q.approvalId).not.toBe(p.approvalId);

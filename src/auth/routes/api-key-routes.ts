@@ -6,6 +6,7 @@ import { ApiError, createRouter, errorResponses } from '../../http';
 import { apiKeyDisplayParts, generateApiKey } from '../api-key-format';
 import { authenticate, principalOf } from '../authenticate';
 import { AUTHENTICATED, jsonContent, Scope } from '../schemas';
+import { actorOfPrincipal, exclusiveScopeConflict, SCOPES } from '../scopes';
 import { hashToken } from '../tokens';
 import type { Clock } from './clock';
 
@@ -15,7 +16,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const CreateKey = z
   .object({
     name: z.string().trim().min(1).max(100),
-    scopes: z.array(Scope).min(1).max(6),
+    scopes: z
+      .array(Scope)
+      .min(1)
+      .max(SCOPES.length)
+      .openapi({ description: 'At most your own scopes. A key with `tools:invoke` never also holds `approvals:decide` or `admin` (400): the key that calls a tool must not approve the call, nor invite someone who would.' }),
     expiresInDays: z.number().int().min(1).max(MAX_KEY_LIFETIME_DAYS).optional(),
   })
   .openapi('CreateApiKeyRequest');
@@ -93,6 +98,8 @@ export function apiKeyRoutes(now: Clock) {
     const { name, scopes, expiresInDays } = c.req.valid('json');
     if (principal.kind === 'api_key' && !principal.scopes.has('admin')) throw new ApiError('FORBIDDEN');
     if (!scopes.every((scope) => principal.scopes.has(scope))) throw new ApiError('FORBIDDEN', 'A key cannot have scopes you do not have.');
+    // The key that calls tools must never be the key that approves the calls (scopes.ts).
+    if (exclusiveScopeConflict(scopes)) throw new ApiError('VALIDATION_ERROR', 'A key with tools:invoke cannot also hold approvals:decide or admin.', { fields: ['scopes'] });
     const at = now();
     const key = generateApiKey();
     const row: KeyRow = {
@@ -111,7 +118,7 @@ export function apiKeyRoutes(now: Clock) {
     await createDb(c.env.DB).insert(apiKeys).values(row);
     await recordAudit(
       c.env,
-      { workspaceId: row.workspaceId, kind: 'api_key.created', actor: `user:${principal.userId}`, data: { keyId: row.id, name, scopes: row.scopes, expiresAt: row.expiresAt } },
+      { workspaceId: row.workspaceId, kind: 'api_key.created', actor: actorOfPrincipal(principal), data: { keyId: row.id, name, scopes: row.scopes, expiresAt: row.expiresAt } },
       at,
     );
     return c.json({ ...keyView(row), key }, 201);
@@ -138,7 +145,7 @@ export function apiKeyRoutes(now: Clock) {
     if (!allowed) throw new ApiError('NOT_FOUND');
     const at = now();
     await db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
-    await recordAudit(c.env, { workspaceId: row.workspaceId, kind: 'api_key.revoked', actor: `user:${principal.userId}`, data: { keyId: id } }, at);
+    await recordAudit(c.env, { workspaceId: row.workspaceId, kind: 'api_key.revoked', actor: actorOfPrincipal(principal), data: { keyId: id } }, at);
     return c.body(null, 204);
   });
 

@@ -1,15 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { setCookie, deleteCookie } from 'hono/cookie';
 import { INSTANCE_CHAIN, recordAudit } from '../../audit';
-import { apiKeys, createDb, users, type OneTimeTokenPurpose } from '../../db';
+import { createDb, users, type OneTimeTokenPurpose } from '../../db';
 import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
 import { authenticate, principalOf } from '../authenticate';
 import type { LoginThrottle } from '../login-throttle';
-import { dummyPasswordHash, hashPassword, verifyPassword } from '../passwords';
+import { ARGON2_PARAMS, dummyPasswordHash, hashPassword, verifyPassword, type Argon2id } from '../passwords';
 import { checkPasswordPolicy } from '../password-policy';
 import { AUTHENTICATED, Email, jsonContent, Password, Token, UserView, userView } from '../schemas';
-import { createSession, revokeSession, revokeUserSessions, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME } from '../sessions';
+import { createSession, revokeSession, revokeUserApiKeys, revokeUserSessions, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME } from '../sessions';
 import { consumeTokenStatement, findLiveToken, tokenIsLive } from '../one-time-tokens';
 import { emailTag } from '../tokens';
 import type { Clock } from './clock';
@@ -47,14 +47,14 @@ const acceptInviteRoute = createRoute({
 const resetRoute = createRoute({
   method: 'post',
   path: '/api/v1/auth/reset',
-  summary: 'Redeem a password-reset token; revokes all of that user’s sessions',
+  summary: 'Redeem a password-reset token; revokes all of that user’s sessions and the API keys they created',
   request: body(ResetRequest),
   responses: { ...noContent, ...errorResponses(400, 401) },
 });
 const changePasswordRoute = createRoute({
   method: 'post',
   path: '/api/v1/auth/password',
-  summary: 'Change your password; revokes your other sessions',
+  summary: 'Change your password (needs a session, never an API key); revokes your other sessions and all API keys you created',
   security: AUTHENTICATED,
   request: body(ChangePasswordRequest),
   responses: { ...noContent, ...errorResponses(400, 401, 403) },
@@ -66,13 +66,15 @@ function policyError(): ApiError {
 
 /**
  * Sign-in and password lifecycle. Login decisions, in order:
- * 1. the account (by email, known or not) is locked out → 429 with Retry-After, no Argon2id;
+ * 1. locked out → 429 with Retry-After, no Argon2id: 1a this address used its 10 failures
+ *    for this account (email, known or not), or 1b the account its 100 over all addresses
+ *    (login-throttle.ts);
  * 2. unknown email, or a user without a password yet → Argon2id against a dummy hash, then
  *    the same 401 INVALID_CREDENTIALS as a wrong password (same body, same work);
  * 3. wrong password → 401 INVALID_CREDENTIALS, one failure counted;
  * 4. right password → new session (fresh tokens), rehash if parameters were raised → 200.
  */
-export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
+export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Argon2id) {
   const router = createRouter();
 
   router.openapi(loginRoute, async (c) => {
@@ -87,21 +89,22 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
       await recordAudit(c.env, { workspaceId: chain, kind: 'auth.login.failed', actor, data: { reason, emailHash: accountKey } }, at);
     };
 
-    const lock = await throttle.attempt(c.env, accountKey, at);
+    const throttleKeys = { account: accountKey, client: { ip: c.get('clientIp') } };
+    const lock = await throttle.attempt(c.env, throttleKeys, at);
     if (lock.locked) {
       await fail('locked-out');
       throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
     }
 
-    const check = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
+    const check = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()), argon2id);
     if (!user || !user.passwordHash || !check.ok) {
       await fail(!user ? 'unknown-email' : !user.passwordHash ? 'no-password' : 'wrong-password');
       throw new ApiError('INVALID_CREDENTIALS');
     }
 
-    await throttle.succeeded(c.env, accountKey, lock.countedAtMs);
+    await throttle.succeeded(c.env, throttleKeys, lock.counted);
     if (check.needsRehash) {
-      await db.update(users).set({ passwordHash: await hashPassword(password), updatedAt: at }).where(eq(users.id, user.id));
+      await db.update(users).set({ passwordHash: await hashPassword(password, ARGON2_PARAMS, argon2id), updatedAt: at }).where(eq(users.id, user.id));
     }
     const session = await createSession(db, user, at);
     await recordAudit(c.env, { workspaceId: chain, kind: 'auth.login.succeeded', actor: `user:${user.id}`, data: { userId: user.id, sessionId: session.id } }, at);
@@ -135,7 +138,7 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     const [user] = await db.select().from(users).where(and(eq(users.id, live.userId), eq(users.workspaceId, live.workspaceId))).limit(1);
     if (!user) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
     if (checkPasswordPolicy(password, user.email)) throw policyError();
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await hashPassword(password, ARGON2_PARAMS, argon2id);
     const [, spent] = await db.batch([
       db.update(users).set({ passwordHash, updatedAt: at }).where(and(eq(users.id, user.id), tokenIsLive(live.id, at))),
       consumeTokenStatement(db, live.id, at),
@@ -159,8 +162,8 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     const db = createDb(c.env.DB);
     const sessionsRevoked = await revokeUserSessions(db, user.id, at);
     // Keys the user made may have been made by whoever held the account: a reset ends them too.
-    await db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.createdBy, user.id), isNull(apiKeys.revokedAt)));
-    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.reset', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked } }, at);
+    const keysRevoked = await revokeUserApiKeys(db, user.id, at);
+    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.reset', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked, apiKeysRevoked: keysRevoked } }, at);
     return c.body(null, 204);
   });
 
@@ -176,19 +179,24 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle) {
     if (!user) throw new ApiError('UNAUTHENTICATED');
     // The current password is guessable through this route too (with a stolen session), so
     // it shares the login lockout of the account.
-    const accountKey = await emailTag(user.email);
-    const lock = await throttle.attempt(c.env, accountKey, at);
+    // Counted per session (not per address, which a stolen session can rotate) and per account.
+    const throttleKeys = { account: await emailTag(user.email), client: { sessionId: principal.sessionId ?? principal.userId } };
+    const lock = await throttle.attempt(c.env, throttleKeys, at);
     if (lock.locked) throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
-    const check = await verifyPassword(currentPassword, user.passwordHash ?? (await dummyPasswordHash()));
+    const check = await verifyPassword(currentPassword, user.passwordHash ?? (await dummyPasswordHash()), argon2id);
     if (!check.ok) {
-      await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.login.failed', actor: `user:${user.id}`, data: { reason: 'wrong-password', emailHash: accountKey } }, at);
+      await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.login.failed', actor: `user:${user.id}`, data: { reason: 'wrong-password', emailHash: throttleKeys.account } }, at);
       throw new ApiError('INVALID_CREDENTIALS');
     }
-    await throttle.succeeded(c.env, accountKey, lock.countedAtMs);
+    await throttle.succeeded(c.env, throttleKeys, lock.counted);
     if (checkPasswordPolicy(newPassword, user.email)) throw policyError();
-    await db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: at }).where(eq(users.id, user.id));
+    await db.update(users).set({ passwordHash: await hashPassword(newPassword, ARGON2_PARAMS, argon2id), updatedAt: at }).where(eq(users.id, user.id));
     const sessionsRevoked = await revokeUserSessions(db, user.id, at, principal.sessionId);
-    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.changed', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked } }, at);
+    // A password is usually changed because the account may be compromised; keys made by
+    // whoever held it would survive the change, so they all go (docs/auth.md). The person
+    // changing it is signed in and makes new keys as needed.
+    const keysRevoked = await revokeUserApiKeys(db, user.id, at);
+    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.changed', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked, apiKeysRevoked: keysRevoked } }, at);
     return c.body(null, 204);
   });
 

@@ -6,7 +6,7 @@ import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
 import { authenticate, principalOf, requireScope } from '../authenticate';
 import { issueOneTimeToken } from '../one-time-tokens';
 import { AUTHENTICATED, Email, jsonContent, Role, UserView, userView, WorkspaceName } from '../schemas';
-import { ROLE_RANK, SCOPES, type Principal } from '../scopes';
+import { actorOfPrincipal, ROLE_RANK, SCOPES, type Principal } from '../scopes';
 import type { Clock } from './clock';
 
 const Me = z.object({ user: UserView, auth: z.object({ kind: z.enum(['session', 'api_key']), scopes: z.array(z.enum(SCOPES)) }) }).openapi('Me');
@@ -116,7 +116,7 @@ export function userRoutes(now: Clock) {
       throw error;
     }
     const invite = await issueOneTimeToken(db, 'invite', user, at);
-    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.invite.issued', actor: `user:${principal.userId}`, data: { userId: user.id, role, expiresAt: invite.expiresAt } }, at);
+    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.invite.issued', actor: actorOfPrincipal(principal), data: { userId: user.id, role, expiresAt: invite.expiresAt } }, at);
     return c.json({ user: userView(user), inviteToken: invite.token, expiresAt: invite.expiresAt }, 201);
   });
 
@@ -139,7 +139,7 @@ export function userRoutes(now: Clock) {
         .returning({ id: users.id }),
     ]);
     if (changed.length !== 1) throw new ApiError('CONFLICT', 'The role changed meanwhile; reload and try again.');
-    await recordAudit(c.env, { workspaceId: target.workspaceId, kind: 'user.role.changed', actor: `user:${principal.userId}`, data: { userId: target.id, from: target.role, to: role } }, at);
+    await recordAudit(c.env, { workspaceId: target.workspaceId, kind: 'user.role.changed', actor: actorOfPrincipal(principal), data: { userId: target.id, from: target.role, to: role } }, at);
     return c.json(userView({ ...target, role }), 200);
   });
 
@@ -155,7 +155,7 @@ export function userRoutes(now: Clock) {
     if (principal.kind !== 'session' || !mayManage(principal, target)) throw new ApiError('FORBIDDEN');
     const at = now();
     const reset = await issueOneTimeToken(db, 'password-reset', target, at);
-    await recordAudit(c.env, { workspaceId: target.workspaceId, kind: 'auth.reset.issued', actor: `user:${principal.userId}`, data: { userId: target.id, expiresAt: reset.expiresAt } }, at);
+    await recordAudit(c.env, { workspaceId: target.workspaceId, kind: 'auth.reset.issued', actor: actorOfPrincipal(principal), data: { userId: target.id, expiresAt: reset.expiresAt } }, at);
     return c.json({ resetToken: reset.token, expiresAt: reset.expiresAt }, 201);
   });
 
@@ -175,8 +175,8 @@ export function userRoutes(now: Clock) {
       throw error;
     }
     const invite = await issueOneTimeToken(db, 'invite', owner, at);
-    await recordAudit(c.env, { workspaceId: principal.workspaceId, kind: 'workspace.created', actor: `user:${principal.userId}`, data: { workspaceId: workspace.id, name } }, at);
-    await recordAudit(c.env, { workspaceId: workspace.id, kind: 'auth.invite.issued', actor: `user:${principal.userId}`, data: { userId: owner.id, role: 'owner', expiresAt: invite.expiresAt } }, at);
+    await recordAudit(c.env, { workspaceId: principal.workspaceId, kind: 'workspace.created', actor: actorOfPrincipal(principal), data: { workspaceId: workspace.id, name } }, at);
+    await recordAudit(c.env, { workspaceId: workspace.id, kind: 'auth.invite.issued', actor: actorOfPrincipal(principal), data: { userId: owner.id, role: 'owner', expiresAt: invite.expiresAt } }, at);
     return c.json({ workspace: { id: workspace.id, name }, owner: userView(owner), inviteToken: invite.token, expiresAt: invite.expiresAt }, 201);
   });
 
