@@ -8,8 +8,11 @@
  *       (the two are never granted together; checked again here, at use);
  *    c. anyone else (viewers, keys without `approvals:decide`, an agent's `tools:invoke` key) → 403;
  * 2. approval not in the caller's workspace → 404;
- * 3. the caller asked for the call: same user, or same credential (session or API key), or
- *    the requester is not recorded → 403 FORBIDDEN (the approval stays pending for someone else);
+ * 3. the caller asked for the call → 403 FORBIDDEN, the approval stays pending for someone else:
+ *    a. the same credential (session or API key) that asked;
+ *    b. the same person, when they asked from a session (whichever credential they use now);
+ *    c. the requester is not recorded;
+ *    (an agent's API key that asked does not make its creator the requester: see isOwnRequest);
  * 4. past its expiry → it becomes `expired` (= denied), 409;
  * 5. not pending (already decided) → 409;
  * 6. `argumentsHash` given and different from the approval's → 409 (never reused for other arguments);
@@ -46,12 +49,20 @@ function mayDecide(principal: Principal): boolean {
   return false;
 }
 
-/** Rule 3: whoever asked for the call (user or credential), or an unknown requester. */
+/**
+ * Rule 3: the requester never decides its own call.
+ * a. The same credential that asked (session or API key) → refused.
+ * b. A person who asked from a session → refused from any credential of theirs.
+ * c. The requester is not recorded (rows older than migration 0004) → refused.
+ * An API key that asked (an agent's key) is its own principal: the person who made it may
+ * decide in person or through a decision key, or a one-member deployment could approve
+ * nothing. Session ids are `ses_…` (sessions.ts), API key ids `key_…`.
+ */
 function isOwnRequest(principal: Principal, approval: { requestedByUserId: string | null; requestedByCredentialId: string | null }): boolean {
-  if (approval.requestedByUserId === null) return true;
-  if (approval.requestedByUserId === principal.userId) return true;
+  if (approval.requestedByUserId === null || approval.requestedByCredentialId === null) return true;
   const credential = principal.kind === 'api_key' ? principal.apiKeyId : principal.sessionId;
-  return approval.requestedByCredentialId !== null && approval.requestedByCredentialId === credential;
+  if (approval.requestedByCredentialId === credential) return true;
+  return approval.requestedByCredentialId.startsWith('ses_') && approval.requestedByUserId === principal.userId;
 }
 
 /** Listing is for whoever calls tools or decides approvals. */

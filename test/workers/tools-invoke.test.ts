@@ -283,7 +283,7 @@ describe('approvals', () => {
       { actor: `user:${approver.userId}`, data: { agentId: strictAgent, tool: 'cat', invocationId: p.invocationId, approvalId: p.approvalId, decision: 'approved' } },
     ]);
     const invoked = await auditOf('tool.invoked', p.invocationId);
-    expect(invoked).toEqual([{ actor: 'system', data: { agentId: strictAgent, tool: 'cat', invocationId: p.invocationId, status: 'completed', exitCode: 0, durationMs: 12, stopReason: 'exit', executor: 'local' } }]);
+    expect(invoked).toEqual([{ actor: 'system', data: { agentId: strictAgent, tool: 'cat', invocationId: p.invocationId, status: 'completed', exitCode: 0, durationMs: 12, stopReason: 'exit', executor: 'local', egressDropped: 0 } }]);
     // The audit names the call, never its arguments, output or the key.
     const auditText = JSON.stringify(await env.DB.prepare('SELECT actor, data FROM audit_events').all());
     expect(auditText).not.toContain('report.txt');
@@ -293,11 +293,6 @@ describe('approvals', () => {
   describe('nobody approves their own call (attack: the agent’s key grants itself an approval)', () => {
     const attempts: Array<[string, () => Promise<(path: string, body: unknown) => Response | Promise<Response>>]> = [
       ['the requesting key itself (tools:invoke)', async () => (path, body) => keyApp({ fetch: stubRunner(() => ({})).fetch, bindings: LOCAL_EXECUTOR })(agentKey.key, path, { method: 'POST', body })],
-      ['a session of the key’s own creator', async () => (path, body) => toolApp({ bindings: LOCAL_EXECUTOR })(owner, path, { method: 'POST', body })],
-      ['another key of the same user holding only approvals:decide', async () => {
-        const decideKey = await createKey(owner, ['approvals:decide']);
-        return (path, body) => keyApp({ bindings: LOCAL_EXECUTOR })(decideKey.key, path, { method: 'POST', body });
-      }],
       ['a viewer', async () => (path, body) => toolApp({ bindings: LOCAL_EXECUTOR })(viewer, path, { method: 'POST', body })],
       ['an operator’s key without approvals:decide', async () => {
         const narrow = await createKey(approver, ['agents:read']);
@@ -336,6 +331,39 @@ describe('approvals', () => {
       await expectError(await call(approver, `/api/v1/approvals/${row!.id}`, { method: 'POST', body: { decision: 'approve' } }), 403, 'FORBIDDEN');
       expect(await approvalRow(row!.id)).toMatchObject({ status: 'pending', requested_by_user_id: approver.userId });
       expect(runner.calls).toEqual([]);
+    });
+
+    it('a call a person requested from a session cannot be approved by their own decision key either', async () => {
+      const runner = stubRunner(() => ({}));
+      const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+      const res = await call(approver, `/api/v1/agents/${strictAgent}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/mine-by-key' } } });
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: string };
+      const [row] = (await env.DB.prepare('SELECT id FROM approvals WHERE invocation_id = ?').bind(id).all<{ id: string }>()).results;
+      const ownDecisionKey = await createKey(approver, ['approvals:decide']);
+      await expectError(await keyApp({ bindings: LOCAL_EXECUTOR })(ownDecisionKey.key, `/api/v1/approvals/${row!.id}`, { method: 'POST', body: { decision: 'approve' } }), 403, 'FORBIDDEN');
+      expect(await approvalRow(row!.id)).toMatchObject({ status: 'pending', decided_by: null });
+      expect(runner.calls).toEqual([]);
+      expect((await auditOf('tool.approval.refused', row!.id)).map((e) => e.data.reason)).toEqual(['own-request']);
+    });
+
+    it.each([
+      ['in person, from a session', 'session'],
+      ['through a decision key (approvals:decide) of their own', 'decision-key'],
+    ] as const)('the member who made the agent’s key decides its calls %s (a one-member deployment can approve)', async (_label, how) => {
+      const runner = stubRunner(() => ({ stdout: 'approved by the key’s creator' }));
+      const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+      const p = await pending(call, { path: `/workspace/creator-${how}` });
+      expect(await approvalRow(p.approvalId)).toMatchObject({ requested_by_user_id: owner.userId, requested_by_credential_id: agentKey.id });
+      const body = { decision: 'approve', argumentsHash: p.hash };
+      const res =
+        how === 'session'
+          ? await call(owner, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body })
+          : await keyApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR })((await createKey(owner, ['approvals:decide'])).key, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ id: p.invocationId, status: 'completed' });
+      expect(runner.calls.map((c) => c.body.argv)).toEqual([['cat', `/workspace/creator-${how}`]]);
+      expect((await approvalRow(p.approvalId))?.status).toBe('approved');
     });
 
     it('an approval whose requester is not recorded is decided by nobody (fail closed)', async () => {
