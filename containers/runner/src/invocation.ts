@@ -10,7 +10,8 @@ import { runProcess, type RunResult } from './execute.ts';
 import { callMcpTool } from './mcp.ts';
 import { createEgressProxy, type EgressAuditEvent } from './proxy.ts';
 import { createInterceptCa, type InterceptCa } from './tls-intercept.ts';
-import { DEFAULT_PATH, buildSandboxedCommand, checkBwrapPrefix, prepareWritableBinds, type PrefixProblem, type SandboxConfig } from './sandbox.ts';
+import { closeAll, type PinRefusal } from './bind-sources.ts';
+import { DEFAULT_PATH, buildSandboxedCommand, prepareSandbox, type PrefixProblem, type SandboxConfig } from './sandbox.ts';
 
 export const MAX_TIMEOUT_MS = 10 * 60_000;
 export const MAX_OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -55,12 +56,12 @@ export interface RunnerConfig {
 }
 
 export type InvocationResult = RunResult & { egressEvents: EgressAuditEvent[] };
-export type InvocationRefusal = { refused: 'sandbox-required' | 'sandbox-unavailable' | PrefixProblem };
+export type InvocationRefusal = { refused: 'sandbox-required' | 'sandbox-unavailable' | PrefixProblem | PinRefusal };
 
 export async function runInvocation(inv: Invocation, config: RunnerConfig, abort?: AbortSignal): Promise<InvocationResult | InvocationRefusal> {
   const egressEvents: EgressAuditEvent[] = [];
   const command = inv.argv ?? inv.mcp?.command ?? [];
-  const execute = (argv: string[], env: Record<string, string>, ids: { uid?: number; gid?: number; cwd?: string }) =>
+  const execute = (argv: string[], env: Record<string, string>, ids: { uid?: number; gid?: number; cwd?: string; fds?: number[] }) =>
     inv.mcp
       ? callMcpTool({ argv, env, ...ids, timeoutMs: inv.timeoutMs, outputLimitBytes: inv.outputLimitBytes, killGraceMs: config.killGraceMs, abort, toolName: inv.mcp.tool, arguments: inv.mcp.arguments })
       : runProcess({ argv, env, ...ids, stdin: inv.stdin, timeoutMs: inv.timeoutMs, outputLimitBytes: inv.outputLimitBytes, killGraceMs: config.killGraceMs, abort });
@@ -74,9 +75,8 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
 
   // Local executor: no request runs outside bubblewrap (fail closed).
   if (!inv.sandbox) return { refused: 'sandbox-required' };
-  const problem = checkBwrapPrefix(inv.sandbox.bwrapArgv, config.sandbox.workspaceRoot);
-  if (problem) return { refused: problem };
-  prepareWritableBinds(inv.sandbox.bwrapArgv, config.sandbox);
+  const prepared = prepareSandbox(inv.sandbox.bwrapArgv, config.sandbox, [config.workDir]);
+  if (!prepared.ok) return { refused: prepared.reason };
 
   let dir: string | null = null;
   let closeProxy = async () => {};
@@ -109,10 +109,11 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
       }
       closeProxy = () => new Promise((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); });
     }
-    const sandboxed = buildSandboxedCommand({ prefix: inv.sandbox.bwrapArgv, command, env: inv.env, egressSocket, caCertPath, config: config.sandbox });
-    const result = await execute(sandboxed.argv, { PATH: process.env.PATH ?? '/usr/bin:/bin' }, { uid: sandboxed.uid, gid: sandboxed.gid });
+    const sandboxed = buildSandboxedCommand({ program: prepared.program, options: prepared.options, command, env: inv.env, egressSocket, caCertPath, config: config.sandbox });
+    const result = await execute(sandboxed.argv, { PATH: process.env.PATH ?? '/usr/bin:/bin' }, { uid: sandboxed.uid, gid: sandboxed.gid, fds: prepared.fds });
     return { ...result, egressEvents };
   } finally {
+    closeAll(prepared.fds);
     await closeProxy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }

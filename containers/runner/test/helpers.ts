@@ -13,7 +13,7 @@ export const TEST_SECRET = 'test-runner-secret-0123456789abcdef-not-for-producti
  * Each test file runs its sandboxes as its own uid: RLIMIT_NPROC counts per uid, so a fork bomb
  * in one file (files run in parallel) cannot starve another file's sandboxes.
  */
-export const SANDBOX_UIDS = { sandbox: 61001, egress: 61002, mcp: 61003, runner: 61004, container: 61005, compiled: 61006, e2e: 61007 } as const;
+export const SANDBOX_UIDS = { sandbox: 61001, egress: 61002, mcp: 61003, runner: 61004, container: 61005, compiled: 61006, e2e: 61007, symlinks: 61008 } as const;
 
 /** A scratch tree every sandbox uid can traverse (0711), removed by cleanup(). */
 export function makeScratch(): { root: string; workDir: string; workspaceRoot: string; cleanup: () => void } {
@@ -45,7 +45,7 @@ function systemDir(name: string): string[] {
  * (no TIOCSTI into the runner's terminal), empty environment, read-only system dirs, a
  * read-only root, private /tmp, and only the agent's workspace from the host.
  */
-export function bwrapPrefix(options: { workspace: string; workspaceMode: 'rw' | 'ro'; roBinds?: Array<[string, string]> }): string[] {
+export function bwrapPrefix(options: { workspace: string; workspaceMode: 'rw' | 'ro'; roBinds?: Array<[string, string]>; binds?: Array<['rw' | 'ro', string, string]> }): string[] {
   const libs = readdirSync('/').filter((n) => /^lib/.test(n));
   return [
     'bwrap', '--unshare-all', '--die-with-parent', '--new-session', '--clearenv',
@@ -53,6 +53,7 @@ export function bwrapPrefix(options: { workspace: string; workspaceMode: 'rw' | 
     '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
     options.workspaceMode === 'rw' ? '--bind' : '--ro-bind', options.workspace, '/workspace',
     ...(options.roBinds ?? []).flatMap(([src, dest]) => ['--ro-bind', src, dest]),
+    ...(options.binds ?? []).flatMap(([mode, src, dest]) => [mode === 'rw' ? '--bind' : '--ro-bind', src, dest]),
     '--remount-ro', '/', '--chdir', '/workspace',
   ];
 }
@@ -147,4 +148,21 @@ export async function waitFor(predicate: () => boolean, deadlineMs = 5_000): Pro
     await new Promise((r) => setTimeout(r, 50));
   }
   return predicate();
+}
+
+/**
+ * Everything an escape could change on a host tree, without following symlinks: per entry its
+ * type, mode, owner, size, mtime and (files) content. Compared before/after an attack.
+ */
+export function snapshotTree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (path: string) => {
+    const stat = lstatSync(path);
+    const kind = stat.isSymbolicLink() ? 'link' : stat.isDirectory() ? 'dir' : 'file';
+    const content = kind === 'file' ? readFileSync(path, 'base64') : '';
+    out[path] = `${kind} ${stat.mode.toString(8)} ${stat.uid}:${stat.gid} ${stat.size} ${stat.mtimeMs} ${content}`;
+    if (kind === 'dir') for (const name of readdirSync(path).sort()) walk(join(path, name));
+  };
+  walk(root);
+  return out;
 }

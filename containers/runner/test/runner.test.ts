@@ -138,6 +138,18 @@ describe('runner HTTP surface', { timeout: 30_000 }, () => {
     ['a prefix without a network namespace', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).filter((a) => a !== '--unshare-all') } })],
     ['a prefix that keeps the environment', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).filter((a) => a !== '--clearenv') } })],
     ['a prefix that is not bwrap', (ws: string) => ({ sandbox: { bwrapArgv: ['env', ws] } })],
+    // The prefix is parsed option by option (bwrap-argv.ts), never searched with includes():
+    ['required flags hidden as --setenv values (bwrap would read them as values: no namespaces)', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).flatMap((a) => (['--unshare-all', '--die-with-parent', '--clearenv'].includes(a) ? ['--setenv', 'HIDE', a] : [a])) } })],
+    ['required flags after an early `--`', (ws: string) => ({ sandbox: { bwrapArgv: ['bwrap', '--ro-bind', '/usr', '/usr', '--bind', ws, '/workspace', '--', '--unshare-all', '--die-with-parent', '--clearenv'] } })],
+    ['an option the runner does not know (--cap-add ALL)', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }), '--cap-add', 'ALL'] } })],
+    ['a mount option the compiler never emits (--dev-bind / /host)', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }), '--dev-bind', '/', '/host'] } })],
+    ['arguments read from a file descriptor (--args 0)', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }), '--args', '0'] } })],
+    ['an option missing its argument', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }), '--ro-bind', '/usr'] } })],
+    ['a prefix without a PID namespace (a setsid child would outlive the call)', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).flatMap((a) => (a === '--unshare-all' ? ['--unshare-user', '--unshare-net', '--unshare-ipc'] : [a])) } })],
+    ['a read-only bind of another agent\'s directory', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw', roBinds: [[join(scratch.workspaceRoot, 'agent-victim'), '/victim']] }) } })],
+    ['a read-only bind of the whole workspace root', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw', roBinds: [[scratch.workspaceRoot, '/all']] }) } })],
+    ['a read-only bind of a directory holding the runner\'s work dir', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw', roBinds: [[scratch.root, '/scratch']] }) } })],
+    ['a bind source that is not normalized (..)', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: `${ws}/../${ws.split('/').at(-1)}`, workspaceMode: 'rw' }) } })],
   ])('refuses %s with 403 POLICY_DENIED and runs nothing', async (_name, make) => {
     const agent = `agent-deny-${Math.random().toString(36).slice(2)}`;
     const { workspace, body } = touchCall(agent);
