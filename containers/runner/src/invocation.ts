@@ -11,6 +11,7 @@ import { callMcpTool } from './mcp.ts';
 import { createEgressProxy, type EgressAuditEvent } from './proxy.ts';
 import { createInterceptCa, type InterceptCa } from './tls-intercept.ts';
 import { closeAll, type PinRefusal } from './bind-sources.ts';
+import { containerToolCommand, killEveryProcessOf } from './container-tools.ts';
 import { DEFAULT_PATH, buildSandboxedCommand, prepareSandbox, type PrefixProblem, type SandboxConfig } from './sandbox.ts';
 
 export const MAX_TIMEOUT_MS = 10 * 60_000;
@@ -56,7 +57,7 @@ export interface RunnerConfig {
 }
 
 export type InvocationResult = RunResult & { egressEvents: EgressAuditEvent[] };
-export type InvocationRefusal = { refused: 'sandbox-required' | 'sandbox-unavailable' | PrefixProblem | PinRefusal };
+export type InvocationRefusal = { refused: 'sandbox-required' | 'sandbox-unavailable' | 'tool-uid-unavailable' | PrefixProblem | PinRefusal };
 
 export async function runInvocation(inv: Invocation, config: RunnerConfig, abort?: AbortSignal): Promise<InvocationResult | InvocationRefusal> {
   const egressEvents: EgressAuditEvent[] = [];
@@ -69,8 +70,14 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
   if (config.isolation === 'container') {
     // In the container the outbound handler is the egress path; a bwrap request is a wiring error.
     if (inv.sandbox) return { refused: 'sandbox-unavailable' };
-    const result = await execute(command, { PATH: DEFAULT_PATH, ...inv.env }, { cwd: config.containerWorkdir });
-    return { ...result, egressEvents };
+    const tool = containerToolCommand(command, config.sandbox);
+    if (!tool) return { refused: 'tool-uid-unavailable' };
+    try {
+      const result = await execute(tool.argv, { PATH: DEFAULT_PATH, ...inv.env }, { cwd: config.containerWorkdir, uid: tool.uid, gid: tool.gid });
+      return { ...result, egressEvents };
+    } finally {
+      await killEveryProcessOf(tool.uid, tool.gid);
+    }
   }
 
   // Local executor: no request runs outside bubblewrap (fail closed).

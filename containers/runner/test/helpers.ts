@@ -74,7 +74,7 @@ export interface TestRunner {
   url: string;
   audit: EgressAuditEvent[];
   /** Signs and sends; `sign: false` sends unsigned, `nowS` forges the signing time. */
-  post(body: unknown, options?: { sign?: boolean; nowS?: number; tamper?: (headers: Record<string, string>) => void; rawBody?: string; abortAfterMs?: number }): Promise<{ status: number; json: RunnerReply }>;
+  post(body: unknown, options?: { sign?: boolean; nowS?: number; tamper?: (headers: Record<string, string>) => void; rawBody?: string; abortAfterMs?: number; signal?: AbortSignal }): Promise<{ status: number; json: RunnerReply }>;
   close(): Promise<void>;
 }
 
@@ -102,7 +102,7 @@ export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerCon
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (options.sign !== false) Object.assign(headers, await signRunnerRequest(key, { method: 'POST', path: '/invocations', body: text, nowS: options.nowS ?? Math.floor(Date.now() / 1000) }));
       options.tamper?.(headers);
-      const signal = options.abortAfterMs ? AbortSignal.timeout(options.abortAfterMs) : undefined;
+      const signal = options.signal ?? (options.abortAfterMs ? AbortSignal.timeout(options.abortAfterMs) : undefined);
       const res = await fetch(`${url}/invocations`, { method: 'POST', headers, body: text, signal });
       return { status: res.status, json: (await res.json()) as RunnerReply };
     },
@@ -141,7 +141,17 @@ export function processesOfUid(uid: number): number {
   return count;
 }
 
-export async function waitFor(predicate: () => boolean, deadlineMs = 5_000): Promise<boolean> {
+/** Polls an async condition (e.g. "the runner answers 200 again") up to a generous deadline. */
+export async function waitForAsync(predicate: () => Promise<boolean>, deadlineMs = 20_000): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (await predicate()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return predicate();
+}
+
+export async function waitFor(predicate: () => boolean, deadlineMs = 20_000): Promise<boolean> {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
     if (predicate()) return true;

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../src/signing.ts';
-import { SANDBOX_UIDS, TEST_SECRET, bwrapPrefix, makeScratch, startRunner, type TestRunner } from './helpers.ts';
+import { SANDBOX_UIDS, TEST_SECRET, bwrapPrefix, makeScratch, processesWith, startRunner, waitFor, waitForAsync, type TestRunner } from './helpers.ts';
 
 const SANDBOX_UID = SANDBOX_UIDS.runner;
 const scratch = makeScratch();
@@ -106,16 +106,22 @@ describe('runner HTTP surface', { timeout: 30_000 }, () => {
   });
 
   it('runs one invocation at a time: a concurrent one gets 409 CONFLICT and does not run', async () => {
-    const slow = touchCall('agent-slow', { argv: ['sleep', '1.5'] });
+    const marker = `${Date.now() % 100000}4`;
+    const slow = touchCall('agent-slow', { argv: ['sleep', marker], timeoutMs: 60_000 });
     const second = touchCall('agent-second');
-    const pending = runner.post(slow.body);
-    await new Promise((r) => setTimeout(r, 300));
+    const hangUp = new AbortController();
+    const pending = runner.post(slow.body, { signal: hangUp.signal }).catch((error: Error) => error);
+    // The first call is really running (its process exists) before the second arrives.
+    expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 1)).toBe(true);
     const { status, json } = await runner.post(second.body);
     expect(status).toBe(409);
     expect(json.error?.code).toBe('CONFLICT');
     expect(ran(second.workspace)).toBe(false);
-    expect((await pending).status).toBe(200);
-    expect((await runner.post(second.body)).status).toBe(200); // free again afterwards
+    hangUp.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    // Free again afterwards (polled: the runner settles the aborted call on its own schedule).
+    expect(await waitForAsync(async () => (await runner.post({ ...second.body, env: { N: String(Math.random()) } })).status === 200)).toBe(true);
+    expect(ran(second.workspace)).toBe(true);
   });
 
   it.each([
