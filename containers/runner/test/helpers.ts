@@ -78,8 +78,8 @@ export interface TestRunner {
   close(): Promise<void>;
 }
 
-export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerConfig, 'workDir'> & { workspaceRoot: string; uid: number }): Promise<TestRunner> {
-  const key = await importRunnerKey(TEST_SECRET);
+export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerConfig, 'workDir'> & { workspaceRoot: string; uid: number; secret?: string }): Promise<TestRunner> {
+  const key = await importRunnerKey(config.secret ?? TEST_SECRET);
   const audit: EgressAuditEvent[] = [];
   const server = createRunnerServer({
     key,

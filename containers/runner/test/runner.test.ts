@@ -3,11 +3,11 @@
  * invocation at a time, validation and fail-closed refusals. Every refused attempt also checks
  * that nothing ran (the command would have created a file in the workspace).
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../src/signing.ts';
+import { RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, deriveInstanceSecret, importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../src/signing.ts';
 import { SANDBOX_UIDS, TEST_SECRET, bwrapPrefix, makeScratch, processesWith, startRunner, waitFor, waitForAsync, type TestRunner } from './helpers.ts';
 
 const SANDBOX_UID = SANDBOX_UIDS.runner;
@@ -55,6 +55,37 @@ describe('signing (shared with the Worker, WebCrypto only)', () => {
     const input = { ...base, timestamp: headers[RUNNER_TIMESTAMP_HEADER], signature: headers[RUNNER_SIGNATURE_HEADER], ...change };
     expect(await verifyRunnerRequest(key, input)).toEqual({ ok: false, failure: { kind } });
     expect(await verifyRunnerRequest(key, { ...base, timestamp: headers[RUNNER_TIMESTAMP_HEADER], signature: headers[RUNNER_SIGNATURE_HEADER], nowS: base.nowS + 60 })).toMatchObject({ ok: true });
+  });
+
+  it('derives one key per ToolSandbox instance: HKDF-SHA256(RUNNER_SECRET, salt, instance id), checked against node:crypto', async () => {
+    const a = await deriveInstanceSecret(TEST_SECRET, 'instance-a');
+    const independent = Buffer.from(hkdfSync('sha256', TEST_SECRET, 'portcullis runner instance key v1', 'instance-a', 32)).toString('hex');
+    expect(a).toBe(independent);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(await deriveInstanceSecret(TEST_SECRET, 'instance-a')).toBe(a); // re-derived after eviction
+    expect(await deriveInstanceSecret(TEST_SECRET, 'instance-b')).not.toBe(a);
+    expect(await deriveInstanceSecret(`${TEST_SECRET}x`, 'instance-a')).not.toBe(a);
+  });
+
+  it('a runner keyed for one instance refuses requests signed for another instance or with the deployment secret, and runs nothing', async () => {
+    const scratchA = makeScratch();
+    const instanceA = await startRunner({ workDir: scratchA.workDir, workspaceRoot: scratchA.workspaceRoot, uid: SANDBOX_UID, secret: await deriveInstanceSecret(TEST_SECRET, 'instance-a') });
+    try {
+      const workspace = join(scratchA.workspaceRoot, 'agent-a');
+      const body = JSON.stringify({ tool: 't', argv: ['touch', 'ran'], env: {}, timeoutMs: 5_000, outputLimitBytes: 1024, sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) } });
+      for (const secret of [await deriveInstanceSecret(TEST_SECRET, 'instance-b'), TEST_SECRET]) {
+        const headers = await signRunnerRequest(await importRunnerKey(secret), { method: 'POST', path: '/invocations', body, nowS: Math.floor(Date.now() / 1000) });
+        const res = await fetch(`${instanceA.url}/invocations`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+        expect(res.status).toBe(401);
+        expect(ran(workspace)).toBe(false);
+      }
+      const own = await signRunnerRequest(await importRunnerKey(await deriveInstanceSecret(TEST_SECRET, 'instance-a')), { method: 'POST', path: '/invocations', body, nowS: Math.floor(Date.now() / 1000) });
+      expect((await fetch(`${instanceA.url}/invocations`, { method: 'POST', headers: { ...own, 'content-type': 'application/json' }, body })).status).toBe(200);
+      expect(ran(workspace)).toBe(true);
+    } finally {
+      await instanceA.close();
+      scratchA.cleanup();
+    }
   });
 
   it('refuses a secret shorter than 32 characters', async () => {
