@@ -87,6 +87,8 @@ describe('container isolation (no bwrap inside the container)', { timeout: 60_00
     expect(peak).toBeLessThanOrEqual(64); // …up to RLIMIT_NPROC and no further
     expect(hostSpawns).toBeGreaterThan(0);
     expect(await waitFor(() => processesOfUid(SANDBOX_UID) === 0)).toBe(true);
+    // Reaped as well (by the host's init), so the uid's next call can fork again.
+    expect(await waitFor(() => processesOfUid(SANDBOX_UID, { zombies: true }) === 0, 60_000)).toBe(true);
   });
 
   it('cuts stdout and stderr at one shared cap', async () => {

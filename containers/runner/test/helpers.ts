@@ -126,14 +126,18 @@ export function processesWith(marker: string): number[] {
   return found;
 }
 
-/** Live processes owned by uid (host view). */
-export function processesOfUid(uid: number): number {
+/**
+ * Live processes owned by uid (host view). `zombies: true` counts unreaped ones too: they still
+ * count against the uid's RLIMIT_NPROC, so the next call of that uid cannot fork until init
+ * has reaped them.
+ */
+export function processesOfUid(uid: number, options: { zombies?: boolean } = {}): number {
   let count = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      if (new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status) && !/State:\s+Z/.test(status)) count++;
+      if (new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status) && (options.zombies || !/State:\s+Z/.test(status))) count++;
     } catch {
       // exited while we looked
     }

@@ -186,6 +186,7 @@ describe('runner HTTP surface', { timeout: 30_000 }, () => {
     ['a read-only bind of another agent\'s directory', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw', roBinds: [[join(scratch.workspaceRoot, 'agent-victim'), '/victim']] }) } })],
     ['a read-only bind of the whole workspace root', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw', roBinds: [[scratch.workspaceRoot, '/all']] }) } })],
     ['a read-only bind of a directory holding the runner\'s work dir', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw', roBinds: [[scratch.root, '/scratch']] }) } })],
+    ['a --ro-bind-try inside the workspace root (it would be mounted by path, not pinned)', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).slice(0, -4), '--ro-bind-try', ws, '/also', '--remount-ro', '/', '--chdir', '/workspace'] } })],
     ['a bind source that is not normalized (..)', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: `${ws}/../${ws.split('/').at(-1)}`, workspaceMode: 'rw' }) } })],
   ])('refuses %s with 403 POLICY_DENIED and runs nothing', async (_name, make) => {
     const agent = `agent-deny-${Math.random().toString(36).slice(2)}`;
