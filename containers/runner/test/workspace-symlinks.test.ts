@@ -146,6 +146,16 @@ describe('workspace symlinks cannot escape the local sandbox', { timeout: 120_00
     expect(existsSync(join(agentDirs(agent).workspace, 'esc', 'more'))).toBe(true);
   });
 
+  it('the pinned fds do not reach the tool: nothing is written through /proc/self/fd/N past a read-only bind', async () => {
+    const agent = 'agent-fds';
+    await plant(agent, 'mkdir -p /workspace/esc && echo inside > /workspace/esc/note.txt');
+    const { status, json } = await attack(agent, 'ro', join(agentDirs(agent).workspace, 'esc'), 'for n in $(seq 3 40); do echo x > /proc/self/fd/$n/pwned 2>/dev/null && echo wrote $n; done; cat /workspace/esc/note.txt');
+    expect(status).toBe(200);
+    expect(json.stdout).toBe('inside\n'); // it ran, with its read-only binds, and wrote nowhere
+    expect(existsSync(join(agentDirs(agent).workspace, 'pwned'))).toBe(false);
+    expect(existsSync(join(agentDirs(agent).workspace, 'esc', 'pwned'))).toBe(false);
+  });
+
   it('a rename loop swapping a real directory and a symlink racing the invocations never wins', async () => {
     const agent = 'agent-race';
     const ws = agentDirs(agent).workspace;
