@@ -47,8 +47,8 @@ describe('container isolation (no bwrap inside the container)', { timeout: 60_00
 
   it('kills the whole process group on timeout, including a grandchild that ignores SIGTERM', async () => {
     const marker = `${Date.now() % 100000}3`;
-    const pending = runner.post({ ...base, timeoutMs: 8_000, argv: ['sh', '-c', `trap '' TERM; sh -c "trap '' TERM; sleep ${marker}" & sleep ${marker}1 & wait`] });
-    expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 2, 7_500)).toBe(true);
+    const pending = runner.post({ ...base, timeoutMs: 15_000, argv: ['sh', '-c', `trap '' TERM; sh -c "trap '' TERM; sleep ${marker}" & sleep ${marker}1 & wait`] });
+    expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 2, 14_500)).toBe(true);
     const { json } = await pending;
     expect(json.stopReason).toBe('timeout');
     expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 0)).toBe(true);
@@ -64,7 +64,7 @@ describe('container isolation (no bwrap inside the container)', { timeout: 60_00
 
   it('a setsid escapee (new session, outside the call\'s process group) does not outlive its call', async () => {
     const marker = `${Date.now() % 100000}5`;
-    const { json } = await runner.post({ ...base, argv: ['sh', '-c', `setsid sh -c 'sleep ${marker}' > /dev/null 2>&1 < /dev/null & for i in $(seq 100); do pgrep -f 'sleep ${marker}' > /dev/null && break; sleep 0.1; done; echo started`] });
+    const { json } = await runner.post({ ...base, argv: ['sh', '-c', `setsid sh -c 'sleep ${marker}' > /dev/null 2>&1 < /dev/null & for i in $(seq 100); do pgrep -fx 'sleep ${marker}' > /dev/null && break; sleep 0.1; done; pgrep -fx 'sleep ${marker}' > /dev/null && echo started`] });
     expect(json.stdout).toBe('started\n');
     expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 0)).toBe(true);
     expect(await waitFor(() => processesOfUid(SANDBOX_UID) === 0)).toBe(true);

@@ -136,19 +136,25 @@ describe('runner HTTP surface', { timeout: 30_000 }, () => {
     expect(res.status).toBe(401);
   });
 
-  it('runs one invocation at a time: a concurrent one gets 409 CONFLICT and does not run', async () => {
+  it('runs one invocation at a time: a concurrent one gets 409 CONFLICT and does not run', { timeout: 150_000 }, async () => {
     const marker = `${Date.now() % 100000}4`;
-    const slow = touchCall('agent-slow', { argv: ['sleep', marker], timeoutMs: 60_000 });
+    const slow = touchCall('agent-slow', { argv: ['sleep', marker], timeoutMs: 120_000 });
     const second = touchCall('agent-second');
     const hangUp = new AbortController();
-    const pending = runner.post(slow.body, { signal: hangUp.signal }).catch((error: Error) => error);
-    // The first call is really running (its process exists) before the second arrives.
-    expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 1)).toBe(true);
-    const { status, json } = await runner.post(second.body);
-    expect(status).toBe(409);
-    expect(json.error?.code).toBe('CONFLICT');
-    expect(ran(second.workspace)).toBe(false);
-    hangUp.abort();
+    let settled: unknown = null;
+    const pending = runner.post(slow.body, { signal: hangUp.signal }).then((r) => (settled = r), (error: Error) => (settled = error));
+    try {
+      // The first call is really running (its process exists) before the second arrives; the
+      // deadline is generous because a loaded machine can take long to start bwrap.
+      expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 1 || settled !== null, 100_000)).toBe(true);
+      expect(settled).toBeNull(); // still running, not refused
+      const { status, json } = await runner.post(second.body);
+      expect(status).toBe(409);
+      expect(json.error?.code).toBe('CONFLICT');
+      expect(ran(second.workspace)).toBe(false);
+    } finally {
+      hangUp.abort(); // never leave the runner busy for the tests after this one
+    }
     expect(await pending).toBeInstanceOf(Error);
     // Free again afterwards (polled: the runner settles the aborted call on its own schedule).
     expect(await waitForAsync(async () => (await runner.post({ ...second.body, env: { N: String(Math.random()) } })).status === 200)).toBe(true);

@@ -142,9 +142,9 @@ describe('local sandbox (bubblewrap)', { timeout: 60_000 }, () => {
     const ws = join(scratch.workspaceRoot, 'agent-timeout');
     const marker = `${Date.now() % 100000}7`;
     const script = `trap '' TERM; sh -c "trap '' TERM; sleep ${marker}" & sleep ${marker}1 & wait`;
-    const pending = call(ws, ['sh', '-c', script], { timeoutMs: 8_000 });
+    const pending = call(ws, ['sh', '-c', script], { timeoutMs: 15_000 });
     // Both sleepers really ran (so the check below can fail)…
-    expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 2, 7_500)).toBe(true);
+    expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 2, 14_500)).toBe(true);
     const { json } = await pending;
     expect(json.stopReason).toBe('timeout');
     // …and none survived SIGTERM + SIGKILL of the group.
@@ -154,7 +154,7 @@ describe('local sandbox (bubblewrap)', { timeout: 60_000 }, () => {
   it('a setsid escapee (own session, outside the process group) dies with the call\'s PID namespace', async () => {
     const ws = join(scratch.workspaceRoot, 'agent-setsid');
     const marker = `${Date.now() % 100000}6`;
-    const { json } = await call(ws, ['sh', '-c', `setsid sh -c 'sleep ${marker}' > /dev/null 2>&1 < /dev/null & for i in $(seq 100); do pgrep -f 'sleep ${marker}' > /dev/null && break; sleep 0.1; done; echo started`]);
+    const { json } = await call(ws, ['sh', '-c', `setsid sh -c 'sleep ${marker}' > /dev/null 2>&1 < /dev/null & for i in $(seq 100); do pgrep -fx 'sleep ${marker}' > /dev/null && break; sleep 0.1; done; pgrep -fx 'sleep ${marker}' > /dev/null && echo started`]);
     expect(json.stdout).toBe('started\n'); // it really ran, in its own session
     expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 0)).toBe(true);
     expect(await waitFor(() => processesOfUid(SANDBOX_UID) === 0)).toBe(true);
