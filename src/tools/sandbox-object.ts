@@ -9,7 +9,7 @@ import { Container, type OutboundHandlerContext } from '@cloudflare/containers';
 import { z } from 'zod';
 import { recordAudit } from '../audit';
 import type { Env } from '../env';
-import { importRunnerKey, signRunnerRequest } from '../../containers/runner/src/signing';
+import { deriveInstanceSecret, importRunnerKey, signRunnerRequest } from '../../containers/runner/src/signing';
 import { credentialRef, openSecret } from '../vault';
 import { DEFAULT_SANDBOX_SLEEP_AFTER } from './config';
 import { dohResolver } from './doh-resolve';
@@ -78,12 +78,24 @@ export class ToolSandbox extends Container<Env> {
 
   constructor(ctx: ConstructorParameters<typeof Container<Env>>[0], env: Env) {
     super(ctx, env, { sleepAfter: env.TOOL_SANDBOX_SLEEP_AFTER || DEFAULT_SANDBOX_SLEEP_AFTER });
-    this.envVars = { RUNNER_SECRET: env.RUNNER_SECRET ?? '', RUNNER_ISOLATION: 'container', RUNNER_PORT: String(RUNNER_PORT), RUNNER_HOST: '0.0.0.0' };
+    // RUNNER_SECRET is set per instance in runTool, before the container starts (derivation is async).
+    this.envVars = { RUNNER_ISOLATION: 'container', RUNNER_PORT: String(RUNNER_PORT), RUNNER_HOST: '0.0.0.0' };
+  }
+
+  /**
+   * This instance's runner key (signing.ts deriveInstanceSecret): HKDF of the deployment's
+   * RUNNER_SECRET and this Durable Object's id. The deployment secret never enters a container;
+   * a key leaked from one container is worthless against any other.
+   */
+  private instanceSecret(): Promise<string> {
+    return deriveInstanceSecret(this.env.RUNNER_SECRET ?? '', this.ctx.id.toString());
   }
 
   /** Runs one call: installs this tool's egress policy, then a signed POST /invocations. */
   async runTool(request: ToolRunRequest): Promise<ToolRunOutcome> {
-    const secret = this.env.RUNNER_SECRET ?? '';
+    const secret = await this.instanceSecret();
+    // Read by the container at start only (containerFetch starts it when it is not running).
+    this.envVars = { ...this.envVars, RUNNER_SECRET: secret };
     const params: EgressParams = {
       workspaceId: request.workspaceId,
       agentId: request.agentId,

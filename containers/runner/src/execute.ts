@@ -28,6 +28,8 @@ export interface RunSpec {
   /** Drop to this uid/gid in the child before exec (the runner must be root to do so). */
   uid?: number;
   gid?: number;
+  /** Open fds the child gets as 3, 4, … (bwrap's --bind-fd sources); the caller closes them. */
+  fds?: number[];
   /** After SIGTERM on timeout, SIGKILL follows this much later. */
   killGraceMs?: number;
   /** Aborting (client went away, runner shutting down) kills the group: stopReason 'killed'. */
@@ -74,7 +76,7 @@ export function createOutputCap(limitBytes: number, onExceeded: () => void) {
   };
 }
 
-export function spawnInGroup(spec: Pick<RunSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid'>): ChildProcess {
+export function spawnInGroup(spec: Pick<RunSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'fds'>): ChildProcess {
   const [command, ...args] = spec.argv;
   if (!command) throw new Error('empty argv');
   return spawn(command, args, {
@@ -85,7 +87,7 @@ export function spawnInGroup(spec: Pick<RunSpec, 'argv' | 'env' | 'cwd' | 'uid' 
     // detached: the child leads a new process group, so -pid reaches all of its descendants.
     detached: true,
     shell: false,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe', ...(spec.fds ?? [])],
   });
 }
 

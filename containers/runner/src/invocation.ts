@@ -11,7 +11,9 @@ import { callMcpTool } from './mcp.ts';
 import { egressEventLog, type EgressAuditEvent, type EgressDroppedEvent } from './egress-events.ts';
 import { createEgressProxy, type EgressProxyOptions } from './proxy.ts';
 import { createInterceptCa, type InterceptCa } from './tls-intercept.ts';
-import { DEFAULT_PATH, buildSandboxedCommand, checkBwrapPrefix, prepareWritableBinds, type PrefixProblem, type SandboxConfig } from './sandbox.ts';
+import { closeAll, type PinRefusal } from './bind-sources.ts';
+import { containerToolCommand, killEveryProcessOf } from './container-tools.ts';
+import { DEFAULT_PATH, buildSandboxedCommand, prepareSandbox, type PrefixProblem, type SandboxConfig } from './sandbox.ts';
 
 export const MAX_TIMEOUT_MS = 10 * 60_000;
 export const MAX_OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -58,13 +60,13 @@ export interface RunnerConfig {
 }
 
 export type InvocationResult = RunResult & { egressEvents: Array<EgressAuditEvent | EgressDroppedEvent> };
-export type InvocationRefusal = { refused: 'sandbox-required' | 'sandbox-unavailable' | PrefixProblem };
+export type InvocationRefusal = { refused: 'sandbox-required' | 'sandbox-unavailable' | 'tool-uid-unavailable' | PrefixProblem | PinRefusal };
 
 export async function runInvocation(inv: Invocation, config: RunnerConfig, abort?: AbortSignal): Promise<InvocationResult | InvocationRefusal> {
   // Clipped and capped (egress-events.ts): a tool must not be able to make the answer unparseable.
   const egressLog = egressEventLog();
   const command = inv.argv ?? inv.mcp?.command ?? [];
-  const execute = (argv: string[], env: Record<string, string>, ids: { uid?: number; gid?: number; cwd?: string }) =>
+  const execute = (argv: string[], env: Record<string, string>, ids: { uid?: number; gid?: number; cwd?: string; fds?: number[] }) =>
     inv.mcp
       ? callMcpTool({ argv, env, ...ids, timeoutMs: inv.timeoutMs, outputLimitBytes: inv.outputLimitBytes, killGraceMs: config.killGraceMs, abort, toolName: inv.mcp.tool, arguments: inv.mcp.arguments })
       : runProcess({ argv, env, ...ids, stdin: inv.stdin, timeoutMs: inv.timeoutMs, outputLimitBytes: inv.outputLimitBytes, killGraceMs: config.killGraceMs, abort });
@@ -72,15 +74,20 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
   if (config.isolation === 'container') {
     // In the container the outbound handler is the egress path; a bwrap request is a wiring error.
     if (inv.sandbox) return { refused: 'sandbox-unavailable' };
-    const result = await execute(command, { PATH: DEFAULT_PATH, ...inv.env }, { cwd: config.containerWorkdir });
-    return { ...result, egressEvents: egressLog.events() };
+    const tool = containerToolCommand(command, config.sandbox);
+    if (!tool) return { refused: 'tool-uid-unavailable' };
+    try {
+      const result = await execute(tool.argv, { PATH: DEFAULT_PATH, ...inv.env }, { cwd: config.containerWorkdir, uid: tool.uid, gid: tool.gid });
+      return { ...result, egressEvents: egressLog.events() };
+    } finally {
+      await killEveryProcessOf(tool.uid, tool.gid);
+    }
   }
 
   // Local executor: no request runs outside bubblewrap (fail closed).
   if (!inv.sandbox) return { refused: 'sandbox-required' };
-  const problem = checkBwrapPrefix(inv.sandbox.bwrapArgv, config.sandbox.workspaceRoot);
-  if (problem) return { refused: problem };
-  prepareWritableBinds(inv.sandbox.bwrapArgv, config.sandbox);
+  const prepared = prepareSandbox(inv.sandbox.bwrapArgv, config.sandbox, [config.workDir]);
+  if (!prepared.ok) return { refused: prepared.reason };
 
   let dir: string | null = null;
   let closeProxy = async () => {};
@@ -112,10 +119,11 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
       }
       closeProxy = () => new Promise((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); });
     }
-    const sandboxed = buildSandboxedCommand({ prefix: inv.sandbox.bwrapArgv, command, env: inv.env, egressSocket, caCertPath, config: config.sandbox });
-    const result = await execute(sandboxed.argv, { PATH: process.env.PATH ?? '/usr/bin:/bin' }, { uid: sandboxed.uid, gid: sandboxed.gid });
+    const sandboxed = buildSandboxedCommand({ program: prepared.program, options: prepared.options, command, env: inv.env, egressSocket, caCertPath, config: config.sandbox });
+    const result = await execute(sandboxed.argv, { PATH: process.env.PATH ?? '/usr/bin:/bin' }, { uid: sandboxed.uid, gid: sandboxed.gid, fds: prepared.fds });
     return { ...result, egressEvents: egressLog.events() };
   } finally {
+    closeAll(prepared.fds);
     await closeProxy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }

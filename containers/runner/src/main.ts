@@ -1,6 +1,7 @@
 /**
  * `npm run runner`: starts the runner from environment configuration.
- *   RUNNER_SECRET            shared with the gateway (>= 32 characters), required
+ *   RUNNER_SECRET            shared with the gateway (>= 32 characters), required; removed from
+ *                            the environment on start by re-executing (secret-env.ts)
  *   RUNNER_ISOLATION         'bwrap' (local executor, default) or 'container'
  *   RUNNER_HOST/RUNNER_PORT  listen address (default 127.0.0.1:8791)
  *   RUNNER_SANDBOX_UID/GID   unprivileged identity of sandboxed processes (default 65534)
@@ -15,6 +16,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EgressRule } from '../../../src/policy/index.ts';
 import { createRunnerServer } from './server.ts';
+import { takeRunnerSecret } from './secret-env.ts';
 import { importRunnerKey } from './signing.ts';
 
 function parseOperatorAllow(text: string | undefined): EgressRule[] {
@@ -26,12 +28,14 @@ function parseOperatorAllow(text: string | undefined): EgressRule[] {
   });
 }
 
-const env = process.env;
-const secret = env.RUNNER_SECRET;
-if (!secret) {
-  console.error('[runner] RUNNER_SECRET is required');
+// Before anything else: re-executes without RUNNER_SECRET in the environment (secret-env.ts).
+const source = takeRunnerSecret();
+if (!source.ok) {
+  console.error(`[runner] RUNNER_SECRET is required (${source.reason})`);
   process.exit(1);
 }
+const secret = source.secret;
+const env = process.env;
 const isolation = env.RUNNER_ISOLATION === 'container' ? 'container' : 'bwrap';
 const workDir = env.RUNNER_WORK_DIR ?? '/tmp/portcullis-runner';
 const workspaceRoot = env.RUNNER_WORKSPACE_ROOT ?? join(workDir, 'workspaces');

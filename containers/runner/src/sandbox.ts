@@ -4,14 +4,17 @@
  * The bwrap argv prefix (namespaces, binds, --clearenv, --chdir) is compiled from the tool's
  * policy by src/policy (the `bwrap` target) and arrives with the invocation; this module only
  * adds what belongs to the runner:
+ *  - bind sources inside the workspace root opened without following symlinks and passed as
+ *    fds (bind-sources.ts), after the prefix check below;
  *  - fork-bomb containment: the runner (root) starts bwrap as an unprivileged uid with
  *    RLIMIT_NPROC set by `prlimit`. Root ignores RLIMIT_NPROC, an ordinary uid does not;
  *  - the invocation's environment (--setenv after the prefix's --clearenv);
  *  - the egress path: the proxy's unix socket and the in-sandbox launcher/forwarder.
  */
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isInsideRoot, pinBindSources, type PinRefusal } from './bind-sources.ts';
+import { type BwrapOption, formatBwrapPrefix, hasOption, parseBwrapPrefix } from './bwrap-argv.ts';
 import { CA_TRUST_VARIABLES } from './tls-intercept.ts';
 
 export interface SandboxConfig {
@@ -31,59 +34,88 @@ export const SANDBOX_RUN_DIR = '/run/portcullis';
 export const SANDBOX_PROXY_URL = 'http://127.0.0.1:3128';
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-export type PrefixProblem = 'not-bwrap' | 'network-not-unshared' | 'shares-network' | 'no-die-with-parent' | 'no-clearenv' | 'writable-bind-outside-workspace-root';
+export type PrefixProblem =
+  | 'not-bwrap' | 'shares-network' | 'unknown-option' | 'missing-argument' | 'command-in-prefix' | 'network-not-unshared' | 'pid-not-unshared'
+  | 'no-die-with-parent' | 'no-clearenv' | 'bind-source-not-normalized' | 'writable-bind-outside-workspace-root' | 'read-only-bind-over-runner-dirs'
+  | 'try-bind-inside-workspace-root' | 'binds-span-agents';
 
-/** bwrap options that mount a host path writable into the sandbox. */
-const WRITABLE_BINDS = new Set(['--bind', '--bind-try', '--dev-bind', '--dev-bind-try']);
+const BINDS = new Set(['--bind', '--ro-bind', '--ro-bind-try']);
+
+function normalized(path: string): boolean {
+  return isAbsolute(path) && resolve(path) === path;
+}
+
+/** `dir` is `path` or below it. */
+function within(path: string, dir: string): boolean {
+  const rel = relative(path, dir);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
 
 /**
- * The runner refuses a prefix that would weaken the sandbox, whoever sent it (fail closed):
- * 1 argv[0] is not bwrap → refuse; 2 --share-net anywhere → refuse; 3 neither --unshare-all nor
- * --unshare-net → refuse; 4 no --die-with-parent → refuse; 5 no --clearenv → refuse; 6 a
- * writable bind whose host source is not inside the workspace root (e.g. a compiled artifact
- * sent without compiledSandbox's mapping: `--bind /workspace /workspace`) → refuse; 7 accept.
+ * The runner refuses a prefix that would weaken the sandbox, whoever sent it (fail closed),
+ * first failure wins:
+ *  1 argv[0] is not bwrap → refuse;
+ *  2 --share-net anywhere → refuse;
+ *  3 the options up to `--` do not parse against the allowlist (unknown option, missing
+ *    argument, anything after `--`; bwrap-argv.ts) → refuse;
+ *  4 neither --unshare-all nor --unshare-net → refuse;
+ *  5 neither --unshare-all nor --unshare-pid → refuse (the call's processes die with its PID
+ *    namespace, a `setsid` escapee included);
+ *  6 no --die-with-parent → refuse;
+ *  7 no --clearenv → refuse;
+ *  8 a bind source that is not an absolute, normalized path (`..`, `.`, `//`, trailing `/`) → refuse;
+ *  9 a writable bind whose source is not inside the workspace root (e.g. a compiled artifact
+ *    sent without compiledSandbox's mapping: `--bind /workspace /workspace`) → refuse;
+ * 10 a read-only bind outside the root whose source is the root, contains it, or contains one
+ *    of the runner's own directories (work dir: per-call sockets and CA keys) → refuse;
+ * 11 a --ro-bind-try inside the root (such sources are opened by the runner, never skipped) → refuse;
+ * 12 binds inside the root that are not all in one agent directory (one first-level entry of
+ *    the root) → refuse;
+ * 13 accept. The binds inside the root are then opened without following symlinks
+ *    (bind-sources.ts) before anything runs.
  */
-export function checkBwrapPrefix(prefix: string[], workspaceRoot: string): PrefixProblem | null {
+export function checkBwrapPrefix(prefix: string[], workspaceRoot: string, runnerDirs: string[] = []): PrefixProblem | null {
   const program = prefix[0] ?? '';
-  if (program !== 'bwrap' && !program.endsWith('/bwrap')) return 'not-bwrap';
-  if (prefix.includes('--share-net')) return 'shares-network';
-  if (!prefix.includes('--unshare-all') && !prefix.includes('--unshare-net')) return 'network-not-unshared';
-  if (!prefix.includes('--die-with-parent')) return 'no-die-with-parent';
-  if (!prefix.includes('--clearenv')) return 'no-clearenv';
-  for (let i = 0; i < prefix.length - 1; i++) {
-    if (WRITABLE_BINDS.has(prefix[i] ?? '') && !isInside(resolve(workspaceRoot), prefix[i + 1] ?? '')) return 'writable-bind-outside-workspace-root';
+  if (program !== 'bwrap' && !program.endsWith('/bwrap')) return 'not-bwrap'; // 1
+  if (prefix.includes('--share-net')) return 'shares-network'; // 2
+  const parsed = parseBwrapPrefix(prefix);
+  if (!parsed.ok) return parsed.reason; // 3
+  const { options } = parsed;
+  if (!hasOption(options, '--unshare-all', '--unshare-net')) return 'network-not-unshared'; // 4
+  if (!hasOption(options, '--unshare-all', '--unshare-pid')) return 'pid-not-unshared'; // 5
+  if (!hasOption(options, '--die-with-parent')) return 'no-die-with-parent'; // 6
+  if (!hasOption(options, '--clearenv')) return 'no-clearenv'; // 7
+  const root = resolve(workspaceRoot);
+  const agents = new Set<string>();
+  for (const { name, args } of options) {
+    if (!BINDS.has(name)) continue;
+    const source = args[0] ?? '';
+    if (!normalized(source)) return 'bind-source-not-normalized'; // 8
+    const inside = isInsideRoot(root, source);
+    if (name === '--bind' && !inside) return 'writable-bind-outside-workspace-root'; // 9
+    if (!inside && [root, ...runnerDirs.map((dir) => resolve(dir))].some((dir) => within(source, dir))) return 'read-only-bind-over-runner-dirs'; // 10
+    if (name === '--ro-bind-try' && inside) return 'try-bind-inside-workspace-root'; // 11
+    if (inside) agents.add(relative(root, source).split(sep)[0] ?? '');
   }
-  return null;
+  if (agents.size > 1) return 'binds-span-agents'; // 12
+  return null; // 13
 }
 
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, resolve(path));
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-}
+export type PreparedSandbox = { ok: true; program: string; options: BwrapOption[]; fds: number[] } | { ok: false; reason: PrefixProblem | PinRefusal };
 
 /**
- * Bind sources under the workspace root (per-agent workspaces and private paths, see
- * compiled-sandbox.ts) must exist for bwrap to mount them: a missing one is created, with every
- * missing directory between it and the root, and given to the sandbox uid (read-only binds too:
- * the mount, not the owner, keeps them read-only). Paths outside the root are never touched.
+ * The prefix check, then the binds inside the workspace root opened as fds (bind-sources.ts).
+ * On success the caller owns `fds` and closes them once the sandbox has started (closeAll).
  */
-export function prepareWritableBinds(prefix: string[], config: SandboxConfig): void {
-  const runningAsRoot = process.getuid?.() === 0;
-  const root = resolve(config.workspaceRoot);
-  for (let i = 0; i < prefix.length - 2; i++) {
-    if (prefix[i] !== '--bind' && prefix[i] !== '--ro-bind') continue;
-    const source = resolve(prefix[i + 1] ?? '');
-    if (!isInside(root, source)) continue; // never touch anything outside the workspace root
-    let dir = root;
-    for (const part of relative(root, source).split(sep)) {
-      dir = join(dir, part);
-      if (existsSync(dir)) continue;
-      mkdirSync(dir, { mode: 0o700 });
-      if (runningAsRoot) chownSync(dir, config.uid, config.gid);
-    }
-    // A writable bind's source belongs to the sandbox uid even when it already existed.
-    if (prefix[i] === '--bind' && runningAsRoot) chownSync(source, config.uid, config.gid);
-  }
+export function prepareSandbox(prefix: string[], config: SandboxConfig, runnerDirs: string[]): PreparedSandbox {
+  const problem = checkBwrapPrefix(prefix, config.workspaceRoot, runnerDirs);
+  if (problem) return { ok: false, reason: problem };
+  const parsed = parseBwrapPrefix(prefix);
+  if (!parsed.ok) return { ok: false, reason: parsed.reason };
+  const owner = process.getuid?.() === 0 ? { uid: config.uid, gid: config.gid } : null;
+  const pinned = pinBindSources(parsed.options, config.workspaceRoot, owner);
+  if (!pinned.ok) return pinned;
+  return { ok: true, program: parsed.program, options: pinned.options, fds: pinned.fds };
 }
 
 export interface SandboxedCommand {
@@ -93,7 +125,9 @@ export interface SandboxedCommand {
 }
 
 export function buildSandboxedCommand(input: {
-  prefix: string[];
+  program: string;
+  /** The prefix's options, binds inside the workspace root already pinned (prepareSandbox). */
+  options: BwrapOption[];
   command: string[];
   env: Record<string, string>;
   /** Host path of this invocation's egress proxy socket; absent = no egress at all. */
@@ -102,26 +136,26 @@ export function buildSandboxedCommand(input: {
   caCertPath?: string;
   config: SandboxConfig;
 }): SandboxedCommand {
-  const prefix = input.prefix.at(-1) === '--' ? input.prefix.slice(0, -1) : [...input.prefix];
   const env: Record<string, string> = { PATH: DEFAULT_PATH, ...input.env };
-  const mounts: string[] = [];
+  const mounts: BwrapOption[] = [];
   if (input.egressSocket) {
     Object.assign(env, { HTTPS_PROXY: SANDBOX_PROXY_URL, https_proxy: SANDBOX_PROXY_URL, HTTP_PROXY: SANDBOX_PROXY_URL, http_proxy: SANDBOX_PROXY_URL });
-    mounts.push('--ro-bind', LAUNCHER_HOST_PATH, `${SANDBOX_RUN_DIR}/launcher.mjs`, '--bind', input.egressSocket, `${SANDBOX_RUN_DIR}/egress.sock`);
+    mounts.push({ name: '--ro-bind', args: [LAUNCHER_HOST_PATH, `${SANDBOX_RUN_DIR}/launcher.mjs`] }, { name: '--bind', args: [input.egressSocket, `${SANDBOX_RUN_DIR}/egress.sock`] });
     if (input.caCertPath) {
-      mounts.push('--ro-bind', input.caCertPath, `${SANDBOX_RUN_DIR}/ca.pem`);
+      mounts.push({ name: '--ro-bind', args: [input.caCertPath, `${SANDBOX_RUN_DIR}/ca.pem`] });
       for (const name of CA_TRUST_VARIABLES) env[name] = `${SANDBOX_RUN_DIR}/ca.pem`;
     }
   }
   // bwrap applies options in order: the runner's mounts go before the prefix makes the root
-  // read-only (--remount-ro), and --setenv after its --clearenv.
-  const remount = prefix.indexOf('--remount-ro');
-  const at = remount === -1 ? prefix.length : remount;
-  const withMounts = [...prefix.slice(0, at), ...mounts, ...prefix.slice(at)];
-  const setenv = Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]);
+  // read-only (--remount-ro), and --setenv after its --clearenv. Found among parsed options, so
+  // an argument that happens to read "--remount-ro" is not mistaken for the option.
+  const remount = input.options.findIndex((option) => option.name === '--remount-ro');
+  const at = remount === -1 ? input.options.length : remount;
+  const withMounts = [...input.options.slice(0, at), ...mounts, ...input.options.slice(at)];
+  const setenv = Object.entries(env).map(([name, value]) => ({ name: '--setenv', args: [name, value] }));
   const command = input.egressSocket ? [input.config.nodeInSandbox, `${SANDBOX_RUN_DIR}/launcher.mjs`, ...input.command] : input.command;
   const limit = String(input.config.maxProcesses);
-  const bwrap = [...withMounts, ...setenv, '--', ...command];
+  const bwrap = [...formatBwrapPrefix(input.program, [...withMounts, ...setenv]), '--', ...command];
   const argv = ['prlimit', `--nproc=${limit}:${limit}`, '--', ...bwrap];
   if (process.getuid?.() !== 0) return { argv };
   return { argv, uid: input.config.uid, gid: input.config.gid };

@@ -111,3 +111,18 @@ export function createReplayGuard(windowS = RUNNER_SIGNATURE_MAX_AGE_S) {
     },
   };
 }
+
+/** HKDF salt: names what the derived key is for, so it never collides with another use of RUNNER_SECRET. */
+const INSTANCE_KEY_SALT = 'portcullis runner instance key v1';
+
+/**
+ * Each ToolSandbox instance (one per workspace, agent and tool policy) gets its own runner key,
+ * HKDF-SHA256(RUNNER_SECRET, salt, info = instance id) as 64 hex characters: a secret read out of
+ * one tenant's container signs requests for that container only, not for every tenant's.
+ * Deterministic, so the Durable Object re-derives it after eviction without storing it.
+ */
+export async function deriveInstanceSecret(deploymentSecret: string, instanceId: string): Promise<string> {
+  const base = await crypto.subtle.importKey('raw', encoder.encode(deploymentSecret), 'HKDF', false, ['deriveBits']);
+  const bits = await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(INSTANCE_KEY_SALT), info: encoder.encode(instanceId) }, base, 256);
+  return [...new Uint8Array(bits)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}

@@ -13,7 +13,7 @@ export const TEST_SECRET = 'test-runner-secret-0123456789abcdef-not-for-producti
  * Each test file runs its sandboxes as its own uid: RLIMIT_NPROC counts per uid, so a fork bomb
  * in one file (files run in parallel) cannot starve another file's sandboxes.
  */
-export const SANDBOX_UIDS = { sandbox: 61001, egress: 61002, mcp: 61003, runner: 61004, container: 61005, compiled: 61006, e2e: 61007 } as const;
+export const SANDBOX_UIDS = { sandbox: 61001, egress: 61002, mcp: 61003, runner: 61004, container: 61005, compiled: 61006, e2e: 61007, symlinks: 61008 } as const;
 
 /** A scratch tree every sandbox uid can traverse (0711), removed by cleanup(). */
 export function makeScratch(): { root: string; workDir: string; workspaceRoot: string; cleanup: () => void } {
@@ -45,7 +45,7 @@ function systemDir(name: string): string[] {
  * (no TIOCSTI into the runner's terminal), empty environment, read-only system dirs, a
  * read-only root, private /tmp, and only the agent's workspace from the host.
  */
-export function bwrapPrefix(options: { workspace: string; workspaceMode: 'rw' | 'ro'; roBinds?: Array<[string, string]> }): string[] {
+export function bwrapPrefix(options: { workspace: string; workspaceMode: 'rw' | 'ro'; roBinds?: Array<[string, string]>; binds?: Array<['rw' | 'ro', string, string]> }): string[] {
   const libs = readdirSync('/').filter((n) => /^lib/.test(n));
   return [
     'bwrap', '--unshare-all', '--die-with-parent', '--new-session', '--clearenv',
@@ -53,6 +53,7 @@ export function bwrapPrefix(options: { workspace: string; workspaceMode: 'rw' | 
     '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
     options.workspaceMode === 'rw' ? '--bind' : '--ro-bind', options.workspace, '/workspace',
     ...(options.roBinds ?? []).flatMap(([src, dest]) => ['--ro-bind', src, dest]),
+    ...(options.binds ?? []).flatMap(([mode, src, dest]) => [mode === 'rw' ? '--bind' : '--ro-bind', src, dest]),
     '--remount-ro', '/', '--chdir', '/workspace',
   ];
 }
@@ -73,12 +74,12 @@ export interface TestRunner {
   url: string;
   audit: EgressAuditEvent[];
   /** Signs and sends; `sign: false` sends unsigned, `nowS` forges the signing time. */
-  post(body: unknown, options?: { sign?: boolean; nowS?: number; tamper?: (headers: Record<string, string>) => void; rawBody?: string; abortAfterMs?: number }): Promise<{ status: number; json: RunnerReply }>;
+  post(body: unknown, options?: { sign?: boolean; nowS?: number; tamper?: (headers: Record<string, string>) => void; rawBody?: string; abortAfterMs?: number; signal?: AbortSignal }): Promise<{ status: number; json: RunnerReply }>;
   close(): Promise<void>;
 }
 
-export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerConfig, 'workDir'> & { workspaceRoot: string; uid: number }): Promise<TestRunner> {
-  const key = await importRunnerKey(TEST_SECRET);
+export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerConfig, 'workDir'> & { workspaceRoot: string; uid: number; secret?: string }): Promise<TestRunner> {
+  const key = await importRunnerKey(config.secret ?? TEST_SECRET);
   const audit: EgressAuditEvent[] = [];
   const server = createRunnerServer({
     key,
@@ -101,7 +102,7 @@ export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerCon
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (options.sign !== false) Object.assign(headers, await signRunnerRequest(key, { method: 'POST', path: '/invocations', body: text, nowS: options.nowS ?? Math.floor(Date.now() / 1000) }));
       options.tamper?.(headers);
-      const signal = options.abortAfterMs ? AbortSignal.timeout(options.abortAfterMs) : undefined;
+      const signal = options.signal ?? (options.abortAfterMs ? AbortSignal.timeout(options.abortAfterMs) : undefined);
       const res = await fetch(`${url}/invocations`, { method: 'POST', headers, body: text, signal });
       return { status: res.status, json: (await res.json()) as RunnerReply };
     },
@@ -125,14 +126,18 @@ export function processesWith(marker: string): number[] {
   return found;
 }
 
-/** Live processes owned by uid (host view). */
-export function processesOfUid(uid: number): number {
+/**
+ * Live processes owned by uid (host view). `zombies: true` counts unreaped ones too: they still
+ * count against the uid's RLIMIT_NPROC, so the next call of that uid cannot fork until init
+ * has reaped them.
+ */
+export function processesOfUid(uid: number, options: { zombies?: boolean } = {}): number {
   let count = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      if (new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status) && !/State:\s+Z/.test(status)) count++;
+      if (new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status) && (options.zombies || !/State:\s+Z/.test(status))) count++;
     } catch {
       // exited while we looked
     }
@@ -140,11 +145,38 @@ export function processesOfUid(uid: number): number {
   return count;
 }
 
-export async function waitFor(predicate: () => boolean, deadlineMs = 5_000): Promise<boolean> {
+/** Polls an async condition (e.g. "the runner answers 200 again") up to a generous deadline. */
+export async function waitForAsync(predicate: () => Promise<boolean>, deadlineMs = 20_000): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (await predicate()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return predicate();
+}
+
+export async function waitFor(predicate: () => boolean, deadlineMs = 20_000): Promise<boolean> {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
     if (predicate()) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
   return predicate();
+}
+
+/**
+ * Everything an escape could change on a host tree, without following symlinks: per entry its
+ * type, mode, owner, size, mtime and (files) content. Compared before/after an attack.
+ */
+export function snapshotTree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (path: string) => {
+    const stat = lstatSync(path);
+    const kind = stat.isSymbolicLink() ? 'link' : stat.isDirectory() ? 'dir' : 'file';
+    const content = kind === 'file' ? readFileSync(path, 'base64') : '';
+    out[path] = `${kind} ${stat.mode.toString(8)} ${stat.uid}:${stat.gid} ${stat.size} ${stat.mtimeMs} ${content}`;
+    if (kind === 'dir') for (const name of readdirSync(path).sort()) walk(join(path, name));
+  };
+  walk(root);
+  return out;
 }

@@ -3,12 +3,12 @@
  * invocation at a time, validation and fail-closed refusals. Every refused attempt also checks
  * that nothing ran (the command would have created a file in the workspace).
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../src/signing.ts';
-import { SANDBOX_UIDS, TEST_SECRET, bwrapPrefix, makeScratch, startRunner, type TestRunner } from './helpers.ts';
+import { RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, deriveInstanceSecret, importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../src/signing.ts';
+import { SANDBOX_UIDS, TEST_SECRET, bwrapPrefix, makeScratch, processesWith, startRunner, waitFor, waitForAsync, type TestRunner } from './helpers.ts';
 
 const SANDBOX_UID = SANDBOX_UIDS.runner;
 const scratch = makeScratch();
@@ -55,6 +55,37 @@ describe('signing (shared with the Worker, WebCrypto only)', () => {
     const input = { ...base, timestamp: headers[RUNNER_TIMESTAMP_HEADER], signature: headers[RUNNER_SIGNATURE_HEADER], ...change };
     expect(await verifyRunnerRequest(key, input)).toEqual({ ok: false, failure: { kind } });
     expect(await verifyRunnerRequest(key, { ...base, timestamp: headers[RUNNER_TIMESTAMP_HEADER], signature: headers[RUNNER_SIGNATURE_HEADER], nowS: base.nowS + 60 })).toMatchObject({ ok: true });
+  });
+
+  it('derives one key per ToolSandbox instance: HKDF-SHA256(RUNNER_SECRET, salt, instance id), checked against node:crypto', async () => {
+    const a = await deriveInstanceSecret(TEST_SECRET, 'instance-a');
+    const independent = Buffer.from(hkdfSync('sha256', TEST_SECRET, 'portcullis runner instance key v1', 'instance-a', 32)).toString('hex');
+    expect(a).toBe(independent);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(await deriveInstanceSecret(TEST_SECRET, 'instance-a')).toBe(a); // re-derived after eviction
+    expect(await deriveInstanceSecret(TEST_SECRET, 'instance-b')).not.toBe(a);
+    expect(await deriveInstanceSecret(`${TEST_SECRET}x`, 'instance-a')).not.toBe(a);
+  });
+
+  it('a runner keyed for one instance refuses requests signed for another instance or with the deployment secret, and runs nothing', async () => {
+    const scratchA = makeScratch();
+    const instanceA = await startRunner({ workDir: scratchA.workDir, workspaceRoot: scratchA.workspaceRoot, uid: SANDBOX_UID, secret: await deriveInstanceSecret(TEST_SECRET, 'instance-a') });
+    try {
+      const workspace = join(scratchA.workspaceRoot, 'agent-a');
+      const body = JSON.stringify({ tool: 't', argv: ['touch', 'ran'], env: {}, timeoutMs: 5_000, outputLimitBytes: 1024, sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) } });
+      for (const secret of [await deriveInstanceSecret(TEST_SECRET, 'instance-b'), TEST_SECRET]) {
+        const headers = await signRunnerRequest(await importRunnerKey(secret), { method: 'POST', path: '/invocations', body, nowS: Math.floor(Date.now() / 1000) });
+        const res = await fetch(`${instanceA.url}/invocations`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+        expect(res.status).toBe(401);
+        expect(ran(workspace)).toBe(false);
+      }
+      const own = await signRunnerRequest(await importRunnerKey(await deriveInstanceSecret(TEST_SECRET, 'instance-a')), { method: 'POST', path: '/invocations', body, nowS: Math.floor(Date.now() / 1000) });
+      expect((await fetch(`${instanceA.url}/invocations`, { method: 'POST', headers: { ...own, 'content-type': 'application/json' }, body })).status).toBe(200);
+      expect(ran(workspace)).toBe(true);
+    } finally {
+      await instanceA.close();
+      scratchA.cleanup();
+    }
   });
 
   it('refuses a secret shorter than 32 characters', async () => {
@@ -105,17 +136,29 @@ describe('runner HTTP surface', { timeout: 30_000 }, () => {
     expect(res.status).toBe(401);
   });
 
-  it('runs one invocation at a time: a concurrent one gets 409 CONFLICT and does not run', async () => {
-    const slow = touchCall('agent-slow', { argv: ['sleep', '1.5'] });
+  it('runs one invocation at a time: a concurrent one gets 409 CONFLICT and does not run', { timeout: 150_000 }, async () => {
+    const marker = `${Date.now() % 100000}4`;
+    const slow = touchCall('agent-slow', { argv: ['sleep', marker], timeoutMs: 120_000 });
     const second = touchCall('agent-second');
-    const pending = runner.post(slow.body);
-    await new Promise((r) => setTimeout(r, 300));
-    const { status, json } = await runner.post(second.body);
-    expect(status).toBe(409);
-    expect(json.error?.code).toBe('CONFLICT');
-    expect(ran(second.workspace)).toBe(false);
-    expect((await pending).status).toBe(200);
-    expect((await runner.post(second.body)).status).toBe(200); // free again afterwards
+    const hangUp = new AbortController();
+    let settled: unknown = null;
+    const pending = runner.post(slow.body, { signal: hangUp.signal }).then((r) => (settled = r), (error: Error) => (settled = error));
+    try {
+      // The first call is really running (its process exists) before the second arrives; the
+      // deadline is generous because a loaded machine can take long to start bwrap.
+      expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 1 || settled !== null, 100_000)).toBe(true);
+      expect(settled).toBeNull(); // still running, not refused
+      const { status, json } = await runner.post(second.body);
+      expect(status).toBe(409);
+      expect(json.error?.code).toBe('CONFLICT');
+      expect(ran(second.workspace)).toBe(false);
+    } finally {
+      hangUp.abort(); // never leave the runner busy for the tests after this one
+    }
+    expect(await pending).toBeInstanceOf(Error);
+    // Free again afterwards (polled: the runner settles the aborted call on its own schedule).
+    expect(await waitForAsync(async () => (await runner.post({ ...second.body, env: { N: String(Math.random()) } })).status === 200)).toBe(true);
+    expect(ran(second.workspace)).toBe(true);
   });
 
   it.each([
@@ -138,6 +181,19 @@ describe('runner HTTP surface', { timeout: 30_000 }, () => {
     ['a prefix without a network namespace', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).filter((a) => a !== '--unshare-all') } })],
     ['a prefix that keeps the environment', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).filter((a) => a !== '--clearenv') } })],
     ['a prefix that is not bwrap', (ws: string) => ({ sandbox: { bwrapArgv: ['env', ws] } })],
+    // The prefix is parsed option by option (bwrap-argv.ts), never searched with includes():
+    ['required flags hidden as --setenv values (bwrap would read them as values: no namespaces)', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).flatMap((a) => (['--unshare-all', '--die-with-parent', '--clearenv'].includes(a) ? ['--setenv', 'HIDE', a] : [a])) } })],
+    ['required flags after an early `--`', (ws: string) => ({ sandbox: { bwrapArgv: ['bwrap', '--ro-bind', '/usr', '/usr', '--bind', ws, '/workspace', '--', '--unshare-all', '--die-with-parent', '--clearenv'] } })],
+    ['an option the runner does not know (--cap-add ALL)', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }), '--cap-add', 'ALL'] } })],
+    ['a mount option the compiler never emits (--dev-bind / /host)', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }), '--dev-bind', '/', '/host'] } })],
+    ['arguments read from a file descriptor (--args 0)', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }), '--args', '0'] } })],
+    ['an option missing its argument', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }), '--ro-bind', '/usr'] } })],
+    ['a prefix without a PID namespace (a setsid child would outlive the call)', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).flatMap((a) => (a === '--unshare-all' ? ['--unshare-user', '--unshare-net', '--unshare-ipc'] : [a])) } })],
+    ['a read-only bind of another agent\'s directory', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw', roBinds: [[join(scratch.workspaceRoot, 'agent-victim'), '/victim']] }) } })],
+    ['a read-only bind of the whole workspace root', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw', roBinds: [[scratch.workspaceRoot, '/all']] }) } })],
+    ['a read-only bind of a directory holding the runner\'s work dir', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw', roBinds: [[scratch.root, '/scratch']] }) } })],
+    ['a --ro-bind-try inside the workspace root (it would be mounted by path, not pinned)', (ws: string) => ({ sandbox: { bwrapArgv: [...bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }).slice(0, -4), '--ro-bind-try', ws, '/also', '--remount-ro', '/', '--chdir', '/workspace'] } })],
+    ['a bind source that is not normalized (..)', (ws: string) => ({ sandbox: { bwrapArgv: bwrapPrefix({ workspace: `${ws}/../${ws.split('/').at(-1)}`, workspaceMode: 'rw' }) } })],
   ])('refuses %s with 403 POLICY_DENIED and runs nothing', async (_name, make) => {
     const agent = `agent-deny-${Math.random().toString(36).slice(2)}`;
     const { workspace, body } = touchCall(agent);

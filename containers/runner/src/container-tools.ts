@@ -1,0 +1,40 @@
+/**
+ * RUNNER_ISOLATION=container: the container is the sandbox, but the runner and its tools must
+ * still not share an identity. A tool running as the runner's uid could read the runner's
+ * memory and environment (/proc/1/environ) and signal it. So the runner runs as root inside the
+ * container and every tool runs as the image's unprivileged uid (10001, RUNNER_SANDBOX_UID),
+ * under RLIMIT_NPROC, and after each call every process of that uid is killed: a `setsid`
+ * escapee leaves the call's process group but not its uid.
+ */
+import { spawn } from 'node:child_process';
+import type { SandboxConfig } from './sandbox.ts';
+
+export interface ToolCommand {
+  argv: string[];
+  uid: number;
+  gid: number;
+}
+
+/**
+ * First failure wins: 1 the runner is not root (it could not switch identity: the tool would be
+ * the runner) → null; 2 the tool uid or gid is root → null; 3 otherwise `prlimit` as the tool uid.
+ */
+export function containerToolCommand(command: string[], config: SandboxConfig): ToolCommand | null {
+  if (process.getuid?.() !== 0) return null; // 1
+  if (config.uid === 0 || config.gid === 0) return null; // 2
+  const limit = String(config.maxProcesses);
+  return { argv: ['prlimit', `--nproc=${limit}:${limit}`, '--', ...command], uid: config.uid, gid: config.gid }; // 3
+}
+
+/**
+ * kill(-1, SIGKILL) from a process of the tool uid: the kernel signals every process that uid may
+ * signal (all of its own, none of root's) while holding the task list lock, so a fork bomb cannot
+ * fork past it. The killer is started by root, so the uid's RLIMIT_NPROC does not stop it.
+ */
+export function killEveryProcessOf(uid: number, gid: number): Promise<void> {
+  return new Promise((resolve) => {
+    const killer = spawn(process.execPath, ['-e', 'process.kill(-1, "SIGKILL")'], { uid, gid, env: {}, stdio: 'ignore' });
+    killer.on('error', () => resolve());
+    killer.on('exit', () => resolve());
+  });
+}
