@@ -69,21 +69,23 @@ function report(group, baseline, others) {
 }
 
 const run = (argv) => () => runProcess({ ...base, argv, env: { PATH: '/usr/bin:/bin' } });
+// `egress`: the tool's own allow list (null: no proxy). An operator allowance opens a private
+// destination only for a tool that declares it (decideEgress rule 2), so the curl rows name it.
 const sandboxed = (argv, egress) => async () => {
-  const result = await runInvocation({ ...base, argv, sandbox: { bwrapArgv: prefix }, ...(egress ? { egress: { allow: [] } } : {}) }, config);
+  const result = await runInvocation({ ...base, argv, sandbox: { bwrapArgv: prefix }, ...(egress ? { egress: { allow: egress } } : {}) }, config);
   if ('refused' in result) throw new Error(result.refused);
   return result;
 };
 
 try {
   const direct = await measure('direct spawn: true', run(['true']));
-  const bwrapOnly = await measure('bwrap (uid drop + RLIMIT_NPROC): true', sandboxed(['true'], false));
-  const withProxy = await measure('bwrap + egress proxy + launcher: true', sandboxed(['true'], true));
+  const bwrapOnly = await measure('bwrap (uid drop + RLIMIT_NPROC): true', sandboxed(['true'], null));
+  const withProxy = await measure('bwrap + egress proxy + launcher: true', sandboxed(['true'], []));
   report('runner: per-invocation sandbox overhead (no-op command)', direct, [bwrapOnly, withProxy]);
 
   const url = `http://bench.test:${port}/`;
   const curlDirect = await measure('direct spawn: curl local server', run(['curl', '-sS', '--resolve', `bench.test:${port}:127.0.0.1`, url]));
-  const curlSandboxed = await measure('bwrap + proxy: curl local server via proxy', sandboxed(['curl', '-sS', url], true));
+  const curlSandboxed = await measure('bwrap + proxy: curl local server via proxy', sandboxed(['curl', '-sS', url], [{ host: 'bench.test', port }]));
   report('runner: one HTTP request, direct vs through the sandbox egress path', curlDirect, [curlSandboxed]);
 } finally {
   server.close();
