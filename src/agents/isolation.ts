@@ -2,8 +2,10 @@ import type { IsolationLevel } from '../db';
 import type { Env } from '../env';
 
 /**
- * `unrestricted` runs tools with no sandbox. It is refused unless the operator sets this
- * variable to exactly "true" (the name says what it does), and health checks report it.
+ * `unrestricted` is refused unless the operator sets this variable to exactly "true" (the
+ * name says what it does), and health checks report it. Even then its tools still run in
+ * the sandbox the deployment has, with their compiled policy (tools-invoke.test.ts,
+ * test/node/unrestricted-sandbox.test.ts); run.ts rule 1.
  */
 export const UNRESTRICTED_FLAG = 'DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS';
 
