@@ -17,6 +17,8 @@
  * 5. not pending (already decided) → 409;
  * 6. `argumentsHash` given and different from the approval's → 409 (never reused for other arguments);
  * 7. the stored arguments no longer hash to the approval's hash → 409 (fail closed);
+ *    7b. approving, and the tool as installed now no longer accepts them (reinstalled
+ *        meanwhile) → 409, still pending (a deny still goes through);
  * 8. the atomic transition pending → approved|denied (one guarded UPDATE in one D1 batch with
  *    the invocation's own transition) changed no row → 409 (someone else decided first);
  * 9. approve → run the invocation with exactly the stored arguments, re-checking everything
@@ -32,7 +34,8 @@ import type { AppEnv } from '../env';
 import { ApiError, createRouter, errorResponses } from '../http';
 import type { MiddlewareHandler } from 'hono';
 import { requireVault } from '../vault';
-import { findInstalledTool } from './installed';
+import { validateArguments } from './arguments';
+import { findInstalledTool, manifestToolOf } from './installed';
 import { actorOf, argumentsHash, expireStaleApprovals } from './approval-store';
 import { runStoredInvocation } from './run';
 import { ApprovalList, DecideApproval, IdParams, InvocationResult } from './schemas';
@@ -161,6 +164,11 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     // A removed tool or agent answers 404 before the approval is spent (it then simply expires).
     const agent = await findAgent(db, principal.workspaceId, invocation.agentId);
     const tool = await findInstalledTool(db, agent.id, invocation.toolName);
+    // 7b. Approving: the tool as installed now must still accept the arguments: a tool removed and
+    //     reinstalled under the same name while the call waited may have a stricter schema.
+    if (body.decision === 'approve' && !validateArguments(manifestToolOf(tool).inputSchema, invocation.arguments).ok) {
+      throw new ApiError('CONFLICT', 'The tool changed since the call was requested; its arguments no longer validate.');
+    }
 
     // 8. One guarded transition; of two concurrent decisions only one changes a row.
     const decided = body.decision === 'approve' ? 'approved' : 'denied';

@@ -366,6 +366,30 @@ describe('approvals', () => {
       expect((await approvalRow(p.approvalId))?.status).toBe('approved');
     });
 
+    it('a tool reinstalled with a stricter schema while the call waited is not approved into a run (409, still pending)', async () => {
+      const agent = await newAgent('reinstalled-bot', { cat: { approval: 'always' } });
+      const runner = stubRunner(() => ({ stdout: 'must not run' }));
+      const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+      const res = await keyApp({ bindings: LOCAL_EXECUTOR })(agentKey.key, `/api/v1/agents/${agent}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/a-rather-long-name.txt' } } });
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: string };
+      const [row] = (await env.DB.prepare('SELECT id FROM approvals WHERE invocation_id = ?').bind(id).all<{ id: string }>()).results;
+      // Removed and reinstalled under the same name: the path may now be at most 10 characters.
+      expect((await asSession(owner, `/api/v1/agents/${agent}/tools/cat`, { method: 'DELETE' })).status).toBe(204);
+      // Only `cat` (its sibling `gh` is still installed), now allowing paths of 10 characters at most.
+      const cat = structuredClone(TEST_MANIFEST.tools.find((t) => t.name === 'cat')!);
+      (cat.inputSchema.properties.path as { maxLength: number }).maxLength = 10;
+      const stricter = { ...TEST_MANIFEST, tools: [cat] };
+      expect((await asSession(owner, `/api/v1/agents/${agent}/tools`, { method: 'POST', body: { manifest: stricter, tools: { cat: { approval: 'always' } } } })).status).toBe(201);
+      await expectError(await call(approver, `/api/v1/approvals/${row!.id}`, { method: 'POST', body: { decision: 'approve' } }), 409, 'CONFLICT');
+      expect(await approvalRow(row!.id)).toMatchObject({ status: 'pending', decided_by: null });
+      expect((await invocationRow(id))?.status).toBe('pending_approval');
+      expect(runner.calls).toEqual([]);
+      // Denying it still works.
+      expect((await call(approver, `/api/v1/approvals/${row!.id}`, { method: 'POST', body: { decision: 'deny' } })).status).toBe(200);
+      expect((await approvalRow(row!.id))?.status).toBe('denied');
+    });
+
     it('an approval whose requester is not recorded is decided by nobody (fail closed)', async () => {
       const call = toolApp({ bindings: LOCAL_EXECUTOR });
       const p = await pending(call, { path: '/workspace/legacy' });
