@@ -8,22 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type CompileOptions, compileManifest } from '../../src/policy/index.ts';
+import { compileManifest } from '../../src/policy/index.ts';
+import { CAPGATE_SERVERS, GOLDEN_VARIANTS } from '../golden-variants.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'portcullis.mjs');
 const GOLDENS = join(ROOT, 'test', 'fixtures', 'goldens');
 const GITHUB = join(GOLDENS, 'github', 'manifest.json');
-/** capgate's reference manifests (the goldens test checks this list against the directory). */
-const CAPGATE_SERVERS = ['capgate-fetch', 'capgate-filesystem', 'capgate-github', 'capgate-puppeteer', 'capgate-time'];
-const VARIANTS: [string, CompileOptions][] = [
-  ['bwrap', { target: 'bwrap' }],
-  ['docker', { target: 'docker' }],
-  ['egress-squid', { target: 'egress', egressTarget: 'squid' }],
-  ['egress-nftables', { target: 'egress', egressTarget: 'nftables' }],
-  ['cloudflare', { target: 'cloudflare' }],
-  ['k8s', { target: 'k8s' }],
-];
 
 function run(args: string[], input?: string | Buffer, node = process.execPath) {
   const result = spawnSync(node, [BIN, ...args], { input, encoding: 'utf8', cwd: ROOT });
@@ -147,7 +138,7 @@ describe('portcullis compile', () => {
 
   describe('capgate reference manifests compile through the CLI to the goldens', () => {
     for (const server of CAPGATE_SERVERS) {
-      it.each(VARIANTS)(`${server}: %s`, (variant, options) => {
+      it.each(GOLDEN_VARIANTS)(`${server}: %s`, (variant, options) => {
         const args = ['compile', join(GOLDENS, server, 'manifest.json'), '--target', options.target, ...(options.egressTarget ? ['--egress-target', options.egressTarget] : []), '--pretty'];
         const { code, stdout, stderr } = run(args);
         expect(stderr).toBe('');

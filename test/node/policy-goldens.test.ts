@@ -9,21 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type CompileOptions, compileManifest } from '../../src/policy/index.ts';
+import { CAPGATE_SERVERS, GOLDEN_VARIANTS } from '../golden-variants.ts';
 
 const GOLDENS = fileURLToPath(new URL('../fixtures/goldens/', import.meta.url));
 const UPDATE = process.env.UPDATE_GOLDENS === '1';
 export const SERVERS = ['filesystem', 'fetch', 'git', 'memory', 'time', 'github', 'postgres', 'sqlite', 'brave-search', 'puppeteer'];
-/** capgate's reference manifests (tests/fixtures/policy/manifests and the time server of its table). */
-const CAPGATE_SERVERS = ['capgate-fetch', 'capgate-filesystem', 'capgate-github', 'capgate-puppeteer', 'capgate-time'];
 const ALL = [...SERVERS, ...CAPGATE_SERVERS];
-const VARIANTS: [string, CompileOptions][] = [
-  ['bwrap', { target: 'bwrap' }],
-  ['docker', { target: 'docker' }],
-  ['egress-squid', { target: 'egress', egressTarget: 'squid' }],
-  ['egress-nftables', { target: 'egress', egressTarget: 'nftables' }],
-  ['cloudflare', { target: 'cloudflare' }],
-  ['k8s', { target: 'k8s' }],
-];
 
 function manifestOf(server: string): { tools: { name: string }[] } {
   return JSON.parse(readFileSync(join(GOLDENS, server, 'manifest.json'), 'utf8'));
@@ -45,7 +36,7 @@ describe('golden files', () => {
 
   for (const server of ALL) {
     describe(server, () => {
-      for (const [variant, options] of VARIANTS) {
+      for (const [variant, options] of GOLDEN_VARIANTS) {
         it(`${variant} matches ${server}/${variant}.json`, () => checkGolden(join(GOLDENS, server, `${variant}.json`), options, manifestOf(server)));
       }
       it('per-tool bwrap compile of the first tool matches', () => {

@@ -6,20 +6,12 @@ import githubManifest from '../fixtures/goldens/github/manifest.json';
 import githubDocker from '../fixtures/goldens/github/docker.json';
 import { expectError, expectSecurityHeaders, postJson as postUnauthenticated, send } from './helpers';
 import { createKey, login, OWNER, setupInstance } from './identity-helpers';
+import { CAPGATE_SERVERS, GOLDEN_VARIANTS } from '../golden-variants';
 
 const PATH = '/api/v1/policy/compile';
 
 /** capgate's five reference manifests (our equivalents) and their goldens, by file. */
 const CAPGATE_FILES = import.meta.glob<unknown>('../fixtures/goldens/capgate-*/*.json', { eager: true, import: 'default' });
-const CAPGATE = ['capgate-fetch', 'capgate-filesystem', 'capgate-github', 'capgate-puppeteer', 'capgate-time'];
-const VARIANTS: [string, { target: string; egressTarget?: string }][] = [
-  ['bwrap', { target: 'bwrap' }],
-  ['docker', { target: 'docker' }],
-  ['egress-squid', { target: 'egress', egressTarget: 'squid' }],
-  ['egress-nftables', { target: 'egress', egressTarget: 'nftables' }],
-  ['cloudflare', { target: 'cloudflare' }],
-  ['k8s', { target: 'k8s' }],
-];
 const golden = (server: string, file: string) => {
   const value = CAPGATE_FILES[`../fixtures/goldens/${server}/${file}`];
   if (value === undefined) throw new Error(`missing golden ${server}/${file}`);
@@ -93,8 +85,8 @@ describe('POST /api/v1/policy/compile', () => {
   });
 
   describe('capgate reference manifests compile over HTTP to the goldens', () => {
-    for (const server of CAPGATE) {
-      it.each(VARIANTS)(`${server}: %s`, async (variant, options) => {
+    for (const server of CAPGATE_SERVERS) {
+      it.each(GOLDEN_VARIANTS)(`${server}: %s`, async (variant, options) => {
         const res = await postJson(PATH, { manifest: golden(server, 'manifest.json'), ...options });
         expect(res.status).toBe(200);
         expect(await res.json()).toEqual(golden(server, `${variant}.json`));

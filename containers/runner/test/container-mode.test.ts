@@ -5,11 +5,10 @@
  * runner root, tools an ordinary uid under RLIMIT_NPROC), and kills every process of that uid
  * after each call.
  */
-import { spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_UIDS, bwrapPrefix, makeScratch, processesOfUid, processesWith, startRunner, waitFor, waitForAsync, type TestRunner } from './helpers.ts';
+import { SANDBOX_UIDS, bwrapPrefix, makeScratch, processesOfUid, processesWith, sampleUidDuring, startRunner, waitFor, waitForAsync, type TestRunner } from './helpers.ts';
 
 const SANDBOX_UID = SANDBOX_UIDS.container;
 const scratch = makeScratch();
@@ -72,15 +71,7 @@ describe('container isolation (no bwrap inside the container)', { timeout: 60_00
 
   it('contains a fork bomb as the tool uid (RLIMIT_NPROC), the host stays responsive, and nothing survives the call', async () => {
     const pending = runner.post({ ...base, timeoutMs: 8_000, argv: ['bash', '-c', 'b(){ b|b& }; b 2>/dev/null; sleep 60'] });
-    let done = false;
-    void pending.finally(() => { done = true; });
-    let peak = 0;
-    let hostSpawns = 0;
-    while (!done) {
-      peak = Math.max(peak, processesOfUid(SANDBOX_UID));
-      if (spawnSync('true').status === 0) hostSpawns++;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const { peak, hostSpawns } = await sampleUidDuring(pending, SANDBOX_UID);
     const { json } = await pending;
     expect(json.stopReason).toBe('timeout');
     expect(peak).toBeGreaterThan(8); // the bomb really forked…

@@ -1,5 +1,5 @@
 /** Test helpers: a realistic bwrap prefix, a runner on an ephemeral port, signed requests. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -179,4 +179,25 @@ export function snapshotTree(root: string): Record<string, string> {
   };
   walk(root);
   return out;
+}
+
+/**
+ * While `call` runs, samples every 100 ms how many processes `uid` has (the peak) and whether
+ * the host can still start a process. Sampled for the whole call, however long a loaded
+ * machine takes to reach its timeout.
+ */
+export async function sampleUidDuring(call: Promise<unknown>, uid: number): Promise<{ peak: number; hostSpawns: number }> {
+  let done = false;
+  const settle = () => {
+    done = true;
+  };
+  void call.then(settle, settle);
+  let peak = 0;
+  let hostSpawns = 0;
+  while (!done) {
+    peak = Math.max(peak, processesOfUid(uid));
+    if (spawnSync('true').status === 0) hostSpawns++;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { peak, hostSpawns };
 }

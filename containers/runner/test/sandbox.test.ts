@@ -2,12 +2,11 @@
  * Local sandbox, through the runner's HTTP surface, with real commands under bubblewrap.
  * CI installs bubblewrap (.ci/run); these tests are never skipped.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_UIDS, bwrapPrefix, makeScratch, processesOfUid, processesWith, startRunner, waitFor, type TestRunner } from './helpers.ts';
+import { SANDBOX_UIDS, bwrapPrefix, makeScratch, processesOfUid, processesWith, sampleUidDuring, startRunner, waitFor, type TestRunner } from './helpers.ts';
 
 const SANDBOX_UID = SANDBOX_UIDS.sandbox;
 const scratch = makeScratch();
@@ -163,16 +162,7 @@ describe('local sandbox (bubblewrap)', { timeout: 60_000 }, () => {
   it('contains a fork bomb (RLIMIT_NPROC on an unprivileged uid) and the host stays responsive', async () => {
     const ws = join(scratch.workspaceRoot, 'agent-bomb');
     const pending = call(ws, ['bash', '-c', 'b(){ b|b& }; b 2>/dev/null; sleep 60'], { timeoutMs: 8_000 });
-    let done = false;
-    void pending.finally(() => { done = true; });
-    let peak = 0;
-    let hostSpawns = 0;
-    // Sampled for the whole call, however long the loaded machine takes to reach the timeout.
-    while (!done) {
-      peak = Math.max(peak, processesOfUid(SANDBOX_UID));
-      if (spawnSync('true').status === 0) hostSpawns++;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const { peak, hostSpawns } = await sampleUidDuring(pending, SANDBOX_UID);
     const { json } = await pending;
     expect(json.stopReason).toBe('timeout');
     expect(peak).toBeGreaterThan(8); // the bomb really forked…
