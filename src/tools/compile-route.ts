@@ -12,10 +12,10 @@ import { compileManifest, EGRESS_TARGETS, type PolicyError, TARGETS } from '../p
 
 const CompileRequest = z
   .object({
-    manifest: z.record(z.string(), z.unknown()).openapi({ description: 'Tool manifest {name, version, tools: [{name, capabilities, run?}]} (docs/policy.md)' }),
+    manifest: z.record(z.string(), z.unknown()).openapi({ description: "Tool manifest, capgate-compatible: {name, version, grammar?, serverCapabilities?, tools: [{name, capabilities, description?, inputSchema?, run?}]}. `serverCapabilities` are merged into every tool (also with `tool`); `grammar`, when given, must be exactly \"0.0\"; unknown keys are refused by name (docs/policy.md)." }),
     target: z.enum(TARGETS as [string, ...string[]]),
     egressTarget: z.enum(EGRESS_TARGETS as [string, ...string[]]).optional().openapi({ description: "Only with target 'egress'; default squid." }),
-    tool: z.string().min(1).max(64).optional().openapi({ description: "Compile only this tool's capabilities." }),
+    tool: z.string().min(1).max(64).optional().openapi({ description: "Compile only this tool's capabilities (plus the manifest's serverCapabilities)." }),
   })
   .strict()
   .refine((body) => body.egressTarget === undefined || body.target === 'egress', { path: ['egressTarget'] })
