@@ -36,7 +36,7 @@ import type { MiddlewareHandler } from 'hono';
 import { requireVault } from '../vault';
 import { validateArguments } from './arguments';
 import { findInstalledTool, manifestToolOf } from './installed';
-import { actorOf, argumentsHash, expireStaleApprovals } from './approval-store';
+import { actorOf, argumentsHash, credentialIdOf, expireStaleApprovals } from './approval-store';
 import { runStoredInvocation } from './run';
 import { ApprovalList, DecideApproval, IdParams, InvocationResult } from './schemas';
 
@@ -63,8 +63,7 @@ function mayDecide(principal: Principal): boolean {
  */
 function isOwnRequest(principal: Principal, approval: { requestedByUserId: string | null; requestedByCredentialId: string | null }): boolean {
   if (approval.requestedByUserId === null || approval.requestedByCredentialId === null) return true;
-  const credential = principal.kind === 'api_key' ? principal.apiKeyId : principal.sessionId;
-  if (approval.requestedByCredentialId === credential) return true;
+  if (approval.requestedByCredentialId === credentialIdOf(principal)) return true;
   return approval.requestedByCredentialId.startsWith('ses_') && approval.requestedByUserId === principal.userId;
 }
 

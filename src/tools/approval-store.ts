@@ -12,8 +12,13 @@ export function actorOf(principal: Principal): string {
 }
 
 /** Who asked for a call: the user and the credential (API key or session) they used. */
+/** The credential a principal acts with: its API key id (`key_…`) or its session id (`ses_…`). */
+export function credentialIdOf(principal: Principal): string | null {
+  return (principal.kind === 'api_key' ? principal.apiKeyId : principal.sessionId) ?? null;
+}
+
 export function requesterOf(principal: Principal): { requestedByUserId: string; requestedByCredentialId: string | null } {
-  return { requestedByUserId: principal.userId, requestedByCredentialId: (principal.kind === 'api_key' ? principal.apiKeyId : principal.sessionId) ?? null };
+  return { requestedByUserId: principal.userId, requestedByCredentialId: credentialIdOf(principal) };
 }
 
 /** SHA-256 of the RFC 8785 canonical JSON: what an approval is bound to. */

@@ -45,10 +45,9 @@ function normalized(path: string): boolean {
   return isAbsolute(path) && resolve(path) === path;
 }
 
-/** `dir` is `path` or below it. */
+/** `dir` is `path` or below it (one notion of "below" with the bind sources: isInsideRoot). */
 function within(path: string, dir: string): boolean {
-  const rel = relative(path, dir);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  return relative(path, dir) === '' || isInsideRoot(path, dir);
 }
 
 /**
