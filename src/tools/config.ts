@@ -3,7 +3,7 @@
  * request). Invalid or missing values are a tagged problem: the invocation is refused with
  * 503 and one log line naming the variable (fail closed), never run some other way.
  */
-import { RUNNER_SECRET_MIN_LENGTH } from '../../containers/runner/src/signing';
+import { RUNNER_SECRET_MIN_LENGTH } from '../protocol';
 import type { Env } from '../env';
 
 export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;

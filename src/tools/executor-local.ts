@@ -3,7 +3,7 @@
  * call. The request always carries the bwrap prefix compiled for this tool; the runner
  * refuses any call without one, so nothing runs unsandboxed even if this side were wrong.
  */
-import { importRunnerKey, signRunnerRequest } from '../../containers/runner/src/signing';
+import { importRunnerKey, signRunnerRequest } from '../protocol';
 import type { ToolConfig } from './config';
 import type { ExecutorDeps, ToolExecutor, ToolRunOutcome, ToolRunRequest } from './executor';
 import { parseRunnerAnswer } from './runner-result';

@@ -3,7 +3,7 @@
  * storage, audit. Called directly for calls that need no approval, and by the approvals API
  * once an approval has been atomically spent. Every refusal leaves the row in a final state.
  */
-import { compiledSandbox } from '../../containers/runner/src/compiled-sandbox';
+import { compiledSandbox } from '../protocol';
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import type { agents} from '../db';
@@ -133,7 +133,7 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
     if (!environment.ok) return await refuse(ctx, row, tool.name, 'executor-unavailable', new ApiError('SERVICE_UNAVAILABLE'));
     // The compiler speaks in sandbox paths (/workspace); the local runner needs host paths:
     // each agent's own directories under RUNNER_WORKSPACE_ROOT, never the host path of the
-    // same name (containers/runner/src/compiled-sandbox.ts).
+    // same name (src/protocol/compiled-sandbox.ts).
     let bwrapArgv: string[] | undefined;
     if (config.config.kind === 'local') {
       const program = 'argv' in command ? command.argv : command.mcp.command;

@@ -9,7 +9,7 @@ import { Container, type OutboundHandlerContext } from '@cloudflare/containers';
 import { z } from 'zod';
 import { recordAudit } from '../audit';
 import type { Env } from '../env';
-import { deriveInstanceSecret, importRunnerKey, signRunnerRequest } from '../../containers/runner/src/signing';
+import { deriveInstanceSecret, importRunnerKey, signRunnerRequest } from '../protocol';
 import { credentialRef, openSecret } from '../vault';
 import { DEFAULT_SANDBOX_SLEEP_AFTER } from './config';
 import { dohResolver } from './doh-resolve';

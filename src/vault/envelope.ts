@@ -1,5 +1,5 @@
 import { canonicalJson, utf8 } from '../lib';
-import { decodeBase64Url, encodeBase64Url } from './base64';
+import { decodeBase64Url, encodeBase64Url } from '../lib';
 import { aesGcmOpen, aesGcmSeal, NONCE_BYTES, randomNonce, TAG_BYTES } from './cipher';
 import { KEY_ID_PATTERN, type Keyring } from './keyring';
 import { fail, ok, type VaultResult } from './problems';

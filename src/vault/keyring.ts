@@ -1,5 +1,5 @@
 import { utf8 } from '../lib';
-import { decodeBase64 } from './base64';
+import { decodeBase64 } from '../lib';
 import { fail, ok, type VaultResult } from './problems';
 
 /**

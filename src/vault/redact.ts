@@ -1,9 +1,9 @@
 import { redactTokenShapes } from '../lib';
 import { ok, type VaultResult } from './problems';
-import { secretRedactor } from './secret-forms';
+import { secretRedactor } from '../protocol';
 import { openWorkspaceSecrets, type VaultDeps } from './store';
 
-export { MIN_BASE64_FORM_CHARS, MIN_REDACTABLE_CHARS, redactSecrets, secretByteScrubber, secretForms, secretRedactor, type ByteScrubber } from './secret-forms';
+export { MIN_BASE64_FORM_CHARS, MIN_REDACTABLE_CHARS, redactSecrets, secretByteScrubber, secretForms, secretRedactor, type ByteScrubber } from '../protocol';
 
 export interface WorkspaceRedactor {
   /**

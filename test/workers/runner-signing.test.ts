@@ -4,7 +4,7 @@
  * createHmac('sha256', secret).update('v1\nPOST\n/invocations\n1767225600\n{"tool":"echo"}').
  */
 import { describe, expect, it } from 'vitest';
-import { importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../../containers/runner/src/signing';
+import { importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../../src/protocol';
 
 const SECRET = 'test-runner-secret-0123456789abcdef-not-for-production';
 const VECTOR = '5f7fb61bf93900ba310457023e005204f6a4911c68ba5a2882e2c7bcd7789cbe';

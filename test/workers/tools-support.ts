@@ -7,7 +7,7 @@
  * Everything before the executor boundary is the real code.
  */
 import { env } from 'cloudflare:workers';
-import { importRunnerKey, verifyRunnerRequest } from '../../containers/runner/src/signing';
+import { importRunnerKey, verifyRunnerRequest } from '../../src/protocol';
 import { createApp } from '../../src/app';
 import manifest from '../fixtures/tools/test-tools.manifest.json';
 import { ORIGIN } from './helpers';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { maskSecret, openEnvelope, parseKeyring, sealEnvelope, type Keyring, type SecretRef } from '../../src/vault';
-import { decodeBase64Url, encodeBase64Url } from '../../src/vault/base64';
+import { decodeBase64Url, encodeBase64Url } from '../../src/lib';
 import { K1, K2 } from './vault-support';
 
 async function keyring(raw: string): Promise<Keyring> {

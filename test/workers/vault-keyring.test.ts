@@ -15,7 +15,7 @@ import {
   type SecretRef,
   envelopeAad,
 } from '../../src/vault';
-import { decodeBase64, encodeBase64 } from '../../src/vault/base64';
+import { decodeBase64, encodeBase64 } from '../../src/lib';
 import { K1, K2 } from './vault-support';
 
 const KEY32 = encodeBase64(new Uint8Array(32).fill(7));

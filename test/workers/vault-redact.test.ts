@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { REDACTED } from '../../src/lib';
 import { redactSecrets, sealSecret, secretByteScrubber, secretForms, workspaceRedactor } from '../../src/vault';
-import { encodeBase64, encodeBase64Url } from '../../src/vault/base64';
+import { encodeBase64, encodeBase64Url } from '../../src/lib';
 import { K1, newWorkspace, T0, withKeys } from './vault-support';
 
 const SECRET = 'sk_live_Zq8/Wm+3p?x=1&y "quoted" \\ end';

@@ -12,7 +12,7 @@ import {
   sealSecret,
   type SecretRef,
 } from '../../src/vault';
-import { encodeBase64 } from '../../src/vault/base64';
+import { encodeBase64 } from '../../src/lib';
 import { dumpDatabase, K1, newWorkspace, T0, vaultRowCount, withKeys } from './vault-support';
 
 const VAULT = withKeys(K1);

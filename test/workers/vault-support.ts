@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { aheadOfRealNow } from './clock';
-import { encodeBase64 } from '../../src/vault/base64';
+import { encodeBase64 } from '../../src/lib';
 
 /** 32-byte test keys: `k1` is the one vitest.workers.config.ts puts in VAULT_KEYS. */
 export const K1 = 'k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { EgressRule } from '../../../src/policy/index.ts';
 import { createRunnerServer } from './server.ts';
 import { takeRunnerSecret } from './secret-env.ts';
-import { importRunnerKey } from './signing.ts';
+import { importRunnerKey } from '../../../src/protocol/index.ts';
 
 function parseOperatorAllow(text: string | undefined): EgressRule[] {
   return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {

@@ -11,7 +11,7 @@
  * placeholder for its real value only in its credential's header of a request to a bound host,
  * and refuses (403, audited) a request carrying a placeholder to any other host. Responses from
  * a bound host are scrubbed of the real value, in every form redaction knows
- * (src/vault/secret-forms.ts), before they flow back into the sandbox. `Host` is always set
+ * (src/protocol/secret-forms.ts), before they flow back into the sandbox. `Host` is always set
  * from the checked target, so the value cannot reach another virtual host on the same address.
  * The proxy sees plain HTTP directly; for HTTPS, a call that carries placeholders gets a
  * per-call CA (tls-intercept.ts) and every CONNECT tunnel is terminated here, the request read,
@@ -25,7 +25,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { TLSSocket, createSecureContext, rootCertificates } from 'node:tls';
 import { decideEgress, isBoundTo, planPlaceholders, swapPlaceholderHeaders, type EgressDecision, type EgressPolicy, type HeaderList } from '../../../src/policy/index.ts';
-import { secretByteScrubber, secretRedactor } from '../../../src/vault/secret-forms.ts';
+import { secretByteScrubber, secretRedactor } from '../../../src/protocol/index.ts';
 import { clipHost, type EgressAuditEvent } from './egress-events.ts';
 import type { InterceptCa } from './tls-intercept.ts';
 

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { invocationSchema, runInvocation, type RunnerConfig } from './invocation.ts';
-import { type RunnerKey, RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, createReplayGuard, verifyRunnerRequest } from './signing.ts';
+import { type RunnerKey, RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, createReplayGuard, verifyRunnerRequest } from '../../../src/protocol/index.ts';
 
 export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Artifact, compileManifest, type Manifest } from '../../../src/policy/index.ts';
-import { compiledSandbox, hostSourceFor } from '../src/compiled-sandbox.ts';
+import { compiledSandbox, hostSourceFor } from '../../../src/protocol/index.ts';
 import { checkBwrapPrefix } from '../src/sandbox.ts';
 import { SANDBOX_UIDS, makeScratch, startRunner, type TestRunner } from './helpers.ts';
 

@@ -14,7 +14,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secretForms } from '../../../src/vault/secret-forms.ts';
+import { secretForms } from '../../../src/protocol/index.ts';
 import { bwrapPrefix, makeScratch, startRunner, type TestRunner } from './helpers.ts';
 
 /** Its own sandbox uid (RLIMIT_NPROC is per uid; see SANDBOX_UIDS in helpers.ts). */

@@ -10,8 +10,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileManifest } from '../../../src/policy/index.ts';
-import { compiledSandbox } from '../src/compiled-sandbox.ts';
-import { importRunnerKey, type RunnerKey, signRunnerRequest } from '../src/signing.ts';
+import { compiledSandbox } from '../../../src/protocol/index.ts';
+import { importRunnerKey, type RunnerKey, signRunnerRequest } from '../../../src/protocol/index.ts';
 import { SANDBOX_UIDS, TEST_SECRET, makeScratch, waitFor } from './helpers.ts';
 
 const BUNDLE = join(import.meta.dirname, '../../../dist/runner.mjs');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { RunnerConfig } from '../src/invocation.ts';
 import type { EgressAuditEvent } from '../src/proxy.ts';
 import { createRunnerServer } from '../src/server.ts';
-import { importRunnerKey, signRunnerRequest } from '../src/signing.ts';
+import { importRunnerKey, signRunnerRequest } from '../../../src/protocol/index.ts';
 
 export const TEST_SECRET = 'test-runner-secret-0123456789abcdef-not-for-production';
 /**

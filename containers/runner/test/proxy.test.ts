@@ -12,7 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { MAX_EVENT_HOST_CHARS } from '../src/egress-events.ts';
 import { createInterceptCa } from '../src/tls-intercept.ts';
 import { createEgressProxy, type EgressAuditEvent } from '../src/proxy.ts';
-import { secretForms } from '../../../src/vault/secret-forms.ts';
+import { secretForms } from '../../../src/protocol/index.ts';
 import { waitFor } from './helpers.ts';
 
 const dir = mkdtempSync('/tmp/portcullis-proxy-test-');

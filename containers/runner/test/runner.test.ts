@@ -7,7 +7,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, deriveInstanceSecret, importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../src/signing.ts';
+import { RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, deriveInstanceSecret, importRunnerKey, signRunnerRequest, verifyRunnerRequest } from '../../../src/protocol/index.ts';
 import { SANDBOX_UIDS, TEST_SECRET, bwrapPrefix, makeScratch, processesWith, startRunner, waitFor, waitForAsync, type TestRunner } from './helpers.ts';
 
 const SANDBOX_UID = SANDBOX_UIDS.runner;

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileManifest } from '../../../src/policy/index.ts';
-import { compiledSandbox } from '../src/compiled-sandbox.ts';
+import { compiledSandbox } from '../../../src/protocol/index.ts';
 import { SANDBOX_UIDS, bwrapPrefix, makeScratch, snapshotTree, startRunner, waitFor, type TestRunner } from './helpers.ts';
 
 const scratch = makeScratch();

@@ -15,7 +15,7 @@
  *      A declared unix socket (`ipc:`) therefore finds nothing on the local executor.
  * Destinations are unchanged, so the tool sees exactly the paths its manifest declared.
  */
-import type { Artifact, EgressRule } from '../../../src/policy/index.ts';
+import type { Artifact, EgressRule } from '../policy';
 
 export interface CompiledSandboxOptions {
   /** Host directory seen as /workspace (one per agent, under RUNNER_WORKSPACE_ROOT). */

@@ -1,10 +1,10 @@
 /**
  * The forms of a secret that redaction removes, and the redactors built on them. Pure (only
- * src/lib and the strict base64 codec): the Worker redacts results with it and the runner's
+ * src/lib, its strict base64 codec included): the Worker redacts results with it and the runner's
  * egress proxy scrubs responses with it before they reach a sandbox.
  */
 import { REDACTED, utf8 } from '../lib';
-import { encodeBase64 } from './base64';
+import { encodeBase64 } from '../lib/base64';
 
 /**
  * Redaction of known secret values (docs/vault.md "Redaction"). Each secret is removed in
