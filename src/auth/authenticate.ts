@@ -6,19 +6,19 @@ import type { AppEnv } from '../env';
 import { ApiError, isAllowedOrigin, parseAllowedOrigins } from '../http';
 import { isWellFormedApiKey } from './api-key-format';
 import { effectiveKeyScopes, ROLE_SCOPES, type Principal, type Scope } from './scopes';
-import { findSession, SESSION_COOKIE_NAME } from './sessions';
-import { hashToken, timingSafeEqualText } from './tokens';
+import { parseBearer, SESSION_COOKIE_NAME, timingSafeEqualText } from '../lib';
+import { findSession } from './sessions';
+import { hashToken } from './tokens';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** last_used_at on API keys is written at most this often. */
 const KEY_TOUCH_INTERVAL_MS = 60 * 1000;
 
+/** The same reading of the header as the rate limiter's credential bucket (src/lib/bearer.ts). */
 function bearerToken(c: Context<AppEnv>): string | undefined {
-  const header = c.req.header('Authorization');
-  if (!header) return undefined;
-  const match = /^Bearer ([^\s]+)$/i.exec(header.trim());
-  if (!match) throw new ApiError('UNAUTHENTICATED');
-  return match[1];
+  const bearer = parseBearer(c.req.header('Authorization'));
+  if (bearer.kind === 'malformed') throw new ApiError('UNAUTHENTICATED');
+  return bearer.kind === 'token' ? bearer.token : undefined;
 }
 
 async function principalFromApiKey(db: Database, key: string, now: number): Promise<Principal> {

@@ -9,5 +9,4 @@ export { sessionRoutes } from './routes/session-routes';
 export { setupRoutes } from './routes/setup';
 export { userRoutes } from './routes/user-routes';
 export { exclusiveScopeConflict, ROLE_RANK, ROLE_SCOPES, SCOPES, type Principal, type Scope } from './scopes';
-export { SESSION_COOKIE } from './sessions';
 export { hashToken, randomToken, timingSafeEqualText } from './tokens';

@@ -1,6 +1,6 @@
 import { argon2idAsync } from '@noble/hashes/argon2.js';
 import { utf8 } from '../lib';
-import { timingSafeEqualText } from './tokens';
+import { decodeBase64Unpadded, encodeBase64Unpadded, timingSafeEqualText } from '../lib';
 
 /**
  * Argon2id at the OWASP Password Storage Cheat Sheet's first recommended setting
@@ -22,28 +22,13 @@ interface PhcArgon2id {
   tag: Uint8Array;
 }
 
-function b64encode(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/=+$/, '');
-}
-
-function b64decode(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9+/]+$/.test(text)) return null;
-  try {
-    return Uint8Array.from(atob(text + '='.repeat((4 - (text.length % 4)) % 4)), (ch) => ch.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
-
 /** Parses `$argon2id$v=19$m=…,t=…,p=…$<salt>$<tag>` (unpadded base64); null if anything is off. */
 export function parsePhc(encoded: string): PhcArgon2id | null {
   const match = /^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,3}),p=(\d{1,3})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(encoded);
   if (!match) return null;
   const [, m, t, p, saltText, tagText] = match;
-  const salt = b64decode(saltText ?? '');
-  const tag = b64decode(tagText ?? '');
+  const salt = decodeBase64Unpadded(saltText ?? '');
+  const tag = decodeBase64Unpadded(tagText ?? '');
   const params = { m: Number(m), t: Number(t), p: Number(p) };
   if (!salt || !tag || salt.length < 8 || tag.length < 16) return null;
   if (params.p < 1 || params.t < 1 || params.t > MAX_PASSES || params.m < 8 * params.p || params.m > MAX_MEMORY_KIB) return null;
@@ -51,7 +36,7 @@ export function parsePhc(encoded: string): PhcArgon2id | null {
 }
 
 export function formatPhc(phc: PhcArgon2id): string {
-  return `$argon2id$v=19$m=${phc.m},t=${phc.t},p=${phc.p}$${b64encode(phc.salt)}$${b64encode(phc.tag)}`;
+  return `$argon2id$v=19$m=${phc.m},t=${phc.t},p=${phc.p}$${encodeBase64Unpadded(phc.salt)}$${encodeBase64Unpadded(phc.tag)}`;
 }
 
 /** The Argon2id implementation (@noble/hashes); injectable so tests can count the work done. */
@@ -73,7 +58,7 @@ export async function verifyPassword(password: string, encoded: string, kdf: Arg
   const phc = parsePhc(encoded);
   if (!phc) return { ok: false };
   const tag = await derive(kdf, password, phc.salt, phc, phc.tag.length);
-  if (!timingSafeEqualText(b64encode(tag), b64encode(phc.tag))) return { ok: false };
+  if (!timingSafeEqualText(encodeBase64Unpadded(tag), encodeBase64Unpadded(phc.tag))) return { ok: false };
   const needsRehash = phc.m < ARGON2_PARAMS.m || phc.t < ARGON2_PARAMS.t || phc.tag.length < TAG_BYTES;
   return { ok: true, needsRehash };
 }

@@ -2,9 +2,8 @@ import { and, eq, isNull, ne } from 'drizzle-orm';
 import { apiKeys, newId, sessions, type Database } from '../db';
 import { hashToken, randomToken } from './tokens';
 
-/** Cookie name without its prefix; Hono adds `__Host-` (prefix: 'host'), which forces Secure, Path=/ and no Domain. */
-export const SESSION_COOKIE_NAME = 'portcullis_session';
-export const SESSION_COOKIE = `__Host-${SESSION_COOKIE_NAME}`;
+/** Re-exported for the session routes; the one definition is src/lib/cookies.ts. */
+export { SESSION_COOKIE_NAME } from '../lib';
 export const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
 export const SESSION_ABSOLUTE_MS = 7 * 24 * 60 * 60 * 1000;
 /** last_seen_at is written at most this often, so reads do not become writes. */

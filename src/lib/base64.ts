@@ -80,3 +80,16 @@ export function decodeBase64Url(text: string): Uint8Array | null {
   }
   return URL_SAFE.test(text) ? decodePadded(padded, 'base64url') : null;
 }
+
+/**
+ * Standard alphabet without padding, as PHC strings (password hashes) spell salts and tags;
+ * null on any other character, padding, an impossible length or set unused bits.
+ */
+export function decodeBase64Unpadded(text: string): Uint8Array | null {
+  if (text.length === 0 || text.length % 4 === 1 || !/^[A-Za-z0-9+/]+$/.test(text)) return null;
+  return decodeBase64(text + '='.repeat((4 - (text.length % 4)) % 4));
+}
+
+export function encodeBase64Unpadded(bytes: Uint8Array): string {
+  return encode(bytes, 'base64', true);
+}

@@ -2,4 +2,8 @@
 export { canonicalJson } from './canonical-json';
 export { bytesToHex, hexToBytes, sha256Hex, sha256HexSync, truncateUtf8, utf8 } from './encoding';
 export { REDACTED, redactTokenShapes } from './redact-token-shapes';
-export { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from './base64';
+export { decodeBase64, decodeBase64Unpadded, decodeBase64Url, encodeBase64, encodeBase64Unpadded, encodeBase64Url } from './base64';
+export { parseBearer, type BearerHeader } from './bearer';
+export { constantTimeEqual, secretsEqual, timingSafeEqualText } from './constant-time';
+export { SESSION_COOKIE, SESSION_COOKIE_NAME } from './cookies';
+export { formatIPv4, formatIPv6, parseIPv4Dotted, parseIPv6 } from './ip';

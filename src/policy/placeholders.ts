@@ -12,6 +12,7 @@
  *    placeholder.
  * Pure (no Node or Workers imports): the runner bundles it, the Worker imports it.
  */
+import { encodeBase64, utf8 } from '../lib';
 import { hostText, parseHost } from './host';
 
 /** The header a credential goes into when its binding names none. */
@@ -55,16 +56,12 @@ function headerOf(binding: PlaceholderBinding): string {
   return (binding.header ?? DEFAULT_CREDENTIAL_HEADER).toLowerCase();
 }
 
-function bytesToBinary(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += String.fromCharCode(byte);
-  return out;
-}
-
 /** The user-pass of an RFC 7617 `Basic` value (UTF-8), or null for any other value. */
 export function decodeBasic(value: string): string | null {
   const match = /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(value);
   if (!match?.[1]) return null;
+  // Lenient on purpose (atob, not the strict src/lib codec): a placeholder must be found in
+  // whatever spelling the upstream server would still decode.
   try {
     return new TextDecoder().decode(Uint8Array.from(atob(match[1]), (c) => c.charCodeAt(0)));
   } catch {
@@ -73,7 +70,7 @@ export function decodeBasic(value: string): string | null {
 }
 
 function encodeBasic(userPass: string): string {
-  return `Basic ${btoa(bytesToBinary(new TextEncoder().encode(userPass)))}`;
+  return `Basic ${encodeBase64(utf8(userPass))}`;
 }
 
 /** Rules 1–3 above for one request: refuse, or the bindings to swap in their own header. */

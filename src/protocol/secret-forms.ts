@@ -4,7 +4,7 @@
  * egress proxy scrubs responses with it before they reach a sandbox.
  */
 import { REDACTED, utf8 } from '../lib';
-import { encodeBase64 } from '../lib/base64';
+import { encodeBase64 } from '../lib';
 
 /**
  * Redaction of known secret values (docs/vault.md "Redaction"). Each secret is removed in

@@ -6,6 +6,7 @@
  * Worker imports this same file to sign and the runner (Node) uses it to verify.
  * Verification uses `crypto.subtle.verify`, which compares in constant time.
  */
+import { bytesToHex, hexToBytes } from '../lib';
 
 export const RUNNER_SIGNATURE_HEADER = 'x-portcullis-signature';
 export const RUNNER_TIMESTAMP_HEADER = 'x-portcullis-timestamp';
@@ -40,15 +41,9 @@ function toBytes(body: string | Uint8Array): Uint8Array {
   return typeof body === 'string' ? encoder.encode(body) : body;
 }
 
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function fromHex(hex: string): Uint8Array | null {
-  if (hex.length !== 64 || !/^[0-9a-f]+$/.test(hex)) return null;
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
+/** Exactly the 64 lower-case hex characters `signRunnerRequest` writes; any other spelling is malformed. */
+function macFromHex(hex: string): Uint8Array | null {
+  return /^[0-9a-f]{64}$/.test(hex) ? hexToBytes(hex) : null;
 }
 
 export async function importRunnerKey(secret: string): Promise<RunnerKey> {
@@ -69,7 +64,7 @@ export interface SignInput {
 export async function signRunnerRequest(key: RunnerKey, input: SignInput): Promise<Record<string, string>> {
   const timestamp = String(Math.floor(input.nowS));
   const mac = await crypto.subtle.sign('HMAC', key, canonicalBytes(input.method, input.path, timestamp, toBytes(input.body)));
-  return { [RUNNER_TIMESTAMP_HEADER]: timestamp, [RUNNER_SIGNATURE_HEADER]: toHex(new Uint8Array(mac)) };
+  return { [RUNNER_TIMESTAMP_HEADER]: timestamp, [RUNNER_SIGNATURE_HEADER]: bytesToHex(new Uint8Array(mac)) };
 }
 
 export interface VerifyInput extends SignInput {
@@ -87,7 +82,7 @@ export interface VerifyInput extends SignInput {
  */
 export async function verifyRunnerRequest(key: RunnerKey, input: VerifyInput): Promise<SignatureCheck> {
   if (!input.timestamp || !input.signature) return { ok: false, failure: { kind: 'missing' } };
-  const mac = fromHex(input.signature);
+  const mac = macFromHex(input.signature);
   if (!/^\d{1,12}$/.test(input.timestamp) || !mac) return { ok: false, failure: { kind: 'malformed' } };
   if (Math.abs(input.nowS - Number(input.timestamp)) > RUNNER_SIGNATURE_MAX_AGE_S) return { ok: false, failure: { kind: 'stale' } };
   const valid = await crypto.subtle.verify('HMAC', key, mac, canonicalBytes(input.method, input.path, input.timestamp, toBytes(input.body)));
@@ -124,5 +119,5 @@ const INSTANCE_KEY_SALT = 'portcullis runner instance key v1';
 export async function deriveInstanceSecret(deploymentSecret: string, instanceId: string): Promise<string> {
   const base = await crypto.subtle.importKey('raw', encoder.encode(deploymentSecret), 'HKDF', false, ['deriveBits']);
   const bits = await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(INSTANCE_KEY_SALT), info: encoder.encode(instanceId) }, base, 256);
-  return [...new Uint8Array(bits)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return bytesToHex(new Uint8Array(bits));
 }

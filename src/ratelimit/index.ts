@@ -2,7 +2,7 @@
 export { consume, limiterName, peek, refund, type ConsumeOptions, type RateLimitBindings, type RateLimitResult } from './consume';
 export { RateLimiter } from './limiter-object';
 export { loginThrottle } from './login-throttle';
-export { LIMITER_DOWN_RETRY_AFTER_S, rateLimit, rateLimitHeaders, SESSION_COOKIE } from './middleware';
+export { LIMITER_DOWN_RETRY_AFTER_S, rateLimit, rateLimitHeaders } from './middleware';
 export { rateLimitResponses } from './openapi';
 export {
   DEFAULT_POLICIES,

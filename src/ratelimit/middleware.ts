@@ -2,13 +2,11 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppEnv } from '../env';
 import { ApiError, clientIpOf } from '../http';
-import { sha256Hex } from '../lib';
+import { parseBearer, SESSION_COOKIE, sha256Hex } from '../lib';
 import { consume, type RateLimitResult } from './consume';
 import { ipBucketKey } from './ip-key';
 import { DEFAULT_ROUTE_TABLE, loadPolicyTable, routeRuleFor, type BucketKey, type RouteRule } from './policies';
 
-/** The session cookie the identity work sets (`__Host-` prefix: RFC 6265bis §4.1.3.2). */
-export const SESSION_COOKIE = '__Host-portcullis_session';
 
 /** Retry-After sent with the 503 of a fail-closed policy whose limiter is down. */
 export const LIMITER_DOWN_RETRY_AFTER_S = 5;
@@ -32,12 +30,16 @@ export function rateLimitHeaders(result: Decided): Record<string, string> {
 
 /**
  * Key of a `credential` bucket, derived before any D1 lookup: SHA-256 of the bearer token,
- * else of the session cookie, else the client IP. Hashing keeps the token out of object
- * names and logs; a bogus token gets its own bucket, which is why /api/v1/* also has a
- * per-IP bucket checked first.
+ * else of the session cookie, else the client IP. The header is read by the same parser as
+ * authentication, so the bucket is always that of the credential authentication uses; a
+ * malformed header (refused by authentication) is keyed by the IP, never by a cookie the
+ * client could rotate. Hashing keeps the token out of object names and logs; a bogus token
+ * gets its own bucket, which is why /api/v1/* also has a per-IP bucket checked first.
  */
 async function credentialKey(c: Context<AppEnv>, ip: string): Promise<{ key: string; auditKey: string }> {
-  const bearer = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(c.req.header('Authorization') ?? '')?.[1];
+  const header = parseBearer(c.req.header('Authorization'));
+  if (header.kind === 'malformed') return { key: ipBucketKey(ip), auditKey: ipBucketKey(ip) };
+  const bearer = header.kind === 'token' ? header.token : undefined;
   const token = bearer ?? getCookie(c, SESSION_COOKIE);
   if (token) return { key: `cred:${await sha256Hex(token)}`, auditKey: bearer ? 'credential:bearer' : 'credential:session' };
   return { key: ipBucketKey(ip), auditKey: ipBucketKey(ip) };

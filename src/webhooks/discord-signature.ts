@@ -2,7 +2,7 @@ import type { DiscordRejectReason } from './reject-reasons';
 import { etc, Point } from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8 } from '../lib';
-import { constantTimeEqual } from './constant-time';
+import { constantTimeEqual } from '../lib';
 import { checkTimestamp } from './timestamps';
 
 /** Order of the Ed25519 base point (RFC 8032 §5.1: L = 2^252 + 27742317777372353535851937790883648493). */

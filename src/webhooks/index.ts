@@ -1,5 +1,4 @@
 /** Channel webhooks: verification, payload parsing, de-duplication, routes and replies. */
-export { constantTimeEqual, secretsEqual } from './constant-time';
 export { DEDUPE_MAX_KEYS, DEDUPE_WINDOW_MS, markSeen, WebhookDedupe, type DedupeBindings, type DedupeVerdict } from './dedupe-object';
 export { DiscordCallbackType, DiscordInteractionType, parseDiscordInteraction, type DiscordParsed } from './discord-payload';
 export {

@@ -1,6 +1,6 @@
 import type { SlackRejectReason } from './reject-reasons';
 import { hexToBytes, utf8 } from '../lib';
-import { constantTimeEqual } from './constant-time';
+import { constantTimeEqual } from '../lib';
 import { checkTimestamp } from './timestamps';
 
 /** `v0=` then 64 hex chars: the only signature version Slack documents. */

@@ -1,5 +1,5 @@
 import type { TelegramRejectReason } from './reject-reasons';
-import { secretsEqual } from './constant-time';
+import { secretsEqual } from '../lib';
 
 /** setWebhook's secret_token: 1–256 characters, A-Z a-z 0-9 _ - only. */
 export const TELEGRAM_SECRET_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
