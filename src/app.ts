@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { agentRoutes } from './agents';
-import { auditRoutes } from './audit';
+import { auditRoutes } from './audit-api';
 import { connectorRoutes, lookupConnector } from './connectors';
 import { apiKeyRoutes, authenticate, requireScope, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';

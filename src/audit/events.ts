@@ -1,4 +1,4 @@
-import type { DiscordRejectReason, SlackRejectReason, TelegramRejectReason } from '../webhooks/reject-reasons';
+import type { DiscordRejectReason, SlackRejectReason, TelegramRejectReason } from './reject-reasons';
 
 /**
  * Every audit event kind and the fields it carries. The type is the allowlist: a field

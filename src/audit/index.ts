@@ -11,4 +11,4 @@ export {
 } from './events';
 export { boundEventData, MAX_FIELD_BYTES, MAX_LINE_BYTES, TRUNCATION_MARKER } from './limits';
 export { recordAudit, verifyAuditChain, type AuditBindings, type ChainVerdict } from './record';
-export { auditRoutes } from './routes';
+export type { DiscordRejectReason, SlackRejectReason, TelegramRejectReason } from './reject-reasons';

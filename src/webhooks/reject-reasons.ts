@@ -1,22 +1,2 @@
-/** Why a hook request was refused, per platform: internal detail for the audit log only, never sent to the caller. */
-
-export type DiscordRejectReason =
-  | 'missing-headers'
-  | 'malformed-signature'
-  | 'malformed-public-key'
-  | 'malformed-timestamp'
-  | 'stale-timestamp'
-  | 'non-canonical-s'
-  | 'unacceptable-public-key'
-  | 'bad-signature';
-
-export type SlackRejectReason =
-  | 'not-configured'
-  | 'missing-headers'
-  | 'malformed-timestamp'
-  | 'stale-timestamp'
-  | 'unknown-signature-version'
-  | 'malformed-signature'
-  | 'bad-signature';
-
-export type TelegramRejectReason = 'not-configured' | 'missing-secret' | 'wrong-secret';
+/** The one definition is src/audit/reject-reasons.ts (the audit events carry them); re-exported for the verifiers. */
+export type { DiscordRejectReason, SlackRejectReason, TelegramRejectReason } from '../audit';

@@ -3,7 +3,7 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import { authenticate, principalOf, requireScope, type Clock } from '../auth';
 import { auditEvents, createDb } from '../db';
 import { AUTHENTICATED, createRouter, errorResponses } from '../http';
-import { verifyAuditChain } from './record';
+import { verifyAuditChain } from '../audit';
 
 const PAGE_DEFAULT = 100;
 const PAGE_MAX = 500;
