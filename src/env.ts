@@ -1,29 +1,20 @@
 /**
  * Bindings the Worker receives. Passed explicitly to every function that needs one
  * (house style: bindings are never read from globals).
+ *
+ * What wrangler.toml declares (D1, the Durable Objects, the ToolSandbox container, the
+ * [vars]) is typed by `wrangler types` in src/env.generated.d.ts as the global `WranglerEnv`:
+ * regenerate it with `npm run types:env` after editing wrangler.toml; `npm test`
+ * (`npm run check:env`) fails while it is stale. Secrets and optional settings are not in
+ * wrangler.toml (a secret must never be, and an unset setting has a meaning of its own), so
+ * they are declared here by hand; `.dev.vars.example` lists the same names.
  */
-import type { AuditLog } from './audit/audit-log-object';
 import type { Principal } from './auth/scopes';
-import type { RateLimiter } from './ratelimit/limiter-object';
-import type { ToolConcurrency } from './tools/concurrency-object';
-import type { ToolSandbox } from './tools/sandbox-object';
-import type { WebhookDedupe } from './webhooks/dedupe-object';
 
-export interface Env {
-  DB: D1Database;
-  /** One AuditLog Durable Object per audit chain; the only writer of that chain. */
-  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
-  /** One RateLimiter Durable Object per (policy, key): exact sliding-window counts. */
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
-  /** JSON overrides of rate-limit policies (docs/ratelimit.md); blank = defaults; malformed = fail closed. */
-  RATE_LIMITS?: string;
-  /** One WebhookDedupe Durable Object per connector: the webhook replay/duplicate window. */
-  WEBHOOK_DEDUPE: DurableObjectNamespace<WebhookDedupe>;
-  /** Comma-separated extra origins allowed for CORS and WebSocket upgrades. */
-  ALLOWED_ORIGINS?: string;
+export interface Env extends WranglerEnv {
   /** One-time secret that authorises first-time setup (POST /api/v1/setup). */
   SETUP_TOKEN?: string;
-  /** Vault keyring: `id:base64key,…`; the first key encrypts, all decrypt. */
+  /** Vault keyring: `id:base64key,…`; the first key encrypts, all decrypt. A secret. */
   VAULT_KEYS?: string;
   /** "true" allows agents with isolation `unrestricted` (tools run with no sandbox). Dangerous. */
   DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS?: string;
@@ -41,14 +32,10 @@ export interface Env {
   TOOL_QUEUE_WAIT_MS?: string;
   /** Output cap per call in bytes (default 65536). */
   TOOL_OUTPUT_LIMIT_BYTES?: string;
-  /** ToolSandbox Containers, one per (workspace, agent, tool policy hash). */
-  TOOL_SANDBOX?: DurableObjectNamespace<ToolSandbox>;
   /** How long an idle ToolSandbox lives (`5m`, `30s`, …; default 5m). */
   TOOL_SANDBOX_SLEEP_AFTER?: string;
   /** Operator-opened private destinations for container egress, `host:port,…` (never from a manifest). */
   TOOL_OPERATOR_ALLOW?: string;
-  /** One ToolConcurrency Durable Object per agent: running-call leases. */
-  TOOL_CONCURRENCY: DurableObjectNamespace<ToolConcurrency>;
 }
 
 /** Per-request values set by the http/ middleware. */
