@@ -1,5 +1,5 @@
 // Shared by build-cli.mjs and build-runner.mjs: bundles TypeScript entry points into ESM for
-// Node with esbuild (which comes with wrangler and the vitest plugin; no extra dependency).
+// Node with esbuild (a direct devDependency, pinned; wrangler and the vitest plugin use it too).
 // `--if-available` (used by `prepare`): an install without devDependencies has no esbuild;
 // skip with a warning rather than fail the whole install.
 import { dirname, join } from 'node:path';

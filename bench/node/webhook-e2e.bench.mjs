@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// End-to-end webhook benchmark (issue 6): requests per second of a signed Slack
+// End-to-end webhook benchmark: requests per second of a signed Slack
 // `event_callback` through `wrangler dev`, against GET /healthz on the same server as the
 // baseline. It starts its own `wrangler dev` on a free 127.0.0.1 port with a throw-away
 // persistence dir and throw-away secrets, sets up a workspace, agent and Slack connector

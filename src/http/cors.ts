@@ -39,7 +39,7 @@ export function isAllowedOrigin(origin: string, requestUrl: string, configured: 
 }
 
 /**
- * Same-origin CORS (DESIGN.md): a foreign origin never receives Access-Control-Allow-Origin.
+ * Same-origin CORS (docs/http.md): a foreign origin never receives Access-Control-Allow-Origin.
  * A cross-origin preflight is refused with 403 so the browser stops before the real request.
  */
 export function cors(): MiddlewareHandler<AppEnv> {

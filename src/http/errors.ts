@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../env';
 
 /**
- * The one table of wire errors (DESIGN.md "HTTP contract"). Internal failures are tagged
+ * The one table of wire errors (docs/http.md). Internal failures are tagged
  * values elsewhere; they become one of these codes and nothing more specific.
  */
 export const ERROR_STATUS = {

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../env';
 import { ApiError } from './errors';
 
-/** DESIGN.md: JSON routes accept at most 1 MiB. */
+/** JSON routes accept at most 1 MiB (docs/http.md). */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

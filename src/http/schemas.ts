@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 
-/** The error envelope every route may answer with (DESIGN.md "HTTP contract"). */
+/** The error envelope every route may answer with (docs/http.md). */
 export const ErrorEnvelope = z
   .object({
     error: z.object({

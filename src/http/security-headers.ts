@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 
 /**
- * Headers set on every response, errors and 404s included (DESIGN.md "HTTP contract").
+ * Headers set on every response, errors and 404s included (docs/http.md).
  * The API serves JSON only, so the CSP forbids everything; a page would need its own
  * policy without 'unsafe-inline' scripts.
  */

@@ -39,7 +39,7 @@ describe('manifest validation', () => {
     expect(parseManifest(manifest([tool(), tool()]))).toMatchObject({ ok: false, error: { code: 'MANIFEST_TOOL_DUPLICATE', path: 'tools.1.name' } });
   });
 
-  it('refuses argv[0] not declared by exec:spawn of that same tool (issue 8)', () => {
+  it('refuses argv[0] not declared by exec:spawn of that same tool', () => {
     expect(parseManifest(manifest([tool({ capabilities: ['fs:read:/workspace/**'] })]))).toMatchObject({ ok: false, error: { code: 'MANIFEST_RUN_UNDECLARED_EXEC', path: 'tools.0.run.argv.0' } });
     // Declared by another tool does not count.
     const other = { name: 'sh', capabilities: ['exec:spawn:cat'] };

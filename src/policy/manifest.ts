@@ -2,7 +2,7 @@
  * Tool manifest (capgate-compatible): `{name, version, grammar?, serverCapabilities?,
  * tools: [{name, description?, capabilities, inputSchema?, run?}]}` plus documentation
  * fields that never change the policy. `serverCapabilities` apply to every tool. `run`
- * says how a tool executes (issue 8): an argv with `{arg}` placeholders, never a shell, or
+ * says how a tool executes: an argv with `{arg}` placeholders, never a shell, or
  * an MCP server over stdio.
  */
 import { z } from 'zod';

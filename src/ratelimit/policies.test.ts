@@ -3,7 +3,7 @@ import { DEFAULT_POLICIES, DEFAULT_ROUTE_TABLE, loadPolicyTable, routeRuleFor } 
 import { decide, expiredCount } from './sliding-log';
 
 describe('RATE_LIMITS parsing', () => {
-  it('uses the issue 4 defaults when unset or blank', () => {
+  it('uses the documented defaults (docs/ratelimit.md) when unset or blank', () => {
     for (const raw of [undefined, '', '  ']) expect(loadPolicyTable(raw)).toEqual({ ok: true, policies: DEFAULT_POLICIES });
     expect(DEFAULT_POLICIES['hooks-ip']).toMatchObject({ limit: 60, windowS: 60, onLimiterFailure: 'closed' });
     expect(DEFAULT_POLICIES['auth-ip']).toMatchObject({ limit: 20, windowS: 60, onLimiterFailure: 'closed' });

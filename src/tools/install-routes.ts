@@ -1,5 +1,5 @@
 /**
- * Tool installation (issue 7 item 6): POST/GET /api/v1/agents/:id/tools, DELETE …/tools/:name.
+ * Tool installation: POST/GET /api/v1/agents/:id/tools, DELETE …/tools/:name.
  * A manifest arrives inline or from an https URL (fetched by fetchManifestFromUrl: every hop
  * checked before any connection). It is validated and compiled for every tool before
  * anything is written; one installed_tools row per tool, with provenance and source.

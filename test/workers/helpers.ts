@@ -26,8 +26,8 @@ export function postJson(path: string, body: unknown, headers: Record<string, st
 }
 
 /**
- * The security headers every response must carry, errors included, byte for byte (DESIGN.md,
- * docs/http.md). Written out here rather than imported from src/http, so a weakened value in
+ * The security headers every response must carry, errors included, byte for byte
+ * (docs/http.md). Written out here rather than imported from src/http, so a weakened value in
  * the code shows up as a failing test instead of a changed expectation.
  */
 export const EXPECTED_SECURITY_HEADERS: Readonly<Record<string, string>> = {
