@@ -5,5 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/node/**/*.test.ts', 'src/lib/**/*.test.ts', 'src/policy/**/*.test.ts', 'containers/**/*.test.ts'],
     environment: 'node',
+    // Fails the run once, with the install command, when bubblewrap, curl, openssl or root is missing.
+    globalSetup: ['test/node/system-requirements.ts'],
   },
 });

@@ -11,7 +11,12 @@
  */
 import type { Principal } from './auth/scopes';
 
-export interface Env extends WranglerEnv {
+/**
+ * Secrets and settings wrangler.toml does not declare. Joined to WranglerEnv with `&`, not
+ * `extends`, so that moving a setting into [vars] (say TOOL_EXECUTOR = "container") and
+ * regenerating needs no edit here: the generated, required property simply wins.
+ */
+interface SecretsAndSettings {
   /** One-time secret that authorises first-time setup (POST /api/v1/setup). */
   SETUP_TOKEN?: string;
   /** Vault keyring: `id:base64key,…`; the first key encrypts, all decrypt. A secret. */
@@ -37,6 +42,8 @@ export interface Env extends WranglerEnv {
   /** Operator-opened private destinations for container egress, `host:port,…` (never from a manifest). */
   TOOL_OPERATOR_ALLOW?: string;
 }
+
+export type Env = WranglerEnv & SecretsAndSettings;
 
 /** Per-request values set by the http/ middleware. */
 export interface RequestVars {
