@@ -24,7 +24,7 @@ export interface Policy {
 
 export type PolicyTable = Readonly<Record<PolicyName, Policy>>;
 
-/** Defaults from issue 4. `api-ip` caps credential rotation from one address (docs/ratelimit.md). */
+/** Defaults. `api-ip` caps credential rotation from one address (docs/ratelimit.md). */
 export const DEFAULT_POLICIES: PolicyTable = {
   'hooks-ip': { limit: 60, windowS: 60, onLimiterFailure: 'closed' },
   'auth-ip': { limit: 20, windowS: 60, onLimiterFailure: 'closed' },

@@ -36,6 +36,12 @@ export interface WindowDecision extends LogVerdict {
 }
 
 export function createSchema(sql: SqlStorage): void {
+  // An object of the former one-object-per-key layout (tables hits(seq, at_ms) and meta) is
+  // no longer addressed; when its cleanup alarm wakes it, drop its tables instead of failing.
+  if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0) {
+    sql.exec('DROP TABLE IF EXISTS hits');
+    sql.exec('DROP TABLE IF EXISTS meta');
+  }
   sql.exec('CREATE TABLE IF NOT EXISTS hits (k TEXT NOT NULL, at_ms INTEGER NOT NULL)');
   sql.exec('CREATE INDEX IF NOT EXISTS hits_by_key ON hits (k, at_ms)');
   // idle_at_ms: when the window holds nothing worth keeping (newest hit expired, audit marker past).

@@ -296,3 +296,23 @@ describe('loginThrottle (the LoginThrottle the identity code injects)', () => {
     expect(decided(await peek(env, 'login-failures-account', 'account:usr_attempt', T0 + 1)).remaining).toBe(100);
   });
 });
+
+describe('objects of the former one-object-per-key layout', () => {
+  it('drops its old tables when it wakes (its alarm), instead of failing on them', async () => {
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('login-failures:account:usr_old_layout'));
+    // Make the old layout inside the object, then tear it down so the next event constructs it again.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec('DROP TABLE IF EXISTS hits');
+      state.storage.sql.exec('DROP TABLE IF EXISTS windows');
+      state.storage.sql.exec('CREATE TABLE hits (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL)');
+      state.storage.sql.exec('CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');
+      state.storage.sql.exec('INSERT INTO hits (at_ms) VALUES (1)');
+    });
+    await evictDurableObject(stub);
+    const tables = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) <> '_cf_' ORDER BY name").toArray().map((row) => row.name),
+    );
+    expect(tables).toEqual(['hits', 'windows']);
+    expect((await stub.stats()).hitsStored).toBe(0);
+  });
+});
