@@ -57,7 +57,7 @@ export function createApp(options: AppOptions) {
   app.on('POST', '/api/v1/policy/compile', authenticate({ now }), requireScope('agents:read'));
   app.route('/', policyRoutes());
   app.route('/', toolRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
-  app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ lookup: lookupConnector, fetch: options.fetch ?? fetch }), clock: now }));
+  app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ fetch: options.fetch ?? fetch }), clock: now }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

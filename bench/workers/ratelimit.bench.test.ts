@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import type { AppEnv } from '../../src/env';
 import { healthRoutes } from '../../src/health';
 import { clientIp, cors, createRouter, handleError, notFoundOrMethodNotAllowed, requestId, securityHeaders } from '../../src/http';
-import { limiterName, rateLimit, type RouteRule } from '../../src/ratelimit';
+import { limiterShardName, rateLimit, type RouteRule } from '../../src/ratelimit';
 import { aheadOfRealNow } from '../../test/workers/clock';
 import { measure, report, type Measurement } from './harness';
 
@@ -40,18 +40,29 @@ async function interleaved(candidates: [string, () => unknown][], durationMs = 1
   return candidates.map(([name]) => best.get(name) as Measurement);
 }
 
-it('ratelimit: decisions per second of one RateLimiter object', async () => {
-  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName('default-ip', 'bench:one-object')));
-  const full = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName('default-ip', 'bench:full')));
-  for (let i = 0; i < LIMIT; i++) await full.decide('consume', LIMIT, 60_000, fakeNow);
+/** Figures of the one-object-per-key limiter, from the run before sharding (same machine, same bench). */
+const BEFORE_SHARDING = {
+  source: 'bench-results/latest.json of commit 267e193 and the issue that asked for sharding',
+  healthzInWorkerdBare: 13_988,
+  healthzInWorkerdWithLimiter: 627,
+  freshKeyCostVsWarm: '~5x (fresh 136/s vs warm 772/s in the last run)',
+};
+
+const shard = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterShardName(key)));
+const ask = (key: string, limit: number, windowMs: number) => [{ policy: 'default-ip', key, limit, windowMs }];
+
+it('ratelimit: decisions per second of one limiter shard', async () => {
+  const stub = shard('bench:one-object');
+  const full = shard('bench:full');
+  for (let i = 0; i < LIMIT; i++) await full.decide('consume', ask('bench:full', LIMIT, 60_000), fakeNow);
   const inFlight = 64;
-  const hot = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName('default-ip', 'bench:hot')));
+  const hot = shard('bench:hot');
   const [peekEmpty, admit, deny, concurrent] = await interleaved([
-    ['peek, empty key (RPC round trip, no write)', () => stub.decide('peek', 1000, 1000, fakeNow)],
+    ['peek, empty key (RPC round trip, no write)', () => stub.decide('peek', ask('bench:empty', 1000, 1000), fakeNow)],
     // 1 injected ms per call at 1000 per 1000 ms: every call prunes one hit and admits one; the log stays at 1000 entries.
-    ['consume, admitted (steady state, 1000-entry log)', () => stub.decide('consume', 1000, 1000, (fakeNow += 1))],
-    ['consume, denied (full 60-entry log)', () => full.decide('consume', LIMIT, 60_000, fakeNow)],
-    [`consume ×${inFlight} in flight (one op = ${inFlight} decisions)`, () => Promise.all(Array.from({ length: inFlight }, () => hot.decide('consume', 1000, 1000, (fakeNow += 1))))],
+    ['consume, admitted (steady state, 1000-entry log)', () => stub.decide('consume', ask('bench:one-object', 1000, 1000), (fakeNow += 1))],
+    ['consume, denied (full 60-entry log)', () => full.decide('consume', ask('bench:full', LIMIT, 60_000), fakeNow)],
+    [`consume ×${inFlight} in flight (one op = ${inFlight} decisions)`, () => Promise.all(Array.from({ length: inFlight }, () => hot.decide('consume', ask('bench:hot', 1000, 1000), (fakeNow += 1))))],
   ]);
   if (!peekEmpty || !admit || !deny || !concurrent) throw new Error('missing measurement');
   expect(admit.iterations).toBeGreaterThan(0);
@@ -76,8 +87,11 @@ it('ratelimit: latency the middleware adds to a request (same route with and wit
   // Clients cycle through a pool of warm buckets (each object exists after its first hit),
   // with so many clients that none reaches its limit: the steady admitted path is measured.
   const POOL = 250;
+  // /healthz: a different address per request (its isolate bucket allows 120 per minute per address).
+  let h = 0;
   const health = (app: ReturnType<typeof gatewayStack>) => async () => {
-    const res = await app.fetch(new Request(`${ORIGIN}/healthz`, { headers: { 'CF-Connecting-IP': `10.1.0.${n++ % POOL}` } }), env);
+    const i = h++;
+    const res = await app.fetch(new Request(`${ORIGIN}/healthz`, { headers: { 'CF-Connecting-IP': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } }), env);
     expect(res.status).toBe(200);
     await res.text();
   };
@@ -95,12 +109,13 @@ it('ratelimit: latency the middleware adds to a request (same route with and wit
   }
   const [healthBare, healthLimited, apiBare, apiLimited] = await interleaved([
     ['GET /healthz, gateway stack without rateLimit', health(without)],
-    ['GET /healthz, same stack with rateLimit (1 bucket)', health(withLimiter)],
+    ['GET /healthz, same stack with rateLimit (isolate bucket, no round trip)', health(withLimiter)],
     ['GET /api/v1/* + bearer, without rateLimit', api(without)],
     ['GET /api/v1/* + bearer, with rateLimit (IP + credential buckets)', api(withLimiter)],
   ]);
   if (!healthBare || !healthLimited || !apiBare || !apiLimited) throw new Error('missing measurement');
   report('ratelimit-middleware', healthBare, [healthLimited, apiBare, apiLimited], {
+    beforeSharding: BEFORE_SHARDING,
     addedUs: {
       healthzP50: healthLimited.p50Us - healthBare.p50Us,
       healthzP99: healthLimited.p99Us - healthBare.p99Us,
@@ -189,6 +204,6 @@ it('ratelimit: first request of a new key (object creation)', async () => {
     ['Portcullis RateLimiter: fresh key each request', async () => (await get(`10.9.${(k >> 8) & 255}.${k++ & 255}`)).text()],
   ]);
   if (!warm || !fresh) throw new Error('missing measurement');
-  report('ratelimit-new-key', warm, [fresh]);
+  report('ratelimit-new-key', warm, [fresh], { freshToWarmCost: Number((warm.opsPerSec / Math.max(1, fresh.opsPerSec)).toFixed(2)), beforeSharding: BEFORE_SHARDING });
   expect(fresh.iterations).toBeGreaterThan(0);
 });

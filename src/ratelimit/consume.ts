@@ -1,7 +1,9 @@
 import { INSTANCE_CHAIN, recordAudit } from '../audit';
 import type { Env } from '../env';
+import { cachedDenial, forgetDenial, rememberDenial } from './deny-cache';
 import type { LimiterDecision, LimiterOp } from './limiter-object';
-import { loadPolicyTable, type LimiterFailureMode, type PolicyName } from './policies';
+import { loadPolicyTable, type LimiterFailureMode, type Policy, type PolicyName } from './policies';
+import { limiterShardName } from './shards';
 import { toWholeSeconds } from './sliding-log';
 
 export type RateLimitBindings = Pick<Env, 'RATE_LIMITER' | 'AUDIT_LOG' | 'RATE_LIMITS'>;
@@ -43,18 +45,41 @@ export interface ConsumeOptions {
   actor?: string;
   /** The key as it may appear in the audit log (never a credential or its hash); defaults to `key`. */
   auditKey?: string;
-  /** Runs the audit write after the response (c.executionCtx.waitUntil); without it the write is awaited. */
+  /** Runs the audit write (and compensating refunds) after the response; without it they are awaited. */
   waitUntil?: (promise: Promise<unknown>) => void;
 }
 
+/** One bucket a request falls under. */
+export interface BucketAsk {
+  policy: PolicyName;
+  key: string;
+  /** The key as it may appear in the audit log; defaults to `key`. */
+  auditKey?: string;
+}
+
+type Decided = Extract<RateLimitResult, { kind: 'decided' }>;
+
 /** Counts one hit for `key` under `policyName` at `now` and says whether it is admitted. */
-export function consume(env: RateLimitBindings, policyName: PolicyName, key: string, now: number, options: ConsumeOptions = {}): Promise<RateLimitResult> {
-  return ask(env, 'consume', policyName, key, now, options);
+export async function consume(env: RateLimitBindings, policyName: PolicyName, key: string, now: number, options: ConsumeOptions = {}): Promise<RateLimitResult> {
+  const [result] = await consumeAll(env, [{ policy: policyName, key, ...(options.auditKey ? { auditKey: options.auditKey } : {}) }], now, options);
+  if (!result) throw new Error('ratelimit: no verdict');
+  return result;
 }
 
 /** Says whether a hit would be admitted now, without counting one (e.g. before running Argon2id). */
-export function peek(env: RateLimitBindings, policyName: PolicyName, key: string, now: number): Promise<RateLimitResult> {
-  return ask(env, 'peek', policyName, key, now, {});
+export async function peek(env: RateLimitBindings, policyName: PolicyName, key: string, now: number): Promise<RateLimitResult> {
+  const table = loadPolicyTable(env.RATE_LIMITS);
+  if (!table.ok) return misconfigured(policyName);
+  const policy = table.policies[policyName];
+  const cached = fromCache(policyName, policy, key, now);
+  if (cached) return cached;
+  try {
+    const [decision] = await shardFor(env, key).decide('peek', [{ policy: policyName, key, limit: policy.limit, windowMs: policy.windowS * 1000 }], now);
+    if (!decision) throw new Error('ratelimit: no decision');
+    return toResult(policyName, policy, key, decision, now);
+  } catch (error) {
+    return limiterFailed(policyName, policy, error);
+  }
 }
 
 /**
@@ -64,53 +89,129 @@ export function peek(env: RateLimitBindings, policyName: PolicyName, key: string
  * failed refund is logged and leaves the hit counted (the conservative side).
  */
 export async function refund(env: RateLimitBindings, policyName: PolicyName, key: string, countedAtMs: number): Promise<boolean> {
+  // The slot frees now: a verdict cached in this isolate must not outlive it.
+  forgetDenial(policyName, key);
   try {
-    return await env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName(policyName, key))).refund(countedAtMs);
+    return await shardFor(env, key).refund(policyName, key, countedAtMs);
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', event: 'ratelimit.refund-failed', policy: policyName, error: (error as Error)?.name ?? 'unknown' }));
     return false;
   }
 }
 
-/** One object per (policy, key): a hot key only ever slows itself (docs/ratelimit.md "Sharding"). */
-export function limiterName(policyName: PolicyName, key: string): string {
-  return `${policyName}:${key}`;
+function shardFor(env: RateLimitBindings, key: string) {
+  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterShardName(key)));
 }
 
-async function ask(env: RateLimitBindings, op: LimiterOp, policyName: PolicyName, key: string, now: number, options: ConsumeOptions): Promise<RateLimitResult> {
+/**
+ * Counts one hit in every bucket of a request, in order, and returns the verdicts up to and
+ * including the first refusal (a denial, or a fail-closed limiter failure); buckets after it
+ * do not count the request. Cost: no round trip when the deny cache already refuses one of
+ * the buckets; otherwise one call per shard involved, all in flight at once (one call when
+ * the keys share a shard). A bucket that a later-checked shard admitted while an earlier
+ * bucket refused gets its hit back (a refund after the answer), so the outcome is the one
+ * of checking the buckets one after the other; until that refund lands the bucket holds one
+ * hit too many, which can only refuse, never admit.
+ */
+export async function consumeAll(env: RateLimitBindings, asks: readonly BucketAsk[], now: number, options: ConsumeOptions = {}): Promise<RateLimitResult[]> {
   const table = loadPolicyTable(env.RATE_LIMITS);
-  if (!table.ok) {
-    // Fail closed whatever the policy says: a malformed table must never mean "no limits".
-    return { kind: 'unavailable', admitted: false, policy: policyName, failMode: 'closed', reason: 'misconfigured' };
+  // Fail closed whatever the policy says: a malformed table must never mean "no limits".
+  if (!table.ok) return asks.slice(0, 1).map((ask) => misconfigured(ask.policy));
+  const policies = table.policies;
+  for (const ask of asks) {
+    const cached = fromCache(ask.policy, policies[ask.policy], ask.key, now);
+    if (cached) return [cached];
   }
-  const policy = table.policies[policyName];
-  const windowMs = policy.windowS * 1000;
-  let decision: LimiterDecision;
-  try {
-    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName(policyName, key)));
-    decision = await stub.decide(op, policy.limit, windowMs, now);
-  } catch (error) {
-    console.error(JSON.stringify({ level: 'error', event: 'ratelimit.limiter-failed', policy: policyName, failMode: policy.onLimiterFailure, error: (error as Error)?.name ?? 'unknown' }));
-    return { kind: 'unavailable', admitted: policy.onLimiterFailure === 'open', policy: policyName, failMode: policy.onLimiterFailure, reason: 'limiter-error' };
+  const groups = new Map<string, number[]>();
+  asks.forEach((ask, index) => {
+    const name = limiterShardName(ask.key);
+    groups.set(name, [...(groups.get(name) ?? []), index]);
+  });
+  const results: (RateLimitResult | undefined)[] = Array(asks.length).fill(undefined);
+  const decisions: (LimiterDecision | undefined)[] = Array(asks.length).fill(undefined);
+  await Promise.all(
+    [...groups].map(async ([name, indices]) => {
+      const windows = indices.map((i) => {
+        const ask = asks[i] as BucketAsk;
+        const policy = policies[ask.policy];
+        return { policy: ask.policy, key: ask.key, limit: policy.limit, windowMs: policy.windowS * 1000 };
+      });
+      try {
+        const answers = await env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name)).decide('consume' satisfies LimiterOp, windows, now);
+        answers.forEach((decision, j) => {
+          const index = indices[j] as number;
+          const ask = asks[index] as BucketAsk;
+          decisions[index] = decision;
+          results[index] = toResult(ask.policy, policies[ask.policy], ask.key, decision, now);
+        });
+      } catch (error) {
+        for (const i of indices) results[i] = limiterFailed((asks[i] as BucketAsk).policy, policies[(asks[i] as BucketAsk).policy], error);
+      }
+    }),
+  );
+  const background: Promise<unknown>[] = [];
+  asks.forEach((ask, i) => {
+    if (decisions[i]?.firstDenial) background.push(auditDenial(env, ask, policies[ask.policy], now, options));
+  });
+  const refused = results.findIndex((result) => result === undefined || !result.admitted);
+  const answered = refused < 0 ? results : results.slice(0, refused + 1);
+  if (refused >= 0) {
+    for (let i = refused + 1; i < asks.length; i++) {
+      const countedAt = decisions[i]?.countedAtMs;
+      const ask = asks[i] as BucketAsk;
+      if (countedAt !== undefined && countedAt !== null) background.push(refund(env, ask.policy, ask.key, countedAt));
+    }
   }
-  if (decision.firstDenial) {
-    const write = recordAudit(
-      env,
-      {
-        workspaceId: options.workspaceId ?? INSTANCE_CHAIN,
-        kind: 'ratelimit.exceeded',
-        actor: options.actor ?? 'system',
-        data: { policy: policyName, key: options.auditKey ?? key, windowS: policy.windowS },
-      },
-      now,
-    ).catch((error: unknown) => {
-      // The denial stands either way; a lost audit line must not turn into an admit or a 500.
-      console.error(JSON.stringify({ level: 'error', event: 'ratelimit.audit-failed', policy: policyName, error: (error as Error)?.name ?? 'unknown' }));
-    });
-    if (options.waitUntil) options.waitUntil(write);
-    else await write;
-  }
-  const resetS = toWholeSeconds(decision.resetMs);
+  const work = Promise.all(background);
+  if (options.waitUntil) options.waitUntil(work);
+  else await work;
+  return answered.map((result, i) => result ?? limiterFailed(asks[i]?.policy ?? 'default-ip', policies[asks[i]?.policy ?? 'default-ip'], new Error('no verdict')));
+}
+
+function misconfigured(policy: PolicyName): RateLimitResult {
+  return { kind: 'unavailable', admitted: false, policy, failMode: 'closed', reason: 'misconfigured' };
+}
+
+function limiterFailed(policyName: PolicyName, policy: Policy, error: unknown): RateLimitResult {
+  console.error(JSON.stringify({ level: 'error', event: 'ratelimit.limiter-failed', policy: policyName, failMode: policy.onLimiterFailure, error: (error as Error)?.name ?? 'unknown' }));
+  return { kind: 'unavailable', admitted: policy.onLimiterFailure === 'open', policy: policyName, failMode: policy.onLimiterFailure, reason: 'limiter-error' };
+}
+
+function auditDenial(env: RateLimitBindings, ask: BucketAsk, policy: Policy, now: number, options: ConsumeOptions): Promise<unknown> {
+  return recordAudit(
+    env,
+    {
+      workspaceId: options.workspaceId ?? INSTANCE_CHAIN,
+      kind: 'ratelimit.exceeded',
+      actor: options.actor ?? 'system',
+      data: { policy: ask.policy, key: ask.auditKey ?? options.auditKey ?? ask.key, windowS: policy.windowS },
+    },
+    now,
+  ).catch((error: unknown) => {
+    // The denial stands either way; a lost audit line must not turn into an admit or a 500.
+    console.error(JSON.stringify({ level: 'error', event: 'ratelimit.audit-failed', policy: ask.policy, error: (error as Error)?.name ?? 'unknown' }));
+  });
+}
+
+/** A denial the deny cache already knows; the same figures the shard would give. */
+function fromCache(policyName: PolicyName, policy: Policy, key: string, now: number): Decided | null {
+  const until = cachedDenial(policyName, key, policy.limit, policy.windowS * 1000, now);
+  if (until === null) return null;
+  const waitMs = until - now;
+  return { kind: 'decided', admitted: false, policy: policyName, limit: policy.limit, windowS: policy.windowS, remaining: 0, ...secondsOf(policy, waitMs, waitMs, now), countedAtMs: null };
+}
+
+function secondsOf(policy: Policy, resetMs: number, retryAfterMs: number | null, now: number) {
+  return {
+    resetS: toWholeSeconds(resetMs),
+    resetAtS: Math.ceil((now + resetMs) / 1000),
+    retryAfterS: retryAfterMs === null ? 0 : Math.min(policy.windowS, Math.max(1, toWholeSeconds(retryAfterMs))),
+  };
+}
+
+function toResult(policyName: PolicyName, policy: Policy, key: string, decision: LimiterDecision, now: number): Decided {
+  // A shard's denial is remembered in this isolate until its earliest admission.
+  if (!decision.admitted) rememberDenial(policyName, key, policy.limit, policy.windowS * 1000, now + decision.retryAfterMs, now);
   return {
     kind: 'decided',
     admitted: decision.admitted,
@@ -118,9 +219,7 @@ async function ask(env: RateLimitBindings, op: LimiterOp, policyName: PolicyName
     limit: policy.limit,
     windowS: policy.windowS,
     remaining: decision.remaining,
-    resetS,
-    resetAtS: Math.ceil((now + decision.resetMs) / 1000),
-    retryAfterS: decision.admitted ? 0 : Math.min(policy.windowS, Math.max(1, toWholeSeconds(decision.retryAfterMs))),
+    ...secondsOf(policy, decision.resetMs, decision.admitted ? null : decision.retryAfterMs, now),
     countedAtMs: decision.countedAtMs,
   };
 }

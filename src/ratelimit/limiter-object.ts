@@ -1,121 +1,75 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
-import { decide, expiredCount, type LogVerdict } from './sliding-log';
-
-export interface LimiterDecision extends LogVerdict {
-  /** The time the hit was counted at (after clamping), for refund(); null when nothing was counted. */
-  countedAtMs: number | null;
-  /** True on the first denial of this key within a window: the caller audits it (once per window). */
-  firstDenial: boolean;
-}
+import { createSchema, decideWindow, emptyMemory, refundHit, SHARD_MEMORY, shardStats, sweepIdle, type MemoryBound, type ShardMemory, type WindowAsk, type WindowDecision } from './window-store';
 
 export type LimiterOp = 'consume' | 'peek';
+export type LimiterDecision = WindowDecision;
 
-const META_WINDOW_MS = 'window_ms';
-const META_AUDITED_UNTIL_MS = 'audited_until_ms';
-const META_ALARM_AT_MS = 'alarm_at_ms';
+/** One memory line per this many decisions (and on every alarm), so an operator can watch the bound hold. */
+const STATS_EVERY = 256;
 
 /**
- * One object per (policy, key), named `policy:key` (docs/ratelimit.md "Sharding"). It keeps
- * a sliding-window log of admitted hits: at most `limit` timestamps, in SQLite so they
- * survive eviction and restarts, mirrored in memory so a decision is a synchronous read,
- * compare and write with no await in between. The runtime delivers one event at a time to
- * an object, so no two decisions interleave and N concurrent requests admit exactly
- * min(N, limit). An alarm deletes the object's storage once every hit has expired.
+ * One long-lived shard of the limiter (docs/ratelimit.md "Sharding"), named
+ * `limiter-shard:<n>`: it owns the sliding-window logs of every (policy, key) whose key
+ * hashes to it. Every counted hit is written to SQLite in the same synchronous step that
+ * decides it (so it survives eviction and restarts), and the windows in use are kept in
+ * memory up to a bound (least recently used dropped first, read back from SQLite when
+ * needed). The runtime delivers one event at a time to an object and a decision has no
+ * await, so N concurrent requests for one key admit exactly min(N, limit). An alarm
+ * deletes windows once they hold nothing worth keeping.
  */
 export class RateLimiter extends DurableObject<Env> {
-  #hits: number[] = [];
-  #auditedUntilMs = 0;
-  #windowMs = 0;
+  readonly #memory: ShardMemory = emptyMemory();
   #alarmAtMs = 0;
-  #schemaReady = false;
+  #decisions = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#load();
-  }
-
-  /** Reads stored state, if any. A key that is only peeked at never gets storage. */
-  #load(): void {
-    const sql = this.ctx.storage.sql;
-    this.#schemaReady = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hits'").toArray().length > 0;
-    if (!this.#schemaReady) return;
-    this.#hits = sql.exec<{ at_ms: number }>('SELECT at_ms FROM hits ORDER BY seq').toArray().map((row) => row.at_ms);
-    const meta = new Map(sql.exec<{ name: string; value: number }>('SELECT name, value FROM meta').toArray().map((row) => [row.name, row.value]));
-    this.#windowMs = meta.get(META_WINDOW_MS) ?? 0;
-    this.#auditedUntilMs = meta.get(META_AUDITED_UNTIL_MS) ?? 0;
-    this.#alarmAtMs = meta.get(META_ALARM_AT_MS) ?? 0;
-  }
-
-  #ensureSchema(): void {
-    if (this.#schemaReady) return;
-    const sql = this.ctx.storage.sql;
-    sql.exec('CREATE TABLE IF NOT EXISTS hits (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL)');
-    sql.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');
-    this.#schemaReady = true;
-  }
-
-  #setMeta(name: string, value: number): void {
-    this.#ensureSchema();
-    this.ctx.storage.sql.exec('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value', name, value);
-  }
-
-  #prune(now: number, windowMs: number): void {
-    const expired = expiredCount(this.#hits, now, windowMs);
-    if (expired === 0) return;
-    this.#ensureSchema();
-    // Rows are inserted in time order, so the expired ones are the lowest seqs: walking the
-    // rowid b-tree from its start touches only them (no index on at_ms, no full scan).
-    this.ctx.storage.sql.exec('DELETE FROM hits WHERE seq IN (SELECT seq FROM hits ORDER BY seq LIMIT ?)', expired);
-    this.#hits.splice(0, expired);
+    createSchema(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#alarmAtMs = (await ctx.storage.getAlarm()) ?? 0;
+    });
   }
 
   /**
-   * Counts (consume) or reads (peek) one hit at `now` under `limit` per `windowMs`. The
-   * policy travels with each call, so a changed RATE_LIMITS applies on the next request.
+   * Decides the asks of one request in order, under each ask's own limit and window (the
+   * policy travels with the call, so a changed RATE_LIMITS applies on the next request).
+   * A consume stops at the first denial: later asks are not counted, as if they had been
+   * checked one after the other. `bound` is the memory bound; tests pass a small one.
    */
-  async decide(op: LimiterOp, limit: number, windowMs: number, now: number): Promise<LimiterDecision> {
-    // Callers' clocks may differ slightly; never let time run backwards inside one log.
-    const at = Math.max(now, this.#hits.at(-1) ?? now);
-    if (op === 'consume' && windowMs !== this.#windowMs) {
-      this.#windowMs = windowMs;
-      this.#setMeta(META_WINDOW_MS, windowMs);
+  async decide(op: LimiterOp, asks: readonly WindowAsk[], now: number, bound: MemoryBound = SHARD_MEMORY): Promise<LimiterDecision[]> {
+    const sql = this.ctx.storage.sql;
+    const decisions: LimiterDecision[] = [];
+    let idleAtMs: number | null = null;
+    for (const ask of asks) {
+      const result = decideWindow(sql, this.#memory, bound, op, ask, now);
+      decisions.push(result.decision);
+      if (result.idleAtMs !== null) idleAtMs = Math.max(idleAtMs ?? 0, result.idleAtMs);
+      if (op === 'consume' && !result.decision.admitted) break;
     }
-    this.#prune(at, windowMs);
-    const verdict = decide(this.#hits, at, { limit, windowMs }, op === 'consume');
-    let firstDenial = false;
-    if (op === 'consume' && verdict.admitted) {
-      this.#hits.push(at);
-      this.#ensureSchema();
-      this.ctx.storage.sql.exec('INSERT INTO hits (at_ms) VALUES (?)', at);
-    } else if (op === 'consume' && at >= this.#auditedUntilMs) {
-      firstDenial = true;
-      this.#auditedUntilMs = at + windowMs;
-      this.#setMeta(META_AUDITED_UNTIL_MS, this.#auditedUntilMs);
+    // Everything above ran without an await: the decisions are final and stored.
+    if (++this.#decisions % STATS_EVERY === 0) this.#logStats();
+    if (idleAtMs !== null && this.#alarmAtMs === 0) {
+      this.#alarmAtMs = idleAtMs;
+      await this.ctx.storage.setAlarm(idleAtMs);
     }
-    // Everything above ran without an await: the decision is already final and stored.
-    if (op === 'consume' && this.#alarmAtMs === 0) await this.#scheduleCleanup(at);
-    return { ...verdict, firstDenial, countedAtMs: op === 'consume' && verdict.admitted ? at : null };
+    return decisions;
   }
 
-  /**
-   * Takes back one counted hit made at `atMs` (a login attempt that succeeded). Returns
-   * false when there is no such hit (already expired, or never counted).
-   */
-  async refund(atMs: number): Promise<boolean> {
-    const index = this.#hits.lastIndexOf(atMs);
-    if (index < 0) return false;
-    this.#hits.splice(index, 1);
-    this.ctx.storage.sql.exec('DELETE FROM hits WHERE seq = (SELECT seq FROM hits WHERE at_ms = ? ORDER BY seq DESC LIMIT 1)', atMs);
-    return true;
+  /** Takes back one counted hit made at `atMs` (a login attempt that succeeded); false when there is none. */
+  async refund(policy: string, key: string, atMs: number): Promise<boolean> {
+    return refundHit(this.ctx.storage.sql, this.#memory, policy, key, atMs);
   }
 
-  /** The earliest moment this object could hold nothing worth keeping. */
-  async #scheduleCleanup(now: number): Promise<void> {
-    const newest = this.#hits.at(-1) ?? now;
-    this.#alarmAtMs = Math.max(newest + this.#windowMs, this.#auditedUntilMs, now + 1);
-    this.#setMeta(META_ALARM_AT_MS, this.#alarmAtMs);
-    await this.ctx.storage.setAlarm(this.#alarmAtMs);
+  /** Memory and storage held by this shard (RPC only: the Worker exposes no route for it). */
+  async stats(): Promise<ReturnType<typeof shardStats>> {
+    return shardStats(this.ctx.storage.sql, this.#memory);
+  }
+
+  #logStats(): void {
+    // Memory figures only: counting stored rows would scan a table on the request path.
+    const { entries, hits, evicted } = this.#memory;
+    console.log(JSON.stringify({ level: 'info', event: 'ratelimit.shard.memory', keysInMemory: entries.size, hitsInMemory: hits, evicted }));
   }
 
   /**
@@ -124,17 +78,9 @@ export class RateLimiter extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const now = Math.max(Date.now(), this.#alarmAtMs);
-    this.#prune(now, this.#windowMs);
-    this.#alarmAtMs = 0;
-    if (this.#hits.length === 0 && now >= this.#auditedUntilMs) {
-      // Nothing left: drop all storage so an idle key costs nothing.
-      await this.ctx.storage.deleteAll();
-      this.#hits = [];
-      this.#auditedUntilMs = 0;
-      this.#windowMs = 0;
-      this.#schemaReady = false;
-      return;
-    }
-    await this.#scheduleCleanup(now);
+    const next = sweepIdle(this.ctx.storage.sql, this.#memory, now);
+    this.#logStats();
+    this.#alarmAtMs = next === null ? 0 : Math.max(next, now + 1);
+    if (this.#alarmAtMs !== 0) await this.ctx.storage.setAlarm(this.#alarmAtMs);
   }
 }

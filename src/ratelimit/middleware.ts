@@ -3,7 +3,8 @@ import { getCookie } from 'hono/cookie';
 import type { AppEnv } from '../env';
 import { ApiError, clientIpOf } from '../http';
 import { parseBearer, SESSION_COOKIE, sha256Hex } from '../lib';
-import { consume, type RateLimitResult } from './consume';
+import { consumeAll, type BucketAsk, type RateLimitResult } from './consume';
+import { isolateAllow } from './isolate-bucket';
 import { ipBucketKey } from './ip-key';
 import { DEFAULT_ROUTE_TABLE, loadPolicyTable, routeRuleFor, type BucketKey, type RouteRule } from './policies';
 
@@ -64,11 +65,16 @@ function waitUntilOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) 
  *  1. RATE_LIMITS malformed → 503 SERVICE_UNAVAILABLE, logged; never "no limits".
  *  2. No rule matches the path → 503 (the default table ends with `/`; a custom table
  *     without a catch-all fails closed, not open).
- *  3. For each bucket of the first matching rule, in order:
- *     3.1 limiter failed, policy fails closed → 503 SERVICE_UNAVAILABLE + Retry-After;
- *     3.2 limiter failed, policy fails open → this bucket is skipped (logged);
- *     3.3 bucket denies → 429 RATE_LIMITED + Retry-After + RateLimit-*.
- *  4. Only when every bucket admitted (or failed open) does the request go on; its
+ *  3. The rule has an isolate-local bucket (/healthz) and this client's is empty in this
+ *     isolate → 429 RATE_LIMITED + Retry-After (no round trip, ever).
+ *  4. The deny cache of this isolate already refuses one of the rule's buckets → 429
+ *     RATE_LIMITED + Retry-After + RateLimit-* (no round trip).
+ *  5. Otherwise every bucket is asked in one go (one call per shard, in flight together),
+ *     and the verdicts are read in the rule's order:
+ *     5.1 limiter failed, policy fails closed → 503 SERVICE_UNAVAILABLE + Retry-After;
+ *     5.2 limiter failed, policy fails open → this bucket is skipped (logged);
+ *     5.3 bucket denies → 429 RATE_LIMITED + Retry-After + RateLimit-*.
+ *  6. Only when every bucket admitted (or failed open) does the request go on; its
  *     response carries RateLimit-* of the tightest bucket (fewest remaining).
  */
 export function rateLimit(table: readonly RouteRule[] = DEFAULT_ROUTE_TABLE, options: { now?: () => number } = {}): MiddlewareHandler<AppEnv> {
@@ -85,21 +91,30 @@ export function rateLimit(table: readonly RouteRule[] = DEFAULT_ROUTE_TABLE, opt
     if (!rule) throw new ApiError('SERVICE_UNAVAILABLE');
     const ip = clientIpOf(c);
     const now = clock();
-    let tightest: Decided | undefined;
     // 3.
-    for (const bucket of rule.buckets) {
-      const { key, auditKey } = await keyFor(c, bucket.key, ip);
-      const result = await consume(c.env, bucket.policy, key, now, { actor: `ip:${ip}`, auditKey, waitUntil: waitUntilOf(c) });
+    if (rule.isolate) {
+      const local = policies.policies[rule.isolate];
+      if (!isolateAllow(rule.isolate, ipBucketKey(ip), local, now)) {
+        // A token returns every windowS / limit seconds; whole seconds, at least 1.
+        throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(Math.max(1, Math.ceil(local.windowS / local.limit))) });
+      }
+    }
+    const asks: BucketAsk[] = [];
+    for (const bucket of rule.buckets) asks.push({ policy: bucket.policy, ...(await keyFor(c, bucket.key, ip)) });
+    // 4. and 5. (consumeAll answers from the deny cache when it can, else asks the shards)
+    const results = asks.length ? await consumeAll(c.env, asks, now, { actor: `ip:${ip}`, waitUntil: waitUntilOf(c) }) : [];
+    let tightest: Decided | undefined;
+    for (const result of results) {
       if (result.kind === 'unavailable') {
-        // 3.1 / 3.2
+        // 5.1 / 5.2
         if (!result.admitted) throw new ApiError('SERVICE_UNAVAILABLE', undefined, {}, { 'Retry-After': String(LIMITER_DOWN_RETRY_AFTER_S) });
         continue;
       }
-      // 3.3
+      // 4. / 5.3
       if (!result.admitted) throw new ApiError('RATE_LIMITED', undefined, {}, rateLimitHeaders(result));
       if (!tightest || result.remaining < tightest.remaining) tightest = result;
     }
-    // 4.
+    // 6.
     if (!tightest) return next();
     const headers = rateLimitHeaders(tightest);
     try {

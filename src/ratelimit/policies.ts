@@ -5,7 +5,7 @@ import { z } from 'zod';
  * change only `limit` and `windowS` through the RATE_LIMITS var (docs/ratelimit.md), so no
  * configuration can turn a fail-closed policy into a fail-open one.
  */
-export const POLICY_NAMES = ['hooks-ip', 'auth-ip', 'login-failures', 'login-failures-account', 'api-credential', 'api-ip', 'default-ip'] as const;
+export const POLICY_NAMES = ['hooks-ip', 'auth-ip', 'login-failures', 'login-failures-account', 'api-credential', 'api-ip', 'default-ip', 'healthz-client'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /**
@@ -36,6 +36,9 @@ export const DEFAULT_POLICIES: PolicyTable = {
   'api-credential': { limit: 600, windowS: 60, onLimiterFailure: 'open' },
   'api-ip': { limit: 1200, windowS: 60, onLimiterFailure: 'open' },
   'default-ip': { limit: 300, windowS: 60, onLimiterFailure: 'open' },
+  // Isolate-local token bucket for /healthz (isolate-bucket.ts): no Durable Object, so no
+  // limiter that could fail; it only ever refuses.
+  'healthz-client': { limit: 120, windowS: 60, onLimiterFailure: 'open' },
 };
 
 /** The log of one key holds at most `limit` timestamps, so this bounds memory per key. */
@@ -99,8 +102,12 @@ export type BucketKey = 'ip' | 'credential';
 export interface RouteRule {
   /** Matched against the decoded path Hono routes on: `/hooks/` matches `/hooks/x`, not `/hooksx`. */
   prefix: string;
+  /** Match the path exactly instead of as a prefix (`/healthz` must not cover `/healthzx`). */
+  exact?: boolean;
   /** Checked in order; the first bucket that denies stops the request. */
   buckets: readonly { policy: PolicyName; key: BucketKey }[];
+  /** A per-client token bucket in this isolate only, checked first (no Durable Object round trip). */
+  isolate?: PolicyName;
 }
 
 /**
@@ -110,6 +117,8 @@ export interface RouteRule {
  * there before it can create a fresh credential bucket per token.
  */
 export const DEFAULT_ROUTE_TABLE: readonly RouteRule[] = [
+  // Liveness: polled by monitors, touches no storage, so it never waits on a limiter object.
+  { prefix: '/healthz', exact: true, buckets: [], isolate: 'healthz-client' },
   { prefix: '/hooks/', buckets: [{ policy: 'hooks-ip', key: 'ip' }] },
   { prefix: '/api/v1/auth/', buckets: [{ policy: 'auth-ip', key: 'ip' }] },
   {
@@ -123,5 +132,5 @@ export const DEFAULT_ROUTE_TABLE: readonly RouteRule[] = [
 ];
 
 export function routeRuleFor(table: readonly RouteRule[], path: string): RouteRule | undefined {
-  return table.find((rule) => path.startsWith(rule.prefix));
+  return table.find((rule) => (rule.exact ? path === rule.prefix : path.startsWith(rule.prefix)));
 }

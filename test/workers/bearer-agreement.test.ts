@@ -4,23 +4,17 @@
  * the limiter counted it under a cookie the client rotates, so the per-credential limit would
  * never bite.
  */
-import { runInDurableObject } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/lib';
-import { limiterName } from '../../src/ratelimit';
 import { createKey, login, OWNER, setupInstance } from './identity-helpers';
-import { sendWithEnv } from './ratelimit-helpers';
+import { sendWithEnv, storedWindow } from './ratelimit-helpers';
 
 const tight = { RATE_LIMITS: JSON.stringify({ 'api-credential': { limit: 3, windowS: 60 }, 'api-ip': { limit: 100, windowS: 60 } }) };
 const me = (ip: string, headers: Record<string, string>) => sendWithEnv('/api/v1/me', tight, { headers: { 'CF-Connecting-IP': ip, ...headers } });
 
+/** Hits the owning limiter shard has counted for (policy, key). */
 async function storedHits(policy: string, key: string): Promise<number> {
-  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName(policy as never, key)));
-  return runInDurableObject(stub, (_instance, state) => {
-    const hasTable = state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'hits'").toArray().length > 0;
-    return hasTable ? state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM hits').one().n : 0;
-  });
+  return (await storedWindow(policy, key)).hits;
 }
 
 describe('one Bearer parser for authentication and the credential bucket', () => {

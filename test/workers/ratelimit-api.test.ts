@@ -1,11 +1,11 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-import { consume, limiterName, loginThrottle, peek, rateLimitHeaders, refund, type PolicyName, type RateLimitResult } from '../../src/ratelimit';
-import { exceededEvents, failingLimiterNamespace, T0 } from './ratelimit-helpers';
+import { consume, loginThrottle, peek, rateLimitHeaders, refund, type PolicyName, type RateLimitResult } from '../../src/ratelimit';
+import { exceededEvents, failingLimiterNamespace, shardStub, storedWindow, T0 } from './ratelimit-helpers';
 
 const SECOND = 1000;
-const stubFor = (policy: PolicyName, key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName(policy, key)));
+const stubFor = (_policy: PolicyName, key: string) => shardStub(key);
 
 function decided(result: RateLimitResult) {
   if (result.kind !== 'decided') throw new Error(`expected a decision, got ${result.kind}`);
@@ -19,11 +19,8 @@ async function consumeTimes(policy: PolicyName, key: string, times: number, now:
 }
 
 async function storedRows(policy: PolicyName, key: string): Promise<{ hits: number; tables: number }> {
-  return runInDurableObject(stubFor(policy, key), (_instance, state) => {
-    const tables = state.storage.sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('hits', 'meta')").one().n as number;
-    const hits = tables > 0 ? (state.storage.sql.exec('SELECT COUNT(*) AS n FROM hits').one().n as number) : 0;
-    return { hits, tables };
-  });
+  const { hits, windows } = await storedWindow(policy, key);
+  return { hits, tables: windows };
 }
 
 describe('login-failures policy (account key, 10 per 15 minutes)', () => {
@@ -117,28 +114,66 @@ describe('RateLimiter object state', () => {
     expect(after.at(-1)?.admitted).toBe(false);
   });
 
-  it('keeps memory per key bounded by the limit however many requests arrive', async () => {
+  it('keeps storage per key bounded by the limit however many requests arrive', async () => {
     const key = 'bound:a';
     await consumeTimes('auth-ip', key, 60, T0);
     expect((await storedRows('auth-ip', key)).hits).toBe(20);
   });
 
-  it('deletes all storage of a key whose hits have all expired (alarm)', async () => {
-    const key = 'alarm:a';
-    await consumeTimes('auth-ip', key, 3, T0);
-    expect(await runDurableObjectAlarm(stubFor('auth-ip', key))).toBe(true);
-    expect(await storedRows('auth-ip', key)).toEqual({ hits: 0, tables: 0 });
-    expect(decided(await consume(env, 'auth-ip', key, T0 + 61 * SECOND)).remaining).toBe(19);
+  // A shard of its own, so no other test's windows share its alarm.
+  const ownShard = (name: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`test-shard:${name}`));
+  const ask = (key: string) => ({ policy: 'auth-ip', key, limit: 20, windowMs: 60 * SECOND });
+  const rows = (stub: ReturnType<typeof ownShard>) =>
+    runInDurableObject(stub, (_instance, state) => ({
+      hits: state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM hits').one().n,
+      windows: state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM windows').one().n,
+    }));
+
+  it('deletes all storage of a window whose hits have all expired (alarm)', async () => {
+    const stub = ownShard('alarm-a');
+    for (let i = 0; i < 3; i++) await stub.decide('consume', [ask('alarm:a')], T0);
+    expect(await rows(stub)).toEqual({ hits: 3, windows: 1 });
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // runs at T0 + 60 s
+    expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
+    expect((await stub.stats()).keysInMemory).toBe(0);
+    const [after] = await stub.decide('consume', [ask('alarm:a')], T0 + 61 * SECOND);
+    expect(after?.remaining).toBe(19);
   });
 
-  it('keeps hits still inside the window when the alarm runs, and sets the next alarm', async () => {
-    const key = 'alarm:b';
-    await consume(env, 'auth-ip', key, T0);
-    await consume(env, 'auth-ip', key, T0 + 30 * SECOND);
-    expect(await runDurableObjectAlarm(stubFor('auth-ip', key))).toBe(true); // runs at T0 + 60 s
-    expect((await storedRows('auth-ip', key)).hits).toBe(1);
-    expect(await runDurableObjectAlarm(stubFor('auth-ip', key))).toBe(true); // at T0 + 90 s
-    expect(await storedRows('auth-ip', key)).toEqual({ hits: 0, tables: 0 });
+  it('keeps a window that still holds hits when the alarm runs, and sets the next alarm for it', async () => {
+    const stub = ownShard('alarm-b');
+    await stub.decide('consume', [ask('alarm:b')], T0);
+    await stub.decide('consume', [ask('alarm:b2')], T0);
+    await stub.decide('consume', [ask('alarm:b')], T0 + 30 * SECOND);
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 60 s: alarm:b2 is idle, alarm:b is not
+    expect(await rows(stub)).toEqual({ hits: 2, windows: 1 });
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 90 s
+    expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
+  });
+
+  it('keeps memory bounded by evicting least recently used windows, and stays exact for an evicted window', async () => {
+    const stub = ownShard('memory-bound');
+    const bound = { keys: 8, hits: 1_000 };
+    // A hot key fills its window, then 100 other keys push it out of memory.
+    for (let i = 0; i < 20; i++) await stub.decide('consume', [ask('hot')], T0, bound);
+    for (let i = 0; i < 100; i++) await stub.decide('consume', [ask(`cold:${i}`)], T0, bound);
+    const stats = await stub.stats();
+    expect(stats.keysInMemory).toBeLessThanOrEqual(8);
+    expect(stats.evicted).toBeGreaterThanOrEqual(93);
+    expect(stats.windowsStored).toBe(101); // memory is a cache: SQLite still holds every window
+    // Read back from SQLite: still full, so 200 concurrent asks admit none.
+    const verdicts = await Promise.all(Array.from({ length: 200 }, () => stub.decide('consume', [ask('hot')], T0 + SECOND, bound)));
+    expect(verdicts.filter(([d]) => d?.admitted)).toHaveLength(0);
+    expect((await stub.stats()).keysInMemory).toBeLessThanOrEqual(8);
+  });
+
+  it('bounds memory by counted hits as well as by windows', async () => {
+    const stub = ownShard('memory-hits');
+    const bound = { keys: 1_000, hits: 50 };
+    for (let k = 0; k < 10; k++) for (let i = 0; i < 20; i++) await stub.decide('consume', [ask(`many:${k}`)], T0, bound);
+    const stats = await stub.stats();
+    expect(stats.hitsInMemory).toBeLessThanOrEqual(50);
+    expect(stats.hitsStored).toBe(200);
   });
 
   it('admits exactly min(N, limit) of N concurrent consumes', async () => {
@@ -259,5 +294,25 @@ describe('loginThrottle (the LoginThrottle the identity code injects)', () => {
     await loginThrottle.succeeded(env, keys, ok.locked ? { client: null, account: null } : ok.counted);
     expect(decided(await peek(env, 'login-failures', 'account:usr_attempt:ip:192.0.2.50', T0 + 1)).remaining).toBe(10);
     expect(decided(await peek(env, 'login-failures-account', 'account:usr_attempt', T0 + 1)).remaining).toBe(100);
+  });
+});
+
+describe('objects of the former one-object-per-key layout', () => {
+  it('drops its old tables when it wakes (its alarm), instead of failing on them', async () => {
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('login-failures:account:usr_old_layout'));
+    // Make the old layout inside the object, then tear it down so the next event constructs it again.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec('DROP TABLE IF EXISTS hits');
+      state.storage.sql.exec('DROP TABLE IF EXISTS windows');
+      state.storage.sql.exec('CREATE TABLE hits (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL)');
+      state.storage.sql.exec('CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');
+      state.storage.sql.exec('INSERT INTO hits (at_ms) VALUES (1)');
+    });
+    await evictDurableObject(stub);
+    const tables = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) <> '_cf_' ORDER BY name").toArray().map((row) => row.name),
+    );
+    expect(tables).toEqual(['hits', 'windows']);
+    expect((await stub.stats()).hitsStored).toBe(0);
   });
 });

@@ -1,6 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import app from '../../src/index';
+import { limiterShardName, windowKey } from '../../src/ratelimit';
+import { runInDurableObject } from 'cloudflare:test';
 import type { Env } from '../../src/env';
 import { aheadOfRealNow } from './clock';
 import { ORIGIN } from './helpers';
@@ -30,4 +32,18 @@ export function failingLimiterNamespace(): Env['RATE_LIMITER'] {
 export async function exceededEvents(key: string): Promise<{ policy: string; key: string; windowS: number }[]> {
   const { results } = await env.DB.prepare("SELECT data FROM audit_events WHERE kind = 'ratelimit.exceeded' ORDER BY seq").all<{ data: string }>();
   return results.map((row) => JSON.parse(row.data) as { policy: string; key: string; windowS: number }).filter((data) => data.key === key);
+}
+
+/** The limiter shard that owns `key` (the real one the Worker uses). */
+export function shardStub(key: string) {
+  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterShardName(key)));
+}
+
+/** What the owning shard has stored for (policy, key): counted hits and whether a window row exists. */
+export async function storedWindow(policy: string, key: string): Promise<{ hits: number; windows: number }> {
+  const k = windowKey(policy, key);
+  return runInDurableObject(shardStub(key), (_instance, state) => ({
+    hits: state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM hits WHERE k = ?', k).one().n,
+    windows: state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM windows WHERE k = ?', k).one().n,
+  }));
 }

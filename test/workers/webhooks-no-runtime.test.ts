@@ -16,7 +16,6 @@ function mount(workspaceId: string, respond: (url: string) => Response | Promise
   const requests: { url: string; body: unknown }[] = [];
   const logs: string[] = [];
   const deliverInbound = noAgentRuntimeDelivery({
-    lookup,
     clock: () => NOW,
     log: (line) => logs.push(line),
     fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {

@@ -319,6 +319,12 @@ describe('hook routes: existence is never leaked', () => {
     expect(delivered).toEqual([]);
   });
 
+  it('looks the connector up before reading the body: an oversized body for an unknown connector is the generic 404', async () => {
+    const big = `{"pad":"${'a'.repeat(1024 * 1024)}"}`;
+    await expectError(await hook('/hooks/slack/sl_nope', big, await slackHeaders(big)), 404, 'NOT_FOUND');
+    expect(lookups).toEqual([['slack', 'sl_nope']]);
+  });
+
   it('refuses a streamed body over 1 MiB without Content-Length with 413 (the cap counts bytes, not headers)', async () => {
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({

@@ -1,0 +1,147 @@
+/**
+ * The webhook path does its work once, through the real Worker app (real connector lookup,
+ * vault, dedupe object, audit log): one connector row read and one vault open of the
+ * verification secret per request, the looked-up record handed into the delivery (no second
+ * lookup), and the bot token opened only on the reply path of a verified, first-seen event.
+ * D1 is wrapped to record the statements it is asked to run; outbound fetch is captured.
+ */
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import type { Env } from '../../src/env';
+import { bytesToHex, utf8 } from '../../src/lib';
+import { slackV0Mac } from '../../src/webhooks';
+import { ORIGIN } from './helpers';
+import { asSession, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
+
+const SIGNING_SECRET = 'pipeline-signing-secret-0123456789';
+const BOT_TOKEN = 'xoxb-1111-2222-pipelineBotToken';
+
+const outbound: { url: string; authorization: string | null }[] = [];
+const app = createApp({
+  loginThrottle: testThrottle,
+  fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+    outbound.push({ url: String(input), authorization: new Headers(init?.headers).get('Authorization') });
+    return Response.json({ ok: true });
+  }) as typeof fetch,
+});
+
+/** D1 as the app sees it, recording each statement's SQL and bound values. */
+function recordingDb() {
+  const statements: { sql: string; params: unknown[] }[] = [];
+  const db = new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === 'prepare') {
+        return (sql: string) => {
+          const entry = { sql, params: [] as unknown[] };
+          statements.push(entry);
+          const statement = target.prepare(sql);
+          return new Proxy(statement, {
+            get(stmt, name) {
+              if (name === 'bind')
+                return (...params: unknown[]) => {
+                  entry.params = params;
+                  return stmt.bind(...params);
+                };
+              const value = Reflect.get(stmt, name, stmt) as unknown;
+              return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(stmt) : value;
+            },
+          });
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { statements, db: db as Env['DB'] };
+}
+
+let owner: Session;
+let workspaceId: string;
+let connectorId: string;
+let nextIp = 0;
+
+async function postSlack(body: string, headers: Record<string, string>) {
+  const recorder = recordingDb();
+  nextIp++;
+  const ctx = createExecutionContext();
+  const res = await app.fetch(
+    new Request(`${ORIGIN}/hooks/slack/${connectorId}`, { method: 'POST', headers: { 'CF-Connecting-IP': `198.18.7.${nextIp}`, ...headers }, body }),
+    { ...env, DB: recorder.db },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  const reads = (table: string) => recorder.statements.filter((s) => new RegExp(`^select .* from "${table}"`, 'i').test(s.sql));
+  const vaultNames = reads('vault_secrets').map((s) => s.params.find((p) => typeof p === 'string' && /^[A-Z_]+$/.test(p)));
+  return { res, connectorReads: reads('connectors').length, vaultNames, statements: recorder.statements };
+}
+
+async function signed(body: string, secret = SIGNING_SECRET) {
+  const ts = String(Math.floor(Date.now() / 1000));
+  const mac = await slackV0Mac(secret, ts, utf8(body));
+  return { 'Content-Type': 'application/json', 'X-Slack-Signature': `v0=${bytesToHex(mac)}`, 'X-Slack-Request-Timestamp': ts };
+}
+
+const event = (id: string) =>
+  JSON.stringify({ type: 'event_callback', team_id: 'T1', event_id: id, event: { type: 'message', user: 'U1', text: 'hello', channel: 'C1', ts: '1700000000.000100' } });
+
+async function auditKinds(): Promise<string[]> {
+  const { results } = await env.DB.prepare("SELECT kind, data FROM audit_events WHERE workspace_id = ? AND kind LIKE 'webhook.%' ORDER BY seq").bind(workspaceId).all<{ kind: string; data: string }>();
+  return results.filter((row) => (JSON.parse(row.data) as { connectorId?: string }).connectorId === connectorId).map((row) => row.kind);
+}
+
+beforeAll(async () => {
+  ({ workspaceId } = await setupInstance('Pipeline'));
+  owner = await login(OWNER.email, OWNER.password);
+  const agent = await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'pipeline-bot' } });
+  const agentId = ((await agent.json()) as { id: string }).id;
+  const created = await asSession(owner, `/api/v1/agents/${agentId}/connectors`, { method: 'POST', body: { platform: 'slack', signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN } });
+  expect(created.status).toBe(201);
+  connectorId = ((await created.json()) as { id: string }).id;
+});
+
+describe('the webhook path does its work once', () => {
+  it('a signed event: one connector read, one vault open to verify, the record handed on, the bot token opened once to reply', async () => {
+    outbound.length = 0;
+    const body = event('Ev-once-1');
+    const { res, connectorReads, vaultNames } = await postSlack(body, await signed(body));
+    expect(res.status).toBe(200);
+    expect(connectorReads).toBe(1);
+    expect(vaultNames).toEqual(['SIGNING_SECRET', 'BOT_TOKEN']);
+    expect(outbound).toEqual([{ url: 'https://slack.com/api/chat.postMessage', authorization: `Bearer ${BOT_TOKEN}` }]);
+    expect(await auditKinds()).toEqual(['webhook.accepted']);
+  });
+
+  it('a forged signature: one connector read, one vault open, the bot token never opened, nothing handed off', async () => {
+    outbound.length = 0;
+    const body = event('Ev-forged-1');
+    const before = (await auditKinds()).length;
+    const { res, connectorReads, vaultNames } = await postSlack(body, await signed(body, 'not-the-signing-secret'));
+    expect(res.status).toBe(401);
+    expect(connectorReads).toBe(1);
+    expect(vaultNames).toEqual(['SIGNING_SECRET']);
+    expect(outbound).toEqual([]);
+    expect((await auditKinds()).slice(before)).toEqual(['webhook.rejected']);
+  });
+
+  it('a url_verification: verified with one vault open and answered, no delivery and no audit', async () => {
+    const body = JSON.stringify({ type: 'url_verification', challenge: 'pipeline-challenge' });
+    const before = (await auditKinds()).length;
+    const { res, connectorReads, vaultNames } = await postSlack(body, await signed(body));
+    expect(await res.json()).toEqual({ challenge: 'pipeline-challenge' });
+    expect([connectorReads, vaultNames]).toEqual([1, ['SIGNING_SECRET']]);
+    expect((await auditKinds()).length).toBe(before);
+  });
+
+  it('a replayed event is acknowledged with the same single lookup, audited as a duplicate, and not answered again', async () => {
+    outbound.length = 0;
+    const body = event('Ev-replay-1');
+    expect((await postSlack(body, await signed(body))).res.status).toBe(200);
+    const again = await postSlack(body, await signed(body));
+    expect(again.res.status).toBe(200);
+    expect([again.connectorReads, again.vaultNames]).toEqual([1, ['SIGNING_SECRET']]);
+    expect(outbound.map((o) => o.url)).toEqual(['https://slack.com/api/chat.postMessage']);
+    expect((await auditKinds()).slice(-2)).toEqual(['webhook.accepted', 'webhook.duplicate']);
+  });
+});
