@@ -1,0 +1,47 @@
+/** docs/doctor.md lists every check with its id and severity, and nothing the code does not have. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CHECKS } from '../../cli/doctor/checks.ts';
+import { DOCTOR_EXIT, DOCTOR_HELP } from '../../cli/doctor/index.ts';
+import { REQUIRED_D1, REQUIRED_DURABLE_OBJECTS } from '../../cli/doctor/config.ts';
+
+const read = (path: string) => readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), 'utf8');
+const DOC = read('docs/doctor.md');
+
+/** Table rows of the form | `id` | severity | why | fix |. */
+function documentedChecks(): Map<string, { severity: string; why: string; fix: string }> {
+  const rows = new Map<string, { severity: string; why: string; fix: string }>();
+  for (const match of DOC.matchAll(/^\| `([a-z_.]+)` \| (\w+) \| (.+?) \| (.+?) \|$/gm)) {
+    expect(rows.has(match[1] ?? ''), `${match[1]} listed twice`).toBe(false);
+    rows.set(match[1] ?? '', { severity: match[2] ?? '', why: match[3] ?? '', fix: match[4] ?? '' });
+  }
+  return rows;
+}
+
+describe('docs/doctor.md and the code', () => {
+  it('list the same checks with the same severities', () => {
+    const documented = documentedChecks();
+    expect([...documented.keys()].sort()).toEqual(Object.keys(CHECKS).sort());
+    for (const [id, spec] of Object.entries(CHECKS)) {
+      expect(documented.get(id)?.severity, id).toBe(spec.severity);
+      expect(documented.get(id)?.why, id).toBe(spec.why);
+      expect(documented.get(id)?.fix, id).toBe(spec.fix);
+    }
+  });
+
+  it('document every exit status, in the help and in the docs', () => {
+    for (const code of Object.values(DOCTOR_EXIT)) {
+      expect(DOCTOR_HELP).toMatch(new RegExp(`^  ${code}  `, 'm'));
+      expect(DOC).toContain(`→ \`${code}\``);
+    }
+  });
+
+  it('require exactly the bindings src/env.ts declares as required', () => {
+    const env = read('src/env.ts');
+    const objects = Object.fromEntries([...env.matchAll(/^\s+([A-Z_]+)\??: DurableObjectNamespace<(\w+)>;/gm)].map((m) => [m[1], m[2]]));
+    expect(objects).toEqual(REQUIRED_DURABLE_OBJECTS);
+    const d1 = [...env.matchAll(/^\s+([A-Z_]+): D1Database;/gm)].map((m) => m[1]);
+    expect(d1).toEqual([...REQUIRED_D1]);
+  });
+});
