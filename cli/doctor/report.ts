@@ -22,7 +22,8 @@ export function renderJson(result: DoctorResult): string {
 }
 
 export function renderText(result: DoctorResult, colour: boolean): string {
-  const paint = (style: Parameters<typeof styleText>[0], text: string) => (colour ? styleText(style, text) : text);
+  // The caller decided (TTY, NO_COLOR); styleText would otherwise check process.stdout itself.
+  const paint = (style: Parameters<typeof styleText>[0], text: string) => (colour ? styleText(style, text, { validateStream: false }) : text);
   const out: string[] = [];
   for (const severity of SEVERITIES) {
     const group = result.findings.filter((f) => f.severity === severity);
