@@ -157,6 +157,17 @@ describe('portcullis doctor --fix', () => {
     expect(readFileSync(toml, 'utf8')).toBe(text);
     expect(existsSync(`${toml}.doctor-backup`)).toBe(false);
   });
+
+  it('refuses an edit whose result would read back differently (a flag-shaped line inside a multi-line string): file unchanged, no backup', () => {
+    const text = SAFE_TOML.replace('RATE_LIMITS = ""', 'RATE_LIMITS = ""\nDANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS = "true"\nNOTE = """\nDANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS = "true"\n"""');
+    const toml = file(text);
+    const { stdout } = run(['doctor', '--config', toml, '--fix', '--json']);
+    const report = JSON.parse(stdout) as { findings: { id: string }[]; fix: { changed: string[]; refused: string[] } };
+    expect(report.findings.map((f) => f.id)).toEqual(['config.flag.dangerous']);
+    expect(report.fix.refused.join('\n')).toContain('not in a shape doctor edits safely');
+    expect(readFileSync(toml, 'utf8')).toBe(text);
+    expect(existsSync(`${toml}.doctor-backup`)).toBe(false);
+  });
 });
 
 describe('vault rotate: --json errors', () => {

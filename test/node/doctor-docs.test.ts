@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../cli/doctor/checks.ts';
 import { DOCTOR_EXIT, DOCTOR_HELP } from '../../cli/doctor/index.ts';
 import { REQUIRED_D1, REQUIRED_DURABLE_OBJECTS } from '../../cli/doctor/config.ts';
+import { EXIT } from '../../cli/portcullis.ts';
+import { ROTATE_EXIT } from '../../cli/vault-rotate.ts';
 
 const read = (path: string) => readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), 'utf8');
 const DOC = read('docs/doctor.md');
@@ -35,6 +37,20 @@ describe('docs/doctor.md and the code', () => {
       expect(DOCTOR_HELP).toMatch(new RegExp(`^  ${code}  `, 'm'));
       expect(DOC).toContain(`→ \`${code}\``);
     }
+  });
+
+  it('docs/cli.md has a row for every exit code of every command', () => {
+    const cli = read('docs/cli.md');
+    const rows = [...cli.matchAll(/^\| (`[a-z ]+`|all|\(bin\)) \| (\d+) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const expected = [
+      ...Object.values(EXIT).filter((code) => code > 2).map((code) => `\`compile\` ${code}`),
+      ...Object.values(DOCTOR_EXIT).filter((code) => code !== 0 && code !== 2).map((code) => `\`doctor\` ${code}`),
+      ...Object.values(ROTATE_EXIT).filter((code) => code > 2).map((code) => `\`vault rotate\` ${code}`),
+      'all 0',
+      'all 2',
+      '(bin) 70',
+    ];
+    expect(rows.sort()).toEqual(expected.sort());
   });
 
   it('require exactly the bindings src/env.ts declares as required', () => {
