@@ -68,9 +68,9 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 /** doctor's requests for https://gateway.example.com go to the stand-in. */
 const routed: typeof fetch = (input, init) => fetch(new URL(new URL(String(input)).pathname, origin), init);
 
-async function run(env: Record<string, string>, colour = false) {
+async function run(env: Record<string, string>, colour = false, json = !colour) {
   const out: string[] = [];
-  const code = await doctor(['--url', 'https://gateway.example.com', ...(colour ? [] : ['--json'])], { fetch: routed, env, now: () => NOW, stdout: (t) => out.push(t), stderr: () => undefined, colour });
+  const code = await doctor(['--url', 'https://gateway.example.com', ...(json ? ['--json'] : [])], { fetch: routed, env, now: () => NOW, stdout: (t) => out.push(t), stderr: () => undefined, colour });
   return { code, text: out.join('') };
 }
 
@@ -96,10 +96,12 @@ describe('portcullis doctor --url against a misconfigured stand-in', () => {
     expect(missing).toEqual(expect.arrayContaining(['/healthz: strict-transport-security is missing', '/healthz: x-content-type-options is missing']));
     expect(report.findings.filter((f) => f.id === 'api.key.unused').map((f) => f.seen)).toEqual(['API key "key_idle" ("idle") unused for 100 days']);
     expect(report.notRun.map((n) => n.check).sort()).toEqual(['api.credentials', 'api.tools']);
-    // Nothing from the gateway reaches the terminal raw.
+    // Nothing from the gateway reaches the terminal raw, in JSON nor in text.
+    const plain = await run({ PORTCULLIS_API_KEY: 'pcl_stub_key' }, false, false);
+    expect(plain.text).toContain('/healthz reports "\\u001b]0;pwned\\u0007"');
     // eslint-disable-next-line no-control-regex -- the point
-    expect(text.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f]/);
-    // Only reads, and the key only in the Authorization header of API calls.
+    for (const output of [text, plain.text]) expect(output.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f]/);
+    // Only reads (both runs), and the key only in the Authorization header of API calls.
     expect(seen.every((r) => r.method === 'GET' || r.method === 'OPTIONS')).toBe(true);
     expect(seen.filter((r) => r.authorization !== undefined).every((r) => r.path.startsWith('/api/v1/') && r.authorization === 'Bearer pcl_stub_key')).toBe(true);
     expect(seen.filter((r) => ['/healthz', '/api/v1/setup', '/'].includes(r.path)).every((r) => r.authorization === undefined)).toBe(true);
