@@ -1,10 +1,13 @@
 /**
- * `portcullis` CLI: compiles a tool manifest into a sandbox artifact. Bundled by
+ * `portcullis` CLI: compiles a tool manifest into a sandbox artifact (`compile`), checks a
+ * deployment (`doctor`), rotates the vault (`vault rotate`). Bundled by
  * scripts/build-cli.mjs into dist/portcullis.mjs (Node 20+); bin/portcullis.mjs loads it.
  * The compiler is the same src/policy code the Worker and the runner use.
  */
 import { readFileSync } from 'node:fs';
 import { compileManifest, EGRESS_TARGETS, type EgressTarget, formatPolicyError, quoteValue, type Target, TARGETS } from '../src/policy/index.ts';
+import { parseCommandArgs } from './args.ts';
+import { doctor } from './doctor/index.ts';
 import { vaultRotate, VAULT_ROTATE_HELP } from './vault-rotate.ts';
 
 export const EXIT = { OK: 0, USAGE: 2, INPUT: 3, COMPILE: 4 } as const;
@@ -12,7 +15,9 @@ export const EXIT = { OK: 0, USAGE: 2, INPUT: 3, COMPILE: 4 } as const;
 export const MAX_INPUT_BYTES = 1024 * 1024;
 
 export const HELP = `Usage: portcullis compile <manifest.json|-> --target <target> [options]
+       portcullis doctor [--config wrangler.toml] [--env-file .dev.vars] [--url URL] [--json] [--fix]   (see portcullis doctor --help)
        portcullis vault rotate --url <gateway origin>   (see portcullis vault rotate --help)
+       portcullis --version
 
 Compiles a tool manifest's declared capabilities into a sandbox configuration and prints
 it as JSON on stdout. "-" reads the manifest from stdin.
@@ -31,6 +36,7 @@ Options:
   --pretty                         indent the JSON output
   --json                           errors as JSON on stdout: {"errors": [{"code", "path", "message"}]}
   -h, --help                       show this help
+  --version                        print the version
 
 Output: {target, provenance, argv|config, egress, envInjections, exec, clock, assertions,
 serverCapabilities, notes, unenforceable}.
@@ -43,7 +49,7 @@ Exit codes:
   4  the manifest does not compile; stderr names the code, where, why and the offending value, e.g.
      CAP_NET_PORT at tools.0.capabilities.3: The port must be 1–65535 in plain decimal. Got "net:connect:a.example:0".
 
-Grammar, IR and every target's decisions: docs/policy.md.
+Every command's exit codes: docs/cli.md. Grammar, IR and every target's decisions: docs/policy.md.
 `;
 
 export interface CliIo {
@@ -70,61 +76,76 @@ interface Parsed {
   json: boolean;
 }
 
-function parseArgs(args: string[]): Parsed | 'help' | string {
-  if (args.includes('-h') || args.includes('--help') || args.length === 0) return 'help';
+const COMPILE_OPTIONS = {
+  target: { type: 'string' },
+  'egress-target': { type: 'string' },
+  tool: { type: 'string' },
+  'dns-resolver': { type: 'string', multiple: true },
+  pretty: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseCompileArgs(args: string[]): Parsed | 'help' | string {
+  if (args.length === 0) return 'help';
   const [command, ...rest] = args;
-  if (command !== 'compile') return `unknown command ${JSON.stringify(command)}`;
-  const positional: string[] = [];
-  const options: Record<string, string> = {};
-  const resolvers: string[] = [];
-  let pretty = false;
-  let json = false;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i] ?? '';
-    if (arg === '--pretty') pretty = true;
-    else if (arg === '--json') json = true;
-    else if (['--target', '--egress-target', '--tool', '--dns-resolver'].includes(arg.split('=')[0] ?? '')) {
-      const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, rest[++i]];
-      if (inline === undefined || inline === '') return `${name} needs a value`;
-      if (name === '--dns-resolver') resolvers.push(inline);
-      else if (options[name] !== undefined) return `${name} given twice`;
-      else options[name] = inline;
-    } else if (arg.startsWith('-') && arg !== '-') return `unknown option ${quoteValue(arg)}`;
-    else positional.push(arg);
-  }
-  if (positional.length !== 1) return 'expected exactly one manifest path (or - for stdin)';
-  const target = options['--target'];
+  if (command === '-h' || command === '--help') return 'help';
+  if (command !== 'compile') return `unknown command ${quoteValue(command ?? '')}`;
+  const parsed = parseCommandArgs(rest, COMPILE_OPTIONS);
+  if (!parsed.ok) return parsed.error;
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length !== 1) return 'expected exactly one manifest path (or - for stdin)';
+  const target = values.target as string | undefined;
   if (target === undefined) return '--target is required';
   if (!(TARGETS as readonly string[]).includes(target)) return `--target must be one of ${TARGETS.join(', ')}`;
-  const egressTarget = options['--egress-target'];
+  const egressTarget = values['egress-target'] as string | undefined;
   if (egressTarget !== undefined && target !== 'egress') return '--egress-target is only valid with --target egress';
   if (egressTarget !== undefined && !(EGRESS_TARGETS as readonly string[]).includes(egressTarget)) return `--egress-target must be one of ${EGRESS_TARGETS.join(', ')}`;
+  const resolvers = (values['dns-resolver'] as string[] | undefined) ?? [];
   if (resolvers.length > 0 && egressTarget !== 'nftables') return '--dns-resolver is only valid with --egress-target nftables';
+  const tool = values.tool as string | undefined;
   return {
-    input: positional[0] ?? '',
+    input: positionals[0] ?? '',
     target: target as Target,
-    pretty,
-    json,
+    pretty: values.pretty === true,
+    json: values.json === true,
     ...(egressTarget !== undefined ? { egressTarget: egressTarget as EgressTarget } : {}),
-    ...(options['--tool'] !== undefined ? { tool: options['--tool'] } : {}),
+    ...(tool !== undefined ? { tool } : {}),
     ...(resolvers.length > 0 ? { dnsResolvers: resolvers } : {}),
   };
 }
 
+/** The package version, read beside the bundle (dist/../package.json) or the sources (cli/../package.json). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /** `vault rotate` talks to a gateway over HTTPS; everything else is the offline compiler. */
 export function run(args: string[]): number | Promise<number> {
+  const stdout = (t: string) => void process.stdout.write(t);
+  const stderr = (t: string) => void process.stderr.write(t);
+  if (args[0] === '--version' || args[0] === '-v') {
+    stdout(`portcullis ${version()}\n`);
+    return EXIT.OK;
+  }
+  if (args[0] === 'doctor') {
+    const colour = process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+    return doctor(args.slice(1), { fetch, env: process.env, now: Date.now, stdout, stderr, colour });
+  }
   if (args[0] === 'vault') {
     if (args[1] !== 'rotate') {
-      process.stderr.write(`portcullis: unknown vault command\n${VAULT_ROTATE_HELP}`);
+      if (args.includes('--json')) stdout(`${JSON.stringify({ errors: [{ code: 'USAGE', path: '(arguments)', message: 'unknown vault command' }] })}\n`);
+      stderr(`portcullis: unknown vault command\n${VAULT_ROTATE_HELP}`);
       return EXIT.USAGE;
     }
-    return vaultRotate(args.slice(2), { fetch, env: process.env, stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) });
+    return vaultRotate(args.slice(2), { fetch, env: process.env, stdout, stderr });
   }
   return main(args);
 }
 
 export function main(args: string[], io: CliIo = nodeIo): number {
-  const parsed = parseArgs(args);
+  const parsed = parseCompileArgs(args);
   if (parsed === 'help') {
     io.stdout(HELP);
     return EXIT.OK;

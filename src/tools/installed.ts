@@ -21,12 +21,15 @@ export function manifestToolOf(row: InstalledToolRow): ManifestTool {
 }
 
 export function installedToolView(row: InstalledToolRow) {
-  const manifest = row.manifest as { name?: unknown; version?: unknown };
+  const manifest = row.manifest as { name?: unknown; version?: unknown; serverCapabilities?: unknown };
   const tool = manifestToolOf(row);
+  // What the tool may do, as declared (server-wide first): reviewers and `portcullis doctor` read it.
+  const serverCapabilities = Array.isArray(manifest.serverCapabilities) ? manifest.serverCapabilities.map(String) : [];
   return {
     name: row.name,
     description: tool.description ?? null,
     manifest: { name: String(manifest.name ?? ''), version: String(manifest.version ?? '') },
+    capabilities: [...serverCapabilities, ...tool.capabilities],
     provenance: row.provenance,
     source: row.source,
     approval: row.approval,

@@ -29,6 +29,7 @@ export const InstalledToolView = z
     name: z.string(),
     description: z.string().nullable(),
     manifest: z.object({ name: z.string(), version: z.string() }),
+    capabilities: z.array(z.string()).openapi({ description: 'Declared capabilities: the manifest\'s serverCapabilities, then the tool\'s own' }),
     provenance: z.string().openapi({ example: 'sha256:…' }),
     source: z.string().openapi({ description: '`inline` or the https URL the manifest came from' }),
     approval: z.enum(APPROVAL_MODES),

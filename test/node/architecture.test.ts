@@ -41,6 +41,9 @@ describe('the import architecture (docs/architecture.md)', () => {
     ['a capability importing a value from env.ts', [index('src/tools', "import { parse } from '../env';"), env], 5],
     ['Worker code importing a test helper', [index('src/tools', "import { h } from '../../test/workers/helpers';"), { path: 'test/workers/helpers.ts', text: '' }], 5],
     ['two capabilities importing each other (type-only counts)', [index('src/audit', "import type { A } from '../auth';"), index('src/auth', "import { r } from '../audit';")], 'cycle'],
+    ['the CLI reaching into a capability beyond its settings parsers', [{ path: 'cli/x.ts', text: "import { s } from '../src/vault/store';" }, { path: 'src/vault/store.ts', text: '' }, index('src/vault')], 3],
+    ['a settings parser importing a platform module', [{ path: 'src/vault/keyring.ts', text: "import { Hono } from 'hono';" }], 2],
+    ['a settings parser importing impure code of its folder', [{ path: 'src/ratelimit/policies.ts', text: "import { m } from './middleware';" }, { path: 'src/ratelimit/middleware.ts', text: '' }], 2],
     ['a cycle through three capabilities', [index('src/a', "import '../b';"), index('src/b', "export * from '../c';"), index('src/c', "const m = import('../a');")], 'cycle'],
   ])('reports %s', (_name, files, rule) => {
     expect(checkArchitecture(files).map((v) => v.rule)).toContain(rule);
@@ -48,6 +51,11 @@ describe('the import architecture (docs/architecture.md)', () => {
 
   it('allows what the table allows: a capability using another through index.ts and AppEnv as a type', () => {
     const files = [index('src/tools', "import type { AppEnv } from '../env';\nimport { v } from '../vault';\nimport { q } from '../db';"), index('src/vault'), index('src/db'), env];
+    expect(checkArchitecture(files)).toEqual([]);
+  });
+
+  it('allows the CLI to read settings with the gateway\'s own parsers (doctor and the gateway agree)', () => {
+    const files = [{ path: 'cli/doctor/secrets.ts', text: "import { parseKeyring } from '../../src/vault/keyring.ts';" }, { path: 'src/vault/keyring.ts', text: "import { ok } from './problems';\nimport { utf8 } from '../lib';" }, { path: 'src/vault/problems.ts', text: '' }, index('src/lib')];
     expect(checkArchitecture(files)).toEqual([]);
   });
 });
