@@ -1,41 +1,39 @@
-import { createRoute } from '@hono/zod-openapi';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { recordAudit } from '../audit';
-import { authenticate, principalOf, requireScope, type Clock } from '../auth';
+import { principalOf, secured, signedIn, type Clock } from '../auth';
 import { agents, connectors, createDb, newId, vaultSecrets, type Database } from '../db';
-import { ApiError, AUTHENTICATED, createRouter, errorResponses, jsonContent } from '../http';
+import { ApiError, createRouter, errorResponses, jsonContent } from '../http';
 import { isolationAllowed } from './isolation';
 import { AgentIdParams, AgentList, AgentUpdated, AgentView, CreateAgent, UpdateAgent } from './schemas';
 
-const auth = { security: AUTHENTICATED };
 const json = jsonContent;
 
-const listRoute = createRoute({ method: 'get', path: '/api/v1/agents', summary: 'Agents of your workspace (scope agents:read)', ...auth, responses: { 200: { description: 'Agents', ...json(AgentList) }, ...errorResponses(401, 403) } });
-const createAgentRoute = createRoute({
+const listRoute = secured({ method: 'get', path: '/api/v1/agents', operationId: 'listAgents', summary: 'Agents of your workspace (scope agents:read)', responses: { 200: { description: 'Agents', ...json(AgentList) }, ...errorResponses(401, 403) } }, signedIn('agents:read'));
+const createAgentRoute = secured({
   method: 'post',
   path: '/api/v1/agents',
+  operationId: 'createAgent',
   summary: 'Create an agent (scope agents:write)',
-  ...auth,
   request: { body: { required: true, ...json(CreateAgent) } },
   responses: { 201: { description: 'Created', ...json(AgentView) }, ...errorResponses(400, 401, 403) },
-});
-const getRoute = createRoute({ method: 'get', path: '/api/v1/agents/{id}', summary: 'One agent (scope agents:read)', ...auth, request: { params: AgentIdParams }, responses: { 200: { description: 'Agent', ...json(AgentView) }, ...errorResponses(401, 403, 404) } });
-const patchRoute = createRoute({
+}, signedIn('agents:write'));
+const getRoute = secured({ method: 'get', path: '/api/v1/agents/{id}', operationId: 'getAgent', summary: 'One agent (scope agents:read)', request: { params: AgentIdParams }, responses: { 200: { description: 'Agent', ...json(AgentView) }, ...errorResponses(401, 403, 404) } }, signedIn('agents:read'));
+const patchRoute = secured({
   method: 'patch',
   path: '/api/v1/agents/{id}',
+  operationId: 'updateAgent',
   summary: 'Change an agent (scope agents:write); an isolation change applies to new sandboxes only',
-  ...auth,
   request: { params: AgentIdParams, body: { required: true, ...json(UpdateAgent) } },
   responses: { 200: { description: 'Updated', ...json(AgentUpdated) }, ...errorResponses(400, 401, 403, 404) },
-});
-const deleteRoute = createRoute({
+}, signedIn('agents:write'));
+const deleteRoute = secured({
   method: 'delete',
   path: '/api/v1/agents/{id}',
+  operationId: 'deleteAgent',
   summary: 'Delete an agent with its connectors and tools (scope agents:write)',
-  ...auth,
   request: { params: AgentIdParams },
   responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
-});
+}, signedIn('agents:write'));
 
 type AgentRow = typeof agents.$inferSelect;
 export function agentView(row: AgentRow) {
@@ -56,10 +54,6 @@ function refuseIsolation(): ApiError {
 /** Agents CRUD. */
 export function agentRoutes(now: Clock) {
   const router = createRouter();
-  const signedIn = authenticate({ now });
-  router.on('GET', ['/api/v1/agents', '/api/v1/agents/:id'], signedIn, requireScope('agents:read'));
-  router.on(['POST'], '/api/v1/agents', signedIn, requireScope('agents:write'));
-  router.on(['PATCH', 'DELETE'], '/api/v1/agents/:id', signedIn, requireScope('agents:write'));
 
   router.openapi(listRoute, async (c) => {
     const { workspaceId } = principalOf(c);

@@ -1,8 +1,8 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { and, asc, eq, gt } from 'drizzle-orm';
-import { authenticate, principalOf, requireScope, type Clock } from '../auth';
+import { principalOf, secured, signedIn } from '../auth';
 import { auditEvents, createDb } from '../db';
-import { AUTHENTICATED, createRouter, errorResponses } from '../http';
+import { createRouter, errorResponses } from '../http';
 import { verifyAuditChain } from './record';
 
 const PAGE_DEFAULT = 100;
@@ -36,29 +36,28 @@ const Verdict = z
   .object({ ok: z.boolean(), count: z.number().int(), firstBroken: Problem.optional(), problems: z.array(Problem).optional() })
   .openapi('AuditVerification');
 
-const auth = { security: AUTHENTICATED };
-const listRoute = createRoute({
+const listRoute = secured({
   method: 'get',
   path: '/api/v1/audit',
+  operationId: 'listAuditEvents',
   summary: 'Your workspace’s audit events, oldest first (scope audit:read)',
-  ...auth,
   request: { query: ListQuery },
   responses: { 200: { description: 'A page of events', content: { 'application/json': { schema: AuditPage } } }, ...errorResponses(400, 401, 403) },
-});
-const exportRoute = createRoute({
+}, signedIn('audit:read'));
+const exportRoute = secured({
   method: 'get',
   path: '/api/v1/audit/export',
+  operationId: 'exportAuditEvents',
   summary: 'The whole chain as JSON Lines (scope audit:read)',
-  ...auth,
   responses: { 200: { description: 'One event per line', content: { 'application/x-ndjson': { schema: z.string() } } }, ...errorResponses(401, 403) },
-});
-const verifyRoute = createRoute({
+}, signedIn('audit:read'));
+const verifyRoute = secured({
   method: 'get',
   path: '/api/v1/audit/verify',
+  operationId: 'verifyAuditChain',
   summary: 'Recompute the hash chain and report the first broken event (scope audit:read)',
-  ...auth,
   responses: { 200: { description: 'Verdict', content: { 'application/json': { schema: Verdict } } }, ...errorResponses(401, 403) },
-});
+}, signedIn('audit:read'));
 
 type Row = typeof auditEvents.$inferSelect;
 function eventView(row: Row) {
@@ -66,9 +65,8 @@ function eventView(row: Row) {
 }
 
 /** Reading and verifying a workspace's own chain; nobody reads another workspace's. */
-export function auditRoutes(now: Clock) {
+export function auditRoutes() {
   const router = createRouter();
-  router.on('GET', ['/api/v1/audit', '/api/v1/audit/export', '/api/v1/audit/verify'], authenticate({ now }), requireScope('audit:read'));
 
   router.openapi(listRoute, async (c) => {
     const { workspaceId } = principalOf(c);

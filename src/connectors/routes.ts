@@ -1,34 +1,32 @@
-import { createRoute } from '@hono/zod-openapi';
 import { and, asc, eq } from 'drizzle-orm';
 import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
-import { authenticate, principalOf, randomToken, requireScope, type Clock } from '../auth';
+import { principalOf, randomToken, secured, signedIn, type Clock } from '../auth';
 import { connectors, createDb, newId, vaultSecrets } from '../db';
-import { ApiError, AUTHENTICATED, createRouter, errorResponses, jsonContent } from '../http';
+import { ApiError, createRouter, errorResponses, jsonContent } from '../http';
 import { listSecrets, requireVault, sealSecret, vaultProblemToApiError } from '../vault';
 import { CONNECTOR_SECRET_NAMES } from './lookup';
 import { AgentParams, ConnectorCreated, ConnectorList, ConnectorParams, CreateConnector, type CreateConnectorInput } from './schemas';
 
-const auth = { security: AUTHENTICATED };
 const json = jsonContent;
 
-const listRoute = createRoute({ method: 'get', path: '/api/v1/agents/{id}/connectors', summary: 'Connectors of an agent (scope agents:read)', ...auth, request: { params: AgentParams }, responses: { 200: { description: 'Connectors', ...json(ConnectorList) }, ...errorResponses(401, 403, 404) } });
-const createConnectorRoute = createRoute({
+const listRoute = secured({ method: 'get', path: '/api/v1/agents/{id}/connectors', operationId: 'listConnectors', summary: 'Connectors of an agent (scope agents:read)', request: { params: AgentParams }, responses: { 200: { description: 'Connectors', ...json(ConnectorList) }, ...errorResponses(401, 403, 404) } }, signedIn('agents:read'));
+const createConnectorRoute = secured({
   method: 'post',
   path: '/api/v1/agents/{id}/connectors',
+  operationId: 'createConnector',
   summary: 'Add a Discord, Slack or Telegram connector (scope agents:write); secrets go to the vault',
-  ...auth,
   request: { params: AgentParams, body: { required: true, ...json(CreateConnector) } },
   responses: { 201: { description: 'Created', ...json(ConnectorCreated) }, ...errorResponses(400, 401, 403, 404, 503) },
-});
-const deleteRoute = createRoute({
+}, signedIn('agents:write'));
+const deleteRoute = secured({
   method: 'delete',
   path: '/api/v1/agents/{id}/connectors/{cid}',
+  operationId: 'deleteConnector',
   summary: 'Delete a connector and its secrets; its webhook URL answers 404 from then on (scope agents:write)',
-  ...auth,
   request: { params: ConnectorParams },
   responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
-});
+}, signedIn('agents:write'));
 
 type ConnectorRow = typeof connectors.$inferSelect;
 
@@ -64,10 +62,6 @@ function secretsOf(body: CreateConnectorInput): { secrets: Record<string, string
 /** Connectors: the webhook endpoints of an agent. Connector ids are 128-bit random. */
 export function connectorRoutes(now: Clock) {
   const router = createRouter();
-  const signedIn = authenticate({ now });
-  router.on('GET', '/api/v1/agents/:id/connectors', signedIn, requireScope('agents:read'));
-  router.on('POST', '/api/v1/agents/:id/connectors', signedIn, requireScope('agents:write'));
-  router.on('DELETE', '/api/v1/agents/:id/connectors/:cid', signedIn, requireScope('agents:write'));
 
   router.openapi(listRoute, async (c) => {
     const { workspaceId } = principalOf(c);

@@ -1,11 +1,12 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import { apiKeys, createDb, newId } from '../../db';
 import { ApiError, createRouter, errorResponses } from '../../http';
 import { apiKeyDisplayParts, generateApiKey } from '../api-key-format';
-import { authenticate, principalOf } from '../authenticate';
-import { AUTHENTICATED, jsonContent, Scope } from '../schemas';
+import { principalOf } from '../authenticate';
+import { jsonContent, Scope } from '../schemas';
+import { secured, signedIn } from '../secured';
 import { actorOfPrincipal, exclusiveScopeConflict, SCOPES } from '../scopes';
 import { hashToken } from '../tokens';
 import type { Clock } from './clock';
@@ -42,30 +43,29 @@ const KeyCreated = KeyView.extend({ key: z.string().openapi({ description: 'Show
 const KeyList = z.object({ apiKeys: z.array(KeyView) }).openapi('ApiKeyList');
 const KeyId = z.object({ id: z.string().min(1).max(64) });
 
-const auth = { security: AUTHENTICATED };
-const createKeyRoute = createRoute({
+const createKeyRoute = secured({
   method: 'post',
   path: '/api/v1/api-keys',
+  operationId: 'createApiKey',
   summary: 'Create an API key with at most your own scopes; the key is shown once',
-  ...auth,
   request: { body: { required: true, ...jsonContent(CreateKey) } },
   responses: { 201: { description: 'Created', ...jsonContent(KeyCreated) }, ...errorResponses(400, 401, 403) },
-});
-const listKeysRoute = createRoute({
+}, signedIn());
+const listKeysRoute = secured({
   method: 'get',
   path: '/api/v1/api-keys',
+  operationId: 'listApiKeys',
   summary: 'API keys (admins see the workspace’s, others their own); never the secret',
-  ...auth,
   responses: { 200: { description: 'Keys', ...jsonContent(KeyList) }, ...errorResponses(401) },
-});
-const revokeKeyRoute = createRoute({
+}, signedIn());
+const revokeKeyRoute = secured({
   method: 'delete',
   path: '/api/v1/api-keys/{id}',
+  operationId: 'revokeApiKey',
   summary: 'Revoke an API key immediately',
-  ...auth,
   request: { params: KeyId },
   responses: { 204: { description: 'Revoked' }, ...errorResponses(401, 403, 404) },
-});
+}, signedIn());
 
 type KeyRow = typeof apiKeys.$inferSelect;
 function keyView(row: KeyRow) {
@@ -90,8 +90,6 @@ function keyView(row: KeyRow) {
  */
 export function apiKeyRoutes(now: Clock) {
   const router = createRouter();
-  router.on(['GET', 'POST'], listKeysRoute.path, authenticate({ now }));
-  router.on('DELETE', '/api/v1/api-keys/:id', authenticate({ now }));
 
   router.openapi(createKeyRoute, async (c) => {
     const principal = principalOf(c);

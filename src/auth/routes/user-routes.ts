@@ -1,12 +1,13 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import { createDb, newId, users, workspaces, type Role as RoleName } from '../../db';
 import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
-import { authenticate, principalOf, requireScope } from '../authenticate';
+import { principalOf } from '../authenticate';
 import { issueOneTimeToken } from '../one-time-tokens';
-import { AUTHENTICATED, Email, jsonContent, Role, UserView, userView, WorkspaceName } from '../schemas';
+import { Email, jsonContent, Role, UserView, userView, WorkspaceName } from '../schemas';
 import { actorOfPrincipal, ROLE_RANK, SCOPES, type Principal } from '../scopes';
+import { secured, signedIn } from '../secured';
 import type { Clock } from './clock';
 
 const Me = z.object({ user: UserView, auth: z.object({ kind: z.enum(['session', 'api_key']), scopes: z.array(z.enum(SCOPES)) }) }).openapi('Me');
@@ -21,43 +22,42 @@ const WorkspaceCreated = z
   .openapi('WorkspaceCreated');
 const UserId = z.object({ id: z.string().min(1).max(64) });
 
-const auth = { security: AUTHENTICATED };
 const body = jsonBodyOf;
 
-const meRoute = createRoute({ method: 'get', path: '/api/v1/me', summary: 'The caller', ...auth, responses: { 200: { description: 'The caller', ...jsonContent(Me) }, ...errorResponses(401) } });
-const listUsersRoute = createRoute({ method: 'get', path: '/api/v1/users', summary: 'Users of your workspace (scope admin)', ...auth, responses: { 200: { description: 'Users', ...jsonContent(UserList) }, ...errorResponses(401, 403) } });
-const createUserRoute = createRoute({
+const meRoute = secured({ method: 'get', path: '/api/v1/me', operationId: 'getMe', summary: 'The caller', responses: { 200: { description: 'The caller', ...jsonContent(Me) }, ...errorResponses(401) } }, signedIn());
+const listUsersRoute = secured({ method: 'get', path: '/api/v1/users', operationId: 'listUsers', summary: 'Users of your workspace (scope admin)', responses: { 200: { description: 'Users', ...jsonContent(UserList) }, ...errorResponses(401, 403) } }, signedIn('admin'));
+const createUserRoute = secured({
   method: 'post',
   path: '/api/v1/users',
+  operationId: 'inviteUser',
   summary: 'Invite a user to your workspace (scope admin); the invitation token is shown once',
-  ...auth,
   request: body(CreateUser),
   responses: { 201: { description: 'Invited', ...jsonContent(Invitation) }, ...errorResponses(400, 401, 403, 409) },
-});
-const changeRoleRoute = createRoute({
+}, signedIn('admin'));
+const changeRoleRoute = secured({
   method: 'patch',
   path: '/api/v1/users/{id}',
+  operationId: 'changeUserRole',
   summary: 'Change a user’s role (scope admin)',
-  ...auth,
   request: { params: UserId, ...body(ChangeRole) },
   responses: { 200: { description: 'Updated', ...jsonContent(UserView) }, ...errorResponses(400, 401, 403, 404) },
-});
-const issueResetRoute = createRoute({
+}, signedIn('admin'));
+const issueResetRoute = secured({
   method: 'post',
   path: '/api/v1/users/{id}/password-reset',
+  operationId: 'issuePasswordReset',
   summary: 'Issue a one-time password-reset token (scope admin); shown once',
-  ...auth,
   request: { params: UserId },
   responses: { 201: { description: 'Issued', ...jsonContent(ResetIssued) }, ...errorResponses(401, 403, 404) },
-});
-const createWorkspaceRoute = createRoute({
+}, signedIn('admin'));
+const createWorkspaceRoute = secured({
   method: 'post',
   path: '/api/v1/workspaces',
+  operationId: 'createWorkspace',
   summary: 'Create a workspace and invite its owner (instance owner only)',
-  ...auth,
   request: body(CreateWorkspace),
   responses: { 201: { description: 'Created', ...jsonContent(WorkspaceCreated) }, ...errorResponses(400, 401, 403, 409) },
-});
+}, signedIn());
 
 /**
  * Whether the caller may change or reset another user, in order:
@@ -81,13 +81,6 @@ function isUniqueViolation(error: unknown): boolean {
 /** Users, roles, invitations and workspaces. Another workspace's user answers 404. */
 export function userRoutes(now: Clock) {
   const router = createRouter();
-  const signedIn = authenticate({ now });
-  const admin = requireScope('admin');
-  router.on('GET', meRoute.path, signedIn);
-  router.on(['GET', 'POST'], listUsersRoute.path, signedIn, admin);
-  router.on(['PATCH'], '/api/v1/users/:id', signedIn, admin);
-  router.on(['POST'], '/api/v1/users/:id/password-reset', signedIn, admin);
-  router.on('POST', createWorkspaceRoute.path, signedIn);
 
   router.openapi(meRoute, async (c) => {
     const principal = principalOf(c);
