@@ -1,9 +1,6 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import { principalOf, secured, signedIn, type Clock } from '../auth';
-import { agents, connectors, createDb, newId, vaultSecrets, type Database } from '../db';
-import { ApiError, createRouter, errorResponses, jsonContent } from '../http';
-import { isolationAllowed } from './isolation';
+import { createRouter, errorResponses, jsonContent, valueOf } from '../http';
+import { createAgent, deleteAgent, getAgent, listAgents, updateAgent } from './agents';
 import { AgentIdParams, AgentList, AgentUpdated, AgentView, CreateAgent, UpdateAgent } from './schemas';
 
 const json = jsonContent;
@@ -35,99 +32,23 @@ const deleteRoute = secured({
   responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
 }, signedIn('agents:write'));
 
-type AgentRow = typeof agents.$inferSelect;
-export function agentView(row: AgentRow) {
-  return { id: row.id, name: row.name, description: row.description, settings: row.settings, isolation: row.isolation, createdAt: row.createdAt, updatedAt: row.updatedAt };
-}
-
-/** The agent with this id in the caller's workspace, or 404 (a foreign id looks missing). */
-export async function findAgent(db: Database, workspaceId: string, id: string): Promise<AgentRow> {
-  const [row] = await db.select().from(agents).where(and(eq(agents.id, id), eq(agents.workspaceId, workspaceId))).limit(1);
-  if (!row) throw new ApiError('NOT_FOUND');
-  return row;
-}
-
-function refuseIsolation(): ApiError {
-  return new ApiError('POLICY_DENIED', 'Isolation "unrestricted" is disabled on this deployment.');
-}
-
-/** Agents CRUD. */
+/** Agents CRUD: parse, call the domain function (agents.ts), map a refusal (problemToApiError via valueOf). */
 export function agentRoutes(now: Clock) {
   const router = createRouter();
 
-  router.openapi(listRoute, async (c) => {
-    const { workspaceId } = principalOf(c);
-    const rows = await createDb(c.env.DB).select().from(agents).where(eq(agents.workspaceId, workspaceId)).orderBy(asc(agents.createdAt));
-    return c.json({ agents: rows.map(agentView) }, 200);
-  });
+  router.openapi(listRoute, async (c) => c.json({ agents: valueOf(await listAgents(c.env, principalOf(c))) }, 200));
 
-  router.openapi(createAgentRoute, async (c) => {
-    const principal = principalOf(c);
-    const body = c.req.valid('json');
-    // Default: a container where the deployment runs tools in containers (production), the
-    // local bubblewrap sandbox where it runs them locally (wrangler dev, self-hosted Linux).
-    const isolation = body.isolation ?? (c.env.TOOL_EXECUTOR === 'local' ? 'sandbox' : 'container');
-    if (!isolationAllowed(isolation, c.env)) throw refuseIsolation();
-    const at = now();
-    const row: AgentRow = {
-      id: newId('agt'),
-      workspaceId: principal.workspaceId,
-      name: body.name,
-      description: body.description ?? '',
-      settings: body.settings ?? {},
-      isolation,
-      createdAt: at,
-      updatedAt: at,
-    };
-    await createDb(c.env.DB).insert(agents).values(row);
-    await recordAudit(c.env, { workspaceId: row.workspaceId, kind: 'agent.created', actor: `user:${principal.userId}`, data: { agentId: row.id, name: row.name, isolation } }, at);
-    return c.json(agentView(row), 201);
-  });
+  router.openapi(createAgentRoute, async (c) => c.json(valueOf(await createAgent(c.env, principalOf(c), c.req.valid('json'), now)), 201));
 
-  router.openapi(getRoute, async (c) => {
-    const { workspaceId } = principalOf(c);
-    return c.json(agentView(await findAgent(createDb(c.env.DB), workspaceId, c.req.valid('param').id)), 200);
-  });
+  router.openapi(getRoute, async (c) => c.json(valueOf(await getAgent(c.env, principalOf(c), c.req.valid('param').id)), 200));
 
   router.openapi(patchRoute, async (c) => {
-    const principal = principalOf(c);
-    const db = createDb(c.env.DB);
-    const current = await findAgent(db, principal.workspaceId, c.req.valid('param').id);
-    const body = c.req.valid('json');
-    if (body.isolation && !isolationAllowed(body.isolation, c.env)) throw refuseIsolation();
-    const at = now();
-    const next: AgentRow = { ...current, ...body, description: body.description ?? current.description, settings: body.settings ?? current.settings, updatedAt: at };
-    await db.update(agents).set({ name: next.name, description: next.description, settings: next.settings, isolation: next.isolation, updatedAt: at }).where(eq(agents.id, current.id));
-    const isolationChanged = next.isolation !== current.isolation;
-    await recordAudit(
-      c.env,
-      { workspaceId: current.workspaceId, kind: 'agent.updated', actor: `user:${principal.userId}`, data: { agentId: current.id, fields: Object.keys(body), isolationFrom: current.isolation, isolationTo: next.isolation } },
-      at,
-    );
-    const note = isolationChanged ? 'Isolation changes apply to new sandboxes only; running sandboxes keep their isolation until they stop.' : undefined;
-    return c.json({ ...agentView(next), ...(note ? { note } : {}) }, 200);
+    const input = { id: c.req.valid('param').id, changes: c.req.valid('json') };
+    return c.json(valueOf(await updateAgent(c.env, principalOf(c), input, now)), 200);
   });
 
   router.openapi(deleteRoute, async (c) => {
-    const principal = principalOf(c);
-    const db = createDb(c.env.DB);
-    const current = await findAgent(db, principal.workspaceId, c.req.valid('param').id);
-    const at = now();
-    // Connector rows cascade with the agent; their vault secrets are keyed by connector id, so
-    // they are deleted explicitly in the same transaction.
-    await db.batch([
-      db
-        .delete(vaultSecrets)
-        .where(
-          and(
-            eq(vaultSecrets.workspaceId, current.workspaceId),
-            eq(vaultSecrets.ownerKind, 'connector'),
-            inArray(vaultSecrets.ownerId, db.select({ id: connectors.id }).from(connectors).where(eq(connectors.agentId, current.id))),
-          ),
-        ),
-      db.delete(agents).where(eq(agents.id, current.id)),
-    ]);
-    await recordAudit(c.env, { workspaceId: current.workspaceId, kind: 'agent.deleted', actor: `user:${principal.userId}`, data: { agentId: current.id } }, at);
+    valueOf(await deleteAgent(c.env, principalOf(c), c.req.valid('param').id, now));
     return c.body(null, 204);
   });
 

@@ -3,6 +3,7 @@ export { cors, isAllowedOrigin, parseAllowedOrigins } from './cors';
 export { ApiError, ERROR_STATUS, errorBody, handleError, type ErrorCode } from './errors';
 export { jsonBody, MAX_JSON_BODY_BYTES, rawBodyLimit } from './json-body';
 export { createRouter, fieldPaths } from './openapi';
+export { done, problemToApiError, refused, valueOf, type DomainProblem, type Outcome } from './outcome';
 export { clockOf, requestClock, type RequestClock } from './request-clock';
 export { requestId } from './request-id';
 export { notFoundOrMethodNotAllowed } from './routing';
