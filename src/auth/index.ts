@@ -1,4 +1,5 @@
 export { API_KEY_PREFIX, isWellFormedApiKey } from './api-key-format';
+export { createApiKey, listApiKeys, revokeApiKey, type ApiKeyBindings } from './api-keys';
 export { authenticate, principalOf, requireScope } from './authenticate';
 export type { LoginAttemptCounted, LoginAttemptKeys, LoginThrottle } from './login-throttle';
 export { ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2id } from './passwords';
