@@ -11,4 +11,5 @@ export {
 } from './events';
 export { boundEventData, MAX_FIELD_BYTES, MAX_LINE_BYTES, TRUNCATION_MARKER } from './limits';
 export { recordAudit, verifyAuditChain, type AuditBindings, type ChainVerdict } from './record';
+export { checkAuditChain, exportAuditEvents, listAuditEvents, type AuditReader } from './reading';
 export { auditRoutes } from './routes';
