@@ -9,6 +9,7 @@ export type { Clock } from './routes/clock';
 export { sessionRoutes } from './routes/session-routes';
 export { setupRoutes } from './routes/setup';
 export { userRoutes } from './routes/user-routes';
+export { changeUserRole, createWorkspace, getMe, inviteUser, issuePasswordReset, listUsers, type UserBindings } from './users';
 export { PUBLIC, secured, signedIn, signedInWithAnyOf, type Access } from './secured';
 export { exclusiveScopeConflict, ROLE_RANK, ROLE_SCOPES, SCOPES, type Principal, type Scope } from './scopes';
 export { SESSION_COOKIE } from './sessions';

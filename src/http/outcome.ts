@@ -7,6 +7,8 @@ import { ApiError } from './errors';
  * `message` is the fixed sentence the client sees (never input, never an internal reason).
  */
 export type DomainProblem =
+  /** The credential was valid but its user is gone (deleted meanwhile). */
+  | { kind: 'unauthenticated' }
   /** Missing, or in another workspace: the two look the same (DESIGN.md "Tenancy"). */
   | { kind: 'not-found' }
   /** The caller is known but may not do this. */
@@ -31,6 +33,8 @@ export function refused<T = never>(problem: DomainProblem): Outcome<T> {
 /** The one mapping from a domain refusal to a wire error (exhaustive: a new kind must be mapped). */
 export function problemToApiError(problem: DomainProblem): ApiError {
   switch (problem.kind) {
+    case 'unauthenticated':
+      return new ApiError('UNAUTHENTICATED');
     case 'not-found':
       return new ApiError('NOT_FOUND');
     case 'forbidden':
