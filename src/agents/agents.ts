@@ -23,8 +23,8 @@ export function agentView(row: AgentRow) {
   return { id: row.id, name: row.name, description: row.description, settings: row.settings, isolation: row.isolation, createdAt: row.createdAt, updatedAt: row.updatedAt };
 }
 
-/** The agent with this id in this workspace, if any. */
-async function agentInWorkspace(db: Database, workspaceId: string, id: string): Promise<AgentRow | undefined> {
+/** The agent with this id in this workspace, if any (for domain functions: they answer not-found themselves). */
+export async function agentInWorkspace(db: Database, workspaceId: string, id: string): Promise<AgentRow | undefined> {
   const [row] = await db.select().from(agents).where(and(eq(agents.id, id), eq(agents.workspaceId, workspaceId))).limit(1);
   return row;
 }
