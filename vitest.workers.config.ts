@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { openApiContractService } from './test/node/openapi-client/contract.ts';
 
 /**
  * Workers code runs inside workerd with the bindings wrangler.toml declares. Secrets are
@@ -32,4 +33,9 @@ export function workersConfig(
   });
 }
 
-export default workersConfig({ include: ['test/workers/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['src/policy/**', 'src/lib/**'] });
+// OPENAPI_CONTRACT: a test-only binding into Node, where the OpenAPI validator and the client
+// generator run (test/node/openapi-client/contract.ts); the Worker itself never has it.
+export default workersConfig(
+  { include: ['test/workers/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['src/policy/**', 'src/lib/**'] },
+  { miniflare: { serviceBindings: { OPENAPI_CONTRACT: openApiContractService } } },
+);

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit-api';
 import { connectorRoutes, lookupConnector } from './connectors';
-import { apiKeyRoutes, authenticate, requireScope, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
+import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
 import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
 import { vaultRoutes } from './vault';
@@ -14,6 +14,7 @@ import {
   handleError,
   jsonBody,
   notFoundOrMethodNotAllowed,
+  requestClock,
   requestId,
   securityHeaders,
 } from './http';
@@ -42,6 +43,7 @@ export function createApp(options: AppOptions) {
   const app = createRouter();
 
   app.use('*', requestId(), securityHeaders(), cors(), clientIp(), rateLimit(DEFAULT_ROUTE_TABLE, options.now ? { now: options.now } : {}));
+  app.use('*', requestClock(now));
   app.use('/api/*', jsonBody());
 
   app.route('/', healthRoutes());
@@ -49,12 +51,10 @@ export function createApp(options: AppOptions) {
   app.route('/', sessionRoutes(now, options.loginThrottle, options.argon2id));
   app.route('/', userRoutes(now));
   app.route('/', apiKeyRoutes(now));
-  app.route('/', auditRoutes(now));
+  app.route('/', auditRoutes());
   app.route('/', agentRoutes(now));
   app.route('/', vaultRoutes(now));
   app.route('/', connectorRoutes(now));
-  // Compiling is pure, but it is still an API: signed-in callers with agents:read only.
-  app.on('POST', '/api/v1/policy/compile', authenticate({ now }), requireScope('agents:read'));
   app.route('/', policyRoutes());
   app.route('/', toolRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ fetch: options.fetch ?? fetch }), clock: now }));
@@ -72,6 +72,9 @@ export function createApp(options: AppOptions) {
     app.openAPIRegistry.registerPath({
       method: 'post',
       path: `/hooks/${platform}/{connectorId}`,
+      operationId: `receive${platform[0]?.toUpperCase()}${platform.slice(1)}Webhook`,
+      // Public: each platform signs its requests instead (docs/webhooks.md).
+      security: [],
       summary: `${platform[0]?.toUpperCase()}${platform.slice(1)} webhook (signature-verified; see docs/webhooks.md)`,
       request: { params: z.object({ connectorId: z.string() }) },
       responses: {
@@ -83,6 +86,8 @@ export function createApp(options: AppOptions) {
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',
+    // Relative: the document describes whichever deployment serves it (OpenAPI 3.1 §4.8.5).
+    servers: [{ url: '/', description: 'The gateway serving this document' }],
     info: {
       title: 'Portcullis',
       version: '0.1.0',

@@ -51,6 +51,8 @@ export interface RequestVars {
   clientIp: string;
   /** The authenticated caller, set by auth's authenticate() on protected routes. */
   principal?: Principal;
+  /** The app's clock (http/request-clock.ts), read by middleware declared with each route. */
+  now?: () => number;
 }
 
 export interface AppEnv {

@@ -9,6 +9,8 @@ declare global {
     }
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** Test-only: validates the OpenAPI document and checks the generated client types (vitest.workers.config.ts). */
+      OPENAPI_CONTRACT: Fetcher;
     }
   }
 }

@@ -1,3 +1,4 @@
 export { isolationAllowed, UNRESTRICTED_FLAG, unrestrictedAllowed } from './isolation';
-export { agentRoutes, agentView, findAgent } from './routes';
+export { agentInWorkspace, agentView, createAgent, deleteAgent, findAgent, getAgent, listAgents, updateAgent, type AgentBindings } from './agents';
+export { agentRoutes } from './routes';
 export { AgentSettings, AgentView, Isolation } from './schemas';

@@ -3,7 +3,7 @@ import { getCookie } from 'hono/cookie';
 import { and, eq, isNull } from 'drizzle-orm';
 import { apiKeys, createDb, users, type Database } from '../db';
 import type { AppEnv } from '../env';
-import { ApiError, isAllowedOrigin, parseAllowedOrigins } from '../http';
+import { ApiError, clockOf, isAllowedOrigin, parseAllowedOrigins } from '../http';
 import { isWellFormedApiKey } from './api-key-format';
 import { effectiveKeyScopes, ROLE_SCOPES, type Principal, type Scope } from './scopes';
 import { parseBearer, SESSION_COOKIE_NAME, timingSafeEqualText } from '../lib';
@@ -86,13 +86,13 @@ async function principalFromSession(c: Context<AppEnv>, db: Database, token: str
 /**
  * Resolves the caller from `Authorization: Bearer pcl_…` or the session cookie and puts it
  * in c.var.principal; anything else is 401 UNAUTHENTICATED. A request carrying both uses
- * the API key (the explicit credential) and ignores the cookie.
+ * the API key (the explicit credential) and ignores the cookie. Time is `options.now`, else
+ * the app's clock on the request (routes declare this middleware before any clock exists).
  */
 export function authenticate(options: { now?: () => number } = {}): MiddlewareHandler<AppEnv> {
-  const clock = options.now ?? Date.now;
   return async function authenticateMiddleware(c, next) {
     const db = createDb(c.env.DB);
-    const now = clock();
+    const now = (options.now ?? clockOf(c))();
     const key = bearerToken(c);
     const cookie = getCookie(c, SESSION_COOKIE_NAME, 'host');
     if (key !== undefined) c.set('principal', await principalFromApiKey(db, key, now));

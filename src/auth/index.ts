@@ -1,4 +1,5 @@
 export { API_KEY_PREFIX, isWellFormedApiKey } from './api-key-format';
+export { createApiKey, listApiKeys, revokeApiKey, type ApiKeyBindings } from './api-keys';
 export { authenticate, principalOf, requireScope } from './authenticate';
 export type { LoginAttemptCounted, LoginAttemptKeys, LoginThrottle } from './login-throttle';
 export { ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2id } from './passwords';
@@ -8,5 +9,7 @@ export type { Clock } from './routes/clock';
 export { sessionRoutes } from './routes/session-routes';
 export { setupRoutes } from './routes/setup';
 export { userRoutes } from './routes/user-routes';
+export { changeUserRole, createWorkspace, getMe, inviteUser, issuePasswordReset, listUsers, type UserBindings } from './users';
+export { PUBLIC, secured, signedIn, signedInWithAnyOf, type Access } from './secured';
 export { exclusiveScopeConflict, ROLE_RANK, ROLE_SCOPES, SCOPES, type Principal, type Scope } from './scopes';
 export { hashToken, randomToken, timingSafeEqualText } from './tokens';

@@ -36,4 +36,4 @@ export function userView(user: { id: string; email: string; role: z.infer<typeof
 
 export const WorkspaceName = z.string().trim().min(1).max(100);
 
-export { AUTHENTICATED, jsonContent } from '../http';
+export { jsonContent } from '../http';

@@ -1,2 +1,3 @@
 export { CONNECTOR_SECRET_NAMES, lookupConnector } from './lookup';
+export { createConnector, deleteConnector, listConnectors, type ConnectorBindings, type ConnectorOutcome } from './connectors';
 export { connectorRoutes } from './routes';

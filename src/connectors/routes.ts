@@ -1,126 +1,50 @@
-import { createRoute } from '@hono/zod-openapi';
-import { and, asc, eq } from 'drizzle-orm';
-import { findAgent } from '../agents';
-import { recordAudit } from '../audit';
-import { authenticate, principalOf, randomToken, requireScope, type Clock } from '../auth';
-import { connectors, createDb, newId, vaultSecrets } from '../db';
-import { ApiError, AUTHENTICATED, createRouter, errorResponses, jsonContent } from '../http';
-import { listSecrets, requireVault, sealSecret, vaultProblemToApiError } from '../vault';
-import { CONNECTOR_SECRET_NAMES } from './lookup';
-import { AgentParams, ConnectorCreated, ConnectorList, ConnectorParams, CreateConnector, type CreateConnectorInput } from './schemas';
+import { principalOf, secured, signedIn, type Clock } from '../auth';
+import { createRouter, errorResponses, jsonContent, problemToApiError } from '../http';
+import { vaultProblemToApiError } from '../vault';
+import { createConnector, deleteConnector, listConnectors, type ConnectorOutcome } from './connectors';
+import { AgentParams, ConnectorCreated, ConnectorList, ConnectorParams, CreateConnector } from './schemas';
 
-const auth = { security: AUTHENTICATED };
 const json = jsonContent;
 
-const listRoute = createRoute({ method: 'get', path: '/api/v1/agents/{id}/connectors', summary: 'Connectors of an agent (scope agents:read)', ...auth, request: { params: AgentParams }, responses: { 200: { description: 'Connectors', ...json(ConnectorList) }, ...errorResponses(401, 403, 404) } });
-const createConnectorRoute = createRoute({
+const listRoute = secured({ method: 'get', path: '/api/v1/agents/{id}/connectors', operationId: 'listConnectors', summary: 'Connectors of an agent (scope agents:read)', request: { params: AgentParams }, responses: { 200: { description: 'Connectors', ...json(ConnectorList) }, ...errorResponses(401, 403, 404) } }, signedIn('agents:read'));
+const createConnectorRoute = secured({
   method: 'post',
   path: '/api/v1/agents/{id}/connectors',
+  operationId: 'createConnector',
   summary: 'Add a Discord, Slack or Telegram connector (scope agents:write); secrets go to the vault',
-  ...auth,
   request: { params: AgentParams, body: { required: true, ...json(CreateConnector) } },
   responses: { 201: { description: 'Created', ...json(ConnectorCreated) }, ...errorResponses(400, 401, 403, 404, 503) },
-});
-const deleteRoute = createRoute({
+}, signedIn('agents:write'));
+const deleteRoute = secured({
   method: 'delete',
   path: '/api/v1/agents/{id}/connectors/{cid}',
+  operationId: 'deleteConnector',
   summary: 'Delete a connector and its secrets; its webhook URL answers 404 from then on (scope agents:write)',
-  ...auth,
   request: { params: ConnectorParams },
   responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
-});
+}, signedIn('agents:write'));
 
-type ConnectorRow = typeof connectors.$inferSelect;
-
-function view(row: ConnectorRow, masked: Record<string, string>) {
-  return {
-    id: row.id,
-    agentId: row.agentId,
-    platform: row.platform,
-    applicationId: row.applicationId,
-    publicKey: row.publicKey,
-    webhookPath: `/hooks/${row.platform}/${row.id}`,
-    secrets: masked,
-    createdAt: row.createdAt,
-  };
+/** A connector outcome as a wire answer: vault problems through the vault's mapping, the rest through problemToApiError. */
+function valueOrThrow<T>(result: ConnectorOutcome<T>, requestId: string): T {
+  if (result.ok) return result.value;
+  if ('vaultProblem' in result) throw vaultProblemToApiError(result.vaultProblem, requestId);
+  throw problemToApiError(result.problem);
 }
 
-/** The secrets a create request carries, by vault name; Telegram gets a generated secret token when none is given. */
-function secretsOf(body: CreateConnectorInput): { secrets: Record<string, string>; generatedSecretToken?: string } {
-  switch (body.platform) {
-    case 'discord':
-      return { secrets: body.botToken ? { [CONNECTOR_SECRET_NAMES.botToken]: body.botToken } : {} };
-    case 'slack':
-      return { secrets: { [CONNECTOR_SECRET_NAMES.signingSecret]: body.signingSecret, ...(body.botToken ? { [CONNECTOR_SECRET_NAMES.botToken]: body.botToken } : {}) } };
-    case 'telegram': {
-      // 256 random bits, base64url: inside Telegram's allowed alphabet [A-Za-z0-9_-].
-      const generated = body.secretToken ? undefined : randomToken();
-      const secretToken = body.secretToken ?? generated ?? '';
-      return { secrets: { [CONNECTOR_SECRET_NAMES.botToken]: body.botToken, [CONNECTOR_SECRET_NAMES.secretToken]: secretToken }, ...(generated ? { generatedSecretToken: generated } : {}) };
-    }
-  }
-}
-
-/** Connectors: the webhook endpoints of an agent. Connector ids are 128-bit random. */
+/** Connectors: the webhook endpoints of an agent (rules in connectors.ts): parse, call, map. */
 export function connectorRoutes(now: Clock) {
   const router = createRouter();
-  const signedIn = authenticate({ now });
-  router.on('GET', '/api/v1/agents/:id/connectors', signedIn, requireScope('agents:read'));
-  router.on('POST', '/api/v1/agents/:id/connectors', signedIn, requireScope('agents:write'));
-  router.on('DELETE', '/api/v1/agents/:id/connectors/:cid', signedIn, requireScope('agents:write'));
 
-  router.openapi(listRoute, async (c) => {
-    const { workspaceId } = principalOf(c);
-    const db = createDb(c.env.DB);
-    const agent = await findAgent(db, workspaceId, c.req.valid('param').id);
-    const rows = await db.select().from(connectors).where(eq(connectors.agentId, agent.id)).orderBy(asc(connectors.createdAt));
-    const stored = await listSecrets(c.env, { workspaceId, ownerKind: 'connector' });
-    if (!stored.ok) throw vaultProblemToApiError(stored.problem, c.get('requestId'));
-    const masksFor = (id: string) => Object.fromEntries(stored.value.filter((s) => s.ownerId === id).map((s) => [s.name, s.masked]));
-    return c.json({ connectors: rows.map((row) => view(row, masksFor(row.id))) }, 200);
-  });
+  router.openapi(listRoute, async (c) => c.json({ connectors: valueOrThrow(await listConnectors(c.env, principalOf(c), c.req.valid('param').id), c.get('requestId')) }, 200));
 
   router.openapi(createConnectorRoute, async (c) => {
-    const principal = principalOf(c);
-    const db = createDb(c.env.DB);
-    const agent = await findAgent(db, principal.workspaceId, c.req.valid('param').id);
-    const body = c.req.valid('json');
-    const vault = await requireVault(c.env, c.get('requestId'));
-    const at = now();
-    const row: ConnectorRow = {
-      id: newId('con'),
-      workspaceId: principal.workspaceId,
-      agentId: agent.id,
-      platform: body.platform,
-      applicationId: body.platform === 'discord' ? body.applicationId : null,
-      publicKey: body.platform === 'discord' ? body.publicKey : null,
-      createdAt: at,
-    };
-    const { secrets, generatedSecretToken } = secretsOf(body);
-    const masked: Record<string, string> = {};
-    // Secrets first, row last: a connector is only reachable once everything it needs exists.
-    for (const [name, value] of Object.entries(secrets)) {
-      const sealed = await sealSecret(vault, { workspaceId: row.workspaceId, ownerKind: 'connector', ownerId: row.id, name }, value, { now: at });
-      if (!sealed.ok) throw vaultProblemToApiError(sealed.problem, c.get('requestId'));
-      masked[name] = sealed.value.secret.masked;
-    }
-    await db.insert(connectors).values(row);
-    await recordAudit(c.env, { workspaceId: row.workspaceId, kind: 'connector.created', actor: `user:${principal.userId}`, data: { agentId: agent.id, connectorId: row.id, platform: row.platform } }, at);
-    return c.json({ ...view(row, masked), ...(generatedSecretToken ? { secretToken: generatedSecretToken } : {}) }, 201);
+    const input = { agentId: c.req.valid('param').id, body: c.req.valid('json') };
+    return c.json(valueOrThrow(await createConnector(c.env, principalOf(c), input, now), c.get('requestId')), 201);
   });
 
   router.openapi(deleteRoute, async (c) => {
-    const principal = principalOf(c);
-    const db = createDb(c.env.DB);
     const { id, cid } = c.req.valid('param');
-    const agent = await findAgent(db, principal.workspaceId, id);
-    const [row] = await db.select().from(connectors).where(and(eq(connectors.id, cid), eq(connectors.agentId, agent.id))).limit(1);
-    if (!row) throw new ApiError('NOT_FOUND');
-    await db.batch([
-      db.delete(connectors).where(eq(connectors.id, row.id)),
-      db.delete(vaultSecrets).where(and(eq(vaultSecrets.workspaceId, row.workspaceId), eq(vaultSecrets.ownerKind, 'connector'), eq(vaultSecrets.ownerId, row.id))),
-    ]);
-    await recordAudit(c.env, { workspaceId: row.workspaceId, kind: 'connector.deleted', actor: `user:${principal.userId}`, data: { agentId: agent.id, connectorId: row.id, platform: row.platform } }, now());
+    valueOrThrow(await deleteConnector(c.env, principalOf(c), { agentId: id, connectorId: cid }, now), c.get('requestId'));
     return c.body(null, 204);
   });
 

@@ -13,6 +13,8 @@ const Health = z
 const healthRoute = createRoute({
   method: 'get',
   path: '/healthz',
+  operationId: 'getHealth',
+  security: [],
   summary: 'Liveness check; also names any dangerous setting in force',
   responses: { 200: { description: 'The gateway is serving', content: { 'application/json': { schema: Health } } }, ...rateLimitResponses },
 });

@@ -27,6 +27,3 @@ export function jsonContent<T>(schema: T) {
 export function jsonBodyOf<T>(schema: T) {
   return { body: { required: true, ...jsonContent(schema) } };
 }
-
-/** OpenAPI security for routes behind authenticate(): an API key or the session cookie. */
-export const AUTHENTICATED: Array<Record<string, string[]>> = [{ apiKey: [] }, { session: [] }];

@@ -24,15 +24,12 @@
  * 9. approve → run the invocation with exactly the stored arguments, re-checking everything
  *    the run checks against the agent as it is now (run.ts); deny → denied.
  */
-import { createRoute } from '@hono/zod-openapi';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
-import { authenticate, principalOf, type Clock, type Principal } from '../auth';
+import { principalOf, secured, signedIn, signedInWithAnyOf, type Clock, type Principal } from '../auth';
 import { approvals, createDb, toolInvocations } from '../db';
-import type { AppEnv } from '../env';
 import { ApiError, createRouter, errorResponses } from '../http';
-import type { MiddlewareHandler } from 'hono';
 import { requireVault } from '../vault';
 import { validateArguments } from './arguments';
 import { findInstalledTool, manifestToolOf } from './installed';
@@ -67,35 +64,22 @@ function isOwnRequest(principal: Principal, approval: { requestedByUserId: strin
   return approval.requestedByCredentialId.startsWith('ses_') && approval.requestedByUserId === principal.userId;
 }
 
-/** Listing is for whoever calls tools or decides approvals. */
-function toolsOrDecisions(): MiddlewareHandler<AppEnv> {
-  return async function toolsOrDecisionsMiddleware(c, next) {
-    const { scopes } = principalOf(c);
-    if (!scopes.has('tools:invoke') && !scopes.has('approvals:decide')) throw new ApiError('FORBIDDEN');
-    await next();
-  };
-}
-const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]>> };
 const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
-const listRoute = createRoute({ method: 'get', path: '/api/v1/approvals', summary: 'Pending approvals of the workspace (scope tools:invoke or approvals:decide)', ...auth, responses: { 200: { description: 'Pending approvals', ...json(ApprovalList) }, ...errorResponses(401, 403) } });
-const decideRoute = createRoute({
+const listRoute = secured({ method: 'get', path: '/api/v1/approvals', operationId: 'listApprovals', summary: 'Pending approvals of the workspace (scope tools:invoke or approvals:decide)', responses: { 200: { description: 'Pending approvals', ...json(ApprovalList) }, ...errorResponses(401, 403) } }, signedInWithAnyOf('tools:invoke', 'approvals:decide'));
+const decideRoute = secured({
   method: 'post',
   path: '/api/v1/approvals/{id}',
+  operationId: 'decideApproval',
   summary: 'Approve (runs the call with exactly the shown arguments) or deny a pending call',
   description:
     'Needs a person other than the requester: a signed-in session of an operator, admin or owner, or an API key with scope `approvals:decide` (which never also holds `tools:invoke`). Whoever asked for the call (same user or same credential) gets 403.',
-  ...auth,
   request: { params: IdParams, body: { required: true, ...json(DecideApproval) } },
   responses: { 200: { description: 'Decided; on approve, the call\'s result', ...json(InvocationResult) }, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
-});
+}, signedIn());
 
 export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
   const router = createRouter();
-  const signedIn = authenticate({ now: deps.now });
-  router.on(['GET'], '/api/v1/approvals', signedIn, toolsOrDecisions());
-  // Deciding is checked in the handler (rules 1 and 3 need the approval row too).
-  router.on(['POST'], '/api/v1/approvals/:id', signedIn);
 
   router.openapi(listRoute, async (c) => {
     const { workspaceId } = principalOf(c);

@@ -3,10 +3,11 @@
  * artifact. Compile errors are 400 VALIDATION_ERROR naming the code and the manifest path
  * (e.g. CAP_NET_PORT at manifest.tools.0.capabilities.3), never the offending value.
  *
- * Authentication: not yet — the identity work adds it when this router is mounted (the
- * lead wires it behind the session/API-key middleware).
+ * Compiling is pure, but it is still an API: signed-in callers with agents:read only. The
+ * route carries that itself, so mounting policyRoutes anywhere never makes it open.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { secured, signedIn } from '../auth';
 import { ApiError, createRouter, errorResponses } from '../http';
 import { compileManifest, EGRESS_TARGETS, type PolicyError, TARGETS } from '../policy';
 
@@ -30,16 +31,17 @@ const CompileArtifact = z
   })
   .openapi('PolicyArtifact');
 
-const compileRoute = createRoute({
+const compileRoute = secured({
   method: 'post',
   path: '/api/v1/policy/compile',
+  operationId: 'compilePolicy',
   summary: 'Compile a tool manifest into a sandbox configuration (bwrap, docker, egress, cloudflare, k8s)',
   request: { body: { required: true, content: { 'application/json': { schema: CompileRequest } } } },
   responses: {
     200: { description: 'The artifact, identical to `portcullis compile` output', content: { 'application/json': { schema: CompileArtifact } } },
-    ...errorResponses(400, 413, 415),
+    ...errorResponses(400, 401, 403, 413, 415),
   },
-});
+}, signedIn('agents:read'));
 
 /** Field path of a compile error inside the request body. */
 function fieldOf(error: PolicyError): string {

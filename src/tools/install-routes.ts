@@ -4,11 +4,10 @@
  * checked before any connection). It is validated and compiled for every tool before
  * anything is written; one installed_tools row per tool, with provenance and source.
  */
-import { createRoute } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
-import { authenticate, principalOf, requireScope, type Clock, type Principal } from '../auth';
+import { principalOf, secured, signedIn, type Clock, type Principal } from '../auth';
 import { createDb, installedTools, newId, type Database } from '../db';
 import type { Env } from '../env';
 import { ApiError, createRouter, errorResponses } from '../http';
@@ -20,19 +19,18 @@ import { installedToolView, findInstalledTool, type InstalledToolRow } from './i
 import { fetchManifestFromUrl } from './manifest-fetcher';
 import { AgentParams, InstalledToolList, InstallTools, type InstallToolsInput, ToolApproval, ToolParams } from './schemas';
 
-const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]>> };
 const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
-const listRoute = createRoute({ method: 'get', path: '/api/v1/agents/{id}/tools', summary: 'Tools installed on an agent (scope agents:read)', ...auth, request: { params: AgentParams }, responses: { 200: { description: 'Installed tools', ...json(InstalledToolList) }, ...errorResponses(401, 403, 404) } });
-const installRoute = createRoute({
+const listRoute = secured({ method: 'get', path: '/api/v1/agents/{id}/tools', operationId: 'listInstalledTools', summary: 'Tools installed on an agent (scope agents:read)', request: { params: AgentParams }, responses: { 200: { description: 'Installed tools', ...json(InstalledToolList) }, ...errorResponses(401, 403, 404) } }, signedIn('agents:read'));
+const installRoute = secured({
   method: 'post',
   path: '/api/v1/agents/{id}/tools',
+  operationId: 'installTools',
   summary: 'Install the tools of a manifest, inline or from an https URL (scope agents:write)',
-  ...auth,
   request: { params: AgentParams, body: { required: true, ...json(InstallTools) } },
   responses: { 201: { description: 'Installed', ...json(InstalledToolList) }, ...errorResponses(400, 401, 403, 404, 409) },
-});
-const removeRoute = createRoute({ method: 'delete', path: '/api/v1/agents/{id}/tools/{name}', summary: 'Remove an installed tool (scope agents:write)', ...auth, request: { params: ToolParams }, responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404) } });
+}, signedIn('agents:write'));
+const removeRoute = secured({ method: 'delete', path: '/api/v1/agents/{id}/tools/{name}', operationId: 'removeInstalledTool', summary: 'Remove an installed tool (scope agents:write)', request: { params: ToolParams }, responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404) } }, signedIn('agents:write'));
 
 function actorOf(principal: Principal): string {
   return principal.kind === 'api_key' ? `api_key:${principal.apiKeyId}` : `user:${principal.userId}`;
@@ -71,10 +69,6 @@ async function existingNames(db: Database, agentId: string): Promise<Set<string>
 
 export function installRoutes(deps: InstallDeps) {
   const router = createRouter();
-  const signedIn = authenticate({ now: deps.now });
-  router.on('GET', '/api/v1/agents/:id/tools', signedIn, requireScope('agents:read'));
-  router.on('POST', '/api/v1/agents/:id/tools', signedIn, requireScope('agents:write'));
-  router.on('DELETE', '/api/v1/agents/:id/tools/:name', signedIn, requireScope('agents:write'));
 
   router.openapi(listRoute, async (c) => {
     const { workspaceId } = principalOf(c);

@@ -6,14 +6,11 @@
  * 400; nothing stored either way); 3 approval needed (always, or on-miss outside the
  * allowlist) → stored as pending, 202; 4 otherwise run (run.ts has the rest of the list).
  */
-import { createRoute } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
-import type { MiddlewareHandler } from 'hono';
 import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
-import { authenticate, principalOf, requireScope, type Clock } from '../auth';
+import { principalOf, secured, signedIn, signedInWithAnyOf, type Clock } from '../auth';
 import { approvals, createDb, newId, toolInvocations } from '../db';
-import type { AppEnv } from '../env';
 import { ApiError, createRouter, errorResponses } from '../http';
 import { requireVault, workspaceRedactor } from '../vault';
 import { actorOf, APPROVAL_TTL_MS, argumentsHash, expireStaleApprovals, requesterOf } from './approval-store';
@@ -23,22 +20,21 @@ import { findInstalledTool, manifestToolOf } from './installed';
 import { runStoredInvocation, type RunContext } from './run';
 import { IdParams, InvocationResult, InvocationView, InvokeTool, ToolParams } from './schemas';
 
-const auth = { security: [{ apiKey: [] }, { session: [] }] as Array<Record<string, string[]>> };
 const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
-const invokeRoute = createRoute({
+const invokeRoute = secured({
   method: 'post',
   path: '/api/v1/agents/{id}/tools/{name}/invocations',
+  operationId: 'invokeTool',
   summary: 'Call an installed tool in its sandbox (scope tools:invoke)',
-  ...auth,
   request: { params: ToolParams, body: { required: true, ...json(InvokeTool) } },
   responses: {
     200: { description: 'Ran: completed, failed or timed_out (output redacted)', ...json(InvocationResult) },
     202: { description: 'Waiting for an operator\'s approval', ...json(InvocationResult) },
     ...errorResponses(400, 401, 403, 404, 429, 503),
   },
-});
-const getRoute = createRoute({ method: 'get', path: '/api/v1/invocations/{id}', summary: 'Status and result of a call (scope tools:invoke or agents:read)', ...auth, request: { params: IdParams }, responses: { 200: { description: 'The invocation', ...json(InvocationView) }, ...errorResponses(401, 403, 404) } });
+}, signedIn('tools:invoke'));
+const getRoute = secured({ method: 'get', path: '/api/v1/invocations/{id}', operationId: 'getInvocation', summary: 'Status and result of a call (scope tools:invoke or agents:read)', request: { params: IdParams }, responses: { 200: { description: 'The invocation', ...json(InvocationView) }, ...errorResponses(401, 403, 404) } }, signedInWithAnyOf('tools:invoke', 'agents:read'));
 
 /** Redaction keeps JSON valid in practice; if it ever did not, store a marker (an approval then fails its hash check: closed). */
 function parseRedacted(text: string): Record<string, unknown> {
@@ -65,19 +61,8 @@ function argumentsError(check: ArgumentsCheck): ApiError {
   }
 }
 
-function anyScope(...scopes: Array<'tools:invoke' | 'agents:read'>): MiddlewareHandler<AppEnv> {
-  return async function anyScopeMiddleware(c, next) {
-    const principal = principalOf(c);
-    if (!scopes.some((scope) => principal.scopes.has(scope))) throw new ApiError('FORBIDDEN');
-    await next();
-  };
-}
-
 export function invocationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
   const router = createRouter();
-  const signedIn = authenticate({ now: deps.now });
-  router.on('POST', '/api/v1/agents/:id/tools/:name/invocations', signedIn, requireScope('tools:invoke'));
-  router.on('GET', '/api/v1/invocations/:id', signedIn, anyScope('tools:invoke', 'agents:read'));
 
   router.openapi(invokeRoute, async (c) => {
     const principal = principalOf(c);

@@ -1,57 +1,66 @@
-import { createRoute } from '@hono/zod-openapi';
-import { authenticate, principalOf, requireScope, type Clock } from '../auth';
-import { ApiError, AUTHENTICATED, createRouter, errorResponses, jsonContent } from '../http';
+import type { MiddlewareHandler } from 'hono';
+import { principalOf, secured, signedIn, type Clock } from '../auth';
+import type { AppEnv } from '../env';
+import { ApiError, createRouter, errorResponses, jsonContent } from '../http';
 import { deleteCredential, getCredential, listCredentials, putCredential } from './credentials';
 import { requireVault, vaultProblemToApiError } from './refuse';
 import { rotateVault } from './rotate';
 import { CredentialList, CredentialNameParams, CredentialView, PutCredentialBody, RotateVaultBody, RotateVaultResult } from './schemas';
 
-const auth = { security: AUTHENTICATED };
+/** After authentication (so an anonymous caller learns nothing), a missing or malformed keyring is 503. */
+const vaultReady: MiddlewareHandler<AppEnv> = async function vaultReadyMiddleware(c, next) {
+  await requireVault(c.env, c.get('requestId'));
+  await next();
+};
 const json = jsonContent;
 
-const listRoute = createRoute({
+const listRoute = secured({
   method: 'get',
   path: '/api/v1/credentials',
+  operationId: 'listCredentials',
+  middleware: [vaultReady],
   summary: 'Credentials of your workspace, masked (scope agents:read)',
-  ...auth,
   responses: { 200: { description: 'Masked credentials', ...json(CredentialList) }, ...errorResponses(401, 403, 503) },
-});
-const getRoute = createRoute({
+}, signedIn('agents:read'));
+const getRoute = secured({
   method: 'get',
   path: '/api/v1/credentials/{name}',
+  operationId: 'getCredential',
+  middleware: [vaultReady],
   summary: 'One credential, masked (scope agents:read)',
-  ...auth,
   request: { params: CredentialNameParams },
   responses: { 200: { description: 'Masked credential', ...json(CredentialView) }, ...errorResponses(400, 401, 403, 404, 503) },
-});
-const putRoute = createRoute({
+}, signedIn('agents:read'));
+const putRoute = secured({
   method: 'put',
   path: '/api/v1/credentials/{name}',
+  operationId: 'putCredential',
+  middleware: [vaultReady],
   summary: 'Create or replace a credential (scope credentials:write); the value is encrypted and never returned',
-  ...auth,
   request: { params: CredentialNameParams, body: { required: true, ...json(PutCredentialBody) } },
   responses: {
     200: { description: 'Replaced', ...json(CredentialView) },
     201: { description: 'Created', ...json(CredentialView) },
     ...errorResponses(400, 401, 403, 503),
   },
-});
-const deleteRoute = createRoute({
+}, signedIn('credentials:write'));
+const deleteRoute = secured({
   method: 'delete',
   path: '/api/v1/credentials/{name}',
+  operationId: 'deleteCredential',
+  middleware: [vaultReady],
   summary: 'Delete a credential (scope credentials:write)',
-  ...auth,
   request: { params: CredentialNameParams },
   responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 404, 503) },
-});
-const rotateRoute = createRoute({
+}, signedIn('credentials:write'));
+const rotateRoute = secured({
   method: 'post',
   path: '/api/v1/admin/vault/rotate',
+  operationId: 'rotateVault',
   summary: 'Re-encrypt envelopes under the active key, a batch at a time; call until remaining is 0 (instance owner)',
-  ...auth,
   request: { body: { required: false, ...json(RotateVaultBody) } },
   responses: { 200: { description: 'Progress', ...json(RotateVaultResult) }, ...errorResponses(400, 401, 403, 503) },
-});
+}, signedIn('admin'));
 
 /**
  * Credentials API and vault rotation. Every route first checks the keyring (503 with a log
@@ -59,18 +68,6 @@ const rotateRoute = createRoute({
  */
 export function vaultRoutes(now: Clock) {
   const router = createRouter();
-  const signedIn = authenticate({ now });
-  router.on('GET', ['/api/v1/credentials', '/api/v1/credentials/:name'], signedIn, requireScope('agents:read'));
-  router.on(['PUT', 'DELETE'], '/api/v1/credentials/:name', signedIn, requireScope('credentials:write'));
-  router.on('POST', '/api/v1/admin/vault/rotate', signedIn, requireScope('admin'));
-  router.use('/api/v1/credentials/*', async (c, next) => {
-    await requireVault(c.env, c.get('requestId'));
-    await next();
-  });
-  router.use('/api/v1/credentials', async (c, next) => {
-    await requireVault(c.env, c.get('requestId'));
-    await next();
-  });
 
   router.openapi(listRoute, async (c) => {
     const result = await listCredentials(c.env, principalOf(c).workspaceId);

@@ -1,16 +1,17 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { setCookie, deleteCookie } from 'hono/cookie';
 import { INSTANCE_CHAIN, recordAudit } from '../../audit';
 import { createDb, users, type OneTimeTokenPurpose } from '../../db';
 import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
-import { authenticate, principalOf } from '../authenticate';
+import { principalOf } from '../authenticate';
 import type { LoginThrottle } from '../login-throttle';
 import { ARGON2_PARAMS, dummyPasswordHash, hashPassword, verifyPassword, type Argon2id } from '../passwords';
 import { checkPasswordPolicy } from '../password-policy';
-import { AUTHENTICATED, Email, jsonContent, Password, Token, UserView, userView } from '../schemas';
+import { Email, jsonContent, Password, Token, UserView, userView } from '../schemas';
 import { createSession, revokeSession, revokeUserApiKeys, revokeUserSessions, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME } from '../sessions';
 import { consumeTokenStatement, findLiveToken, tokenIsLive } from '../one-time-tokens';
+import { PUBLIC, secured, signedIn } from '../secured';
 import { emailTag } from '../tokens';
 import type { Clock } from './clock';
 
@@ -23,42 +24,45 @@ const ChangePasswordRequest = z.object({ currentPassword: Password, newPassword:
 const body = jsonBodyOf;
 const noContent = { 204: { description: 'Done' } };
 
-const loginRoute = createRoute({
+const loginRoute = secured({
   method: 'post',
   path: '/api/v1/auth/login',
+  operationId: 'login',
   summary: 'Sign in; sets the __Host-portcullis_session cookie and returns the CSRF token',
   request: body(LoginRequest),
   responses: { 200: { description: 'Signed in', ...jsonContent(LoginResult) }, ...errorResponses(400, 401, 429) },
-});
-const logoutRoute = createRoute({
+}, PUBLIC);
+const logoutRoute = secured({
   method: 'post',
   path: '/api/v1/auth/logout',
+  operationId: 'logout',
   summary: 'Revoke the current session',
-  security: AUTHENTICATED,
   responses: { ...noContent, ...errorResponses(401, 403) },
-});
-const acceptInviteRoute = createRoute({
+}, signedIn());
+const acceptInviteRoute = secured({
   method: 'post',
   path: '/api/v1/auth/accept-invite',
+  operationId: 'acceptInvite',
   summary: 'Redeem an invitation token and set a password',
   request: body(TokenPasswordRequest),
   responses: { ...noContent, ...errorResponses(400, 401) },
-});
-const resetRoute = createRoute({
+}, PUBLIC);
+const resetRoute = secured({
   method: 'post',
   path: '/api/v1/auth/reset',
+  operationId: 'resetPassword',
   summary: 'Redeem a password-reset token; revokes all of that user’s sessions and the API keys they created',
   request: body(ResetRequest),
   responses: { ...noContent, ...errorResponses(400, 401) },
-});
-const changePasswordRoute = createRoute({
+}, PUBLIC);
+const changePasswordRoute = secured({
   method: 'post',
   path: '/api/v1/auth/password',
+  operationId: 'changePassword',
   summary: 'Change your password (needs a session, never an API key); revokes your other sessions and all API keys you created',
-  security: AUTHENTICATED,
   request: body(ChangePasswordRequest),
   responses: { ...noContent, ...errorResponses(400, 401, 403) },
-});
+}, signedIn());
 
 function policyError(): ApiError {
   return new ApiError('VALIDATION_ERROR', 'The password does not meet the policy.', { fields: ['password'] });
@@ -119,7 +123,6 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Ar
     return c.json({ user: userView(user), csrfToken: session.csrfToken }, 200);
   });
 
-  router.on('POST', logoutRoute.path, authenticate({ now }));
   router.openapi(logoutRoute, async (c) => {
     const principal = principalOf(c);
     if (principal.kind !== 'session' || !principal.sessionId) throw new ApiError('FORBIDDEN', 'Log out applies to sessions; revoke an API key instead.');
@@ -167,7 +170,6 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Ar
     return c.body(null, 204);
   });
 
-  router.on('POST', changePasswordRoute.path, authenticate({ now }));
   router.openapi(changePasswordRoute, async (c) => {
     const principal = principalOf(c);
     // A leaked API key must not be enough to take over the account's password.

@@ -1,10 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { INSTANCE_CHAIN, recordAudit } from '../../audit';
 import { newId } from '../../db';
 import { ApiError, createRouter, errorResponses } from '../../http';
 import { hashPassword } from '../passwords';
 import { checkPasswordPolicy } from '../password-policy';
 import { Email, jsonContent, Password, Token, UserView, userView, WorkspaceName } from '../schemas';
+import { PUBLIC, secured } from '../secured';
 import { timingSafeEqualText } from '../tokens';
 import type { Clock } from './clock';
 
@@ -12,23 +13,25 @@ const SetupStatus = z.object({ needed: z.boolean() }).openapi('SetupStatus');
 const SetupRequest = z.object({ token: Token, workspace: WorkspaceName, email: Email, password: Password }).openapi('SetupRequest');
 const SetupResult = z.object({ workspace: z.object({ id: z.string(), name: z.string() }), user: UserView }).openapi('SetupResult');
 
-const getSetup = createRoute({
+const getSetup = secured({
   method: 'get',
   path: '/api/v1/setup',
+  operationId: 'getSetupStatus',
   summary: 'Whether first-time setup is still needed',
   responses: { 200: { description: 'Setup status', ...jsonContent(SetupStatus) } },
-});
+}, PUBLIC);
 
-const postSetup = createRoute({
+const postSetup = secured({
   method: 'post',
   path: '/api/v1/setup',
+  operationId: 'runSetup',
   summary: 'First-time setup: create the first workspace and its owner (needs SETUP_TOKEN)',
   request: { body: { required: true, ...jsonContent(SetupRequest) } },
   responses: {
     201: { description: 'Created', ...jsonContent(SetupResult) },
     ...errorResponses(400, 401, 409, 503),
   },
-});
+}, PUBLIC);
 
 async function setupDone(d1: D1Database): Promise<boolean> {
   return (await d1.prepare('SELECT 1 FROM users LIMIT 1').first()) !== null;

@@ -1,0 +1,117 @@
+import type { z } from '@hono/zod-openapi';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { recordAudit, type AuditBindings } from '../audit';
+import type { Clock, Principal } from '../auth';
+import { agents, connectors, createDb, newId, vaultSecrets, type Database } from '../db';
+import type { Env } from '../env';
+import { ApiError, done, refused, type Outcome } from '../http';
+import { isolationAllowed } from './isolation';
+import type { CreateAgent, UpdateAgent } from './schemas';
+
+/**
+ * Agents as domain functions: each is what one route does after authentication and
+ * validation, takes (env, actor, input, clock) and answers an Outcome, so it is testable
+ * without HTTP; the route maps a refusal with problemToApiError. A foreign id answers
+ * not-found, exactly like a missing one.
+ */
+export type AgentBindings = Pick<Env, 'DB' | 'TOOL_EXECUTOR' | 'DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS'> & AuditBindings;
+
+type AgentRow = typeof agents.$inferSelect;
+export type AgentViewValue = ReturnType<typeof agentView>;
+
+export function agentView(row: AgentRow) {
+  return { id: row.id, name: row.name, description: row.description, settings: row.settings, isolation: row.isolation, createdAt: row.createdAt, updatedAt: row.updatedAt };
+}
+
+/** The agent with this id in this workspace, if any (for domain functions: they answer not-found themselves). */
+export async function agentInWorkspace(db: Database, workspaceId: string, id: string): Promise<AgentRow | undefined> {
+  const [row] = await db.select().from(agents).where(and(eq(agents.id, id), eq(agents.workspaceId, workspaceId))).limit(1);
+  return row;
+}
+
+/** The agent with this id in the caller's workspace, or 404 (a foreign id looks missing). For other capabilities' routes. */
+export async function findAgent(db: Database, workspaceId: string, id: string): Promise<AgentRow> {
+  const row = await agentInWorkspace(db, workspaceId, id);
+  if (!row) throw new ApiError('NOT_FOUND');
+  return row;
+}
+
+const ISOLATION_REFUSED = { kind: 'policy-denied', message: 'Isolation "unrestricted" is disabled on this deployment.' } as const;
+
+export async function listAgents(env: AgentBindings, actor: Principal): Promise<Outcome<AgentViewValue[]>> {
+  const rows = await createDb(env.DB).select().from(agents).where(eq(agents.workspaceId, actor.workspaceId)).orderBy(asc(agents.createdAt));
+  return done(rows.map(agentView));
+}
+
+export async function getAgent(env: AgentBindings, actor: Principal, id: string): Promise<Outcome<AgentViewValue>> {
+  const row = await agentInWorkspace(createDb(env.DB), actor.workspaceId, id);
+  return row ? done(agentView(row)) : refused({ kind: 'not-found' });
+}
+
+export async function createAgent(env: AgentBindings, actor: Principal, input: z.infer<typeof CreateAgent>, now: Clock): Promise<Outcome<AgentViewValue>> {
+  // Default: a container where the deployment runs tools in containers (production), the
+  // local bubblewrap sandbox where it runs them locally (wrangler dev, self-hosted Linux).
+  const isolation = input.isolation ?? (env.TOOL_EXECUTOR === 'local' ? 'sandbox' : 'container');
+  if (!isolationAllowed(isolation, env)) return refused(ISOLATION_REFUSED);
+  const at = now();
+  const row: AgentRow = {
+    id: newId('agt'),
+    workspaceId: actor.workspaceId,
+    name: input.name,
+    description: input.description ?? '',
+    settings: input.settings ?? {},
+    isolation,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await createDb(env.DB).insert(agents).values(row);
+  await recordAudit(env, { workspaceId: row.workspaceId, kind: 'agent.created', actor: `user:${actor.userId}`, data: { agentId: row.id, name: row.name, isolation } }, at);
+  return done(agentView(row));
+}
+
+export async function updateAgent(
+  env: AgentBindings,
+  actor: Principal,
+  input: { id: string; changes: z.infer<typeof UpdateAgent> },
+  now: Clock,
+): Promise<Outcome<AgentViewValue & { note?: string }>> {
+  const db = createDb(env.DB);
+  const current = await agentInWorkspace(db, actor.workspaceId, input.id);
+  if (!current) return refused({ kind: 'not-found' });
+  const body = input.changes;
+  if (body.isolation && !isolationAllowed(body.isolation, env)) return refused(ISOLATION_REFUSED);
+  const at = now();
+  const next: AgentRow = { ...current, ...body, description: body.description ?? current.description, settings: body.settings ?? current.settings, updatedAt: at };
+  await db.update(agents).set({ name: next.name, description: next.description, settings: next.settings, isolation: next.isolation, updatedAt: at }).where(eq(agents.id, current.id));
+  const isolationChanged = next.isolation !== current.isolation;
+  await recordAudit(
+    env,
+    { workspaceId: current.workspaceId, kind: 'agent.updated', actor: `user:${actor.userId}`, data: { agentId: current.id, fields: Object.keys(body), isolationFrom: current.isolation, isolationTo: next.isolation } },
+    at,
+  );
+  const note = isolationChanged ? 'Isolation changes apply to new sandboxes only; running sandboxes keep their isolation until they stop.' : undefined;
+  return done({ ...agentView(next), ...(note ? { note } : {}) });
+}
+
+export async function deleteAgent(env: AgentBindings, actor: Principal, id: string, now: Clock): Promise<Outcome<{ deleted: true }>> {
+  const db = createDb(env.DB);
+  const current = await agentInWorkspace(db, actor.workspaceId, id);
+  if (!current) return refused({ kind: 'not-found' });
+  const at = now();
+  // Connector rows cascade with the agent; their vault secrets are keyed by connector id, so
+  // they are deleted explicitly in the same transaction.
+  await db.batch([
+    db
+      .delete(vaultSecrets)
+      .where(
+        and(
+          eq(vaultSecrets.workspaceId, current.workspaceId),
+          eq(vaultSecrets.ownerKind, 'connector'),
+          inArray(vaultSecrets.ownerId, db.select({ id: connectors.id }).from(connectors).where(eq(connectors.agentId, current.id))),
+        ),
+      ),
+    db.delete(agents).where(eq(agents.id, current.id)),
+  ]);
+  await recordAudit(env, { workspaceId: current.workspaceId, kind: 'agent.deleted', actor: `user:${actor.userId}`, data: { agentId: current.id } }, at);
+  return done({ deleted: true });
+}
