@@ -951,6 +951,8 @@ export interface components {
                 name: string;
                 version: string;
             };
+            /** @description Declared capabilities: the manifest's serverCapabilities, then the tool's own */
+            capabilities: string[];
             /** @example sha256:… */
             provenance: string;
             /** @description `inline` or the https URL the manifest came from */
