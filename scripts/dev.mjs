@@ -4,10 +4,16 @@
 // 2. applies pending D1 migrations to the local database;
 // 3. starts `wrangler dev` with local D1 and Durable Objects, passing extra args through
 //    (e.g. `npm run dev -- --port 8788 --ip 0.0.0.0`);
-// 4. beside it, the local tool runner (dist/runner.mjs, bubblewrap sandbox) on 127.0.0.1:8791,
-//    when this machine can sandbox (root and bwrap present); otherwise a warning and the gateway
-//    alone. Both stop together.
+// 4. beside it, the local tool runner (dist/runner.mjs, bubblewrap sandbox) on the port of
+//    RUNNER_URL in .dev.vars (default 127.0.0.1:8791), when this machine can sandbox (root and
+//    bwrap present); otherwise a warning and the gateway alone. A wrangler `--port` equal to the
+//    runner's, or that port already taken, is refused with a message, never left to collide.
+//    A runner that dies is restarted with backoff (1 s doubling to 30 s), and says so. Both
+//    stop together.
+// `--containers`: wrangler dev runs the real ToolSandbox container (dev.enable_containers,
+//    TOOL_EXECUTOR=container) instead of the local runner; needs Docker (docs/sandbox.md).
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,6 +40,10 @@ const LOCAL_VARS = {
 
 const RUNNER_HOST = '127.0.0.1';
 const RUNNER_PORT = 8791;
+/** Restart backoff of a runner that died: 1 s, doubling, at most 30 s; reset after a minute up. */
+const RESTART_FIRST_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+const RESTART_RESET_AFTER_MS = 60_000;
 
 function readDevVars() {
   const text = existsSync(devVarsPath) ? readFileSync(devVarsPath, 'utf8') : '';
@@ -66,8 +76,50 @@ function runnerUnavailable() {
   return null;
 }
 
+/** The port wrangler dev will listen on (`--port N` or `--port=N`; wrangler's default 8787). */
+function wranglerPort(args) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--port' && args[i + 1]) return Number(args[i + 1]);
+    if (args[i]?.startsWith('--port=')) return Number(args[i].slice('--port='.length));
+  }
+  return 8787;
+}
+
+/** The runner's port: the one RUNNER_URL in .dev.vars names, which is where the gateway sends calls. */
+function runnerPort() {
+  try {
+    const port = Number(new URL(readDevVars().values.RUNNER_URL ?? '').port);
+    return Number.isInteger(port) && port > 0 ? port : RUNNER_PORT;
+  } catch {
+    return RUNNER_PORT;
+  }
+}
+
+/** Whether something already listens on host:port (we cannot bind it). */
+function portTaken(host, port) {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(true));
+    probe.listen(port, host, () => probe.close(() => resolve(false)));
+  });
+}
+
+/** Refuses, with what to do, a setup where the gateway and the runner would fight over a port. */
+async function refusePortCollision(args, port) {
+  const gateway = wranglerPort(args);
+  const fix = `choose another wrangler port (npm run dev -- --port <n>) or move the runner: set RUNNER_URL=http://${RUNNER_HOST}:<n> in ${devVarsPath}`;
+  if (gateway === port) {
+    console.error(`[dev] port ${port} is the local tool runner's (RUNNER_URL in .dev.vars); wrangler cannot use it too: ${fix}.`);
+    process.exit(1);
+  }
+  if (await portTaken(RUNNER_HOST, port)) {
+    console.error(`[dev] ${RUNNER_HOST}:${port}, the local tool runner's port (RUNNER_URL), is already in use (another npm run dev or runner?): stop that process, or ${fix}.`);
+    process.exit(1);
+  }
+}
+
 /** Starts dist/runner.mjs (built first, so it matches the sources) or returns null with a warning. */
-function startRunner() {
+function startRunner(port) {
   const reason = runnerUnavailable();
   if (reason) {
     console.warn(`[dev] WARNING: not starting the local tool runner: ${reason}. The gateway still serves; tool invocations will fail until a runner is available.`);
@@ -88,26 +140,38 @@ function startRunner() {
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o711);
   }
-  const runner = spawn(process.execPath, [join(root, 'dist/runner.mjs')], {
-    cwd: root,
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      RUNNER_SECRET: readDevVars().values.RUNNER_SECRET,
-      RUNNER_ISOLATION: 'bwrap',
-      RUNNER_HOST,
-      RUNNER_PORT: String(RUNNER_PORT),
-      RUNNER_WORK_DIR: workDir,
-      RUNNER_WORKSPACE_ROOT: workspaceRoot,
-    },
-  });
-  runner.on('exit', (code, signal) => {
-    if (!stopping) console.warn(`[dev] WARNING: the local tool runner stopped (${signal ?? `exit ${code}`}); the gateway keeps serving.`);
-  });
-  return runner;
+  const env = {
+    ...process.env,
+    RUNNER_SECRET: readDevVars().values.RUNNER_SECRET,
+    RUNNER_ISOLATION: 'bwrap',
+    RUNNER_HOST,
+    RUNNER_PORT: String(port),
+    RUNNER_WORK_DIR: workDir,
+    RUNNER_WORKSPACE_ROOT: workspaceRoot,
+  };
+  let delayMs = RESTART_FIRST_MS;
+  const launch = () => {
+    const startedAt = Date.now();
+    current = spawn(process.execPath, [join(root, 'dist/runner.mjs')], { cwd: root, stdio: 'inherit', env });
+    current.on('exit', (code, signal) => {
+      if (stopping) return;
+      if (Date.now() - startedAt >= RESTART_RESET_AFTER_MS) delayMs = RESTART_FIRST_MS;
+      console.warn(`[dev] WARNING: the local tool runner stopped (${signal ?? `exit ${code}`}); tool calls fail until it is back. Restarting it in ${delayMs / 1000} s.`);
+      setTimeout(() => {
+        if (stopping) return;
+        console.log('[dev] restarting the local tool runner');
+        launch();
+      }, delayMs).unref();
+      delayMs = Math.min(delayMs * 2, RESTART_MAX_MS);
+    });
+  };
+  launch();
+  return { kill: (signal) => current?.kill(signal), get live() { return current && current.exitCode === null && current.signalCode === null; }, once: (event, fn) => current?.once(event, fn) };
 }
 
 let stopping = false;
+/** The runner process of the moment (replaced on each restart). */
+let current = null;
 
 function applyMigrations() {
   console.log('[dev] applying D1 migrations to the local database');
@@ -122,10 +186,23 @@ function applyMigrations() {
   }
 }
 
+const args = process.argv.slice(2);
+const containers = args.includes('--containers');
+const wranglerArgs = args.filter((arg) => arg !== '--containers');
 ensureDevVars();
+const port = runnerPort();
+if (!containers) await refusePortCollision(wranglerArgs, port);
 applyMigrations();
-const runner = startRunner();
-const wrangler = spawn('wrangler', ['dev', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+let runner = null;
+if (containers) {
+  // wrangler builds containers/runner/Dockerfile and runs ToolSandbox for real (docs/sandbox.md
+  // "wrangler dev with containers"); the command line overrides the .dev.vars executor.
+  console.log('[dev] --containers: ToolSandbox runs in a local container (needs Docker); no local runner.');
+  wranglerArgs.push('--var', 'TOOL_EXECUTOR:container', '--enable-containers');
+} else {
+  runner = startRunner(port);
+}
+const wrangler = spawn('wrangler', ['dev', ...wranglerArgs], { cwd: root, stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     stopping = true;
@@ -136,7 +213,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 wrangler.on('exit', (code, signal) => {
   stopping = true;
   const exit = () => process.exit(code ?? (signal ? 1 : 0));
-  if (!runner || runner.exitCode !== null || runner.signalCode !== null) return exit();
+  if (!runner || !runner.live) return exit();
   // The runner stops with the gateway; give it a moment to close, then go.
   runner.once('exit', exit);
   runner.kill('SIGTERM');

@@ -46,7 +46,7 @@ export function createApp(options: AppOptions) {
   app.use('*', requestClock(now));
   app.use('/api/*', jsonBody());
 
-  app.route('/', healthRoutes());
+  app.route('/', healthRoutes({ fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route('/', setupRoutes(now));
   app.route('/', sessionRoutes(now, options.loginThrottle, options.argon2id));
   app.route('/', userRoutes(now));

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { unrestrictedAllowed, UNRESTRICTED_FLAG } from '../agents';
 import { createRouter } from '../http';
 import { rateLimitResponses } from '../ratelimit';
+import { readinessRoutes } from './readiness';
 
 const Health = z
   .object({
@@ -19,9 +20,14 @@ const healthRoute = createRoute({
   responses: { 200: { description: 'The gateway is serving', content: { 'application/json': { schema: Health } } }, ...rateLimitResponses },
 });
 
-/** GET /healthz: liveness only; it touches no storage, so it stays cheap and always up. */
-export function healthRoutes() {
-  return createRouter().openapi(healthRoute, (c) => {
+export { READY_PROBE_TIMEOUT_MS } from './readiness';
+
+/**
+ * GET /healthz: liveness only; it touches no storage, so it stays cheap and always up.
+ * GET /readyz beside it (readiness.ts): whether tool execution is available.
+ */
+export function healthRoutes(deps: { fetch: typeof fetch } = { fetch: (input, init) => fetch(input, init) }) {
+  return createRouter().route('/', readinessRoutes(deps)).openapi(healthRoute, (c) => {
     const dangerous = unrestrictedAllowed(c.env) ? [UNRESTRICTED_FLAG] : [];
     return c.json(dangerous.length ? { status: 'ok' as const, dangerous } : { status: 'ok' as const }, 200);
   });

@@ -11,6 +11,23 @@ export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
 export const RUNNER_MAX_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 64 * 1024;
 export const DEFAULT_SANDBOX_SLEEP_AFTER = '5m';
+/** TOOL_SANDBOX_SLEEP_AFTER bounds: a container idle longer than a day only holds capacity. */
+const MIN_SLEEP_AFTER_S = 10;
+const MAX_SLEEP_AFTER_S = 24 * 3600;
+const SLEEP_UNIT_S = { s: 1, m: 60, h: 3600 } as const;
+
+/**
+ * TOOL_SANDBOX_SLEEP_AFTER in the one form @cloudflare/containers parses (`<n>s|m|h`; a bare
+ * number throws inside the Container constructor, failing every call), between 10 s and 24 h;
+ * unset → the default; anything else → null (refused by readToolConfig, rule 3).
+ */
+export function sandboxSleepAfter(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return DEFAULT_SANDBOX_SLEEP_AFTER;
+  const match = /^(\d{1,6})([smh])$/.exec(raw);
+  if (!match) return null;
+  const seconds = Number(match[1]) * SLEEP_UNIT_S[match[2] as keyof typeof SLEEP_UNIT_S];
+  return seconds >= MIN_SLEEP_AFTER_S && seconds <= MAX_SLEEP_AFTER_S ? raw : null;
+}
 /** How long a call waits in its agent's queue for a slot before 429 (TOOL_QUEUE_WAIT_MS; 0 = no queue). */
 export const DEFAULT_QUEUE_WAIT_MS = 10_000;
 const MAX_QUEUE_WAIT_MS = 60_000;
@@ -41,7 +58,8 @@ function boundedInt(raw: string | undefined, fallback: number, min: number, max:
  * Precedence, first failure wins:
  * 1. TOOL_EXECUTOR unset → executor-unset;
  * 2. not exactly `container` or `local` → executor-unknown;
- * 3. TOOL_TIMEOUT_MAX_MS / TOOL_OUTPUT_LIMIT_BYTES / TOOL_QUEUE_WAIT_MS malformed or out of range → limit-invalid;
+ * 3. TOOL_TIMEOUT_MAX_MS / TOOL_OUTPUT_LIMIT_BYTES / TOOL_QUEUE_WAIT_MS / TOOL_SANDBOX_SLEEP_AFTER
+ *    malformed or out of range → limit-invalid;
  * 4. RUNNER_SECRET shorter than the runner accepts → runner-secret-invalid;
  * 5. local: RUNNER_URL not an absolute http(s) URL without credentials → runner-url-invalid;
  *    RUNNER_WORKSPACE_ROOT not an absolute path → runner-workspace-root-invalid;
@@ -58,6 +76,7 @@ export function readToolConfig(env: Env): ToolConfigResult {
   if (outputLimitBytes === null) return { ok: false, problem: { kind: 'limit-invalid', variable: 'TOOL_OUTPUT_LIMIT_BYTES' } };
   const queueWaitMs = boundedInt(env.TOOL_QUEUE_WAIT_MS, DEFAULT_QUEUE_WAIT_MS, 0, MAX_QUEUE_WAIT_MS);
   if (queueWaitMs === null) return { ok: false, problem: { kind: 'limit-invalid', variable: 'TOOL_QUEUE_WAIT_MS' } };
+  if (sandboxSleepAfter(env.TOOL_SANDBOX_SLEEP_AFTER) === null) return { ok: false, problem: { kind: 'limit-invalid', variable: 'TOOL_SANDBOX_SLEEP_AFTER' } };
   const runnerSecret = env.RUNNER_SECRET ?? '';
   if (runnerSecret.length < RUNNER_SECRET_MIN_LENGTH) return { ok: false, problem: { kind: 'runner-secret-invalid' } };
   if (executor === 'local') {

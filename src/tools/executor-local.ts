@@ -6,7 +6,7 @@
 import { importRunnerKey, signRunnerRequest } from '../protocol';
 import type { ToolConfig } from './config';
 import type { ExecutorDeps, ToolExecutor, ToolRunOutcome, ToolRunRequest } from './executor';
-import { parseRunnerAnswer } from './runner-result';
+import { lostRunResult, parseRunnerAnswer } from './runner-result';
 
 /** The runner's own limit plus transit: the runner answers a timeout itself well before this. */
 const TRANSPORT_GRACE_MS = 15_000;
@@ -44,6 +44,7 @@ export function localExecutor(config: Extract<ToolConfig, { kind: 'local' }>, de
       const key = await importRunnerKey(config.runnerSecret);
       const signature = await signRunnerRequest(key, { method: 'POST', path: url.pathname, body: text, nowS: deps.nowS() });
       let response: Response;
+      const sentAt = Date.now();
       try {
         response = await deps.fetch(url.toString(), {
           method: 'POST',
@@ -52,7 +53,10 @@ export function localExecutor(config: Extract<ToolConfig, { kind: 'local' }>, de
           signal: AbortSignal.timeout(request.timeoutMs + TRANSPORT_GRACE_MS),
         });
       } catch {
-        return { ok: false, failure: { kind: 'unreachable' } };
+        // The connection failed or dropped, or no answer came in time: the gateway cannot tell
+        // a runner that never got the call from one that died running it, so the call is a
+        // failed one (executor-lost), never a refusal; the caller gets its id.
+        return { ok: true, result: lostRunResult(Date.now() - sentAt) };
       }
       if (response.status === 403) return { ok: false, failure: { kind: 'refused' } };
       if (response.status === 409) return { ok: false, failure: { kind: 'busy' } };

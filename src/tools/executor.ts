@@ -38,8 +38,16 @@ export interface ToolRunRequest {
 
 export type { EgressEvent, ToolRunResult } from './runner-result';
 
-/** Why nothing ran (or nothing usable came back); detail goes to the log and audit only. */
-export type ExecutorFailure = { kind: 'refused' } | { kind: 'busy' } | { kind: 'unreachable' } | { kind: 'bad-response' };
+/**
+ * Why nothing ran (or nothing usable came back); detail goes to the log and audit only. A runner
+ * lost after the call was sent is not a failure here: it is a failed call (`executor-lost`,
+ * runner-result.ts). `start-failed`: the container could not be started; `no-capacity`: no
+ * instance available (max_instances reached, or still provisioning); `unauthenticated`: the
+ * runner refused the signature even after a fresh start (sandbox-object.ts).
+ */
+export type ExecutorFailure =
+  | { kind: 'refused' } | { kind: 'busy' } | { kind: 'unreachable' } | { kind: 'bad-response' }
+  | { kind: 'start-failed' } | { kind: 'no-capacity' } | { kind: 'unauthenticated' };
 
 export type ToolRunOutcome = { ok: true; result: ToolRunResult } | { ok: false; failure: ExecutorFailure };
 

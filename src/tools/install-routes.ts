@@ -18,6 +18,7 @@ import { operatorAllowFrom } from './operator-allow';
 import { installedToolView, findInstalledTool, type InstalledToolRow } from './installed';
 import { fetchManifestFromUrl } from './manifest-fetcher';
 import { AgentParams, InstalledToolList, InstallTools, type InstallToolsInput, ToolApproval, ToolParams } from './schemas';
+import { runsInContainer, uninterceptedDestination } from './executor-container-ports';
 
 const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
@@ -93,6 +94,11 @@ export function installRoutes(deps: InstallDeps) {
       await refuse(c.env, principal, agent.id, 'compile-error', compiled.error.code, at);
       const field = compileErrorField(compiled.error);
       throw new ApiError('VALIDATION_ERROR', `Policy compile error ${compiled.error.code} at ${field}.`, { fields: [field] });
+    }
+    // Only ports 80 and 443 reach a container's outbound handler: refuse what it could not enforce.
+    if (runsInContainer(agent, c.env) && uninterceptedDestination(compiled.policy.net)) {
+      await refuse(c.env, principal, agent.id, 'compile-error', 'PORT_NOT_INTERCEPTED', at);
+      throw new ApiError('VALIDATION_ERROR', 'A container tool may connect to ports 80 and 443 only.', { fields: ['manifest.tools'] });
     }
     const parsed = manifest as { name: string; tools: Array<{ name: string; inputSchema?: Record<string, unknown> }> };
     const schemaRefusal = inputSchemaRefusal(parsed.tools);

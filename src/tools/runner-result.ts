@@ -27,8 +27,13 @@ export interface ToolRunResult {
   stderr: string;
   truncated: boolean;
   durationMs: number;
-  /** `unreadable`: the runner answered (so the call ran) but its result did not parse. */
-  stopReason: 'exit' | 'timeout' | 'output-limit' | 'killed' | 'unreadable';
+  /**
+   * `unreadable`: the runner answered (so the call ran) but its result did not parse.
+   * `executor-lost`: the runner went away after the call was sent (crashed, out of memory,
+   * killed, its container gone, or no answer within the call's timeout plus grace): the call
+   * may have run, so it is a failed call, never a refusal.
+   */
+  stopReason: 'exit' | 'timeout' | 'output-limit' | 'killed' | 'unreadable' | 'executor-lost';
   egressEvents: EgressEvent[];
   /** Events the runner or the gateway dropped (over the cap, or malformed): counted, not lost silently. */
   egressDropped: number;
@@ -97,6 +102,11 @@ export function parseEgressEvents(raw: unknown): { events: EgressEvent[]; droppe
     });
   }
   return { events, dropped };
+}
+
+/** The result of a call whose runner went away mid-call (see `executor-lost` above). */
+export function lostRunResult(durationMs: number): ToolRunResult {
+  return { exitCode: null, stdout: '', stderr: '', truncated: false, durationMs: Math.max(0, Math.round(durationMs)), stopReason: 'executor-lost', egressEvents: [], egressDropped: 0 };
 }
 
 export function parseRunnerAnswer(json: unknown): ToolRunResult {

@@ -11,16 +11,23 @@ import { recordAudit } from '../audit';
 import type { Env } from '../env';
 import { deriveInstanceSecret, importRunnerKey, signRunnerRequest } from '../protocol';
 import { credentialRef, openSecret } from '../vault';
-import { DEFAULT_SANDBOX_SLEEP_AFTER } from './config';
+import { DEFAULT_SANDBOX_SLEEP_AFTER, sandboxSleepAfter } from './config';
 import { dohResolver } from './doh-resolve';
 import type { ToolRunOutcome, ToolRunRequest } from './executor';
 import { runnerBody } from './executor-local';
 import { decideOutbound, scrubOutboundResponse } from './outbound';
-import { parseRunnerAnswer } from './runner-result';
+import { classifyContainerAnswer } from './executor-container-answer';
+import { lostRunResult } from './runner-result';
 import { operatorAllowFrom } from './operator-allow';
 
 /** The runner's port inside the image (containers/runner/Dockerfile). */
 export const RUNNER_PORT = 8080;
+/**
+ * How long past the call's own timeout the Worker waits: a cold start (image pull, boot, the
+ * runner's port ready) comes first, and the runner needs a moment after the timeout to kill
+ * and report. Past it the call is a lost one (executor-lost), never left hanging.
+ */
+export const CONTAINER_GRACE_MS = 30_000;
 
 const EgressParams = z.strictObject({
   workspaceId: z.string().min(1),
@@ -77,7 +84,9 @@ export class ToolSandbox extends Container<Env> {
   override interceptHttps = true;
 
   constructor(ctx: ConstructorParameters<typeof Container<Env>>[0], env: Env) {
-    super(ctx, env, { sleepAfter: env.TOOL_SANDBOX_SLEEP_AFTER || DEFAULT_SANDBOX_SLEEP_AFTER });
+    // Never the raw value: a malformed one would throw here and fail every call of the
+    // instance; readToolConfig refuses such a deployment's calls (503) before they get here.
+    super(ctx, env, { sleepAfter: sandboxSleepAfter(env.TOOL_SANDBOX_SLEEP_AFTER) ?? DEFAULT_SANDBOX_SLEEP_AFTER });
     // RUNNER_SECRET is set per instance in runTool, before the container starts (derivation is async).
     this.envVars = { RUNNER_ISOLATION: 'container', RUNNER_PORT: String(RUNNER_PORT), RUNNER_HOST: '0.0.0.0' };
   }
@@ -91,11 +100,25 @@ export class ToolSandbox extends Container<Env> {
     return deriveInstanceSecret(this.env.RUNNER_SECRET ?? '', this.ctx.id.toString());
   }
 
-  /** Runs one call: installs this tool's egress policy, then a signed POST /invocations. */
+  /** True from the first line of runTool to its end: one call per instance at a time. */
+  private callInFlight = false;
+
+  /**
+   * Runs one call: installs this tool's egress policy, then a signed POST /invocations.
+   * Precedence, first match wins:
+   * 1. a call is already running on this instance → busy, checked and claimed synchronously
+   *    before any await: the outbound handler's params are per instance, so a second call would
+   *    replace the running call's policy mid-flight;
+   * 2. the runner answers 401 → this container was started with a key derived from a
+   *    RUNNER_SECRET that has since been rotated (the key is read at start only): destroy the
+   *    container and send once more to a fresh one, which starts with the current key;
+   * 3. otherwise the answer, classified by `classifyContainerAnswer`.
+   * Whatever happens, the handler is then reset to deny-all, so nothing the container sends
+   * between calls leaves with a finished call's policy or credentials.
+   */
   async runTool(request: ToolRunRequest): Promise<ToolRunOutcome> {
-    const secret = await this.instanceSecret();
-    // Read by the container at start only (containerFetch starts it when it is not running).
-    this.envVars = { ...this.envVars, RUNNER_SECRET: secret };
+    if (this.callInFlight) return { ok: false, failure: { kind: 'busy' } }; // 1
+    this.callInFlight = true;
     const params: EgressParams = {
       workspaceId: request.workspaceId,
       agentId: request.agentId,
@@ -103,19 +126,42 @@ export class ToolSandbox extends Container<Env> {
       allow: request.egress.allow,
       credentials: request.credentials,
     };
-    await this.setOutboundHandler<EgressParams>('toolEgress', params);
+    try {
+      await this.setOutboundHandler<EgressParams>('toolEgress', params);
+      const first = await this.send(request);
+      if (first.status !== 401) return first.outcome; // 3
+      await this.destroy(); // 2
+      return (await this.send(request)).outcome;
+    } finally {
+      try {
+        await this.setOutboundHandler<EgressParams>('toolEgress', { ...params, allow: [], credentials: [] });
+      } finally {
+        this.callInFlight = false;
+      }
+    }
+  }
+
+  /** One signed POST /invocations, bounded by the call's timeout plus the start and transport grace. */
+  private async send(request: ToolRunRequest): Promise<{ status: number; outcome: ToolRunOutcome }> {
+    const secret = await this.instanceSecret();
+    // Read by the container at start only (containerFetch starts it when it is not running;
+    // a container that died is started afresh on the next call).
+    this.envVars = { ...this.envVars, RUNNER_SECRET: secret };
     // The container gets placeholders only; swapping happens in the outbound handler.
     const body = await runnerBody({ ...request, credentials: [] }, async () => null, false);
-    if (body === null) return { ok: false, failure: { kind: 'refused' } };
+    if (body === null) return { status: 0, outcome: { ok: false, failure: { kind: 'refused' } } };
     const text = JSON.stringify(body);
     const key = await importRunnerKey(secret);
     const signature = await signRunnerRequest(key, { method: 'POST', path: '/invocations', body: text, nowS: Math.floor(Date.now() / 1000) });
-    const response = await this.containerFetch(new Request('http://runner/invocations', { method: 'POST', headers: { 'content-type': 'application/json', ...signature }, body: text }), RUNNER_PORT);
-    if (response.status === 403) return { ok: false, failure: { kind: 'refused' } };
-    if (response.status === 409) return { ok: false, failure: { kind: 'busy' } };
-    if (response.status !== 200) return { ok: false, failure: { kind: 'bad-response' } };
-    const result = parseRunnerAnswer(await response.json().catch(() => null));
-    return result ? { ok: true, result } : { ok: false, failure: { kind: 'bad-response' } };
+    const signal = AbortSignal.timeout(request.timeoutMs + CONTAINER_GRACE_MS);
+    const sentAt = Date.now();
+    let response: Response;
+    try {
+      response = await this.containerFetch(new Request('http://runner/invocations', { method: 'POST', headers: { 'content-type': 'application/json', ...signature }, body: text, signal }), RUNNER_PORT);
+    } catch {
+      return { status: 0, outcome: { ok: true, result: lostRunResult(Date.now() - sentAt) } };
+    }
+    return { status: response.status, outcome: await classifyContainerAnswer(response, signal.aborted, Date.now() - sentAt) };
   }
 }
 

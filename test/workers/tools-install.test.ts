@@ -99,6 +99,25 @@ describe('tool installation', () => {
     expect(await countRows('installed_tools')).toBe(before);
   });
 
+  it('refuses, for a container agent, a destination on a port Cloudflare does not intercept (only 80 and 443): 400, audited, nothing written', async () => {
+    const agent = ((await (await asSession(ownerA, '/api/v1/agents', { method: 'POST', body: { name: 'container-ports', isolation: 'container' } })).json()) as { id: string }).id;
+    const manifest = (port: number, name: string) => ({ ...TEST_MANIFEST, tools: [{ ...TEST_MANIFEST.tools[0], name, capabilities: ['exec:spawn:cat', `net:connect:api.example.com:${port}`] }] });
+    const before = await countRows('installed_tools');
+    for (const port of [22, 8443, 5432]) {
+      const error = await expectError(await asSession(ownerA, `/api/v1/agents/${agent}/tools`, { method: 'POST', body: { manifest: manifest(port, `p${port}`) } }), 400, 'VALIDATION_ERROR');
+      expect(error.fields).toEqual(['manifest.tools']);
+    }
+    expect(await countRows('installed_tools')).toBe(before);
+    const refusals = (await (await asSession(ownerA, '/api/v1/audit?kind=tool.install.refused')).text()).split('PORT_NOT_INTERCEPTED').length - 1;
+    expect(refusals).toBe(3);
+    // 443 installs; a sandbox agent (local executor, its own proxy) may still declare 8443.
+    const ok443 = await asSession(ownerA, `/api/v1/agents/${agent}/tools`, { method: 'POST', body: { manifest: manifest(443, 'p443') } });
+    expect(ok443.status, await ok443.clone().text()).toBe(201);
+    const sandboxAgent = ((await (await asSession(ownerA, '/api/v1/agents', { method: 'POST', body: { name: 'sandbox-ports', isolation: 'sandbox' } })).json()) as { id: string }).id;
+    const sandbox8443 = await asSession(ownerA, `/api/v1/agents/${sandboxAgent}/tools`, { method: 'POST', body: { manifest: manifest(8443, 'sandbox8443') } });
+    expect(sandbox8443.status, await sandbox8443.clone().text()).toBe(201);
+  });
+
   it.each([
     ['fetch', capgateFetch, capgateFetchBwrap],
     ['filesystem', capgateFilesystem, capgateFilesystemBwrap],

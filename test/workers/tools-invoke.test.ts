@@ -74,7 +74,7 @@ describe('invocations', () => {
 
   it('without executor configuration the call is refused with 503 and nothing runs (fail closed)', async () => {
     const runner = stubRunner(() => ({}));
-    for (const bindings of [{}, { TOOL_EXECUTOR: 'shell' }, { ...LOCAL_EXECUTOR, RUNNER_SECRET: 'short' }, { ...LOCAL_EXECUTOR, RUNNER_URL: 'not a url' }, { ...LOCAL_EXECUTOR, RUNNER_WORKSPACE_ROOT: 'relative/dir' }, { TOOL_EXECUTOR: 'container', RUNNER_SECRET: LOCAL_EXECUTOR.RUNNER_SECRET, TOOL_SANDBOX: undefined }]) {
+    for (const bindings of [{}, { TOOL_EXECUTOR: 'shell' }, { ...LOCAL_EXECUTOR, RUNNER_SECRET: 'short' }, { ...LOCAL_EXECUTOR, RUNNER_URL: 'not a url' }, { ...LOCAL_EXECUTOR, RUNNER_WORKSPACE_ROOT: 'relative/dir' }, { TOOL_EXECUTOR: 'container', RUNNER_SECRET: LOCAL_EXECUTOR.RUNNER_SECRET, TOOL_SANDBOX: undefined }, { ...LOCAL_EXECUTOR, TOOL_SANDBOX_SLEEP_AFTER: '300' }, { ...LOCAL_EXECUTOR, TOOL_SANDBOX_SLEEP_AFTER: '5 m' }, { ...LOCAL_EXECUTOR, TOOL_SANDBOX_SLEEP_AFTER: '2s' }, { ...LOCAL_EXECUTOR, TOOL_SANDBOX_SLEEP_AFTER: '25h' }]) {
       const call = toolApp({ fetch: runner.fetch, bindings });
       await expectError(await call(owner, `/api/v1/agents/${agentId}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/a' } } }), 503, 'SERVICE_UNAVAILABLE');
     }
@@ -104,6 +104,26 @@ describe('invocations', () => {
     expect(sent.egress).toBeUndefined();
     const stored = (await (await asSession(owner, `/api/v1/invocations/${body.id}`)).json()) as { status: string; stdout: string };
     expect(stored).toMatchObject({ status: 'completed', stdout: 'hello\n' });
+  });
+
+  it('a runner that dies mid-call (crash, OOM, killed): the call is recorded failed (executor-lost) with its id in the answer, never as refused', async () => {
+    const lostAgent = await newAgent('lost-runner-bot');
+    // The runner received the signed call, then its connection dropped (what fetch sees when it dies).
+    const runner = stubRunner(() => {
+      throw new TypeError('Network connection lost.');
+    });
+    const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
+    const res = await call(owner, `/api/v1/agents/${lostAgent}/tools/cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/a' } } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: string; status: string; exitCode: number | null; stdout: string };
+    expect(body).toMatchObject({ status: 'failed', exitCode: null, stdout: '' });
+    expect(body.id).toMatch(/^[A-Za-z0-9_-]{8,}$/);
+    expect(runner.calls).toHaveLength(1);
+    const rows = (await env.DB.prepare('SELECT id, status, stop_reason FROM tool_invocations WHERE agent_id = ?').bind(lostAgent).all()).results;
+    expect(rows).toEqual([{ id: body.id, status: 'failed', stop_reason: 'executor-lost' }]);
+    const kinds = (await env.DB.prepare("SELECT kind, data FROM audit_events WHERE kind LIKE 'tool.invo%' AND json_extract(data, '$.agentId') = ? ORDER BY seq").bind(lostAgent).all<{ kind: string; data: string }>()).results;
+    expect(kinds.map((row) => row.kind)).toEqual(['tool.invoked']);
+    expect(JSON.parse(kinds[0]!.data)).toMatchObject({ invocationId: body.id, status: 'failed', stopReason: 'executor-lost', executor: 'local' });
   });
 
   it('maps a runner timeout to timed_out and a non-zero exit to failed', async () => {

@@ -8,6 +8,24 @@
  */
 import { spawn } from 'node:child_process';
 import type { SandboxConfig } from './sandbox.ts';
+import { CA_TRUST_VARIABLES } from './tls-intercept.ts';
+
+/**
+ * Where Cloudflare puts the certificate of the CA its HTTPS interception signs with
+ * (`interceptHttps`); it exists only at run time, in the running container.
+ */
+export const CLOUDFLARE_CONTAINERS_CA = '/etc/cloudflare/certs/cloudflare-containers-ca.crt';
+
+/**
+ * A tool's environment in the container: every HTTPS connection of the container is terminated
+ * by the interception, so a tool must trust that CA, and tools start with a bare environment
+ * (nothing inherited from the runner). The trust variables are defaults: the invocation's own
+ * environment comes last and may name another file (it can only make its own TLS fail).
+ */
+export function containerToolEnv(path: string, env: Record<string, string>): Record<string, string> {
+  const trust = Object.fromEntries(CA_TRUST_VARIABLES.map((name) => [name, CLOUDFLARE_CONTAINERS_CA]));
+  return { PATH: path, ...trust, ...env };
+}
 
 export interface ToolCommand {
   argv: string[];

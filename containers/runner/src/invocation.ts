@@ -12,7 +12,7 @@ import { egressEventLog, type EgressAuditEvent, type EgressDroppedEvent } from '
 import { createEgressProxy, type EgressProxyOptions } from './proxy.ts';
 import { createInterceptCa, type InterceptCa } from './tls-intercept.ts';
 import { closeAll, type PinRefusal } from './bind-sources.ts';
-import { containerToolCommand, killEveryProcessOf } from './container-tools.ts';
+import { containerToolCommand, containerToolEnv, killEveryProcessOf } from './container-tools.ts';
 import { DEFAULT_PATH, buildSandboxedCommand, prepareSandbox, type PrefixProblem, type SandboxConfig } from './sandbox.ts';
 
 export const MAX_TIMEOUT_MS = 10 * 60_000;
@@ -77,7 +77,7 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
     const tool = containerToolCommand(command, config.sandbox);
     if (!tool) return { refused: 'tool-uid-unavailable' };
     try {
-      const result = await execute(tool.argv, { PATH: DEFAULT_PATH, ...inv.env }, { cwd: config.containerWorkdir, uid: tool.uid, gid: tool.gid });
+      const result = await execute(tool.argv, containerToolEnv(DEFAULT_PATH, inv.env), { cwd: config.containerWorkdir, uid: tool.uid, gid: tool.gid });
       return { ...result, egressEvents: egressLog.events() };
     } finally {
       await killEveryProcessOf(tool.uid, tool.gid);

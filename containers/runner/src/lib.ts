@@ -5,3 +5,5 @@
 export { compiledSandbox } from '../../../src/protocol/index.ts';
 export { runProcess } from './execute.ts';
 export { runInvocation } from './invocation.ts';
+// The signed API as the gateway calls it, for bench/node/container.bench.mjs.
+export { importRunnerKey, signRunnerRequest } from '../../../src/protocol/index.ts';

@@ -11,6 +11,8 @@
  *   RUNNER_WORKSPACE_ROOT    where per-agent workspaces live (default <work dir>/workspaces)
  *   RUNNER_OPERATOR_ALLOW    operator-only private destinations, "host:port,host:port"
  *   RUNNER_UPSTREAM_CA_FILE  extra CA certificates (PEM) the egress proxy trusts upstream
+ *   RUNNER_INIT              an init to re-execute under at start (the image: /usr/bin/tini), so
+ *                            PID 1 reaps orphaned tool processes (secret-env.ts)
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,7 +4,10 @@
  * the secret to a container through its environment, so the runner, on start:
  *   1. RUNNER_SECRET set → writes it to a 0600 file in a fresh 0700 directory and re-executes
  *      itself (process.execve: same pid, new image, new environment block) with RUNNER_SECRET
- *      removed and RUNNER_SECRET_FILE naming the file;
+ *      removed and RUNNER_SECRET_FILE naming the file; with RUNNER_INIT set (the image: tini)
+ *      it re-executes that init instead, which starts the runner as its child: PID 1 then
+ *      reaps the orphans of killed tools (a fork bomb's zombies would otherwise hold the tool
+ *      uid's RLIMIT_NPROC), and its environment block never held the secret either;
  *   2. RUNNER_SECRET_FILE set → reads the file, checks it is a regular file of this uid that
  *      nobody else can read, deletes it and its directory, and forgets the variable;
  *   3. neither → no secret (the caller refuses to start).
@@ -26,8 +29,10 @@ export function takeRunnerSecret(env: NodeJS.ProcessEnv = process.env): SecretSo
     const dir = mkdtempSync(join(tmpdir(), SECRET_DIR_PREFIX));
     const path = join(dir, 'secret');
     writeFileSync(path, env.RUNNER_SECRET, { mode: 0o600, flag: 'wx' });
-    const { RUNNER_SECRET: _dropped, ...rest } = env;
-    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...rest, RUNNER_SECRET_FILE: path }); // 1
+    const { RUNNER_SECRET: _dropped, RUNNER_INIT: init, ...rest } = env;
+    const self = [process.execPath, ...process.execArgv, ...process.argv.slice(1)];
+    const [program, ...args] = init ? [init, '--', ...self] : self;
+    process.execve(program!, [program!, ...args], { ...rest, RUNNER_SECRET_FILE: path }); // 1
   }
   if (file === undefined) return { ok: false, reason: 'missing' }; // 3
   delete env.RUNNER_SECRET_FILE;
