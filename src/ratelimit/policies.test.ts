@@ -38,10 +38,17 @@ describe('route table', () => {
     ['/api/v1/auth/login', ['auth-ip']],
     ['/api/v1/agents', ['api-ip', 'api-credential']],
     ['/api/v1/openapi.json', ['api-ip', 'api-credential']],
-    ['/healthz', ['default-ip']],
+    ['/healthz', []],
+    ['/healthzx', ['default-ip']],
+    ['/healthz/', ['default-ip']],
     ['/', ['default-ip']],
   ])('maps %s to %j', (path, policies) => {
     expect(routeRuleFor(DEFAULT_ROUTE_TABLE, path)?.buckets.map((b) => b.policy)).toEqual(policies);
+  });
+
+  it('gives /healthz only the isolate-local bucket (no Durable Object round trip)', () => {
+    expect(routeRuleFor(DEFAULT_ROUTE_TABLE, '/healthz')?.isolate).toBe('healthz-client');
+    expect(routeRuleFor(DEFAULT_ROUTE_TABLE, '/healthzx')?.isolate).toBeUndefined();
   });
 });
 
