@@ -16,7 +16,17 @@ export default tseslint.config(
   },
   {
     files: ['**/*.mjs', 'scripts/**', 'bin/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+      },
+    },
   },
   {
     // src/policy/ is shared by the Worker, the CLI and the runner: no platform, no app imports.
@@ -24,7 +34,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^\\.\\./(?!lib(/|$))', message: 'src/policy may import only from src/lib.' }, { regex: '^(cloudflare:|node:|hono)', message: 'src/policy is pure.' }] },
+        {
+          patterns: [
+            { regex: '^\\.\\./(?!lib(/|$))', message: 'src/policy may import only from src/lib.' },
+            { regex: '^(cloudflare:|node:|hono)', message: 'src/policy is pure.' },
+          ],
+        },
       ],
     },
   },

@@ -13,7 +13,8 @@ export interface OptionSpec {
   multiple?: boolean;
 }
 
-export type ParsedArgs = { ok: true; values: Record<string, string | string[] | boolean | undefined>; positionals: string[] } | { ok: false; error: string };
+export type ParsedArgs =
+  { ok: true; values: Record<string, string | string[] | boolean | undefined>; positionals: string[] } | { ok: false; error: string };
 
 export function parseCommandArgs(args: string[], options: Record<string, OptionSpec>, maxPositionals = Infinity): ParsedArgs {
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
@@ -31,11 +32,13 @@ export function parseCommandArgs(args: string[], options: Record<string, OptionS
       continue;
     }
     // Non-strict parseArgs takes the next argument even when it is another option (`--target --json`).
-    if (token.value === undefined || token.value === '' || (!token.inlineValue && token.value.startsWith('--'))) return { ok: false, error: `${shown} needs a value` };
+    if (token.value === undefined || token.value === '' || (!token.inlineValue && token.value.startsWith('--')))
+      return { ok: false, error: `${shown} needs a value` };
     if (spec.multiple) values[token.name] = [...((values[token.name] as string[] | undefined) ?? []), token.value];
     else if (values[token.name] !== undefined) return { ok: false, error: `${shown} given twice` };
     else values[token.name] = token.value;
   }
-  if (positionals.length > maxPositionals) return { ok: false, error: `unexpected argument ${quoteValue(positionals[maxPositionals] ?? '')}` };
+  if (positionals.length > maxPositionals)
+    return { ok: false, error: `unexpected argument ${quoteValue(positionals[maxPositionals] ?? '')}` };
   return { ok: true, values, positionals };
 }

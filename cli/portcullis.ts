@@ -5,7 +5,15 @@
  * The compiler is the same src/policy code the Worker and the runner use.
  */
 import { readFileSync } from 'node:fs';
-import { compileManifest, EGRESS_TARGETS, type EgressTarget, formatPolicyError, quoteValue, type Target, TARGETS } from '../src/policy/index.ts';
+import {
+  compileManifest,
+  EGRESS_TARGETS,
+  type EgressTarget,
+  formatPolicyError,
+  quoteValue,
+  type Target,
+  TARGETS,
+} from '../src/policy/index.ts';
 import { parseCommandArgs } from './args.ts';
 import { doctor } from './doctor/index.ts';
 import { vaultRotate, VAULT_ROTATE_HELP } from './vault-rotate.ts';
@@ -101,7 +109,8 @@ function parseCompileArgs(args: string[]): Parsed | 'help' | string {
   if (!(TARGETS as readonly string[]).includes(target)) return `--target must be one of ${TARGETS.join(', ')}`;
   const egressTarget = values['egress-target'] as string | undefined;
   if (egressTarget !== undefined && target !== 'egress') return '--egress-target is only valid with --target egress';
-  if (egressTarget !== undefined && !(EGRESS_TARGETS as readonly string[]).includes(egressTarget)) return `--egress-target must be one of ${EGRESS_TARGETS.join(', ')}`;
+  if (egressTarget !== undefined && !(EGRESS_TARGETS as readonly string[]).includes(egressTarget))
+    return `--egress-target must be one of ${EGRESS_TARGETS.join(', ')}`;
   const resolvers = (values['dns-resolver'] as string[] | undefined) ?? [];
   if (resolvers.length > 0 && egressTarget !== 'nftables') return '--dns-resolver is only valid with --egress-target nftables';
   const tool = values.tool as string | undefined;
@@ -135,7 +144,8 @@ export function run(args: string[]): number | Promise<number> {
   }
   if (args[0] === 'vault') {
     if (args[1] !== 'rotate') {
-      if (args.includes('--json')) stdout(`${JSON.stringify({ errors: [{ code: 'USAGE', path: '(arguments)', message: 'unknown vault command' }] })}\n`);
+      if (args.includes('--json'))
+        stdout(`${JSON.stringify({ errors: [{ code: 'USAGE', path: '(arguments)', message: 'unknown vault command' }] })}\n`);
       stderr(`portcullis: unknown vault command\n${VAULT_ROTATE_HELP}`);
       return EXIT.USAGE;
     }
@@ -157,7 +167,10 @@ export function main(args: string[], io: CliIo = nodeIo): number {
   }
   // Every failure: one line for people on stderr, and with --json the same as an object on stdout.
   const failWith = (exit: number, error: { code: string; path: string; message: string }, text: string): number => {
-    if (parsed.json) io.stdout(`${JSON.stringify({ errors: [{ code: error.code, path: error.path, message: error.message }] }, null, parsed.pretty ? 2 : undefined)}\n`);
+    if (parsed.json)
+      io.stdout(
+        `${JSON.stringify({ errors: [{ code: error.code, path: error.path, message: error.message }] }, null, parsed.pretty ? 2 : undefined)}\n`,
+      );
     io.stderr(`portcullis: ${text}\n`);
     return exit;
   };

@@ -83,13 +83,22 @@ export async function vaultRotate(args: string[], io: RotateIo): Promise<number>
     if (res.status !== 200) {
       const code = ((await res.json().catch(() => ({}))) as { error?: { code?: unknown } }).error?.code;
       // The code is the gateway's, but printed to a terminal: only the envelope's UPPER_SNAKE shape passes.
-      return fail(ROTATE_EXIT.GATEWAY, 'GATEWAY_REFUSED', `the gateway answered ${res.status} ${typeof code === 'string' && /^[A-Z_]{1,64}$/.test(code) ? code : 'unknown'}`);
+      return fail(
+        ROTATE_EXIT.GATEWAY,
+        'GATEWAY_REFUSED',
+        `the gateway answered ${res.status} ${typeof code === 'string' && /^[A-Z_]{1,64}$/.test(code) ? code : 'unknown'}`,
+      );
     }
     const report = (await res.json()) as RotateReport;
     io.stdout(`${JSON.stringify(report)}\n`);
     if (report.remaining === 0) return ROTATE_EXIT.OK;
     // Only unreadable envelopes left: another call cannot help.
-    if (report.resealed === 0 && report.remaining <= report.unreadable) return fail(ROTATE_EXIT.UNREADABLE, 'ENVELOPES_UNREADABLE', `${report.unreadable} envelopes cannot be opened with the keyring; do not remove old keys (docs/vault.md)`);
+    if (report.resealed === 0 && report.remaining <= report.unreadable)
+      return fail(
+        ROTATE_EXIT.UNREADABLE,
+        'ENVELOPES_UNREADABLE',
+        `${report.unreadable} envelopes cannot be opened with the keyring; do not remove old keys (docs/vault.md)`,
+      );
   }
   return fail(ROTATE_EXIT.GATEWAY, 'MAX_CALLS_REACHED', '--max-calls reached before rotation finished; run it again to continue');
 }

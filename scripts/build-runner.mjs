@@ -13,7 +13,9 @@ const built = await bundleForNode('build-runner', {
   entryPoints: { runner: 'containers/runner/src/main.ts', 'runner-lib': 'containers/runner/src/lib.ts' },
   target: 'node22',
   // Bundled CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
-  banner: { js: "import { createRequire as __runnerCreateRequire } from 'node:module'; const require = __runnerCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __runnerCreateRequire } from 'node:module'; const require = __runnerCreateRequire(import.meta.url);",
+  },
 });
 if (built) {
   mkdirSync(join(root, 'dist'), { recursive: true });

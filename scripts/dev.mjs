@@ -31,7 +31,8 @@ const LOCAL_SECRETS = {
 };
 
 /** Plain settings (not secrets) for local use: the Worker reaches the local runner. */
-const LOCAL_VARS_COMMENT = '# Not secrets: local tool execution. The gateway sends tool calls to the runner that `npm run dev` starts beside wrangler;\n# RUNNER_WORKSPACE_ROOT is where that runner keeps per-agent workspaces (the gateway names bind sources under it).';
+const LOCAL_VARS_COMMENT =
+  '# Not secrets: local tool execution. The gateway sends tool calls to the runner that `npm run dev` starts beside wrangler;\n# RUNNER_WORKSPACE_ROOT is where that runner keeps per-agent workspaces (the gateway names bind sources under it).';
 const LOCAL_VARS = {
   RUNNER_URL: () => `http://${RUNNER_HOST}:${RUNNER_PORT}`,
   TOOL_EXECUTOR: () => 'local',
@@ -65,14 +66,17 @@ function ensureDevVars() {
   ].join('\n');
   writeFileSync(devVarsPath, `${existing}${existing && !existing.endsWith('\n') ? '\n' : ''}${header}${lines}\n`, { mode: 0o600 });
   console.log(`[dev] generated ${[...missingSecrets, ...missingVars].map(([n]) => n).join(', ')} in ${devVarsPath}`);
-  if (missingSecrets.some(([n]) => n === 'SETUP_TOKEN')) console.log('[dev] SETUP_TOKEN from that file authorises POST /api/v1/setup once.');
+  if (missingSecrets.some(([n]) => n === 'SETUP_TOKEN'))
+    console.log('[dev] SETUP_TOKEN from that file authorises POST /api/v1/setup once.');
 }
 
 /** Why the local runner cannot sandbox here, or null when it can. */
 function runnerUnavailable() {
   if (process.platform !== 'linux') return 'the local sandbox needs Linux (bubblewrap)';
-  if (process.getuid?.() !== 0) return 'not running as root (the runner drops each call to an unprivileged uid with RLIMIT_NPROC; see docs/sandbox.md)';
-  if (spawnSync('bwrap', ['--version'], { stdio: 'ignore' }).status !== 0) return 'bubblewrap (bwrap) is not installed (apt-get install bubblewrap)';
+  if (process.getuid?.() !== 0)
+    return 'not running as root (the runner drops each call to an unprivileged uid with RLIMIT_NPROC; see docs/sandbox.md)';
+  if (spawnSync('bwrap', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return 'bubblewrap (bwrap) is not installed (apt-get install bubblewrap)';
   return null;
 }
 
@@ -113,7 +117,9 @@ async function refusePortCollision(args, port) {
     process.exit(1);
   }
   if (await portTaken(RUNNER_HOST, port)) {
-    console.error(`[dev] ${RUNNER_HOST}:${port}, the local tool runner's port (RUNNER_URL), is already in use (another npm run dev or runner?): stop that process, or ${fix}.`);
+    console.error(
+      `[dev] ${RUNNER_HOST}:${port}, the local tool runner's port (RUNNER_URL), is already in use (another npm run dev or runner?): stop that process, or ${fix}.`,
+    );
     process.exit(1);
   }
 }
@@ -122,7 +128,9 @@ async function refusePortCollision(args, port) {
 function startRunner(port) {
   const reason = runnerUnavailable();
   if (reason) {
-    console.warn(`[dev] WARNING: not starting the local tool runner: ${reason}. The gateway still serves; tool invocations will fail until a runner is available.`);
+    console.warn(
+      `[dev] WARNING: not starting the local tool runner: ${reason}. The gateway still serves; tool invocations will fail until a runner is available.`,
+    );
     return null;
   }
   const built = spawnSync(process.execPath, [join(root, 'scripts/build-runner.mjs')], { cwd: root, stdio: 'inherit' });
@@ -156,7 +164,9 @@ function startRunner(port) {
     current.on('exit', (code, signal) => {
       if (stopping) return;
       if (Date.now() - startedAt >= RESTART_RESET_AFTER_MS) delayMs = RESTART_FIRST_MS;
-      console.warn(`[dev] WARNING: the local tool runner stopped (${signal ?? `exit ${code}`}); tool calls fail until it is back. Restarting it in ${delayMs / 1000} s.`);
+      console.warn(
+        `[dev] WARNING: the local tool runner stopped (${signal ?? `exit ${code}`}); tool calls fail until it is back. Restarting it in ${delayMs / 1000} s.`,
+      );
       setTimeout(() => {
         if (stopping) return;
         console.log('[dev] restarting the local tool runner');
@@ -166,7 +176,13 @@ function startRunner(port) {
     });
   };
   launch();
-  return { kill: (signal) => current?.kill(signal), get live() { return current && current.exitCode === null && current.signalCode === null; }, once: (event, fn) => current?.once(event, fn) };
+  return {
+    kill: (signal) => current?.kill(signal),
+    get live() {
+      return current && current.exitCode === null && current.signalCode === null;
+    },
+    once: (event, fn) => current?.once(event, fn),
+  };
 }
 
 let stopping = false;
@@ -217,5 +233,8 @@ wrangler.on('exit', (code, signal) => {
   // The runner stops with the gateway; give it a moment to close, then go.
   runner.once('exit', exit);
   runner.kill('SIGTERM');
-  setTimeout(() => { runner.kill('SIGKILL'); exit(); }, 3_000).unref();
+  setTimeout(() => {
+    runner.kill('SIGKILL');
+    exit();
+  }, 3_000).unref();
 });

@@ -35,32 +35,77 @@ export function freePort() {
  * `readyPath` answers 200 (or `readyStatus`), within `startupTimeoutMs`.
  */
 export async function startLocalGateway(options = {}) {
-  const { config, vars = {}, devVars = {}, maxSockets = 16, readyPath = '/healthz', startupTimeoutMs = 180_000, requestTimeoutMs = 15_000, migrate = true } = options;
+  const {
+    config,
+    vars = {},
+    devVars = {},
+    maxSockets = 16,
+    readyPath = '/healthz',
+    startupTimeoutMs = 180_000,
+    requestTimeoutMs = 15_000,
+    migrate = true,
+  } = options;
   const work = mkdtempSync(join(tmpdir(), 'portcullis-local-'));
   const persistDir = join(work, 'state');
   const env = {
-    ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0', DO_NOT_TRACK: '1', WRANGLER_SEND_METRICS: 'false',
-    WRANGLER_SEND_ERROR_REPORTS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-    WRANGLER_REGISTRY_PATH: join(work, 'registry'), WRANGLER_CI_DISABLE_CONFIG_WATCHING: 'true',
+    ...process.env,
+    CI: 'true',
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+    DO_NOT_TRACK: '1',
+    WRANGLER_SEND_METRICS: 'false',
+    WRANGLER_SEND_ERROR_REPORTS: 'false',
+    WRANGLER_HIDE_BANNER: 'true',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    WRANGLER_REGISTRY_PATH: join(work, 'registry'),
+    WRANGLER_CI_DISABLE_CONFIG_WATCHING: 'true',
   };
   const setupToken = randomBytes(32).toString('base64url');
   const envFile = join(work, 'local.env');
   // devVars: extra values as `npm run dev` would read them from .dev.vars (single-quoted: JSON stays literal).
-  const extra = Object.entries(devVars).map(([name, value]) => `${name}='${value}'\n`).join('');
+  const extra = Object.entries(devVars)
+    .map(([name, value]) => `${name}='${value}'\n`)
+    .join('');
   writeFileSync(envFile, `SETUP_TOKEN=${setupToken}\nVAULT_KEYS=local1:${randomBytes(32).toString('base64')}\n${extra}`, { mode: 0o600 });
   const configArgs = config ? ['--config', config] : [];
   if (migrate) {
-    const migrated = spawnSync(process.execPath, [WRANGLER, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir, ...configArgs], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+    const migrated = spawnSync(
+      process.execPath,
+      [WRANGLER, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir, ...configArgs],
+      { cwd: root, env, encoding: 'utf8', timeout: 120_000 },
+    );
     if (migrated.status !== 0) throw new Error(`applying migrations failed:\n${migrated.stdout}${migrated.stderr}`);
   }
   const port = await freePort();
   const inspectorPort = await freePort();
   const varArgs = Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]);
-  const child = spawn(process.execPath, [
-    WRANGLER, 'dev', ...configArgs, '--local', '--ip', HOST, '--port', String(port), '--inspector-ip', HOST, '--inspector-port', String(inspectorPort),
-    // 'log': the Worker's console.log lines (e.g. the limiter shards' memory lines) reach `lines`.
-    '--persist-to', persistDir, '--env-file', envFile, '--show-interactive-dev-session=false', '--log-level', 'log', ...varArgs,
-  ], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      WRANGLER,
+      'dev',
+      ...configArgs,
+      '--local',
+      '--ip',
+      HOST,
+      '--port',
+      String(port),
+      '--inspector-ip',
+      HOST,
+      '--inspector-port',
+      String(inspectorPort),
+      // 'log': the Worker's console.log lines (e.g. the limiter shards' memory lines) reach `lines`.
+      '--persist-to',
+      persistDir,
+      '--env-file',
+      envFile,
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      'log',
+      ...varArgs,
+    ],
+    { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const lines = [];
   let partial = '';
   const onData = (chunk) => {
@@ -78,7 +123,8 @@ export async function startLocalGateway(options = {}) {
   const agent = new Agent({ keepAlive: true, maxSockets });
   const send = (method, path, headers = {}, body = undefined) =>
     new Promise((resolve, reject) => {
-      const allHeaders = body === undefined ? headers : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers };
+      const allHeaders =
+        body === undefined ? headers : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers };
       const req = request({ host: HOST, port, method, path, headers: allHeaders, agent, timeout: requestTimeoutMs }, (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -95,17 +141,32 @@ export async function startLocalGateway(options = {}) {
     stopped = true;
     agent.destroy();
     const exited = new Promise((resolve) => (running() ? child.once('exit', resolve) : resolve(undefined)));
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
     await Promise.race([exited, sleep(5_000)]);
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
     rmSync(work, { recursive: true, force: true });
   };
   const startedAt = performance.now();
   try {
     for (;;) {
       if (!running()) throw new Error(`wrangler dev exited before it was ready:\n${lines.slice(-40).join('\n')}`);
-      if (performance.now() - startedAt > startupTimeoutMs) throw new Error(`wrangler dev did not answer ${readyPath} in time:\n${lines.slice(-40).join('\n')}`);
-      if (await send('GET', readyPath).then((res) => res.status === 200, () => false)) break;
+      if (performance.now() - startedAt > startupTimeoutMs)
+        throw new Error(`wrangler dev did not answer ${readyPath} in time:\n${lines.slice(-40).join('\n')}`);
+      if (
+        await send('GET', readyPath).then(
+          (res) => res.status === 200,
+          () => false,
+        )
+      )
+        break;
       await sleep(250);
     }
   } catch (error) {

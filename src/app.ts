@@ -57,7 +57,10 @@ export function createApp(options: AppOptions) {
   app.route('/', connectorRoutes(now));
   app.route('/', policyRoutes());
   app.route('/', toolRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
-  app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ fetch: options.fetch ?? fetch }), clock: now }));
+  app.route(
+    '/',
+    webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ fetch: options.fetch ?? fetch }), clock: now }),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -23,9 +23,20 @@ const API_KEYS = 40; // api-credential allows 600 per minute per key: spread the
 const WATCHDOG_MS = 10 * 60_000;
 
 const servers = [];
-process.on('exit', () => { for (const s of servers) { try { process.kill(-s.pid, 'SIGKILL'); } catch { /* gone */ } } });
+process.on('exit', () => {
+  for (const s of servers) {
+    try {
+      process.kill(-s.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+});
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
-setTimeout(() => { console.error('[gateway-e2e] watchdog: giving up'); process.exit(1); }, WATCHDOG_MS).unref();
+setTimeout(() => {
+  console.error('[gateway-e2e] watchdog: giving up');
+  process.exit(1);
+}, WATCHDOG_MS).unref();
 
 let ipCounter = 0;
 function nextClientIp() {
@@ -56,14 +67,24 @@ async function load(name, fire, expected, durationMs) {
 }
 
 async function main() {
-  const bare = await startLocalGateway({ config: join(root, 'bench', 'bare-worker', 'wrangler.toml'), migrate: false, readyPath: '/', maxSockets: CONCURRENCY });
+  const bare = await startLocalGateway({
+    config: join(root, 'bench', 'bare-worker', 'wrangler.toml'),
+    migrate: false,
+    readyPath: '/',
+    maxSockets: CONCURRENCY,
+  });
   servers.push(bare);
   const gw = await startLocalGateway({ maxSockets: CONCURRENCY });
   servers.push(gw);
 
   let session = {};
   const api = async (method, path, json, expected) => {
-    const res = await gw.send(method, path, { 'CF-Connecting-IP': '192.0.2.9', ...session }, json === undefined ? undefined : JSON.stringify(json));
+    const res = await gw.send(
+      method,
+      path,
+      { 'CF-Connecting-IP': '192.0.2.9', ...session },
+      json === undefined ? undefined : JSON.stringify(json),
+    );
     if (res.status !== expected) throw new Error(`${method} ${path}: expected ${expected}, got ${res.status} ${res.text.slice(0, 300)}`);
     return { body: res.text ? JSON.parse(res.text) : null, headers: res.headers };
   };
@@ -71,7 +92,10 @@ async function main() {
   const password = `bench-${randomBytes(18).toString('base64url')}`;
   await api('POST', '/api/v1/setup', { token: gw.setupToken, workspace: 'Bench', email, password }, 201);
   const login = await api('POST', '/api/v1/auth/login', { email, password }, 200);
-  const cookie = [login.headers['set-cookie'] ?? []].flat().map((c) => c.split(';')[0]).find((c) => c.startsWith('__Host-portcullis_session='));
+  const cookie = [login.headers['set-cookie'] ?? []]
+    .flat()
+    .map((c) => c.split(';')[0])
+    .find((c) => c.startsWith('__Host-portcullis_session='));
   if (!cookie) throw new Error('login set no session cookie');
   session = { Cookie: cookie, 'X-CSRF-Token': login.body.csrfToken };
   const { body: agent } = await api('POST', '/api/v1/agents', { name: 'bench agent' }, 201);
@@ -79,23 +103,44 @@ async function main() {
   const { body: slack } = await api('POST', `/api/v1/agents/${agent.id}/connectors`, { platform: 'slack', signingSecret }, 201);
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const publicHex = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url').toString('hex');
-  const { body: discord } = await api('POST', `/api/v1/agents/${agent.id}/connectors`, { platform: 'discord', applicationId: '123456789012345678', publicKey: publicHex }, 201);
+  const { body: discord } = await api(
+    'POST',
+    `/api/v1/agents/${agent.id}/connectors`,
+    { platform: 'discord', applicationId: '123456789012345678', publicKey: publicHex },
+    201,
+  );
   const keys = [];
-  for (let i = 0; i < API_KEYS; i++) keys.push((await api('POST', '/api/v1/api-keys', { name: `bench ${i}`, scopes: ['agents:read'] }, 201)).body.key);
+  for (let i = 0; i < API_KEYS; i++)
+    keys.push((await api('POST', '/api/v1/api-keys', { name: `bench ${i}`, scopes: ['agents:read'] }, 201)).body.key);
   session = {};
 
   let eventCounter = 0;
   const slackEvent = () => {
     const ts = Math.floor(Date.now() / 1000);
-    const body = JSON.stringify({ type: 'event_callback', event_id: `EvBENCH${(eventCounter++).toString(36).toUpperCase()}`, team_id: 'TBENCH', event: { type: 'message', user: 'UBENCH', channel: 'CBENCH', text: 'hello from the benchmark', ts: `${ts}.000100` } });
+    const body = JSON.stringify({
+      type: 'event_callback',
+      event_id: `EvBENCH${(eventCounter++).toString(36).toUpperCase()}`,
+      team_id: 'TBENCH',
+      event: { type: 'message', user: 'UBENCH', channel: 'CBENCH', text: 'hello from the benchmark', ts: `${ts}.000100` },
+    });
     const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
-    return gw.send('POST', slack.webhookPath, { 'X-Slack-Request-Timestamp': String(ts), 'X-Slack-Signature': signature, 'CF-Connecting-IP': nextClientIp() }, body);
+    return gw.send(
+      'POST',
+      slack.webhookPath,
+      { 'X-Slack-Request-Timestamp': String(ts), 'X-Slack-Signature': signature, 'CF-Connecting-IP': nextClientIp() },
+      body,
+    );
   };
   const ping = JSON.stringify({ type: 1, id: '1', application_id: '123456789012345678', token: 'bench', version: 1 });
   const discordPing = () => {
     const ts = String(Math.floor(Date.now() / 1000));
     const signature = sign(null, Buffer.from(ts + ping), privateKey).toString('hex');
-    return gw.send('POST', discord.webhookPath, { 'X-Signature-Ed25519': signature, 'X-Signature-Timestamp': ts, 'CF-Connecting-IP': nextClientIp() }, ping);
+    return gw.send(
+      'POST',
+      discord.webhookPath,
+      { 'X-Signature-Ed25519': signature, 'X-Signature-Timestamp': ts, 'CF-Connecting-IP': nextClientIp() },
+      ping,
+    );
   };
   let k = 0;
   const phases = [
@@ -103,10 +148,23 @@ async function main() {
     ['GET /healthz', () => gw.send('GET', '/healthz', { 'CF-Connecting-IP': nextClientIp() }), 200],
     ['POST /hooks/slack event_callback (signed)', slackEvent, 200],
     ['POST /hooks/discord PING (signed)', discordPing, 200],
-    ['GET /api/v1/me (API key)', () => gw.send('GET', '/api/v1/me', { Authorization: `Bearer ${keys[k++ % keys.length]}`, 'CF-Connecting-IP': nextClientIp() }), 200],
+    [
+      'GET /api/v1/me (API key)',
+      () => gw.send('GET', '/api/v1/me', { Authorization: `Bearer ${keys[k++ % keys.length]}`, 'CF-Connecting-IP': nextClientIp() }),
+      200,
+    ],
   ];
   // A tampered signature must be refused, so the timed webhook paths really verify.
-  const tampered = await gw.send('POST', discord.webhookPath, { 'X-Signature-Ed25519': '00'.repeat(64), 'X-Signature-Timestamp': String(Math.floor(Date.now() / 1000)), 'CF-Connecting-IP': nextClientIp() }, ping);
+  const tampered = await gw.send(
+    'POST',
+    discord.webhookPath,
+    {
+      'X-Signature-Ed25519': '00'.repeat(64),
+      'X-Signature-Timestamp': String(Math.floor(Date.now() / 1000)),
+      'CF-Connecting-IP': nextClientIp(),
+    },
+    ping,
+  );
   if (tampered.status !== 401) throw new Error(`a forged Discord signature got ${tampered.status}, expected 401`);
   for (const [name, fire, expected] of phases) await load(`warm-up ${name}`, fire, expected, WARMUP_MS);
   const best = new Map();
@@ -120,7 +178,9 @@ async function main() {
   const baseline = rows[0];
   const results = rows.map((m) => ({ ...m, ratioToBaseline: Number((m.opsPerSec / Math.max(1, baseline.opsPerSec)).toFixed(3)) }));
   const targets = { healthz: 0.9, signedWebhooks: 0.6 };
-  console.log(`BENCH ${JSON.stringify({ group: 'gateway end to end vs a bare Worker (wrangler dev, loopback)', baseline: baseline.name, results, concurrency: CONCURRENCY, durationMs: DURATION_MS, rounds: ROUNDS, targets })}`);
+  console.log(
+    `BENCH ${JSON.stringify({ group: 'gateway end to end vs a bare Worker (wrangler dev, loopback)', baseline: baseline.name, results, concurrency: CONCURRENCY, durationMs: DURATION_MS, rounds: ROUNDS, targets })}`,
+  );
 }
 
 try {

@@ -14,7 +14,9 @@ if (!existsSync(bundle)) spawnSync(process.execPath, [join(root, 'scripts', 'bui
 const { compileManifest, parseManifest, decideEgress } = await import(bundle);
 
 const goldens = join(root, 'test', 'fixtures', 'goldens');
-const texts = readdirSync(goldens).sort().map((server) => readFileSync(join(goldens, server, 'manifest.json'), 'utf8'));
+const texts = readdirSync(goldens)
+  .sort()
+  .map((server) => readFileSync(join(goldens, server, 'manifest.json'), 'utf8'));
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
@@ -41,7 +43,13 @@ function measure(name, fn, durationMs = 1500) {
   }
   const elapsed = performance.now() - start;
   perOp.sort((a, b) => a - b);
-  return { name, iterations, opsPerSec: Math.round((iterations / elapsed) * 1000), p50Us: Math.round(percentile(perOp, 0.5) * 1000), p99Us: Math.round(percentile(perOp, 0.99) * 1000) };
+  return {
+    name,
+    iterations,
+    opsPerSec: Math.round((iterations / elapsed) * 1000),
+    p50Us: Math.round(percentile(perOp, 0.5) * 1000),
+    p99Us: Math.round(percentile(perOp, 0.99) * 1000),
+  };
 }
 
 let sink = 0;
@@ -68,12 +76,25 @@ for (const [label, options] of [
     }),
   );
 }
-const policy = { allow: [{ host: 'api.github.com', port: 443 }, { host: '*', port: 80 }], blockPrivate: true };
+const policy = {
+  allow: [
+    { host: 'api.github.com', port: 443 },
+    { host: '*', port: 80 },
+  ],
+  blockPrivate: true,
+};
 results.push(
   measure('decideEgress (one request)', (i) => {
-    sink += decideEgress(policy, { host: i % 2 ? 'api.github.com' : '0x7f000001', port: 443, resolvedAddresses: ['140.82.112.6'] }).allow ? 1 : 0;
+    sink += decideEgress(policy, { host: i % 2 ? 'api.github.com' : '0x7f000001', port: 443, resolvedAddresses: ['140.82.112.6'] }).allow
+      ? 1
+      : 0;
   }),
 );
 if (sink === 0) throw new Error('benchmark did no work');
-const rows = [baseline, ...results].map((m) => ({ ...m, ratioToBaseline: Number((m.opsPerSec / Math.max(1, baseline.opsPerSec)).toFixed(3)) }));
-console.log(`BENCH ${JSON.stringify({ group: 'policy compiler (10 golden manifests, rotating)', baseline: baseline.name, results: rows, node: process.version })}`);
+const rows = [baseline, ...results].map((m) => ({
+  ...m,
+  ratioToBaseline: Number((m.opsPerSec / Math.max(1, baseline.opsPerSec)).toFixed(3)),
+}));
+console.log(
+  `BENCH ${JSON.stringify({ group: 'policy compiler (10 golden manifests, rotating)', baseline: baseline.name, results: rows, node: process.version })}`,
+);

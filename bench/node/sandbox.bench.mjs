@@ -33,7 +33,8 @@ const config = {
   sandbox: { uid: 65534, gid: 65534, maxProcesses: 64, nodeInSandbox: '/usr/bin/node', workspaceRoot },
 };
 const manifest = {
-  name: 'bench', version: '1.0.0',
+  name: 'bench',
+  version: '1.0.0',
   tools: [{ name: 'probe', capabilities: ['exec:spawn:true', 'exec:spawn:curl', 'fs:read,write:/workspace/**'], run: { argv: ['true'] } }],
 };
 const compiled = compileManifest(manifest, { target: 'bwrap', tool: 'probe' });
@@ -59,11 +60,20 @@ async function measure(name, fn, { iterations = 30, warmup = 3 } = {}) {
   }
   const elapsed = performance.now() - start;
   samples.sort((a, b) => a - b);
-  return { name, iterations, opsPerSec: Math.round((iterations / elapsed) * 1000 * 10) / 10, p50Us: Math.round(percentile(samples, 0.5) * 1000), p99Us: Math.round(percentile(samples, 0.99) * 1000) };
+  return {
+    name,
+    iterations,
+    opsPerSec: Math.round((iterations / elapsed) * 1000 * 10) / 10,
+    p50Us: Math.round(percentile(samples, 0.5) * 1000),
+    p99Us: Math.round(percentile(samples, 0.99) * 1000),
+  };
 }
 
 function report(group, baseline, others) {
-  const rows = [baseline, ...others].map((m) => ({ ...m, ratioToBaseline: Number((m.opsPerSec / Math.max(0.001, baseline.opsPerSec)).toFixed(3)) }));
+  const rows = [baseline, ...others].map((m) => ({
+    ...m,
+    ratioToBaseline: Number((m.opsPerSec / Math.max(0.001, baseline.opsPerSec)).toFixed(3)),
+  }));
   const p50Overhead = Object.fromEntries(others.map((m) => [m.name, Number((m.p50Us / Math.max(1, baseline.p50Us)).toFixed(2))]));
   console.log(`BENCH ${JSON.stringify({ group, baseline: baseline.name, results: rows, p50OverheadX: p50Overhead })}`);
 }
@@ -72,7 +82,10 @@ const run = (argv) => () => runProcess({ ...base, argv, env: { PATH: '/usr/bin:/
 // `egress`: the tool's own allow list (null: no proxy). An operator allowance opens a private
 // destination only for a tool that declares it (decideEgress rule 2), so the curl rows name it.
 const sandboxed = (argv, egress) => async () => {
-  const result = await runInvocation({ ...base, argv, sandbox: { bwrapArgv: prefix }, ...(egress ? { egress: { allow: egress } } : {}) }, config);
+  const result = await runInvocation(
+    { ...base, argv, sandbox: { bwrapArgv: prefix }, ...(egress ? { egress: { allow: egress } } : {}) },
+    config,
+  );
   if ('refused' in result) throw new Error(result.refused);
   return result;
 };
@@ -84,8 +97,14 @@ try {
   report('runner: per-invocation sandbox overhead (no-op command)', direct, [bwrapOnly, withProxy]);
 
   const url = `http://bench.test:${port}/`;
-  const curlDirect = await measure('direct spawn: curl local server', run(['curl', '-sS', '--resolve', `bench.test:${port}:127.0.0.1`, url]));
-  const curlSandboxed = await measure('bwrap + proxy: curl local server via proxy', sandboxed(['curl', '-sS', url], [{ host: 'bench.test', port }]));
+  const curlDirect = await measure(
+    'direct spawn: curl local server',
+    run(['curl', '-sS', '--resolve', `bench.test:${port}:127.0.0.1`, url]),
+  );
+  const curlSandboxed = await measure(
+    'bwrap + proxy: curl local server via proxy',
+    sandboxed(['curl', '-sS', url], [{ host: 'bench.test', port }]),
+  );
   report('runner: one HTTP request, direct vs through the sandbox egress path', curlDirect, [curlSandboxed]);
 } finally {
   server.close();

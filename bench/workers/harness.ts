@@ -59,6 +59,9 @@ export async function measure(
 
 /** Prints a group of measurements with each one's throughput ratio to the baseline. */
 export function report(group: string, baseline: Measurement, others: Measurement[], extra: Record<string, unknown> = {}): void {
-  const rows = [baseline, ...others].map((m) => ({ ...m, ratioToBaseline: Number((m.opsPerSec / Math.max(1, baseline.opsPerSec)).toFixed(3)) }));
+  const rows = [baseline, ...others].map((m) => ({
+    ...m,
+    ratioToBaseline: Number((m.opsPerSec / Math.max(1, baseline.opsPerSec)).toFixed(3)),
+  }));
   console.log(`BENCH ${JSON.stringify({ group, baseline: baseline.name, results: rows, ...extra })}`);
 }

@@ -62,7 +62,10 @@ it('ratelimit: decisions per second of one limiter shard', async () => {
     // 1 injected ms per call at 1000 per 1000 ms: every call prunes one hit and admits one; the log stays at 1000 entries.
     ['consume, admitted (steady state, 1000-entry log)', () => stub.decide('consume', ask('bench:one-object', 1000, 1000), (fakeNow += 1))],
     ['consume, denied (full 60-entry log)', () => full.decide('consume', ask('bench:full', LIMIT, 60_000), fakeNow)],
-    [`consume ×${inFlight} in flight (one op = ${inFlight} decisions)`, () => Promise.all(Array.from({ length: inFlight }, () => hot.decide('consume', ask('bench:hot', 1000, 1000), (fakeNow += 1))))],
+    [
+      `consume ×${inFlight} in flight (one op = ${inFlight} decisions)`,
+      () => Promise.all(Array.from({ length: inFlight }, () => hot.decide('consume', ask('bench:hot', 1000, 1000), (fakeNow += 1)))),
+    ],
   ]);
   if (!peekEmpty || !admit || !deny || !concurrent) throw new Error('missing measurement');
   expect(admit.iterations).toBeGreaterThan(0);
@@ -91,7 +94,10 @@ it('ratelimit: latency the middleware adds to a request (same route with and wit
   let h = 0;
   const health = (app: ReturnType<typeof gatewayStack>) => async () => {
     const i = h++;
-    const res = await app.fetch(new Request(`${ORIGIN}/healthz`, { headers: { 'CF-Connecting-IP': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } }), env);
+    const res = await app.fetch(
+      new Request(`${ORIGIN}/healthz`, { headers: { 'CF-Connecting-IP': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } }),
+      env,
+    );
     expect(res.status).toBe(200);
     await res.text();
   };
@@ -105,7 +111,10 @@ it('ratelimit: latency the middleware adds to a request (same route with and wit
   // Warm every pooled bucket first so the measurement sees warm objects, not creation.
   for (let i = 0; i < POOL; i++) {
     await withLimiter.fetch(new Request(`${ORIGIN}/healthz`, { headers: { 'CF-Connecting-IP': `10.1.0.${i}` } }), env);
-    await withLimiter.fetch(new Request(`${ORIGIN}/api/v1/nothing`, { headers: { 'CF-Connecting-IP': `10.2.0.${i}`, Authorization: `Bearer bench-token-${i}` } }), env);
+    await withLimiter.fetch(
+      new Request(`${ORIGIN}/api/v1/nothing`, { headers: { 'CF-Connecting-IP': `10.2.0.${i}`, Authorization: `Bearer bench-token-${i}` } }),
+      env,
+    );
   }
   const [healthBare, healthLimited, apiBare, apiLimited] = await interleaved([
     ['GET /healthz, gateway stack without rateLimit', health(without)],
@@ -175,10 +184,13 @@ it('ratelimit: comparison on one workload (60/min per IP) with over-admission un
     // 2. Admitted path: POOL warm keys in rotation, none near its limit.
     for (let i = 0; i < POOL; i++) await (await call(poolIp(r, i))).text();
     let n = 0;
-    admittedCandidates.push([`${name}: admitted (${POOL} warm keys)`, async () => {
-      const i = n++ % POOL;
-      return (await call(poolIp(r, i))).text();
-    }]);
+    admittedCandidates.push([
+      `${name}: admitted (${POOL} warm keys)`,
+      async () => {
+        const i = n++ % POOL;
+        return (await call(poolIp(r, i))).text();
+      },
+    ]);
     // 3. Denied path: the hot key from step 1, now over its limit.
     deniedCandidates.push([`${name}: denied (one hot key)`, async () => (await call(hotIp)).text()]);
   }
@@ -204,6 +216,9 @@ it('ratelimit: first request of a new key (object creation)', async () => {
     ['Portcullis RateLimiter: fresh key each request', async () => (await get(`10.9.${(k >> 8) & 255}.${k++ & 255}`)).text()],
   ]);
   if (!warm || !fresh) throw new Error('missing measurement');
-  report('ratelimit-new-key', warm, [fresh], { freshToWarmCost: Number((warm.opsPerSec / Math.max(1, fresh.opsPerSec)).toFixed(2)), beforeSharding: BEFORE_SHARDING });
+  report('ratelimit-new-key', warm, [fresh], {
+    freshToWarmCost: Number((warm.opsPerSec / Math.max(1, fresh.opsPerSec)).toFixed(2)),
+    beforeSharding: BEFORE_SHARDING,
+  });
   expect(fresh.iterations).toBeGreaterThan(0);
 });

@@ -1,6 +1,17 @@
 import { env } from 'cloudflare:workers';
 import { expect, it } from 'vitest';
-import { aesGcmOpen, aesGcmSeal, envelopeAad, importAesGcmKey, openEnvelope, openSecret, parseKeyring, sealEnvelope, sealSecret, type SecretRef } from '../../src/vault';
+import {
+  aesGcmOpen,
+  aesGcmSeal,
+  envelopeAad,
+  importAesGcmKey,
+  openEnvelope,
+  openSecret,
+  parseKeyring,
+  sealEnvelope,
+  sealSecret,
+  type SecretRef,
+} from '../../src/vault';
 import { measure, report } from './harness';
 
 const KEYS = 'k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=';

@@ -11,14 +11,24 @@ const DISCORD_NOW = Number(discord.timestamp) * 1000;
 const discordBody = utf8(discord.body);
 
 it('webhooks: Discord Ed25519 verifications per second against the discord-interactions peer', async () => {
-  const input = { publicKeyHex: discord.publicKey, signatureHex: discord.signature, timestamp: discord.timestamp, rawBody: discordBody, now: DISCORD_NOW };
+  const input = {
+    publicKeyHex: discord.publicKey,
+    signatureHex: discord.signature,
+    timestamp: discord.timestamp,
+    rawBody: discordBody,
+    now: DISCORD_NOW,
+  };
   // Every measured call must verify, or the figure would be the cost of a fast rejection.
   expect(await verifyKey(discordBody, discord.signature, discord.timestamp, discord.publicKey)).toBe(true);
   expect(await verifyDiscordSignature(input, webCryptoEd25519)).toEqual({ ok: true });
   expect(await verifyDiscordSignature(input, nobleEd25519)).toEqual({ ok: true });
 
-  const importedKey = await crypto.subtle.importKey('raw', hexToBytes(discord.publicKey) as Uint8Array, { name: 'Ed25519' }, false, ['verify']);
-  const peer = await measure('discord-interactions verifyKey (hex key)', () => verifyKey(discordBody, discord.signature, discord.timestamp, discord.publicKey));
+  const importedKey = await crypto.subtle.importKey('raw', hexToBytes(discord.publicKey) as Uint8Array, { name: 'Ed25519' }, false, [
+    'verify',
+  ]);
+  const peer = await measure('discord-interactions verifyKey (hex key)', () =>
+    verifyKey(discordBody, discord.signature, discord.timestamp, discord.publicKey),
+  );
   const peerImported = await measure('discord-interactions verifyKey (CryptoKey)', () =>
     verifyKey(discordBody, discord.signature, discord.timestamp, importedKey),
   );
@@ -33,7 +43,13 @@ it('webhooks: Discord Ed25519 verifications per second against the discord-inter
 it('webhooks: Slack v0 verifications per second against a bare HMAC-SHA256', async () => {
   const now = Number(slack.timestamp) * 1000;
   const body = utf8(slack.rawBody);
-  const input = { signingSecret: slack.signingSecret, signatureHeader: slack.signature, timestampHeader: slack.timestamp, rawBody: body, now };
+  const input = {
+    signingSecret: slack.signingSecret,
+    signatureHeader: slack.signature,
+    timestampHeader: slack.timestamp,
+    rawBody: body,
+    now,
+  };
   expect(await verifySlackSignature(input)).toEqual({ ok: true });
 
   const bare = await measure('bare HMAC-SHA256 (importKey + sign)', async () => {

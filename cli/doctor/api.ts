@@ -12,10 +12,28 @@ const DAY_MS = 86_400_000;
 /** Binaries that are a shell: a tool that may spawn one may run anything the sandbox allows. */
 export const SHELLS = ['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish', 'csh', 'tcsh', 'busybox'];
 
-interface Agent { id: string; name: string; isolation: string }
-interface Tool { name: string; approval: string; capabilities?: string[] }
-interface Credential { name: string; allowedHosts: string[] | null }
-interface ApiKey { id: string; name: string; expiresAt: number | null; revokedAt: number | null; lastUsedAt: number | null; createdAt: number }
+interface Agent {
+  id: string;
+  name: string;
+  isolation: string;
+}
+interface Tool {
+  name: string;
+  approval: string;
+  capabilities?: string[];
+}
+interface Credential {
+  name: string;
+  allowedHosts: string[] | null;
+}
+interface ApiKey {
+  id: string;
+  name: string;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+  createdAt: number;
+}
 
 type Got<T> = { ok: true; body: T } | { ok: false; reason: string };
 
@@ -43,8 +61,10 @@ function toolProblems(agent: Agent, tool: Tool): Finding[] {
     if (!parsed.ok) continue;
     const capability = parsed.capability;
     const where = `agent ${quoteValue(agent.id)} tool ${quoteValue(tool.name)} (approval never)`;
-    if (capability.kind === 'exec' && SHELLS.includes(capability.binary.split('/').pop() ?? '')) findings.push(finding('api.tool.shell_without_approval', `${where} may run ${quoteValue(text)}`));
-    if (capability.kind === 'net' && capability.host === '*') findings.push(finding('api.tool.net_any_without_approval', `${where} declares ${quoteValue(text)}`));
+    if (capability.kind === 'exec' && SHELLS.includes(capability.binary.split('/').pop() ?? ''))
+      findings.push(finding('api.tool.shell_without_approval', `${where} may run ${quoteValue(text)}`));
+    if (capability.kind === 'net' && capability.host === '*')
+      findings.push(finding('api.tool.net_any_without_approval', `${where} declares ${quoteValue(text)}`));
   }
   return findings;
 }
@@ -57,31 +77,48 @@ export async function checkApi(url: URL, key: string, io: LiveIo, now: number): 
   if (!agents.ok) notRun.push({ check: 'api.agents', reason: agents.reason });
   else {
     for (const agent of agents.body.agents) {
-      if (agent.isolation === 'unrestricted') findings.push(finding('api.agent.unrestricted', `agent ${quoteValue(agent.id)} (${quoteValue(agent.name)}) has isolation unrestricted`));
+      if (agent.isolation === 'unrestricted')
+        findings.push(
+          finding('api.agent.unrestricted', `agent ${quoteValue(agent.id)} (${quoteValue(agent.name)}) has isolation unrestricted`),
+        );
       const tools = await get<{ tools: Tool[] }>(io, url, key, `/api/v1/agents/${encodeURIComponent(agent.id)}/tools`);
       if (!tools.ok) notRun.push({ check: 'api.tools', reason: tools.reason });
-      else if (tools.body.tools.some((tool) => !Array.isArray(tool.capabilities))) notRun.push({ check: 'api.tools', reason: 'this gateway does not list tool capabilities' });
+      else if (tools.body.tools.some((tool) => !Array.isArray(tool.capabilities)))
+        notRun.push({ check: 'api.tools', reason: 'this gateway does not list tool capabilities' });
       else for (const tool of tools.body.tools) findings.push(...toolProblems(agent, tool));
     }
   }
 
   const credentials = await get<{ credentials: Credential[] }>(io, url, key, '/api/v1/credentials');
   if (!credentials.ok) notRun.push({ check: 'api.credentials', reason: credentials.reason });
-  else for (const credential of credentials.body.credentials) if (credential.allowedHosts === null) findings.push(finding('api.credential.unbound', `credential ${quoteValue(credential.name)} has no allowedHosts`));
+  else
+    for (const credential of credentials.body.credentials)
+      if (credential.allowedHosts === null)
+        findings.push(finding('api.credential.unbound', `credential ${quoteValue(credential.name)} has no allowedHosts`));
 
   const keys = await get<{ apiKeys: ApiKey[] }>(io, url, key, '/api/v1/api-keys');
   if (!keys.ok) notRun.push({ check: 'api.keys', reason: keys.reason });
   else {
     for (const apiKey of keys.body.apiKeys) {
       if (apiKey.revokedAt !== null || (apiKey.expiresAt !== null && apiKey.expiresAt <= now)) continue;
-      if (apiKey.expiresAt === null) findings.push(finding('api.key.no_expiry', `API key ${quoteValue(apiKey.id)} (${quoteValue(apiKey.name)}) never expires`));
+      if (apiKey.expiresAt === null)
+        findings.push(finding('api.key.no_expiry', `API key ${quoteValue(apiKey.id)} (${quoteValue(apiKey.name)}) never expires`));
       const idleDays = Math.floor((now - (apiKey.lastUsedAt ?? apiKey.createdAt)) / DAY_MS);
-      if (idleDays >= KEY_UNUSED_DAYS) findings.push(finding('api.key.unused', `API key ${quoteValue(apiKey.id)} (${quoteValue(apiKey.name)}) unused for ${idleDays} days`));
+      if (idleDays >= KEY_UNUSED_DAYS)
+        findings.push(
+          finding('api.key.unused', `API key ${quoteValue(apiKey.id)} (${quoteValue(apiKey.name)}) unused for ${idleDays} days`),
+        );
     }
   }
 
   const verdict = await get<{ ok: boolean; count: number; firstBroken?: { kind: string } }>(io, url, key, '/api/v1/audit/verify');
   if (!verdict.ok) notRun.push({ check: 'api.audit', reason: verdict.reason });
-  else if (!verdict.body.ok) findings.push(finding('api.audit.broken', `the audit chain of ${verdict.body.count} events does not verify (first problem: ${verdict.body.firstBroken?.kind ?? 'unknown'})`));
+  else if (!verdict.body.ok)
+    findings.push(
+      finding(
+        'api.audit.broken',
+        `the audit chain of ${verdict.body.count} events does not verify (first problem: ${verdict.body.firstBroken?.kind ?? 'unknown'})`,
+      ),
+    );
   return { findings, notRun };
 }

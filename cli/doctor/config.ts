@@ -41,7 +41,8 @@ const listOf = (value: unknown): Table[] => (Array.isArray(value) ? value.map(ta
 /** Every `[vars]` table with a label: the top level, then each `[env.NAME.vars]`. */
 export function varTables(config: WranglerConfig): { label: string; vars: Table }[] {
   const tables = [{ label: '[vars]', vars: tableOf(config.vars) }];
-  for (const [name, env] of Object.entries(tableOf(config.env))) tables.push({ label: `[env.${quoteValue(name)}.vars]`, vars: tableOf(tableOf(env).vars) });
+  for (const [name, env] of Object.entries(tableOf(config.env)))
+    tables.push({ label: `[env.${quoteValue(name)}.vars]`, vars: tableOf(tableOf(env).vars) });
   return tables;
 }
 
@@ -62,12 +63,17 @@ export function dangerousFlags(vars: Table): string[] {
  */
 export function operatorAllowProblems(label: string, name: string, raw: string): Finding[] {
   const findings: Finding[] = [];
-  for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const host = entry.replace(/:\d{1,5}$/, '').replace(/^\[|\]$/g, '');
     if (/[*/]/.test(entry) || ['0.0.0.0', '::', 'localhost.', '.'].includes(host) || host.startsWith('.')) {
       findings.push(finding('config.operator_allow.wide', `${label} ${name} entry ${quoteValue(entry)} is wider than one host`));
     } else if (name === 'TOOL_OPERATOR_ALLOW' && operatorAllowFrom(entry).length === 0) {
-      findings.push(finding('config.operator_allow.malformed', `${label} ${name} entry ${quoteValue(entry)} is not host:port; the gateway ignores it`));
+      findings.push(
+        finding('config.operator_allow.malformed', `${label} ${name} entry ${quoteValue(entry)} is not host:port; the gateway ignores it`),
+      );
     }
   }
   return findings;
@@ -91,7 +97,8 @@ function rateLimitProblems(label: string, raw: string): Finding[] {
 function varsProblems(label: string, vars: Table, production: boolean): Finding[] {
   const findings: Finding[] = [];
   for (const name of Object.keys(vars)) {
-    if (isSecretName(name) && String(vars[name]).trim() !== '') findings.push(finding('config.secret.in_vars', `${quoteValue(name)} has a value in ${label}`));
+    if (isSecretName(name) && String(vars[name]).trim() !== '')
+      findings.push(finding('config.secret.in_vars', `${quoteValue(name)} has a value in ${label}`));
   }
   for (const name of dangerousFlags(vars)) findings.push(finding('config.flag.dangerous', `${quoteValue(name)} is set in ${label}`));
   for (const name of ['TOOL_OPERATOR_ALLOW', 'MODEL_PRIVATE_HOSTS']) {
@@ -101,7 +108,13 @@ function varsProblems(label: string, vars: Table, production: boolean): Finding[
   if (production) {
     const executor = vars.TOOL_EXECUTOR;
     if (executor === 'local') findings.push(finding('config.executor.local', `TOOL_EXECUTOR = "local" in ${label}`));
-    else if (executor !== 'container') findings.push(finding('config.executor.unset', executor === undefined ? `TOOL_EXECUTOR is not set in ${label}` : `TOOL_EXECUTOR in ${label} is neither "container" nor "local"`));
+    else if (executor !== 'container')
+      findings.push(
+        finding(
+          'config.executor.unset',
+          executor === undefined ? `TOOL_EXECUTOR is not set in ${label}` : `TOOL_EXECUTOR in ${label} is neither "container" nor "local"`,
+        ),
+      );
   }
   return findings;
 }
@@ -115,23 +128,39 @@ export function checkWranglerConfig(config: WranglerConfig, now: number): Findin
   for (const { label, vars } of varTables(config)) findings.push(...varsProblems(label, vars, true));
 
   const flags = Array.isArray(config.compatibility_flags) ? config.compatibility_flags.map(String) : [];
-  if (!flags.includes('nodejs_compat')) findings.push(finding('config.compat.nodejs_compat', 'compatibility_flags does not include "nodejs_compat"'));
+  if (!flags.includes('nodejs_compat'))
+    findings.push(finding('config.compat.nodejs_compat', 'compatibility_flags does not include "nodejs_compat"'));
   const date = typeof config.compatibility_date === 'string' ? Date.parse(`${config.compatibility_date}T00:00:00Z`) : Number.NaN;
   if (Number.isNaN(date)) findings.push(finding('config.compat.date_stale', 'compatibility_date is missing or not YYYY-MM-DD'));
-  else if (now - date > COMPAT_DATE_MAX_AGE_DAYS * DAY_MS) findings.push(finding('config.compat.date_stale', `compatibility_date ${quoteValue(String(config.compatibility_date))} is ${Math.floor((now - date) / DAY_MS)} days old`));
+  else if (now - date > COMPAT_DATE_MAX_AGE_DAYS * DAY_MS)
+    findings.push(
+      finding(
+        'config.compat.date_stale',
+        `compatibility_date ${quoteValue(String(config.compatibility_date))} is ${Math.floor((now - date) / DAY_MS)} days old`,
+      ),
+    );
 
   const d1 = new Set(listOf(config.d1_databases).map((db) => db.binding));
-  for (const binding of REQUIRED_D1) if (!d1.has(binding)) findings.push(finding('config.binding.missing', `no [[d1_databases]] with binding "${binding}"`));
+  for (const binding of REQUIRED_D1)
+    if (!d1.has(binding)) findings.push(finding('config.binding.missing', `no [[d1_databases]] with binding "${binding}"`));
   const objects = new Map(listOf(tableOf(config.durable_objects).bindings).map((b) => [b.name, b.class_name]));
-  const migrated = new Set(listOf(config.migrations).flatMap((m) => [m.new_sqlite_classes, m.new_classes].flatMap((list) => (Array.isArray(list) ? list.map(String) : []))));
+  const migrated = new Set(
+    listOf(config.migrations).flatMap((m) =>
+      [m.new_sqlite_classes, m.new_classes].flatMap((list) => (Array.isArray(list) ? list.map(String) : [])),
+    ),
+  );
   for (const [binding, className] of Object.entries(REQUIRED_DURABLE_OBJECTS)) {
-    if (objects.get(binding) !== className) findings.push(finding('config.binding.missing', `no [[durable_objects.bindings]] "${binding}" for class ${className}`));
+    if (objects.get(binding) !== className)
+      findings.push(finding('config.binding.missing', `no [[durable_objects.bindings]] "${binding}" for class ${className}`));
     if (!migrated.has(className)) findings.push(finding('config.migration.missing', `no [[migrations]] creates class ${className}`));
   }
 
   for (const container of listOf(config.containers)) {
     for (const [key, value] of Object.entries(container)) {
-      if (/internet/i.test(key) && value !== false && value !== 'false') findings.push(finding('config.container.internet', `[[containers]] ${quoteValue(String(container.class_name ?? '?'))} sets ${quoteValue(key)}`));
+      if (/internet/i.test(key) && value !== false && value !== 'false')
+        findings.push(
+          finding('config.container.internet', `[[containers]] ${quoteValue(String(container.class_name ?? '?'))} sets ${quoteValue(key)}`),
+        );
     }
   }
   return findings;

@@ -25,7 +25,14 @@ const VARS_TABLE = /^\s*\[\s*(vars|env\.[A-Za-z0-9_-]+\.vars)\s*\]\s*(#.*)?$/;
 const ANY_TABLE = /^\s*\[/;
 
 /** Rule 3 and 4: remove `lines` from `path` if `verify` accepts the result. */
-function removeLines(path: string, text: string, drop: Set<number>, verify: (next: string) => boolean, what: string, outcome: FixOutcome): void {
+function removeLines(
+  path: string,
+  text: string,
+  drop: Set<number>,
+  verify: (next: string) => boolean,
+  what: string,
+  outcome: FixOutcome,
+): void {
   const lines = text.split('\n');
   const next = lines.filter((_, index) => !drop.has(index)).join('\n');
   if (drop.size === 0 || !verify(next)) {
@@ -36,11 +43,14 @@ function removeLines(path: string, text: string, drop: Set<number>, verify: (nex
     copyFileSync(path, `${path}${BACKUP_SUFFIX}`, constants.COPYFILE_EXCL);
     chmodSync(`${path}${BACKUP_SUFFIX}`, statSync(path).mode & 0o700);
   } catch {
-    outcome.refused.push(`${path}: ${what} not removed (${path}${BACKUP_SUFFIX} already exists or cannot be written; doctor will not overwrite a backup)`);
+    outcome.refused.push(
+      `${path}: ${what} not removed (${path}${BACKUP_SUFFIX} already exists or cannot be written; doctor will not overwrite a backup)`,
+    );
     return;
   }
   writeFileSync(path, next);
-  for (const index of [...drop].sort((a, b) => a - b)) outcome.changed.push(`${path}:${index + 1}: - ${lines[index]?.replace(/=.*$/, '= …')}`);
+  for (const index of [...drop].sort((a, b) => a - b))
+    outcome.changed.push(`${path}:${index + 1}: - ${lines[index]?.replace(/=.*$/, '= …')}`);
   outcome.changed.push(`${path}: backup in ${path}${BACKUP_SUFFIX}`);
 }
 
@@ -53,7 +63,12 @@ export function fixWranglerToml(path: string, outcome: FixOutcome): void {
   let inVars = false;
   text.split('\n').forEach((line, index) => {
     if (ANY_TABLE.test(line)) inVars = VARS_TABLE.test(line);
-    else if (inVars && /^\s*(DANGEROUSLY_[A-Z0-9_]+)\s*=/.exec(line)?.[1] && names.includes(/^\s*(DANGEROUSLY_[A-Z0-9_]+)/.exec(line)?.[1] ?? '')) drop.add(index);
+    else if (
+      inVars &&
+      /^\s*(DANGEROUSLY_[A-Z0-9_]+)\s*=/.exec(line)?.[1] &&
+      names.includes(/^\s*(DANGEROUSLY_[A-Z0-9_]+)/.exec(line)?.[1] ?? '')
+    )
+      drop.add(index);
   });
   const verify = (next: string): boolean => {
     let after: ReturnType<typeof parseWranglerToml>;

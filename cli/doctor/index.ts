@@ -91,7 +91,8 @@ export async function doctor(args: string[], io: DoctorIo): Promise<number> {
   let url: URL | undefined;
   if (values.url !== undefined) {
     url = URL.parse(values.url) ?? undefined;
-    if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url)))) return usage(io, json, '--url must be the gateway origin over https (http only for localhost)');
+    if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))))
+      return usage(io, json, '--url must be the gateway origin over https (http only for localhost)');
   }
   const configPath = values.config ?? (existsSync('wrangler.toml') ? 'wrangler.toml' : undefined);
   const envPath = values['env-file'];
@@ -104,7 +105,10 @@ export async function doctor(args: string[], io: DoctorIo): Promise<number> {
   // --fix first, so the findings describe the files as they are now.
   if (values.fix) {
     fix = { changed: [], refused: [] };
-    for (const [path, apply] of [[configPath, fixWranglerToml], [envPath, fixEnvFile]] as const) {
+    for (const [path, apply] of [
+      [configPath, fixWranglerToml],
+      [envPath, fixEnvFile],
+    ] as const) {
       if (!path) continue;
       try {
         apply(path, fix);
@@ -152,7 +156,13 @@ export async function doctor(args: string[], io: DoctorIo): Promise<number> {
 
   findings.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity));
   const uniqueNotRun = notRun.filter((n, i) => notRun.findIndex((m) => m.check === n.check && m.reason === n.reason) === i);
-  const result: DoctorResult = { findings, notRun: uniqueNotRun, skipped, ...(fix ? { fix } : {}), exitCode: exitCodeOf(findings, uniqueNotRun) };
+  const result: DoctorResult = {
+    findings,
+    notRun: uniqueNotRun,
+    skipped,
+    ...(fix ? { fix } : {}),
+    exitCode: exitCodeOf(findings, uniqueNotRun),
+  };
   io.stdout(json ? renderJson(result) : renderText(result, io.colour));
   return result.exitCode;
 }

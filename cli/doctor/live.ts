@@ -47,12 +47,14 @@ function headerProblems(path: string, res: Response, page: boolean): Finding[] {
   const findings: Finding[] = [];
   for (const [name, needs] of Object.entries(REQUIRED_HEADERS)) {
     const value = res.headers.get(name);
-    if (value === null || !value.toLowerCase().includes(needs)) findings.push(finding('live.headers.missing', `${path}: ${name} ${value === null ? 'is missing' : 'has an unexpected value'}`));
+    if (value === null || !value.toLowerCase().includes(needs))
+      findings.push(finding('live.headers.missing', `${path}: ${name} ${value === null ? 'is missing' : 'has an unexpected value'}`));
   }
   const csp = directives(res.headers.get('content-security-policy') ?? '');
   if (page) {
     const scripts = csp.get('script-src') ?? csp.get('default-src');
-    if (!scripts || scripts.includes("'unsafe-inline'") || scripts.includes('*')) findings.push(finding('live.csp.weak', `${path}: the page's CSP allows inline or any scripts`));
+    if (!scripts || scripts.includes("'unsafe-inline'") || scripts.includes('*'))
+      findings.push(finding('live.csp.weak', `${path}: the page's CSP allows inline or any scripts`));
   } else if (csp.get('default-src')?.join(' ') !== "'none'" || csp.get('frame-ancestors')?.join(' ') !== "'none'") {
     findings.push(finding('live.csp.weak', `${path}: CSP lacks default-src 'none' or frame-ancestors 'none'`));
   }
@@ -72,7 +74,8 @@ export async function checkLive(url: URL, io: LiveIo): Promise<{ findings: Findi
   if (health.status !== 200) return { findings, notRun: [{ check: 'live', reason: `/healthz answered ${health.status}` }] };
   const body = (await health.json().catch(() => ({}))) as { dangerous?: unknown };
   findings.push(...headerProblems('/healthz', health, false));
-  for (const setting of Array.isArray(body.dangerous) ? body.dangerous : []) findings.push(finding('live.health.dangerous', `/healthz reports ${quoteValue(String(setting))}`));
+  for (const setting of Array.isArray(body.dangerous) ? body.dangerous : [])
+    findings.push(finding('live.health.dangerous', `/healthz reports ${quoteValue(String(setting))}`));
 
   const missing = await request(io, url, '/api/v1/doctor-probe-not-found');
   await missing.body?.cancel();
@@ -82,14 +85,30 @@ export async function checkLive(url: URL, io: LiveIo): Promise<{ findings: Findi
   await root.body?.cancel();
   if (isPage) findings.push(...headerProblems('/', root, true));
 
-  const preflight = await request(io, url, '/api/v1/agents', { method: 'OPTIONS', headers: { Origin: PROBE_ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' } });
+  const preflight = await request(io, url, '/api/v1/agents', {
+    method: 'OPTIONS',
+    headers: {
+      Origin: PROBE_ORIGIN,
+      'Access-Control-Request-Method': 'POST',
+      'Access-Control-Request-Headers': 'authorization, content-type',
+    },
+  });
   await preflight.body?.cancel();
   const granted = preflight.headers.get('access-control-allow-origin');
-  if (granted === PROBE_ORIGIN || granted === '*') findings.push(finding('live.cors.foreign_origin', `a preflight from ${PROBE_ORIGIN} got Access-Control-Allow-Origin: ${quoteValue(granted)}`));
+  if (granted === PROBE_ORIGIN || granted === '*')
+    findings.push(
+      finding('live.cors.foreign_origin', `a preflight from ${PROBE_ORIGIN} got Access-Control-Allow-Origin: ${quoteValue(granted)}`),
+    );
 
   const setup = await request(io, url, '/api/v1/setup');
   const state = (await setup.json().catch(() => ({}))) as { needed?: unknown };
-  if (setup.status !== 200 || typeof state.needed !== 'boolean') notRun.push({ check: 'live.setup', reason: `GET /api/v1/setup answered ${setup.status}` });
-  else if (state.needed) findings.push(isLoopback(url) ? finding('live.setup.open_local', `${url.origin} has not completed setup`) : finding('live.setup.open_public', `${url.origin} has not completed setup`));
+  if (setup.status !== 200 || typeof state.needed !== 'boolean')
+    notRun.push({ check: 'live.setup', reason: `GET /api/v1/setup answered ${setup.status}` });
+  else if (state.needed)
+    findings.push(
+      isLoopback(url)
+        ? finding('live.setup.open_local', `${url.origin} has not completed setup`)
+        : finding('live.setup.open_public', `${url.origin} has not completed setup`),
+    );
   return { findings, notRun };
 }

@@ -11,10 +11,19 @@ export interface DoctorResult {
   exitCode: number;
 }
 
-const COLOUR: Record<Severity, Parameters<typeof styleText>[0]> = { critical: ['bold', 'red'], high: 'red', medium: 'yellow', low: 'cyan', info: 'gray' };
+const COLOUR: Record<Severity, Parameters<typeof styleText>[0]> = {
+  critical: ['bold', 'red'],
+  high: 'red',
+  medium: 'yellow',
+  low: 'cyan',
+  info: 'gray',
+};
 
 export function summary(findings: readonly Finding[]): Record<Severity, number> {
-  return Object.fromEntries(SEVERITIES.map((severity) => [severity, findings.filter((f) => f.severity === severity).length])) as Record<Severity, number>;
+  return Object.fromEntries(SEVERITIES.map((severity) => [severity, findings.filter((f) => f.severity === severity).length])) as Record<
+    Severity,
+    number
+  >;
 }
 
 export function renderJson(result: DoctorResult): string {
@@ -23,7 +32,8 @@ export function renderJson(result: DoctorResult): string {
 
 export function renderText(result: DoctorResult, colour: boolean): string {
   // The caller decided (TTY, NO_COLOR); styleText would otherwise check process.stdout itself.
-  const paint = (style: Parameters<typeof styleText>[0], text: string) => (colour ? styleText(style, text, { validateStream: false }) : text);
+  const paint = (style: Parameters<typeof styleText>[0], text: string) =>
+    colour ? styleText(style, text, { validateStream: false }) : text;
   const out: string[] = [];
   for (const severity of SEVERITIES) {
     const group = result.findings.filter((f) => f.severity === severity);
@@ -35,9 +45,12 @@ export function renderText(result: DoctorResult, colour: boolean): string {
     if (result.fix.changed.length) out.push('Changed by --fix:', ...result.fix.changed.map((line) => `  ${line}`));
     if (result.fix.refused.length) out.push('Refused by --fix:', ...result.fix.refused.map((line) => `  ${line}`));
   }
-  if (result.notRun.length) out.push(paint(['bold', 'magenta'], 'Could not run:'), ...result.notRun.map((n) => `  ${n.check}: ${n.reason}`));
+  if (result.notRun.length)
+    out.push(paint(['bold', 'magenta'], 'Could not run:'), ...result.notRun.map((n) => `  ${n.check}: ${n.reason}`));
   if (result.skipped.length) out.push('Not requested:', ...result.skipped.map((line) => `  ${line}`));
   const counts = summary(result.findings);
-  out.push(`${SEVERITIES.map((s) => `${counts[s]} ${s}`).join(', ')}; ${result.notRun.length} could not run. Every id is explained in docs/doctor.md.`);
+  out.push(
+    `${SEVERITIES.map((s) => `${counts[s]} ${s}`).join(', ')}; ${result.notRun.length} could not run. Every id is explained in docs/doctor.md.`,
+  );
   return `${out.join('\n')}\n`;
 }

@@ -43,14 +43,22 @@ async function vaultKeysProblems(raw: string | undefined): Promise<Finding[]> {
   const parsed = await parseKeyring(raw);
   if (!parsed.ok) {
     const problem = parsed.problem;
-    const detail = problem.kind === 'keyring-malformed' ? `entry ${problem.entry}: ${problem.reason}` : problem.kind === 'key-too-short' ? `key ${problem.keyId} has ${problem.bytes} bytes (at least 32)` : problem.kind;
+    const detail =
+      problem.kind === 'keyring-malformed'
+        ? `entry ${problem.entry}: ${problem.reason}`
+        : problem.kind === 'key-too-short'
+          ? `key ${problem.keyId} has ${problem.bytes} bytes (at least 32)`
+          : problem.kind;
     return [finding('secrets.vault_keys.invalid', `VAULT_KEYS is refused by the gateway (${detail})`)];
   }
   const findings: Finding[] = [];
   for (const entry of raw.split(',').map((part) => part.trim())) {
     const colon = entry.indexOf(':');
     const bytes = decodeBase64(entry.slice(colon + 1));
-    if (bytes && distinct(bytes) < MIN_DISTINCT_KEY_BYTES) findings.push(finding('secrets.vault_keys.weak', `VAULT_KEYS key ${entry.slice(0, colon)} has only ${distinct(bytes)} distinct byte values`));
+    if (bytes && distinct(bytes) < MIN_DISTINCT_KEY_BYTES)
+      findings.push(
+        finding('secrets.vault_keys.weak', `VAULT_KEYS key ${entry.slice(0, colon)} has only ${distinct(bytes)} distinct byte values`),
+      );
   }
   return findings;
 }
@@ -78,5 +86,7 @@ export async function checkSecrets(values: Record<string, string>, toolsConfigur
 /** Group or other permission bits on a file of secrets. */
 export function envFilePermissionProblem(path: string): Finding | null {
   const mode = statSync(path).mode & 0o777;
-  return mode & 0o077 ? finding('secrets.env_file.permissions', `${path} has mode ${mode.toString(8).padStart(3, '0')} (others or group can read it)`) : null;
+  return mode & 0o077
+    ? finding('secrets.env_file.permissions', `${path} has mode ${mode.toString(8).padStart(3, '0')} (others or group can read it)`)
+    : null;
 }

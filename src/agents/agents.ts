@@ -20,12 +20,24 @@ type AgentRow = typeof agents.$inferSelect;
 export type AgentViewValue = ReturnType<typeof agentView>;
 
 export function agentView(row: AgentRow) {
-  return { id: row.id, name: row.name, description: row.description, settings: row.settings, isolation: row.isolation, createdAt: row.createdAt, updatedAt: row.updatedAt };
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    settings: row.settings,
+    isolation: row.isolation,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
 }
 
 /** The agent with this id in this workspace, if any (for domain functions: they answer not-found themselves). */
 export async function agentInWorkspace(db: Database, workspaceId: string, id: string): Promise<AgentRow | undefined> {
-  const [row] = await db.select().from(agents).where(and(eq(agents.id, id), eq(agents.workspaceId, workspaceId))).limit(1);
+  const [row] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.id, id), eq(agents.workspaceId, workspaceId)))
+    .limit(1);
   return row;
 }
 
@@ -48,7 +60,12 @@ export async function getAgent(env: AgentBindings, actor: Principal, id: string)
   return row ? done(agentView(row)) : refused({ kind: 'not-found' });
 }
 
-export async function createAgent(env: AgentBindings, actor: Principal, input: z.infer<typeof CreateAgent>, now: Clock): Promise<Outcome<AgentViewValue>> {
+export async function createAgent(
+  env: AgentBindings,
+  actor: Principal,
+  input: z.infer<typeof CreateAgent>,
+  now: Clock,
+): Promise<Outcome<AgentViewValue>> {
   // Default: a container where the deployment runs tools in containers (production), the
   // local bubblewrap sandbox where it runs them locally (wrangler dev, self-hosted Linux).
   const isolation = input.isolation ?? (env.TOOL_EXECUTOR === 'local' ? 'sandbox' : 'container');
@@ -65,7 +82,16 @@ export async function createAgent(env: AgentBindings, actor: Principal, input: z
     updatedAt: at,
   };
   await createDb(env.DB).insert(agents).values(row);
-  await recordAudit(env, { workspaceId: row.workspaceId, kind: 'agent.created', actor: `user:${actor.userId}`, data: { agentId: row.id, name: row.name, isolation } }, at);
+  await recordAudit(
+    env,
+    {
+      workspaceId: row.workspaceId,
+      kind: 'agent.created',
+      actor: `user:${actor.userId}`,
+      data: { agentId: row.id, name: row.name, isolation },
+    },
+    at,
+  );
   return done(agentView(row));
 }
 
@@ -81,15 +107,31 @@ export async function updateAgent(
   const body = input.changes;
   if (body.isolation && !isolationAllowed(body.isolation, env)) return refused(ISOLATION_REFUSED);
   const at = now();
-  const next: AgentRow = { ...current, ...body, description: body.description ?? current.description, settings: body.settings ?? current.settings, updatedAt: at };
-  await db.update(agents).set({ name: next.name, description: next.description, settings: next.settings, isolation: next.isolation, updatedAt: at }).where(eq(agents.id, current.id));
+  const next: AgentRow = {
+    ...current,
+    ...body,
+    description: body.description ?? current.description,
+    settings: body.settings ?? current.settings,
+    updatedAt: at,
+  };
+  await db
+    .update(agents)
+    .set({ name: next.name, description: next.description, settings: next.settings, isolation: next.isolation, updatedAt: at })
+    .where(eq(agents.id, current.id));
   const isolationChanged = next.isolation !== current.isolation;
   await recordAudit(
     env,
-    { workspaceId: current.workspaceId, kind: 'agent.updated', actor: `user:${actor.userId}`, data: { agentId: current.id, fields: Object.keys(body), isolationFrom: current.isolation, isolationTo: next.isolation } },
+    {
+      workspaceId: current.workspaceId,
+      kind: 'agent.updated',
+      actor: `user:${actor.userId}`,
+      data: { agentId: current.id, fields: Object.keys(body), isolationFrom: current.isolation, isolationTo: next.isolation },
+    },
     at,
   );
-  const note = isolationChanged ? 'Isolation changes apply to new sandboxes only; running sandboxes keep their isolation until they stop.' : undefined;
+  const note = isolationChanged
+    ? 'Isolation changes apply to new sandboxes only; running sandboxes keep their isolation until they stop.'
+    : undefined;
   return done({ ...agentView(next), ...(note ? { note } : {}) });
 }
 
@@ -112,6 +154,10 @@ export async function deleteAgent(env: AgentBindings, actor: Principal, id: stri
       ),
     db.delete(agents).where(eq(agents.id, current.id)),
   ]);
-  await recordAudit(env, { workspaceId: current.workspaceId, kind: 'agent.deleted', actor: `user:${actor.userId}`, data: { agentId: current.id } }, at);
+  await recordAudit(
+    env,
+    { workspaceId: current.workspaceId, kind: 'agent.deleted', actor: `user:${actor.userId}`, data: { agentId: current.id } },
+    at,
+  );
   return done({ deleted: true });
 }

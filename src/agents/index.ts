@@ -1,4 +1,14 @@
 export { isolationAllowed, UNRESTRICTED_FLAG, unrestrictedAllowed } from './isolation';
-export { agentInWorkspace, agentView, createAgent, deleteAgent, findAgent, getAgent, listAgents, updateAgent, type AgentBindings } from './agents';
+export {
+  agentInWorkspace,
+  agentView,
+  createAgent,
+  deleteAgent,
+  findAgent,
+  getAgent,
+  listAgents,
+  updateAgent,
+  type AgentBindings,
+} from './agents';
 export { agentRoutes } from './routes';
 export { AgentSettings, AgentView, Isolation } from './schemas';

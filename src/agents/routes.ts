@@ -5,32 +5,60 @@ import { AgentIdParams, AgentList, AgentUpdated, AgentView, CreateAgent, UpdateA
 
 const json = jsonContent;
 
-const listRoute = secured({ method: 'get', path: '/api/v1/agents', operationId: 'listAgents', summary: 'Agents of your workspace (scope agents:read)', responses: { 200: { description: 'Agents', ...json(AgentList) }, ...errorResponses(401, 403) } }, signedIn('agents:read'));
-const createAgentRoute = secured({
-  method: 'post',
-  path: '/api/v1/agents',
-  operationId: 'createAgent',
-  summary: 'Create an agent (scope agents:write)',
-  request: { body: { required: true, ...json(CreateAgent) } },
-  responses: { 201: { description: 'Created', ...json(AgentView) }, ...errorResponses(400, 401, 403) },
-}, signedIn('agents:write'));
-const getRoute = secured({ method: 'get', path: '/api/v1/agents/{id}', operationId: 'getAgent', summary: 'One agent (scope agents:read)', request: { params: AgentIdParams }, responses: { 200: { description: 'Agent', ...json(AgentView) }, ...errorResponses(401, 403, 404) } }, signedIn('agents:read'));
-const patchRoute = secured({
-  method: 'patch',
-  path: '/api/v1/agents/{id}',
-  operationId: 'updateAgent',
-  summary: 'Change an agent (scope agents:write); an isolation change applies to new sandboxes only',
-  request: { params: AgentIdParams, body: { required: true, ...json(UpdateAgent) } },
-  responses: { 200: { description: 'Updated', ...json(AgentUpdated) }, ...errorResponses(400, 401, 403, 404) },
-}, signedIn('agents:write'));
-const deleteRoute = secured({
-  method: 'delete',
-  path: '/api/v1/agents/{id}',
-  operationId: 'deleteAgent',
-  summary: 'Delete an agent with its connectors and tools (scope agents:write)',
-  request: { params: AgentIdParams },
-  responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
-}, signedIn('agents:write'));
+const listRoute = secured(
+  {
+    method: 'get',
+    path: '/api/v1/agents',
+    operationId: 'listAgents',
+    summary: 'Agents of your workspace (scope agents:read)',
+    responses: { 200: { description: 'Agents', ...json(AgentList) }, ...errorResponses(401, 403) },
+  },
+  signedIn('agents:read'),
+);
+const createAgentRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/agents',
+    operationId: 'createAgent',
+    summary: 'Create an agent (scope agents:write)',
+    request: { body: { required: true, ...json(CreateAgent) } },
+    responses: { 201: { description: 'Created', ...json(AgentView) }, ...errorResponses(400, 401, 403) },
+  },
+  signedIn('agents:write'),
+);
+const getRoute = secured(
+  {
+    method: 'get',
+    path: '/api/v1/agents/{id}',
+    operationId: 'getAgent',
+    summary: 'One agent (scope agents:read)',
+    request: { params: AgentIdParams },
+    responses: { 200: { description: 'Agent', ...json(AgentView) }, ...errorResponses(401, 403, 404) },
+  },
+  signedIn('agents:read'),
+);
+const patchRoute = secured(
+  {
+    method: 'patch',
+    path: '/api/v1/agents/{id}',
+    operationId: 'updateAgent',
+    summary: 'Change an agent (scope agents:write); an isolation change applies to new sandboxes only',
+    request: { params: AgentIdParams, body: { required: true, ...json(UpdateAgent) } },
+    responses: { 200: { description: 'Updated', ...json(AgentUpdated) }, ...errorResponses(400, 401, 403, 404) },
+  },
+  signedIn('agents:write'),
+);
+const deleteRoute = secured(
+  {
+    method: 'delete',
+    path: '/api/v1/agents/{id}',
+    operationId: 'deleteAgent',
+    summary: 'Delete an agent with its connectors and tools (scope agents:write)',
+    request: { params: AgentIdParams },
+    responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
+  },
+  signedIn('agents:write'),
+);
 
 /** Agents CRUD: parse, call the domain function (agents.ts), map a refusal (problemToApiError via valueOf). */
 export function agentRoutes(now: Clock) {

@@ -15,7 +15,8 @@ export const AgentSettings = z
   .openapi('AgentSettings');
 
 export const Isolation = z.enum(ISOLATION_LEVELS).openapi({
-  description: '`container` (production default), `sandbox` (local bubblewrap), `unrestricted` (refused unless the deployment sets DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS=true)',
+  description:
+    '`container` (production default), `sandbox` (local bubblewrap), `unrestricted` (refused unless the deployment sets DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS=true)',
 });
 
 export const CreateAgent = z

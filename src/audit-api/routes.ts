@@ -18,7 +18,11 @@ const AuditEventView = z
   .openapi('AuditEvent');
 const AuditPage = z.object({ events: z.array(AuditEventView), nextCursor: z.string().nullable() }).openapi('AuditPage');
 const ListQuery = z.object({
-  cursor: z.string().regex(/^\d{1,15}$/).optional().openapi({ description: 'nextCursor from the previous page' }),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .optional()
+    .openapi({ description: 'nextCursor from the previous page' }),
   limit: z.coerce.number().int().min(1).max(PAGE_MAX).optional(),
 });
 const Problem = z.union([
@@ -30,28 +34,43 @@ const Verdict = z
   .object({ ok: z.boolean(), count: z.number().int(), firstBroken: Problem.optional(), problems: z.array(Problem).optional() })
   .openapi('AuditVerification');
 
-const listRoute = secured({
-  method: 'get',
-  path: '/api/v1/audit',
-  operationId: 'listAuditEvents',
-  summary: 'Your workspace’s audit events, oldest first (scope audit:read)',
-  request: { query: ListQuery },
-  responses: { 200: { description: 'A page of events', content: { 'application/json': { schema: AuditPage } } }, ...errorResponses(400, 401, 403) },
-}, signedIn('audit:read'));
-const exportRoute = secured({
-  method: 'get',
-  path: '/api/v1/audit/export',
-  operationId: 'exportAuditEvents',
-  summary: 'The whole chain as JSON Lines (scope audit:read)',
-  responses: { 200: { description: 'One event per line', content: { 'application/x-ndjson': { schema: z.string() } } }, ...errorResponses(401, 403) },
-}, signedIn('audit:read'));
-const verifyRoute = secured({
-  method: 'get',
-  path: '/api/v1/audit/verify',
-  operationId: 'verifyAuditChain',
-  summary: 'Recompute the hash chain and report the first broken event (scope audit:read)',
-  responses: { 200: { description: 'Verdict', content: { 'application/json': { schema: Verdict } } }, ...errorResponses(401, 403) },
-}, signedIn('audit:read'));
+const listRoute = secured(
+  {
+    method: 'get',
+    path: '/api/v1/audit',
+    operationId: 'listAuditEvents',
+    summary: 'Your workspace’s audit events, oldest first (scope audit:read)',
+    request: { query: ListQuery },
+    responses: {
+      200: { description: 'A page of events', content: { 'application/json': { schema: AuditPage } } },
+      ...errorResponses(400, 401, 403),
+    },
+  },
+  signedIn('audit:read'),
+);
+const exportRoute = secured(
+  {
+    method: 'get',
+    path: '/api/v1/audit/export',
+    operationId: 'exportAuditEvents',
+    summary: 'The whole chain as JSON Lines (scope audit:read)',
+    responses: {
+      200: { description: 'One event per line', content: { 'application/x-ndjson': { schema: z.string() } } },
+      ...errorResponses(401, 403),
+    },
+  },
+  signedIn('audit:read'),
+);
+const verifyRoute = secured(
+  {
+    method: 'get',
+    path: '/api/v1/audit/verify',
+    operationId: 'verifyAuditChain',
+    summary: 'Recompute the hash chain and report the first broken event (scope audit:read)',
+    responses: { 200: { description: 'Verdict', content: { 'application/json': { schema: Verdict } } }, ...errorResponses(401, 403) },
+  },
+  signedIn('audit:read'),
+);
 
 /** Reading and verifying a workspace's own chain (reading.ts): parse, call, answer. */
 export function auditRoutes() {
@@ -59,7 +78,11 @@ export function auditRoutes() {
 
   router.openapi(listRoute, async (c) => c.json(valueOf(await listAuditEvents(c.env, principalOf(c), c.req.valid('query'))), 200));
 
-  router.openapi(exportRoute, async (c) => c.body(valueOf(exportAuditEvents(c.env, principalOf(c))), 200, { 'Content-Type': 'application/x-ndjson; charset=utf-8' }) as never);
+  router.openapi(
+    exportRoute,
+    async (c) =>
+      c.body(valueOf(exportAuditEvents(c.env, principalOf(c))), 200, { 'Content-Type': 'application/x-ndjson; charset=utf-8' }) as never,
+  );
 
   router.openapi(verifyRoute, async (c) => c.json(valueOf(await checkAuditChain(c.env, principalOf(c))), 200));
 

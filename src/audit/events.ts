@@ -41,17 +41,53 @@ export interface AuditEventMap {
   /** A verified event whose key was already in the connector's dedupe window: acknowledged, not processed. */
   'webhook.duplicate': { platform: WebhookPlatform; connectorId: string; eventKey: string; retryNum: number | null };
   /** An outbound reply that the platform refused or that failed in transit (never the URL or token). */
-  'webhook.reply.failed': { platform: WebhookPlatform; connectorId: string; reason: 'timeout' | 'network' | 'http-status' | 'platform-error' | 'no-bot-token'; status: number | null };
+  'webhook.reply.failed': {
+    platform: WebhookPlatform;
+    connectorId: string;
+    reason: 'timeout' | 'network' | 'http-status' | 'platform-error' | 'no-bot-token';
+    status: number | null;
+  };
   /** One row per tool of an installed manifest; `source` is `inline` or the manifest URL. */
   'tool.installed': { agentId: string; tools: string[]; manifest: string; provenance: string; source: string };
-  'tool.install.refused': { agentId: string; reason: 'url-not-allowed' | 'fetch-failed' | 'compile-error' | 'schema-unsupported' | 'conflict'; code: string | null };
+  'tool.install.refused': {
+    agentId: string;
+    reason: 'url-not-allowed' | 'fetch-failed' | 'compile-error' | 'schema-unsupported' | 'conflict';
+    code: string | null;
+  };
   'tool.removed': { agentId: string; tool: string };
   /** A call that ran (or failed to run); never its arguments or output. `egressDropped`: egress events not audited one by one (over the cap, or malformed). */
-  'tool.invoked': { agentId: string; tool: string; invocationId: string; status: string; exitCode: number | null; durationMs: number | null; stopReason: string | null; executor: string; egressDropped: number };
+  'tool.invoked': {
+    agentId: string;
+    tool: string;
+    invocationId: string;
+    status: string;
+    exitCode: number | null;
+    durationMs: number | null;
+    stopReason: string | null;
+    executor: string;
+    egressDropped: number;
+  };
   /** A call refused before running: invalid arguments, policy, isolation, configuration, concurrency. */
-  'tool.invocation.refused': { agentId: string; tool: string; reason: 'invalid-arguments' | 'schema-refused' | 'isolation-not-allowed' | 'executor-unavailable' | 'concurrency-limit' | 'policy-compile' | 'executor-refused' };
+  'tool.invocation.refused': {
+    agentId: string;
+    tool: string;
+    reason:
+      | 'invalid-arguments'
+      | 'schema-refused'
+      | 'isolation-not-allowed'
+      | 'executor-unavailable'
+      | 'concurrency-limit'
+      | 'policy-compile'
+      | 'executor-refused';
+  };
   'tool.approval.requested': { agentId: string; tool: string; invocationId: string; approvalId: string; expiresAt: number };
-  'tool.approval.decided': { agentId: string; tool: string; invocationId: string; approvalId: string; decision: 'approved' | 'denied' | 'expired' };
+  'tool.approval.decided': {
+    agentId: string;
+    tool: string;
+    invocationId: string;
+    approvalId: string;
+    decision: 'approved' | 'denied' | 'expired';
+  };
   /** Someone who may not decide an approval tried to (approval-routes.ts rules 1 and 3); the approval stays pending. */
   'tool.approval.refused': { approvalId: string; reason: 'not-a-decider' | 'own-request' };
   /**
@@ -62,7 +98,17 @@ export interface AuditEventMap {
    * deciding side (docs/policy.md, docs/sandbox.md); `swapped` names credentials (never
    * values). Host and port only: never the path, headers or payload.
    */
-  'tool.egress': { agentId: string; tool: string; invocationId: string | null; host: string; port: number; allow: boolean; rule: number; reason: string; swapped: string[] };
+  'tool.egress': {
+    agentId: string;
+    tool: string;
+    invocationId: string | null;
+    host: string;
+    port: number;
+    allow: boolean;
+    rule: number;
+    reason: string;
+    swapped: string[];
+  };
 }
 
 export type WebhookPlatform = 'discord' | 'slack' | 'telegram';

@@ -69,7 +69,5 @@ export async function verifyAuditChain(d1: D1Database, workspaceId: string): Pro
     if (!last || page.length < VERIFY_PAGE_SIZE) break;
     afterSeq = last.seq;
   }
-  return cursor.problems.length === 0
-    ? { ok: true, count: cursor.count }
-    : { ok: false, count: cursor.count, problems: cursor.problems };
+  return cursor.problems.length === 0 ? { ok: true, count: cursor.count } : { ok: false, count: cursor.count, problems: cursor.problems };
 }

@@ -45,9 +45,11 @@ export async function createApiKey(
 ): Promise<Outcome<ApiKeyView & { key: string }>> {
   const { name, scopes, expiresInDays } = input;
   if (actor.kind === 'api_key' && !actor.scopes.has('admin')) return refused({ kind: 'forbidden' });
-  if (!scopes.every((scope) => actor.scopes.has(scope))) return refused({ kind: 'forbidden', message: 'A key cannot have scopes you do not have.' });
+  if (!scopes.every((scope) => actor.scopes.has(scope)))
+    return refused({ kind: 'forbidden', message: 'A key cannot have scopes you do not have.' });
   // The key that calls tools must never be the key that approves the calls (scopes.ts).
-  if (exclusiveScopeConflict(scopes)) return refused({ kind: 'invalid', message: 'A key with tools:invoke cannot also hold approvals:decide or admin.', fields: ['scopes'] });
+  if (exclusiveScopeConflict(scopes))
+    return refused({ kind: 'invalid', message: 'A key with tools:invoke cannot also hold approvals:decide or admin.', fields: ['scopes'] });
   const at = now();
   const key = generateApiKey();
   const row: KeyRow = {
@@ -66,7 +68,12 @@ export async function createApiKey(
   await createDb(env.DB).insert(apiKeys).values(row);
   await recordAudit(
     env,
-    { workspaceId: row.workspaceId, kind: 'api_key.created', actor: actorOfPrincipal(actor), data: { keyId: row.id, name, scopes: row.scopes, expiresAt: row.expiresAt } },
+    {
+      workspaceId: row.workspaceId,
+      kind: 'api_key.created',
+      actor: actorOfPrincipal(actor),
+      data: { keyId: row.id, name, scopes: row.scopes, expiresAt: row.expiresAt },
+    },
     at,
   );
   return done({ ...keyView(row), key });
@@ -74,21 +81,34 @@ export async function createApiKey(
 
 /** Admins see the workspace's keys, others their own; never the secret. */
 export async function listApiKeys(env: ApiKeyBindings, actor: Principal): Promise<Outcome<ApiKeyView[]>> {
-  const scope = actor.scopes.has('admin') ? eq(apiKeys.workspaceId, actor.workspaceId) : and(eq(apiKeys.workspaceId, actor.workspaceId), eq(apiKeys.createdBy, actor.userId));
+  const scope = actor.scopes.has('admin')
+    ? eq(apiKeys.workspaceId, actor.workspaceId)
+    : and(eq(apiKeys.workspaceId, actor.workspaceId), eq(apiKeys.createdBy, actor.userId));
   const rows = await createDb(env.DB).select().from(apiKeys).where(scope).orderBy(desc(apiKeys.createdAt));
   return done(rows.map(keyView));
 }
 
 export async function revokeApiKey(env: ApiKeyBindings, actor: Principal, id: string, now: Clock): Promise<Outcome<{ revoked: true }>> {
   const db = createDb(env.DB);
-  const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, actor.workspaceId))).limit(1);
+  const [row] = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, actor.workspaceId)))
+    .limit(1);
   if (!row) return refused({ kind: 'not-found' });
   // Admins revoke any key of the workspace; a person their own keys; a key without
   // `admin` only itself (a narrow key must not switch off its siblings).
   const allowed = actor.scopes.has('admin') || (actor.kind === 'session' ? row.createdBy === actor.userId : row.id === actor.apiKeyId);
   if (!allowed) return refused({ kind: 'not-found' });
   const at = now();
-  await db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
-  await recordAudit(env, { workspaceId: row.workspaceId, kind: 'api_key.revoked', actor: actorOfPrincipal(actor), data: { keyId: id } }, at);
+  await db
+    .update(apiKeys)
+    .set({ revokedAt: at })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+  await recordAudit(
+    env,
+    { workspaceId: row.workspaceId, kind: 'api_key.revoked', actor: actorOfPrincipal(actor), data: { keyId: id } },
+    at,
+  );
   return done({ revoked: true });
 }

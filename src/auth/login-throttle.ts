@@ -30,6 +30,10 @@ export interface LoginAttemptCounted {
  * failing limiter locks (fail closed).
  */
 export interface LoginThrottle {
-  attempt(env: Env, keys: LoginAttemptKeys, now: number): Promise<{ locked: false; counted: LoginAttemptCounted } | { locked: true; retryAfterS: number }>;
+  attempt(
+    env: Env,
+    keys: LoginAttemptKeys,
+    now: number,
+  ): Promise<{ locked: false; counted: LoginAttemptCounted } | { locked: true; retryAfterS: number }>;
   succeeded(env: Env, keys: LoginAttemptKeys, counted: LoginAttemptCounted): Promise<void>;
 }

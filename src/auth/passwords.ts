@@ -46,7 +46,11 @@ async function derive(kdf: Argon2id, password: string, salt: Uint8Array, params:
   return kdf(utf8(password), salt, { ...params, dkLen, maxmem: (MAX_MEMORY_KIB + 1024) * 1024 });
 }
 
-export async function hashPassword(password: string, params: { m: number; t: number; p: number } = ARGON2_PARAMS, kdf: Argon2id = argon2idAsync): Promise<string> {
+export async function hashPassword(
+  password: string,
+  params: { m: number; t: number; p: number } = ARGON2_PARAMS,
+  kdf: Argon2id = argon2idAsync,
+): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
   return formatPhc({ ...params, salt, tag: await derive(kdf, password, salt, params, TAG_BYTES) });
 }

@@ -14,7 +14,10 @@ export const Email = z
 
 // Length and content rules are applied by checkPasswordPolicy (so the error names the field
 // without zod echoing anything); the schema only bounds the size.
-export const Password = z.string().max(MAX_PASSWORD_LENGTH * 4).openapi({ format: 'password' });
+export const Password = z
+  .string()
+  .max(MAX_PASSWORD_LENGTH * 4)
+  .openapi({ format: 'password' });
 export const Token = z.string().min(1).max(512);
 export const Role = z.enum(ROLES);
 export const Scope = z.enum(SCOPES);
@@ -30,8 +33,22 @@ export const UserView = z
   })
   .openapi('User');
 
-export function userView(user: { id: string; email: string; role: z.infer<typeof Role>; workspaceId: string; isInstanceOwner: boolean; createdAt: number }) {
-  return { id: user.id, email: user.email, role: user.role, workspaceId: user.workspaceId, isInstanceOwner: user.isInstanceOwner, createdAt: user.createdAt };
+export function userView(user: {
+  id: string;
+  email: string;
+  role: z.infer<typeof Role>;
+  workspaceId: string;
+  isInstanceOwner: boolean;
+  createdAt: number;
+}) {
+  return {
+    id: user.id,
+    email: user.email,
+    role: user.role,
+    workspaceId: user.workspaceId,
+    isInstanceOwner: user.isInstanceOwner,
+    createdAt: user.createdAt,
+  };
 }
 
 export const WorkspaceName = z.string().trim().min(1).max(100);

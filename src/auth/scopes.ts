@@ -1,6 +1,14 @@
 import type { Role } from '../db';
 
-export const SCOPES = ['admin', 'agents:read', 'agents:write', 'credentials:write', 'tools:invoke', 'approvals:decide', 'audit:read'] as const;
+export const SCOPES = [
+  'admin',
+  'agents:read',
+  'agents:write',
+  'credentials:write',
+  'tools:invoke',
+  'approvals:decide',
+  'audit:read',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /**

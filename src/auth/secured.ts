@@ -66,7 +66,8 @@ function middlewareOf(access: Access): MiddlewareHandler<AppEnv>[] {
  */
 function securityOf(access: Access): Array<Record<string, string[]>> {
   if (access.auth === 'public') return [];
-  if ('anyScope' in access) return access.anyScope.flatMap((scope): Array<Record<string, string[]>> => [{ apiKey: [scope] }, { session: [scope] }]);
+  if ('anyScope' in access)
+    return access.anyScope.flatMap((scope): Array<Record<string, string[]>> => [{ apiKey: [scope] }, { session: [scope] }]);
   return [{ apiKey: [...access.scopes] }, { session: [...access.scopes] }];
 }
 

@@ -33,12 +33,15 @@ export async function createSession(db: Database, user: { id: string; workspaceI
 }
 
 export type SessionLookup =
-  | { kind: 'valid'; id: string; userId: string; csrfTokenHash: string }
-  | { kind: 'unknown' | 'revoked' | 'idle-expired' | 'expired' };
+  { kind: 'valid'; id: string; userId: string; csrfTokenHash: string } | { kind: 'unknown' | 'revoked' | 'idle-expired' | 'expired' };
 
 /** Finds a session by its token and applies idle (24 h) and absolute (7 d) expiry. */
 export async function findSession(db: Database, token: string, now: number): Promise<SessionLookup> {
-  const [row] = await db.select().from(sessions).where(eq(sessions.tokenHash, await hashToken(token))).limit(1);
+  const [row] = await db
+    .select()
+    .from(sessions)
+    .where(eq(sessions.tokenHash, await hashToken(token)))
+    .limit(1);
   if (!row) return { kind: 'unknown' };
   if (row.revokedAt !== null) return { kind: 'revoked' };
   if (now >= row.expiresAt) return { kind: 'expired' };
@@ -50,7 +53,10 @@ export async function findSession(db: Database, token: string, now: number): Pro
 }
 
 export async function revokeSession(db: Database, sessionId: string, now: number): Promise<void> {
-  await db.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+  await db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
 }
 
 /** Revokes every live session of a user, except `keepSessionId` when given; returns how many. */

@@ -37,11 +37,18 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 async function userInWorkspace(env: UserBindings, workspaceId: string, id: string) {
-  const [row] = await createDb(env.DB).select().from(users).where(and(eq(users.id, id), eq(users.workspaceId, workspaceId))).limit(1);
+  const [row] = await createDb(env.DB)
+    .select()
+    .from(users)
+    .where(and(eq(users.id, id), eq(users.workspaceId, workspaceId)))
+    .limit(1);
   return row;
 }
 
-export async function getMe(env: UserBindings, actor: Principal): Promise<Outcome<{ user: UserViewValue; auth: { kind: Principal['kind']; scopes: Scope[] } }>> {
+export async function getMe(
+  env: UserBindings,
+  actor: Principal,
+): Promise<Outcome<{ user: UserViewValue; auth: { kind: Principal['kind']; scopes: Scope[] } }>> {
   const [user] = await createDb(env.DB).select().from(users).where(eq(users.id, actor.userId)).limit(1);
   if (!user) return refused({ kind: 'unauthenticated' });
   return done({ user: userView(user), auth: { kind: actor.kind, scopes: [...actor.scopes] } });
@@ -70,11 +77,25 @@ export async function inviteUser(
     throw error;
   }
   const invite = await issueOneTimeToken(db, 'invite', user, at);
-  await recordAudit(env, { workspaceId: user.workspaceId, kind: 'auth.invite.issued', actor: actorOfPrincipal(actor), data: { userId: user.id, role, expiresAt: invite.expiresAt } }, at);
+  await recordAudit(
+    env,
+    {
+      workspaceId: user.workspaceId,
+      kind: 'auth.invite.issued',
+      actor: actorOfPrincipal(actor),
+      data: { userId: user.id, role, expiresAt: invite.expiresAt },
+    },
+    at,
+  );
   return done({ user: userView(user), inviteToken: invite.token, expiresAt: invite.expiresAt });
 }
 
-export async function changeUserRole(env: UserBindings, actor: Principal, input: { id: string; role: Role }, now: Clock): Promise<Outcome<UserViewValue>> {
+export async function changeUserRole(
+  env: UserBindings,
+  actor: Principal,
+  input: { id: string; role: Role },
+  now: Clock,
+): Promise<Outcome<UserViewValue>> {
   const { id, role } = input;
   const target = await userInWorkspace(env, actor.workspaceId, id);
   if (!target) return refused({ kind: 'not-found' });
@@ -87,15 +108,35 @@ export async function changeUserRole(env: UserBindings, actor: Principal, input:
     db
       .update(users)
       .set({ role, updatedAt: at })
-      .where(and(eq(users.id, target.id), eq(users.role, target.role), sql`exists (select 1 from users where id = ${actor.userId} and role = ${actor.role})`))
+      .where(
+        and(
+          eq(users.id, target.id),
+          eq(users.role, target.role),
+          sql`exists (select 1 from users where id = ${actor.userId} and role = ${actor.role})`,
+        ),
+      )
       .returning({ id: users.id }),
   ]);
   if (changed.length !== 1) return refused({ kind: 'conflict', message: 'The role changed meanwhile; reload and try again.' });
-  await recordAudit(env, { workspaceId: target.workspaceId, kind: 'user.role.changed', actor: actorOfPrincipal(actor), data: { userId: target.id, from: target.role, to: role } }, at);
+  await recordAudit(
+    env,
+    {
+      workspaceId: target.workspaceId,
+      kind: 'user.role.changed',
+      actor: actorOfPrincipal(actor),
+      data: { userId: target.id, from: target.role, to: role },
+    },
+    at,
+  );
   return done(userView({ ...target, role }));
 }
 
-export async function issuePasswordReset(env: UserBindings, actor: Principal, id: string, now: Clock): Promise<Outcome<{ resetToken: string; expiresAt: number }>> {
+export async function issuePasswordReset(
+  env: UserBindings,
+  actor: Principal,
+  id: string,
+  now: Clock,
+): Promise<Outcome<{ resetToken: string; expiresAt: number }>> {
   const target = await userInWorkspace(env, actor.workspaceId, id);
   if (!target) return refused({ kind: 'not-found' });
   // A reset token is a way into an account: only a signed-in person issues one, never for
@@ -104,7 +145,16 @@ export async function issuePasswordReset(env: UserBindings, actor: Principal, id
   if (actor.kind !== 'session' || !mayManage(actor, target)) return refused({ kind: 'forbidden' });
   const at = now();
   const reset = await issueOneTimeToken(createDb(env.DB), 'password-reset', target, at);
-  await recordAudit(env, { workspaceId: target.workspaceId, kind: 'auth.reset.issued', actor: actorOfPrincipal(actor), data: { userId: target.id, expiresAt: reset.expiresAt } }, at);
+  await recordAudit(
+    env,
+    {
+      workspaceId: target.workspaceId,
+      kind: 'auth.reset.issued',
+      actor: actorOfPrincipal(actor),
+      data: { userId: target.id, expiresAt: reset.expiresAt },
+    },
+    at,
+  );
   return done({ resetToken: reset.token, expiresAt: reset.expiresAt });
 }
 
@@ -120,7 +170,15 @@ export async function createWorkspace(
   const at = now();
   const db = createDb(env.DB);
   const workspace = { id: newId('ws'), name, createdAt: at };
-  const owner = { id: newId('usr'), workspaceId: workspace.id, email: ownerEmail, role: 'owner' as const, isInstanceOwner: false, createdAt: at, updatedAt: at };
+  const owner = {
+    id: newId('usr'),
+    workspaceId: workspace.id,
+    email: ownerEmail,
+    role: 'owner' as const,
+    isInstanceOwner: false,
+    createdAt: at,
+    updatedAt: at,
+  };
   try {
     await db.batch([db.insert(workspaces).values(workspace), db.insert(users).values(owner)]);
   } catch (error) {
@@ -128,7 +186,25 @@ export async function createWorkspace(
     throw error;
   }
   const invite = await issueOneTimeToken(db, 'invite', owner, at);
-  await recordAudit(env, { workspaceId: actor.workspaceId, kind: 'workspace.created', actor: actorOfPrincipal(actor), data: { workspaceId: workspace.id, name } }, at);
-  await recordAudit(env, { workspaceId: workspace.id, kind: 'auth.invite.issued', actor: actorOfPrincipal(actor), data: { userId: owner.id, role: 'owner', expiresAt: invite.expiresAt } }, at);
+  await recordAudit(
+    env,
+    {
+      workspaceId: actor.workspaceId,
+      kind: 'workspace.created',
+      actor: actorOfPrincipal(actor),
+      data: { workspaceId: workspace.id, name },
+    },
+    at,
+  );
+  await recordAudit(
+    env,
+    {
+      workspaceId: workspace.id,
+      kind: 'auth.invite.issued',
+      actor: actorOfPrincipal(actor),
+      data: { userId: owner.id, role: 'owner', expiresAt: invite.expiresAt },
+    },
+    at,
+  );
   return done({ workspace: { id: workspace.id, name }, owner: userView(owner), inviteToken: invite.token, expiresAt: invite.expiresAt });
 }

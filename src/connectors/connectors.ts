@@ -38,17 +38,29 @@ function secretsOf(body: CreateConnectorInput): { secrets: Record<string, string
     case 'discord':
       return { secrets: body.botToken ? { [CONNECTOR_SECRET_NAMES.botToken]: body.botToken } : {} };
     case 'slack':
-      return { secrets: { [CONNECTOR_SECRET_NAMES.signingSecret]: body.signingSecret, ...(body.botToken ? { [CONNECTOR_SECRET_NAMES.botToken]: body.botToken } : {}) } };
+      return {
+        secrets: {
+          [CONNECTOR_SECRET_NAMES.signingSecret]: body.signingSecret,
+          ...(body.botToken ? { [CONNECTOR_SECRET_NAMES.botToken]: body.botToken } : {}),
+        },
+      };
     case 'telegram': {
       // 256 random bits, base64url: inside Telegram's allowed alphabet [A-Za-z0-9_-].
       const generated = body.secretToken ? undefined : randomToken();
       const secretToken = body.secretToken ?? generated ?? '';
-      return { secrets: { [CONNECTOR_SECRET_NAMES.botToken]: body.botToken, [CONNECTOR_SECRET_NAMES.secretToken]: secretToken }, ...(generated ? { generatedSecretToken: generated } : {}) };
+      return {
+        secrets: { [CONNECTOR_SECRET_NAMES.botToken]: body.botToken, [CONNECTOR_SECRET_NAMES.secretToken]: secretToken },
+        ...(generated ? { generatedSecretToken: generated } : {}),
+      };
     }
   }
 }
 
-export async function listConnectors(env: ConnectorBindings, actor: Principal, agentId: string): Promise<ConnectorOutcome<ConnectorViewValue[]>> {
+export async function listConnectors(
+  env: ConnectorBindings,
+  actor: Principal,
+  agentId: string,
+): Promise<ConnectorOutcome<ConnectorViewValue[]>> {
   const db = createDb(env.DB);
   const agent = await agentInWorkspace(db, actor.workspaceId, agentId);
   if (!agent) return refused({ kind: 'not-found' });
@@ -85,25 +97,56 @@ export async function createConnector(
   const masked: Record<string, string> = {};
   // Secrets first, row last: a connector is only reachable once everything it needs exists.
   for (const [name, value] of Object.entries(secrets)) {
-    const sealed = await sealSecret(vault.value, { workspaceId: row.workspaceId, ownerKind: 'connector', ownerId: row.id, name }, value, { now: at });
+    const sealed = await sealSecret(vault.value, { workspaceId: row.workspaceId, ownerKind: 'connector', ownerId: row.id, name }, value, {
+      now: at,
+    });
     if (!sealed.ok) return { ok: false, vaultProblem: sealed.problem };
     masked[name] = sealed.value.secret.masked;
   }
   await db.insert(connectors).values(row);
-  await recordAudit(env, { workspaceId: row.workspaceId, kind: 'connector.created', actor: `user:${actor.userId}`, data: { agentId: agent.id, connectorId: row.id, platform: row.platform } }, at);
+  await recordAudit(
+    env,
+    {
+      workspaceId: row.workspaceId,
+      kind: 'connector.created',
+      actor: `user:${actor.userId}`,
+      data: { agentId: agent.id, connectorId: row.id, platform: row.platform },
+    },
+    at,
+  );
   return done({ ...view(row, masked), ...(generatedSecretToken ? { secretToken: generatedSecretToken } : {}) });
 }
 
-export async function deleteConnector(env: ConnectorBindings, actor: Principal, input: { agentId: string; connectorId: string }, now: Clock): Promise<ConnectorOutcome<{ deleted: true }>> {
+export async function deleteConnector(
+  env: ConnectorBindings,
+  actor: Principal,
+  input: { agentId: string; connectorId: string },
+  now: Clock,
+): Promise<ConnectorOutcome<{ deleted: true }>> {
   const db = createDb(env.DB);
   const agent = await agentInWorkspace(db, actor.workspaceId, input.agentId);
   if (!agent) return refused({ kind: 'not-found' });
-  const [row] = await db.select().from(connectors).where(and(eq(connectors.id, input.connectorId), eq(connectors.agentId, agent.id))).limit(1);
+  const [row] = await db
+    .select()
+    .from(connectors)
+    .where(and(eq(connectors.id, input.connectorId), eq(connectors.agentId, agent.id)))
+    .limit(1);
   if (!row) return refused({ kind: 'not-found' });
   await db.batch([
     db.delete(connectors).where(eq(connectors.id, row.id)),
-    db.delete(vaultSecrets).where(and(eq(vaultSecrets.workspaceId, row.workspaceId), eq(vaultSecrets.ownerKind, 'connector'), eq(vaultSecrets.ownerId, row.id))),
+    db
+      .delete(vaultSecrets)
+      .where(and(eq(vaultSecrets.workspaceId, row.workspaceId), eq(vaultSecrets.ownerKind, 'connector'), eq(vaultSecrets.ownerId, row.id))),
   ]);
-  await recordAudit(env, { workspaceId: row.workspaceId, kind: 'connector.deleted', actor: `user:${actor.userId}`, data: { agentId: agent.id, connectorId: row.id, platform: row.platform } }, now());
+  await recordAudit(
+    env,
+    {
+      workspaceId: row.workspaceId,
+      kind: 'connector.deleted',
+      actor: `user:${actor.userId}`,
+      data: { agentId: agent.id, connectorId: row.id, platform: row.platform },
+    },
+    now(),
+  );
   return done({ deleted: true });
 }

@@ -98,9 +98,11 @@ export const auditEvents = sqliteTable(
     /** SHA-256 of the canonical JSON of this event including prevHash. */
     hash: text('hash').notNull(),
   },
-  (t) => [uniqueIndex('audit_events_chain_unique').on(t.workspaceId, t.seq), index('audit_events_created_idx').on(t.workspaceId, t.createdAt)],
+  (t) => [
+    uniqueIndex('audit_events_chain_unique').on(t.workspaceId, t.seq),
+    index('audit_events_created_idx').on(t.workspaceId, t.createdAt),
+  ],
 );
-
 
 export const ONE_TIME_TOKEN_PURPOSES = ['invite', 'password-reset'] as const;
 export type OneTimeTokenPurpose = (typeof ONE_TIME_TOKEN_PURPOSES)[number];

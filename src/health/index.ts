@@ -27,8 +27,10 @@ export { READY_PROBE_TIMEOUT_MS } from './readiness';
  * GET /readyz beside it (readiness.ts): whether tool execution is available.
  */
 export function healthRoutes(deps: { fetch: typeof fetch } = { fetch: (input, init) => fetch(input, init) }) {
-  return createRouter().route('/', readinessRoutes(deps)).openapi(healthRoute, (c) => {
-    const dangerous = unrestrictedAllowed(c.env) ? [UNRESTRICTED_FLAG] : [];
-    return c.json(dangerous.length ? { status: 'ok' as const, dangerous } : { status: 'ok' as const }, 200);
-  });
+  return createRouter()
+    .route('/', readinessRoutes(deps))
+    .openapi(healthRoute, (c) => {
+      const dangerous = unrestrictedAllowed(c.env) ? [UNRESTRICTED_FLAG] : [];
+      return c.json(dangerous.length ? { status: 'ok' as const, dangerous } : { status: 'ok' as const }, 200);
+    });
 }

@@ -26,7 +26,10 @@ const readyRoute = createRoute({
   responses: {
     ...rateLimitResponses,
     200: { description: 'Tool calls can run', content: { 'application/json': { schema: Readiness } } },
-    503: { description: 'Tool calls cannot run now (or RATE_LIMITS is malformed: every request fails closed)', content: { 'application/json': { schema: Readiness } } },
+    503: {
+      description: 'Tool calls cannot run now (or RATE_LIMITS is malformed: every request fails closed)',
+      content: { 'application/json': { schema: Readiness } },
+    },
   },
 });
 
@@ -37,7 +40,9 @@ export function readinessRoutes(deps: { fetch: typeof fetch }) {
     if (!config.ok) return unavailable(); // 1
     if (config.config.kind === 'container') return c.json({ status: 'ready' as const }, 200); // 2
     try {
-      const res = await deps.fetch(new URL('/healthz', config.config.runnerUrl).toString(), { signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS) });
+      const res = await deps.fetch(new URL('/healthz', config.config.runnerUrl).toString(), {
+        signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS),
+      });
       await res.body?.cancel();
       if (res.status === 200) return c.json({ status: 'ready' as const }, 200); // 3
     } catch {

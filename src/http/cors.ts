@@ -64,7 +64,10 @@ export function cors(): MiddlewareHandler<AppEnv> {
     if (allowed) {
       c.res.headers.set('Access-Control-Allow-Origin', origin);
       c.res.headers.set('Access-Control-Allow-Credentials', 'true');
-      c.res.headers.set('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset');
+      c.res.headers.set(
+        'Access-Control-Expose-Headers',
+        'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset',
+      );
     }
   };
 }

@@ -61,7 +61,7 @@ export function parseIPv6(text: string): number[] | null {
 export function formatIPv6(groups: number[]): string {
   let bestStart = -1;
   let bestLength = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

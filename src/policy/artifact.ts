@@ -92,8 +92,13 @@ export function ipcText(grant: IpcGrant): string {
 
 /** A named endpoint with no fixed socket path: listed, never mounted. */
 export function unmountableIpc(grant: IpcGrant): { capability: string; reason: string } {
-  return { capability: ipcText(grant), reason: namedIpc(grant.endpoint)?.refused ?? 'no socket path is known for this endpoint; nothing is mounted.' };
+  return {
+    capability: ipcText(grant),
+    reason: namedIpc(grant.endpoint)?.refused ?? 'no socket path is known for this endpoint; nothing is mounted.',
+  };
 }
 
-export const NOTE_EXEC = 'exec: the runner refuses any argv[0] not listed in `exec`; binaries are resolved inside the sandbox, never by a shell.';
-export const NOTE_ASSERTIONS = 'assertions: an entry with enforcedBy is enforced by Portcullis as it says; every other entry is the publisher\'s claim, carried for the host to verify (no sandbox primitive expresses it).';
+export const NOTE_EXEC =
+  'exec: the runner refuses any argv[0] not listed in `exec`; binaries are resolved inside the sandbox, never by a shell.';
+export const NOTE_ASSERTIONS =
+  "assertions: an entry with enforcedBy is enforced by Portcullis as it says; every other entry is the publisher's claim, carried for the host to verify (no sandbox primitive expresses it).";

@@ -19,15 +19,17 @@ export function parseAssert(rest: string): CapabilityParse {
   const colon = rest.indexOf(':');
   const id = colon < 0 ? rest : rest.slice(0, colon);
   if (id.length > MAX_ASSERT_ID_LENGTH || !ASSERT_ID.test(id)) {
-    if (/[A-Z]/.test(id) && ASSERT_ID.test(id.toLowerCase())) return { ok: false, code: 'CAP_ASSERT_ID', detail: 'assertion ids are lower case, so that an enforced id has exactly one spelling.' };
+    if (/[A-Z]/.test(id) && ASSERT_ID.test(id.toLowerCase()))
+      return { ok: false, code: 'CAP_ASSERT_ID', detail: 'assertion ids are lower case, so that an enforced id has exactly one spelling.' };
     return { ok: false, code: 'CAP_ASSERT_ID' };
   }
   if (colon < 0) return { ok: true, capability: { kind: 'assert', id } };
   const raw = rest.slice(colon + 1);
   const quoted = /^"([^"\\]*)"$/.exec(raw);
   // Quotes only around the whole description; a bare one may not contain any.
-  const description = quoted ? quoted[1] ?? '' : /["\\]/.test(raw) ? null : raw.trim();
-  if (description === null || description.trim() === '' || description.length > MAX_ASSERT_DESCRIPTION_LENGTH) return { ok: false, code: 'CAP_ASSERT_DESCRIPTION' };
+  const description = quoted ? (quoted[1] ?? '') : /["\\]/.test(raw) ? null : raw.trim();
+  if (description === null || description.trim() === '' || description.length > MAX_ASSERT_DESCRIPTION_LENGTH)
+    return { ok: false, code: 'CAP_ASSERT_DESCRIPTION' };
   return { ok: true, capability: { kind: 'assert', id, description } };
 }
 

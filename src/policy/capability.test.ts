@@ -167,7 +167,10 @@ describe('capability grammar: valid strings', () => {
     ['exec:spawn:chromium?nestedSandbox=1', 'exec:spawn:chromium?nestedSandbox=true'],
     ['exec:spawn:chromium?nestedSandbox=0', 'exec:spawn:chromium'],
     ['env:inject:_PRIVATE_TOKEN', 'env:inject:_PRIVATE_TOKEN'],
-    ['assert:fetch.block_rfc1918:outbound requests to private ranges: refused', 'assert:fetch.block_rfc1918:"outbound requests to private ranges: refused"'],
+    [
+      'assert:fetch.block_rfc1918:outbound requests to private ranges: refused',
+      'assert:fetch.block_rfc1918:"outbound requests to private ranges: refused"',
+    ],
     ['assert:postgres.read_only_txn:"all queries: READ ONLY"', 'assert:postgres.read_only_txn:"all queries: READ ONLY"'],
     ['assert:no-telemetry', 'assert:no-telemetry'],
     ['assert:read-only:"Queries run in a READ ONLY transaction?"', 'assert:read-only:"Queries run in a READ ONLY transaction?"'],
@@ -182,7 +185,10 @@ describe('capability grammar: valid strings', () => {
 });
 
 describe('private destinations and operator allowances (privateAllowed)', () => {
-  const privateAllowed = [{ host: '10.1.2.3', port: 8443 }, { host: 'localhost', port: 8080 }];
+  const privateAllowed = [
+    { host: '10.1.2.3', port: 8443 },
+    { host: 'localhost', port: 8080 },
+  ];
   it.each([
     ['net:connect:10.1.2.3:8443', { kind: 'net', host: '10.1.2.3', port: 8443 }],
     ['net:connect:0x0a010203:8443', { kind: 'net', host: '10.1.2.3', port: 8443 }],
@@ -190,7 +196,13 @@ describe('private destinations and operator allowances (privateAllowed)', () => 
   ])('accepts %s when an allowance names exactly that host and port (any spelling)', (text, capability) => {
     expect(parseCapability(text, { privateAllowed })).toEqual({ ok: true, capability });
   });
-  it.each(['net:connect:10.1.2.3:443', 'net:connect:10.1.2.3', 'net:connect:10.1.2.4:8443', 'net:connect:localhost:8443', 'net:connect:127.0.0.1:8080'])('still refuses %s (no exact allowance)', (text) => {
+  it.each([
+    'net:connect:10.1.2.3:443',
+    'net:connect:10.1.2.3',
+    'net:connect:10.1.2.4:8443',
+    'net:connect:localhost:8443',
+    'net:connect:127.0.0.1:8080',
+  ])('still refuses %s (no exact allowance)', (text) => {
     expect(parseCapability(text, { privateAllowed })).toEqual({ ok: false, code: 'CAP_NET_PRIVATE' });
   });
   it('without allowances a private destination is refused as before', () => {

@@ -58,7 +58,8 @@ const REFINEMENTS: Record<string, Record<string, (value: string) => boolean>> = 
   exec: { nestedSandbox: (value) => ['true', 'false', '1', '0'].includes(value) },
 };
 
-const fail = (code: CapabilityErrorCode, detail?: string): CapabilityParse => (detail === undefined ? { ok: false, code } : { ok: false, code, detail });
+const fail = (code: CapabilityErrorCode, detail?: string): CapabilityParse =>
+  detail === undefined ? { ok: false, code } : { ok: false, code, detail };
 
 const PATH_SEGMENT = /^[A-Za-z0-9._@+=,~-]+$/;
 
@@ -69,7 +70,8 @@ function checkPath(scope: string, allowTree: boolean, onBadShape: CapabilityErro
   const segments = scope.slice(1).split('/');
   const tree = allowTree && segments[segments.length - 1] === '**';
   const named = tree ? segments.slice(0, -1) : segments;
-  if (named.length === 0 || (named.length === 1 && named[0] === '')) return { ok: false, code: allowTree ? 'CAP_FS_TOO_BROAD' : onBadShape };
+  if (named.length === 0 || (named.length === 1 && named[0] === ''))
+    return { ok: false, code: allowTree ? 'CAP_FS_TOO_BROAD' : onBadShape };
   for (const segment of named) {
     if (segment === '.' || segment === '..') return { ok: false, code: allowTree ? 'CAP_FS_TRAVERSAL' : onBadShape };
     if (segment.includes('*')) return { ok: false, code: allowTree ? 'CAP_FS_GLOB' : onBadShape };
@@ -114,7 +116,10 @@ function parseNetScope(scope: string, options: CapabilityOptions): CapabilityPar
   return { ok: true, capability: { kind: 'net', host: host === null ? '*' : hostText(host), port } };
 }
 
-function parseRefinements(kind: string, query: string): { ok: true; values: Map<string, string> } | { ok: false; code: CapabilityErrorCode; detail?: string } {
+function parseRefinements(
+  kind: string,
+  query: string,
+): { ok: true; values: Map<string, string> } | { ok: false; code: CapabilityErrorCode; detail?: string } {
   const values = new Map<string, string>();
   const allowed = REFINEMENTS[kind] ?? {};
   for (const pair of query.split('&')) {
@@ -124,7 +129,12 @@ function parseRefinements(kind: string, query: string): { ok: true; values: Map<
     const value = pair.slice(eq + 1);
     const validate = Object.hasOwn(allowed, key) ? allowed[key] : undefined;
     if (!validate) {
-      if (key === 'nestedSandbox') return { ok: false, code: 'CAP_UNKNOWN_REFINEMENT', detail: `nestedSandbox refines exec:spawn only; on ${kind} it would grant nothing anyone reviewed.` };
+      if (key === 'nestedSandbox')
+        return {
+          ok: false,
+          code: 'CAP_UNKNOWN_REFINEMENT',
+          detail: `nestedSandbox refines exec:spawn only; on ${kind} it would grant nothing anyone reviewed.`,
+        };
       return { ok: false, code: 'CAP_UNKNOWN_REFINEMENT' };
     }
     if (values.has(key)) return { ok: false, code: 'CAP_REFINEMENT_DUPLICATE' };
@@ -155,7 +165,10 @@ function parseIpcScope(scope: string): CapabilityParse {
   // dbus:system is its socket path in another spelling: one grant, one canonical text.
   if (named?.alias && named.path !== null) return { ok: true, capability: { kind: 'ipc', endpoint: named.path } };
   if (named) return { ok: true, capability: { kind: 'ipc', endpoint: scope } };
-  return fail('CAP_IPC_ENDPOINT', `the IPC endpoint is not an absolute socket path, unix:/path, or a named endpoint this compiler knows (${NAMED_IPC_NAMES.join(', ')}); names are matched exactly.`);
+  return fail(
+    'CAP_IPC_ENDPOINT',
+    `the IPC endpoint is not an absolute socket path, unix:/path, or a named endpoint this compiler knows (${NAMED_IPC_NAMES.join(', ')}); names are matched exactly.`,
+  );
 }
 
 export function parseCapability(text: string, options: CapabilityOptions = {}): CapabilityParse {
@@ -202,7 +215,10 @@ export function parseCapability(text: string, options: CapabilityOptions = {}): 
     case 'exec':
       if (scope.includes('/')) return fail('CAP_EXEC_PATH');
       if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(scope)) return fail('CAP_EXEC_NAME');
-      return { ok: true, capability: { kind: 'exec', binary: scope, nestedSandbox: ['true', '1'].includes(refinements.get('nestedSandbox') ?? '') } };
+      return {
+        ok: true,
+        capability: { kind: 'exec', binary: scope, nestedSandbox: ['true', '1'].includes(refinements.get('nestedSandbox') ?? '') },
+      };
     case 'env':
       if (!/^[A-Z_][A-Z0-9_]{0,127}$/.test(scope)) return fail('CAP_ENV_NAME');
       return { ok: true, capability: { kind: 'env', actions: actions as EnvAction[], name: scope } };

@@ -26,12 +26,7 @@ export interface EgressRequest {
 }
 
 export type EgressDenyReason =
-  | 'malformed-host'
-  | 'ip-literal-private'
-  | 'resolves-private'
-  | 'not-allowlisted'
-  | 'port-not-allowed'
-  | 'no-addresses';
+  'malformed-host' | 'ip-literal-private' | 'resolves-private' | 'not-allowlisted' | 'port-not-allowed' | 'no-addresses';
 
 export type EgressDecision = { allow: true; rule: number; reason: string } | { allow: false; rule: number; reason: EgressDenyReason };
 

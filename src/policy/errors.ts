@@ -54,9 +54,11 @@ export const REASONS: Record<PolicyErrorCode, string> = {
   CAP_TOO_LONG: 'a capability string is at most 512 characters.',
   CAP_CONTROL_CHAR: 'control characters (U+0000–U+001F, U+007F) could hide a second capability or rewrite a terminal.',
   CAP_NON_ASCII: 'capability strings are printable ASCII (write IDN hosts in punycode) so that one grant has one spelling.',
-  CAP_MALFORMED: 'expected kind:actions:scope[?key=value] (clock:system|tzdata and assert:id[:description] are the short forms), without spaces.',
+  CAP_MALFORMED:
+    'expected kind:actions:scope[?key=value] (clock:system|tzdata and assert:id[:description] are the short forms), without spaces.',
   CAP_UNKNOWN_KIND: 'the kind is not one of fs, net, exec, env, ipc, clock, assert.',
-  CAP_UNKNOWN_ACTION: 'the action is not valid for this kind (fs: read,write,create,delete; net/ipc: connect; exec: spawn; env: read,inject; clock: read).',
+  CAP_UNKNOWN_ACTION:
+    'the action is not valid for this kind (fs: read,write,create,delete; net/ipc: connect; exec: spawn; env: read,inject; clock: read).',
   CAP_ACTION_DUPLICATE: 'an action is listed twice.',
   CAP_FS_RELATIVE: 'fs paths must be absolute: a relative path would depend on the working directory.',
   CAP_FS_TRAVERSAL: 'a "." or ".." segment could climb out of the granted directory.',
@@ -64,15 +66,18 @@ export const REASONS: Record<PolicyErrorCode, string> = {
   CAP_FS_GLOB: 'bind mounts cannot express a partial glob; only a final /** (the whole directory tree) is accepted.',
   CAP_FS_TOO_BROAD: 'granting / would expose the whole host filesystem.',
   CAP_NET_HOST: 'the host is not a DNS name, a public IPv4 address, [IPv6] or * (no userinfo, path or wildcard label).',
-  CAP_NET_PRIVATE: 'the host is a private, loopback, link-local or otherwise reserved address (or localhost/.local) in some spelling; only operators can open those.',
+  CAP_NET_PRIVATE:
+    'the host is a private, loopback, link-local or otherwise reserved address (or localhost/.local) in some spelling; only operators can open those.',
   CAP_NET_PORT: 'the port must be 1–65535 in plain decimal.',
   CAP_EXEC_PATH: 'exec names a binary, not a path: binaries are resolved inside the sandbox.',
   CAP_EXEC_NAME: 'the binary name has characters outside A-Za-z0-9._+- or starts with . or -.',
   CAP_ENV_NAME: 'environment names are UPPER_SNAKE ([A-Z_][A-Z0-9_]*).',
   CAP_IPC_PATH: 'a socket path must be absolute, without "." or "..", globs or characters outside A-Za-z0-9._@+=,~-.',
-  CAP_IPC_ENDPOINT: 'the IPC endpoint is neither an absolute socket path, unix:/path, nor a named endpoint this compiler knows (x11, dbus:system, dbus:session).',
+  CAP_IPC_ENDPOINT:
+    'the IPC endpoint is neither an absolute socket path, unix:/path, nor a named endpoint this compiler knows (x11, dbus:system, dbus:session).',
   CAP_CLOCK_SCOPE: 'the clock source must be system or tzdata.',
-  CAP_ASSERT_ID: 'an assertion id is lower-case dotted words ([a-z0-9][a-z0-9_-]*, joined by "."), at most 128 characters, so that an enforced id cannot be imitated by another spelling.',
+  CAP_ASSERT_ID:
+    'an assertion id is lower-case dotted words ([a-z0-9][a-z0-9_-]*, joined by "."), at most 128 characters, so that an enforced id cannot be imitated by another spelling.',
   CAP_ASSERT_DESCRIPTION: 'the description is empty, longer than 300 characters, contains " or \\, or is quoted only in part.',
   CAP_UNKNOWN_REFINEMENT: 'only exec accepts a refinement (nestedSandbox); an unknown refinement could mean a permission nobody reviewed.',
   CAP_REFINEMENT_VALUE: 'nestedSandbox takes true, false, 1 or 0.',
@@ -80,7 +85,8 @@ export const REASONS: Record<PolicyErrorCode, string> = {
   MANIFEST_SHAPE: 'the manifest does not have the documented shape (docs/policy.md "Manifest").',
   MANIFEST_GRAMMAR: 'this compiler implements capgate grammar "0.0" only; the pin must be exactly that string.',
   MANIFEST_TOOL_DUPLICATE: 'two tools have the same name.',
-  MANIFEST_RUN_UNDECLARED_EXEC: 'the binary a tool runs must be declared by an exec:spawn capability of that tool or of serverCapabilities.',
+  MANIFEST_RUN_UNDECLARED_EXEC:
+    'the binary a tool runs must be declared by an exec:spawn capability of that tool or of serverCapabilities.',
   MANIFEST_RUN_ARGV: 'a run element has a stray brace, a placeholder in argv[0], or a placeholder not named in inputSchema.properties.',
   TOOL_NOT_FOUND: 'no tool of the manifest has this name.',
 };
@@ -124,7 +130,13 @@ export function escapeText(text: string, quotes = false): string {
     .join('');
 }
 
-export function policyError(code: PolicyErrorCode, path: string, value: unknown, detail?: string, indexes: { tool?: number; index?: number } = {}): PolicyError {
+export function policyError(
+  code: PolicyErrorCode,
+  path: string,
+  value: unknown,
+  detail?: string,
+  indexes: { tool?: number; index?: number } = {},
+): PolicyError {
   const why = detail ?? REASONS[code];
   const got = value === undefined ? '' : ` Got ${quoteValue(value)}.`;
   return { code, path, ...indexes, message: `${why}${got}` };

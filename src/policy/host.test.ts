@@ -92,20 +92,56 @@ describe('isPrivateAddress', () => {
       expect(isPrivateAddress(base), range.cidr).toBe(true);
     }
     for (const range of SPECIAL_IPV6) expect(isPrivateAddress(range.cidr.split('/')[0] ?? ''), range.cidr).toBe(true);
-    for (const last of ['10.255.255.255', '100.127.255.255', '172.31.255.255', '192.168.255.255', '198.19.255.255', '255.255.255.255', '169.254.255.255']) {
+    for (const last of [
+      '10.255.255.255',
+      '100.127.255.255',
+      '172.31.255.255',
+      '192.168.255.255',
+      '198.19.255.255',
+      '255.255.255.255',
+      '169.254.255.255',
+    ]) {
       expect(isPrivateAddress(last), last).toBe(true);
     }
   });
 
   it('answers false just outside the ranges', () => {
-    for (const outside of ['9.255.255.255', '11.0.0.0', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '192.167.255.255', '192.169.0.0', '198.17.255.255', '198.20.0.0', '223.255.255.255', '1.1.1.1']) {
+    for (const outside of [
+      '9.255.255.255',
+      '11.0.0.0',
+      '100.63.255.255',
+      '100.128.0.0',
+      '172.15.255.255',
+      '172.32.0.0',
+      '192.167.255.255',
+      '192.169.0.0',
+      '198.17.255.255',
+      '198.20.0.0',
+      '223.255.255.255',
+      '1.1.1.1',
+    ]) {
       expect(isPrivateAddress(outside), outside).toBe(false);
     }
     for (const outside of ['2606:4700::1', '2a00:1450::1', '2001:4860:4860::8888']) expect(isPrivateAddress(outside), outside).toBe(false);
   });
 
   it('answers true for the issue-listed ranges', () => {
-    for (const ip of ['0.1.2.3', '100.64.0.1', '169.254.169.254', '192.0.0.8', '198.18.0.1', '240.0.0.1', '::ffff:10.0.0.1', '64:ff9b::1', 'fc00::1', 'fe80::1', 'fec0::1', '3fff::1', '5f00::1', '100::1']) {
+    for (const ip of [
+      '0.1.2.3',
+      '100.64.0.1',
+      '169.254.169.254',
+      '192.0.0.8',
+      '198.18.0.1',
+      '240.0.0.1',
+      '::ffff:10.0.0.1',
+      '64:ff9b::1',
+      'fc00::1',
+      'fe80::1',
+      'fec0::1',
+      '3fff::1',
+      '5f00::1',
+      '100::1',
+    ]) {
       expect(isPrivateAddress(ip), ip).toBe(true);
     }
   });

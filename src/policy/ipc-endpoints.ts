@@ -28,7 +28,8 @@ export const NAMED_IPC_ENDPOINTS: Readonly<Record<string, NamedIpcEndpoint>> = {
     path: null,
     directory: false,
     env: [],
-    refused: 'the session bus address is per user ($DBUS_SESSION_BUS_ADDRESS) and may be an abstract socket, so no path can be mounted; declare the socket instead, e.g. ipc:connect:/run/user/1000/bus.',
+    refused:
+      'the session bus address is per user ($DBUS_SESSION_BUS_ADDRESS) and may be an abstract socket, so no path can be mounted; declare the socket instead, e.g. ipc:connect:/run/user/1000/bus.',
   },
 };
 

@@ -6,7 +6,22 @@
 import type { z } from 'zod';
 import { escapeText, type PolicyError, policyError, quoteValue } from './errors';
 
-export const ROOT_KEYS = ['$schema', '$comment', 'name', 'version', 'grammar', 'description', 'title', 'homepage', 'repository', 'license', 'author', 'keywords', 'serverCapabilities', 'tools'];
+export const ROOT_KEYS = [
+  '$schema',
+  '$comment',
+  'name',
+  'version',
+  'grammar',
+  'description',
+  'title',
+  'homepage',
+  'repository',
+  'license',
+  'author',
+  'keywords',
+  'serverCapabilities',
+  'tools',
+];
 export const TOOL_KEYS = ['name', 'title', 'description', '$comment', 'annotations', 'capabilities', 'inputSchema', 'run'];
 
 function allowedKeysAt(path: PropertyKey[]): string[] | null {
@@ -44,19 +59,46 @@ export function shapeError(issue: z.core.$ZodIssue | undefined, input: unknown):
       const key = issue.keys[0] ?? '';
       const allowed = allowedKeysAt(path);
       const where = path.length === 0 ? 'the manifest' : dotted(path);
-      return policyError('MANIFEST_SHAPE', dotted([...path, key]), undefined, `unknown key ${quoteValue(key)} in ${where}${allowed ? `; allowed keys: ${allowed.join(', ')}` : ''}. Unknown keys are refused so that a misspelt permission is never ignored.`);
+      return policyError(
+        'MANIFEST_SHAPE',
+        dotted([...path, key]),
+        undefined,
+        `unknown key ${quoteValue(key)} in ${where}${allowed ? `; allowed keys: ${allowed.join(', ')}` : ''}. Unknown keys are refused so that a misspelt permission is never ignored.`,
+      );
     }
     case 'invalid_type':
-      if (value === undefined) return policyError('MANIFEST_SHAPE', dotted(path), undefined, `${dotted(path)} is required (${issue.expected}).`);
+      if (value === undefined)
+        return policyError('MANIFEST_SHAPE', dotted(path), undefined, `${dotted(path)} is required (${issue.expected}).`);
       return policyError('MANIFEST_SHAPE', dotted(path), value, `expected ${issue.expected}, found ${typeName(value)}.`);
     case 'too_big':
-      return policyError('MANIFEST_SHAPE', dotted(path), value, `at most ${String(issue.maximum)} ${issue.origin === 'string' ? 'characters' : 'entries'} are allowed here.`);
+      return policyError(
+        'MANIFEST_SHAPE',
+        dotted(path),
+        value,
+        `at most ${String(issue.maximum)} ${issue.origin === 'string' ? 'characters' : 'entries'} are allowed here.`,
+      );
     case 'too_small':
-      return policyError('MANIFEST_SHAPE', dotted(path), value, `at least ${String(issue.minimum)} ${issue.origin === 'string' ? 'characters' : 'entries'} are needed here.`);
+      return policyError(
+        'MANIFEST_SHAPE',
+        dotted(path),
+        value,
+        `at least ${String(issue.minimum)} ${issue.origin === 'string' ? 'characters' : 'entries'} are needed here.`,
+      );
     case 'invalid_format':
-      return policyError('MANIFEST_SHAPE', dotted(path), value, `the value does not match ${'pattern' in issue && issue.pattern ? String(issue.pattern) : issue.format}.`);
+      return policyError(
+        'MANIFEST_SHAPE',
+        dotted(path),
+        value,
+        `the value does not match ${'pattern' in issue && issue.pattern ? String(issue.pattern) : issue.format}.`,
+      );
     case 'invalid_union':
-      if (path.at(-1) === 'run') return policyError('MANIFEST_SHAPE', dotted(path), value, 'run is either {"argv": [...]} or {"mcp": {"command": [...], "tool": "..."}}.');
+      if (path.at(-1) === 'run')
+        return policyError(
+          'MANIFEST_SHAPE',
+          dotted(path),
+          value,
+          'run is either {"argv": [...]} or {"mcp": {"command": [...], "tool": "..."}}.',
+        );
       return policyError('MANIFEST_SHAPE', dotted(path), value, 'the value has none of the allowed shapes.');
     default:
       return policyError('MANIFEST_SHAPE', dotted(path), value, `${issue.message}.`);

@@ -2,12 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { compilePolicy } from './compile';
 import { parseManifest } from './manifest';
 
-const tool = (over: Record<string, unknown> = {}) => ({ name: 'cat', capabilities: ['exec:spawn:cat', 'fs:read:/workspace/**'], run: { argv: ['cat', '{path}'] }, ...over });
+const tool = (over: Record<string, unknown> = {}) => ({
+  name: 'cat',
+  capabilities: ['exec:spawn:cat', 'fs:read:/workspace/**'],
+  run: { argv: ['cat', '{path}'] },
+  ...over,
+});
 const manifest = (tools: unknown[] = [tool()]) => ({ name: 'demo', version: '1.0.0', tools });
 
 describe('manifest validation', () => {
   it('accepts a capgate-style manifest with argv and mcp runs', () => {
-    const ok = parseManifest(manifest([tool(), { name: 'srv', capabilities: ['exec:spawn:node'], run: { mcp: { command: ['node', '/opt/s.js'], tool: 'read_file' } } }]));
+    const ok = parseManifest(
+      manifest([
+        tool(),
+        { name: 'srv', capabilities: ['exec:spawn:node'], run: { mcp: { command: ['node', '/opt/s.js'], tool: 'read_file' } } },
+      ]),
+    );
     expect(ok.ok).toBe(true);
   });
 
@@ -36,16 +46,31 @@ describe('manifest validation', () => {
   });
 
   it('refuses duplicate tool names', () => {
-    expect(parseManifest(manifest([tool(), tool()]))).toMatchObject({ ok: false, error: { code: 'MANIFEST_TOOL_DUPLICATE', path: 'tools.1.name' } });
+    expect(parseManifest(manifest([tool(), tool()]))).toMatchObject({
+      ok: false,
+      error: { code: 'MANIFEST_TOOL_DUPLICATE', path: 'tools.1.name' },
+    });
   });
 
   it('refuses argv[0] not declared by exec:spawn of that same tool', () => {
-    expect(parseManifest(manifest([tool({ capabilities: ['fs:read:/workspace/**'] })]))).toMatchObject({ ok: false, error: { code: 'MANIFEST_RUN_UNDECLARED_EXEC', path: 'tools.0.run.argv.0' } });
+    expect(parseManifest(manifest([tool({ capabilities: ['fs:read:/workspace/**'] })]))).toMatchObject({
+      ok: false,
+      error: { code: 'MANIFEST_RUN_UNDECLARED_EXEC', path: 'tools.0.run.argv.0' },
+    });
     // Declared by another tool does not count.
     const other = { name: 'sh', capabilities: ['exec:spawn:cat'] };
-    expect(parseManifest(manifest([other, tool({ capabilities: [] })]))).toMatchObject({ ok: false, error: { code: 'MANIFEST_RUN_UNDECLARED_EXEC', tool: 1 } });
-    expect(parseManifest(manifest([tool({ run: { argv: ['/bin/cat', '{path}'] } })]))).toMatchObject({ ok: false, error: { code: 'MANIFEST_RUN_UNDECLARED_EXEC' } });
-    expect(parseManifest(manifest([tool({ run: { mcp: { command: ['python3', 's.py'], tool: 't' } } })]))).toMatchObject({ ok: false, error: { code: 'MANIFEST_RUN_UNDECLARED_EXEC', path: 'tools.0.run.mcp.command.0' } });
+    expect(parseManifest(manifest([other, tool({ capabilities: [] })]))).toMatchObject({
+      ok: false,
+      error: { code: 'MANIFEST_RUN_UNDECLARED_EXEC', tool: 1 },
+    });
+    expect(parseManifest(manifest([tool({ run: { argv: ['/bin/cat', '{path}'] } })]))).toMatchObject({
+      ok: false,
+      error: { code: 'MANIFEST_RUN_UNDECLARED_EXEC' },
+    });
+    expect(parseManifest(manifest([tool({ run: { mcp: { command: ['python3', 's.py'], tool: 't' } } })]))).toMatchObject({
+      ok: false,
+      error: { code: 'MANIFEST_RUN_UNDECLARED_EXEC', path: 'tools.0.run.mcp.command.0' },
+    });
   });
 
   it.each([
@@ -59,14 +84,21 @@ describe('manifest validation', () => {
   });
 
   it('answers TOOL_NOT_FOUND for --tool naming no tool', () => {
-    expect(compilePolicy(manifest(), 'nope')).toEqual({ ok: false, error: { code: 'TOOL_NOT_FOUND', path: 'tool', message: 'no tool of the manifest has this name. Got "nope".' } });
+    expect(compilePolicy(manifest(), 'nope')).toEqual({
+      ok: false,
+      error: { code: 'TOOL_NOT_FOUND', path: 'tool', message: 'no tool of the manifest has this name. Got "nope".' },
+    });
   });
 });
 
 describe('normalized policy', () => {
   it('provenance is the sha256 of the RFC 8785 form: key order and whitespace do not change it', () => {
     const a = compilePolicy(manifest());
-    const b = compilePolicy(JSON.parse(`{"tools":[{"run":{"argv":["cat","{path}"]},"capabilities":["exec:spawn:cat","fs:read:/workspace/**"],"name":"cat"}],"version":"1.0.0","name":"demo"}`));
+    const b = compilePolicy(
+      JSON.parse(
+        `{"tools":[{"run":{"argv":["cat","{path}"]},"capabilities":["exec:spawn:cat","fs:read:/workspace/**"],"name":"cat"}],"version":"1.0.0","name":"demo"}`,
+      ),
+    );
     expect(a.ok && b.ok && a.policy.provenance === b.policy.provenance).toBe(true);
     expect(a.ok && a.policy.provenance).toMatch(/^sha256:[0-9a-f]{64}$/);
     const c = compilePolicy(manifest([tool({ description: 'changed' })]));
@@ -75,7 +107,12 @@ describe('normalized policy', () => {
 
   it('merges fs: write implies read, create/delete imply write, a covering tree absorbs narrower grants', () => {
     const result = compilePolicy(
-      manifest([{ name: 't', capabilities: ['fs:read:/a/**', 'fs:read:/a/b/c', 'fs:create:/a/b/**', 'fs:read:/a/b/d.txt', 'fs:delete:/x', 'fs:read:/x'] }]),
+      manifest([
+        {
+          name: 't',
+          capabilities: ['fs:read:/a/**', 'fs:read:/a/b/c', 'fs:create:/a/b/**', 'fs:read:/a/b/d.txt', 'fs:delete:/x', 'fs:read:/x'],
+        },
+      ]),
     );
     if (!result.ok) throw new Error(result.error.code);
     expect(result.policy.fs).toEqual([

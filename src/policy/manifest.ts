@@ -23,7 +23,9 @@ const ArgvRun = z.object({ argv: z.array(Arg).min(1).max(256) }).strict();
 const McpRun = z.object({ mcp: z.object({ command: z.array(Arg).min(1).max(256), tool: z.string().min(1).max(128) }).strict() }).strict();
 
 /** MCP tool annotations are hints for clients; accepted and ignored (they grant nothing). */
-const Annotations = z.record(z.string().max(64), z.union([z.string().max(1024), z.boolean(), z.number()])).refine((value) => Object.keys(value).length <= 32);
+const Annotations = z
+  .record(z.string().max(64), z.union([z.string().max(1024), z.boolean(), z.number()]))
+  .refine((value) => Object.keys(value).length <= 32);
 
 export const ToolSchema = z
   .object({
@@ -100,10 +102,27 @@ function checkRun(tool: ManifestTool, capabilities: Capability[], toolIndex: num
   for (const [i, element] of argv.entries()) {
     const names = placeholdersOf(element);
     // The binary is fixed by the manifest; an argument may never choose it.
-    if (names === null) return policyError('MANIFEST_RUN_ARGV', `${runPath}.${i}`, element, 'a brace that is not part of a whole {name} placeholder.', { tool: toolIndex });
-    if (i === 0 && names.length > 0) return policyError('MANIFEST_RUN_ARGV', `${runPath}.${i}`, element, 'argv[0] is the binary and is fixed by the manifest; an argument may never choose it.', { tool: toolIndex });
+    if (names === null)
+      return policyError('MANIFEST_RUN_ARGV', `${runPath}.${i}`, element, 'a brace that is not part of a whole {name} placeholder.', {
+        tool: toolIndex,
+      });
+    if (i === 0 && names.length > 0)
+      return policyError(
+        'MANIFEST_RUN_ARGV',
+        `${runPath}.${i}`,
+        element,
+        'argv[0] is the binary and is fixed by the manifest; an argument may never choose it.',
+        { tool: toolIndex },
+      );
     const unknown = known ? names.find((name) => !known.has(name)) : undefined;
-    if (unknown !== undefined) return policyError('MANIFEST_RUN_ARGV', `${runPath}.${i}`, element, `the placeholder {${unknown}} is not a property of inputSchema.`, { tool: toolIndex });
+    if (unknown !== undefined)
+      return policyError(
+        'MANIFEST_RUN_ARGV',
+        `${runPath}.${i}`,
+        element,
+        `the placeholder {${unknown}} is not a property of inputSchema.`,
+        { tool: toolIndex },
+      );
   }
   // argv[0] must be a bare binary name the tool (or the server) declares with exec:spawn:<name>.
   const binary = argv[0] ?? '';
@@ -116,14 +135,34 @@ function checkGrammar(manifest: Manifest): PolicyError | null {
   if (!('grammar' in manifest) || manifest.grammar === undefined) return null;
   // Exact string: "0.0 ", "00.0", "0" or 0 are not the version we implement.
   if (manifest.grammar === GRAMMAR_VERSION) return null;
-  return policyError('MANIFEST_GRAMMAR', 'grammar', manifest.grammar, `this compiler implements capgate grammar "${GRAMMAR_VERSION}" only, written exactly so (MAJOR.MINOR, no spaces or leading zeros); a manifest pinned to another grammar may mean something else by the same strings.`);
+  return policyError(
+    'MANIFEST_GRAMMAR',
+    'grammar',
+    manifest.grammar,
+    `this compiler implements capgate grammar "${GRAMMAR_VERSION}" only, written exactly so (MAJOR.MINOR, no spaces or leading zeros); a manifest pinned to another grammar may mean something else by the same strings.`,
+  );
 }
 
-function parseList(texts: string[], path: string, options: CapabilityOptions, toolIndex?: number): { ok: true; capabilities: Capability[] } | { ok: false; error: PolicyError } {
+function parseList(
+  texts: string[],
+  path: string,
+  options: CapabilityOptions,
+  toolIndex?: number,
+): { ok: true; capabilities: Capability[] } | { ok: false; error: PolicyError } {
   const capabilities: Capability[] = [];
   for (const [index, text] of texts.entries()) {
     const parsed = parseCapability(text, options);
-    if (!parsed.ok) return { ok: false, error: policyError(parsed.code, `${path}.${index}`, text, parsed.detail, toolIndex === undefined ? { index } : { tool: toolIndex, index }) };
+    if (!parsed.ok)
+      return {
+        ok: false,
+        error: policyError(
+          parsed.code,
+          `${path}.${index}`,
+          text,
+          parsed.detail,
+          toolIndex === undefined ? { index } : { tool: toolIndex, index },
+        ),
+      };
     capabilities.push(parsed.capability);
   }
   return { ok: true, capabilities };
@@ -148,7 +187,11 @@ export function parseManifest(input: unknown, options: CapabilityOptions = {}): 
   const tools: ParsedTool[] = [];
   for (const [toolIndex, tool] of manifest.tools.entries()) {
     // 4. Tool names unique.
-    if (seen.has(tool.name)) return { ok: false, error: policyError('MANIFEST_TOOL_DUPLICATE', `tools.${toolIndex}.name`, tool.name, undefined, { tool: toolIndex }) };
+    if (seen.has(tool.name))
+      return {
+        ok: false,
+        error: policyError('MANIFEST_TOOL_DUPLICATE', `tools.${toolIndex}.name`, tool.name, undefined, { tool: toolIndex }),
+      };
     seen.add(tool.name);
     // 5. The tool's capability strings.
     const own = parseList(tool.capabilities, `tools.${toolIndex}.capabilities`, options, toolIndex);

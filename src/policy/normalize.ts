@@ -93,7 +93,16 @@ function mergeFs(capabilities: Capability[]): FsGrant[] {
   }
   const grants = [...byKey.values()];
   return grants
-    .filter((inner) => !grants.some((outer) => outer !== inner && covers(outer, inner) && actionsSubset(inner, outer) && !(outer.path === inner.path && outer.tree === inner.tree)))
+    .filter(
+      (inner) =>
+        !grants.some(
+          (outer) =>
+            outer !== inner &&
+            covers(outer, inner) &&
+            actionsSubset(inner, outer) &&
+            !(outer.path === inner.path && outer.tree === inner.tree),
+        ),
+    )
     .sort((a, b) => byString(a.path, b.path) || Number(b.tree) - Number(a.tree));
 }
 
@@ -111,7 +120,12 @@ function mergeIpc(capabilities: Capability[]): IpcGrant[] {
   for (const cap of capabilities) {
     if (cap.kind !== 'ipc') continue;
     const named = namedIpc(cap.endpoint);
-    byEndpoint.set(cap.endpoint, named ? { endpoint: cap.endpoint, path: named.path, directory: named.directory } : { endpoint: cap.endpoint, path: cap.endpoint, directory: false });
+    byEndpoint.set(
+      cap.endpoint,
+      named
+        ? { endpoint: cap.endpoint, path: named.path, directory: named.directory }
+        : { endpoint: cap.endpoint, path: cap.endpoint, directory: false },
+    );
   }
   return [...byEndpoint.values()].sort((a, b) => byString(a.endpoint, b.endpoint));
 }

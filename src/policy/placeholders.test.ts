@@ -4,7 +4,13 @@ import { planPlaceholders, swapPlaceholderHeaders, type HeaderList } from './pla
 const P = 'PORTCULLIS_PLACEHOLDER_00112233445566778899aabbccddeeff';
 const VALUE = 'real-value-0123456789';
 const bound = { placeholder: P, hosts: ['API.example.com.'], value: VALUE };
-const request = (headers: HeaderList, extra: { host?: string; target?: string; body?: string } = {}) => ({ host: 'api.example.com', target: '/', body: '', headers, ...extra });
+const request = (headers: HeaderList, extra: { host?: string; target?: string; body?: string } = {}) => ({
+  host: 'api.example.com',
+  target: '/',
+  body: '',
+  headers,
+  ...extra,
+});
 const basic = (text: string) => `Basic ${btoa(text)}`;
 
 describe('planPlaceholders: numbered precedence (docs/sandbox.md "Credential placeholders")', () => {
@@ -31,8 +37,14 @@ describe('planPlaceholders: numbered precedence (docs/sandbox.md "Credential pla
 
 describe('swapPlaceholderHeaders', () => {
   it('replaces the placeholder only in the bound header, inside Basic credentials too', () => {
-    const headers: HeaderList = [['authorization', basic(`bot:${P}`)], ['x-other', P]];
-    expect(swapPlaceholderHeaders(headers, [bound])).toEqual([['authorization', basic(`bot:${VALUE}`)], ['x-other', P]]);
+    const headers: HeaderList = [
+      ['authorization', basic(`bot:${P}`)],
+      ['x-other', P],
+    ];
+    expect(swapPlaceholderHeaders(headers, [bound])).toEqual([
+      ['authorization', basic(`bot:${VALUE}`)],
+      ['x-other', P],
+    ]);
     expect(swapPlaceholderHeaders([['Authorization', `Bearer ${P}`]], [bound])).toEqual([['Authorization', `Bearer ${VALUE}`]]);
   });
 });

@@ -88,7 +88,10 @@ export function planPlaceholders<B extends PlaceholderBinding>(request: Outgoing
     if (!isBoundTo(binding, request.host)) return { ok: false, reason: 'placeholder-foreign-host' };
     // 2. In its own header → swap; 3. anywhere else → left as the placeholder.
     const own = headerOf(binding);
-    const inOwnHeader = request.headers.some(([name, value]) => name.toLowerCase() === own && (value.includes(binding.placeholder) || (decodeBasic(value) ?? '').includes(binding.placeholder)));
+    const inOwnHeader = request.headers.some(
+      ([name, value]) =>
+        name.toLowerCase() === own && (value.includes(binding.placeholder) || (decodeBasic(value) ?? '').includes(binding.placeholder)),
+    );
     if (inOwnHeader) swap.push(binding);
   }
   return { ok: true, swap };

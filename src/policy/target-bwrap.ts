@@ -7,7 +7,18 @@ import type { NormalizedPolicy } from './normalize';
 import { type Artifact, baseArtifact, isWritable, NOTE_ASSERTIONS, NOTE_EXEC, unmountableIpc, workingDirectory } from './artifact';
 
 /** System directories every program needs, read-only; `-try` because distributions differ. */
-const SYSTEM_RO_MOUNTS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc/ld.so.cache', '/etc/ssl/certs', '/etc/ca-certificates', '/etc/alternatives'];
+const SYSTEM_RO_MOUNTS = [
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib64',
+  '/lib32',
+  '/etc/ld.so.cache',
+  '/etc/ssl/certs',
+  '/etc/ca-certificates',
+  '/etc/alternatives',
+];
 const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 export function compileBwrap(policy: NormalizedPolicy): Artifact {
@@ -38,7 +49,8 @@ export function compileBwrap(policy: NormalizedPolicy): Artifact {
   if (!nested) argv.push('--disable-userns');
   // 5. Read-only system mounts, private /proc, /dev and /tmp.
   for (const path of SYSTEM_RO_MOUNTS) argv.push('--ro-bind-try', path, path);
-  if (policy.clock.tzdata) argv.push('--ro-bind-try', '/etc/localtime', '/etc/localtime', '--ro-bind-try', '/etc/timezone', '/etc/timezone');
+  if (policy.clock.tzdata)
+    argv.push('--ro-bind-try', '/etc/localtime', '/etc/localtime', '--ro-bind-try', '/etc/timezone', '/etc/timezone');
   argv.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   if (nested) argv.push('--tmpfs', '/dev/shm');
   // 6. Declared paths, broader first so a narrower read-write bind can sit inside a read-only one.

@@ -24,13 +24,18 @@ export function compileCloudflare(policy: NormalizedPolicy): Artifact {
     credentials: policy.env.inject,
     envPassthrough: policy.env.read.filter((name) => !policy.env.inject.includes(name)),
     workingDirectory: workingDirectory(policy),
-    instance: { instanceType: CLOUDFLARE_DEFAULTS.instanceType, maxInstances: CLOUDFLARE_DEFAULTS.maxInstances, sleepAfter: CLOUDFLARE_DEFAULTS.sleepAfter },
+    instance: {
+      instanceType: CLOUDFLARE_DEFAULTS.instanceType,
+      maxInstances: CLOUDFLARE_DEFAULTS.maxInstances,
+      sleepAfter: CLOUDFLARE_DEFAULTS.sleepAfter,
+    },
     limits: { timeoutMs: CLOUDFLARE_DEFAULTS.timeoutMs, outputLimitBytes: CLOUDFLARE_DEFAULTS.outputLimitBytes },
   };
   for (const grant of policy.fs) {
     artifact.unenforceable.push({
       capability: fsGrantText(grant),
-      reason: 'a Container has its own filesystem; host paths are never mounted and path-level limits inside the instance are not enforced.',
+      reason:
+        'a Container has its own filesystem; host paths are never mounted and path-level limits inside the instance are not enforced.',
     });
   }
   for (const socket of policy.ipc) {

@@ -39,7 +39,8 @@ export function compileDocker(policy: NormalizedPolicy): Artifact {
     policy.net.length > 0 ? DOCKER_EGRESS_NETWORK : 'none',
   ];
   // A private /tmp, unless /tmp itself is a declared volume (docker refuses two mounts on one path).
-  if (!policy.fs.some((grant) => grant.path === '/tmp')) argv.splice(argv.indexOf('--read-only') + 1, 0, '--tmpfs', '/tmp:rw,noexec,nosuid,nodev,size=64m');
+  if (!policy.fs.some((grant) => grant.path === '/tmp'))
+    argv.splice(argv.indexOf('--read-only') + 1, 0, '--tmpfs', '/tmp:rw,noexec,nosuid,nodev,size=64m');
   // 4. Declared paths as volumes, :ro or :rw.
   for (const grant of policy.fs) argv.push('--volume', `${grant.path}:${grant.path}:${isWritable(grant) ? 'rw' : 'ro'}`);
   for (const socket of policy.ipc) {
@@ -55,14 +56,17 @@ export function compileDocker(policy: NormalizedPolicy): Artifact {
     if (entry.nestedSandbox) {
       artifact.unenforceable.push({
         capability: `exec:spawn:${entry.binary}?nestedSandbox=true`,
-        reason: "docker's default seccomp profile blocks the user namespaces a nested sandbox needs; Portcullis does not loosen it. Run this tool with --target bwrap or with the browser's own sandbox disabled.",
+        reason:
+          "docker's default seccomp profile blocks the user namespaces a nested sandbox needs; Portcullis does not loosen it. Run this tool with --target bwrap or with the browser's own sandbox disabled.",
       });
     }
   }
   artifact.argv = argv;
   artifact.notes.push(
     'append the image and the tool argv; the image must provide the binaries listed in `exec`.',
-    policy.net.length > 0 ? `network: ${DOCKER_EGRESS_NETWORK} must be an internal network whose only exit is the egress proxy.` : 'network: none (nothing declared).',
+    policy.net.length > 0
+      ? `network: ${DOCKER_EGRESS_NETWORK} must be an internal network whose only exit is the egress proxy.`
+      : 'network: none (nothing declared).',
     'fs: volumes; create and delete are enforced as write.',
     NOTE_EXEC,
   );

@@ -10,17 +10,23 @@ import { type Artifact, baseArtifact, type EgressTarget, netGrantText, NOTE_ASSE
 
 export const DEFAULT_DNS_RESOLVERS = ['1.1.1.1', '2606:4700:4700::1111'];
 
-const NOT_NETWORK = 'not a network capability: the egress target enforces net: only; compile --target bwrap, docker, k8s or cloudflare for it.';
+const NOT_NETWORK =
+  'not a network capability: the egress target enforces net: only; compile --target bwrap, docker, k8s or cloudflare for it.';
 
 /** Everything but net: and the assertions Portcullis enforces (their ranges are denied first here too). */
 function nonNetCapabilities(policy: NormalizedPolicy): string[] {
   const enforced = policy.assertions.filter((a) => a.enforcedBy !== undefined).map((a) => `assert:${a.id}`);
-  return policy.declared.filter((text) => !text.startsWith('net:') && !enforced.some((prefix) => text === prefix || text.startsWith(`${prefix}:`)));
+  return policy.declared.filter(
+    (text) => !text.startsWith('net:') && !enforced.some((prefix) => text === prefix || text.startsWith(`${prefix}:`)),
+  );
 }
 
 function header(policy: NormalizedPolicy, comment: string): string[] {
   const scope = policy.scope.kind === 'tool' ? `tool ${policy.scope.tool}` : 'whole server';
-  return [`${comment} Portcullis egress allowlist, generated; do not edit.`, `${comment} ${policy.manifest.name}@${policy.manifest.version} (${scope}) ${policy.provenance}`];
+  return [
+    `${comment} Portcullis egress allowlist, generated; do not edit.`,
+    `${comment} ${policy.manifest.name}@${policy.manifest.version} (${scope}) ${policy.provenance}`,
+  ];
 }
 
 /** The range lists are constants; compute their de-overlapped form once per process. */
@@ -59,7 +65,9 @@ function compileSquid(policy: NormalizedPolicy, artifact: Artifact): string {
     }
   });
   lines.push('# 4. everything else → deny', 'http_access deny all');
-  artifact.notes.push('squid: dstdomain matches the exact name (no subdomains); `*` grants any public host on that port, private ranges are denied first.');
+  artifact.notes.push(
+    'squid: dstdomain matches the exact name (no subdomains); `*` grants any public host on that port, private ranges are denied first.',
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -92,7 +100,6 @@ function withoutContained(ranges: readonly SpecialRange[], v6: boolean): string[
   };
   return ranges.map((r) => r.cidr).filter((cidr, _i, all) => !all.some((other) => inside(cidr, other)));
 }
-
 
 function compileNftables(policy: NormalizedPolicy, artifact: Artifact, resolvers: string[]): string {
   const lines = [

@@ -12,7 +12,12 @@ const RUN_AS = 65532;
 
 function dnsPeer() {
   return {
-    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+    to: [
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+    ],
     ports: [
       { protocol: 'UDP', port: 53 },
       { protocol: 'TCP', port: 53 },
@@ -27,7 +32,10 @@ export function compileK8s(policy: NormalizedPolicy): Artifact {
     .replace(/[^a-z0-9-]+/g, '-')
     .slice(0, 63)
     .replace(/-+$/, '');
-  const labels = { 'app.kubernetes.io/name': name, 'portcullis.dev/policy': policy.provenance.slice('sha256:'.length, 'sha256:'.length + 40) };
+  const labels = {
+    'app.kubernetes.io/name': name,
+    'portcullis.dev/policy': policy.provenance.slice('sha256:'.length, 'sha256:'.length + 40),
+  };
 
   // A private /tmp, unless a writable grant mounts /tmp itself (a Pod refuses two mounts on one path).
   const ownTmp = !policy.fs.some((grant) => grant.path === '/tmp' && isWritable(grant));
@@ -44,7 +52,8 @@ export function compileK8s(policy: NormalizedPolicy): Artifact {
       });
     }
   });
-  for (const socket of policy.ipc) artifact.unenforceable.push({ capability: ipcText(socket), reason: 'host unix sockets would need hostPath, which is refused.' });
+  for (const socket of policy.ipc)
+    artifact.unenforceable.push({ capability: ipcText(socket), reason: 'host unix sockets would need hostPath, which is refused.' });
   for (const entry of policy.exec.filter((e) => e.nestedSandbox)) {
     artifact.unenforceable.push({
       capability: `exec:spawn:${entry.binary}?nestedSandbox=true`,
@@ -63,7 +72,13 @@ export function compileK8s(policy: NormalizedPolicy): Artifact {
       hostPID: false,
       hostIPC: false,
       restartPolicy: 'Never',
-      securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: RUN_AS,
+        runAsGroup: RUN_AS,
+        fsGroup: RUN_AS,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
       containers: [
         {
           name: 'tool',
@@ -78,7 +93,10 @@ export function compileK8s(policy: NormalizedPolicy): Artifact {
             seccompProfile: { type: 'RuntimeDefault' },
           },
           resources: { limits: { cpu: '1', memory: '512Mi' }, requests: { cpu: '100m', memory: '64Mi' } },
-          env: artifact.envInjections.map((entry) => ({ name: entry.name, valueFrom: { secretKeyRef: { name: `${name}-env`, key: entry.name } } })),
+          env: artifact.envInjections.map((entry) => ({
+            name: entry.name,
+            valueFrom: { secretKeyRef: { name: `${name}-env`, key: entry.name } },
+          })),
           volumeMounts,
         },
       ],
@@ -97,13 +115,21 @@ export function compileK8s(policy: NormalizedPolicy): Artifact {
       egress:
         policy.net.length === 0
           ? []
-          : [dnsPeer(), { to: [{ podSelector: { matchLabels: K8S_EGRESS_PROXY_LABELS } }], ports: [{ protocol: 'TCP', port: K8S_EGRESS_PROXY_PORT }] }],
+          : [
+              dnsPeer(),
+              {
+                to: [{ podSelector: { matchLabels: K8S_EGRESS_PROXY_LABELS } }],
+                ports: [{ protocol: 'TCP', port: K8S_EGRESS_PROXY_PORT }],
+              },
+            ],
     },
   };
   artifact.config = { pod, networkPolicy };
   artifact.notes.push(
     'replace IMAGE; env values come from the Secret named in secretKeyRef, created by the gateway with only the declared names.',
-    policy.net.length > 0 ? 'egress: only DNS and the egress proxy pod; the proxy enforces `egress` (compile --target egress --egress-target squid).' : 'egress: none (nothing declared).',
+    policy.net.length > 0
+      ? 'egress: only DNS and the egress proxy pod; the proxy enforces `egress` (compile --target egress --egress-target squid).'
+      : 'egress: none (nothing declared).',
     NOTE_EXEC,
   );
   if (policy.assertions.length > 0) artifact.notes.push(NOTE_ASSERTIONS);

@@ -42,7 +42,8 @@ function trimSlash(path: string): string {
 /** Host source for a declared sandbox path (rules 1–2 above). */
 export function hostSourceFor(destination: string, options: CompiledSandboxOptions): string {
   if (destination === SANDBOX_WORKSPACE) return trimSlash(options.workspace);
-  if (destination.startsWith(`${SANDBOX_WORKSPACE}/`)) return `${trimSlash(options.workspace)}${destination.slice(SANDBOX_WORKSPACE.length)}`;
+  if (destination.startsWith(`${SANDBOX_WORKSPACE}/`))
+    return `${trimSlash(options.workspace)}${destination.slice(SANDBOX_WORKSPACE.length)}`;
   return `${trimSlash(options.privateRoot)}${destination}`;
 }
 

@@ -21,5 +21,19 @@ export {
   type SignInput,
   type VerifyInput,
 } from './signing';
-export { compiledSandbox, hostSourceFor, type CompiledSandbox, type CompiledSandboxOptions, type CompiledSandboxResult } from './compiled-sandbox';
-export { MIN_BASE64_FORM_CHARS, MIN_REDACTABLE_CHARS, redactSecrets, secretByteScrubber, secretForms, secretRedactor, type ByteScrubber } from './secret-forms';
+export {
+  compiledSandbox,
+  hostSourceFor,
+  type CompiledSandbox,
+  type CompiledSandboxOptions,
+  type CompiledSandboxResult,
+} from './compiled-sandbox';
+export {
+  MIN_BASE64_FORM_CHARS,
+  MIN_REDACTABLE_CHARS,
+  redactSecrets,
+  secretByteScrubber,
+  secretForms,
+  secretRedactor,
+  type ByteScrubber,
+} from './secret-forms';

@@ -16,11 +16,7 @@ export const RUNNER_SIGNATURE_MAX_AGE_S = 60;
 export const RUNNER_SECRET_MIN_LENGTH = 32;
 
 export type SignatureFailure =
-  | { kind: 'missing' }
-  | { kind: 'malformed' }
-  | { kind: 'stale' }
-  | { kind: 'mismatch' }
-  | { kind: 'replayed' };
+  { kind: 'missing' } | { kind: 'malformed' } | { kind: 'stale' } | { kind: 'mismatch' } | { kind: 'replayed' };
 export type SignatureCheck = { ok: true; signatureHex: string } | { ok: false; failure: SignatureFailure };
 
 /** The imported HMAC key. Spelled this way so the same type resolves under workers-types and @types/node. */
@@ -85,7 +81,12 @@ export async function verifyRunnerRequest(key: RunnerKey, input: VerifyInput): P
   const mac = macFromHex(input.signature);
   if (!/^\d{1,12}$/.test(input.timestamp) || !mac) return { ok: false, failure: { kind: 'malformed' } };
   if (Math.abs(input.nowS - Number(input.timestamp)) > RUNNER_SIGNATURE_MAX_AGE_S) return { ok: false, failure: { kind: 'stale' } };
-  const valid = await crypto.subtle.verify('HMAC', key, mac, canonicalBytes(input.method, input.path, input.timestamp, toBytes(input.body)));
+  const valid = await crypto.subtle.verify(
+    'HMAC',
+    key,
+    mac,
+    canonicalBytes(input.method, input.path, input.timestamp, toBytes(input.body)),
+  );
   if (!valid) return { ok: false, failure: { kind: 'mismatch' } };
   return { ok: true, signatureHex: input.signature };
 }
@@ -118,6 +119,10 @@ const INSTANCE_KEY_SALT = 'portcullis runner instance key v1';
  */
 export async function deriveInstanceSecret(deploymentSecret: string, instanceId: string): Promise<string> {
   const base = await crypto.subtle.importKey('raw', encoder.encode(deploymentSecret), 'HKDF', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(INSTANCE_KEY_SALT), info: encoder.encode(instanceId) }, base, 256);
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(INSTANCE_KEY_SALT), info: encoder.encode(instanceId) },
+    base,
+    256,
+  );
   return bytesToHex(new Uint8Array(bits));
 }

@@ -60,8 +60,19 @@ export interface BucketAsk {
 type Decided = Extract<RateLimitResult, { kind: 'decided' }>;
 
 /** Counts one hit for `key` under `policyName` at `now` and says whether it is admitted. */
-export async function consume(env: RateLimitBindings, policyName: PolicyName, key: string, now: number, options: ConsumeOptions = {}): Promise<RateLimitResult> {
-  const [result] = await consumeAll(env, [{ policy: policyName, key, ...(options.auditKey ? { auditKey: options.auditKey } : {}) }], now, options);
+export async function consume(
+  env: RateLimitBindings,
+  policyName: PolicyName,
+  key: string,
+  now: number,
+  options: ConsumeOptions = {},
+): Promise<RateLimitResult> {
+  const [result] = await consumeAll(
+    env,
+    [{ policy: policyName, key, ...(options.auditKey ? { auditKey: options.auditKey } : {}) }],
+    now,
+    options,
+  );
   if (!result) throw new Error('ratelimit: no verdict');
   return result;
 }
@@ -74,7 +85,11 @@ export async function peek(env: RateLimitBindings, policyName: PolicyName, key: 
   const cached = fromCache(policyName, policy, key, now);
   if (cached) return cached;
   try {
-    const [decision] = await shardFor(env, key).decide('peek', [{ policy: policyName, key, limit: policy.limit, windowMs: policy.windowS * 1000 }], now);
+    const [decision] = await shardFor(env, key).decide(
+      'peek',
+      [{ policy: policyName, key, limit: policy.limit, windowMs: policy.windowS * 1000 }],
+      now,
+    );
     if (!decision) throw new Error('ratelimit: no decision');
     return toResult(policyName, policy, key, decision, now);
   } catch (error) {
@@ -94,7 +109,9 @@ export async function refund(env: RateLimitBindings, policyName: PolicyName, key
   try {
     return await shardFor(env, key).refund(policyName, key, countedAtMs);
   } catch (error) {
-    console.error(JSON.stringify({ level: 'error', event: 'ratelimit.refund-failed', policy: policyName, error: (error as Error)?.name ?? 'unknown' }));
+    console.error(
+      JSON.stringify({ level: 'error', event: 'ratelimit.refund-failed', policy: policyName, error: (error as Error)?.name ?? 'unknown' }),
+    );
     return false;
   }
 }
@@ -113,7 +130,12 @@ function shardFor(env: RateLimitBindings, key: string) {
  * of checking the buckets one after the other; until that refund lands the bucket holds one
  * hit too many, which can only refuse, never admit.
  */
-export async function consumeAll(env: RateLimitBindings, asks: readonly BucketAsk[], now: number, options: ConsumeOptions = {}): Promise<RateLimitResult[]> {
+export async function consumeAll(
+  env: RateLimitBindings,
+  asks: readonly BucketAsk[],
+  now: number,
+  options: ConsumeOptions = {},
+): Promise<RateLimitResult[]> {
   const table = loadPolicyTable(env.RATE_LIMITS);
   // Fail closed whatever the policy says: a malformed table must never mean "no limits".
   if (!table.ok) return asks.slice(0, 1).map((ask) => misconfigured(ask.policy));
@@ -165,7 +187,10 @@ export async function consumeAll(env: RateLimitBindings, asks: readonly BucketAs
   const work = Promise.all(background);
   if (options.waitUntil) options.waitUntil(work);
   else await work;
-  return answered.map((result, i) => result ?? limiterFailed(asks[i]?.policy ?? 'default-ip', policies[asks[i]?.policy ?? 'default-ip'], new Error('no verdict')));
+  return answered.map(
+    (result, i) =>
+      result ?? limiterFailed(asks[i]?.policy ?? 'default-ip', policies[asks[i]?.policy ?? 'default-ip'], new Error('no verdict')),
+  );
 }
 
 function misconfigured(policy: PolicyName): RateLimitResult {
@@ -173,8 +198,22 @@ function misconfigured(policy: PolicyName): RateLimitResult {
 }
 
 function limiterFailed(policyName: PolicyName, policy: Policy, error: unknown): RateLimitResult {
-  console.error(JSON.stringify({ level: 'error', event: 'ratelimit.limiter-failed', policy: policyName, failMode: policy.onLimiterFailure, error: (error as Error)?.name ?? 'unknown' }));
-  return { kind: 'unavailable', admitted: policy.onLimiterFailure === 'open', policy: policyName, failMode: policy.onLimiterFailure, reason: 'limiter-error' };
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      event: 'ratelimit.limiter-failed',
+      policy: policyName,
+      failMode: policy.onLimiterFailure,
+      error: (error as Error)?.name ?? 'unknown',
+    }),
+  );
+  return {
+    kind: 'unavailable',
+    admitted: policy.onLimiterFailure === 'open',
+    policy: policyName,
+    failMode: policy.onLimiterFailure,
+    reason: 'limiter-error',
+  };
 }
 
 function auditDenial(env: RateLimitBindings, ask: BucketAsk, policy: Policy, now: number, options: ConsumeOptions): Promise<unknown> {
@@ -189,7 +228,9 @@ function auditDenial(env: RateLimitBindings, ask: BucketAsk, policy: Policy, now
     now,
   ).catch((error: unknown) => {
     // The denial stands either way; a lost audit line must not turn into an admit or a 500.
-    console.error(JSON.stringify({ level: 'error', event: 'ratelimit.audit-failed', policy: ask.policy, error: (error as Error)?.name ?? 'unknown' }));
+    console.error(
+      JSON.stringify({ level: 'error', event: 'ratelimit.audit-failed', policy: ask.policy, error: (error as Error)?.name ?? 'unknown' }),
+    );
   });
 }
 
@@ -198,7 +239,16 @@ function fromCache(policyName: PolicyName, policy: Policy, key: string, now: num
   const until = cachedDenial(policyName, key, policy.limit, policy.windowS * 1000, now);
   if (until === null) return null;
   const waitMs = until - now;
-  return { kind: 'decided', admitted: false, policy: policyName, limit: policy.limit, windowS: policy.windowS, remaining: 0, ...secondsOf(policy, waitMs, waitMs, now), countedAtMs: null };
+  return {
+    kind: 'decided',
+    admitted: false,
+    policy: policyName,
+    limit: policy.limit,
+    windowS: policy.windowS,
+    remaining: 0,
+    ...secondsOf(policy, waitMs, waitMs, now),
+    countedAtMs: null,
+  };
 }
 
 function secondsOf(policy: Policy, resetMs: number, retryAfterMs: number | null, now: number) {

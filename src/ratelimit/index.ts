@@ -1,5 +1,14 @@
 /** Rate limiting: exact per-key limits in sharded Durable Objects, an isolate-local deny cache (docs/ratelimit.md). */
-export { consume, consumeAll, peek, refund, type BucketAsk, type ConsumeOptions, type RateLimitBindings, type RateLimitResult } from './consume';
+export {
+  consume,
+  consumeAll,
+  peek,
+  refund,
+  type BucketAsk,
+  type ConsumeOptions,
+  type RateLimitBindings,
+  type RateLimitResult,
+} from './consume';
 export { DENY_CACHE_MAX_ENTRIES, denyCacheSize } from './deny-cache';
 export { ISOLATE_BUCKETS_MAX, isolateAllow, type IsolateLimit } from './isolate-bucket';
 export { LIMITER_SHARDS, limiterShardName, shardOf } from './shards';

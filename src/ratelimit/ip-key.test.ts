@@ -25,7 +25,10 @@ describe('ipBucketKey', () => {
     expect(ipBucketKey('::ffff:c633:6407')).toBe('ip:198.51.100.7');
   });
 
-  it.each(['unknown', 'not:an:address:at:all:zz', '1::2::3', '1:2:3:4:5:6:7:8:9', '::ffff:300.1.1.1'])('keys an unparsable value %s as given', (raw) => {
-    expect(ipBucketKey(raw)).toBe(`ip:${raw}`);
-  });
+  it.each(['unknown', 'not:an:address:at:all:zz', '1::2::3', '1:2:3:4:5:6:7:8:9', '::ffff:300.1.1.1'])(
+    'keys an unparsable value %s as given',
+    (raw) => {
+      expect(ipBucketKey(raw)).toBe(`ip:${raw}`);
+    },
+  );
 });

@@ -1,6 +1,18 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
-import { createSchema, decideWindow, emptyMemory, refundHit, SHARD_MEMORY, shardStats, sweepIdle, type MemoryBound, type ShardMemory, type WindowAsk, type WindowDecision } from './window-store';
+import {
+  createSchema,
+  decideWindow,
+  emptyMemory,
+  refundHit,
+  SHARD_MEMORY,
+  shardStats,
+  sweepIdle,
+  type MemoryBound,
+  type ShardMemory,
+  type WindowAsk,
+  type WindowDecision,
+} from './window-store';
 
 export type LimiterOp = 'consume' | 'peek';
 export type LimiterDecision = WindowDecision;
@@ -69,7 +81,9 @@ export class RateLimiter extends DurableObject<Env> {
   #logStats(): void {
     // Memory figures only: counting stored rows would scan a table on the request path.
     const { entries, hits, evicted } = this.#memory;
-    console.log(JSON.stringify({ level: 'info', event: 'ratelimit.shard.memory', keysInMemory: entries.size, hitsInMemory: hits, evicted }));
+    console.log(
+      JSON.stringify({ level: 'info', event: 'ratelimit.shard.memory', keysInMemory: entries.size, hitsInMemory: hits, evicted }),
+    );
   }
 
   /**

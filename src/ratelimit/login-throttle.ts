@@ -36,7 +36,11 @@ function countedAtOf(result: RateLimitResult): number | null {
  */
 export const loginThrottle = {
   /** Counts an attempt in both tiers before verifying it; `locked` means refuse without running Argon2id. */
-  async attempt(env: RateLimitBindings, keys: Keys, now: number): Promise<{ locked: false; counted: Counted } | { locked: true; retryAfterS: number }> {
+  async attempt(
+    env: RateLimitBindings,
+    keys: Keys,
+    now: number,
+  ): Promise<{ locked: false; counted: Counted } | { locked: true; retryAfterS: number }> {
     // 1. This client's budget for this account; a refusal here is not counted in tier 2.
     const client = await consume(env, 'login-failures', clientKey(keys), now, { auditKey: keys.account, actor: actorOf(keys) });
     if (!client.admitted) return { locked: true, retryAfterS: retryAfterOf(client) };

@@ -8,7 +8,6 @@ import { isolateAllow } from './isolate-bucket';
 import { ipBucketKey } from './ip-key';
 import { DEFAULT_ROUTE_TABLE, loadPolicyTable, routeRuleFor, type BucketKey, type RouteRule } from './policies';
 
-
 /** Retry-After sent with the 503 of a fail-closed policy whose limiter is down. */
 export const LIMITER_DOWN_RETRY_AFTER_S = 5;
 
@@ -77,13 +76,24 @@ function waitUntilOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) 
  *  6. Only when every bucket admitted (or failed open) does the request go on; its
  *     response carries RateLimit-* of the tightest bucket (fewest remaining).
  */
-export function rateLimit(table: readonly RouteRule[] = DEFAULT_ROUTE_TABLE, options: { now?: () => number } = {}): MiddlewareHandler<AppEnv> {
+export function rateLimit(
+  table: readonly RouteRule[] = DEFAULT_ROUTE_TABLE,
+  options: { now?: () => number } = {},
+): MiddlewareHandler<AppEnv> {
   const clock = options.now ?? (() => Date.now());
   return async function rateLimitMiddleware(c, next) {
     const policies = loadPolicyTable(c.env.RATE_LIMITS);
     // 1.
     if (!policies.ok) {
-      console.error(JSON.stringify({ level: 'error', event: 'ratelimit.misconfigured', requestId: c.get('requestId'), problem: policies.problem, action: 'refusing every request until RATE_LIMITS is fixed' }));
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          event: 'ratelimit.misconfigured',
+          requestId: c.get('requestId'),
+          problem: policies.problem,
+          action: 'refusing every request until RATE_LIMITS is fixed',
+        }),
+      );
       throw new ApiError('SERVICE_UNAVAILABLE');
     }
     const rule = routeRuleFor(table, c.req.path);
@@ -107,7 +117,8 @@ export function rateLimit(table: readonly RouteRule[] = DEFAULT_ROUTE_TABLE, opt
     for (const result of results) {
       if (result.kind === 'unavailable') {
         // 5.1 / 5.2
-        if (!result.admitted) throw new ApiError('SERVICE_UNAVAILABLE', undefined, {}, { 'Retry-After': String(LIMITER_DOWN_RETRY_AFTER_S) });
+        if (!result.admitted)
+          throw new ApiError('SERVICE_UNAVAILABLE', undefined, {}, { 'Retry-After': String(LIMITER_DOWN_RETRY_AFTER_S) });
         continue;
       }
       // 4. / 5.3

@@ -10,9 +10,13 @@ export const rateLimitResponses = {
     description: 'RATE_LIMITED: over the limit for this route; retry after Retry-After seconds',
     headers: z.object({
       'Retry-After': z.string().openapi({ description: 'Whole seconds, 1..window (RFC 9110 §10.2.3)', example: '17' }),
-      'RateLimit-Limit': z.string().openapi({ description: 'Requests admitted per window by the tightest policy of this route', example: '60' }),
+      'RateLimit-Limit': z
+        .string()
+        .openapi({ description: 'Requests admitted per window by the tightest policy of this route', example: '60' }),
       'RateLimit-Remaining': z.string().openapi({ description: 'Requests left in the window', example: '0' }),
-      'RateLimit-Reset': z.string().openapi({ description: 'Whole seconds until the oldest counted request leaves the window', example: '17' }),
+      'RateLimit-Reset': z
+        .string()
+        .openapi({ description: 'Whole seconds until the oldest counted request leaves the window', example: '17' }),
     }),
     content: { 'application/json': { schema: ErrorEnvelope } },
   },

@@ -5,7 +5,16 @@ import { z } from 'zod';
  * change only `limit` and `windowS` through the RATE_LIMITS var (docs/ratelimit.md), so no
  * configuration can turn a fail-closed policy into a fail-open one.
  */
-export const POLICY_NAMES = ['hooks-ip', 'auth-ip', 'login-failures', 'login-failures-account', 'api-credential', 'api-ip', 'default-ip', 'healthz-client'] as const;
+export const POLICY_NAMES = [
+  'hooks-ip',
+  'auth-ip',
+  'login-failures',
+  'login-failures-account',
+  'api-credential',
+  'api-ip',
+  'default-ip',
+  'healthz-client',
+] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /**

@@ -70,7 +70,10 @@ function entryFor(sql: SqlStorage, memory: ShardMemory, k: string): Entry {
     memory.entries.set(k, cached);
     return cached;
   }
-  const hits = sql.exec<{ at_ms: number }>('SELECT at_ms FROM hits WHERE k = ? ORDER BY at_ms', k).toArray().map((row) => row.at_ms);
+  const hits = sql
+    .exec<{ at_ms: number }>('SELECT at_ms FROM hits WHERE k = ? ORDER BY at_ms', k)
+    .toArray()
+    .map((row) => row.at_ms);
   const marker = sql.exec<{ audited_until_ms: number }>('SELECT audited_until_ms FROM windows WHERE k = ?', k).toArray()[0];
   const entry = { hits, auditedUntilMs: marker?.audited_until_ms ?? 0 };
   memory.entries.set(k, entry);
@@ -104,7 +107,14 @@ function storeWindow(sql: SqlStorage, k: string, entry: Entry, windowMs: number)
  * and an object runs one event at a time, so concurrent callers can never both take the
  * last slot. Returns the moment the window goes idle when it wrote anything (for the alarm).
  */
-export function decideWindow(sql: SqlStorage, memory: ShardMemory, bound: MemoryBound, op: 'consume' | 'peek', ask: WindowAsk, now: number): { decision: WindowDecision; idleAtMs: number | null } {
+export function decideWindow(
+  sql: SqlStorage,
+  memory: ShardMemory,
+  bound: MemoryBound,
+  op: 'consume' | 'peek',
+  ask: WindowAsk,
+  now: number,
+): { decision: WindowDecision; idleAtMs: number | null } {
   const k = windowKey(ask.policy, ask.key);
   const entry = entryFor(sql, memory, k);
   // Callers' clocks may differ slightly; never let time run backwards inside one log.
@@ -154,7 +164,9 @@ const SWEEP_BATCH = 2_000;
  * one goes idle, or null when the shard holds nothing.
  */
 export function sweepIdle(sql: SqlStorage, memory: ShardMemory, now: number): number | null {
-  const idle = sql.exec<{ k: string }>('SELECT k FROM windows WHERE idle_at_ms <= ? ORDER BY idle_at_ms LIMIT ?', now, SWEEP_BATCH).toArray();
+  const idle = sql
+    .exec<{ k: string }>('SELECT k FROM windows WHERE idle_at_ms <= ? ORDER BY idle_at_ms LIMIT ?', now, SWEEP_BATCH)
+    .toArray();
   for (const { k } of idle) {
     sql.exec('DELETE FROM hits WHERE k = ?', k);
     sql.exec('DELETE FROM windows WHERE k = ?', k);
@@ -170,7 +182,10 @@ export function sweepIdle(sql: SqlStorage, memory: ShardMemory, now: number): nu
 }
 
 /** What the shard holds, for its memory log line and for tests. */
-export function shardStats(sql: SqlStorage, memory: ShardMemory): { keysInMemory: number; hitsInMemory: number; evicted: number; windowsStored: number; hitsStored: number } {
+export function shardStats(
+  sql: SqlStorage,
+  memory: ShardMemory,
+): { keysInMemory: number; hitsInMemory: number; evicted: number; windowsStored: number; hitsStored: number } {
   return {
     keysInMemory: memory.entries.size,
     hitsInMemory: memory.hits,

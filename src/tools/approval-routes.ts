@@ -58,7 +58,10 @@ function mayDecide(principal: Principal): boolean {
  * decide in person or through a decision key, or a one-member deployment could approve
  * nothing. Session ids are `ses_…` (sessions.ts), API key ids `key_…`.
  */
-function isOwnRequest(principal: Principal, approval: { requestedByUserId: string | null; requestedByCredentialId: string | null }): boolean {
+function isOwnRequest(
+  principal: Principal,
+  approval: { requestedByUserId: string | null; requestedByCredentialId: string | null },
+): boolean {
   if (approval.requestedByUserId === null || approval.requestedByCredentialId === null) return true;
   if (approval.requestedByCredentialId === credentialIdOf(principal)) return true;
   return approval.requestedByCredentialId.startsWith('ses_') && approval.requestedByUserId === principal.userId;
@@ -66,17 +69,32 @@ function isOwnRequest(principal: Principal, approval: { requestedByUserId: strin
 
 const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
-const listRoute = secured({ method: 'get', path: '/api/v1/approvals', operationId: 'listApprovals', summary: 'Pending approvals of the workspace (scope tools:invoke or approvals:decide)', responses: { 200: { description: 'Pending approvals', ...json(ApprovalList) }, ...errorResponses(401, 403) } }, signedInWithAnyOf('tools:invoke', 'approvals:decide'));
-const decideRoute = secured({
-  method: 'post',
-  path: '/api/v1/approvals/{id}',
-  operationId: 'decideApproval',
-  summary: 'Approve (runs the call with exactly the shown arguments) or deny a pending call',
-  description:
-    'Needs a person other than the requester: a signed-in session of an operator, admin or owner, or an API key with scope `approvals:decide` (which never also holds `tools:invoke`). Whoever asked for the call (same user or same credential) gets 403.',
-  request: { params: IdParams, body: { required: true, ...json(DecideApproval) } },
-  responses: { 200: { description: 'Decided; on approve, the call\'s result', ...json(InvocationResult) }, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
-}, signedIn());
+const listRoute = secured(
+  {
+    method: 'get',
+    path: '/api/v1/approvals',
+    operationId: 'listApprovals',
+    summary: 'Pending approvals of the workspace (scope tools:invoke or approvals:decide)',
+    responses: { 200: { description: 'Pending approvals', ...json(ApprovalList) }, ...errorResponses(401, 403) },
+  },
+  signedInWithAnyOf('tools:invoke', 'approvals:decide'),
+);
+const decideRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/approvals/{id}',
+    operationId: 'decideApproval',
+    summary: 'Approve (runs the call with exactly the shown arguments) or deny a pending call',
+    description:
+      'Needs a person other than the requester: a signed-in session of an operator, admin or owner, or an API key with scope `approvals:decide` (which never also holds `tools:invoke`). Whoever asked for the call (same user or same credential) gets 403.',
+    request: { params: IdParams, body: { required: true, ...json(DecideApproval) } },
+    responses: {
+      200: { description: "Decided; on approve, the call's result", ...json(InvocationResult) },
+      ...errorResponses(400, 401, 403, 404, 409, 429, 503),
+    },
+  },
+  signedIn(),
+);
 
 export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
   const router = createRouter();
@@ -115,7 +133,11 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     const at = deps.now();
     const approvalId = c.req.valid('param').id;
     const refused = async (reason: 'not-a-decider' | 'own-request') => {
-      await recordAudit(c.env, { workspaceId: principal.workspaceId, kind: 'tool.approval.refused', actor: actorOf(principal), data: { approvalId, reason } }, at);
+      await recordAudit(
+        c.env,
+        { workspaceId: principal.workspaceId, kind: 'tool.approval.refused', actor: actorOf(principal), data: { approvalId, reason } },
+        at,
+      );
       return new ApiError('FORBIDDEN', 'Approvals are decided by a person other than the one who asked.');
     };
     // 1. A person decides (1a session of operator+, 1b decision key); 1c everyone else is refused.
@@ -123,12 +145,31 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     const db = createDb(c.env.DB);
     const body = c.req.valid('json');
     // 2. Workspace-scoped lookup: a foreign approval answers like a missing one.
-    const [approval] = await db.select().from(approvals).where(and(eq(approvals.id, approvalId), eq(approvals.workspaceId, principal.workspaceId))).limit(1);
+    const [approval] = await db
+      .select()
+      .from(approvals)
+      .where(and(eq(approvals.id, approvalId), eq(approvals.workspaceId, principal.workspaceId)))
+      .limit(1);
     if (!approval) throw new ApiError('NOT_FOUND');
     // 3. Nobody decides their own call, whichever credential they use now.
     if (isOwnRequest(principal, approval)) throw await refused('own-request');
     const audit = (decision: 'approved' | 'denied' | 'expired') =>
-      recordAudit(c.env, { workspaceId: approval.workspaceId, kind: 'tool.approval.decided', actor: actorOf(principal), data: { agentId: approval.agentId, tool: approval.toolName, invocationId: approval.invocationId, approvalId: approval.id, decision } }, at);
+      recordAudit(
+        c.env,
+        {
+          workspaceId: approval.workspaceId,
+          kind: 'tool.approval.decided',
+          actor: actorOf(principal),
+          data: {
+            agentId: approval.agentId,
+            tool: approval.toolName,
+            invocationId: approval.invocationId,
+            approvalId: approval.id,
+            decision,
+          },
+        },
+        at,
+      );
     // 4. Expired means denied.
     if (approval.status === 'pending' && approval.expiresAt <= at) {
       await expireStaleApprovals(db, principal.workspaceId, at);
@@ -138,11 +179,17 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     // 5. Spent or decided approvals are never decided again.
     if (approval.status !== 'pending') throw new ApiError('CONFLICT', 'The approval was already decided.');
     // 6. The approver confirms the arguments they saw, when they send the hash.
-    if (body.argumentsHash !== undefined && body.argumentsHash !== approval.argumentsHash) throw new ApiError('CONFLICT', 'The approval is bound to other arguments.');
-    const [invocation] = await db.select().from(toolInvocations).where(and(eq(toolInvocations.id, approval.invocationId), eq(toolInvocations.workspaceId, principal.workspaceId))).limit(1);
+    if (body.argumentsHash !== undefined && body.argumentsHash !== approval.argumentsHash)
+      throw new ApiError('CONFLICT', 'The approval is bound to other arguments.');
+    const [invocation] = await db
+      .select()
+      .from(toolInvocations)
+      .where(and(eq(toolInvocations.id, approval.invocationId), eq(toolInvocations.workspaceId, principal.workspaceId)))
+      .limit(1);
     if (!invocation) throw new ApiError('NOT_FOUND');
     // 7. What would run must be exactly what was shown.
-    if ((await argumentsHash(invocation.arguments)) !== approval.argumentsHash) throw new ApiError('CONFLICT', 'The approval is bound to other arguments.');
+    if ((await argumentsHash(invocation.arguments)) !== approval.argumentsHash)
+      throw new ApiError('CONFLICT', 'The approval is bound to other arguments.');
 
     // A removed tool or agent answers 404 before the approval is spent (it then simply expires).
     const agent = await findAgent(db, principal.workspaceId, invocation.agentId);
@@ -179,7 +226,13 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
 
     // 9. Run with exactly the stored (hash-checked) arguments.
     const vault = await requireVault(c.env, c.get('requestId'));
-    const result = await runStoredInvocation({ env: c.env, db, vault, now: deps.now, fetch: deps.fetch, requestId: c.get('requestId') }, agent, tool, invocation.id, invocation.arguments);
+    const result = await runStoredInvocation(
+      { env: c.env, db, vault, now: deps.now, fetch: deps.fetch, requestId: c.get('requestId') },
+      agent,
+      tool,
+      invocation.id,
+      invocation.arguments,
+    );
     return c.json(result, 200);
   });
 

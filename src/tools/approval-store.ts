@@ -37,6 +37,13 @@ export async function expireStaleApprovals(db: Database, workspaceId: string, no
   await db
     .update(toolInvocations)
     .set({ status: 'expired', finishedAt: now })
-    .where(and(inArray(toolInvocations.id, stale.map((row) => row.invocationId)), eq(toolInvocations.status, 'pending_approval')));
+    .where(
+      and(
+        inArray(
+          toolInvocations.id,
+          stale.map((row) => row.invocationId),
+        ),
+        eq(toolInvocations.status, 'pending_approval'),
+      ),
+    );
 }
-

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { allowlistCovers, globMatches, substituteArgv, validateArguments } from './arguments';
-import { ARGUMENT_ARRAY_MAX_ITEMS, ARGUMENT_KEY_MAX_CHARS, ARGUMENT_OBJECT_MAX_PROPERTIES, ARGUMENT_STRING_MAX_CHARS, ARGUMENTS_MAX_BYTES, ARGUMENTS_MAX_DEPTH } from './argument-limits';
+import {
+  ARGUMENT_ARRAY_MAX_ITEMS,
+  ARGUMENT_KEY_MAX_CHARS,
+  ARGUMENT_OBJECT_MAX_PROPERTIES,
+  ARGUMENT_STRING_MAX_CHARS,
+  ARGUMENTS_MAX_BYTES,
+  ARGUMENTS_MAX_DEPTH,
+} from './argument-limits';
 import { INPUT_SCHEMA_MAX_SUBSCHEMAS, inputSchemaProblem, type Schema } from './input-schema';
 
 /** [] when valid, else the violation paths; throws on any other outcome so a test cannot pass by accident. */
@@ -35,7 +42,15 @@ describe('substituteArgv: never a shell, each element stays one element', () => 
 });
 
 describe('validateArguments (JSON Schema subset, @cfworker/json-schema)', () => {
-  const schema = { type: 'object', properties: { path: { type: 'string', pattern: '^/workspace/', maxLength: 20 }, n: { type: 'integer', minimum: 1, maximum: 5 }, mode: { enum: ['r', 'w'] } }, required: ['path'] };
+  const schema = {
+    type: 'object',
+    properties: {
+      path: { type: 'string', pattern: '^/workspace/', maxLength: 20 },
+      n: { type: 'integer', minimum: 1, maximum: 5 },
+      mode: { enum: ['r', 'w'] },
+    },
+    required: ['path'],
+  };
   it.each([
     [{ path: '/workspace/a' }, []],
     [{ path: '/etc/passwd' }, ['arguments.path']],
@@ -82,7 +97,12 @@ describe('validateArguments (JSON Schema subset, @cfworker/json-schema)', () => 
     ['nested required', p({ type: 'object', properties: { a: {} }, required: ['a'] }), { v: {} }, ['arguments.v.a']],
     ['items', p({ type: 'array', items: { type: 'string' } }), { v: ['a', 'b'] }, []],
     ['items, second wrong', p({ type: 'array', items: { type: 'string' } }), { v: ['a', 2] }, ['arguments.v.1']],
-    ['items of objects, undeclared', p({ type: 'array', items: { type: 'object', properties: {} } }), { v: [{ x: 1 }] }, ['arguments.v.0.x']],
+    [
+      'items of objects, undeclared',
+      p({ type: 'array', items: { type: 'object', properties: {} } }),
+      { v: [{ x: 1 }] },
+      ['arguments.v.0.x'],
+    ],
     ['enum', p({ enum: ['r', 1, null] }), { v: 1 }, []],
     ['enum, no member', p({ enum: ['r', 1, null] }), { v: '1' }, ['arguments.v']],
     ['const', p({ const: 'x' }), { v: 'x' }, []],
@@ -99,7 +119,12 @@ describe('validateArguments (JSON Schema subset, @cfworker/json-schema)', () => 
     ['minItems', p({ type: 'array', minItems: 2 }), { v: [1] }, ['arguments.v']],
     ['maxItems', p({ type: 'array', maxItems: 1 }), { v: [1, 2] }, ['arguments.v']],
     ['keywords of other types do not apply', p({ minLength: 5, minimum: 3, minItems: 2 }), { v: true }, []],
-    ['annotations are ignored', p({ type: 'string', title: 't', description: 'd', default: 'x', examples: ['x'], $comment: 'c' }), { v: 'x' }, []],
+    [
+      'annotations are ignored',
+      p({ type: 'string', title: 't', description: 'd', default: 'x', examples: ['x'], $comment: 'c' }),
+      { v: 'x' },
+      [],
+    ],
   ])('%s', (_label, schemaIn, args, expected) => {
     expect(fieldsOf(schemaIn, args)).toEqual(expected);
   });
@@ -107,7 +132,9 @@ describe('validateArguments (JSON Schema subset, @cfworker/json-schema)', () => 
   it('a required name is an own property, never an inherited one (constructor, __proto__)', () => {
     const schemaIn = { type: 'object', properties: { constructor: {}, toString: {} }, required: ['constructor', 'toString'] };
     expect(fieldsOf(schemaIn, {})).toEqual(['arguments.constructor', 'arguments.toString']);
-    expect(fieldsOf({ type: 'object', properties: {} }, JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>)).toEqual(['arguments.__proto__']);
+    expect(fieldsOf({ type: 'object', properties: {} }, JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>)).toEqual([
+      'arguments.__proto__',
+    ]);
   });
 
   it('paths of keys with / ~ % # and spaces come back as the keys', () => {
@@ -138,14 +165,24 @@ describe('validateArguments (JSON Schema subset, @cfworker/json-schema)', () => 
   });
 
   it('refuses a schema with more subschemas than it re-checks per call', () => {
-    const wide = (n: number) => ({ type: 'object', properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, { type: 'string' }])) });
+    const wide = (n: number) => ({
+      type: 'object',
+      properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, { type: 'string' }])),
+    });
     expect(inputSchemaProblem(wide(INPUT_SCHEMA_MAX_SUBSCHEMAS - 1))).toBeNull();
-    expect(inputSchemaProblem(wide(INPUT_SCHEMA_MAX_SUBSCHEMAS))).toEqual({ kind: 'too-large', path: `inputSchema.properties.p${INPUT_SCHEMA_MAX_SUBSCHEMAS - 1}` });
+    expect(inputSchemaProblem(wide(INPUT_SCHEMA_MAX_SUBSCHEMAS))).toEqual({
+      kind: 'too-large',
+      path: `inputSchema.properties.p${INPUT_SCHEMA_MAX_SUBSCHEMAS - 1}`,
+    });
   });
 
   it('re-checks a stored schema before evaluating anything: an unsafe pattern never runs', () => {
     const check = validateArguments(p({ type: 'string', pattern: '^(a+)+$' }), { v: `${'a'.repeat(32)}!` });
-    expect(check).toEqual({ ok: false, kind: 'schema-refused', problem: { kind: 'unsafe-pattern', path: 'inputSchema.properties.v.pattern', rule: 'nested-quantifier' } });
+    expect(check).toEqual({
+      ok: false,
+      kind: 'schema-refused',
+      problem: { kind: 'unsafe-pattern', path: 'inputSchema.properties.v.pattern', rule: 'nested-quantifier' },
+    });
   });
 });
 
@@ -156,11 +193,19 @@ describe('argument limits (checked before the schema)', () => {
     ['a string at the cap', { s: 'a'.repeat(ARGUMENT_STRING_MAX_CHARS) }, null],
     ['a string over the cap', { s: 'a'.repeat(ARGUMENT_STRING_MAX_CHARS + 1) }, { limit: 'string-length', field: 'arguments.s' }],
     ['an array over the cap', { a: new Array(ARGUMENT_ARRAY_MAX_ITEMS + 1).fill(0) }, { limit: 'array-items', field: 'arguments.a' }],
-    ['an object over the cap', { o: Object.fromEntries(Array.from({ length: ARGUMENT_OBJECT_MAX_PROPERTIES + 1 }, (_, i) => [`k${i}`, i])) }, { limit: 'object-properties', field: 'arguments.o' }],
+    [
+      'an object over the cap',
+      { o: Object.fromEntries(Array.from({ length: ARGUMENT_OBJECT_MAX_PROPERTIES + 1 }, (_, i) => [`k${i}`, i])) },
+      { limit: 'object-properties', field: 'arguments.o' },
+    ],
     ['a key over the cap (not echoed)', { ['k'.repeat(ARGUMENT_KEY_MAX_CHARS + 1)]: 1 }, { limit: 'key-length', field: 'arguments' }],
     ['a key with a lone surrogate', { ['a\ud800']: 1 }, { limit: 'key-encoding', field: 'arguments' }],
     ['nesting at the cap', { d: nest(ARGUMENTS_MAX_DEPTH - 1) }, null],
-    ['nesting over the cap', { d: nest(ARGUMENTS_MAX_DEPTH) }, { limit: 'depth', field: `arguments.d${'.0'.repeat(ARGUMENTS_MAX_DEPTH - 1)}` }],
+    [
+      'nesting over the cap',
+      { d: nest(ARGUMENTS_MAX_DEPTH) },
+      { limit: 'depth', field: `arguments.d${'.0'.repeat(ARGUMENTS_MAX_DEPTH - 1)}` },
+    ],
     ['total size over the cap', { a: Array.from({ length: 9 }, () => 'é'.repeat(4000)) }, { limit: 'total-bytes', field: 'arguments' }],
   ])('%s', (_label, args, breach) => {
     const check = validateArguments(open, args);

@@ -24,7 +24,11 @@ export type ArgumentsCheck =
 
 /** Segments of a URI-encoded JSON pointer (`#/a~1b/0`), as the validator reports locations. */
 function segmentsOf(pointer: string): string[] {
-  return pointer.replace(/^#/, '').split('/').slice(1).map((segment) => decodeURIComponent(segment).replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .replace(/^#/, '')
+    .split('/')
+    .slice(1)
+    .map((segment) => decodeURIComponent(segment).replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** `#/a/0` → `arguments.a.0`. */
@@ -33,7 +37,11 @@ function fieldOf(pointer: string): string {
 }
 
 function at(root: unknown, pointer: string): unknown {
-  return segmentsOf(pointer).reduce<unknown>((node, key) => (typeof node === 'object' && node !== null && Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined), root);
+  return segmentsOf(pointer).reduce<unknown>(
+    (node, key) =>
+      typeof node === 'object' && node !== null && Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined,
+    root,
+  );
 }
 
 // Keywords that only summarise their subschemas' errors, which are reported themselves.
@@ -53,7 +61,8 @@ function violations(schema: Schema, args: Record<string, unknown>): string[] {
     const required = at(schema, error.keywordLocation);
     const object = at(args, error.instanceLocation);
     for (const name of Array.isArray(required) ? required.map(String) : []) {
-      if (typeof object === 'object' && object !== null && !Object.hasOwn(object, name)) fields.add(`${fieldOf(error.instanceLocation)}.${name}`);
+      if (typeof object === 'object' && object !== null && !Object.hasOwn(object, name))
+        fields.add(`${fieldOf(error.instanceLocation)}.${name}`);
     }
   }
   return result.valid ? [] : fields.size > 0 ? [...fields] : ['arguments'];

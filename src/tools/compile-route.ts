@@ -13,10 +13,21 @@ import { compileManifest, EGRESS_TARGETS, type PolicyError, TARGETS } from '../p
 
 const CompileRequest = z
   .object({
-    manifest: z.record(z.string(), z.unknown()).openapi({ description: "Tool manifest, capgate-compatible: {name, version, grammar?, serverCapabilities?, tools: [{name, capabilities, description?, inputSchema?, run?}]}. `serverCapabilities` are merged into every tool (also with `tool`); `grammar`, when given, must be exactly \"0.0\"; unknown keys are refused by name (docs/policy.md)." }),
+    manifest: z.record(z.string(), z.unknown()).openapi({
+      description:
+        'Tool manifest, capgate-compatible: {name, version, grammar?, serverCapabilities?, tools: [{name, capabilities, description?, inputSchema?, run?}]}. `serverCapabilities` are merged into every tool (also with `tool`); `grammar`, when given, must be exactly "0.0"; unknown keys are refused by name (docs/policy.md).',
+    }),
     target: z.enum(TARGETS as [string, ...string[]]),
-    egressTarget: z.enum(EGRESS_TARGETS as [string, ...string[]]).optional().openapi({ description: "Only with target 'egress'; default squid." }),
-    tool: z.string().min(1).max(64).optional().openapi({ description: "Compile only this tool's capabilities (plus the manifest's serverCapabilities)." }),
+    egressTarget: z
+      .enum(EGRESS_TARGETS as [string, ...string[]])
+      .optional()
+      .openapi({ description: "Only with target 'egress'; default squid." }),
+    tool: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: "Compile only this tool's capabilities (plus the manifest's serverCapabilities)." }),
   })
   .strict()
   .refine((body) => body.egressTarget === undefined || body.target === 'egress', { path: ['egressTarget'] })
@@ -31,17 +42,23 @@ const CompileArtifact = z
   })
   .openapi('PolicyArtifact');
 
-const compileRoute = secured({
-  method: 'post',
-  path: '/api/v1/policy/compile',
-  operationId: 'compilePolicy',
-  summary: 'Compile a tool manifest into a sandbox configuration (bwrap, docker, egress, cloudflare, k8s)',
-  request: { body: { required: true, content: { 'application/json': { schema: CompileRequest } } } },
-  responses: {
-    200: { description: 'The artifact, identical to `portcullis compile` output', content: { 'application/json': { schema: CompileArtifact } } },
-    ...errorResponses(400, 401, 403, 413, 415),
+const compileRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/policy/compile',
+    operationId: 'compilePolicy',
+    summary: 'Compile a tool manifest into a sandbox configuration (bwrap, docker, egress, cloudflare, k8s)',
+    request: { body: { required: true, content: { 'application/json': { schema: CompileRequest } } } },
+    responses: {
+      200: {
+        description: 'The artifact, identical to `portcullis compile` output',
+        content: { 'application/json': { schema: CompileArtifact } },
+      },
+      ...errorResponses(400, 401, 403, 413, 415),
+    },
   },
-}, signedIn('agents:read'));
+  signedIn('agents:read'),
+);
 
 /** Field path of a compile error inside the request body. */
 function fieldOf(error: PolicyError): string {

@@ -23,7 +23,9 @@ export class ToolConcurrency extends DurableObject<Env> {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     this.#sql.exec('CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, expires_at_ms INTEGER NOT NULL)');
-    this.#sql.exec('CREATE TABLE IF NOT EXISTS queue (id TEXT PRIMARY KEY, enqueued_at_ms INTEGER NOT NULL, polled_at_ms INTEGER NOT NULL)');
+    this.#sql.exec(
+      'CREATE TABLE IF NOT EXISTS queue (id TEXT PRIMARY KEY, enqueued_at_ms INTEGER NOT NULL, polled_at_ms INTEGER NOT NULL)',
+    );
   }
 
   /**

@@ -33,8 +33,23 @@ export const DEFAULT_QUEUE_WAIT_MS = 10_000;
 const MAX_QUEUE_WAIT_MS = 60_000;
 
 export type ToolConfig =
-  | { kind: 'local'; runnerUrl: URL; runnerSecret: string; workspaceRoot: string; maxTimeoutMs: number; outputLimitBytes: number; queueWaitMs: number }
-  | { kind: 'container'; sandbox: NonNullable<Env['TOOL_SANDBOX']>; runnerSecret: string; maxTimeoutMs: number; outputLimitBytes: number; queueWaitMs: number };
+  | {
+      kind: 'local';
+      runnerUrl: URL;
+      runnerSecret: string;
+      workspaceRoot: string;
+      maxTimeoutMs: number;
+      outputLimitBytes: number;
+      queueWaitMs: number;
+    }
+  | {
+      kind: 'container';
+      sandbox: NonNullable<Env['TOOL_SANDBOX']>;
+      runnerSecret: string;
+      maxTimeoutMs: number;
+      outputLimitBytes: number;
+      queueWaitMs: number;
+    };
 
 export type ToolConfigProblem =
   | { kind: 'executor-unset' }
@@ -76,7 +91,8 @@ export function readToolConfig(env: Env): ToolConfigResult {
   if (outputLimitBytes === null) return { ok: false, problem: { kind: 'limit-invalid', variable: 'TOOL_OUTPUT_LIMIT_BYTES' } };
   const queueWaitMs = boundedInt(env.TOOL_QUEUE_WAIT_MS, DEFAULT_QUEUE_WAIT_MS, 0, MAX_QUEUE_WAIT_MS);
   if (queueWaitMs === null) return { ok: false, problem: { kind: 'limit-invalid', variable: 'TOOL_QUEUE_WAIT_MS' } };
-  if (sandboxSleepAfter(env.TOOL_SANDBOX_SLEEP_AFTER) === null) return { ok: false, problem: { kind: 'limit-invalid', variable: 'TOOL_SANDBOX_SLEEP_AFTER' } };
+  if (sandboxSleepAfter(env.TOOL_SANDBOX_SLEEP_AFTER) === null)
+    return { ok: false, problem: { kind: 'limit-invalid', variable: 'TOOL_SANDBOX_SLEEP_AFTER' } };
   const runnerSecret = env.RUNNER_SECRET ?? '';
   if (runnerSecret.length < RUNNER_SECRET_MIN_LENGTH) return { ok: false, problem: { kind: 'runner-secret-invalid' } };
   if (executor === 'local') {
@@ -86,11 +102,16 @@ export function readToolConfig(env: Env): ToolConfigResult {
     } catch {
       return { ok: false, problem: { kind: 'runner-url-invalid' } };
     }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') return { ok: false, problem: { kind: 'runner-url-invalid' } };
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '')
+      return { ok: false, problem: { kind: 'runner-url-invalid' } };
     // Where the runner keeps per-agent directories: the gateway names bind sources under it.
     const workspaceRoot = env.RUNNER_WORKSPACE_ROOT ?? '';
-    if (!workspaceRoot.startsWith('/') || workspaceRoot.split('/').includes('..')) return { ok: false, problem: { kind: 'runner-workspace-root-invalid' } };
-    return { ok: true, config: { kind: 'local', runnerUrl: url, runnerSecret, workspaceRoot, maxTimeoutMs, outputLimitBytes, queueWaitMs } };
+    if (!workspaceRoot.startsWith('/') || workspaceRoot.split('/').includes('..'))
+      return { ok: false, problem: { kind: 'runner-workspace-root-invalid' } };
+    return {
+      ok: true,
+      config: { kind: 'local', runnerUrl: url, runnerSecret, workspaceRoot, maxTimeoutMs, outputLimitBytes, queueWaitMs },
+    };
   }
   if (!env.TOOL_SANDBOX) return { ok: false, problem: { kind: 'sandbox-binding-missing' } };
   return { ok: true, config: { kind: 'container', sandbox: env.TOOL_SANDBOX, runnerSecret, maxTimeoutMs, outputLimitBytes, queueWaitMs } };
@@ -98,5 +119,12 @@ export function readToolConfig(env: Env): ToolConfigResult {
 
 /** The one log line for a refused configuration (names the variable, never its value). */
 export function logToolConfigProblem(problem: ToolConfigProblem, requestId: string): void {
-  console.error(JSON.stringify({ event: 'tools.executor_unavailable', problem: problem.kind, ...('variable' in problem ? { variable: problem.variable } : {}), requestId }));
+  console.error(
+    JSON.stringify({
+      event: 'tools.executor_unavailable',
+      problem: problem.kind,
+      ...('variable' in problem ? { variable: problem.variable } : {}),
+      requestId,
+    }),
+  );
 }

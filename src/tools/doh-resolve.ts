@@ -23,7 +23,9 @@ export function dohResolver(fetchFn: (url: string, init: RequestInit) => Promise
     // RFC 8484 carries DNS semantics: NXDOMAIN (3) and friends mean "no addresses", not an error.
     if (body.Status !== 0) return [];
     const wanted = type === 'A' ? RECORD_A : RECORD_AAAA;
-    return (body.Answer ?? []).filter((record) => record.type === wanted && typeof record.data === 'string').map((record) => record.data as string);
+    return (body.Answer ?? [])
+      .filter((record) => record.type === wanted && typeof record.data === 'string')
+      .map((record) => record.data as string);
   }
   return async function resolve(host: string): Promise<string[]> {
     const [v4, v6] = await Promise.all([query(host, 'A'), query(host, 'AAAA')]);

@@ -28,7 +28,8 @@ export async function classifyContainerAnswer(response: Response, deadlinePassed
   if (response.status === 500) {
     const text = await response.text().catch(() => '');
     if (text.startsWith('Failed to start container')) return { ok: false, failure: { kind: 'start-failed' } }; // 6
-    if (text.startsWith('Container suddenly disconnected') || text.startsWith('Error proxying request')) return { ok: true, result: lostRunResult(elapsedMs) }; // 7
+    if (text.startsWith('Container suddenly disconnected') || text.startsWith('Error proxying request'))
+      return { ok: true, result: lostRunResult(elapsedMs) }; // 7
   }
   return { ok: false, failure: { kind: 'bad-response' } }; // 8
 }

@@ -12,7 +12,11 @@ import { lostRunResult, parseRunnerAnswer } from './runner-result';
 const TRANSPORT_GRACE_MS = 15_000;
 
 /** The runner's request body (containers/runner/src/invocation.ts `invocationSchema`). */
-export async function runnerBody(request: ToolRunRequest, reveal: ExecutorDeps['reveal'], withSandbox: boolean): Promise<Record<string, unknown> | null> {
+export async function runnerBody(
+  request: ToolRunRequest,
+  reveal: ExecutorDeps['reveal'],
+  withSandbox: boolean,
+): Promise<Record<string, unknown> | null> {
   const placeholders: Array<{ placeholder: string; value: string; hosts: string[] }> = [];
   for (const binding of request.credentials) {
     const value = await reveal(binding.name);

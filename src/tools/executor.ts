@@ -46,8 +46,13 @@ export type { EgressEvent, ToolRunResult } from './runner-result';
  * runner refused the signature even after a fresh start (sandbox-object.ts).
  */
 export type ExecutorFailure =
-  | { kind: 'refused' } | { kind: 'busy' } | { kind: 'unreachable' } | { kind: 'bad-response' }
-  | { kind: 'start-failed' } | { kind: 'no-capacity' } | { kind: 'unauthenticated' };
+  | { kind: 'refused' }
+  | { kind: 'busy' }
+  | { kind: 'unreachable' }
+  | { kind: 'bad-response' }
+  | { kind: 'start-failed' }
+  | { kind: 'no-capacity' }
+  | { kind: 'unauthenticated' };
 
 export type ToolRunOutcome = { ok: true; result: ToolRunResult } | { ok: false; failure: ExecutorFailure };
 

@@ -21,7 +21,14 @@ export {
   type UrlRefusal,
 } from './manifest-fetcher';
 export { allowlistCovers, type ArgumentsCheck, globMatches, substituteArgv, validateArguments } from './arguments';
-export { ARGUMENT_ARRAY_MAX_ITEMS, ARGUMENT_KEY_MAX_CHARS, ARGUMENT_OBJECT_MAX_PROPERTIES, ARGUMENT_STRING_MAX_CHARS, ARGUMENTS_MAX_BYTES, ARGUMENTS_MAX_DEPTH } from './argument-limits';
+export {
+  ARGUMENT_ARRAY_MAX_ITEMS,
+  ARGUMENT_KEY_MAX_CHARS,
+  ARGUMENT_OBJECT_MAX_PROPERTIES,
+  ARGUMENT_STRING_MAX_CHARS,
+  ARGUMENTS_MAX_BYTES,
+  ARGUMENTS_MAX_DEPTH,
+} from './argument-limits';
 export { INPUT_SCHEMA_MAX_DEPTH, inputSchemaProblem } from './input-schema';
 export { PATTERN_MAX_CHARS, type PatternRule, unsafePatternRule } from './pattern-safety';
 export { APPROVAL_TTL_MS, argumentsHash } from './approval-store';

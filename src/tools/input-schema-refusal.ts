@@ -15,7 +15,10 @@ const PATTERN_RULES: Record<PatternRule, [number, string]> = {
   'nested-quantifier': [5, 'a quantifier applies to something that is itself quantified'],
   'quantified-alternation': [6, 'a quantifier applies to a group containing |'],
   'ambiguous-alternation': [7, 'alternatives of a group can start with the same character or match the empty string'],
-  'unanchored-quantifier': [8, `a quantifier repeating more than ${PATTERN_UNANCHORED_MAX_REPEAT} times in an alternative that does not start with ^`],
+  'unanchored-quantifier': [
+    8,
+    `a quantifier repeating more than ${PATTERN_UNANCHORED_MAX_REPEAT} times in an alternative that does not start with ^`,
+  ],
   'overlapping-quantifiers': [9, 'two quantifiers can match the same characters without a separating character'],
 };
 
@@ -32,16 +35,20 @@ export function describeSchemaProblem(problem: SchemaProblem, prefix: string): S
   const field = `${prefix}${problem.path}`;
   switch (problem.kind) {
     case 'unsupported-keyword':
-      return { code: problem.kind, field, message: 'The tool\'s inputSchema uses a keyword this gateway does not enforce.' };
+      return { code: problem.kind, field, message: "The tool's inputSchema uses a keyword this gateway does not enforce." };
     case 'invalid-keyword-value':
-      return { code: problem.kind, field, message: 'The tool\'s inputSchema has a keyword value of a kind this gateway does not enforce.' };
+      return { code: problem.kind, field, message: "The tool's inputSchema has a keyword value of a kind this gateway does not enforce." };
     case 'too-deep':
       return { code: problem.kind, field, message: `The tool's inputSchema is nested deeper than ${INPUT_SCHEMA_MAX_DEPTH} levels.` };
     case 'too-large':
       return { code: problem.kind, field, message: `The tool's inputSchema has more than ${INPUT_SCHEMA_MAX_SUBSCHEMAS} schemas.` };
     case 'unsafe-pattern': {
       const [number, what] = PATTERN_RULES[problem.rule];
-      return { code: `${problem.kind}:${problem.rule}`, field, message: `The tool's inputSchema pattern in ${field} is refused by pattern rule ${number} [${problem.rule}]: ${what}.` };
+      return {
+        code: `${problem.kind}:${problem.rule}`,
+        field,
+        message: `The tool's inputSchema pattern in ${field} is refused by pattern rule ${number} [${problem.rule}]: ${what}.`,
+      };
     }
   }
 }

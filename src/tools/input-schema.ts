@@ -18,8 +18,20 @@ export const INPUT_SCHEMA_MAX_DEPTH = 16;
 export const INPUT_SCHEMA_MAX_SUBSCHEMAS = 256;
 
 const VALIDATION_KEYWORDS = new Set([
-  'type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'const',
-  'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'minItems', 'maxItems',
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'enum',
+  'const',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minimum',
+  'maximum',
+  'minItems',
+  'maxItems',
 ]);
 const ANNOTATIONS = new Set(['title', 'description', 'default', 'examples', '$schema', '$comment']);
 const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'array', 'object', 'null']);
@@ -44,16 +56,30 @@ const isType = (value: unknown) => typeof value === 'string' && TYPES.has(value)
 /** Whether a keyword's value has the kind the validator expects (subschemas are checked by the caller). */
 function valueFits(key: string, value: unknown): boolean {
   switch (key) {
-    case 'type': return isType(value) || (Array.isArray(value) && value.length > 0 && value.every(isType) && new Set(value).size === value.length);
-    case 'properties': return isObject(value);
-    case 'required': return Array.isArray(value) && value.every((name) => typeof name === 'string');
-    case 'additionalProperties': return typeof value === 'boolean';
-    case 'items': return isObject(value);
-    case 'enum': return Array.isArray(value);
-    case 'minLength': case 'maxLength': case 'minItems': case 'maxItems': return isCount(value);
-    case 'minimum': case 'maximum': return typeof value === 'number' && Number.isFinite(value);
-    case 'pattern': return typeof value === 'string';
-    default: return true;
+    case 'type':
+      return isType(value) || (Array.isArray(value) && value.length > 0 && value.every(isType) && new Set(value).size === value.length);
+    case 'properties':
+      return isObject(value);
+    case 'required':
+      return Array.isArray(value) && value.every((name) => typeof name === 'string');
+    case 'additionalProperties':
+      return typeof value === 'boolean';
+    case 'items':
+      return isObject(value);
+    case 'enum':
+      return Array.isArray(value);
+    case 'minLength':
+    case 'maxLength':
+    case 'minItems':
+    case 'maxItems':
+      return isCount(value);
+    case 'minimum':
+    case 'maximum':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'pattern':
+      return typeof value === 'string';
+    default:
+      return true;
   }
 }
 
@@ -99,7 +125,10 @@ export function normalizedSchema(schema: Schema): Schema {
   const out: Schema = { additionalProperties: schema.additionalProperties === true };
   for (const [key, value] of Object.entries(schema)) {
     if (!VALIDATION_KEYWORDS.has(key) || key === 'additionalProperties') continue;
-    if (key === 'properties') out.properties = Object.fromEntries(Object.entries(value as Record<string, Schema>).map(([name, sub]) => [name, normalizedSchema(sub)]));
+    if (key === 'properties')
+      out.properties = Object.fromEntries(
+        Object.entries(value as Record<string, Schema>).map(([name, sub]) => [name, normalizedSchema(sub)]),
+      );
     else if (key === 'items') out.items = normalizedSchema(value as Schema);
     else out[key] = value;
   }

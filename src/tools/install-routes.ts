@@ -22,16 +22,39 @@ import { runsInContainer, uninterceptedDestination } from './executor-container-
 
 const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
-const listRoute = secured({ method: 'get', path: '/api/v1/agents/{id}/tools', operationId: 'listInstalledTools', summary: 'Tools installed on an agent (scope agents:read)', request: { params: AgentParams }, responses: { 200: { description: 'Installed tools', ...json(InstalledToolList) }, ...errorResponses(401, 403, 404) } }, signedIn('agents:read'));
-const installRoute = secured({
-  method: 'post',
-  path: '/api/v1/agents/{id}/tools',
-  operationId: 'installTools',
-  summary: 'Install the tools of a manifest, inline or from an https URL (scope agents:write)',
-  request: { params: AgentParams, body: { required: true, ...json(InstallTools) } },
-  responses: { 201: { description: 'Installed', ...json(InstalledToolList) }, ...errorResponses(400, 401, 403, 404, 409) },
-}, signedIn('agents:write'));
-const removeRoute = secured({ method: 'delete', path: '/api/v1/agents/{id}/tools/{name}', operationId: 'removeInstalledTool', summary: 'Remove an installed tool (scope agents:write)', request: { params: ToolParams }, responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404) } }, signedIn('agents:write'));
+const listRoute = secured(
+  {
+    method: 'get',
+    path: '/api/v1/agents/{id}/tools',
+    operationId: 'listInstalledTools',
+    summary: 'Tools installed on an agent (scope agents:read)',
+    request: { params: AgentParams },
+    responses: { 200: { description: 'Installed tools', ...json(InstalledToolList) }, ...errorResponses(401, 403, 404) },
+  },
+  signedIn('agents:read'),
+);
+const installRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/agents/{id}/tools',
+    operationId: 'installTools',
+    summary: 'Install the tools of a manifest, inline or from an https URL (scope agents:write)',
+    request: { params: AgentParams, body: { required: true, ...json(InstallTools) } },
+    responses: { 201: { description: 'Installed', ...json(InstalledToolList) }, ...errorResponses(400, 401, 403, 404, 409) },
+  },
+  signedIn('agents:write'),
+);
+const removeRoute = secured(
+  {
+    method: 'delete',
+    path: '/api/v1/agents/{id}/tools/{name}',
+    operationId: 'removeInstalledTool',
+    summary: 'Remove an installed tool (scope agents:write)',
+    request: { params: ToolParams },
+    responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404) },
+  },
+  signedIn('agents:write'),
+);
 
 function actorOf(principal: Principal): string {
   return principal.kind === 'api_key' ? `api_key:${principal.apiKeyId}` : `user:${principal.userId}`;
@@ -46,14 +69,32 @@ interface InstallDeps {
   fetch: typeof fetch;
 }
 
-async function refuse(env: Env, principal: Principal, agentId: string, reason: 'url-not-allowed' | 'fetch-failed' | 'compile-error' | 'schema-unsupported' | 'conflict', code: string | null, now: number): Promise<void> {
-  await recordAudit(env, { workspaceId: principal.workspaceId, kind: 'tool.install.refused', actor: actorOf(principal), data: { agentId, reason, code } }, now);
+async function refuse(
+  env: Env,
+  principal: Principal,
+  agentId: string,
+  reason: 'url-not-allowed' | 'fetch-failed' | 'compile-error' | 'schema-unsupported' | 'conflict',
+  code: string | null,
+  now: number,
+): Promise<void> {
+  await recordAudit(
+    env,
+    { workspaceId: principal.workspaceId, kind: 'tool.install.refused', actor: actorOf(principal), data: { agentId, reason, code } },
+    now,
+  );
 }
 
 /** The manifest of a request: inline, or fetched with every hop checked (refusals are 400 URL_NOT_ALLOWED). */
-async function manifestOf(body: InstallToolsInput, deps: InstallDeps, onRefusal: (reason: 'url-not-allowed' | 'fetch-failed', code: string) => Promise<void>): Promise<{ manifest: unknown; source: string }> {
+async function manifestOf(
+  body: InstallToolsInput,
+  deps: InstallDeps,
+  onRefusal: (reason: 'url-not-allowed' | 'fetch-failed', code: string) => Promise<void>,
+): Promise<{ manifest: unknown; source: string }> {
   if ('manifest' in body) return { manifest: body.manifest, source: 'inline' };
-  const fetched = await fetchManifestFromUrl(body.url, { resolve: dohResolver((url, init) => deps.fetch(url, init)), fetch: (url, init) => deps.fetch(url, init) });
+  const fetched = await fetchManifestFromUrl(body.url, {
+    resolve: dohResolver((url, init) => deps.fetch(url, init)),
+    fetch: (url, init) => deps.fetch(url, init),
+  });
   if (fetched.ok) return { manifest: fetched.manifest, source: fetched.url };
   if (fetched.kind === 'url-not-allowed') {
     await onRefusal('url-not-allowed', fetched.reason);
@@ -108,7 +149,8 @@ export function installRoutes(deps: InstallDeps) {
     }
     const names = new Set(parsed.tools.map((tool) => tool.name));
     const unknownSetting = Object.keys(body.tools ?? {}).find((name) => !names.has(name));
-    if (unknownSetting !== undefined) throw new ApiError('VALIDATION_ERROR', 'Settings name a tool the manifest does not have.', { fields: ['tools'] });
+    if (unknownSetting !== undefined)
+      throw new ApiError('VALIDATION_ERROR', 'Settings name a tool the manifest does not have.', { fields: ['tools'] });
     const taken = await existingNames(db, agent.id);
     if (parsed.tools.some((tool) => taken.has(tool.name))) {
       await refuse(c.env, principal, agent.id, 'conflict', null, at);
@@ -134,7 +176,12 @@ export function installRoutes(deps: InstallDeps) {
     if (first) await db.batch([first, ...rest]);
     await recordAudit(
       c.env,
-      { workspaceId: principal.workspaceId, kind: 'tool.installed', actor: actorOf(principal), data: { agentId: agent.id, tools: rows.map((r) => r.name), manifest: parsed.name, provenance: compiled.policy.provenance, source } },
+      {
+        workspaceId: principal.workspaceId,
+        kind: 'tool.installed',
+        actor: actorOf(principal),
+        data: { agentId: agent.id, tools: rows.map((r) => r.name), manifest: parsed.name, provenance: compiled.policy.provenance, source },
+      },
       at,
     );
     return c.json({ tools: rows.map(installedToolView) }, 201);
@@ -147,7 +194,11 @@ export function installRoutes(deps: InstallDeps) {
     const agent = await findAgent(db, principal.workspaceId, id);
     const row = await findInstalledTool(db, agent.id, name);
     await db.delete(installedTools).where(and(eq(installedTools.id, row.id), eq(installedTools.agentId, agent.id)));
-    await recordAudit(c.env, { workspaceId: principal.workspaceId, kind: 'tool.removed', actor: actorOf(principal), data: { agentId: agent.id, tool: row.name } }, deps.now());
+    await recordAudit(
+      c.env,
+      { workspaceId: principal.workspaceId, kind: 'tool.removed', actor: actorOf(principal), data: { agentId: agent.id, tool: row.name } },
+      deps.now(),
+    );
     return c.body(null, 204);
   });
 

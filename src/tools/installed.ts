@@ -7,7 +7,11 @@ import { type ManifestTool } from '../policy';
 export type InstalledToolRow = typeof installedTools.$inferSelect;
 
 export async function findInstalledTool(db: Database, agentId: string, name: string): Promise<InstalledToolRow> {
-  const [row] = await db.select().from(installedTools).where(and(eq(installedTools.agentId, agentId), eq(installedTools.name, name))).limit(1);
+  const [row] = await db
+    .select()
+    .from(installedTools)
+    .where(and(eq(installedTools.agentId, agentId), eq(installedTools.name, name)))
+    .limit(1);
   if (!row) throw new ApiError('NOT_FOUND');
   return row;
 }

@@ -22,19 +22,32 @@ import { IdParams, InvocationResult, InvocationView, InvokeTool, ToolParams } fr
 
 const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
-const invokeRoute = secured({
-  method: 'post',
-  path: '/api/v1/agents/{id}/tools/{name}/invocations',
-  operationId: 'invokeTool',
-  summary: 'Call an installed tool in its sandbox (scope tools:invoke)',
-  request: { params: ToolParams, body: { required: true, ...json(InvokeTool) } },
-  responses: {
-    200: { description: 'Ran: completed, failed or timed_out (output redacted)', ...json(InvocationResult) },
-    202: { description: 'Waiting for an operator\'s approval', ...json(InvocationResult) },
-    ...errorResponses(400, 401, 403, 404, 429, 503),
+const invokeRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/agents/{id}/tools/{name}/invocations',
+    operationId: 'invokeTool',
+    summary: 'Call an installed tool in its sandbox (scope tools:invoke)',
+    request: { params: ToolParams, body: { required: true, ...json(InvokeTool) } },
+    responses: {
+      200: { description: 'Ran: completed, failed or timed_out (output redacted)', ...json(InvocationResult) },
+      202: { description: "Waiting for an operator's approval", ...json(InvocationResult) },
+      ...errorResponses(400, 401, 403, 404, 429, 503),
+    },
   },
-}, signedIn('tools:invoke'));
-const getRoute = secured({ method: 'get', path: '/api/v1/invocations/{id}', operationId: 'getInvocation', summary: 'Status and result of a call (scope tools:invoke or agents:read)', request: { params: IdParams }, responses: { 200: { description: 'The invocation', ...json(InvocationView) }, ...errorResponses(401, 403, 404) } }, signedInWithAnyOf('tools:invoke', 'agents:read'));
+  signedIn('tools:invoke'),
+);
+const getRoute = secured(
+  {
+    method: 'get',
+    path: '/api/v1/invocations/{id}',
+    operationId: 'getInvocation',
+    summary: 'Status and result of a call (scope tools:invoke or agents:read)',
+    request: { params: IdParams },
+    responses: { 200: { description: 'The invocation', ...json(InvocationView) }, ...errorResponses(401, 403, 404) },
+  },
+  signedInWithAnyOf('tools:invoke', 'agents:read'),
+);
 
 /** Redaction keeps JSON valid in practice; if it ever did not, store a marker (an approval then fails its hash check: closed). */
 function parseRedacted(text: string): Record<string, unknown> {
@@ -47,17 +60,24 @@ function parseRedacted(text: string): Record<string, unknown> {
 
 /** The wire error for refused arguments (arguments.ts precedence 2a–2c, or a placeholder without a value). */
 function argumentsError(check: ArgumentsCheck): ApiError {
-  if (check.ok) return new ApiError('VALIDATION_ERROR', 'The arguments do not fill the tool\'s run.argv placeholders.', { fields: ['arguments'] });
+  if (check.ok)
+    return new ApiError('VALIDATION_ERROR', "The arguments do not fill the tool's run.argv placeholders.", { fields: ['arguments'] });
   switch (check.kind) {
     case 'schema-refused': {
       // Installed before the current schema checks: the caller cannot fix this, an operator must reinstall the tool.
       const refusal = describeSchemaProblem(check.problem, '');
-      return new ApiError('POLICY_DENIED', `The tool's stored inputSchema no longer passes the install checks; reinstall the tool. ${refusal.message}`, { fields: [refusal.field] });
+      return new ApiError(
+        'POLICY_DENIED',
+        `The tool's stored inputSchema no longer passes the install checks; reinstall the tool. ${refusal.message}`,
+        { fields: [refusal.field] },
+      );
     }
     case 'over-limit':
-      return new ApiError('VALIDATION_ERROR', `The arguments exceed a size limit (${check.breach.limit}).`, { fields: [check.breach.field] });
+      return new ApiError('VALIDATION_ERROR', `The arguments exceed a size limit (${check.breach.limit}).`, {
+        fields: [check.breach.field],
+      });
     case 'invalid':
-      return new ApiError('VALIDATION_ERROR', 'The arguments do not match the tool\'s inputSchema.', { fields: check.fields.slice(0, 16) });
+      return new ApiError('VALIDATION_ERROR', "The arguments do not match the tool's inputSchema.", { fields: check.fields.slice(0, 16) });
   }
 }
 
@@ -79,7 +99,16 @@ export function invocationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     const substitutable = check.ok && entry.run && 'argv' in entry.run ? substituteArgv(entry.run.argv, args) !== null : true;
     if (!check.ok || !substitutable) {
       const reason = !check.ok && check.kind === 'schema-refused' ? 'schema-refused' : 'invalid-arguments';
-      await recordAudit(c.env, { workspaceId: agent.workspaceId, kind: 'tool.invocation.refused', actor: actorOf(principal), data: { agentId: agent.id, tool: tool.name, reason } }, at);
+      await recordAudit(
+        c.env,
+        {
+          workspaceId: agent.workspaceId,
+          kind: 'tool.invocation.refused',
+          actor: actorOf(principal),
+          data: { agentId: agent.id, tool: tool.name, reason },
+        },
+        at,
+      );
       throw argumentsError(check);
     }
 
@@ -89,7 +118,15 @@ export function invocationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     if (!redacted.ok) throw new ApiError('SERVICE_UNAVAILABLE');
     const invocationId = newId('inv');
     const needsApproval = tool.approval === 'always' || (tool.approval === 'on-miss' && !allowlistCovers(tool.approvalAllowlist, args));
-    const base = { id: invocationId, workspaceId: agent.workspaceId, agentId: agent.id, toolName: tool.name, arguments: parseRedacted(redacted.value), createdBy: actorOf(principal), createdAt: at };
+    const base = {
+      id: invocationId,
+      workspaceId: agent.workspaceId,
+      agentId: agent.id,
+      toolName: tool.name,
+      arguments: parseRedacted(redacted.value),
+      createdBy: actorOf(principal),
+      createdAt: at,
+    };
 
     // 3. Approval: the call waits, bound to the hash of exactly these arguments, and remembers
     //    who asked, so that nobody decides their own call (approval-routes.ts).
@@ -98,9 +135,29 @@ export function invocationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
       const expiresAt = at + APPROVAL_TTL_MS;
       await db.batch([
         db.insert(toolInvocations).values({ ...base, status: 'pending_approval' }),
-        db.insert(approvals).values({ id: approvalId, workspaceId: agent.workspaceId, agentId: agent.id, toolName: tool.name, invocationId, argumentsHash: await argumentsHash(args), ...requesterOf(principal), status: 'pending', createdAt: at, expiresAt }),
+        db.insert(approvals).values({
+          id: approvalId,
+          workspaceId: agent.workspaceId,
+          agentId: agent.id,
+          toolName: tool.name,
+          invocationId,
+          argumentsHash: await argumentsHash(args),
+          ...requesterOf(principal),
+          status: 'pending',
+          createdAt: at,
+          expiresAt,
+        }),
       ]);
-      await recordAudit(c.env, { workspaceId: agent.workspaceId, kind: 'tool.approval.requested', actor: actorOf(principal), data: { agentId: agent.id, tool: tool.name, invocationId, approvalId, expiresAt } }, at);
+      await recordAudit(
+        c.env,
+        {
+          workspaceId: agent.workspaceId,
+          kind: 'tool.approval.requested',
+          actor: actorOf(principal),
+          data: { agentId: agent.id, tool: tool.name, invocationId, approvalId, expiresAt },
+        },
+        at,
+      );
       return c.json({ id: invocationId, status: 'pending_approval' as const }, 202);
     }
 
@@ -115,10 +172,26 @@ export function invocationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     const { workspaceId } = principalOf(c);
     const db = createDb(c.env.DB);
     await expireStaleApprovals(db, workspaceId, deps.now());
-    const [row] = await db.select().from(toolInvocations).where(and(eq(toolInvocations.id, c.req.valid('param').id), eq(toolInvocations.workspaceId, workspaceId))).limit(1);
+    const [row] = await db
+      .select()
+      .from(toolInvocations)
+      .where(and(eq(toolInvocations.id, c.req.valid('param').id), eq(toolInvocations.workspaceId, workspaceId)))
+      .limit(1);
     if (!row) throw new ApiError('NOT_FOUND');
     return c.json(
-      { id: row.id, agentId: row.agentId, tool: row.toolName, status: row.status, exitCode: row.exitCode, stdout: row.stdout, stderr: row.stderr, truncated: row.truncated, durationMs: row.durationMs, createdAt: row.createdAt, finishedAt: row.finishedAt },
+      {
+        id: row.id,
+        agentId: row.agentId,
+        tool: row.toolName,
+        status: row.status,
+        exitCode: row.exitCode,
+        stdout: row.stdout,
+        stderr: row.stderr,
+        truncated: row.truncated,
+        durationMs: row.durationMs,
+        createdAt: row.createdAt,
+        finishedAt: row.finishedAt,
+      },
       200,
     );
   });

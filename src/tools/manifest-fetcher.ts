@@ -26,9 +26,11 @@ export interface ManifestFetchDeps {
 }
 
 /** Why a URL was refused before connecting; the route maps every one to 400 URL_NOT_ALLOWED. */
-export type UrlRefusal = 'malformed-url' | 'scheme-not-https' | 'userinfo' | 'host-private' | 'resolves-private' | 'no-addresses' | 'too-many-redirects';
+export type UrlRefusal =
+  'malformed-url' | 'scheme-not-https' | 'userinfo' | 'host-private' | 'resolves-private' | 'no-addresses' | 'too-many-redirects';
 
-export type ManifestFetchFailure = 'timeout' | 'network' | 'resolve-failed' | 'http-status' | 'redirect-without-location' | 'too-large' | 'not-json';
+export type ManifestFetchFailure =
+  'timeout' | 'network' | 'resolve-failed' | 'http-status' | 'redirect-without-location' | 'too-large' | 'not-json';
 
 export type ManifestFetchResult =
   | { ok: true; manifest: unknown; url: string }
@@ -112,11 +114,19 @@ export async function fetchManifestFromUrl(rawUrl: string, deps: ManifestFetchDe
     for (let hop = 0; ; hop++) {
       if (hop > MAX_MANIFEST_REDIRECTS) return { ok: false, kind: 'url-not-allowed', reason: 'too-many-redirects', hop };
       const check = await checkUrl(next, deps, base);
-      if (!check.ok) return 'reason' in check ? { ok: false, kind: 'url-not-allowed', reason: check.reason, hop } : { ok: false, kind: 'fetch-failed', reason: check.failure, hop };
+      if (!check.ok)
+        return 'reason' in check
+          ? { ok: false, kind: 'url-not-allowed', reason: check.reason, hop }
+          : { ok: false, kind: 'fetch-failed', reason: check.failure, hop };
       if (controller.signal.aborted) return { ok: false, kind: 'fetch-failed', reason: 'timeout', hop };
       let response: Response;
       try {
-        response = await deps.fetch(check.url.href, { method: 'GET', redirect: 'manual', signal: controller.signal, headers: { Accept: 'application/json' } });
+        response = await deps.fetch(check.url.href, {
+          method: 'GET',
+          redirect: 'manual',
+          signal: controller.signal,
+          headers: { Accept: 'application/json' },
+        });
       } catch {
         return { ok: false, kind: 'fetch-failed', reason: controller.signal.aborted ? 'timeout' : 'network', hop };
       }
@@ -140,7 +150,11 @@ export async function fetchManifestFromUrl(rawUrl: string, deps: ManifestFetchDe
       }
       if (bytes === null) return { ok: false, kind: 'fetch-failed', reason: 'too-large', hop };
       try {
-        return { ok: true, manifest: JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)), url: check.url.href };
+        return {
+          ok: true,
+          manifest: JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)),
+          url: check.url.href,
+        };
       } catch {
         return { ok: false, kind: 'fetch-failed', reason: 'not-json', hop };
       }

@@ -4,7 +4,10 @@ import type { EgressRule } from '../policy';
 export function operatorAllowFrom(raw: string | undefined): EgressRule[] {
   if (!raw) return [];
   const rules: EgressRule[] = [];
-  for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(entry);
     const port = Number(match?.[2]);
     // A malformed entry opens nothing (fail closed) rather than something unexpected.

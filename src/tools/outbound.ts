@@ -17,7 +17,16 @@
  *    Host derived from the URL, and the answer scrubbed of every value bound to this host;
  * 5. otherwise → deny, with decideEgress's rule and reason.
  */
-import { decideEgress, type EgressPolicy, canonicalHost, isBoundTo, parseHost, planPlaceholders, swapPlaceholderHeaders, type HeaderList } from '../policy';
+import {
+  decideEgress,
+  type EgressPolicy,
+  canonicalHost,
+  isBoundTo,
+  parseHost,
+  planPlaceholders,
+  swapPlaceholderHeaders,
+  type HeaderList,
+} from '../policy';
 import { secretByteScrubber, secretRedactor } from '../vault';
 import type { CredentialBinding } from './executor';
 
@@ -36,10 +45,21 @@ export interface OutboundDeps {
   reveal(name: string): Promise<string | null>;
 }
 
-export type OutboundDenyReason = 'not-https' | 'host-mismatch' | 'body-uninspectable' | 'placeholder-foreign-host' | 'credential-unavailable' | string;
+export type OutboundDenyReason =
+  'not-https' | 'host-mismatch' | 'body-uninspectable' | 'placeholder-foreign-host' | 'credential-unavailable' | string;
 
 export type OutboundDecision =
-  | { allow: true; rule: 4; host: string; port: number; egressRule: number; reason: string; swapped: string[]; forward: Request; scrub: string[] }
+  | {
+      allow: true;
+      rule: 4;
+      host: string;
+      port: number;
+      egressRule: number;
+      reason: string;
+      swapped: string[];
+      forward: Request;
+      scrub: string[];
+    }
   | { allow: false; rule: 1 | 2 | 3 | 4 | 5; host: string; port: number; egressRule?: number; reason: OutboundDenyReason };
 
 /** RFC 9110 §7.2: the Host a client sent names the same authority as the URL it asked for. */
@@ -47,7 +67,9 @@ function hostHeaderMatches(value: string | null, host: string, port: number): bo
   if (value === null) return true;
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(value.trim());
   if (!match?.[1]) return false;
-  return canonicalHost(match[1].replace(/^\[|\]$/g, '')) === host && (match[2] === undefined ? HTTPS_DEFAULT_PORT : Number(match[2])) === port;
+  return (
+    canonicalHost(match[1].replace(/^\[|\]$/g, '')) === host && (match[2] === undefined ? HTTPS_DEFAULT_PORT : Number(match[2])) === port
+  );
 }
 
 export async function decideOutbound(request: Request, policy: OutboundPolicy, deps: OutboundDeps): Promise<OutboundDecision> {
@@ -70,7 +92,10 @@ export async function decideOutbound(request: Request, policy: OutboundPolicy, d
   request.headers.forEach((value, name) => {
     if (name !== 'host') headers.push([name, value]);
   });
-  const plan = planPlaceholders({ host, target: request.url, headers, body: body === null ? '' : new TextDecoder().decode(body) }, policy.credentials);
+  const plan = planPlaceholders(
+    { host, target: request.url, headers, body: body === null ? '' : new TextDecoder().decode(body) },
+    policy.credentials,
+  );
   if (!plan.ok) return { allow: false, rule: 3, host, port, reason: 'placeholder-foreign-host' };
 
   let addresses: string[] = [];
@@ -86,15 +111,31 @@ export async function decideOutbound(request: Request, policy: OutboundPolicy, d
     if (value === null) return { allow: false, rule: 3, host, port, reason: 'credential-unavailable' };
     values.set(binding.name, value);
   }
-  if (values.size === 0) return { allow: true, rule: 4, host, port, egressRule: egress.rule, reason: egress.reason, swapped: [], forward: request, scrub: [] };
+  if (values.size === 0)
+    return { allow: true, rule: 4, host, port, egressRule: egress.rule, reason: egress.reason, swapped: [], forward: request, scrub: [] };
   const swaps = plan.swap.map((binding) => ({ ...binding, value: values.get(binding.name) ?? '' }));
   const forwardHeaders = new Headers();
   for (const [name, value] of swapPlaceholderHeaders(headers, swaps)) forwardHeaders.append(name, value);
   // Scrubbing needs the answer's bytes as sent: no content coding (refused in scrubOutboundResponse otherwise).
   forwardHeaders.set('accept-encoding', 'identity');
   const hasBody = body !== null && request.method !== 'GET' && request.method !== 'HEAD';
-  const forward = new Request(request.url, { method: request.method, headers: forwardHeaders, body: hasBody ? body : null, redirect: 'manual' });
-  return { allow: true, rule: 4, host, port, egressRule: egress.rule, reason: egress.reason, swapped: plan.swap.map((b) => b.name), forward, scrub: [...values.values()] };
+  const forward = new Request(request.url, {
+    method: request.method,
+    headers: forwardHeaders,
+    body: hasBody ? body : null,
+    redirect: 'manual',
+  });
+  return {
+    allow: true,
+    rule: 4,
+    host,
+    port,
+    egressRule: egress.rule,
+    reason: egress.reason,
+    swapped: plan.swap.map((b) => b.name),
+    forward,
+    scrub: [...values.values()],
+  };
 }
 
 /**

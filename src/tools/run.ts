@@ -6,7 +6,7 @@
 import { compiledSandbox } from '../protocol';
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
-import type { agents} from '../db';
+import type { agents } from '../db';
 import { toolInvocations, type Database, type InvocationStatus } from '../db';
 import type { Env } from '../env';
 import { ApiError } from '../http';
@@ -53,13 +53,30 @@ function statusOf(result: ToolRunResult): InvocationStatus {
   return result.exitCode === 0 && (result.stopReason === 'exit' || result.stopReason === 'output-limit') ? 'completed' : 'failed';
 }
 
-async function finish(ctx: RunContext, invocationId: string, values: Partial<typeof toolInvocations.$inferInsert> & { status: InvocationStatus }): Promise<void> {
-  await ctx.db.update(toolInvocations).set({ ...values, finishedAt: ctx.now() }).where(eq(toolInvocations.id, invocationId));
+async function finish(
+  ctx: RunContext,
+  invocationId: string,
+  values: Partial<typeof toolInvocations.$inferInsert> & { status: InvocationStatus },
+): Promise<void> {
+  await ctx.db
+    .update(toolInvocations)
+    .set({ ...values, finishedAt: ctx.now() })
+    .where(eq(toolInvocations.id, invocationId));
 }
 
-async function refuse(ctx: RunContext, row: { id: string; agentId: string; workspaceId: string }, tool: string, reason: 'isolation-not-allowed' | 'executor-unavailable' | 'concurrency-limit' | 'policy-compile' | 'executor-refused', error: ApiError): Promise<never> {
+async function refuse(
+  ctx: RunContext,
+  row: { id: string; agentId: string; workspaceId: string },
+  tool: string,
+  reason: 'isolation-not-allowed' | 'executor-unavailable' | 'concurrency-limit' | 'policy-compile' | 'executor-refused',
+  error: ApiError,
+): Promise<never> {
   await finish(ctx, row.id, { status: 'failed', stopReason: reason });
-  await recordAudit(ctx.env, { workspaceId: row.workspaceId, kind: 'tool.invocation.refused', actor: 'system', data: { agentId: row.agentId, tool, reason } }, ctx.now());
+  await recordAudit(
+    ctx.env,
+    { workspaceId: row.workspaceId, kind: 'tool.invocation.refused', actor: 'system', data: { agentId: row.agentId, tool, reason } },
+    ctx.now(),
+  );
   throw error;
 }
 
@@ -67,7 +84,14 @@ async function refuse(ctx: RunContext, row: { id: string; agentId: string; works
  * The per-agent queue: wait in FIFO order for a slot, polling the agent's ToolConcurrency
  * object, for at most `queueWaitMs` (TOOL_QUEUE_WAIT_MS); then give up and withdraw.
  */
-async function takeSlot(slots: DurableObjectStub<ToolConcurrency>, leaseId: string, max: number, ctx: RunContext, ttlMs: number, queueWaitMs: number): Promise<boolean> {
+async function takeSlot(
+  slots: DurableObjectStub<ToolConcurrency>,
+  leaseId: string,
+  max: number,
+  ctx: RunContext,
+  ttlMs: number,
+  queueWaitMs: number,
+): Promise<boolean> {
   const giveUpAt = Date.now() + queueWaitMs;
   for (;;) {
     const verdict = await slots.acquire(leaseId, max, ctx.now(), ttlMs, queueWaitMs > 0);
@@ -96,26 +120,54 @@ function commandOf(tool: InstalledToolRow, args: Record<string, unknown>): ToolC
  * agent's isolation not satisfiable by the configured executor (403), 3 nothing runnable /
  * compile (403), 4 concurrency (429), 5 credentials unreadable (503); then run.
  */
-export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool: InstalledToolRow, invocationId: string, args: Record<string, unknown>): Promise<StoredResult> {
+export async function runStoredInvocation(
+  ctx: RunContext,
+  agent: AgentRow,
+  tool: InstalledToolRow,
+  invocationId: string,
+  args: Record<string, unknown>,
+): Promise<StoredResult> {
   const row = { id: invocationId, agentId: agent.id, workspaceId: agent.workspaceId };
   // 1. unrestricted only behind the dangerous flag; even then the call goes through the configured sandbox.
   if (agent.isolation === 'unrestricted' && ctx.env.DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS !== 'true') {
-    await refuse(ctx, row, tool.name, 'isolation-not-allowed', new ApiError('POLICY_DENIED', 'Isolation "unrestricted" is disabled on this deployment.'));
+    await refuse(
+      ctx,
+      row,
+      tool.name,
+      'isolation-not-allowed',
+      new ApiError('POLICY_DENIED', 'Isolation "unrestricted" is disabled on this deployment.'),
+    );
   }
   // 2. Configuration only decides the executor; anything missing or invalid refuses the call.
   const config = readToolConfig(ctx.env);
   if (!config.ok) {
     logToolConfigProblem(config.problem, ctx.requestId);
-    return refuse(ctx, row, tool.name, 'executor-unavailable', new ApiError('SERVICE_UNAVAILABLE', 'Tool execution is not configured on this deployment.'));
+    return refuse(
+      ctx,
+      row,
+      tool.name,
+      'executor-unavailable',
+      new ApiError('SERVICE_UNAVAILABLE', 'Tool execution is not configured on this deployment.'),
+    );
   }
   // 2b. An agent that requires a container never runs in the local sandbox; `sandbox` and
   //     `unrestricted` agents run in whichever sandbox the deployment has (a container is stronger).
   if (agent.isolation === 'container' && config.config.kind !== 'container') {
-    return refuse(ctx, row, tool.name, 'isolation-not-allowed', new ApiError('POLICY_DENIED', 'This agent requires container isolation; this deployment runs tools in the local sandbox.'));
+    return refuse(
+      ctx,
+      row,
+      tool.name,
+      'isolation-not-allowed',
+      new ApiError('POLICY_DENIED', 'This agent requires container isolation; this deployment runs tools in the local sandbox.'),
+    );
   }
   // 3. Per-tool compile for the executor's target; a tool with nothing to run is refused.
   // The same private-destination rule as at install: an allowance withdrawn since refuses the call here.
-  const compiled = compileManifest(tool.manifest, { target: config.config.kind === 'local' ? 'bwrap' : 'cloudflare', tool: tool.name, privateAllowed: operatorAllowFrom(ctx.env.TOOL_OPERATOR_ALLOW) });
+  const compiled = compileManifest(tool.manifest, {
+    target: config.config.kind === 'local' ? 'bwrap' : 'cloudflare',
+    tool: tool.name,
+    privateAllowed: operatorAllowFrom(ctx.env.TOOL_OPERATOR_ALLOW),
+  });
   const command = commandOf(tool, args);
   if (!compiled.ok || command === null) return refuse(ctx, row, tool.name, 'policy-compile', new ApiError('POLICY_DENIED'));
 
@@ -125,7 +177,13 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
   // 4. Concurrency: an exact count per agent in its ToolConcurrency object.
   const slots = ctx.env.TOOL_CONCURRENCY.get(ctx.env.TOOL_CONCURRENCY.idFromName(`${agent.workspaceId}:${agent.id}`));
   if (!(await takeSlot(slots, invocationId, maxConcurrent, ctx, timeoutMs + LEASE_GRACE_MS, config.config.queueWaitMs))) {
-    return refuse(ctx, row, tool.name, 'concurrency-limit', new ApiError('RATE_LIMITED', 'Too many tool calls of this agent are running.', {}, { 'Retry-After': '1' }));
+    return refuse(
+      ctx,
+      row,
+      tool.name,
+      'concurrency-limit',
+      new ApiError('RATE_LIMITED', 'Too many tool calls of this agent are running.', {}, { 'Retry-After': '1' }),
+    );
   }
   try {
     // 5. Credentials become placeholders; unreadable vault → nothing runs.
@@ -138,7 +196,10 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
     if (config.config.kind === 'local') {
       const program = 'argv' in command ? command.argv : command.mcp.command;
       const agentRoot = `${config.config.workspaceRoot.replace(/\/+$/, '')}/${agent.id}`;
-      const mapped = compiledSandbox(compiled.artifact, program, { workspace: `${agentRoot}/workspace`, privateRoot: `${agentRoot}/paths` });
+      const mapped = compiledSandbox(compiled.artifact, program, {
+        workspace: `${agentRoot}/workspace`,
+        privateRoot: `${agentRoot}/paths`,
+      });
       if (!mapped.ok) return await refuse(ctx, row, tool.name, 'policy-compile', new ApiError('POLICY_DENIED'));
       bwrapArgv = mapped.value.sandbox.bwrapArgv;
     }
@@ -164,8 +225,18 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
       outputLimitBytes: config.config.outputLimitBytes,
     });
     if (!outcome.ok) {
-      console.error(JSON.stringify({ event: 'tools.executor_failed', failure: outcome.failure.kind, executor: executor.kind, requestId: ctx.requestId }));
-      const error = outcome.failure.kind === 'refused' ? new ApiError('POLICY_DENIED') : new ApiError('SERVICE_UNAVAILABLE', 'The tool executor is unavailable.');
+      console.error(
+        JSON.stringify({
+          event: 'tools.executor_failed',
+          failure: outcome.failure.kind,
+          executor: executor.kind,
+          requestId: ctx.requestId,
+        }),
+      );
+      const error =
+        outcome.failure.kind === 'refused'
+          ? new ApiError('POLICY_DENIED')
+          : new ApiError('SERVICE_UNAVAILABLE', 'The tool executor is unavailable.');
       return await refuse(ctx, row, tool.name, outcome.failure.kind === 'refused' ? 'executor-refused' : 'executor-unavailable', error);
     }
     const result = outcome.result;
@@ -175,15 +246,65 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
       const redacted = await redactor.redact(removePlaceholders(text, environment.credentials));
       return redacted.ok ? redacted.value : '';
     };
-    const stored: StoredResult = { id: invocationId, status: statusOf(result), exitCode: result.exitCode, stdout: await clean(result.stdout), stderr: await clean(result.stderr), truncated: result.truncated, durationMs: result.durationMs };
-    await finish(ctx, invocationId, { status: stored.status, exitCode: stored.exitCode, stdout: stored.stdout, stderr: stored.stderr, truncated: stored.truncated, durationMs: stored.durationMs, stopReason: result.stopReason });
+    const stored: StoredResult = {
+      id: invocationId,
+      status: statusOf(result),
+      exitCode: result.exitCode,
+      stdout: await clean(result.stdout),
+      stderr: await clean(result.stderr),
+      truncated: result.truncated,
+      durationMs: result.durationMs,
+    };
+    await finish(ctx, invocationId, {
+      status: stored.status,
+      exitCode: stored.exitCode,
+      stdout: stored.stdout,
+      stderr: stored.stderr,
+      truncated: stored.truncated,
+      durationMs: stored.durationMs,
+      stopReason: result.stopReason,
+    });
     const at = ctx.now();
     for (const event of result.egressEvents) {
-      await recordAudit(ctx.env, { workspaceId: agent.workspaceId, kind: 'tool.egress', actor: 'system', data: { agentId: agent.id, tool: tool.name, invocationId, host: event.host, port: event.port, allow: event.allow, rule: event.rule, reason: event.reason, swapped: [] } }, at);
+      await recordAudit(
+        ctx.env,
+        {
+          workspaceId: agent.workspaceId,
+          kind: 'tool.egress',
+          actor: 'system',
+          data: {
+            agentId: agent.id,
+            tool: tool.name,
+            invocationId,
+            host: event.host,
+            port: event.port,
+            allow: event.allow,
+            rule: event.rule,
+            reason: event.reason,
+            swapped: [],
+          },
+        },
+        at,
+      );
     }
     await recordAudit(
       ctx.env,
-      { workspaceId: agent.workspaceId, kind: 'tool.invoked', actor: 'system', data: { agentId: agent.id, tool: tool.name, invocationId, status: stored.status, exitCode: stored.exitCode, durationMs: stored.durationMs, stopReason: result.stopReason, executor: executor.kind, egressDropped: result.egressDropped } },
+      {
+        workspaceId: agent.workspaceId,
+        kind: 'tool.invoked',
+        actor: 'system',
+        data: {
+          agentId: agent.id,
+          tool: tool.name,
+          invocationId,
+          status: stored.status,
+          exitCode: stored.exitCode,
+          durationMs: stored.durationMs,
+          stopReason: result.stopReason,
+          executor: executor.kind,
+          egressDropped: result.egressDropped,
+        },
+      },
       at,
     );
     return stored;
@@ -194,5 +315,8 @@ export async function runStoredInvocation(ctx: RunContext, agent: AgentRow, tool
 
 /** Marks a still-pending invocation as finally decided (denied or expired). */
 export async function closePendingInvocation(db: Database, invocationId: string, status: 'denied' | 'expired', now: number): Promise<void> {
-  await db.update(toolInvocations).set({ status, finishedAt: now }).where(and(eq(toolInvocations.id, invocationId), eq(toolInvocations.status, 'pending_approval')));
+  await db
+    .update(toolInvocations)
+    .set({ status, finishedAt: now })
+    .where(and(eq(toolInvocations.id, invocationId), eq(toolInvocations.status, 'pending_approval')));
 }

@@ -106,14 +106,34 @@ export function parseEgressEvents(raw: unknown): { events: EgressEvent[]; droppe
 
 /** The result of a call whose runner went away mid-call (see `executor-lost` above). */
 export function lostRunResult(durationMs: number): ToolRunResult {
-  return { exitCode: null, stdout: '', stderr: '', truncated: false, durationMs: Math.max(0, Math.round(durationMs)), stopReason: 'executor-lost', egressEvents: [], egressDropped: 0 };
+  return {
+    exitCode: null,
+    stdout: '',
+    stderr: '',
+    truncated: false,
+    durationMs: Math.max(0, Math.round(durationMs)),
+    stopReason: 'executor-lost',
+    egressEvents: [],
+    egressDropped: 0,
+  };
 }
 
 export function parseRunnerAnswer(json: unknown): ToolRunResult {
-  const egress = parseEgressEvents(typeof json === 'object' && json !== null ? (json as { egressEvents?: unknown }).egressEvents : undefined);
+  const egress = parseEgressEvents(
+    typeof json === 'object' && json !== null ? (json as { egressEvents?: unknown }).egressEvents : undefined,
+  );
   const fields = RunnerResultFields.safeParse(json);
   if (!fields.success) {
-    return { exitCode: null, stdout: '', stderr: '', truncated: false, durationMs: 0, stopReason: 'unreadable', egressEvents: egress.events, egressDropped: egress.dropped };
+    return {
+      exitCode: null,
+      stdout: '',
+      stderr: '',
+      truncated: false,
+      durationMs: 0,
+      stopReason: 'unreadable',
+      egressEvents: egress.events,
+      egressDropped: egress.dropped,
+    };
   }
   const answer = fields.data;
   return {

@@ -34,7 +34,9 @@ const EgressParams = z.strictObject({
   agentId: z.string().min(1),
   tool: z.string().min(1),
   allow: z.array(z.strictObject({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535) })).max(256),
-  credentials: z.array(z.strictObject({ name: z.string().min(1), placeholder: z.string().min(16), hosts: z.array(z.string().min(1).max(253)).max(64) })).max(64),
+  credentials: z
+    .array(z.strictObject({ name: z.string().min(1), placeholder: z.string().min(16), hosts: z.array(z.string().min(1).max(253)).max(64) }))
+    .max(64),
 });
 export type EgressParams = z.infer<typeof EgressParams>;
 
@@ -47,7 +49,12 @@ function refused(): Response {
  * The outbound handler. Params come from the Durable Object (never from the container); a
  * malformed set is refused outright. Each decision is audited with host and port only.
  */
-export async function toolEgressHandler(request: Request, env: Env, ctx: OutboundHandlerContext<EgressParams>, fetchFn: typeof fetch = fetch): Promise<Response> {
+export async function toolEgressHandler(
+  request: Request,
+  env: Env,
+  ctx: OutboundHandlerContext<EgressParams>,
+  fetchFn: typeof fetch = fetch,
+): Promise<Response> {
   const params = EgressParams.safeParse(ctx.params);
   if (!params.success) return refused();
   const { workspaceId, agentId, tool, allow, credentials } = params.data;
@@ -68,7 +75,17 @@ export async function toolEgressHandler(request: Request, env: Env, ctx: Outboun
       workspaceId,
       kind: 'tool.egress',
       actor: 'system',
-      data: { agentId, tool, invocationId: null, host: decision.host, port: decision.port, allow: decision.allow, rule: decision.rule, reason: decision.reason, swapped: decision.allow ? decision.swapped : [] },
+      data: {
+        agentId,
+        tool,
+        invocationId: null,
+        host: decision.host,
+        port: decision.port,
+        allow: decision.allow,
+        rule: decision.rule,
+        reason: decision.reason,
+        swapped: decision.allow ? decision.swapped : [],
+      },
     },
     Date.now(),
   );
@@ -152,12 +169,25 @@ export class ToolSandbox extends Container<Env> {
     if (body === null) return { status: 0, outcome: { ok: false, failure: { kind: 'refused' } } };
     const text = JSON.stringify(body);
     const key = await importRunnerKey(secret);
-    const signature = await signRunnerRequest(key, { method: 'POST', path: '/invocations', body: text, nowS: Math.floor(Date.now() / 1000) });
+    const signature = await signRunnerRequest(key, {
+      method: 'POST',
+      path: '/invocations',
+      body: text,
+      nowS: Math.floor(Date.now() / 1000),
+    });
     const signal = AbortSignal.timeout(request.timeoutMs + CONTAINER_GRACE_MS);
     const sentAt = Date.now();
     let response: Response;
     try {
-      response = await this.containerFetch(new Request('http://runner/invocations', { method: 'POST', headers: { 'content-type': 'application/json', ...signature }, body: text, signal }), RUNNER_PORT);
+      response = await this.containerFetch(
+        new Request('http://runner/invocations', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...signature },
+          body: text,
+          signal,
+        }),
+        RUNNER_PORT,
+      );
     } catch {
       return { status: 0, outcome: { ok: true, result: lostRunResult(Date.now() - sentAt) } };
     }
@@ -166,4 +196,6 @@ export class ToolSandbox extends Container<Env> {
 }
 
 // Assigned, not declared as a static field: the base class registers handlers in its setter.
-ToolSandbox.outboundHandlers = { toolEgress: (request, env, ctx) => toolEgressHandler(request, env as Env, ctx as OutboundHandlerContext<EgressParams>) };
+ToolSandbox.outboundHandlers = {
+  toolEgress: (request, env, ctx) => toolEgressHandler(request, env as Env, ctx as OutboundHandlerContext<EgressParams>),
+};

@@ -1,10 +1,21 @@
 import { z } from '@hono/zod-openapi';
 import { APPROVAL_MODES } from '../db';
-import { ARGUMENT_ARRAY_MAX_ITEMS, ARGUMENT_KEY_MAX_CHARS, ARGUMENT_OBJECT_MAX_PROPERTIES, ARGUMENT_STRING_MAX_CHARS, ARGUMENTS_MAX_BYTES, ARGUMENTS_MAX_DEPTH } from './argument-limits';
+import {
+  ARGUMENT_ARRAY_MAX_ITEMS,
+  ARGUMENT_KEY_MAX_CHARS,
+  ARGUMENT_OBJECT_MAX_PROPERTIES,
+  ARGUMENT_STRING_MAX_CHARS,
+  ARGUMENTS_MAX_BYTES,
+  ARGUMENTS_MAX_DEPTH,
+} from './argument-limits';
 
 /** Argument patterns that need no approval under `on-miss`: argument name → glob (`*` any run of characters). */
 export const ApprovalAllowlist = z
-  .array(z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.string().max(1024)).refine((entry) => Object.keys(entry).length > 0, { message: 'empty pattern' }))
+  .array(
+    z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.string().max(1024))
+      .refine((entry) => Object.keys(entry).length > 0, { message: 'empty pattern' }),
+  )
   .max(64);
 
 export const ToolApproval = z.strictObject({
@@ -12,9 +23,14 @@ export const ToolApproval = z.strictObject({
   approvalAllowlist: ApprovalAllowlist.default([]),
 });
 
-const ToolSettings = z.record(z.string().min(1).max(64), z.strictObject({ approval: z.enum(APPROVAL_MODES).optional(), approvalAllowlist: ApprovalAllowlist.optional() })).openapi({
-  description: 'Per tool name: `approval` (never | always | on-miss; default never) and `approvalAllowlist` (for on-miss).',
-});
+const ToolSettings = z
+  .record(
+    z.string().min(1).max(64),
+    z.strictObject({ approval: z.enum(APPROVAL_MODES).optional(), approvalAllowlist: ApprovalAllowlist.optional() }),
+  )
+  .openapi({
+    description: 'Per tool name: `approval` (never | always | on-miss; default never) and `approvalAllowlist` (for on-miss).',
+  });
 
 export const InstallTools = z
   .union([
@@ -29,7 +45,9 @@ export const InstalledToolView = z
     name: z.string(),
     description: z.string().nullable(),
     manifest: z.object({ name: z.string(), version: z.string() }),
-    capabilities: z.array(z.string()).openapi({ description: 'Declared capabilities: the manifest\'s serverCapabilities, then the tool\'s own' }),
+    capabilities: z
+      .array(z.string())
+      .openapi({ description: "Declared capabilities: the manifest's serverCapabilities, then the tool's own" }),
     provenance: z.string().openapi({ example: 'sha256:…' }),
     source: z.string().openapi({ description: '`inline` or the https URL the manifest came from' }),
     approval: z.enum(APPROVAL_MODES),
@@ -45,9 +63,12 @@ export const IdParams = z.object({ id: z.string().min(1).max(64) });
 
 export const InvokeTool = z
   .strictObject({
-    arguments: z.record(z.string(), z.unknown()).default({}).openapi({
-      description: `Checked against the tool's inputSchema after size caps: at most ${ARGUMENTS_MAX_BYTES} bytes as JSON, strings of at most ${ARGUMENT_STRING_MAX_CHARS} UTF-16 units, names of at most ${ARGUMENT_KEY_MAX_CHARS}, arrays of at most ${ARGUMENT_ARRAY_MAX_ITEMS} items, objects of at most ${ARGUMENT_OBJECT_MAX_PROPERTIES} properties, depth at most ${ARGUMENTS_MAX_DEPTH} (docs/sandbox.md, "Argument validation").`,
-    }),
+    arguments: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .openapi({
+        description: `Checked against the tool's inputSchema after size caps: at most ${ARGUMENTS_MAX_BYTES} bytes as JSON, strings of at most ${ARGUMENT_STRING_MAX_CHARS} UTF-16 units, names of at most ${ARGUMENT_KEY_MAX_CHARS}, arrays of at most ${ARGUMENT_ARRAY_MAX_ITEMS} items, objects of at most ${ARGUMENT_OBJECT_MAX_PROPERTIES} properties, depth at most ${ARGUMENTS_MAX_DEPTH} (docs/sandbox.md, "Argument validation").`,
+      }),
   })
   .openapi('InvokeToolRequest');
 
@@ -96,6 +117,10 @@ export const ApprovalList = z.object({ approvals: z.array(ApprovalView) }).opena
 export const DecideApproval = z
   .strictObject({
     decision: z.enum(['approve', 'deny']),
-    argumentsHash: z.string().regex(/^[0-9a-f]{64}$/).optional().openapi({ description: 'When given, must equal the approval\'s hash: the approver confirms the arguments they saw.' }),
+    argumentsHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional()
+      .openapi({ description: "When given, must equal the approval's hash: the approver confirms the arguments they saw." }),
   })
   .openapi('DecideApprovalRequest');

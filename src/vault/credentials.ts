@@ -25,7 +25,13 @@ export function credentialRef(workspaceId: string, name: string): SecretRef {
 }
 
 export function toCredentialView(secret: SecretView): CredentialView {
-  return { name: secret.name, masked: secret.masked, allowedHosts: secret.allowedHosts, createdAt: secret.createdAt, updatedAt: secret.updatedAt };
+  return {
+    name: secret.name,
+    masked: secret.masked,
+    allowedHosts: secret.allowedHosts,
+    createdAt: secret.createdAt,
+    updatedAt: secret.updatedAt,
+  };
 }
 
 export interface PutCredentialInput {
@@ -49,7 +55,11 @@ export async function putCredential(
   });
   if (!sealed.ok) return sealed;
   const { created, secret } = sealed.value;
-  await recordAudit(env, { workspaceId: input.workspaceId, kind: 'credential.put', actor: input.actor, data: { name: input.name, created } }, input.now);
+  await recordAudit(
+    env,
+    { workspaceId: input.workspaceId, kind: 'credential.put', actor: input.actor, data: { name: input.name, created } },
+    input.now,
+  );
   return ok({ created, credential: toCredentialView(secret) });
 }
 
@@ -70,6 +80,10 @@ export async function deleteCredential(
 ): Promise<VaultResult<{ deleted: true }>> {
   const deleted = await deleteSecret(env, credentialRef(input.workspaceId, input.name));
   if (!deleted.ok) return deleted;
-  await recordAudit(env, { workspaceId: input.workspaceId, kind: 'credential.deleted', actor: input.actor, data: { name: input.name } }, input.now);
+  await recordAudit(
+    env,
+    { workspaceId: input.workspaceId, kind: 'credential.deleted', actor: input.actor, data: { name: input.name } },
+    input.now,
+  );
   return deleted;
 }

@@ -11,11 +11,29 @@ export {
   type CredentialView,
   type PutCredentialInput,
 } from './credentials';
-export { ENVELOPE_VERSION, envelopeAad, openEnvelope, OWNER_KINDS, parseEnvelope, sealEnvelope, type OwnerKind, type SecretRef } from './envelope';
+export {
+  ENVELOPE_VERSION,
+  envelopeAad,
+  openEnvelope,
+  OWNER_KINDS,
+  parseEnvelope,
+  sealEnvelope,
+  type OwnerKind,
+  type SecretRef,
+} from './envelope';
 export { HKDF_INFO_PREFIX, HKDF_SALT, keyringFor, MIN_KEY_BYTES, parseKeyring, type Keyring } from './keyring';
 export { MASK, MASK_REVEAL_MIN_CHARS, maskSecret } from './mask';
 export type { KeyringMalformedReason, VaultProblem, VaultProblemKind, VaultResult } from './problems';
-export { MIN_REDACTABLE_CHARS, redactSecrets, secretByteScrubber, secretForms, secretRedactor, workspaceRedactor, type ByteScrubber, type WorkspaceRedactor } from './redact';
+export {
+  MIN_REDACTABLE_CHARS,
+  redactSecrets,
+  secretByteScrubber,
+  secretForms,
+  secretRedactor,
+  workspaceRedactor,
+  type ByteScrubber,
+  type WorkspaceRedactor,
+} from './redact';
 export { describeVaultProblem, logVaultProblem, requireVault, vaultProblemToApiError } from './refuse';
 export { DEFAULT_ROTATION_BATCH_SIZE, rotateVault, type RotationOptions, type RotationReport } from './rotate';
 export {

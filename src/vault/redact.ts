@@ -3,7 +3,15 @@ import { ok, type VaultResult } from './problems';
 import { secretRedactor } from '../protocol';
 import { openWorkspaceSecrets, type VaultDeps } from './store';
 
-export { MIN_BASE64_FORM_CHARS, MIN_REDACTABLE_CHARS, redactSecrets, secretByteScrubber, secretForms, secretRedactor, type ByteScrubber } from '../protocol';
+export {
+  MIN_BASE64_FORM_CHARS,
+  MIN_REDACTABLE_CHARS,
+  redactSecrets,
+  secretByteScrubber,
+  secretForms,
+  secretRedactor,
+  type ByteScrubber,
+} from '../protocol';
 
 export interface WorkspaceRedactor {
   /**

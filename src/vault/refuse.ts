@@ -50,7 +50,9 @@ export function vaultProblemToApiError(problem: VaultProblem, requestId?: string
 }
 
 export function logVaultProblem(problem: VaultProblem, requestId?: string): void {
-  console.error(JSON.stringify({ level: 'error', requestId, event: 'vault.problem', problem: problem.kind, message: describeVaultProblem(problem) }));
+  console.error(
+    JSON.stringify({ level: 'error', requestId, event: 'vault.problem', problem: problem.kind, message: describeVaultProblem(problem) }),
+  );
 }
 
 /**

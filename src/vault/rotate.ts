@@ -49,10 +49,7 @@ function notUnderActiveKey(activeKeyId: string) {
  * `unreadable`; they keep `remaining` above zero, which tells the operator not to drop keys.
  * Records `vault.rotated` on the instance audit chain.
  */
-export async function rotateVault(
-  env: VaultBindings & AuditBindings,
-  options: RotationOptions,
-): Promise<VaultResult<RotationReport>> {
+export async function rotateVault(env: VaultBindings & AuditBindings, options: RotationOptions): Promise<VaultResult<RotationReport>> {
   const loaded = await loadVault(env);
   if (!loaded.ok) return loaded;
   const vault: Vault = loaded.value;
@@ -106,7 +103,10 @@ export async function rotateVault(
     if (rows.length < batchSize) break;
   }
 
-  const [counted] = await db.select({ n: sql<number>`count(*)` }).from(vaultSecrets).where(pending);
+  const [counted] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(vaultSecrets)
+    .where(pending);
   const report: RotationReport = { resealed, remaining: counted?.n ?? 0, unreadable, activeKeyId: keyring.activeKeyId };
   await recordAudit(env, { workspaceId: INSTANCE_CHAIN, kind: 'vault.rotated', actor: options.actor, data: report }, options.now);
   return ok(report);

@@ -14,53 +14,68 @@ const vaultReady: MiddlewareHandler<AppEnv> = async function vaultReadyMiddlewar
 };
 const json = jsonContent;
 
-const listRoute = secured({
-  method: 'get',
-  path: '/api/v1/credentials',
-  operationId: 'listCredentials',
-  middleware: [vaultReady],
-  summary: 'Credentials of your workspace, masked (scope agents:read)',
-  responses: { 200: { description: 'Masked credentials', ...json(CredentialList) }, ...errorResponses(401, 403, 503) },
-}, signedIn('agents:read'));
-const getRoute = secured({
-  method: 'get',
-  path: '/api/v1/credentials/{name}',
-  operationId: 'getCredential',
-  middleware: [vaultReady],
-  summary: 'One credential, masked (scope agents:read)',
-  request: { params: CredentialNameParams },
-  responses: { 200: { description: 'Masked credential', ...json(CredentialView) }, ...errorResponses(400, 401, 403, 404, 503) },
-}, signedIn('agents:read'));
-const putRoute = secured({
-  method: 'put',
-  path: '/api/v1/credentials/{name}',
-  operationId: 'putCredential',
-  middleware: [vaultReady],
-  summary: 'Create or replace a credential (scope credentials:write); the value is encrypted and never returned',
-  request: { params: CredentialNameParams, body: { required: true, ...json(PutCredentialBody) } },
-  responses: {
-    200: { description: 'Replaced', ...json(CredentialView) },
-    201: { description: 'Created', ...json(CredentialView) },
-    ...errorResponses(400, 401, 403, 503),
+const listRoute = secured(
+  {
+    method: 'get',
+    path: '/api/v1/credentials',
+    operationId: 'listCredentials',
+    middleware: [vaultReady],
+    summary: 'Credentials of your workspace, masked (scope agents:read)',
+    responses: { 200: { description: 'Masked credentials', ...json(CredentialList) }, ...errorResponses(401, 403, 503) },
   },
-}, signedIn('credentials:write'));
-const deleteRoute = secured({
-  method: 'delete',
-  path: '/api/v1/credentials/{name}',
-  operationId: 'deleteCredential',
-  middleware: [vaultReady],
-  summary: 'Delete a credential (scope credentials:write)',
-  request: { params: CredentialNameParams },
-  responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 404, 503) },
-}, signedIn('credentials:write'));
-const rotateRoute = secured({
-  method: 'post',
-  path: '/api/v1/admin/vault/rotate',
-  operationId: 'rotateVault',
-  summary: 'Re-encrypt envelopes under the active key, a batch at a time; call until remaining is 0 (instance owner)',
-  request: { body: { required: false, ...json(RotateVaultBody) } },
-  responses: { 200: { description: 'Progress', ...json(RotateVaultResult) }, ...errorResponses(400, 401, 403, 503) },
-}, signedIn('admin'));
+  signedIn('agents:read'),
+);
+const getRoute = secured(
+  {
+    method: 'get',
+    path: '/api/v1/credentials/{name}',
+    operationId: 'getCredential',
+    middleware: [vaultReady],
+    summary: 'One credential, masked (scope agents:read)',
+    request: { params: CredentialNameParams },
+    responses: { 200: { description: 'Masked credential', ...json(CredentialView) }, ...errorResponses(400, 401, 403, 404, 503) },
+  },
+  signedIn('agents:read'),
+);
+const putRoute = secured(
+  {
+    method: 'put',
+    path: '/api/v1/credentials/{name}',
+    operationId: 'putCredential',
+    middleware: [vaultReady],
+    summary: 'Create or replace a credential (scope credentials:write); the value is encrypted and never returned',
+    request: { params: CredentialNameParams, body: { required: true, ...json(PutCredentialBody) } },
+    responses: {
+      200: { description: 'Replaced', ...json(CredentialView) },
+      201: { description: 'Created', ...json(CredentialView) },
+      ...errorResponses(400, 401, 403, 503),
+    },
+  },
+  signedIn('credentials:write'),
+);
+const deleteRoute = secured(
+  {
+    method: 'delete',
+    path: '/api/v1/credentials/{name}',
+    operationId: 'deleteCredential',
+    middleware: [vaultReady],
+    summary: 'Delete a credential (scope credentials:write)',
+    request: { params: CredentialNameParams },
+    responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 404, 503) },
+  },
+  signedIn('credentials:write'),
+);
+const rotateRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/admin/vault/rotate',
+    operationId: 'rotateVault',
+    summary: 'Re-encrypt envelopes under the active key, a batch at a time; call until remaining is 0 (instance owner)',
+    request: { body: { required: false, ...json(RotateVaultBody) } },
+    responses: { 200: { description: 'Progress', ...json(RotateVaultResult) }, ...errorResponses(400, 401, 403, 503) },
+  },
+  signedIn('admin'),
+);
 
 /**
  * Credentials API and vault rotation. Every route first checks the keyring (503 with a log

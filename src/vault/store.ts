@@ -101,7 +101,10 @@ export async function sealSecret(
   const [row] = await db
     .insert(vaultSecrets)
     .values({ id, ...ref, ...fields, createdAt: options.now })
-    .onConflictDoUpdate({ target: [vaultSecrets.workspaceId, vaultSecrets.ownerKind, vaultSecrets.ownerId, vaultSecrets.name], set: fields })
+    .onConflictDoUpdate({
+      target: [vaultSecrets.workspaceId, vaultSecrets.ownerKind, vaultSecrets.ownerId, vaultSecrets.name],
+      set: fields,
+    })
     .returning({ id: vaultSecrets.id, ...viewColumns });
   if (!row) throw new Error('vault: upsert returned no row');
   const { id: storedId, ...view } = row;
@@ -158,7 +161,10 @@ export async function deleteSecret(deps: VaultDeps, ref: SecretRef): Promise<Vau
 }
 
 /** Plaintexts of every secret a workspace holds, for redaction. Unreadable rows are reported, not skipped silently. */
-export async function openWorkspaceSecrets(deps: VaultDeps, workspaceId: string): Promise<VaultResult<{ values: string[]; unreadable: number }>> {
+export async function openWorkspaceSecrets(
+  deps: VaultDeps,
+  workspaceId: string,
+): Promise<VaultResult<{ values: string[]; unreadable: number }>> {
   const vault = await resolve(deps);
   if (!vault.ok) return vault;
   const rows = await vault.value.db

@@ -27,7 +27,13 @@ export const discordAdapter: PlatformAdapter = {
       case 'autocomplete':
         return { kind: 'answer', respond: (c) => c.json({ type: DiscordCallbackType.AUTOCOMPLETE_RESULT, data: { choices: [] } }) };
       case 'interaction':
-        return { kind: 'event', eventKey: parsed.eventKey, message: parsed.message, retryNum: null, respond: (c) => c.json({ type: DiscordCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE }) };
+        return {
+          kind: 'event',
+          eventKey: parsed.eventKey,
+          message: parsed.message,
+          retryNum: null,
+          respond: (c) => c.json({ type: DiscordCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE }),
+        };
     }
   },
 };

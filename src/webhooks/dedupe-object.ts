@@ -64,7 +64,9 @@ export class WebhookDedupe extends DurableObject<Env> {
 
   /** Synchronous on purpose: see the class comment. */
   #decide(eventKey: string, now: number, expiresAt: number, maxKeys: number): DedupeVerdict {
-    const existing = this.#sql.exec<{ expires_at_ms: number }>('SELECT expires_at_ms FROM seen_events WHERE event_key = ?', eventKey).toArray()[0];
+    const existing = this.#sql
+      .exec<{ expires_at_ms: number }>('SELECT expires_at_ms FROM seen_events WHERE event_key = ?', eventKey)
+      .toArray()[0];
     if (existing && existing.expires_at_ms > now) return 'duplicate';
     if (existing) {
       this.#sql.exec('UPDATE seen_events SET first_seen_ms = ?, expires_at_ms = ? WHERE event_key = ?', now, expiresAt, eventKey);
@@ -114,7 +116,13 @@ export class WebhookDedupe extends DurableObject<Env> {
 export type DedupeBindings = Pick<Env, 'WEBHOOK_DEDUPE'>;
 
 /** One object per connector: dedupe windows of different connectors never mix. */
-export function markSeen(env: DedupeBindings, platform: Platform, connectorId: string, eventKey: string, now: number): Promise<DedupeVerdict> {
+export function markSeen(
+  env: DedupeBindings,
+  platform: Platform,
+  connectorId: string,
+  eventKey: string,
+  now: number,
+): Promise<DedupeVerdict> {
   const stub = env.WEBHOOK_DEDUPE.get(env.WEBHOOK_DEDUPE.idFromName(`${platform}:${connectorId}`));
   return stub.seen(eventKey, now, DEDUPE_WINDOW_MS[platform]);
 }

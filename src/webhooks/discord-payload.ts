@@ -52,7 +52,14 @@ const Interaction = z.object({
       values: z.array(z.string().max(100)).max(25).optional(),
       options: z.array(CommandOption).max(25).optional(),
       components: z
-        .array(z.object({ components: z.array(z.object({ value: z.string().max(4000).optional() })).max(5).optional() }))
+        .array(
+          z.object({
+            components: z
+              .array(z.object({ value: z.string().max(4000).optional() }))
+              .max(5)
+              .optional(),
+          }),
+        )
         .max(5)
         .optional(),
     })
@@ -60,10 +67,7 @@ const Interaction = z.object({
 });
 
 export type DiscordParsed =
-  | { kind: 'ping' }
-  | { kind: 'autocomplete' }
-  | { kind: 'interaction'; eventKey: string; message: InboundMessage }
-  | { kind: 'invalid' };
+  { kind: 'ping' } | { kind: 'autocomplete' } | { kind: 'interaction'; eventKey: string; message: InboundMessage } | { kind: 'invalid' };
 
 function optionValues(options: CommandOption[] | undefined): string[] {
   return (options ?? []).flatMap((option) => [

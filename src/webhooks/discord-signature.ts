@@ -15,7 +15,6 @@ const HEX = /^[0-9a-fA-F]*$/;
 /** Verifies an Ed25519 signature over a message; never throws, any failure is `false`. */
 export type Ed25519Backend = (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array) => Promise<boolean>;
 
-
 export type DiscordVerdict = { ok: true } | { ok: false; reason: DiscordRejectReason };
 
 export interface DiscordSignatureInput {

@@ -27,7 +27,16 @@ export {
   type ReplyFailure,
   type ReplyResult,
 } from './outbound';
-export { webhookRoutes, type ConnectorLookup, type ConnectorRecord, type DeliverInbound, type Outcome, type PlatformAdapter, type Verdict, type WebhookRouteOptions } from './routes';
+export {
+  webhookRoutes,
+  type ConnectorLookup,
+  type ConnectorRecord,
+  type DeliverInbound,
+  type Outcome,
+  type PlatformAdapter,
+  type Verdict,
+  type WebhookRouteOptions,
+} from './routes';
 export { discordAdapter, PLATFORM_ADAPTERS, slackAdapter, telegramAdapter } from './adapters';
 export { parseSlackEvent, type SlackParsed } from './slack-payload';
 export { slackV0Mac, verifySlackSignature, type SlackSignatureInput, type SlackVerdict } from './slack-signature';

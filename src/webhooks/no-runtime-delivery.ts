@@ -28,14 +28,28 @@ export function noAgentRuntimeDelivery(options: NoRuntimeDeliveryOptions): Deliv
     const base = { platform: message.platform, connectorId: message.connectorId };
     await audit(
       env,
-      { workspaceId: record.workspaceId, kind: 'webhook.accepted', actor: 'system', data: { ...base, agentId: message.agentId, conversationKey: message.conversationKey } },
+      {
+        workspaceId: record.workspaceId,
+        kind: 'webhook.accepted',
+        actor: 'system',
+        data: { ...base, agentId: message.agentId, conversationKey: message.conversationKey },
+      },
       clock(),
     );
     const botToken = record.secrets.botToken ?? (await record.openBotToken?.()) ?? undefined;
     const reply = { handle: message.replyHandle, text: NO_RUNTIME_REPLY, ...(botToken ? { botToken } : {}) };
     const result = await sendReply(reply, { fetch: options.fetch, ...(options.log ? { log: options.log } : {}) });
     if (!result.ok) {
-      await audit(env, { workspaceId: record.workspaceId, kind: 'webhook.reply.failed', actor: 'system', data: { ...base, reason: result.reason, status: result.status } }, clock());
+      await audit(
+        env,
+        {
+          workspaceId: record.workspaceId,
+          kind: 'webhook.reply.failed',
+          actor: 'system',
+          data: { ...base, reason: result.reason, status: result.status },
+        },
+        clock(),
+      );
     }
   };
 }

@@ -128,13 +128,26 @@ export async function sendReply(reply: Reply, deps: ReplyDeps): Promise<ReplyRes
   const platform = reply.handle.platform;
   const request = buildRequest(reply);
   const fail = (reason: ReplyFailure, status: number | null, detail: string, secrets: string[] = []): ReplyResult => {
-    log(JSON.stringify({ level: 'warn', event: 'webhook.reply.failed', platform, reason, status, detail: scrubOutboundText(detail, secrets) }));
+    log(
+      JSON.stringify({
+        level: 'warn',
+        event: 'webhook.reply.failed',
+        platform,
+        reason,
+        status,
+        detail: scrubOutboundText(detail, secrets),
+      }),
+    );
     return { ok: false, reason, status };
   };
   if (!request) return fail('no-bot-token', null, 'connector has no bot token');
   let response: Response;
   try {
-    response = await deps.fetch(request.url, { ...request.init, redirect: 'manual', signal: AbortSignal.timeout(deps.timeoutMs ?? OUTBOUND_TIMEOUT_MS) });
+    response = await deps.fetch(request.url, {
+      ...request.init,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(deps.timeoutMs ?? OUTBOUND_TIMEOUT_MS),
+    });
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);

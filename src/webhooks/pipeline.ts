@@ -96,7 +96,16 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
     const reject = (reason: WebhookRejectReason): never => {
       const now = deps.clock();
       inBackground(c, 'webhook.audit.failed', () =>
-        deps.audit(c.env, { workspaceId: record.workspaceId, kind: 'webhook.rejected', actor: `ip:${c.get('clientIp') ?? 'unknown'}`, data: { platform, connectorId, reason } }, now),
+        deps.audit(
+          c.env,
+          {
+            workspaceId: record.workspaceId,
+            kind: 'webhook.rejected',
+            actor: `ip:${c.get('clientIp') ?? 'unknown'}`,
+            data: { platform, connectorId, reason },
+          },
+          now,
+        ),
       );
       // The reason stays in the audit log; the client learns only the generic code.
       throw new ApiError(reason === 'malformed-payload' ? 'VALIDATION_ERROR' : 'UNAUTHENTICATED');
@@ -120,7 +129,16 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
     inBackground(c, 'webhook.handoff.failed', async () => {
       const seen = await markSeen(c.env, platform, connectorId, eventKey, now);
       if (seen !== 'first') {
-        await deps.audit(c.env, { workspaceId: record.workspaceId, kind: 'webhook.duplicate', actor: 'system', data: { platform, connectorId, eventKey, retryNum } }, now);
+        await deps.audit(
+          c.env,
+          {
+            workspaceId: record.workspaceId,
+            kind: 'webhook.duplicate',
+            actor: 'system',
+            data: { platform, connectorId, eventKey, retryNum },
+          },
+          now,
+        );
         return;
       }
       if (message) await deps.deliverInbound(message, c.env, record);
@@ -132,7 +150,14 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
 function inBackground(c: Context<AppEnv>, label: string, work: () => Promise<unknown>): void {
   c.executionCtx.waitUntil(
     work().catch((error: unknown) => {
-      console.error(JSON.stringify({ level: 'error', event: label, requestId: c.get('requestId'), error: error instanceof Error ? error.name : 'unknown' }));
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          event: label,
+          requestId: c.get('requestId'),
+          error: error instanceof Error ? error.name : 'unknown',
+        }),
+      );
     }),
   );
 }

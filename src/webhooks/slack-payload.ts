@@ -2,7 +2,10 @@ import { z } from 'zod';
 import type { InboundMessage, InboundTarget } from './inbound';
 import { MAX_INBOUND_TEXT_CHARS, MAX_PLATFORM_ID_CHARS } from './inbound';
 
-const SlackId = z.string().regex(/^[A-Za-z0-9._-]+$/).max(MAX_PLATFORM_ID_CHARS);
+const SlackId = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]+$/)
+  .max(MAX_PLATFORM_ID_CHARS);
 
 const Envelope = z.object({ type: z.string().max(64) });
 
@@ -51,7 +54,8 @@ export function parseSlackEvent(json: unknown, target: InboundTarget): SlackPars
   // Messages from bots (our own replies included) and edits/deletions (subtypes) never reach
   // an agent: answering a bot is how two bots start talking to each other forever.
   const fromPerson = MESSAGE_EVENTS.has(event.type) && event.subtype === undefined && event.bot_id === undefined;
-  if (!fromPerson || !event.user || !event.channel || !event.ts || event.text === undefined) return { kind: 'event', eventKey, message: null };
+  if (!fromPerson || !event.user || !event.channel || !event.ts || event.text === undefined)
+    return { kind: 'event', eventKey, message: null };
   const threadTs = event.thread_ts ?? event.ts;
   return {
     kind: 'event',

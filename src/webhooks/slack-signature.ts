@@ -7,7 +7,6 @@ import { checkTimestamp } from './timestamps';
 const V0_SIGNATURE = /^v0=([0-9a-fA-F]{64})$/;
 const ANY_VERSION = /^v[0-9]+=/;
 
-
 export type SlackVerdict = { ok: true } | { ok: false; reason: SlackRejectReason };
 
 export interface SlackSignatureInput {

@@ -3,13 +3,19 @@ import type { InboundMessage, InboundTarget } from './inbound';
 import { MAX_INBOUND_TEXT_CHARS } from './inbound';
 
 /** Telegram ids have at most 52 significant bits, so they are exact JS numbers. */
-const TelegramId = z.number().int().min(-(2 ** 53 - 1)).max(2 ** 53 - 1);
+const TelegramId = z
+  .number()
+  .int()
+  .min(-(2 ** 53 - 1))
+  .max(2 ** 53 - 1);
 
 const Message = z.object({
   message_id: TelegramId,
   message_thread_id: TelegramId.optional(),
   chat: z.object({ id: TelegramId, type: z.string().max(32) }),
-  from: z.object({ id: TelegramId, is_bot: z.boolean(), username: z.string().max(64).optional(), first_name: z.string().max(256).optional() }).optional(),
+  from: z
+    .object({ id: TelegramId, is_bot: z.boolean(), username: z.string().max(64).optional(), first_name: z.string().max(256).optional() })
+    .optional(),
   text: z.string().max(MAX_INBOUND_TEXT_CHARS).optional(),
 });
 

@@ -36,7 +36,12 @@ const PURE = new Set(['src/lib', 'src/policy', 'src/protocol']);
  * which `portcullis doctor` reads exactly as the gateway does: the CLI may import these by
  * path (rule 3), so they must stay pure (rule 2), as must what they import in their folder.
  */
-export const SETTINGS_PARSERS: ReadonlySet<string> = new Set(['src/vault/keyring', 'src/vault/problems', 'src/ratelimit/policies', 'src/tools/operator-allow']);
+export const SETTINGS_PARSERS: ReadonlySet<string> = new Set([
+  'src/vault/keyring',
+  'src/vault/problems',
+  'src/ratelimit/policies',
+  'src/tools/operator-allow',
+]);
 const PLATFORM = /^(node:|cloudflare:|hono(\/|$)|@hono\/|drizzle-orm(\/|$)|@cloudflare\/)/;
 /** What each kind of folder may import besides itself (rule 4). `capability` = every other src/<folder>. */
 const ALLOWED: Record<string, readonly string[]> = {
@@ -77,11 +82,18 @@ function importsOf(file: SourceFile): ImportRef[] {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause;
       const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
-      const typeOnly = Boolean(clause?.isTypeOnly || (clause && !clause.name && named && named.length > 0 && named.every((e) => e.isTypeOnly)));
+      const typeOnly = Boolean(
+        clause?.isTypeOnly || (clause && !clause.name && named && named.length > 0 && named.every((e) => e.isTypeOnly)),
+      );
       refs.push({ specifier: node.moduleSpecifier.text, typeOnly });
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       refs.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly });
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       refs.push({ specifier: node.arguments[0].text, typeOnly: false });
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
       refs.push({ specifier: node.argument.literal.text, typeOnly: true });
@@ -113,7 +125,13 @@ export function checkArchitecture(files: readonly SourceFile[]): Violation[] {
       if (!specifier.startsWith('.')) {
         // 2. pure folders stay pure
         const pure = PURE.has(from) || SETTINGS_PARSERS.has(file.path.replace(/\.(ts|mts|js|mjs)$/, ''));
-        if (pure && PLATFORM.test(specifier)) violations.push({ file: file.path, specifier, rule: 2, detail: `${pure && !PURE.has(from) ? file.path : from} is pure: no platform import` });
+        if (pure && PLATFORM.test(specifier))
+          violations.push({
+            file: file.path,
+            specifier,
+            rule: 2,
+            detail: `${pure && !PURE.has(from) ? file.path : from} is pure: no platform import`,
+          });
         continue;
       }
       const target = targetOf(file.path, specifier, known);
@@ -121,7 +139,12 @@ export function checkArchitecture(files: readonly SourceFile[]): Violation[] {
       if (to === from) {
         // 1 (a settings parser may import only the other settings parsers of its folder, so it stays pure)
         if (SETTINGS_PARSERS.has(file.path.replace(/\.(ts|mts|js|mjs)$/, '')) && !SETTINGS_PARSERS.has(target))
-          violations.push({ file: file.path, specifier, rule: 2, detail: `${file.path} is a settings parser: it may import only pure code` });
+          violations.push({
+            file: file.path,
+            specifier,
+            rule: 2,
+            detail: `${file.path} is a settings parser: it may import only pure code`,
+          });
         continue;
       }
       if (kind === 'cli' && SETTINGS_PARSERS.has(target)) continue; // 3 (the CLI reads settings as the gateway does)
@@ -136,7 +159,12 @@ export function checkArchitecture(files: readonly SourceFile[]): Violation[] {
         (to === 'root' && typeOnly && allowed.includes('root:type') && target === 'src/env') ||
         (kindOf(to) === 'capability' && allowed.includes('capability'));
       if (!ok) {
-        violations.push({ file: file.path, specifier, rule: 5, detail: `${from} may not import ${to}${to === 'root' ? ` (${target})` : ''}` }); // 5
+        violations.push({
+          file: file.path,
+          specifier,
+          rule: 5,
+          detail: `${from} may not import ${to}${to === 'root' ? ` (${target})` : ''}`,
+        }); // 5
         continue;
       }
       if (kind === 'capability' && kindOf(to) === 'capability') edges.set(from, (edges.get(from) ?? new Set()).add(to)); // 4

@@ -9,13 +9,24 @@ const bytes = (hex: string) => hexToBytes(hex) ?? new Uint8Array();
 describe('Argon2id known-answer tests', () => {
   it('RFC 9106 §5.3 (with secret and associated data) through the library we hash with', () => {
     const v = vectors.rfc9106;
-    const tag = argon2id(bytes(v.passwordHex), bytes(v.saltHex), { t: v.t, m: v.m, p: v.p, dkLen: v.dkLen, key: bytes(v.secretHex), personalization: bytes(v.adHex) });
+    const tag = argon2id(bytes(v.passwordHex), bytes(v.saltHex), {
+      t: v.t,
+      m: v.m,
+      p: v.p,
+      dkLen: v.dkLen,
+      key: bytes(v.secretHex),
+      personalization: bytes(v.adHex),
+    });
     expect(bytesToHex(tag)).toBe(v.tagHex);
   });
 
-  it.each([...vectors.phc, vectors.owaspLocal])('reference PHC string verifies through verifyPassword: $encoded', { timeout: 30_000 }, async ({ password, encoded }) => {
-    expect((await verifyPassword(password, encoded)).ok).toBe(true);
-  });
+  it.each([...vectors.phc, vectors.owaspLocal])(
+    'reference PHC string verifies through verifyPassword: $encoded',
+    { timeout: 30_000 },
+    async ({ password, encoded }) => {
+      expect((await verifyPassword(password, encoded)).ok).toBe(true);
+    },
+  );
 
   it('a wrong password does not verify against a reference PHC string', async () => {
     const small = vectors.phc.filter((v) => v.encoded.includes('m=256,'));

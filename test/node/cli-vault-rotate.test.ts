@@ -33,7 +33,10 @@ function io(env: Record<string, string>) {
   return { io: { fetch, env, stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
 }
 
-const report = (remaining: number, resealed = 5, unreadable = 0) => ({ status: 200, body: { resealed, remaining, unreadable, activeKeyId: 'k2' } });
+const report = (remaining: number, resealed = 5, unreadable = 0) => ({
+  status: 200,
+  body: { resealed, remaining, unreadable, activeKeyId: 'k2' },
+});
 
 describe('portcullis vault rotate', () => {
   it('calls the rotate endpoint with the key from the environment until nothing remains', async () => {
@@ -41,7 +44,12 @@ describe('portcullis vault rotate', () => {
     const { io: cliIo, out } = io({ PORTCULLIS_API_KEY: 'pcl_testkey' });
     expect(await vaultRotate(['--url', gw.origin, '--batch-size', '5'], cliIo)).toBe(ROTATE_EXIT.OK);
     expect(gw.seen).toHaveLength(3);
-    expect(gw.seen[0]).toEqual({ method: 'POST', url: '/api/v1/admin/vault/rotate', authorization: 'Bearer pcl_testkey', body: '{"batchSize":5}' });
+    expect(gw.seen[0]).toEqual({
+      method: 'POST',
+      url: '/api/v1/admin/vault/rotate',
+      authorization: 'Bearer pcl_testkey',
+      body: '{"batchSize":5}',
+    });
     expect(out.map((line) => JSON.parse(line).remaining)).toEqual([10, 5, 0]);
   });
 
@@ -66,7 +74,13 @@ describe('portcullis vault rotate', () => {
   ])('refuses %s with exit 2 and makes no request', async (_label, args, env) => {
     const { io: cliIo } = io(env as Record<string, string>);
     let called = false;
-    const result = await vaultRotate(args as string[], { ...cliIo, fetch: (async () => { called = true; return new Response(); }) as typeof fetch });
+    const result = await vaultRotate(args as string[], {
+      ...cliIo,
+      fetch: (async () => {
+        called = true;
+        return new Response();
+      }) as typeof fetch,
+    });
     expect(result).toBe(ROTATE_EXIT.USAGE);
     expect(called).toBe(false);
   });

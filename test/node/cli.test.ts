@@ -56,7 +56,22 @@ describe('portcullis compile', () => {
   it('0: --help documents targets, options and exit codes', () => {
     const { code, stdout } = run(['--help']);
     expect(code).toBe(0);
-    for (const word of ['bwrap', 'docker', 'egress', 'cloudflare', 'k8s', '--egress-target', '--tool', '--pretty', 'stdin', '0 ', '2 ', '3 ', '4 ']) expect(stdout).toContain(word);
+    for (const word of [
+      'bwrap',
+      'docker',
+      'egress',
+      'cloudflare',
+      'k8s',
+      '--egress-target',
+      '--tool',
+      '--pretty',
+      'stdin',
+      '0 ',
+      '2 ',
+      '3 ',
+      '4 ',
+    ])
+      expect(stdout).toContain(word);
   });
 
   it.each([
@@ -94,11 +109,31 @@ describe('portcullis compile', () => {
   });
 
   it.each([
-    ['a malformed capability', { name: 'x', version: '1', tools: [{ name: 't', capabilities: ['exec:spawn:cat', 'net:connect:127.0.0.1:443'] }] }, 'CAP_NET_PRIVATE at tools.0.capabilities.1: the host is a private', '"net:connect:127.0.0.1:443"'],
+    [
+      'a malformed capability',
+      { name: 'x', version: '1', tools: [{ name: 't', capabilities: ['exec:spawn:cat', 'net:connect:127.0.0.1:443'] }] },
+      'CAP_NET_PRIVATE at tools.0.capabilities.1: the host is a private',
+      '"net:connect:127.0.0.1:443"',
+    ],
     ['a wrong shape', { name: 'x', version: '1', tools: 'nope' }, 'MANIFEST_SHAPE at tools: expected array, found a string.', '"nope"'],
-    ['an undeclared run binary', { name: 'x', version: '1', tools: [{ name: 't', capabilities: [], run: { argv: ['sh', '-c', 'id'] } }] }, 'MANIFEST_RUN_UNDECLARED_EXEC at tools.0.run.argv.0: the binary a tool runs must be declared', '"sh"'],
-    ['an unknown key', { name: 'x', version: '1', tools: [{ name: 't', capabilities: [], capabilites: ['fs:write:/etc/**'] }] }, 'MANIFEST_SHAPE at tools.0.capabilites: unknown key "capabilites" in tools.0; allowed keys:', ''],
-    ['a grammar pin we do not implement', { name: 'x', version: '1', grammar: '1.0 ', tools: [{ name: 't', capabilities: [] }] }, 'MANIFEST_GRAMMAR at grammar: this compiler implements capgate grammar "0.0" only', '"1.0 "'],
+    [
+      'an undeclared run binary',
+      { name: 'x', version: '1', tools: [{ name: 't', capabilities: [], run: { argv: ['sh', '-c', 'id'] } }] },
+      'MANIFEST_RUN_UNDECLARED_EXEC at tools.0.run.argv.0: the binary a tool runs must be declared',
+      '"sh"',
+    ],
+    [
+      'an unknown key',
+      { name: 'x', version: '1', tools: [{ name: 't', capabilities: [], capabilites: ['fs:write:/etc/**'] }] },
+      'MANIFEST_SHAPE at tools.0.capabilites: unknown key "capabilites" in tools.0; allowed keys:',
+      '',
+    ],
+    [
+      'a grammar pin we do not implement',
+      { name: 'x', version: '1', grammar: '1.0 ', tools: [{ name: 't', capabilities: [] }] },
+      'MANIFEST_GRAMMAR at grammar: this compiler implements capgate grammar "0.0" only',
+      '"1.0 "',
+    ],
   ])('4: compile error for %s names the code, the path, why and the offending value on stderr', (_label, manifest, expected, value) => {
     const { code, stdout, stderr } = run(['compile', '-', '--target', 'bwrap'], JSON.stringify(manifest));
     expect(code).toBe(4);
@@ -124,7 +159,9 @@ describe('portcullis compile', () => {
   it('--json also reports input and usage errors as objects', () => {
     const notJson = run(['compile', '-', '--target', 'k8s', '--json'], 'not json');
     expect(notJson.code).toBe(3);
-    expect(JSON.parse(notJson.stdout)).toEqual({ errors: [{ code: 'INPUT_NOT_JSON', path: '(input)', message: 'the manifest is not valid UTF-8 JSON' }] });
+    expect(JSON.parse(notJson.stdout)).toEqual({
+      errors: [{ code: 'INPUT_NOT_JSON', path: '(input)', message: 'the manifest is not valid UTF-8 JSON' }],
+    });
     const usage = run(['compile', '-', '--target', 'nope', '--json']);
     expect(usage.code).toBe(2);
     expect(JSON.parse(usage.stdout)).toMatchObject({ errors: [{ code: 'USAGE', path: '(arguments)' }] });
@@ -139,7 +176,14 @@ describe('portcullis compile', () => {
   describe('capgate reference manifests compile through the CLI to the goldens', () => {
     for (const server of CAPGATE_SERVERS) {
       it.each(GOLDEN_VARIANTS)(`${server}: %s`, (variant, options) => {
-        const args = ['compile', join(GOLDENS, server, 'manifest.json'), '--target', options.target, ...(options.egressTarget ? ['--egress-target', options.egressTarget] : []), '--pretty'];
+        const args = [
+          'compile',
+          join(GOLDENS, server, 'manifest.json'),
+          '--target',
+          options.target,
+          ...(options.egressTarget ? ['--egress-target', options.egressTarget] : []),
+          '--pretty',
+        ];
         const { code, stdout, stderr } = run(args);
         expect(stderr).toBe('');
         expect(code).toBe(0);

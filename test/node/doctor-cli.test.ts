@@ -96,12 +96,18 @@ describe('portcullis doctor exit codes (subprocess)', () => {
   it('3: a --config that does not exist could not run, and says so', () => {
     const { code, stdout } = run(['doctor', '--config', join(dir, 'missing.toml'), '--json']);
     expect(code).toBe(3);
-    expect(JSON.parse(stdout)).toMatchObject({ findings: [], notRun: [{ check: 'config', reason: expect.stringContaining('ENOENT') }], exitCode: 3 });
+    expect(JSON.parse(stdout)).toMatchObject({
+      findings: [],
+      notRun: [{ check: 'config', reason: expect.stringContaining('ENOENT') }],
+      exitCode: 3,
+    });
   });
 
   it('3: a --url where nothing listens could not run; the API checks are not attempted', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const { code, stdout } = run(['doctor', '--config', file(SAFE_TOML), '--url', url, '--json'], { PORTCULLIS_API_KEY: 'pcl_not_sent_anywhere' });
+    const { code, stdout } = run(['doctor', '--config', file(SAFE_TOML), '--url', url, '--json'], {
+      PORTCULLIS_API_KEY: 'pcl_not_sent_anywhere',
+    });
     expect(code).toBe(3);
     const report = JSON.parse(stdout) as { notRun: { check: string }[] };
     expect(report.notRun.map((n) => n.check)).toEqual(['live', 'api']);
@@ -110,7 +116,12 @@ describe('portcullis doctor exit codes (subprocess)', () => {
 
 describe('portcullis doctor --fix', () => {
   it('chmods the env file to 600 and removes DANGEROUSLY_* lines after a backup; secrets in [vars] are reported, never edited', () => {
-    const toml = file(SAFE_TOML.replace('RATE_LIMITS = ""', 'RATE_LIMITS = ""\nDANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS = "true"\nSETUP_TOKEN = "in-the-repo-0123456789"'));
+    const toml = file(
+      SAFE_TOML.replace(
+        'RATE_LIMITS = ""',
+        'RATE_LIMITS = ""\nDANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS = "true"\nSETUP_TOKEN = "in-the-repo-0123456789"',
+      ),
+    );
     const env = file(`${SAFE_ENV}DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS=true\n`, 0o644);
     const tomlBefore = readFileSync(toml, 'utf8');
     const envBefore = readFileSync(env, 'utf8');
@@ -146,7 +157,10 @@ describe('portcullis doctor --fix', () => {
   });
 
   it('refuses a shape it cannot edit safely (an inline vars table): file unchanged, no backup', () => {
-    const text = SAFE_TOML.replace(/\[vars\][\s\S]*?RATE_LIMITS = ""\nTOOL_EXECUTOR = "container"\n/, 'vars = { TOOL_EXECUTOR = "container", DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS = "true" }\n');
+    const text = SAFE_TOML.replace(
+      /\[vars\][\s\S]*?RATE_LIMITS = ""\nTOOL_EXECUTOR = "container"\n/,
+      'vars = { TOOL_EXECUTOR = "container", DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS = "true" }\n',
+    );
     expect(text).toContain('vars = {');
     const toml = file(text);
     const { stdout } = run(['doctor', '--config', toml, '--fix', '--json']);
@@ -159,7 +173,10 @@ describe('portcullis doctor --fix', () => {
   });
 
   it('refuses an edit whose result would read back differently (a flag-shaped line inside a multi-line string): file unchanged, no backup', () => {
-    const text = SAFE_TOML.replace('RATE_LIMITS = ""', 'RATE_LIMITS = ""\nDANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS = "true"\nNOTE = """\nDANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS = "true"\n"""');
+    const text = SAFE_TOML.replace(
+      'RATE_LIMITS = ""',
+      'RATE_LIMITS = ""\nDANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS = "true"\nNOTE = """\nDANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS = "true"\n"""',
+    );
     const toml = file(text);
     const { stdout } = run(['doctor', '--config', toml, '--fix', '--json']);
     const report = JSON.parse(stdout) as { findings: { id: string }[]; fix: { changed: string[]; refused: string[] } };
@@ -179,7 +196,9 @@ describe('vault rotate: --json errors', () => {
   });
 
   it('5: an unreachable gateway is GATEWAY_UNREACHABLE', async () => {
-    const { code, stdout } = run(['vault', 'rotate', '--url', `http://127.0.0.1:${await closedPort()}`, '--json'], { PORTCULLIS_API_KEY: 'pcl_x' });
+    const { code, stdout } = run(['vault', 'rotate', '--url', `http://127.0.0.1:${await closedPort()}`, '--json'], {
+      PORTCULLIS_API_KEY: 'pcl_x',
+    });
     expect(code).toBe(5);
     expect(JSON.parse(stdout)).toMatchObject({ errors: [{ code: 'GATEWAY_UNREACHABLE' }] });
   });

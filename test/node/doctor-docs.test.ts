@@ -43,9 +43,15 @@ describe('docs/doctor.md and the code', () => {
     const cli = read('docs/cli.md');
     const rows = [...cli.matchAll(/^\| (`[a-z ]+`|all|\(bin\)) \| (\d+) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
     const expected = [
-      ...Object.values(EXIT).filter((code) => code > 2).map((code) => `\`compile\` ${code}`),
-      ...Object.values(DOCTOR_EXIT).filter((code) => code !== 0 && code !== 2).map((code) => `\`doctor\` ${code}`),
-      ...Object.values(ROTATE_EXIT).filter((code) => code > 2).map((code) => `\`vault rotate\` ${code}`),
+      ...Object.values(EXIT)
+        .filter((code) => code > 2)
+        .map((code) => `\`compile\` ${code}`),
+      ...Object.values(DOCTOR_EXIT)
+        .filter((code) => code !== 0 && code !== 2)
+        .map((code) => `\`doctor\` ${code}`),
+      ...Object.values(ROTATE_EXIT)
+        .filter((code) => code > 2)
+        .map((code) => `\`vault rotate\` ${code}`),
       'all 0',
       'all 2',
       '(bin) 70',
@@ -55,7 +61,9 @@ describe('docs/doctor.md and the code', () => {
 
   it('require exactly the bindings the Worker is typed with (src/env.generated.d.ts, from wrangler types)', () => {
     const env = read('src/env.generated.d.ts');
-    const objects = Object.fromEntries([...env.matchAll(/^\s+([A-Z_]+)\??: DurableObjectNamespace<import\("\.\/index"\)\.(\w+)>;/gm)].map((m) => [m[1], m[2]]));
+    const objects = Object.fromEntries(
+      [...env.matchAll(/^\s+([A-Z_]+)\??: DurableObjectNamespace<import\("\.\/index"\)\.(\w+)>;/gm)].map((m) => [m[1], m[2]]),
+    );
     expect(objects).toEqual(REQUIRED_DURABLE_OBJECTS);
     const d1 = [...env.matchAll(/^\s+([A-Z_]+): D1Database;/gm)].map((m) => m[1]);
     expect(d1).toEqual([...REQUIRED_D1]);

@@ -23,9 +23,25 @@ function answer(path: string): { status: number; body: unknown; headers?: Record
     case '/api/v1/setup':
       return { status: 200, body: { needed: true } };
     case '/api/v1/agents':
-      return { status: 200, body: { agents: [{ id: 'agt_1', name: 'a', isolation: 'container' }, { id: 'agt_old', name: 'b', isolation: 'sandbox' }] } };
+      return {
+        status: 200,
+        body: {
+          agents: [
+            { id: 'agt_1', name: 'a', isolation: 'container' },
+            { id: 'agt_old', name: 'b', isolation: 'sandbox' },
+          ],
+        },
+      };
     case '/api/v1/agents/agt_1/tools':
-      return { status: 200, body: { tools: [{ name: 'sh_on_miss', approval: 'on-miss', capabilities: ['exec:spawn:bash', 'net:connect:*:443'] }, { name: 'busy', approval: 'never', capabilities: ['exec:spawn:busybox'] }] } };
+      return {
+        status: 200,
+        body: {
+          tools: [
+            { name: 'sh_on_miss', approval: 'on-miss', capabilities: ['exec:spawn:bash', 'net:connect:*:443'] },
+            { name: 'busy', approval: 'never', capabilities: ['exec:spawn:busybox'] },
+          ],
+        },
+      };
     case '/api/v1/agents/agt_old/tools':
       return { status: 200, body: { tools: [{ name: 'legacy', approval: 'never' }] } };
     case '/api/v1/credentials':
@@ -35,10 +51,24 @@ function answer(path: string): { status: number; body: unknown; headers?: Record
         status: 200,
         body: {
           apiKeys: [
-            { id: 'key_idle', name: 'idle', expiresAt: NOW + 30 * DAY_MS, revokedAt: null, lastUsedAt: NOW - 100 * DAY_MS, createdAt: NOW - 200 * DAY_MS },
+            {
+              id: 'key_idle',
+              name: 'idle',
+              expiresAt: NOW + 30 * DAY_MS,
+              revokedAt: null,
+              lastUsedAt: NOW - 100 * DAY_MS,
+              createdAt: NOW - 200 * DAY_MS,
+            },
             { id: 'key_revoked', name: 'gone', expiresAt: null, revokedAt: NOW - DAY_MS, lastUsedAt: null, createdAt: NOW - 300 * DAY_MS },
             { id: 'key_expired', name: 'old', expiresAt: NOW - DAY_MS, revokedAt: null, lastUsedAt: null, createdAt: NOW - 300 * DAY_MS },
-            { id: 'key_fresh', name: 'fresh', expiresAt: NOW + DAY_MS, revokedAt: null, lastUsedAt: NOW - DAY_MS, createdAt: NOW - 10 * DAY_MS },
+            {
+              id: 'key_fresh',
+              name: 'fresh',
+              expiresAt: NOW + DAY_MS,
+              revokedAt: null,
+              lastUsedAt: NOW - DAY_MS,
+              createdAt: NOW - 10 * DAY_MS,
+            },
           ],
         },
       };
@@ -54,7 +84,15 @@ beforeAll(async () => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     seen.push({ method: req.method ?? '', path, origin: req.headers.origin, authorization: req.headers.authorization });
     // Weak on purpose: HSTS and nosniff missing, a CSP that allows everything, and CORS that echoes any origin.
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Content-Security-Policy': "default-src *", 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Resource-Policy': 'same-origin', 'Permissions-Policy': 'camera=()' };
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'Content-Security-Policy': 'default-src *',
+      'X-Frame-Options': 'DENY',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Permissions-Policy': 'camera=()',
+    };
     if (req.headers.origin) headers['Access-Control-Allow-Origin'] = req.headers.origin;
     if (req.method === 'OPTIONS') return void res.writeHead(204, headers).end();
     const { status, body } = answer(path);
@@ -70,7 +108,14 @@ const routed: typeof fetch = (input, init) => fetch(new URL(new URL(String(input
 
 async function run(env: Record<string, string>, colour = false, json = !colour) {
   const out: string[] = [];
-  const code = await doctor(['--url', 'https://gateway.example.com', ...(json ? ['--json'] : [])], { fetch: routed, env, now: () => NOW, stdout: (t) => out.push(t), stderr: () => undefined, colour });
+  const code = await doctor(['--url', 'https://gateway.example.com', ...(json ? ['--json'] : [])], {
+    fetch: routed,
+    env,
+    now: () => NOW,
+    stdout: (t) => out.push(t),
+    stderr: () => undefined,
+    colour,
+  });
   return { code, text: out.join('') };
 }
 
@@ -78,7 +123,10 @@ describe('portcullis doctor --url against a misconfigured stand-in', () => {
   it('reports each live and workspace finding with its severity, and what could not run', async () => {
     seen.length = 0;
     const { code, text } = await run({ PORTCULLIS_API_KEY: 'pcl_stub_key' });
-    const report = JSON.parse(text) as { findings: { id: string; severity: string; seen: string }[]; notRun: { check: string; reason: string }[] };
+    const report = JSON.parse(text) as {
+      findings: { id: string; severity: string; seen: string }[];
+      notRun: { check: string; reason: string }[];
+    };
     // The working directory's wrangler.toml is checked too (the default --config); only live findings matter here.
     const pairs = [...new Set(report.findings.filter((f) => !f.id.startsWith('config.')).map((f) => `${f.id} ${f.severity}`))].sort();
     expect(pairs).toEqual([
@@ -93,8 +141,12 @@ describe('portcullis doctor --url against a misconfigured stand-in', () => {
     ]);
     expect(code).toBe(1);
     const missing = report.findings.filter((f) => f.id === 'live.headers.missing').map((f) => f.seen);
-    expect(missing).toEqual(expect.arrayContaining(['/healthz: strict-transport-security is missing', '/healthz: x-content-type-options is missing']));
-    expect(report.findings.filter((f) => f.id === 'api.key.unused').map((f) => f.seen)).toEqual(['API key "key_idle" ("idle") unused for 100 days']);
+    expect(missing).toEqual(
+      expect.arrayContaining(['/healthz: strict-transport-security is missing', '/healthz: x-content-type-options is missing']),
+    );
+    expect(report.findings.filter((f) => f.id === 'api.key.unused').map((f) => f.seen)).toEqual([
+      'API key "key_idle" ("idle") unused for 100 days',
+    ]);
     expect(report.notRun.map((n) => n.check).sort()).toEqual(['api.credentials', 'api.tools']);
     // Nothing from the gateway reaches the terminal raw, in JSON nor in text.
     const plain = await run({ PORTCULLIS_API_KEY: 'pcl_stub_key' }, false, false);
@@ -103,7 +155,11 @@ describe('portcullis doctor --url against a misconfigured stand-in', () => {
     for (const output of [text, plain.text]) expect(output.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f]/);
     // Only reads (both runs), and the key only in the Authorization header of API calls.
     expect(seen.every((r) => r.method === 'GET' || r.method === 'OPTIONS')).toBe(true);
-    expect(seen.filter((r) => r.authorization !== undefined).every((r) => r.path.startsWith('/api/v1/') && r.authorization === 'Bearer pcl_stub_key')).toBe(true);
+    expect(
+      seen
+        .filter((r) => r.authorization !== undefined)
+        .every((r) => r.path.startsWith('/api/v1/') && r.authorization === 'Bearer pcl_stub_key'),
+    ).toBe(true);
     expect(seen.filter((r) => ['/healthz', '/api/v1/setup', '/'].includes(r.path)).every((r) => r.authorization === undefined)).toBe(true);
   });
 

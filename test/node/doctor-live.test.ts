@@ -41,7 +41,8 @@ async function freePort(): Promise<number> {
 /** A fresh clone as far as `npm run dev` can tell: scripts copied (dev.mjs finds the project root from its own path), the rest linked. */
 async function startGateway(extraVars: Record<string, string>): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-doctor-live-'));
-  for (const name of ['src', 'migrations', 'containers', 'node_modules', 'package.json', 'tsconfig.json']) symlinkSync(join(ROOT, name), join(dir, name));
+  for (const name of ['src', 'migrations', 'containers', 'node_modules', 'package.json', 'tsconfig.json'])
+    symlinkSync(join(ROOT, name), join(dir, name));
   cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true });
   cpSync(join(ROOT, 'wrangler.toml'), join(dir, 'wrangler.toml'));
   mkdirSync(join(dir, 'fake-bin'));
@@ -57,7 +58,13 @@ async function startGateway(extraVars: Record<string, string>): Promise<Gateway>
     RUNNER_WORKSPACE_ROOT: join(dir, 'workspaces'),
     ...extraVars,
   };
-  writeFileSync(join(dir, '.dev.vars'), Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+  writeFileSync(
+    join(dir, '.dev.vars'),
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
   const port = await freePort();
   const inspector = await freePort();
   const log: string[] = [];
@@ -73,7 +80,10 @@ async function startGateway(extraVars: Record<string, string>): Promise<Gateway>
   const deadline = Date.now() + BOOT_DEADLINE_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`npm run dev exited ${child.exitCode}:\n${log.join('')}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`the gateway did not come up:\n${log.join('')}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -102,7 +112,11 @@ async function stopGateway(gateway: Gateway | undefined): Promise<void> {
 }
 
 async function api(gateway: Gateway, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${gateway.url}${path}`, { method, headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await fetch(`${gateway.url}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: res.headers };
 }
@@ -115,7 +129,13 @@ async function ownerKey(gateway: Gateway, scopes: string[], expiresInDays?: numb
   const login = await api(gateway, 'POST', '/api/v1/auth/login', { email, password: PASSWORD });
   expect(login.status).toBe(200);
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  const created = await api(gateway, 'POST', '/api/v1/api-keys', { name: `doctor ${scopes.join(' ')}`, scopes, ...(expiresInDays ? { expiresInDays } : {}) }, { Cookie: cookie, 'X-CSRF-Token': String(login.json.csrfToken) });
+  const created = await api(
+    gateway,
+    'POST',
+    '/api/v1/api-keys',
+    { name: `doctor ${scopes.join(' ')}`, scopes, ...(expiresInDays ? { expiresInDays } : {}) },
+    { Cookie: cookie, 'X-CSRF-Token': String(login.json.csrfToken) },
+  );
   expect(created.status).toBe(201);
   return String(created.json.key);
 }
@@ -159,7 +179,14 @@ describe('portcullis doctor --url against npm run dev', () => {
     const agent = await api(gw, 'POST', '/api/v1/agents', { name: 'wide open', isolation: 'unrestricted' }, bearer);
     expect(agent.status).toBe(201);
     const agentId = String(agent.json.id);
-    const manifest = { name: 'risky', version: '1.0.0', tools: [{ name: 'shell', capabilities: ['exec:spawn:bash'] }, { name: 'fetch_any', capabilities: ['net:connect:*:443'] }] };
+    const manifest = {
+      name: 'risky',
+      version: '1.0.0',
+      tools: [
+        { name: 'shell', capabilities: ['exec:spawn:bash'] },
+        { name: 'fetch_any', capabilities: ['net:connect:*:443'] },
+      ],
+    };
     const tools = await api(gw, 'POST', `/api/v1/agents/${agentId}/tools`, { manifest }, bearer);
     expect(tools.status, JSON.stringify(tools.json)).toBe(201);
     const credential = await api(gw, 'PUT', '/api/v1/credentials/GITHUB_TOKEN', { value: 'ghp_doctortestvalue0123456789' }, bearer);
@@ -191,10 +218,29 @@ describe('portcullis doctor --url against npm run dev', () => {
     const bearer = { Authorization: `Bearer ${key}` };
     const agent = await api(gw, 'POST', '/api/v1/agents', { name: 'careful', isolation: 'sandbox' }, bearer);
     expect(agent.status).toBe(201);
-    const manifest = { name: 'careful', version: '1.0.0', tools: [{ name: 'shell', capabilities: ['exec:spawn:bash'] }, { name: 'github', capabilities: ['net:connect:api.github.com:443'] }] };
-    const tools = await api(gw, 'POST', `/api/v1/agents/${String(agent.json.id)}/tools`, { manifest, tools: { shell: { approval: 'always' } } }, bearer);
+    const manifest = {
+      name: 'careful',
+      version: '1.0.0',
+      tools: [
+        { name: 'shell', capabilities: ['exec:spawn:bash'] },
+        { name: 'github', capabilities: ['net:connect:api.github.com:443'] },
+      ],
+    };
+    const tools = await api(
+      gw,
+      'POST',
+      `/api/v1/agents/${String(agent.json.id)}/tools`,
+      { manifest, tools: { shell: { approval: 'always' } } },
+      bearer,
+    );
     expect(tools.status, JSON.stringify(tools.json)).toBe(201);
-    const credential = await api(gw, 'PUT', '/api/v1/credentials/GITHUB_TOKEN', { value: 'ghp_doctortestvalue0123456789', allowedHosts: ['api.github.com'] }, bearer);
+    const credential = await api(
+      gw,
+      'PUT',
+      '/api/v1/credentials/GITHUB_TOKEN',
+      { value: 'ghp_doctortestvalue0123456789', allowedHosts: ['api.github.com'] },
+      bearer,
+    );
     expect([200, 201]).toContain(credential.status);
 
     const clean = doctor(['--url', gw.url, '--json'], { PORTCULLIS_API_KEY: key });

@@ -16,7 +16,13 @@ function dohFetch(answers: Record<string, { Status: number; Answer?: { type: num
 describe('dohResolver', () => {
   it('returns A and AAAA data, skipping CNAME records', async () => {
     const { fetchFn, asked } = dohFetch({
-      'registry.example A': { Status: 0, Answer: [{ type: 5, data: 'cdn.example.' }, { type: 1, data: '93.184.215.14' }] },
+      'registry.example A': {
+        Status: 0,
+        Answer: [
+          { type: 5, data: 'cdn.example.' },
+          { type: 1, data: '93.184.215.14' },
+        ],
+      },
       'registry.example AAAA': { Status: 0, Answer: [{ type: 28, data: '2606:2800:21f:cb07:6820:80da:af6b:8b2c' }] },
     });
     expect(await dohResolver(fetchFn)('registry.example')).toEqual(['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c']);

@@ -45,7 +45,11 @@ beforeAll(async () => {
   // hooks-ip keeps its limit of 60 but over a day, so "exactly 60" does not depend on how long
   // the run takes on a loaded machine (with the default 60 s window, a slow run would
   // rightly admit more as hits leave the window).
-  gateway = await startLocalGateway({ maxSockets: IN_FLIGHT, requestTimeoutMs: 90_000, devVars: { RATE_LIMITS: JSON.stringify({ 'hooks-ip': { limit: 60, windowS: 86_400 } }) } });
+  gateway = await startLocalGateway({
+    maxSockets: IN_FLIGHT,
+    requestTimeoutMs: 90_000,
+    devVars: { RATE_LIMITS: JSON.stringify({ 'hooks-ip': { limit: 60, windowS: 86_400 } }) },
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -60,20 +64,34 @@ describe('flood against the local gateway', () => {
       //    with another client's traffic interleaved…
       const other: number[] = [];
       const flood = pool(DISTINCT_ADDRESSES, (i) => {
-        if (i % 500 === 0) void gateway.send('GET', '/api/v1/setup', { 'CF-Connecting-IP': '192.0.2.250' }).then((r) => other.push(r.status));
+        if (i % 500 === 0)
+          void gateway.send('GET', '/api/v1/setup', { 'CF-Connecting-IP': '192.0.2.250' }).then((r) => other.push(r.status));
         return gateway.send('GET', '/no-such-page', { 'CF-Connecting-IP': address(i) });
       });
       // 2. …and, during the flood, 200 concurrent hook requests from each hot address (60 allowed).
       const hot = await Promise.all(
-        HOT_ADDRESSES.map(async (ip) => tally((await Promise.all(Array.from({ length: HOT_REQUESTS }, () => gateway.send('POST', '/hooks/slack/flood_none', { 'CF-Connecting-IP': ip }, '{}')))).map((r) => r.status))),
+        HOT_ADDRESSES.map(async (ip) =>
+          tally(
+            (
+              await Promise.all(
+                Array.from({ length: HOT_REQUESTS }, () =>
+                  gateway.send('POST', '/hooks/slack/flood_none', { 'CF-Connecting-IP': ip }, '{}'),
+                ),
+              )
+            ).map((r) => r.status),
+          ),
+        ),
       );
       for (const counts of hot) expect(counts).toEqual({ 404: 60, 429: 140 });
       const statuses = await flood;
       expect(tally(statuses)).toEqual({ 404: DISTINCT_ADDRESSES });
 
       // 3. Still exact for the hot keys after the flood, and other traffic is served.
-      for (const ip of HOT_ADDRESSES) expect((await gateway.send('POST', '/hooks/slack/flood_none', { 'CF-Connecting-IP': ip }, '{}')).status).toBe(429);
-      const after = await Promise.all(Array.from({ length: 10 }, () => gateway.send('GET', '/api/v1/setup', { 'CF-Connecting-IP': '192.0.2.251' })));
+      for (const ip of HOT_ADDRESSES)
+        expect((await gateway.send('POST', '/hooks/slack/flood_none', { 'CF-Connecting-IP': ip }, '{}')).status).toBe(429);
+      const after = await Promise.all(
+        Array.from({ length: 10 }, () => gateway.send('GET', '/api/v1/setup', { 'CF-Connecting-IP': '192.0.2.251' })),
+      );
       expect(after.map((r) => r.status)).toEqual(Array(10).fill(200));
       expect(other.length).toBeGreaterThan(0);
       expect(other.every((s) => s === 200)).toBe(true);

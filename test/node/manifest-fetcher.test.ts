@@ -43,7 +43,10 @@ function deps(routes: Record<string, () => Response> = {}, dns: Record<string, s
 }
 
 const json = (body: unknown) => () => new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
-const redirect = (location: string, status = 302) => () => new Response(null, { status, headers: { Location: location } });
+const redirect =
+  (location: string, status = 302) =>
+  () =>
+    new Response(null, { status, headers: { Location: location } });
 
 describe('the listener proves connections are counted', () => {
   it('counts a direct connection (control: the "no connection" assertions below can fail)', async () => {
@@ -128,7 +131,11 @@ describe('fetchManifestFromUrl refuses private destinations in every spelling, w
 describe('fetchManifestFromUrl happy path and limits', () => {
   it('fetches and parses a manifest from a public https URL', async () => {
     const { d } = deps({ 'registry.example': json(MANIFEST) });
-    expect(await fetchManifestFromUrl('https://registry.example/m.json#frag', d)).toEqual({ ok: true, manifest: MANIFEST, url: 'https://registry.example/m.json' });
+    expect(await fetchManifestFromUrl('https://registry.example/m.json#frag', d)).toEqual({
+      ok: true,
+      manifest: MANIFEST,
+      url: 'https://registry.example/m.json',
+    });
   });
 
   it('follows up to 3 redirects, each validated; a 4th is refused', async () => {
@@ -142,7 +149,12 @@ describe('fetchManifestFromUrl happy path and limits', () => {
     expect(await fetchManifestFromUrl('https://a.example/m.json', three.d)).toMatchObject({ ok: true, url: 'https://d.example/m.json' });
     expect(three.fetched).toHaveLength(4);
     const four = deps({ ...routes, 'd.example': redirect('https://e.example/m.json'), 'e.example': json(MANIFEST) });
-    expect(await fetchManifestFromUrl('https://a.example/m.json', four.d)).toEqual({ ok: false, kind: 'url-not-allowed', reason: 'too-many-redirects', hop: 4 });
+    expect(await fetchManifestFromUrl('https://a.example/m.json', four.d)).toEqual({
+      ok: false,
+      kind: 'url-not-allowed',
+      reason: 'too-many-redirects',
+      hop: 4,
+    });
     expect(four.fetched).toHaveLength(4);
   });
 
@@ -157,11 +169,17 @@ describe('fetchManifestFromUrl happy path and limits', () => {
         { status: 200 },
       );
     const { d } = deps({ 'registry.example': big });
-    expect(await fetchManifestFromUrl('https://registry.example/m.json', d)).toMatchObject({ ok: false, kind: 'fetch-failed', reason: 'too-large' });
+    expect(await fetchManifestFromUrl('https://registry.example/m.json', d)).toMatchObject({
+      ok: false,
+      kind: 'fetch-failed',
+      reason: 'too-large',
+    });
   });
 
   it('refuses a declared Content-Length over 1 MiB without reading', async () => {
-    const { d } = deps({ 'registry.example': () => new Response('{}', { status: 200, headers: { 'Content-Length': String(MAX_MANIFEST_BYTES + 1) } }) });
+    const { d } = deps({
+      'registry.example': () => new Response('{}', { status: 200, headers: { 'Content-Length': String(MAX_MANIFEST_BYTES + 1) } }),
+    });
     expect(await fetchManifestFromUrl('https://registry.example/m.json', d)).toMatchObject({ ok: false, reason: 'too-large' });
   });
 
@@ -178,7 +196,11 @@ describe('fetchManifestFromUrl happy path and limits', () => {
         }),
       timeoutMs: 30,
     };
-    expect(await fetchManifestFromUrl('https://slow.example/m.json', d)).toMatchObject({ ok: false, kind: 'fetch-failed', reason: 'timeout' });
+    expect(await fetchManifestFromUrl('https://slow.example/m.json', d)).toMatchObject({
+      ok: false,
+      kind: 'fetch-failed',
+      reason: 'timeout',
+    });
     expect(aborted).toBe(true);
   });
 

@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { capabilityText, compileManifest, compilePolicy, parseCapability, parseManifest, REASONS } from '../../src/policy/index.ts';
 
 const tool = (capabilities: string[], extra: Record<string, unknown> = {}) => ({ name: 't', capabilities, ...extra });
-const manifest = (capabilities: string[], extra: Record<string, unknown> = {}) => ({ name: 'm', version: '1', ...extra, tools: [tool(capabilities)] });
+const manifest = (capabilities: string[], extra: Record<string, unknown> = {}) => ({
+  name: 'm',
+  version: '1',
+  ...extra,
+  tools: [tool(capabilities)],
+});
 
 /** [capgate form, our canonical form] — the docs/policy.md table, row by row. */
 export const CAPGATE_FORMS: [string, string][] = [
@@ -28,8 +33,14 @@ export const CAPGATE_FORMS: [string, string][] = [
   ['ipc:connect:unix:/run/app.sock', 'ipc:connect:/run/app.sock'],
   ['clock:system', 'clock:read:system'],
   ['clock:tzdata', 'clock:read:tzdata'],
-  ['assert:postgres.read_only_txn:"all queries run in READ ONLY TRANSACTION"', 'assert:postgres.read_only_txn:"all queries run in READ ONLY TRANSACTION"'],
-  ['assert:fetch.block_rfc1918:outbound requests to private ranges must be rejected', 'assert:fetch.block_rfc1918:"outbound requests to private ranges must be rejected"'],
+  [
+    'assert:postgres.read_only_txn:"all queries run in READ ONLY TRANSACTION"',
+    'assert:postgres.read_only_txn:"all queries run in READ ONLY TRANSACTION"',
+  ],
+  [
+    'assert:fetch.block_rfc1918:outbound requests to private ranges must be rejected',
+    'assert:fetch.block_rfc1918:"outbound requests to private ranges must be rejected"',
+  ],
   ['assert:db.note:"time: 10:00, place: here"', 'assert:db.note:"time: 10:00, place: here"'],
   ['assert:puppeteer.script_is_untrusted', 'assert:puppeteer.script_is_untrusted'],
 ];
@@ -43,7 +54,7 @@ describe('capgate forms normalise to one canonical form', () => {
     expect(again.ok && capabilityText(again.capability)).toBe(canonical);
   });
 
-  it('the two spellings of one grant compile to the same IR (ours and capgate\'s)', () => {
+  it("the two spellings of one grant compile to the same IR (ours and capgate's)", () => {
     const ours = compilePolicy(manifest(['clock:read:tzdata', 'ipc:connect:/run/dbus/system_bus_socket', 'assert:a.b:"x: y"']));
     const theirs = compilePolicy(manifest(['clock:tzdata', 'ipc:connect:dbus:system', 'assert:a.b:x: y']));
     if (!ours.ok || !theirs.ok) throw new Error('did not compile');
@@ -120,7 +131,11 @@ describe('attacks on the new forms are refused with code, path, reason and the e
   ])('assertion %j → %s with its reason', (text, code) => {
     const error = refusal(text);
     expect(error.code).toBe(code);
-    expect(error.message.startsWith(code === 'CAP_ASSERT_ID' && /[A-Z]/.test(text) ? 'assertion ids are lower case' : REASONS[code as 'CAP_ASSERT_ID'])).toBe(true);
+    expect(
+      error.message.startsWith(
+        code === 'CAP_ASSERT_ID' && /[A-Z]/.test(text) ? 'assertion ids are lower case' : REASONS[code as 'CAP_ASSERT_ID'],
+      ),
+    ).toBe(true);
   });
 
   it('nestedSandbox outside exec is refused, saying it refines exec only', () => {
@@ -150,12 +165,21 @@ describe('attacks on the new forms are refused with code, path, reason and the e
 });
 
 describe('serverCapabilities', () => {
-  const server = { name: 'srv', version: '1', serverCapabilities: ['net:connect:*', 'fs:read,write:/tmp/**', 'exec:spawn:chromium?nestedSandbox=true'], tools: [tool([]), { name: 'other', capabilities: ['fs:read:/workspace/**'] }] };
+  const server = {
+    name: 'srv',
+    version: '1',
+    serverCapabilities: ['net:connect:*', 'fs:read,write:/tmp/**', 'exec:spawn:chromium?nestedSandbox=true'],
+    tools: [tool([]), { name: 'other', capabilities: ['fs:read:/workspace/**'] }],
+  };
 
   it('a tool that declares nothing gets them in a per-tool compile, and the artifact says they come from the server', () => {
     const result = compileManifest(server, { target: 'bwrap', tool: 't' });
     if (!result.ok) throw new Error(result.error.code);
-    expect(result.artifact.serverCapabilities).toEqual(['exec:spawn:chromium?nestedSandbox=true', 'fs:read,write:/tmp/**', 'net:connect:*:443']);
+    expect(result.artifact.serverCapabilities).toEqual([
+      'exec:spawn:chromium?nestedSandbox=true',
+      'fs:read,write:/tmp/**',
+      'net:connect:*:443',
+    ]);
     expect(result.artifact.notes[0]).toMatch(/^serverCapabilities: .* granted to tool t, whatever the tool declares itself\.$/);
     expect(result.artifact.egress.allow).toEqual([{ host: '*', port: 443 }]);
     expect(result.artifact.argv).toContain('/tmp');
@@ -172,7 +196,12 @@ describe('serverCapabilities', () => {
   });
 
   it('count for the run binary check: a tool may run a binary the server declares', () => {
-    const ok = parseManifest({ name: 's', version: '1', serverCapabilities: ['exec:spawn:node'], tools: [tool([], { run: { argv: ['node', 'x.js'] } })] });
+    const ok = parseManifest({
+      name: 's',
+      version: '1',
+      serverCapabilities: ['exec:spawn:node'],
+      tools: [tool([], { run: { argv: ['node', 'x.js'] } })],
+    });
     expect(ok.ok).toBe(true);
     const refused = parseManifest({ name: 's', version: '1', tools: [tool([], { run: { argv: ['node', 'x.js'] } })] });
     expect(refused).toMatchObject({ ok: false, error: { code: 'MANIFEST_RUN_UNDECLARED_EXEC', path: 'tools.0.run.argv.0' } });
@@ -185,21 +214,35 @@ describe('grammar pin', () => {
     expect(parseManifest(manifest([], { grammar: '0.0' })).ok).toBe(true);
   });
 
-  it.each([['1.0 '], ['01'], ['0.0 '], [' 0.0'], ['00.0'], ['0.0.0'], ['0'], ['0.1'], ['1.0'], [0], [0.0], [null], [['0.0']]])('refuses %j with MANIFEST_GRAMMAR at grammar, naming the version we implement', (pin) => {
-    const result = parseManifest(manifest([], { grammar: pin }));
-    expect(result).toMatchObject({ ok: false, error: { code: 'MANIFEST_GRAMMAR', path: 'grammar' } });
-    if (!result.ok) {
-      expect(result.error.message).toContain('implements capgate grammar "0.0" only');
-      expect(result.error.message).toContain(`Got ${typeof pin === 'string' ? JSON.stringify(pin) : `"${JSON.stringify(pin).replace(/"/g, '\\"')}"`}`);
-    }
-  });
+  it.each([['1.0 '], ['01'], ['0.0 '], [' 0.0'], ['00.0'], ['0.0.0'], ['0'], ['0.1'], ['1.0'], [0], [0.0], [null], [['0.0']]])(
+    'refuses %j with MANIFEST_GRAMMAR at grammar, naming the version we implement',
+    (pin) => {
+      const result = parseManifest(manifest([], { grammar: pin }));
+      expect(result).toMatchObject({ ok: false, error: { code: 'MANIFEST_GRAMMAR', path: 'grammar' } });
+      if (!result.ok) {
+        expect(result.error.message).toContain('implements capgate grammar "0.0" only');
+        expect(result.error.message).toContain(
+          `Got ${typeof pin === 'string' ? JSON.stringify(pin) : `"${JSON.stringify(pin).replace(/"/g, '\\"')}"`}`,
+        );
+      }
+    },
+  );
 });
 
 describe('manifest fields', () => {
   it('documentation fields are accepted and change nothing but the provenance', () => {
     const plain = compilePolicy(manifest(['fs:read:/workspace/**']));
     const documented = compilePolicy(
-      manifest(['fs:read:/workspace/**'], { description: 'd', title: 'T', homepage: 'https://example.com', license: 'MIT', author: { name: 'A' }, keywords: ['k'], repository: { type: 'git', url: 'https://example.com/r.git' }, $comment: 'c' }),
+      manifest(['fs:read:/workspace/**'], {
+        description: 'd',
+        title: 'T',
+        homepage: 'https://example.com',
+        license: 'MIT',
+        author: { name: 'A' },
+        keywords: ['k'],
+        repository: { type: 'git', url: 'https://example.com/r.git' },
+        $comment: 'c',
+      }),
     );
     if (!plain.ok || !documented.ok) throw new Error('did not compile');
     expect({ ...documented.policy, provenance: '' }).toEqual({ ...plain.policy, provenance: '' });
@@ -207,13 +250,37 @@ describe('manifest fields', () => {
   });
 
   it.each([
-    [{ ...manifest([]), capabilities: ['net:connect:*'] }, 'capabilities', /unknown key "capabilities" in the manifest; allowed keys: \$schema, .*serverCapabilities, tools\./],
-    [{ name: 'm', version: '1', tools: [{ name: 't', capabilites: ['fs:read:/x'], capabilities: [] }] }, 'tools.0.capabilites', /unknown key "capabilites" in tools\.0; allowed keys: name, .*capabilities/],
-    [{ name: 'm', version: '1', tools: [{ name: 't', capabilities: [], run: { argv: ['x'], shell: true } }] }, 'tools.0.run.shell', /unknown key "shell" in tools\.0\.run; allowed keys: argv, mcp\./],
-    [{ name: 'm', version: '1', tools: [{ name: 't', capabilities: [], run: 'cat {path}' }] }, 'tools.0.run', /run is either \{"argv": \[\.\.\.\]\} or \{"mcp"/],
-    [{ name: 'm', version: '1', serverCapabilities: 'net:connect:*', tools: [tool([])] }, 'serverCapabilities', /expected array, found a string\. Got "net:connect:\*"/],
+    [
+      { ...manifest([]), capabilities: ['net:connect:*'] },
+      'capabilities',
+      /unknown key "capabilities" in the manifest; allowed keys: \$schema, .*serverCapabilities, tools\./,
+    ],
+    [
+      { name: 'm', version: '1', tools: [{ name: 't', capabilites: ['fs:read:/x'], capabilities: [] }] },
+      'tools.0.capabilites',
+      /unknown key "capabilites" in tools\.0; allowed keys: name, .*capabilities/,
+    ],
+    [
+      { name: 'm', version: '1', tools: [{ name: 't', capabilities: [], run: { argv: ['x'], shell: true } }] },
+      'tools.0.run.shell',
+      /unknown key "shell" in tools\.0\.run; allowed keys: argv, mcp\./,
+    ],
+    [
+      { name: 'm', version: '1', tools: [{ name: 't', capabilities: [], run: 'cat {path}' }] },
+      'tools.0.run',
+      /run is either \{"argv": \[\.\.\.\]\} or \{"mcp"/,
+    ],
+    [
+      { name: 'm', version: '1', serverCapabilities: 'net:connect:*', tools: [tool([])] },
+      'serverCapabilities',
+      /expected array, found a string\. Got "net:connect:\*"/,
+    ],
     [{ name: 'm', version: '1', tools: [{ capabilities: [] }] }, 'tools.0.name', /tools\.0\.name is required/],
-    [{ name: 'm', version: '1', tools: [tool([42 as unknown as string])] }, 'tools.0.capabilities.0', /expected string, found a number\. Got "42"/],
+    [
+      { name: 'm', version: '1', tools: [tool([42 as unknown as string])] },
+      'tools.0.capabilities.0',
+      /expected string, found a number\. Got "42"/,
+    ],
   ])('shape error %# names the key and says what is allowed', (input, path, message) => {
     const result = parseManifest(input);
     expect(result).toMatchObject({ ok: false, error: { code: 'MANIFEST_SHAPE', path } });
@@ -232,23 +299,34 @@ describe('manifest fields', () => {
 });
 
 describe('assertions in artifacts', () => {
-  const m = manifest(['net:connect:*', 'assert:fetch.block_rfc1918:private ranges refused', 'assert:postgres.read_only_txn', 'assert:postgres.read_only_txn:"READ ONLY"']);
-  it.each([['bwrap'], ['docker'], ['egress'], ['cloudflare'], ['k8s']] as const)('%s carries every assertion with its description; only fetch.block_rfc1918 says Portcullis enforces it', (target) => {
-    const result = compileManifest(m, { target });
-    if (!result.ok) throw new Error(result.error.code);
-    const assertions = result.artifact.assertions;
-    expect(assertions.map((a) => [a.id, a.description])).toEqual([
-      ['fetch.block_rfc1918', 'private ranges refused'],
-      ['postgres.read_only_txn', undefined],
-      ['postgres.read_only_txn', 'READ ONLY'],
-    ]);
-    expect(assertions[0]?.enforcedBy).toMatch(/egress decision/);
-    expect(assertions.slice(1).every((a) => a.enforcedBy === undefined)).toBe(true);
-    if (target === 'egress') {
-      // Enforced here too (the private ranges are denied first), so not listed as unenforceable; the others are.
-      expect(result.artifact.unenforceable.map((u) => u.capability)).toEqual(['assert:postgres.read_only_txn', 'assert:postgres.read_only_txn:"READ ONLY"']);
-    }
-  });
+  const m = manifest([
+    'net:connect:*',
+    'assert:fetch.block_rfc1918:private ranges refused',
+    'assert:postgres.read_only_txn',
+    'assert:postgres.read_only_txn:"READ ONLY"',
+  ]);
+  it.each([['bwrap'], ['docker'], ['egress'], ['cloudflare'], ['k8s']] as const)(
+    '%s carries every assertion with its description; only fetch.block_rfc1918 says Portcullis enforces it',
+    (target) => {
+      const result = compileManifest(m, { target });
+      if (!result.ok) throw new Error(result.error.code);
+      const assertions = result.artifact.assertions;
+      expect(assertions.map((a) => [a.id, a.description])).toEqual([
+        ['fetch.block_rfc1918', 'private ranges refused'],
+        ['postgres.read_only_txn', undefined],
+        ['postgres.read_only_txn', 'READ ONLY'],
+      ]);
+      expect(assertions[0]?.enforcedBy).toMatch(/egress decision/);
+      expect(assertions.slice(1).every((a) => a.enforcedBy === undefined)).toBe(true);
+      if (target === 'egress') {
+        // Enforced here too (the private ranges are denied first), so not listed as unenforceable; the others are.
+        expect(result.artifact.unenforceable.map((u) => u.capability)).toEqual([
+          'assert:postgres.read_only_txn',
+          'assert:postgres.read_only_txn:"READ ONLY"',
+        ]);
+      }
+    },
+  );
 
   it('an id that only looks like the enforced one is not marked enforced', () => {
     const result = compileManifest(manifest(['assert:fetch.block_rfc1918x', 'assert:fetch.block-rfc1918']), { target: 'bwrap' });
@@ -268,9 +346,12 @@ describe('named endpoints per target', () => {
     const at = bwrap.indexOf('/tmp/.X11-unix');
     expect(bwrap[at - 1]).toBe('--ro-bind');
     expect(bwrap.indexOf('--tmpfs')).toBeLessThan(at); // mounted over the private /tmp, not hidden by it
-    expect(compile('docker', ['ipc:connect:x11']).argv).toEqual(expect.arrayContaining(['/tmp/.X11-unix:/tmp/.X11-unix:ro', '--env', 'DISPLAY']));
+    expect(compile('docker', ['ipc:connect:x11']).argv).toEqual(
+      expect.arrayContaining(['/tmp/.X11-unix:/tmp/.X11-unix:ro', '--env', 'DISPLAY']),
+    );
     expect(compile('bwrap', ['ipc:connect:x11']).envInjections).toEqual([{ name: 'DISPLAY', source: 'passthrough' }]);
-    for (const target of ['cloudflare', 'k8s'] as const) expect(compile(target, ['ipc:connect:x11']).unenforceable.map((u) => u.capability)).toEqual(['ipc:connect:x11']);
+    for (const target of ['cloudflare', 'k8s'] as const)
+      expect(compile(target, ['ipc:connect:x11']).unenforceable.map((u) => u.capability)).toEqual(['ipc:connect:x11']);
   });
 
   it('dbus:session is never mounted: every target lists it in unenforceable with the reason', () => {

@@ -37,7 +37,8 @@ describe('golden files', () => {
   for (const server of ALL) {
     describe(server, () => {
       for (const [variant, options] of GOLDEN_VARIANTS) {
-        it(`${variant} matches ${server}/${variant}.json`, () => checkGolden(join(GOLDENS, server, `${variant}.json`), options, manifestOf(server)));
+        it(`${variant} matches ${server}/${variant}.json`, () =>
+          checkGolden(join(GOLDENS, server, `${variant}.json`), options, manifestOf(server)));
       }
       it('per-tool bwrap compile of the first tool matches', () => {
         const manifest = manifestOf(server);

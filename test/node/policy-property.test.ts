@@ -5,7 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bwrapMounts, dockerRun, type Mount } from './sandbox-argv.ts';
-import { type Artifact, type CompileOptions, compileManifest, NAMED_IPC_ENDPOINTS, type NormalizedPolicy, parseCapability, parseHost } from '../../src/policy/index.ts';
+import {
+  type Artifact,
+  type CompileOptions,
+  compileManifest,
+  NAMED_IPC_ENDPOINTS,
+  type NormalizedPolicy,
+  parseCapability,
+  parseHost,
+} from '../../src/policy/index.ts';
 
 /** mulberry32: tiny seeded PRNG, enough to make failures reproducible from the seed. */
 function rng(seed: number) {
@@ -53,13 +61,23 @@ function randomCapability(r: Rng): string {
 }
 
 function randomManifest(r: Rng) {
-  const tools = Array.from({ length: 1 + r.int(4) }, (_, i) => ({ name: `tool${i}`, capabilities: Array.from({ length: r.int(9) }, () => randomCapability(r)) }));
+  const tools = Array.from({ length: 1 + r.int(4) }, (_, i) => ({
+    name: `tool${i}`,
+    capabilities: Array.from({ length: r.int(9) }, () => randomCapability(r)),
+  }));
   // capgate's serverCapabilities, granted to every tool, in about half of the manifests.
   const server = r.next() < 0.5 ? { serverCapabilities: Array.from({ length: r.int(4) }, () => randomCapability(r)) } : {};
   return { name: 'random', version: '1.0.0', ...server, tools };
 }
 
-const VARIANTS: CompileOptions[] = [{ target: 'bwrap' }, { target: 'docker' }, { target: 'egress', egressTarget: 'squid' }, { target: 'egress', egressTarget: 'nftables' }, { target: 'cloudflare' }, { target: 'k8s' }];
+const VARIANTS: CompileOptions[] = [
+  { target: 'bwrap' },
+  { target: 'docker' },
+  { target: 'egress', egressTarget: 'squid' },
+  { target: 'egress', egressTarget: 'nftables' },
+  { target: 'cloudflare' },
+  { target: 'k8s' },
+];
 
 const under = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
 
@@ -68,14 +86,28 @@ function mounts(artifact: Artifact): Mount[] {
   if (artifact.target === 'bwrap') return bwrapMounts(artifact.argv ?? []);
   if (artifact.target === 'docker') return dockerRun(artifact.argv ?? []).mounts;
   if (artifact.target === 'k8s') {
-    const container = (artifact.config as { pod: { spec: { containers: { volumeMounts: { mountPath: string }[] }[] } } }).pod.spec.containers[0];
-    return (container?.volumeMounts ?? []).filter((mount) => mount.mountPath !== '/tmp').map((mount) => ({ option: 'volumeMount', source: mount.mountPath, target: mount.mountPath, writable: true }));
+    const container = (artifact.config as { pod: { spec: { containers: { volumeMounts: { mountPath: string }[] }[] } } }).pod.spec
+      .containers[0];
+    return (container?.volumeMounts ?? [])
+      .filter((mount) => mount.mountPath !== '/tmp')
+      .map((mount) => ({ option: 'volumeMount', source: mount.mountPath, target: mount.mountPath, writable: true }));
   }
   return [];
 }
 
 /** Host paths every bwrap sandbox gets read-only, whatever it declares (restated from docs/policy.md, not imported, so a change shows here). */
-const BWRAP_SYSTEM_RO = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc/ld.so.cache', '/etc/ssl/certs', '/etc/ca-certificates', '/etc/alternatives'];
+const BWRAP_SYSTEM_RO = [
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib64',
+  '/lib32',
+  '/etc/ld.so.cache',
+  '/etc/ssl/certs',
+  '/etc/ca-certificates',
+  '/etc/alternatives',
+];
 const TZDATA_FILES = ['/etc/localtime', '/etc/timezone'];
 
 function unenforceableCovers(artifact: Artifact, text: string, fsPath?: string): boolean {
@@ -90,7 +122,12 @@ function unenforceableCovers(artifact: Artifact, text: string, fsPath?: string):
 function envNamesOf(artifact: Artifact): string[] {
   const argv = artifact.argv ?? [];
   if (artifact.target === 'docker') return argv.flatMap((arg, i) => (arg === '--env' ? [argv[i + 1] ?? ''] : []));
-  if (artifact.target === 'k8s') return (artifact.config as { pod: { spec: { containers: { env: { name: string }[] }[] } } }).pod.spec.containers[0]?.env.map((e) => e.name) ?? [];
+  if (artifact.target === 'k8s')
+    return (
+      (artifact.config as { pod: { spec: { containers: { env: { name: string }[] }[] } } }).pod.spec.containers[0]?.env.map(
+        (e) => e.name,
+      ) ?? []
+    );
   if (artifact.target === 'cloudflare') {
     const config = artifact.config as { credentials: string[]; envPassthrough: string[] };
     return [...config.credentials, ...config.envPassthrough];
@@ -112,9 +149,13 @@ function checkDeclaredPresent(artifact: Artifact, policy: NormalizedPolicy): voi
         break;
       }
       case 'net':
-        present = artifact.target !== 'egress' || artifact.egressTarget === 'squid' || (artifact.config as string).includes(`dport ${cap.port} accept`);
+        present =
+          artifact.target !== 'egress' ||
+          artifact.egressTarget === 'squid' ||
+          (artifact.config as string).includes(`dport ${cap.port} accept`);
         present &&= artifact.egress.allow.some((rule) => (rule.host === cap.host || rule.host === '*') && rule.port === cap.port);
-        if (artifact.target === 'egress' && artifact.egressTarget === 'squid') present &&= (artifact.config as string).includes(`port ${cap.port}`);
+        if (artifact.target === 'egress' && artifact.egressTarget === 'squid')
+          present &&= (artifact.config as string).includes(`port ${cap.port}`);
         break;
       case 'exec':
         present = artifact.exec.some((e) => e.binary === cap.binary);
@@ -127,7 +168,8 @@ function checkDeclaredPresent(artifact: Artifact, policy: NormalizedPolicy): voi
         // A named endpoint mounts its socket path (x11: its socket directory, read-only).
         const named = Object.hasOwn(NAMED_IPC_ENDPOINTS, cap.endpoint) ? NAMED_IPC_ENDPOINTS[cap.endpoint] : undefined;
         const expected = named ? named.path : cap.endpoint;
-        present = expected !== null && mounts(artifact).some((mount) => mount.target === expected && (mount.writable || named?.directory === true));
+        present =
+          expected !== null && mounts(artifact).some((mount) => mount.target === expected && (mount.writable || named?.directory === true));
         break;
       }
       case 'clock':
@@ -137,7 +179,10 @@ function checkDeclaredPresent(artifact: Artifact, policy: NormalizedPolicy): voi
         present = artifact.assertions.some((a) => a.id === cap.id);
         break;
     }
-    expect(present || listed, `${artifact.target}${artifact.egressTarget ? `/${artifact.egressTarget}` : ''}: ${text} neither present nor unenforceable`).toBe(true);
+    expect(
+      present || listed,
+      `${artifact.target}${artifact.egressTarget ? `/${artifact.egressTarget}` : ''}: ${text} neither present nor unenforceable`,
+    ).toBe(true);
   }
 }
 
@@ -157,7 +202,11 @@ function checkNothingUndeclared(artifact: Artifact, policy: NormalizedPolicy): v
     policy.ipc.some((g) => g.directory && g.path === path) ||
     policy.declared.some((text) => {
       const parsed = parseCapability(text);
-      return parsed.ok && parsed.capability.kind === 'fs' && (parsed.capability.path === path || (parsed.capability.tree && under(path, parsed.capability.path)));
+      return (
+        parsed.ok &&
+        parsed.capability.kind === 'fs' &&
+        (parsed.capability.path === path || (parsed.capability.tree && under(path, parsed.capability.path)))
+      );
     });
   for (const mount of mounts(artifact)) {
     if (mount.writable) {
@@ -167,13 +216,20 @@ function checkNothingUndeclared(artifact: Artifact, policy: NormalizedPolicy): v
     } else if (artifact.target === 'bwrap' || artifact.target === 'docker') {
       const system = artifact.target === 'bwrap' && BWRAP_SYSTEM_RO.includes(mount.source) && mount.target === mount.source;
       const tzdata = artifact.clock.tzdata && TZDATA_FILES.includes(mount.source) && mount.target === mount.source;
-      expect(system || tzdata || (readableDeclared(mount.source) && readableDeclared(mount.target)), `${label}: read-only ${mount.source} not declared (${mount.option})`).toBe(true);
+      expect(
+        system || tzdata || (readableDeclared(mount.source) && readableDeclared(mount.target)),
+        `${label}: read-only ${mount.source} not declared (${mount.option})`,
+      ).toBe(true);
     }
   }
   const declaredEnv = new Set(policy.env.read.concat(policy.env.inject));
   for (const name of envNamesOf(artifact)) expect(declaredEnv.has(name), `${label}: env ${name} not declared`).toBe(true);
   const hasNet = policy.net.length > 0;
-  for (const rule of artifact.egress.allow) expect(policy.net.some((g) => g.host === rule.host && g.port === rule.port), `${label}: egress ${rule.host}`).toBe(true);
+  for (const rule of artifact.egress.allow)
+    expect(
+      policy.net.some((g) => g.host === rule.host && g.port === rule.port),
+      `${label}: egress ${rule.host}`,
+    ).toBe(true);
   expect(artifact.egress.blockPrivate).toBe(true);
   const argv = artifact.argv ?? [];
   if (artifact.target === 'bwrap') {
@@ -241,7 +297,11 @@ describe('property: declared ⇔ granted, for random manifests', () => {
 });
 
 describe('the property fails on a mutated artifact (so it can fail at all)', () => {
-  const manifest = { name: 'mutated', version: '1.0.0', tools: [{ name: 't', capabilities: ['fs:read:/data/**', 'fs:read,write:/workspace/**'] }] };
+  const manifest = {
+    name: 'mutated',
+    version: '1.0.0',
+    tools: [{ name: 't', capabilities: ['fs:read:/data/**', 'fs:read,write:/workspace/**'] }],
+  };
   function compiled(target: 'bwrap' | 'docker') {
     const result = compileManifest(manifest, { target });
     if (!result.ok) throw new Error(result.error.code);
@@ -281,9 +341,21 @@ describe('the property fails on a mutated artifact (so it can fail at all)', () 
     ['a --ro-bind-fd', ['--ro-bind-fd', '3', '/data/x'], /read-only fd:3 not declared \(--ro-bind-fd\)/],
     ['a --ro-bind of the host root', ['--ro-bind', '/', '/'], /read-only \/ not declared \(--ro-bind\)/],
     ['a --ro-bind-try of /home', ['--ro-bind-try', '/home', '/home'], /read-only \/home not declared \(--ro-bind-try\)/],
-    ['an --overlay with a host upper directory', ['--overlay-src', '/data', '--overlay', '/srv/upper', '/srv/work', '/data'], /writable \/srv\/upper not declared \(--overlay\)/],
-    ['a --tmp-overlay over an undeclared lower directory', ['--overlay-src', '/home', '--tmp-overlay', '/home'], /read-only \/home not declared \(--overlay-src\)/],
-    ['a --ro-overlay over an undeclared lower directory', ['--overlay-src', '/home', '--ro-overlay', '/home'], /read-only \/home not declared \(--overlay-src\)/],
+    [
+      'an --overlay with a host upper directory',
+      ['--overlay-src', '/data', '--overlay', '/srv/upper', '/srv/work', '/data'],
+      /writable \/srv\/upper not declared \(--overlay\)/,
+    ],
+    [
+      'a --tmp-overlay over an undeclared lower directory',
+      ['--overlay-src', '/home', '--tmp-overlay', '/home'],
+      /read-only \/home not declared \(--overlay-src\)/,
+    ],
+    [
+      'a --ro-overlay over an undeclared lower directory',
+      ['--overlay-src', '/home', '--ro-overlay', '/home'],
+      /read-only \/home not declared \(--overlay-src\)/,
+    ],
     ['an unknown option', ['--frobnicate'], /unknown bwrap option --frobnicate/],
     ['--args (options from a file descriptor)', ['--args', '3'], /forbidden bwrap option --args/],
     ['--cap-add', ['--cap-add', 'ALL'], /forbidden bwrap option --cap-add/],
@@ -306,10 +378,26 @@ describe('the property fails on a mutated artifact (so it can fail at all)', () 
     ['-v …:ro of an undeclared path', ['-v', '/etc:/etc:ro'], /read-only \/etc not declared \(--volume\)/],
     ['a named volume', ['-v', 'cache:/workspace/cache'], /writable volume:cache not declared \(--volume\)/],
     ['--mount type=bind', ['--mount', 'type=bind,source=/etc,target=/etc'], /writable \/etc not declared \(--mount\)/],
-    ['--mount type=bind,readonly=false', ['--mount', 'type=bind,src=/etc,dst=/etc,readonly=false'], /writable \/etc not declared \(--mount\)/],
-    ['--mount=… readonly of the host root', ['--mount=type=bind,source=/,destination=/host,readonly'], /read-only \/ not declared \(--mount\)/],
-    ['--mount without a type (a volume)', ['--mount', 'src=shared,dst=/workspace/shared'], /writable volume:shared not declared \(--mount\)/],
-    ['--mount type=volume,ro', ['--mount', 'type=volume,source=shared,target=/data/shared,ro'], /read-only volume:shared not declared \(--mount\)/],
+    [
+      '--mount type=bind,readonly=false',
+      ['--mount', 'type=bind,src=/etc,dst=/etc,readonly=false'],
+      /writable \/etc not declared \(--mount\)/,
+    ],
+    [
+      '--mount=… readonly of the host root',
+      ['--mount=type=bind,source=/,destination=/host,readonly'],
+      /read-only \/ not declared \(--mount\)/,
+    ],
+    [
+      '--mount without a type (a volume)',
+      ['--mount', 'src=shared,dst=/workspace/shared'],
+      /writable volume:shared not declared \(--mount\)/,
+    ],
+    [
+      '--mount type=volume,ro',
+      ['--mount', 'type=volume,source=shared,target=/data/shared,ro'],
+      /read-only volume:shared not declared \(--mount\)/,
+    ],
     ['--mount type=npipe', ['--mount', 'type=npipe,source=x,target=/x'], /unsupported --mount type npipe/],
     ['--volumes-from', ['--volumes-from', 'other'], /writable volumes-from:other not declared \(--volumes-from\)/],
     ['--device', ['--device', '/dev/sda'], /writable device:\/dev\/sda not declared \(--device\)/],

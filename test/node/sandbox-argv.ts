@@ -19,19 +19,73 @@ export interface Mount {
  * it takes. Mount options are classified in BWRAP_MOUNTS; the rest create nothing from the host.
  */
 const BWRAP_ARITY: Readonly<Record<string, number>> = {
-  '--help': 0, '--version': 0, '--args': 1, '--argv0': 1, '--level-prefix': 0,
-  '--unshare-all': 0, '--share-net': 0, '--unshare-user': 0, '--unshare-user-try': 0, '--unshare-ipc': 0, '--unshare-pid': 0,
-  '--unshare-net': 0, '--unshare-uts': 0, '--unshare-cgroup': 0, '--unshare-cgroup-try': 0,
-  '--userns': 1, '--userns2': 1, '--disable-userns': 0, '--assert-userns-disabled': 0, '--pidns': 1,
-  '--uid': 1, '--gid': 1, '--hostname': 1, '--chdir': 1, '--clearenv': 0, '--setenv': 2, '--unsetenv': 1,
-  '--lock-file': 1, '--sync-fd': 1,
-  '--bind': 2, '--bind-try': 2, '--dev-bind': 2, '--dev-bind-try': 2, '--ro-bind': 2, '--ro-bind-try': 2,
-  '--bind-fd': 2, '--ro-bind-fd': 2, '--remount-ro': 1, '--overlay-src': 1, '--overlay': 3, '--tmp-overlay': 1, '--ro-overlay': 1,
-  '--exec-label': 1, '--file-label': 1, '--proc': 1, '--dev': 1, '--tmpfs': 1, '--mqueue': 1, '--dir': 1, '--file': 2,
-  '--bind-data': 2, '--ro-bind-data': 2, '--symlink': 2,
-  '--seccomp': 1, '--add-seccomp-fd': 1, '--block-fd': 1, '--userns-block-fd': 1, '--info-fd': 1, '--json-status-fd': 1,
-  '--new-session': 0, '--die-with-parent': 0, '--as-pid-1': 0, '--cap-add': 1, '--cap-drop': 1,
-  '--perms': 1, '--size': 1, '--chmod': 2,
+  '--help': 0,
+  '--version': 0,
+  '--args': 1,
+  '--argv0': 1,
+  '--level-prefix': 0,
+  '--unshare-all': 0,
+  '--share-net': 0,
+  '--unshare-user': 0,
+  '--unshare-user-try': 0,
+  '--unshare-ipc': 0,
+  '--unshare-pid': 0,
+  '--unshare-net': 0,
+  '--unshare-uts': 0,
+  '--unshare-cgroup': 0,
+  '--unshare-cgroup-try': 0,
+  '--userns': 1,
+  '--userns2': 1,
+  '--disable-userns': 0,
+  '--assert-userns-disabled': 0,
+  '--pidns': 1,
+  '--uid': 1,
+  '--gid': 1,
+  '--hostname': 1,
+  '--chdir': 1,
+  '--clearenv': 0,
+  '--setenv': 2,
+  '--unsetenv': 1,
+  '--lock-file': 1,
+  '--sync-fd': 1,
+  '--bind': 2,
+  '--bind-try': 2,
+  '--dev-bind': 2,
+  '--dev-bind-try': 2,
+  '--ro-bind': 2,
+  '--ro-bind-try': 2,
+  '--bind-fd': 2,
+  '--ro-bind-fd': 2,
+  '--remount-ro': 1,
+  '--overlay-src': 1,
+  '--overlay': 3,
+  '--tmp-overlay': 1,
+  '--ro-overlay': 1,
+  '--exec-label': 1,
+  '--file-label': 1,
+  '--proc': 1,
+  '--dev': 1,
+  '--tmpfs': 1,
+  '--mqueue': 1,
+  '--dir': 1,
+  '--file': 2,
+  '--bind-data': 2,
+  '--ro-bind-data': 2,
+  '--symlink': 2,
+  '--seccomp': 1,
+  '--add-seccomp-fd': 1,
+  '--block-fd': 1,
+  '--userns-block-fd': 1,
+  '--info-fd': 1,
+  '--json-status-fd': 1,
+  '--new-session': 0,
+  '--die-with-parent': 0,
+  '--as-pid-1': 0,
+  '--cap-add': 1,
+  '--cap-drop': 1,
+  '--perms': 1,
+  '--size': 1,
+  '--chmod': 2,
 };
 
 /**
@@ -100,11 +154,31 @@ export function bwrapMounts(argv: readonly string[]): Mount[] {
  * else (--privileged, --cap-add, --env-file, --pid, --publish, …) is unknown here and fails.
  */
 const DOCKER_ARITY: Readonly<Record<string, 0 | 1>> = {
-  '--rm': 0, '--read-only': 0, '--cap-drop': 1, '--security-opt': 1, '--tmpfs': 1, '--user': 1, '-u': 1,
-  '--pids-limit': 1, '--memory': 1, '-m': 1, '--memory-swap': 1, '--cpus': 1, '--ipc': 1, '--network': 1, '--net': 1,
-  '--volume': 1, '-v': 1, '--mount': 1, '--env': 1, '-e': 1, '--workdir': 1, '-w': 1,
+  '--rm': 0,
+  '--read-only': 0,
+  '--cap-drop': 1,
+  '--security-opt': 1,
+  '--tmpfs': 1,
+  '--user': 1,
+  '-u': 1,
+  '--pids-limit': 1,
+  '--memory': 1,
+  '-m': 1,
+  '--memory-swap': 1,
+  '--cpus': 1,
+  '--ipc': 1,
+  '--network': 1,
+  '--net': 1,
+  '--volume': 1,
+  '-v': 1,
+  '--mount': 1,
+  '--env': 1,
+  '-e': 1,
+  '--workdir': 1,
+  '-w': 1,
   // Known, and each a grant of its own: another container's volumes, a host device.
-  '--volumes-from': 1, '--device': 1,
+  '--volumes-from': 1,
+  '--device': 1,
 };
 
 /** `-v`/`--volume` SRC:DST[:OPTS], DST alone (anonymous volume, container-private), or NAME:DST (named volume). The default mode is read-write. */
@@ -114,7 +188,23 @@ function dockerVolume(value: string): Mount[] {
   if (parts.length > 3) throw new Error(`unsupported --volume form ${value}`);
   const [source = '', target = '', opts = ''] = parts;
   const flags = opts === '' ? [] : opts.split(',');
-  const known = new Set(['ro', 'readonly', 'rw', 'z', 'Z', 'shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate', 'nocopy', 'consistent', 'cached', 'delegated']);
+  const known = new Set([
+    'ro',
+    'readonly',
+    'rw',
+    'z',
+    'Z',
+    'shared',
+    'rshared',
+    'slave',
+    'rslave',
+    'private',
+    'rprivate',
+    'nocopy',
+    'consistent',
+    'cached',
+    'delegated',
+  ]);
   for (const flag of flags) if (!known.has(flag)) throw new Error(`unknown --volume option ${flag}`);
   const writable = !flags.includes('ro') && !flags.includes('readonly');
   return [{ option: '--volume', source: source.startsWith('/') ? source : `volume:${source}`, target, writable }];
@@ -135,7 +225,8 @@ function dockerMount(value: string): Mount[] {
   const source = fields.get('source') ?? fields.get('src');
   const target = fields.get('target') ?? fields.get('destination') ?? fields.get('dst') ?? '';
   const readonlyValue = fields.get('readonly') ?? fields.get('ro');
-  if (readonlyValue !== undefined && !TRUE.has(readonlyValue) && !FALSE.has(readonlyValue)) throw new Error(`unknown readonly value ${readonlyValue}`);
+  if (readonlyValue !== undefined && !TRUE.has(readonlyValue) && !FALSE.has(readonlyValue))
+    throw new Error(`unknown readonly value ${readonlyValue}`);
   const writable = readonlyValue === undefined || FALSE.has(readonlyValue);
   switch (type) {
     case 'tmpfs':

@@ -21,6 +21,8 @@ export function missingSystemRequirements(env: NodeJS.ProcessEnv = process.env):
 export default function checkSystemRequirements(): void {
   const missing = missingSystemRequirements();
   if (missing.length > 0) {
-    throw new Error(`The Node tests need ${missing.join(', ')}. Install them with: sudo npm run setup:system (Debian/Ubuntu; see README "Tests").`);
+    throw new Error(
+      `The Node tests need ${missing.join(', ')}. Install them with: sudo npm run setup:system (Debian/Ubuntu; see README "Tests").`,
+    );
   }
 }

@@ -34,13 +34,18 @@ afterAll(async () => {
   scratch?.cleanup();
 });
 
-const cat = (path: string) => runner.post({ tool: 'cat', argv: ['cat', path], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv } });
+const cat = (path: string) =>
+  runner.post({ tool: 'cat', argv: ['cat', path], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv } });
 
 describe("an unrestricted agent's call, as the Worker sends it, under real bwrap", () => {
   it('the fixture is the compiled shape: network unshared, environment cleared, root read-only, one host directory', () => {
     expect(fixture.argv).toHaveLength(61);
     expect(bwrapArgv.filter((arg) => arg === '{agentWorkspace}')).toEqual([]);
-    expect(fixture.argv.filter((arg) => arg === '--unshare-net' || arg === '--clearenv' || arg === '--remount-ro')).toEqual(['--unshare-net', '--clearenv', '--remount-ro']);
+    expect(fixture.argv.filter((arg) => arg === '--unshare-net' || arg === '--clearenv' || arg === '--remount-ro')).toEqual([
+      '--unshare-net',
+      '--clearenv',
+      '--remount-ro',
+    ]);
   });
 
   it('reads its own workspace', async () => {
@@ -49,18 +54,16 @@ describe("an unrestricted agent's call, as the Worker sends it, under real bwrap
     expect(json).toMatchObject({ exitCode: 0, stdout: 'inside the workspace\n', stopReason: 'exit' });
   });
 
-  it.each([
-    ['/etc/shadow'],
-    ['/etc/hostname'],
-    ['/root/.bashrc'],
-    [`${'/..'.repeat(8)}/etc/passwd`],
-  ])('cannot read the host file %s: it does not exist in the sandbox', async (path) => {
-    const { status, json } = await cat(path);
-    expect(status).toBe(200);
-    expect(json.exitCode).toBe(1);
-    expect(json.stdout).toBe('');
-    expect(json.stderr).toContain('No such file or directory');
-  });
+  it.each([['/etc/shadow'], ['/etc/hostname'], ['/root/.bashrc'], [`${'/..'.repeat(8)}/etc/passwd`]])(
+    'cannot read the host file %s: it does not exist in the sandbox',
+    async (path) => {
+      const { status, json } = await cat(path);
+      expect(status).toBe(200);
+      expect(json.exitCode).toBe(1);
+      expect(json.stdout).toBe('');
+      expect(json.stderr).toContain('No such file or directory');
+    },
+  );
 
   it("cannot read another agent's workspace by its host path, nor climb out of its own", async () => {
     const other = join(scratch.workspaceRoot, 'agt_other', 'workspace');

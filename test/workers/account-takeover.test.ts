@@ -50,7 +50,11 @@ describe('password-reset issuance cannot be turned into an account takeover', ()
     const owner2 = await login('owner2@example.com', 'second owner passphrase');
     const before = await countRows('one_time_tokens');
     await expectError(await asSession(owner2, `/api/v1/users/${instanceOwnerId}/password-reset`, { method: 'POST' }), 403, 'FORBIDDEN');
-    await expectError(await asSession(owner2, `/api/v1/users/${instanceOwnerId}`, { method: 'PATCH', body: { role: 'viewer' } }), 403, 'FORBIDDEN');
+    await expectError(
+      await asSession(owner2, `/api/v1/users/${instanceOwnerId}`, { method: 'PATCH', body: { role: 'viewer' } }),
+      403,
+      'FORBIDDEN',
+    );
     expect(await countRows('one_time_tokens')).toBe(before);
   });
 
@@ -84,7 +88,11 @@ describe('password-reset issuance cannot be turned into an account takeover', ()
       expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
       // Every applied change names the role it replaced; two changes from the same
       // "operator" would mean one of them acted on a role that no longer held.
-      const changes = await env.DB.prepare("SELECT data FROM audit_events WHERE kind = 'user.role.changed' AND json_extract(data, '$.userId') = ? ORDER BY seq").bind(targetId).all<{ data: string }>();
+      const changes = await env.DB.prepare(
+        "SELECT data FROM audit_events WHERE kind = 'user.role.changed' AND json_extract(data, '$.userId') = ? ORDER BY seq",
+      )
+        .bind(targetId)
+        .all<{ data: string }>();
       const froms = changes.results.map((row) => (JSON.parse(row.data) as { from: string }).from);
       expect(froms.filter((from) => from === 'operator')).toHaveLength(1);
       expect(changes.results).toHaveLength(statuses.filter((status) => status === 200).length);
@@ -110,11 +118,21 @@ describe('the current-password check of /auth/password is throttled like login',
     await inviteUser(owner, 'victim@example.com', 'viewer', 'victim real passphrase');
     const stolen = await login('victim@example.com', 'victim real passphrase');
     for (let i = 0; i < 10; i++) {
-      await expectError(await asSession(stolen, '/api/v1/auth/password', { method: 'POST', body: { currentPassword: `guess number ${i}`, newPassword: 'attacker new passphrase' } }), 401, 'INVALID_CREDENTIALS');
+      await expectError(
+        await asSession(stolen, '/api/v1/auth/password', {
+          method: 'POST',
+          body: { currentPassword: `guess number ${i}`, newPassword: 'attacker new passphrase' },
+        }),
+        401,
+        'INVALID_CREDENTIALS',
+      );
     }
     const before = await env.DB.prepare('SELECT password_hash, updated_at FROM users WHERE id = ?').bind(stolen.userId).first();
     const changesBefore = await auditCount('auth.password.changed');
-    const res = await asSession(stolen, '/api/v1/auth/password', { method: 'POST', body: { currentPassword: 'victim real passphrase', newPassword: 'attacker new passphrase' } });
+    const res = await asSession(stolen, '/api/v1/auth/password', {
+      method: 'POST',
+      body: { currentPassword: 'victim real passphrase', newPassword: 'attacker new passphrase' },
+    });
     await expectError(res, 429, 'RATE_LIMITED');
     expect(Number(res.headers.get('Retry-After'))).toBeGreaterThan(0);
     // Locked out means nothing changed: same hash, the session still alive, no change audited.
@@ -134,11 +152,18 @@ describe('keys and agents', () => {
   });
 
   it('deleting an agent deletes its connectors’ secrets from the vault', async () => {
-    const agentId = ((await (await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'doomed' } })).json()) as { id: string }).id;
-    const con = await asSession(owner, `/api/v1/agents/${agentId}/connectors`, { method: 'POST', body: { platform: 'telegram', botToken: '123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ' } });
+    const agentId = (
+      (await (await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'doomed' } })).json()) as { id: string }
+    ).id;
+    const con = await asSession(owner, `/api/v1/agents/${agentId}/connectors`, {
+      method: 'POST',
+      body: { platform: 'telegram', botToken: '123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ' },
+    });
     const connectorId = ((await con.json()) as { id: string }).id;
     expect((await asSession(owner, `/api/v1/agents/${agentId}`, { method: 'DELETE' })).status).toBe(204);
-    const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM vault_secrets WHERE owner_kind = 'connector' AND owner_id = ?").bind(connectorId).first<{ n: number }>();
+    const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM vault_secrets WHERE owner_kind = 'connector' AND owner_id = ?")
+      .bind(connectorId)
+      .first<{ n: number }>();
     expect(row?.n).toBe(0);
   });
 

@@ -6,7 +6,15 @@ import { countRows, setupInstance } from './identity-helpers';
 
 /** Domain functions are called directly: no fetch, no middleware, the actor built by hand. */
 function actorIn(workspaceId: string, userId: string): Principal {
-  return { kind: 'session', userId, workspaceId, email: 'a@example.com', role: 'owner', isInstanceOwner: false, scopes: new Set(['agents:read', 'agents:write']) };
+  return {
+    kind: 'session',
+    userId,
+    workspaceId,
+    email: 'a@example.com',
+    role: 'owner',
+    isInstanceOwner: false,
+    scopes: new Set(['agents:read', 'agents:write']),
+  };
 }
 
 let owner: Principal;
@@ -26,7 +34,10 @@ describe('agents domain functions (src/agents/agents.ts), without HTTP', () => {
     const audits = await countRows('audit_events');
 
     expect(await getAgent(env, stranger, id)).toEqual({ ok: false, problem: { kind: 'not-found' } });
-    expect(await updateAgent(env, stranger, { id, changes: { name: 'taken over' } }, clock)).toEqual({ ok: false, problem: { kind: 'not-found' } });
+    expect(await updateAgent(env, stranger, { id, changes: { name: 'taken over' } }, clock)).toEqual({
+      ok: false,
+      problem: { kind: 'not-found' },
+    });
     expect(await deleteAgent(env, stranger, id, clock)).toEqual({ ok: false, problem: { kind: 'not-found' } });
     expect(await listAgents(env, stranger)).toEqual({ ok: true, value: [] });
 
@@ -37,8 +48,16 @@ describe('agents domain functions (src/agents/agents.ts), without HTTP', () => {
 
   it('refuses isolation "unrestricted" as policy-denied unless the deployment allows it, writing no row', async () => {
     const before = await countRows('agents');
-    const result = await createAgent({ ...env, DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS: undefined }, owner, { name: 'open', isolation: 'unrestricted' }, clock);
-    expect(result).toEqual({ ok: false, problem: { kind: 'policy-denied', message: 'Isolation "unrestricted" is disabled on this deployment.' } });
+    const result = await createAgent(
+      { ...env, DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS: undefined },
+      owner,
+      { name: 'open', isolation: 'unrestricted' },
+      clock,
+    );
+    expect(result).toEqual({
+      ok: false,
+      problem: { kind: 'policy-denied', message: 'Isolation "unrestricted" is disabled on this deployment.' },
+    });
     expect(await countRows('agents')).toBe(before);
   });
 });

@@ -13,7 +13,10 @@ beforeAll(async () => {
 
 describe('agents API', () => {
   it('creates, reads, updates and deletes an agent', async () => {
-    const created = await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'helper', settings: { model: 'm1', maxConcurrentTools: 2 } } });
+    const created = await asSession(owner, '/api/v1/agents', {
+      method: 'POST',
+      body: { name: 'helper', settings: { model: 'm1', maxConcurrentTools: 2 } },
+    });
     expect(created.status).toBe(201);
     const agent = (await created.json()) as { id: string; isolation: string };
     expect(agent.isolation).toBe('container');
@@ -42,7 +45,11 @@ describe('agents API', () => {
 
   it('refuses isolation "unrestricted" unless the dangerous flag is set, and healthz reports the flag', async () => {
     const before = await countRows('agents');
-    await expectError(await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'x', isolation: 'unrestricted' } }), 403, 'POLICY_DENIED');
+    await expectError(
+      await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'x', isolation: 'unrestricted' } }),
+      403,
+      'POLICY_DENIED',
+    );
     expect(await countRows('agents')).toBe(before);
 
     const dangerousEnv = { ...env, DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS: 'true' };
@@ -66,7 +73,12 @@ describe('agents API', () => {
       app.fetch(
         new Request(`${ORIGIN}/api/v1/agents`, {
           method: 'POST',
-          headers: { Cookie: owner.cookie, 'X-CSRF-Token': owner.csrfToken, 'Content-Type': 'application/json', 'CF-Connecting-IP': '203.0.113.90' },
+          headers: {
+            Cookie: owner.cookie,
+            'X-CSRF-Token': owner.csrfToken,
+            'Content-Type': 'application/json',
+            'CF-Connecting-IP': '203.0.113.90',
+          },
           body: JSON.stringify({ name: 'defaulted' }),
         }),
         { ...env, ...bindings },

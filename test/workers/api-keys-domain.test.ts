@@ -5,7 +5,16 @@ import { countRows, setupInstance } from './identity-helpers';
 
 /** Domain functions are called directly: no fetch, no middleware, the actor built by hand. */
 function actor(workspaceId: string, userId: string, extra: Partial<Principal> = {}): Principal {
-  return { kind: 'session', userId, workspaceId, email: 'o@example.com', role: 'owner', isInstanceOwner: false, scopes: new Set(SCOPES), ...extra };
+  return {
+    kind: 'session',
+    userId,
+    workspaceId,
+    email: 'o@example.com',
+    role: 'owner',
+    isInstanceOwner: false,
+    scopes: new Set(SCOPES),
+    ...extra,
+  };
 }
 
 let owner: Principal;
@@ -25,15 +34,24 @@ describe('API key domain functions (src/auth/api-keys.ts), without HTTP', () => 
 
     expect(await revokeApiKey(env, foreignAdmin, created.value.id, clock)).toEqual({ ok: false, problem: { kind: 'not-found' } });
     expect(await listApiKeys(env, foreignAdmin)).toEqual({ ok: true, value: [] });
-    const row = await env.DB.prepare('SELECT revoked_at AS revokedAt FROM api_keys WHERE id = ?').bind(created.value.id).first<{ revokedAt: number | null }>();
+    const row = await env.DB.prepare('SELECT revoked_at AS revokedAt FROM api_keys WHERE id = ?')
+      .bind(created.value.id)
+      .first<{ revokedAt: number | null }>();
     expect(row).toEqual({ revokedAt: null });
     expect(await countRows('audit_events')).toBe(audits);
   });
 
   it('a narrow key cannot mint a sibling, and no key holds tools:invoke with approvals:decide; no row either way', async () => {
     const keys = await countRows('api_keys');
-    const narrowKey = actor(owner.workspaceId, owner.userId, { kind: 'api_key', apiKeyId: 'key_narrow', scopes: new Set(['agents:read', 'agents:write']) });
-    expect(await createApiKey(env, narrowKey, { name: 'sibling', scopes: ['agents:read'] }, clock)).toEqual({ ok: false, problem: { kind: 'forbidden' } });
+    const narrowKey = actor(owner.workspaceId, owner.userId, {
+      kind: 'api_key',
+      apiKeyId: 'key_narrow',
+      scopes: new Set(['agents:read', 'agents:write']),
+    });
+    expect(await createApiKey(env, narrowKey, { name: 'sibling', scopes: ['agents:read'] }, clock)).toEqual({
+      ok: false,
+      problem: { kind: 'forbidden' },
+    });
     expect(await createApiKey(env, owner, { name: 'both', scopes: ['tools:invoke', 'approvals:decide'] }, clock)).toEqual({
       ok: false,
       problem: { kind: 'invalid', message: 'A key with tools:invoke cannot also hold approvals:decide or admin.', fields: ['scopes'] },

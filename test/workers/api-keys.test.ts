@@ -2,7 +2,19 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { expectError, ORIGIN, send } from './helpers';
-import { asKey, asSession, countRows, createKey, dumpDatabase, inviteUser, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
+import {
+  asKey,
+  asSession,
+  countRows,
+  createKey,
+  dumpDatabase,
+  inviteUser,
+  login,
+  OWNER,
+  setupInstance,
+  testThrottle,
+  type Session,
+} from './identity-helpers';
 
 let owner: Session;
 let viewer: Session;
@@ -62,7 +74,11 @@ describe('API keys', () => {
     const res = await asKey(key, '/api/v1/api-keys', { method: 'POST', body: { name: 'from a key', scopes: ['agents:read'] } });
     expect(res.status).toBe(201);
     // `admin` is not a wildcard: the key still cannot hand out scopes it does not hold.
-    await expectError(await asKey(key, '/api/v1/api-keys', { method: 'POST', body: { name: 'wider', scopes: ['tools:invoke'] } }), 403, 'FORBIDDEN');
+    await expectError(
+      await asKey(key, '/api/v1/api-keys', { method: 'POST', body: { name: 'wider', scopes: ['tools:invoke'] } }),
+      403,
+      'FORBIDDEN',
+    );
   });
 });
 
@@ -78,7 +94,11 @@ describe('scope escalation attempts', () => {
   it('a narrow key cannot mint another key, even a narrower one', async () => {
     const { key } = await createKey(owner, ['agents:read', 'agents:write']);
     const before = await countRows('api_keys');
-    await expectError(await asKey(key, '/api/v1/api-keys', { method: 'POST', body: { name: 'x', scopes: ['agents:read'] } }), 403, 'FORBIDDEN');
+    await expectError(
+      await asKey(key, '/api/v1/api-keys', { method: 'POST', body: { name: 'x', scopes: ['agents:read'] } }),
+      403,
+      'FORBIDDEN',
+    );
     expect(await countRows('api_keys')).toBe(before);
   });
 
@@ -87,7 +107,11 @@ describe('scope escalation attempts', () => {
     await expectError(await asKey(key, '/api/v1/audit'), 403, 'FORBIDDEN');
     await expectError(await asKey(key, '/api/v1/users'), 403, 'FORBIDDEN');
     const invitesBefore = { tokens: await countRows('one_time_tokens'), users: await countRows('users') };
-    await expectError(await asKey(key, '/api/v1/users', { method: 'POST', body: { email: 'x@example.com', role: 'admin' } }), 403, 'FORBIDDEN');
+    await expectError(
+      await asKey(key, '/api/v1/users', { method: 'POST', body: { email: 'x@example.com', role: 'admin' } }),
+      403,
+      'FORBIDDEN',
+    );
     expect({ tokens: await countRows('one_time_tokens'), users: await countRows('users') }).toEqual(invitesBefore);
   });
 
@@ -107,20 +131,44 @@ describe('scope escalation attempts', () => {
     const snapshot = async () => ({
       users: (await env.DB.prepare('SELECT id, email, role, updated_at FROM users ORDER BY id').all()).results,
       tokens: await countRows('one_time_tokens'),
-      events: (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE kind IN ('user.role.changed', 'auth.invite.issued')").first<{ n: number }>())?.n,
+      events: (
+        await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE kind IN ('user.role.changed', 'auth.invite.issued')").first<{
+          n: number;
+        }>()
+      )?.n,
     });
     const before = await snapshot();
-    await expectError(await asSession(admin3, '/api/v1/users', { method: 'POST', body: { email: 'boss@example.com', role: 'owner' } }), 403, 'FORBIDDEN');
-    await expectError(await asSession(admin3, `/api/v1/users/${admin3.userId}`, { method: 'PATCH', body: { role: 'owner' } }), 403, 'FORBIDDEN');
-    await expectError(await asSession(admin3, `/api/v1/users/${owner.userId}`, { method: 'PATCH', body: { role: 'viewer' } }), 403, 'FORBIDDEN');
+    await expectError(
+      await asSession(admin3, '/api/v1/users', { method: 'POST', body: { email: 'boss@example.com', role: 'owner' } }),
+      403,
+      'FORBIDDEN',
+    );
+    await expectError(
+      await asSession(admin3, `/api/v1/users/${admin3.userId}`, { method: 'PATCH', body: { role: 'owner' } }),
+      403,
+      'FORBIDDEN',
+    );
+    await expectError(
+      await asSession(admin3, `/api/v1/users/${owner.userId}`, { method: 'PATCH', body: { role: 'viewer' } }),
+      403,
+      'FORBIDDEN',
+    );
     // No user row, role, invitation token or audit event came of it.
     expect(await snapshot()).toEqual(before);
   });
 
   it('only the instance owner creates workspaces', async () => {
-    await expectError(await asSession(viewer, '/api/v1/workspaces', { method: 'POST', body: { name: 'Mine', ownerEmail: 'me2@example.com' } }), 403, 'FORBIDDEN');
+    await expectError(
+      await asSession(viewer, '/api/v1/workspaces', { method: 'POST', body: { name: 'Mine', ownerEmail: 'me2@example.com' } }),
+      403,
+      'FORBIDDEN',
+    );
     const { key } = await createKey(owner, ['agents:read']);
-    await expectError(await asKey(key, '/api/v1/workspaces', { method: 'POST', body: { name: 'Mine', ownerEmail: 'me3@example.com' } }), 403, 'FORBIDDEN');
+    await expectError(
+      await asKey(key, '/api/v1/workspaces', { method: 'POST', body: { name: 'Mine', ownerEmail: 'me3@example.com' } }),
+      403,
+      'FORBIDDEN',
+    );
     expect(await countRows('workspaces')).toBe(1);
   });
 });

@@ -7,7 +7,8 @@ let owner: Session;
 beforeAll(async () => {
   await setupInstance();
   owner = await login(OWNER.email, OWNER.password);
-  for (let i = 0; i < 3; i++) await asSession(owner, '/api/v1/api-keys', { method: 'POST', body: { name: `k${i}`, scopes: ['agents:read'] } });
+  for (let i = 0; i < 3; i++)
+    await asSession(owner, '/api/v1/api-keys', { method: 'POST', body: { name: `k${i}`, scopes: ['agents:read'] } });
 });
 
 type Page = { events: Array<{ seq: number; kind: string; data: Record<string, unknown> }>; nextCursor: string | null };
@@ -32,7 +33,13 @@ describe('GET /api/v1/audit, /export and /verify', () => {
     const exported = await asSession(owner, '/api/v1/audit/export');
     expect(exported.headers.get('Content-Type')).toBe('application/x-ndjson; charset=utf-8');
     const lines = (await exported.text()).trim().split('\n');
-    expect(lines.map((line) => (JSON.parse(line) as { kind: string }).kind)).toEqual(['setup.completed', 'auth.login.succeeded', 'api_key.created', 'api_key.created', 'api_key.created']);
+    expect(lines.map((line) => (JSON.parse(line) as { kind: string }).kind)).toEqual([
+      'setup.completed',
+      'auth.login.succeeded',
+      'api_key.created',
+      'api_key.created',
+      'api_key.created',
+    ]);
     expect(lines.map((line) => (JSON.parse(line) as { seq: number }).seq).slice(0, seqs.length)).toEqual(seqs);
   });
 
@@ -50,7 +57,10 @@ describe('GET /api/v1/audit, /export and /verify', () => {
       env.DB.prepare('DROP TRIGGER IF EXISTS audit_events_no_update'),
       env.DB.prepare("UPDATE audit_events SET actor = 'user:mallory' WHERE workspace_id = ? AND seq = 2").bind(owner.workspaceId),
     ]);
-    const broken = (await (await asSession(owner, '/api/v1/audit/verify')).json()) as { ok: boolean; firstBroken: { kind: string; seq: number } };
+    const broken = (await (await asSession(owner, '/api/v1/audit/verify')).json()) as {
+      ok: boolean;
+      firstBroken: { kind: string; seq: number };
+    };
     expect(broken.ok).toBe(false);
     expect(broken.firstBroken).toMatchObject({ kind: 'edited', seq: 2 });
   });

@@ -93,7 +93,12 @@ describe('audit event bounds', () => {
     const scopes = Array.from({ length: 200 }, (_, i) => `scope-${i}-${'y'.repeat(40)}`);
     const event = await recordAudit(
       env,
-      { workspaceId: 'ws_bounds2', kind: 'api_key.created', actor: 'system', data: { keyId: 'k', name: 'n'.repeat(1000), scopes, expiresAt: null } },
+      {
+        workspaceId: 'ws_bounds2',
+        kind: 'api_key.created',
+        actor: 'system',
+        data: { keyId: 'k', name: 'n'.repeat(1000), scopes, expiresAt: null },
+      },
       T0,
     );
     expect(new TextEncoder().encode(JSON.stringify(event)).length).toBeLessThanOrEqual(MAX_LINE_BYTES);
@@ -112,7 +117,12 @@ describe('secrets never enter an audit event', () => {
   it.each(secrets)('redacts a token shape smuggled into a free-text field: %s', async (secret) => {
     const event = await recordAudit(
       env,
-      { workspaceId: 'ws_secrets', kind: 'workspace.created', actor: 'system', data: { workspaceId: 'ws', name: `before ${secret} after` } },
+      {
+        workspaceId: 'ws_secrets',
+        kind: 'workspace.created',
+        actor: 'system',
+        data: { workspaceId: 'ws', name: `before ${secret} after` },
+      },
       T0,
     );
     const [stored] = await env.DB.prepare('SELECT * FROM audit_events WHERE id = ?').bind(event.id).raw();

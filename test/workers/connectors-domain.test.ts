@@ -28,20 +28,34 @@ describe('connector domain functions (src/connectors/connectors.ts), without HTT
     const created = await createConnector(env, owner, { agentId, body: SLACK }, clock);
     if (!created.ok) throw new Error('create failed');
     const stranger = actor('ws_other', 'usr_other');
-    const before = { connectors: await countRows('connectors'), secrets: await countRows('vault_secrets'), audit: await countRows('audit_events') };
+    const before = {
+      connectors: await countRows('connectors'),
+      secrets: await countRows('vault_secrets'),
+      audit: await countRows('audit_events'),
+    };
 
     expect(await createConnector(env, stranger, { agentId, body: SLACK }, clock)).toEqual({ ok: false, problem: { kind: 'not-found' } });
     expect(await listConnectors(env, stranger, agentId)).toEqual({ ok: false, problem: { kind: 'not-found' } });
-    expect(await deleteConnector(env, stranger, { agentId, connectorId: created.value.id }, clock)).toEqual({ ok: false, problem: { kind: 'not-found' } });
+    expect(await deleteConnector(env, stranger, { agentId, connectorId: created.value.id }, clock)).toEqual({
+      ok: false,
+      problem: { kind: 'not-found' },
+    });
 
-    expect({ connectors: await countRows('connectors'), secrets: await countRows('vault_secrets'), audit: await countRows('audit_events') }).toEqual(before);
+    expect({
+      connectors: await countRows('connectors'),
+      secrets: await countRows('vault_secrets'),
+      audit: await countRows('audit_events'),
+    }).toEqual(before);
     const mine = await listConnectors(env, owner, agentId);
     expect(mine.ok && mine.value.map((connector) => connector.id)).toEqual([created.value.id]);
   });
 
   it('a missing keyring is a vault problem, and nothing is written', async () => {
     const before = await countRows('connectors');
-    expect(await createConnector({ ...env, VAULT_KEYS: undefined }, owner, { agentId, body: SLACK }, clock)).toEqual({ ok: false, vaultProblem: { kind: 'keyring-missing' } });
+    expect(await createConnector({ ...env, VAULT_KEYS: undefined }, owner, { agentId, body: SLACK }, clock)).toEqual({
+      ok: false,
+      vaultProblem: { kind: 'keyring-missing' },
+    });
     expect(await countRows('connectors')).toBe(before);
   });
 });

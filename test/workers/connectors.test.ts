@@ -18,7 +18,10 @@ beforeAll(async () => {
 
 async function createConnector(body: Record<string, unknown>) {
   const res = await asSession(owner, `/api/v1/agents/${agentId}/connectors`, { method: 'POST', body });
-  return { res, body: (await res.clone().json()) as { id: string; webhookPath: string; secrets: Record<string, string>; secretToken?: string } };
+  return {
+    res,
+    body: (await res.clone().json()) as { id: string; webhookPath: string; secrets: Record<string, string>; secretToken?: string },
+  };
 }
 
 async function signedSlack(path: string, payload: unknown, ip = '198.51.100.20') {
@@ -48,7 +51,11 @@ describe('connectors API and the hooks it opens', () => {
     const ok = await signedSlack(body.webhookPath, { type: 'url_verification', challenge: 'abc123', token: 't' });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ challenge: 'abc123' });
-    const unsigned = await send(body.webhookPath, { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.51.100.21' }, body: '{"type":"url_verification","challenge":"x"}' });
+    const unsigned = await send(body.webhookPath, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.51.100.21' },
+      body: '{"type":"url_verification","challenge":"x"}',
+    });
     expect(unsigned.status).toBe(401);
   });
 
@@ -64,7 +71,10 @@ describe('connectors API and the hooks it opens', () => {
   it.each([
     ['a Discord key that is not 64 hex', { platform: 'discord', applicationId: '123456789012345678', publicKey: 'zz' }],
     ['a Discord key that is not a curve point', { platform: 'discord', applicationId: '123456789012345678', publicKey: 'ff'.repeat(32) }],
-    ['a Telegram secret token outside the alphabet', { platform: 'telegram', botToken: '123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ', secretToken: 'has space' }],
+    [
+      'a Telegram secret token outside the alphabet',
+      { platform: 'telegram', botToken: '123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ', secretToken: 'has space' },
+    ],
     ['an unknown platform', { platform: 'irc', token: 'x' }],
     ['an extra field', { platform: 'slack', signingSecret: SIGNING_SECRET, workspaceId: 'ws_other' }],
   ])('refuses %s with 400 and writes nothing', async (_label, payload) => {
@@ -79,8 +89,16 @@ describe('connectors API and the hooks it opens', () => {
     const { body } = await createConnector({ platform: 'slack', signingSecret: SIGNING_SECRET });
     expect((await asSession(owner, `/api/v1/agents/${agentId}/connectors/${body.id}`, { method: 'DELETE' })).status).toBe(204);
     const deleted = await signedSlack(body.webhookPath, { type: 'url_verification', challenge: 'x' }, '198.51.100.30');
-    const unknown = await signedSlack('/hooks/slack/con_ffffffffffffffffffffffffffffffff', { type: 'url_verification', challenge: 'x' }, '198.51.100.30');
-    const wrongPlatform = await signedSlack(body.webhookPath.replace('/slack/', '/telegram/'), { type: 'url_verification', challenge: 'x' }, '198.51.100.30');
+    const unknown = await signedSlack(
+      '/hooks/slack/con_ffffffffffffffffffffffffffffffff',
+      { type: 'url_verification', challenge: 'x' },
+      '198.51.100.30',
+    );
+    const wrongPlatform = await signedSlack(
+      body.webhookPath.replace('/slack/', '/telegram/'),
+      { type: 'url_verification', challenge: 'x' },
+      '198.51.100.30',
+    );
     const strip = async (r: Response) => (await r.text()).replace(r.headers.get('X-Request-Id') ?? '', '');
     expect([deleted.status, unknown.status, wrongPlatform.status]).toEqual([404, 404, 404]);
     const [a, b, c] = [await strip(deleted), await strip(unknown), await strip(wrongPlatform)];
@@ -91,9 +109,16 @@ describe('connectors API and the hooks it opens', () => {
   });
 
   it('another workspace cannot list or delete these connectors (404)', async () => {
-    const res = await asSession(owner, '/api/v1/workspaces', { method: 'POST', body: { name: 'Other', ownerEmail: 'other-owner@example.com' } });
+    const res = await asSession(owner, '/api/v1/workspaces', {
+      method: 'POST',
+      body: { name: 'Other', ownerEmail: 'other-owner@example.com' },
+    });
     const { inviteToken } = (await res.json()) as { inviteToken: string };
-    await send('/api/v1/auth/accept-invite', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: inviteToken, password: 'other owner passphrase' }) });
+    await send('/api/v1/auth/accept-invite', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token: inviteToken, password: 'other owner passphrase' }),
+    });
     const other = await login('other-owner@example.com', 'other owner passphrase');
     await expectError(await asSession(other, `/api/v1/agents/${agentId}/connectors`), 404, 'NOT_FOUND');
     const before = await countRows('connectors');
@@ -105,8 +130,14 @@ describe('connectors API and the hooks it opens', () => {
   it('verifying a hook request opens only the verification secret, not the bot token', async () => {
     const { body } = await createConnector({ platform: 'telegram', botToken: '123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ' });
     // Corrupt the stored bot token: if verification opened it, the hook would fail with 500.
-    await env.DB.prepare("UPDATE vault_secrets SET envelope = 'v1.k1.AAAA.AAAA' WHERE owner_id = ? AND name = 'BOT_TOKEN'").bind(body.id).run();
-    const wrong = await send(body.webhookPath, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': 'wrong', 'CF-Connecting-IP': '198.51.100.40' }, body: '{"update_id":1}' });
+    await env.DB.prepare("UPDATE vault_secrets SET envelope = 'v1.k1.AAAA.AAAA' WHERE owner_id = ? AND name = 'BOT_TOKEN'")
+      .bind(body.id)
+      .run();
+    const wrong = await send(body.webhookPath, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': 'wrong', 'CF-Connecting-IP': '198.51.100.40' },
+      body: '{"update_id":1}',
+    });
     expect(wrong.status).toBe(401);
   });
 });

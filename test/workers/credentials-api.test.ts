@@ -2,7 +2,19 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { expectError, ORIGIN } from './helpers';
-import { asKey, asSession, countRows, createKey, dumpDatabase, inviteUser, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
+import {
+  asKey,
+  asSession,
+  countRows,
+  createKey,
+  dumpDatabase,
+  inviteUser,
+  login,
+  OWNER,
+  setupInstance,
+  testThrottle,
+  type Session,
+} from './identity-helpers';
 
 const VALUE = 'ghp_Zq8mN3vR7tY1wX5kP9sL2dF6hJ4bC0aE8uI7';
 let owner: Session;
@@ -20,9 +32,18 @@ beforeAll(async () => {
 
 describe('credentials API', () => {
   it('PUT creates (201) then replaces (200) and shows only the mask', async () => {
-    const created = await keep(await asSession(owner, '/api/v1/credentials/GITHUB_TOKEN', { method: 'PUT', body: { value: VALUE, allowedHosts: ['api.github.com'] } }));
+    const created = await keep(
+      await asSession(owner, '/api/v1/credentials/GITHUB_TOKEN', {
+        method: 'PUT',
+        body: { value: VALUE, allowedHosts: ['api.github.com'] },
+      }),
+    );
     expect(created.status).toBe(201);
-    expect(await created.json()).toMatchObject({ name: 'GITHUB_TOKEN', masked: `••••${VALUE.slice(-4)}`, allowedHosts: ['api.github.com'] });
+    expect(await created.json()).toMatchObject({
+      name: 'GITHUB_TOKEN',
+      masked: `••••${VALUE.slice(-4)}`,
+      allowedHosts: ['api.github.com'],
+    });
     const replaced = await keep(await asSession(owner, '/api/v1/credentials/GITHUB_TOKEN', { method: 'PUT', body: { value: VALUE } }));
     expect(replaced.status).toBe(200);
     const listed = await keep(await asSession(owner, '/api/v1/credentials'));
@@ -44,7 +65,12 @@ describe('credentials API', () => {
     ['a lower-case name', '/api/v1/credentials/github_token', { value: 'echo-probe-lower-case-name' }, 'echo-probe-lower-case-name'],
     ['a name starting with a digit', '/api/v1/credentials/1TOKEN', { value: 'echo-probe-digit-name' }, 'echo-probe-digit-name'],
     ['a value over 16 KiB', '/api/v1/credentials/BIG', { value: `echo-probe-big-${'x'.repeat(16 * 1024)}` }, 'echo-probe-big-'],
-    ['an allowed host that is a URL', '/api/v1/credentials/HOSTY', { value: 'echo-probe-url-host', allowedHosts: ['https://api.github.com/'] }, 'echo-probe-url-host'],
+    [
+      'an allowed host that is a URL',
+      '/api/v1/credentials/HOSTY',
+      { value: 'echo-probe-url-host', allowedHosts: ['https://api.github.com/'] },
+      'echo-probe-url-host',
+    ],
   ])('refuses %s with 400 without echoing the value; nothing stored', async (_label, path, body, probe) => {
     const before = await countRows('vault_secrets');
     const err = await expectError(await asSession(owner, path, { method: 'PUT', body }), 400, 'VALIDATION_ERROR');
@@ -57,11 +83,16 @@ describe('credentials API', () => {
     const reader = await createKey(owner, ['agents:read']);
     expect((await asKey(reader.key, '/api/v1/credentials')).status).toBe(200);
     const vaultRows = async () => (await env.DB.prepare('SELECT * FROM vault_secrets ORDER BY id').all()).results;
-    const credentialEvents = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE kind LIKE 'credential.%'").first<{ n: number }>())?.n;
+    const credentialEvents = async () =>
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE kind LIKE 'credential.%'").first<{ n: number }>())?.n;
     const before = { rows: await vaultRows(), events: await credentialEvents() };
     expect(before.rows.length).toBeGreaterThan(0);
     await expectError(await asKey(reader.key, '/api/v1/credentials/NEW_ONE', { method: 'PUT', body: { value: 'v' } }), 403, 'FORBIDDEN');
-    await expectError(await asKey(reader.key, '/api/v1/credentials/GITHUB_TOKEN', { method: 'PUT', body: { value: 'attacker value 1234' } }), 403, 'FORBIDDEN');
+    await expectError(
+      await asKey(reader.key, '/api/v1/credentials/GITHUB_TOKEN', { method: 'PUT', body: { value: 'attacker value 1234' } }),
+      403,
+      'FORBIDDEN',
+    );
     await expectError(await asKey(reader.key, '/api/v1/credentials/GITHUB_TOKEN', { method: 'DELETE' }), 403, 'FORBIDDEN');
     // Nothing written, replaced or deleted, and nothing audited as if it had been.
     expect({ rows: await vaultRows(), events: await credentialEvents() }).toEqual(before);
@@ -108,7 +139,10 @@ describe('vault rotation over HTTP', () => {
       );
     await asSession(owner, '/api/v1/credentials/ROTATE_ME', { method: 'PUT', body: { value: 'value sealed under k1' } });
 
-    const report = (await (await call('/api/v1/admin/vault/rotate', rotated, 'POST', { batchSize: 50 })).json()) as { remaining: number; activeKeyId: string };
+    const report = (await (await call('/api/v1/admin/vault/rotate', rotated, 'POST', { batchSize: 50 })).json()) as {
+      remaining: number;
+      activeKeyId: string;
+    };
     expect(report).toMatchObject({ remaining: 0, activeKeyId: 'k2' });
     expect((await call('/api/v1/credentials/ROTATE_ME', onlyK2)).status).toBe(200);
   });

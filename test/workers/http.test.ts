@@ -128,7 +128,9 @@ describe('CORS: same-origin only', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe(ORIGIN);
     expect(res.headers.get('Access-Control-Allow-Credentials')).toBe('true');
-    expect(res.headers.get('Access-Control-Expose-Headers')).toBe('X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset');
+    expect(res.headers.get('Access-Control-Expose-Headers')).toBe(
+      'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset',
+    );
     expect(res.headers.get('Vary')).toBe('Origin');
     expectSecurityHeaders(res);
   });

@@ -30,7 +30,11 @@ export async function login(email: string, password: string, ip?: string): Promi
 }
 
 /** A request as a signed-in browser would send it: cookie, CSRF token, same origin. */
-export function asSession(session: Session, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+export function asSession(
+  session: Session,
+  path: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { Cookie: session.cookie, 'X-CSRF-Token': session.csrfToken, ...init.headers };
   if (init.body !== undefined) headers['Content-Type'] = 'application/json';
   return send(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
@@ -42,7 +46,11 @@ export function asKey(key: string, path: string, init: { method?: string; body?:
   return send(path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
 }
 
-export async function createKey(session: Session, scopes: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; key: string; expiresAt: number | null }> {
+export async function createKey(
+  session: Session,
+  scopes: string[],
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; key: string; expiresAt: number | null }> {
   const res = await asSession(session, '/api/v1/api-keys', { method: 'POST', body: { name: 'test key', scopes, ...extra } });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string; key: string; expiresAt: number | null };
@@ -65,7 +73,9 @@ export async function countRows(table: string): Promise<number> {
 
 /** Every text value in every table of the D1 database, for "never stored" assertions. */
 export async function dumpDatabase(): Promise<string> {
-  const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+  ).all<{ name: string }>();
   const parts: string[] = [];
   for (const { name } of tables.results) {
     const rows = await env.DB.prepare(`SELECT * FROM "${name}"`).all();

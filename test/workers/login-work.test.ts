@@ -15,7 +15,14 @@ const app = createApp({ loginThrottle: testThrottle, argon2id: countingArgon2id 
 let nextIp = 0;
 function attempt(email: string, password: string) {
   nextIp++;
-  return app.fetch(new Request(`${ORIGIN}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': `198.18.200.${nextIp}` }, body: JSON.stringify({ email, password }) }), env);
+  return app.fetch(
+    new Request(`${ORIGIN}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': `198.18.200.${nextIp}` },
+      body: JSON.stringify({ email, password }),
+    }),
+    env,
+  );
 }
 
 beforeAll(async () => {
@@ -23,7 +30,9 @@ beforeAll(async () => {
   const owner = await login(OWNER.email, OWNER.password);
   await inviteUser(owner, 'known@example.com', 'viewer', 'known member passphrase');
   // Invited, never accepted: a user row without a password.
-  expect((await asSession(owner, '/api/v1/users', { method: 'POST', body: { email: 'pending@example.com', role: 'viewer' } })).status).toBe(201);
+  expect((await asSession(owner, '/api/v1/users', { method: 'POST', body: { email: 'pending@example.com', role: 'viewer' } })).status).toBe(
+    201,
+  );
 });
 
 beforeEach(() => {
@@ -44,11 +53,25 @@ describe('an unknown email costs the same work as a wrong password (no account e
 
   it('a locked-out attempt runs no Argon2id at all', async () => {
     for (let i = 0; i < 10; i++) {
-      const res = app.fetch(new Request(`${ORIGIN}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.18.201.1' }, body: JSON.stringify({ email: 'nobody-else@example.com', password: `guess number ${i} long` }) }), env);
+      const res = app.fetch(
+        new Request(`${ORIGIN}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.18.201.1' },
+          body: JSON.stringify({ email: 'nobody-else@example.com', password: `guess number ${i} long` }),
+        }),
+        env,
+      );
       expect((await res).status).toBe(401);
     }
     argon2Calls.length = 0;
-    const res = await app.fetch(new Request(`${ORIGIN}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.18.201.1' }, body: JSON.stringify({ email: 'nobody-else@example.com', password: 'one more guess long' }) }), env);
+    const res = await app.fetch(
+      new Request(`${ORIGIN}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.18.201.1' },
+        body: JSON.stringify({ email: 'nobody-else@example.com', password: 'one more guess long' }),
+      }),
+      env,
+    );
     expect(res.status).toBe(429);
     expect(argon2Calls).toHaveLength(0);
   });

@@ -81,15 +81,23 @@ describe('no token, password or hash in any response, log line or audit event', 
     expect(seen.length).toBeGreaterThan(20);
   });
 
-  it.each(['setupToken', 'ownerPassword', 'sessionToken', 'csrfToken', 'apiKey', 'inviteToken', 'invitedPassword', 'resetToken', 'resetPassword', 'newOwnerPassword'])(
-    '%s appears only where it is shown once',
-    (name) => {
-      const secret = secrets[name] ?? '';
-      expect(secret.length).toBeGreaterThan(8);
-      const leaks = seen.filter((text) => text.includes(secret) && text !== shownOnce.get(secret));
-      expect(leaks).toEqual([]);
-    },
-  );
+  it.each([
+    'setupToken',
+    'ownerPassword',
+    'sessionToken',
+    'csrfToken',
+    'apiKey',
+    'inviteToken',
+    'invitedPassword',
+    'resetToken',
+    'resetPassword',
+    'newOwnerPassword',
+  ])('%s appears only where it is shown once', (name) => {
+    const secret = secrets[name] ?? '';
+    expect(secret.length).toBeGreaterThan(8);
+    const leaks = seen.filter((text) => text.includes(secret) && text !== shownOnce.get(secret));
+    expect(leaks).toEqual([]);
+  });
 
   it('no stored hash (password PHC, token SHA-256) appears anywhere', () => {
     const hashNames = Object.keys(secrets).filter((k) => k.startsWith('hash'));

@@ -31,9 +31,12 @@ function postJson(path: string, body: unknown) {
 
 /** Proof that a refused compile wrote nothing: the audit and token tables stay as they were. */
 async function rowCounts(): Promise<number[]> {
-  const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'").all<{ name: string }>();
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'",
+  ).all<{ name: string }>();
   const counts: number[] = [];
-  for (const { name } of tables.results) counts.push(((await env.DB.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).first<{ n: number }>())?.n ?? 0));
+  for (const { name } of tables.results)
+    counts.push((await env.DB.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).first<{ n: number }>())?.n ?? 0);
   return counts;
 }
 
@@ -61,7 +64,11 @@ describe('POST /api/v1/policy/compile', () => {
 
   it('a private IP literal capability → 400 VALIDATION_ERROR with code and index, never the value; nothing written', async () => {
     const before = await rowCounts();
-    const manifest = { name: 'evil', version: '1', tools: [{ name: 't', capabilities: ['exec:spawn:curl', 'net:connect:0x7f000001:8080'] }] };
+    const manifest = {
+      name: 'evil',
+      version: '1',
+      tools: [{ name: 't', capabilities: ['exec:spawn:curl', 'net:connect:0x7f000001:8080'] }],
+    };
     const error = await expectError(await postJson(PATH, { manifest, target: 'bwrap' }), 400, 'VALIDATION_ERROR');
     expect(error.message).toContain('CAP_NET_PRIVATE');
     expect(error.fields).toEqual(['manifest.tools.0.capabilities.1']);
@@ -71,7 +78,11 @@ describe('POST /api/v1/policy/compile', () => {
 
   it.each([
     ['bad manifest shape', { manifest: { name: 'x', version: '1', tools: 'nope' }, target: 'bwrap' }, ['manifest.tools']],
-    ['undeclared run binary', { manifest: { name: 'x', version: '1', tools: [{ name: 't', capabilities: [], run: { argv: ['sh', '-c', 'id'] } }] }, target: 'k8s' }, ['manifest.tools.0.run.argv.0']],
+    [
+      'undeclared run binary',
+      { manifest: { name: 'x', version: '1', tools: [{ name: 't', capabilities: [], run: { argv: ['sh', '-c', 'id'] } }] }, target: 'k8s' },
+      ['manifest.tools.0.run.argv.0'],
+    ],
     ['unknown tool', { manifest: githubManifest, target: 'bwrap', tool: 'nope' }, ['tool']],
     ['unknown target', { manifest: githubManifest, target: 'lxc' }, ['target']],
     ['egressTarget without egress', { manifest: githubManifest, target: 'bwrap', egressTarget: 'squid' }, ['egressTarget']],
@@ -94,7 +105,11 @@ describe('POST /api/v1/policy/compile', () => {
     }
 
     it('a per-tool compile shows what serverCapabilities add to a tool that declares nothing', async () => {
-      const res = await postJson(PATH, { manifest: golden('capgate-puppeteer', 'manifest.json'), target: 'bwrap', tool: 'puppeteer_navigate' });
+      const res = await postJson(PATH, {
+        manifest: golden('capgate-puppeteer', 'manifest.json'),
+        target: 'bwrap',
+        tool: 'puppeteer_navigate',
+      });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { serverCapabilities: string[] };
       expect(body).toEqual(golden('capgate-puppeteer', 'tool-puppeteer_navigate.bwrap.json'));
@@ -103,10 +118,28 @@ describe('POST /api/v1/policy/compile', () => {
   });
 
   it.each([
-    ['a named endpoint that smuggles a path', ['ipc:connect:x11/../../run/docker.sock'], 'CAP_IPC_PATH', 'manifest.tools.0.capabilities.0', {}],
-    ['an assertion description with a control character', ['assert:a.b:"x\u001b[2Jy"'], 'CAP_CONTROL_CHAR', 'manifest.tools.0.capabilities.0', {}],
+    [
+      'a named endpoint that smuggles a path',
+      ['ipc:connect:x11/../../run/docker.sock'],
+      'CAP_IPC_PATH',
+      'manifest.tools.0.capabilities.0',
+      {},
+    ],
+    [
+      'an assertion description with a control character',
+      ['assert:a.b:"x\u001b[2Jy"'],
+      'CAP_CONTROL_CHAR',
+      'manifest.tools.0.capabilities.0',
+      {},
+    ],
     ['a grammar pin we do not implement', [], 'MANIFEST_GRAMMAR', 'manifest.grammar', { grammar: '01' }],
-    ['a private host in serverCapabilities', [], 'CAP_NET_PRIVATE', 'manifest.serverCapabilities.0', { serverCapabilities: ['net:connect:169.254.169.254:80'] }],
+    [
+      'a private host in serverCapabilities',
+      [],
+      'CAP_NET_PRIVATE',
+      'manifest.serverCapabilities.0',
+      { serverCapabilities: ['net:connect:169.254.169.254:80'] },
+    ],
   ])('%s → 400 VALIDATION_ERROR with code and path, never the value; nothing written', async (_label, capabilities, code, field, extra) => {
     const before = await rowCounts();
     const manifest = { name: 'evil', version: '1', ...extra, tools: [{ name: 't', capabilities }] };
@@ -118,7 +151,11 @@ describe('POST /api/v1/policy/compile', () => {
   });
 
   it('refuses a non-JSON content type (415) and answers GET with 405', async () => {
-    await expectError(await send(PATH, { method: 'POST', headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${apiKey}` }, body: '{}' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await expectError(
+      await send(PATH, { method: 'POST', headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${apiKey}` }, body: '{}' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     const res = await send(PATH);
     expect(res.headers.get('Allow')).toBe('POST');
     await expectError(res, 405, 'METHOD_NOT_ALLOWED');

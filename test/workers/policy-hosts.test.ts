@@ -32,7 +32,10 @@ describe('host normalisation inside workerd', () => {
   it('decides egress the same way (numbered rules)', () => {
     const policy = { allow: [{ host: 'api.github.com', port: 443 }], blockPrivate: true as const };
     expect(decideEgress(policy, { host: '0x7f000001', port: 443, resolvedAddresses: [] })).toMatchObject({ allow: false, rule: 3 });
-    expect(decideEgress(policy, { host: 'api.github.com', port: 443, resolvedAddresses: ['140.82.112.6'] })).toMatchObject({ allow: true, rule: 6 });
+    expect(decideEgress(policy, { host: 'api.github.com', port: 443, resolvedAddresses: ['140.82.112.6'] })).toMatchObject({
+      allow: true,
+      rule: 6,
+    });
     expect(isPrivateAddress('64:ff9b::a9fe:a9fe')).toBe(true);
   });
 });

@@ -26,7 +26,8 @@ async function storedRows(policy: PolicyName, key: string): Promise<{ hits: numb
 describe('login-failures policy (account key, 10 per 15 minutes)', () => {
   it('counts with consume and reads without counting with peek', async () => {
     const key = 'account:usr_peek';
-    for (let i = 0; i < 20; i++) expect(decided(await peek(env, 'login-failures', key, T0))).toMatchObject({ admitted: true, remaining: 10 });
+    for (let i = 0; i < 20; i++)
+      expect(decided(await peek(env, 'login-failures', key, T0))).toMatchObject({ admitted: true, remaining: 10 });
     const results = await consumeTimes('login-failures', key, 11, T0);
     expect(results.map((r) => r.admitted)).toEqual([...Array(10).fill(true), false]);
     expect(results[9]?.remaining).toBe(0);
@@ -71,10 +72,20 @@ describe('sliding window edge (time injected)', () => {
     const key = 'edge:a';
     await consumeTimes('login-failures', key, 10, T0);
     const full = decided(await consume(env, 'login-failures', key, T0));
-    expect(rateLimitHeaders(full)).toEqual({ 'RateLimit-Limit': '10', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '900', 'Retry-After': '900' });
+    expect(rateLimitHeaders(full)).toEqual({
+      'RateLimit-Limit': '10',
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': '900',
+      'Retry-After': '900',
+    });
 
     const justBefore = decided(await consume(env, 'login-failures', key, T0 + 900 * SECOND - 1));
-    expect(rateLimitHeaders(justBefore)).toEqual({ 'RateLimit-Limit': '10', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '1', 'Retry-After': '1' });
+    expect(rateLimitHeaders(justBefore)).toEqual({
+      'RateLimit-Limit': '10',
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': '1',
+      'Retry-After': '1',
+    });
 
     const atEdge = decided(await consume(env, 'login-failures', key, T0 + 900 * SECOND));
     expect(atEdge.admitted).toBe(true);
@@ -179,7 +190,9 @@ describe('RateLimiter object state', () => {
   it('admits exactly min(N, limit) of N concurrent consumes', async () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => consume(env, 'auth-ip', 'race:a', T0)));
     expect(results.filter((r) => r.admitted)).toHaveLength(20);
-    expect(new Set(results.filter((r) => r.admitted).map((r) => decided(r).remaining))).toEqual(new Set(Array.from({ length: 20 }, (_, i) => i)));
+    expect(new Set(results.filter((r) => r.admitted).map((r) => decided(r).remaining))).toEqual(
+      new Set(Array.from({ length: 20 }, (_, i) => i)),
+    );
   });
 });
 
@@ -187,7 +200,11 @@ describe('failures', () => {
   it('fails closed for login-failures and open for default-ip when the limiter throws', async () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const broken = { ...env, RATE_LIMITER: failingLimiterNamespace() };
-    expect(await consume(broken, 'login-failures', 'account:x', T0)).toMatchObject({ kind: 'unavailable', admitted: false, failMode: 'closed' });
+    expect(await consume(broken, 'login-failures', 'account:x', T0)).toMatchObject({
+      kind: 'unavailable',
+      admitted: false,
+      failMode: 'closed',
+    });
     expect(await peek(broken, 'login-failures', 'account:x', T0)).toMatchObject({ kind: 'unavailable', admitted: false });
     expect(await consume(broken, 'hooks-ip', 'ip:x', T0)).toMatchObject({ kind: 'unavailable', admitted: false });
     expect(await consume(broken, 'default-ip', 'ip:x', T0)).toMatchObject({ kind: 'unavailable', admitted: true, failMode: 'open' });
@@ -196,7 +213,11 @@ describe('failures', () => {
 
   it('fails closed for every policy when RATE_LIMITS is malformed, without touching the limiter', async () => {
     const misconfigured = { ...env, RATE_LIMITS: '{"default-ip":{"limit":-1,"windowS":60}}' };
-    expect(await consume(misconfigured, 'default-ip', 'ip:mis', T0)).toMatchObject({ kind: 'unavailable', admitted: false, reason: 'misconfigured' });
+    expect(await consume(misconfigured, 'default-ip', 'ip:mis', T0)).toMatchObject({
+      kind: 'unavailable',
+      admitted: false,
+      reason: 'misconfigured',
+    });
     expect(await storedRows('default-ip', 'ip:mis')).toEqual({ hits: 0, tables: 0 });
   });
 
@@ -218,7 +239,9 @@ describe('audit', () => {
     await consumeTimes('login-failures', key, 10, T0);
     for (let i = 0; i < 4; i++) await consume(env, 'login-failures', key, T0 + i, { workspaceId: 'ws_rl', actor: 'ip:192.0.2.1' });
     expect(await exceededEvents(key)).toEqual([{ policy: 'login-failures', key, windowS: 900 }]);
-    const { results } = await env.DB.prepare("SELECT workspace_id, actor FROM audit_events WHERE kind = 'ratelimit.exceeded' AND workspace_id = 'ws_rl'").all();
+    const { results } = await env.DB.prepare(
+      "SELECT workspace_id, actor FROM audit_events WHERE kind = 'ratelimit.exceeded' AND workspace_id = 'ws_rl'",
+    ).all();
     expect(results).toEqual([{ workspace_id: 'ws_rl', actor: 'ip:192.0.2.1' }]);
 
     // A new window: fill again and the next denial is audited again.
@@ -310,7 +333,10 @@ describe('objects of the former one-object-per-key layout', () => {
     });
     await evictDurableObject(stub);
     const tables = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) <> '_cf_' ORDER BY name").toArray().map((row) => row.name),
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) <> '_cf_' ORDER BY name")
+        .toArray()
+        .map((row) => row.name),
     );
     expect(tables).toEqual(['hits', 'windows']);
     expect((await stub.stats()).hitsStored).toBe(0);

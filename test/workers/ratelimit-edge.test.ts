@@ -20,7 +20,11 @@ describe('window edge over HTTP (clock injected)', () => {
     for (let i = 0; i < 60; i++) expect((await hookAt(T0 + i * 500, ip)).status).toBe(404); // 60 hits over 29.5 s
 
     const atFull = await hookAt(T0 + 30_000, ip);
-    expect([atFull.headers.get('Retry-After'), atFull.headers.get('RateLimit-Reset'), atFull.headers.get('RateLimit-Remaining')]).toEqual(['30', '30', '0']);
+    expect([atFull.headers.get('Retry-After'), atFull.headers.get('RateLimit-Reset'), atFull.headers.get('RateLimit-Remaining')]).toEqual([
+      '30',
+      '30',
+      '0',
+    ]);
     await expectError(atFull, 429, 'RATE_LIMITED');
 
     const justBefore = await hookAt(T0 + 59_999, ip);
@@ -30,7 +34,11 @@ describe('window edge over HTTP (clock injected)', () => {
     // At T0 + 60 s the first hit leaves: exactly one slot, whose successor frees 0.5 s later (rounded up to 1).
     const atEdge = await hookAt(T0 + 60_000, ip);
     expect(atEdge.status).toBe(404);
-    expect([atEdge.headers.get('RateLimit-Limit'), atEdge.headers.get('RateLimit-Remaining'), atEdge.headers.get('RateLimit-Reset')]).toEqual(['60', '0', '1']);
+    expect([
+      atEdge.headers.get('RateLimit-Limit'),
+      atEdge.headers.get('RateLimit-Remaining'),
+      atEdge.headers.get('RateLimit-Reset'),
+    ]).toEqual(['60', '0', '1']);
     expect(atEdge.headers.get('Retry-After')).toBeNull();
 
     const next = await hookAt(T0 + 60_000, ip);

@@ -30,7 +30,9 @@ export function failingLimiterNamespace(): Env['RATE_LIMITER'] {
 }
 
 export async function exceededEvents(key: string): Promise<{ policy: string; key: string; windowS: number }[]> {
-  const { results } = await env.DB.prepare("SELECT data FROM audit_events WHERE kind = 'ratelimit.exceeded' ORDER BY seq").all<{ data: string }>();
+  const { results } = await env.DB.prepare("SELECT data FROM audit_events WHERE kind = 'ratelimit.exceeded' ORDER BY seq").all<{
+    data: string;
+  }>();
   return results.map((row) => JSON.parse(row.data) as { policy: string; key: string; windowS: number }).filter((data) => data.key === key);
 }
 

@@ -101,7 +101,11 @@ describe('headers on limited routes', () => {
 describe('auth routes: limited before the body is read', () => {
   it('answers the 21st /api/v1/auth/* request from one IP with 429, not the 415 its body would earn', async () => {
     const badBody = () =>
-      send('/api/v1/auth/login', { method: 'POST', headers: { 'CF-Connecting-IP': '198.51.100.50', 'Content-Type': 'text/plain' }, body: 'x' });
+      send('/api/v1/auth/login', {
+        method: 'POST',
+        headers: { 'CF-Connecting-IP': '198.51.100.50', 'Content-Type': 'text/plain' },
+        body: 'x',
+      });
     for (let i = 0; i < 20; i++) await expectError(await badBody(), 415, 'UNSUPPORTED_MEDIA_TYPE');
     const res = await badBody();
     expect(res.headers.get('RateLimit-Limit')).toBe('20');
@@ -202,7 +206,8 @@ describe('audit: ratelimit.exceeded once per key per window', () => {
   it('never puts a credential or its hash in the event', async () => {
     const token = 'pcl_secret_token_value_0123456789';
     const tight = { RATE_LIMITS: JSON.stringify({ 'api-credential': { limit: 1, windowS: 60 } }) };
-    const call = () => sendWithEnv('/api/v1/x', tight, { headers: { 'CF-Connecting-IP': '198.51.100.91', Authorization: `Bearer ${token}` } });
+    const call = () =>
+      sendWithEnv('/api/v1/x', tight, { headers: { 'CF-Connecting-IP': '198.51.100.91', Authorization: `Bearer ${token}` } });
     await call();
     expect((await call()).status).toBe(429);
     const { results } = await env.DB.prepare("SELECT actor, data FROM audit_events WHERE kind = 'ratelimit.exceeded'").all();
@@ -216,10 +221,17 @@ describe('audit: ratelimit.exceeded once per key per window', () => {
 describe('OpenAPI', () => {
   it('documents the 429 (with Retry-After and RateLimit-*) and the 503 on limited routes', async () => {
     const res = await send('/api/v1/openapi.json', { headers: { 'CF-Connecting-IP': '198.51.100.95' } });
-    const doc = (await res.json()) as { paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>> };
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+    };
     const responses = doc.paths['/healthz']?.get?.responses ?? {};
     expect(Object.keys(responses)).toEqual(expect.arrayContaining(['200', '429', '503']));
-    expect(Object.keys(responses['429']?.headers ?? {})).toEqual(['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']);
+    expect(Object.keys(responses['429']?.headers ?? {})).toEqual([
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ]);
   });
 });
 

@@ -29,7 +29,11 @@ function countingLimiter() {
 }
 
 const hook = (ip: string, overrides: Partial<Env> = {}) =>
-  sendWithEnv('/hooks/discord/conn_shards', overrides, { method: 'POST', headers: { 'CF-Connecting-IP': ip, 'Content-Type': 'application/json' }, body: '{}' });
+  sendWithEnv('/hooks/discord/conn_shards', overrides, {
+    method: 'POST',
+    headers: { 'CF-Connecting-IP': ip, 'Content-Type': 'application/json' },
+    body: '{}',
+  });
 
 const statuses = (responses: Response[]) => responses.map((res) => res.status);
 const count = (list: number[], status: number) => list.filter((s) => s === status).length;
@@ -60,7 +64,13 @@ describe('exact under concurrency, across shards', () => {
     const ip = '192.0.2.11';
     const tight = { RATE_LIMITS: JSON.stringify({ 'api-ip': { limit: 60, windowS: 60 } }) };
     const tokens = Array.from({ length: 200 }, (_, i) => `rotating-${i}`);
-    const codes = statuses(await Promise.all(tokens.map((token) => sendWithEnv('/api/v1/nothing', tight, { headers: { 'CF-Connecting-IP': ip, Authorization: `Bearer ${token}` } }))));
+    const codes = statuses(
+      await Promise.all(
+        tokens.map((token) =>
+          sendWithEnv('/api/v1/nothing', tight, { headers: { 'CF-Connecting-IP': ip, Authorization: `Bearer ${token}` } }),
+        ),
+      ),
+    );
     expect(count(codes, 404)).toBe(60);
     expect(count(codes, 429)).toBe(140);
     expect((await storedWindow('api-ip', `ip:${ip}`)).hits).toBe(60);
@@ -129,7 +139,11 @@ describe('deny cache: refuses without a round trip, never admits', () => {
 describe('one round trip per request', () => {
   it('asks one shard once for both /api/v1 buckets of a request without a credential (same key, same shard)', async () => {
     const counting = countingLimiter();
-    const res = await sendWithEnv('/api/v1/nothing', { RATE_LIMITER: counting.RATE_LIMITER }, { headers: { 'CF-Connecting-IP': '192.0.2.30' } });
+    const res = await sendWithEnv(
+      '/api/v1/nothing',
+      { RATE_LIMITER: counting.RATE_LIMITER },
+      { headers: { 'CF-Connecting-IP': '192.0.2.30' } },
+    );
     expect(res.status).toBe(404);
     expect(counting.calls.decide).toBe(1);
     expect((await storedWindow('api-ip', 'ip:192.0.2.30')).hits).toBe(1);
@@ -140,7 +154,11 @@ describe('one round trip per request', () => {
     const ip = '192.0.2.31';
     const token = await tokenOnOtherShard(ip, 'one-trip');
     const counting = countingLimiter();
-    const res = await sendWithEnv('/api/v1/nothing', { RATE_LIMITER: counting.RATE_LIMITER }, { headers: { 'CF-Connecting-IP': ip, Authorization: `Bearer ${token}` } });
+    const res = await sendWithEnv(
+      '/api/v1/nothing',
+      { RATE_LIMITER: counting.RATE_LIMITER },
+      { headers: { 'CF-Connecting-IP': ip, Authorization: `Bearer ${token}` } },
+    );
     expect(res.status).toBe(404);
     expect(counting.calls).toEqual({ decide: 2, refund: 0 });
   });
@@ -149,13 +167,18 @@ describe('one round trip per request', () => {
 describe('/healthz: no Durable Object round trip, and a flood against it hurts nothing else', () => {
   it('serves /healthz without asking any shard, even with the limiter down', async () => {
     const counting = countingLimiter();
-    for (let i = 0; i < 20; i++) expect((await sendWithEnv('/healthz', { RATE_LIMITER: counting.RATE_LIMITER }, { headers: { 'CF-Connecting-IP': '192.0.2.40' } })).status).toBe(200);
+    for (let i = 0; i < 20; i++)
+      expect(
+        (await sendWithEnv('/healthz', { RATE_LIMITER: counting.RATE_LIMITER }, { headers: { 'CF-Connecting-IP': '192.0.2.40' } })).status,
+      ).toBe(200);
     expect(counting.calls.decide).toBe(0);
   });
 
   it('refuses a flooding address in this isolate, keeps serving another one, and touches no shared limit', async () => {
     const flooder = '192.0.2.41';
-    const codes = statuses(await Promise.all(Array.from({ length: 300 }, () => sendWithEnv('/healthz', {}, { headers: { 'CF-Connecting-IP': flooder } }))));
+    const codes = statuses(
+      await Promise.all(Array.from({ length: 300 }, () => sendWithEnv('/healthz', {}, { headers: { 'CF-Connecting-IP': flooder } }))),
+    );
     expect(count(codes, 200)).toBeGreaterThanOrEqual(120);
     expect(count(codes, 200)).toBeLessThan(300);
     expect(count(codes, 429)).toBe(300 - count(codes, 200));

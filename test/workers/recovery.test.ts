@@ -16,13 +16,21 @@ async function userRow(id: string) {
 }
 
 async function liveCredentials(userId: string) {
-  const keys = await env.DB.prepare('SELECT id FROM api_keys WHERE created_by = ? AND revoked_at IS NULL ORDER BY id').bind(userId).all<{ id: string }>();
-  const sessions = await env.DB.prepare('SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL ORDER BY id').bind(userId).all<{ id: string }>();
+  const keys = await env.DB.prepare('SELECT id FROM api_keys WHERE created_by = ? AND revoked_at IS NULL ORDER BY id')
+    .bind(userId)
+    .all<{ id: string }>();
+  const sessions = await env.DB.prepare('SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL ORDER BY id')
+    .bind(userId)
+    .all<{ id: string }>();
   return { keys: keys.results.map((r) => r.id), sessions: sessions.results.map((r) => r.id) };
 }
 
 async function auditOf(kind: string, userId: string) {
-  const rows = await env.DB.prepare("SELECT actor, data FROM audit_events WHERE kind = ? AND json_extract(data, '$.userId') = ? ORDER BY seq").bind(kind, userId).all<{ actor: string; data: string }>();
+  const rows = await env.DB.prepare(
+    "SELECT actor, data FROM audit_events WHERE kind = ? AND json_extract(data, '$.userId') = ? ORDER BY seq",
+  )
+    .bind(kind, userId)
+    .all<{ actor: string; data: string }>();
   return rows.results.map((row) => ({ actor: row.actor, data: JSON.parse(row.data) as Record<string, unknown> }));
 }
 
@@ -46,8 +54,12 @@ describe('password reset', () => {
 
     await expectError(await postJson('/api/v1/auth/reset', { token, newPassword: 'alice third passphrase!' }), 401, 'INVALID_CREDENTIALS');
     await login('alice@example.com', 'alice second passphrase'); // unchanged by the replay
-    expect(await auditOf('auth.reset.issued', userId)).toEqual([{ actor: `user:${owner.userId}`, data: { userId, expiresAt: expect.any(Number) } }]);
-    expect(await auditOf('auth.password.reset', userId)).toEqual([{ actor: `user:${userId}`, data: { userId, sessionsRevoked: 2, apiKeysRevoked: [] } }]);
+    expect(await auditOf('auth.reset.issued', userId)).toEqual([
+      { actor: `user:${owner.userId}`, data: { userId, expiresAt: expect.any(Number) } },
+    ]);
+    expect(await auditOf('auth.password.reset', userId)).toEqual([
+      { actor: `user:${userId}`, data: { userId, sessionsRevoked: 2, apiKeysRevoked: [] } },
+    ]);
     expect(JSON.stringify(await env.DB.prepare('SELECT data FROM audit_events').all())).not.toContain(token);
   });
 
@@ -72,7 +84,11 @@ describe('password reset', () => {
     const token = await issueReset(userId);
     const later = createApp({ now: () => Date.now() + 3600_000 + 1000, loginThrottle: testThrottle });
     const res = await later.fetch(
-      new Request(`${ORIGIN}/api/v1/auth/reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token, newPassword: 'carol second passphrase' }) }),
+      new Request(`${ORIGIN}/api/v1/auth/reset`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token, newPassword: 'carol second passphrase' }),
+      }),
       env,
     );
     await expectError(res, 401, 'INVALID_CREDENTIALS');
@@ -82,9 +98,17 @@ describe('password reset', () => {
   it('an invitation token cannot be used as a reset token, nor twice', async () => {
     const res = await asSession(owner, '/api/v1/users', { method: 'POST', body: { email: 'dave@example.com', role: 'viewer' } });
     const { inviteToken } = (await res.json()) as { inviteToken: string };
-    await expectError(await postJson('/api/v1/auth/reset', { token: inviteToken, newPassword: 'dave some passphrase' }), 401, 'INVALID_CREDENTIALS');
+    await expectError(
+      await postJson('/api/v1/auth/reset', { token: inviteToken, newPassword: 'dave some passphrase' }),
+      401,
+      'INVALID_CREDENTIALS',
+    );
     expect((await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password: 'dave some passphrase' })).status).toBe(204);
-    await expectError(await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password: 'dave other passphrase' }), 401, 'INVALID_CREDENTIALS');
+    await expectError(
+      await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password: 'dave other passphrase' }),
+      401,
+      'INVALID_CREDENTIALS',
+    );
   });
 });
 
@@ -94,11 +118,17 @@ describe('password change', () => {
     const current = await login('erin@example.com', 'erin first passphrase');
     const other = await login('erin@example.com', 'erin first passphrase');
     await expectError(
-      await asSession(current, '/api/v1/auth/password', { method: 'POST', body: { currentPassword: 'not my passphrase', newPassword: 'erin second passphrase' } }),
+      await asSession(current, '/api/v1/auth/password', {
+        method: 'POST',
+        body: { currentPassword: 'not my passphrase', newPassword: 'erin second passphrase' },
+      }),
       401,
       'INVALID_CREDENTIALS',
     );
-    const res = await asSession(current, '/api/v1/auth/password', { method: 'POST', body: { currentPassword: 'erin first passphrase', newPassword: 'erin second passphrase' } });
+    const res = await asSession(current, '/api/v1/auth/password', {
+      method: 'POST',
+      body: { currentPassword: 'erin first passphrase', newPassword: 'erin second passphrase' },
+    });
     expect(res.status).toBe(204);
     expect((await asSession(current, '/api/v1/me')).status).toBe(200);
     await expectError(await asSession(other, '/api/v1/me'), 401, 'UNAUTHENTICATED');
@@ -110,7 +140,10 @@ describe('password change', () => {
     const k1 = await createKey(current, ['agents:read']);
     const k2 = await createKey(current, ['tools:invoke']);
     const bystander = await createKey(owner, ['agents:read']);
-    const res = await asSession(current, '/api/v1/auth/password', { method: 'POST', body: { currentPassword: 'frank first passphrase', newPassword: 'frank second passphrase' } });
+    const res = await asSession(current, '/api/v1/auth/password', {
+      method: 'POST',
+      body: { currentPassword: 'frank first passphrase', newPassword: 'frank second passphrase' },
+    });
     expect(res.status).toBe(204);
     await expectError(await asKey(k1.key, '/api/v1/me'), 401, 'UNAUTHENTICATED');
     await expectError(await asKey(k2.key, '/api/v1/me'), 401, 'UNAUTHENTICATED');
@@ -127,7 +160,14 @@ describe('password change', () => {
     const gina = await login('gina@example.com', 'gina first passphrase');
     const { key } = await createKey(gina, ['admin', 'agents:read']);
     const before = { user: await userRow(userId), credentials: await liveCredentials(userId) };
-    await expectError(await asKey(key, '/api/v1/auth/password', { method: 'POST', body: { currentPassword: 'gina first passphrase', newPassword: 'attacker chosen passphrase' } }), 403, 'FORBIDDEN');
+    await expectError(
+      await asKey(key, '/api/v1/auth/password', {
+        method: 'POST',
+        body: { currentPassword: 'gina first passphrase', newPassword: 'attacker chosen passphrase' },
+      }),
+      403,
+      'FORBIDDEN',
+    );
     expect({ user: await userRow(userId), credentials: await liveCredentials(userId) }).toEqual(before);
     expect(await auditOf('auth.password.changed', userId)).toEqual([]);
     await login('gina@example.com', 'gina first passphrase');

@@ -12,12 +12,26 @@ interface Operation {
 }
 type Document = { paths: Record<string, Record<string, Operation>> };
 
-const WRITING_TABLES = ['agents', 'api_keys', 'audit_events', 'connectors', 'installed_tools', 'tool_invocations', 'approvals', 'users', 'workspaces', 'vault_secrets', 'sessions', 'one_time_tokens'];
+const WRITING_TABLES = [
+  'agents',
+  'api_keys',
+  'audit_events',
+  'connectors',
+  'installed_tools',
+  'tool_invocations',
+  'approvals',
+  'users',
+  'workspaces',
+  'vault_secrets',
+  'sessions',
+  'one_time_tokens',
+];
 
 /** Row counts of every table a route could write: an attack that got through would change one. */
 async function rowCounts(): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const table of WRITING_TABLES) counts[table] = (await env.DB.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).first<{ n: number }>())?.n ?? 0;
+  for (const table of WRITING_TABLES)
+    counts[table] = (await env.DB.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).first<{ n: number }>())?.n ?? 0;
   return counts;
 }
 
@@ -25,13 +39,21 @@ async function rowCounts(): Promise<Record<string, number>> {
 async function operations(): Promise<Array<{ method: string; path: string; operation: Operation }>> {
   const doc = (await (await send('/api/v1/openapi.json')).json()) as Document;
   return Object.entries(doc.paths).flatMap(([path, ops]) =>
-    Object.entries(ops).map(([method, operation]) => ({ method: method.toUpperCase(), path: path.replace(/\{\w+\}/g, 'made-up-id'), operation })),
+    Object.entries(ops).map(([method, operation]) => ({
+      method: method.toUpperCase(),
+      path: path.replace(/\{\w+\}/g, 'made-up-id'),
+      operation,
+    })),
   );
 }
 
 function sendJson(method: string, path: string, headers: Record<string, string> = {}) {
   const hasBody = method !== 'GET' && method !== 'DELETE';
-  return send(path, { method, headers: hasBody ? { 'Content-Type': 'application/json', ...headers } : headers, ...(hasBody ? { body: '{}' } : {}) });
+  return send(path, {
+    method,
+    headers: hasBody ? { 'Content-Type': 'application/json', ...headers } : headers,
+    ...(hasBody ? { body: '{}' } : {}),
+  });
 }
 
 let keys: { auditOnly: string; agentsReadOnly: string } = { auditOnly: '', agentsReadOnly: '' };
@@ -49,7 +71,15 @@ describe('each route declares its own access, and the OpenAPI security says the 
     app.route('/elsewhere', policyRoutes());
     app.onError(handleError);
     const compile = (headers: Record<string, string>) =>
-      app.request('/elsewhere/api/v1/policy/compile', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ manifest: githubManifest, target: 'docker' }) }, env);
+      app.request(
+        '/elsewhere/api/v1/policy/compile',
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...headers },
+          body: JSON.stringify({ manifest: githubManifest, target: 'docker' }),
+        },
+        env,
+      );
 
     const anonymous = await compile({});
     expect(anonymous.status).toBe(401);
@@ -100,7 +130,9 @@ describe('each route declares its own access, and the OpenAPI security says the 
 
   it('every documented scope is enforced: a key holding none of an operation’s scopes gets 403 and writes nothing', async () => {
     const ops = await operations();
-    const scoped = ops.filter(({ operation }) => (operation.security ?? []).some((requirement) => Object.values(requirement).some((scopes) => scopes.length > 0)));
+    const scoped = ops.filter(({ operation }) =>
+      (operation.security ?? []).some((requirement) => Object.values(requirement).some((scopes) => scopes.length > 0)),
+    );
     expect(scoped.length).toBeGreaterThan(15);
     const before = await rowCounts();
     for (const { method, path, operation } of scoped) {

@@ -21,6 +21,9 @@ describe('runner request signing inside workerd', () => {
     const base = { method: 'POST', path: '/invocations', body: '{"tool":"echo"}', timestamp: '1767225600', signature: VECTOR };
     expect(await verifyRunnerRequest(key, { ...base, nowS: 1_767_225_630 })).toEqual({ ok: true, signatureHex: VECTOR });
     expect(await verifyRunnerRequest(key, { ...base, nowS: 1_767_225_661 })).toEqual({ ok: false, failure: { kind: 'stale' } });
-    expect(await verifyRunnerRequest(key, { ...base, body: '{"tool":"rm"}', nowS: 1_767_225_600 })).toEqual({ ok: false, failure: { kind: 'mismatch' } });
+    expect(await verifyRunnerRequest(key, { ...base, body: '{"tool":"rm"}', nowS: 1_767_225_600 })).toEqual({
+      ok: false,
+      failure: { kind: 'mismatch' },
+    });
   });
 });

@@ -17,8 +17,16 @@ async function normalisedBody(res: Response): Promise<string> {
 
 describe('login', () => {
   it('answers unknown email and wrong password with byte-identical 401 bodies and headers', async () => {
-    const unknown = await postJson('/api/v1/auth/login', { email: 'nobody@example.com', password: 'some long password here' }, { 'CF-Connecting-IP': '198.51.100.1' });
-    const wrong = await postJson('/api/v1/auth/login', { email: OWNER.email, password: 'some long password here' }, { 'CF-Connecting-IP': '198.51.100.1' });
+    const unknown = await postJson(
+      '/api/v1/auth/login',
+      { email: 'nobody@example.com', password: 'some long password here' },
+      { 'CF-Connecting-IP': '198.51.100.1' },
+    );
+    const wrong = await postJson(
+      '/api/v1/auth/login',
+      { email: OWNER.email, password: 'some long password here' },
+      { 'CF-Connecting-IP': '198.51.100.1' },
+    );
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
     const headerNames = (res: Response) => [...res.headers.keys()].filter((h) => h !== 'x-request-id').sort();
@@ -77,7 +85,10 @@ describe('login', () => {
 describe('CSRF on cookie-authenticated writes', () => {
   const attempts: Array<[string, (s: { cookie: string; csrfToken: string }) => Record<string, string>]> = [
     ['no X-CSRF-Token', (s) => ({ Cookie: s.cookie })],
-    ['a wrong X-CSRF-Token', (s) => ({ Cookie: s.cookie, 'X-CSRF-Token': `${s.csrfToken.slice(0, -1)}${s.csrfToken.endsWith('A') ? 'B' : 'A'}` })],
+    [
+      'a wrong X-CSRF-Token',
+      (s) => ({ Cookie: s.cookie, 'X-CSRF-Token': `${s.csrfToken.slice(0, -1)}${s.csrfToken.endsWith('A') ? 'B' : 'A'}` }),
+    ],
     ['another session’s token', (s) => ({ Cookie: s.cookie, 'X-CSRF-Token': 'A'.repeat(43) })],
     ['a cross-origin Origin', (s) => ({ Cookie: s.cookie, 'X-CSRF-Token': s.csrfToken, Origin: 'https://evil.example' })],
     ['a look-alike Origin', (s) => ({ Cookie: s.cookie, 'X-CSRF-Token': s.csrfToken, Origin: `${ORIGIN}.evil.example` })],
@@ -99,7 +110,11 @@ describe('CSRF on cookie-authenticated writes', () => {
   it('accepts the right token with a same-origin Origin or none', async () => {
     const session = await login(OWNER.email, OWNER.password);
     for (const origin of [ORIGIN, undefined]) {
-      const res = await asSession(session, '/api/v1/api-keys', { method: 'POST', body: { name: 'ok', scopes: ['agents:read'] }, headers: origin ? { Origin: origin } : {} });
+      const res = await asSession(session, '/api/v1/api-keys', {
+        method: 'POST',
+        body: { name: 'ok', scopes: ['agents:read'] },
+        headers: origin ? { Origin: origin } : {},
+      });
       expect(res.status).toBe(201);
     }
   });
@@ -110,7 +125,11 @@ describe('session expiry (clock injected)', () => {
     let now = aheadOfRealNow();
     const app = createApp({ now: () => now, loginThrottle: testThrottle });
     const call = (path: string, init?: RequestInit) => app.fetch(new Request(`${ORIGIN}${path}`, init), env);
-    const res = await call('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(OWNER) });
+    const res = await call('/api/v1/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(OWNER),
+    });
     const cookie = (res.headers.get('Set-Cookie') ?? '').split(';')[0] ?? '';
     const me = () => call('/api/v1/me', { headers: { Cookie: cookie } });
 
@@ -121,7 +140,11 @@ describe('session expiry (clock injected)', () => {
     now += 24 * 3600_000 + 1000; // over 24 h idle
     expect((await me()).status).toBe(401);
 
-    const fresh = await call('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(OWNER) });
+    const fresh = await call('/api/v1/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(OWNER),
+    });
     const cookie2 = (fresh.headers.get('Set-Cookie') ?? '').split(';')[0] ?? '';
     for (let day = 0; day < 6; day++) {
       now += 20 * 3600_000;
@@ -134,7 +157,10 @@ describe('session expiry (clock injected)', () => {
 
 describe('brute-force lockout', () => {
   async function failedLogins() {
-    const rows = await env.DB.prepare("SELECT actor, data FROM audit_events WHERE kind = 'auth.login.failed'").all<{ actor: string; data: string }>();
+    const rows = await env.DB.prepare("SELECT actor, data FROM audit_events WHERE kind = 'auth.login.failed'").all<{
+      actor: string;
+      data: string;
+    }>();
     return rows.results.map((r) => ({ actor: r.actor, data: JSON.parse(r.data) as { reason: string; emailHash: string } }));
   }
 
@@ -145,7 +171,11 @@ describe('brute-force lockout', () => {
     const victimId = await inviteUser(owner, victim, 'viewer', password);
     const attacker = '192.0.2.66';
     for (let i = 0; i < 10; i++) {
-      const res = await postJson('/api/v1/auth/login', { email: victim, password: `wrong password number ${i}` }, { 'CF-Connecting-IP': attacker });
+      const res = await postJson(
+        '/api/v1/auth/login',
+        { email: victim, password: `wrong password number ${i}` },
+        { 'CF-Connecting-IP': attacker },
+      );
       expect(res.status).toBe(401);
     }
     const sessionsBefore = await countRows('sessions');
@@ -170,11 +200,22 @@ describe('brute-force lockout', () => {
     const password = 'ceiling victim passphrase';
     await inviteUser(owner, victim, 'viewer', password);
     const app = createApp({ loginThrottle: testThrottle });
-    const bindings = { ...env, RATE_LIMITS: JSON.stringify({ 'login-failures': { limit: 2, windowS: 900 }, 'login-failures-account': { limit: 5, windowS: 900 } }) };
+    const bindings = {
+      ...env,
+      RATE_LIMITS: JSON.stringify({ 'login-failures': { limit: 2, windowS: 900 }, 'login-failures-account': { limit: 5, windowS: 900 } }),
+    };
     const attempt = (pass: string, ip: string) =>
-      app.fetch(new Request(`${ORIGIN}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': ip }, body: JSON.stringify({ email: victim, password: pass }) }), bindings);
+      app.fetch(
+        new Request(`${ORIGIN}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': ip },
+          body: JSON.stringify({ email: victim, password: pass }),
+        }),
+        bindings,
+      );
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 2; j++) statuses.push((await attempt(`guess ${i} ${j} long enough`, `203.0.113.${i + 1}`)).status);
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 2; j++) statuses.push((await attempt(`guess ${i} ${j} long enough`, `203.0.113.${i + 1}`)).status);
     // Two per address, but the account stops at five failures in all.
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     const sessionsBefore = await countRows('sessions');

@@ -11,7 +11,11 @@ describe('first-time setup', () => {
 
   it('refuses a wrong setup token with 401 and writes nothing', async () => {
     await expectError(await postJson('/api/v1/setup', { token: 'wrong', workspace: 'Acme', ...OWNER }), 401, 'INVALID_CREDENTIALS');
-    await expectError(await postJson('/api/v1/setup', { token: `${SETUP_TOKEN}x`, workspace: 'Acme', ...OWNER }), 401, 'INVALID_CREDENTIALS');
+    await expectError(
+      await postJson('/api/v1/setup', { token: `${SETUP_TOKEN}x`, workspace: 'Acme', ...OWNER }),
+      401,
+      'INVALID_CREDENTIALS',
+    );
     expect(await countRows('users')).toBe(0);
     expect(await countRows('workspaces')).toBe(0);
   });
@@ -20,7 +24,11 @@ describe('first-time setup', () => {
     const app = createApp({ loginThrottle: testThrottle });
     const unconfigured = { ...env, SETUP_TOKEN: undefined };
     const res = await app.fetch(
-      new Request(`${ORIGIN}/api/v1/setup`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: 'x', workspace: 'Acme', ...OWNER }) }),
+      new Request(`${ORIGIN}/api/v1/setup`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token: 'x', workspace: 'Acme', ...OWNER }),
+      }),
       unconfigured,
     );
     await expectError(res, 503, 'SERVICE_UNAVAILABLE');
@@ -33,7 +41,11 @@ describe('first-time setup', () => {
     ['a common password with decoration', '!!Password2024!!'],
     ['equal to the email', OWNER.email],
   ])('refuses a weak password (%s) with 400 naming only the field, and writes nothing', async (_label, password) => {
-    const err = await expectError(await postJson('/api/v1/setup', { token: SETUP_TOKEN, workspace: 'Acme', email: OWNER.email, password }), 400, 'VALIDATION_ERROR');
+    const err = await expectError(
+      await postJson('/api/v1/setup', { token: SETUP_TOKEN, workspace: 'Acme', email: OWNER.email, password }),
+      400,
+      'VALIDATION_ERROR',
+    );
     expect(err.fields).toEqual(['password']);
     expect(JSON.stringify(err)).not.toContain(password);
     expect(await countRows('users')).toBe(0);
@@ -47,7 +59,16 @@ describe('first-time setup', () => {
     expect(await countRows('users')).toBe(1);
     expect(await countRows('workspaces')).toBe(1);
 
-    await expectError(await postJson('/api/v1/setup', { token: SETUP_TOKEN, workspace: 'Again', email: 'other@example.com', password: 'another strong passphrase' }), 409, 'CONFLICT');
+    await expectError(
+      await postJson('/api/v1/setup', {
+        token: SETUP_TOKEN,
+        workspace: 'Again',
+        email: 'other@example.com',
+        password: 'another strong passphrase',
+      }),
+      409,
+      'CONFLICT',
+    );
     expect(await (await send('/api/v1/setup')).json()).toEqual({ needed: false });
     expect(await countRows('users')).toBe(1);
   });

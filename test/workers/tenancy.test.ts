@@ -9,7 +9,10 @@ let keyA: { id: string; key: string };
 beforeAll(async () => {
   await setupInstance('Workspace A');
   ownerA = await login(OWNER.email, OWNER.password);
-  const res = await asSession(ownerA, '/api/v1/workspaces', { method: 'POST', body: { name: 'Workspace B', ownerEmail: 'owner-b@example.com' } });
+  const res = await asSession(ownerA, '/api/v1/workspaces', {
+    method: 'POST',
+    body: { name: 'Workspace B', ownerEmail: 'owner-b@example.com' },
+  });
   expect(res.status).toBe(201);
   const { inviteToken } = (await res.json()) as { inviteToken: string };
   expect((await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password: 'owner b passphrase long' })).status).toBe(204);
@@ -30,7 +33,11 @@ describe('workspace isolation: B acting on A’s resources by id', () => {
   });
 
   it('cannot change the role of A’s user (404, role unchanged)', async () => {
-    await expectError(await asSession(ownerB, `/api/v1/users/${ownerA.userId}`, { method: 'PATCH', body: { role: 'viewer' } }), 404, 'NOT_FOUND');
+    await expectError(
+      await asSession(ownerB, `/api/v1/users/${ownerA.userId}`, { method: 'PATCH', body: { role: 'viewer' } }),
+      404,
+      'NOT_FOUND',
+    );
     const me = (await (await asSession(ownerA, '/api/v1/me')).json()) as { user: { role: string } };
     expect(me.user.role).toBe('owner');
   });

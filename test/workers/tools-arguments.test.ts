@@ -20,12 +20,21 @@ function manifestWith(name: string, pattern: string) {
   return {
     name: 'pattern-tools',
     version: '1.0.0',
-    tools: [{ name, capabilities: ['exec:spawn:cat', 'fs:read:/workspace/**'], inputSchema: { type: 'object', properties: { path: { type: 'string', pattern } }, required: ['path'] }, run: { argv: ['cat', '{path}'] } }],
+    tools: [
+      {
+        name,
+        capabilities: ['exec:spawn:cat', 'fs:read:/workspace/**'],
+        inputSchema: { type: 'object', properties: { path: { type: 'string', pattern } }, required: ['path'] },
+        run: { argv: ['cat', '{path}'] },
+      },
+    ],
   };
 }
 
 async function auditData(kind: string): Promise<string[]> {
-  const rows = await env.DB.prepare('SELECT data FROM audit_events WHERE kind = ? AND workspace_id = ?').bind(kind, workspaceId).all<{ data: string }>();
+  const rows = await env.DB.prepare('SELECT data FROM audit_events WHERE kind = ? AND workspace_id = ?')
+    .bind(kind, workspaceId)
+    .all<{ data: string }>();
   return rows.results.map((row) => row.data);
 }
 
@@ -35,7 +44,14 @@ beforeAll(async () => {
   const res = await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'args-bot', isolation: 'sandbox' } });
   agentId = ((await res.json()) as { id: string }).id;
   // A tool with a safe pattern, installed normally, for the limits and the control case.
-  expect((await asSession(owner, `/api/v1/agents/${agentId}/tools`, { method: 'POST', body: { manifest: manifestWith('safe', '^/workspace/[^\\u0000]*$') } })).status).toBe(201);
+  expect(
+    (
+      await asSession(owner, `/api/v1/agents/${agentId}/tools`, {
+        method: 'POST',
+        body: { manifest: manifestWith('safe', '^/workspace/[^\\u0000]*$') },
+      })
+    ).status,
+  ).toBe(201);
 });
 
 describe('install: patterns that can backtrack catastrophically are refused, by rule and path, nothing stored', () => {
@@ -49,7 +65,10 @@ describe('install: patterns that can backtrack catastrophically are refused, by 
   ])('refuses %s: 400 VALIDATION_ERROR naming the field and the rule, never the pattern', async (_label, pattern, number, rule) => {
     const before = await countRows('installed_tools');
     const refusalsBefore = (await auditData('tool.install.refused')).length;
-    const res = await asSession(owner, `/api/v1/agents/${agentId}/tools`, { method: 'POST', body: { manifest: manifestWith('bad', pattern) } });
+    const res = await asSession(owner, `/api/v1/agents/${agentId}/tools`, {
+      method: 'POST',
+      body: { manifest: manifestWith('bad', pattern) },
+    });
     const text = await res.clone().text();
     const error = await expectError(res, 400, 'VALIDATION_ERROR');
     expect(error.fields).toEqual(['manifest.tools.0.inputSchema.properties.path.pattern']);
@@ -66,14 +85,19 @@ describe('invoke: a tool stored before the pattern rules existed fails closed', 
   it('an unsafe pattern already in D1 is never evaluated: the ^(a+)+$ attack string is refused with 403, nothing stored, nothing run', async () => {
     // Installed "before this change": written straight into D1, bypassing today's install checks.
     const manifest = manifestWith('legacy', '^(a+)+$');
-    await env.DB.prepare("INSERT INTO installed_tools (id, workspace_id, agent_id, name, manifest, provenance, source, approval, approval_allowlist, created_at) VALUES ('tool_legacy', ?, ?, 'legacy', ?, 'sha256:legacy', 'inline', 'never', '[]', ?)")
+    await env.DB.prepare(
+      "INSERT INTO installed_tools (id, workspace_id, agent_id, name, manifest, provenance, source, approval, approval_allowlist, created_at) VALUES ('tool_legacy', ?, ?, 'legacy', ?, 'sha256:legacy', 'inline', 'never', '[]', ?)",
+    )
       .bind(workspaceId, agentId, JSON.stringify(manifest), Date.now())
       .run();
     const runner = stubRunner(() => ({}));
     const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
     const before = await countRows('tool_invocations');
     // Evaluated by a backtracking engine this takes far longer than the test timeout.
-    const res = await call(owner, `/api/v1/agents/${agentId}/tools/legacy/invocations`, { method: 'POST', body: { arguments: { path: `${'a'.repeat(32)}!` } } });
+    const res = await call(owner, `/api/v1/agents/${agentId}/tools/legacy/invocations`, {
+      method: 'POST',
+      body: { arguments: { path: `${'a'.repeat(32)}!` } },
+    });
     const error = await expectError(res, 403, 'POLICY_DENIED');
     expect(error.fields).toEqual(['inputSchema.properties.path.pattern']);
     expect(error.message).toContain('reinstall');
@@ -81,25 +105,56 @@ describe('invoke: a tool stored before the pattern rules existed fails closed', 
     expect(error.message).not.toContain('(a+)+');
     expect(await countRows('tool_invocations')).toBe(before);
     expect(runner.calls).toEqual([]);
-    expect((await auditData('tool.invocation.refused')).map((data) => JSON.parse(data) as { tool: string; reason: string }).filter((data) => data.tool === 'legacy')).toEqual([
-      expect.objectContaining({ reason: 'schema-refused' }),
-    ]);
+    expect(
+      (await auditData('tool.invocation.refused'))
+        .map((data) => JSON.parse(data) as { tool: string; reason: string })
+        .filter((data) => data.tool === 'legacy'),
+    ).toEqual([expect.objectContaining({ reason: 'schema-refused' })]);
   });
 });
 
 describe('invoke: oversized arguments are refused before any schema keyword runs', () => {
   const nest = (depth: number): unknown => (depth <= 1 ? 'x' : [nest(depth - 1)]);
   it.each([
-    ['a string over ARGUMENT_STRING_MAX_CHARS', { path: `/workspace/${'a'.repeat(ARGUMENT_STRING_MAX_CHARS)}` }, 'string-length', 'arguments.path'],
-    ['an array over ARGUMENT_ARRAY_MAX_ITEMS', { path: '/workspace/a', list: new Array(ARGUMENT_ARRAY_MAX_ITEMS + 1).fill(1) }, 'array-items', 'arguments.list'],
-    ['an object over ARGUMENT_OBJECT_MAX_PROPERTIES', Object.fromEntries([['path', '/workspace/a'], ...Array.from({ length: ARGUMENT_OBJECT_MAX_PROPERTIES }, (_, i) => [`k${i}`, i])]), 'object-properties', 'arguments'],
-    ['nesting over ARGUMENTS_MAX_DEPTH', { path: '/workspace/a', deep: nest(ARGUMENTS_MAX_DEPTH) }, 'depth', `arguments.deep${'.0'.repeat(ARGUMENTS_MAX_DEPTH - 1)}`],
-    ['more than ARGUMENTS_MAX_BYTES in total', { path: '/workspace/a', ...Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`s${i}`, 'a'.repeat(8000)])) }, 'total-bytes', 'arguments'],
+    [
+      'a string over ARGUMENT_STRING_MAX_CHARS',
+      { path: `/workspace/${'a'.repeat(ARGUMENT_STRING_MAX_CHARS)}` },
+      'string-length',
+      'arguments.path',
+    ],
+    [
+      'an array over ARGUMENT_ARRAY_MAX_ITEMS',
+      { path: '/workspace/a', list: new Array(ARGUMENT_ARRAY_MAX_ITEMS + 1).fill(1) },
+      'array-items',
+      'arguments.list',
+    ],
+    [
+      'an object over ARGUMENT_OBJECT_MAX_PROPERTIES',
+      Object.fromEntries([['path', '/workspace/a'], ...Array.from({ length: ARGUMENT_OBJECT_MAX_PROPERTIES }, (_, i) => [`k${i}`, i])]),
+      'object-properties',
+      'arguments',
+    ],
+    [
+      'nesting over ARGUMENTS_MAX_DEPTH',
+      { path: '/workspace/a', deep: nest(ARGUMENTS_MAX_DEPTH) },
+      'depth',
+      `arguments.deep${'.0'.repeat(ARGUMENTS_MAX_DEPTH - 1)}`,
+    ],
+    [
+      'more than ARGUMENTS_MAX_BYTES in total',
+      { path: '/workspace/a', ...Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`s${i}`, 'a'.repeat(8000)])) },
+      'total-bytes',
+      'arguments',
+    ],
   ])('refuses %s: 400 naming the path and the limit, nothing stored, nothing run', async (_label, args, limit, field) => {
     const runner = stubRunner(() => ({}));
     const call = toolApp({ fetch: runner.fetch, bindings: LOCAL_EXECUTOR });
     const before = await countRows('tool_invocations');
-    const error = await expectError(await call(owner, `/api/v1/agents/${agentId}/tools/safe/invocations`, { method: 'POST', body: { arguments: args } }), 400, 'VALIDATION_ERROR');
+    const error = await expectError(
+      await call(owner, `/api/v1/agents/${agentId}/tools/safe/invocations`, { method: 'POST', body: { arguments: args } }),
+      400,
+      'VALIDATION_ERROR',
+    );
     expect(error.fields).toEqual([field]);
     expect(error.message).toContain(`(${limit})`);
     expect(await countRows('tool_invocations')).toBe(before);
@@ -115,7 +170,14 @@ describe('invoke: oversized arguments are refused before any schema keyword runs
     expect(ran.status).toBe(200);
     expect(runner.calls.map((c) => c.body.argv)).toEqual([['cat', path]]);
     const before = await countRows('tool_invocations');
-    const error = await expectError(await call(owner, `/api/v1/agents/${agentId}/tools/safe/invocations`, { method: 'POST', body: { arguments: { path: '/etc/passwd' } } }), 400, 'VALIDATION_ERROR');
+    const error = await expectError(
+      await call(owner, `/api/v1/agents/${agentId}/tools/safe/invocations`, {
+        method: 'POST',
+        body: { arguments: { path: '/etc/passwd' } },
+      }),
+      400,
+      'VALIDATION_ERROR',
+    );
     expect(error.fields).toEqual(['arguments.path']);
     expect(await countRows('tool_invocations')).toBe(before);
     expect(runner.calls).toHaveLength(1);

@@ -20,7 +20,10 @@ let agentA: string;
 beforeAll(async () => {
   await setupInstance('Workspace A');
   ownerA = await login(OWNER.email, OWNER.password);
-  const res = await asSession(ownerA, '/api/v1/workspaces', { method: 'POST', body: { name: 'Workspace B', ownerEmail: 'owner-b@example.com' } });
+  const res = await asSession(ownerA, '/api/v1/workspaces', {
+    method: 'POST',
+    body: { name: 'Workspace B', ownerEmail: 'owner-b@example.com' },
+  });
   const { inviteToken } = (await res.json()) as { inviteToken: string };
   expect((await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password: 'owner b passphrase long' })).status).toBe(204);
   ownerB = await login('owner-b@example.com', 'owner b passphrase long');
@@ -28,12 +31,22 @@ beforeAll(async () => {
 });
 
 interface ToolList {
-  tools: Array<{ name: string; provenance: string; source: string; approval: string; approvalAllowlist: unknown[]; manifest: { name: string; version: string } }>;
+  tools: Array<{
+    name: string;
+    provenance: string;
+    source: string;
+    approval: string;
+    approvalAllowlist: unknown[];
+    manifest: { name: string; version: string };
+  }>;
 }
 
 describe('tool installation', () => {
   it('installs an inline manifest as one row per tool with provenance, source and approval settings', async () => {
-    const res = await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest: TEST_MANIFEST, tools: { cat: { approval: 'on-miss', approvalAllowlist: [{ path: '/workspace/*' }] } } } });
+    const res = await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, {
+      method: 'POST',
+      body: { manifest: TEST_MANIFEST, tools: { cat: { approval: 'on-miss', approvalAllowlist: [{ path: '/workspace/*' }] } } },
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as ToolList;
     expect(body.tools.map((t) => t.name)).toEqual(['cat', 'gh']);
@@ -46,13 +59,17 @@ describe('tool installation', () => {
     expect(body.tools[1]).toMatchObject({ approval: 'never', approvalAllowlist: [] });
     const listed = (await (await asSession(ownerA, `/api/v1/agents/${agentA}/tools`)).json()) as ToolList;
     expect(listed.tools.map((t) => t.name)).toEqual(['cat', 'gh']);
-    const audit = (await (await asSession(ownerA, '/api/v1/audit?kind=tool.installed')).text());
+    const audit = await (await asSession(ownerA, '/api/v1/audit?kind=tool.installed')).text();
     expect(audit).toContain('tool.installed');
   });
 
   it('refuses a second install of a tool name already on the agent (409, nothing written)', async () => {
     const before = await countRows('installed_tools');
-    await expectError(await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest: TEST_MANIFEST } }), 409, 'CONFLICT');
+    await expectError(
+      await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest: TEST_MANIFEST } }),
+      409,
+      'CONFLICT',
+    );
     expect(await countRows('installed_tools')).toBe(before);
   });
 
@@ -67,7 +84,12 @@ describe('tool installation', () => {
     ['a metadata address', 'https://169.254.169.254/latest/meta-data'],
   ])('refuses a manifest URL with %s: 400 URL_NOT_ALLOWED, no connection, nothing written', async (_label, url) => {
     const fetched: string[] = [];
-    const call = toolApp({ fetch: (async (input: RequestInfo | URL) => { fetched.push(String(input)); return new Response('{}'); }) as typeof fetch });
+    const call = toolApp({
+      fetch: (async (input: RequestInfo | URL) => {
+        fetched.push(String(input));
+        return new Response('{}');
+      }) as typeof fetch,
+    });
     const before = await countRows('installed_tools');
     await expectError(await call(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { url } }), 400, 'URL_NOT_ALLOWED');
     expect(fetched).toEqual([]);
@@ -78,43 +100,102 @@ describe('tool installation', () => {
     const manifest = { ...TEST_MANIFEST, name: 'remote-tools', tools: [{ ...TEST_MANIFEST.tools[0], name: 'remote-cat' }] };
     const fake = (async (input: RequestInfo | URL) => {
       const url = new URL(String(input));
-      if (url.hostname === 'cloudflare-dns.com') return Response.json({ Status: 0, Answer: [{ type: url.searchParams.get('type') === 'AAAA' ? 28 : 1, data: url.searchParams.get('type') === 'AAAA' ? '2606:4700::1' : '203.0.114.7' }] }, { headers: { 'content-type': 'application/dns-json' } });
+      if (url.hostname === 'cloudflare-dns.com')
+        return Response.json(
+          {
+            Status: 0,
+            Answer: [
+              {
+                type: url.searchParams.get('type') === 'AAAA' ? 28 : 1,
+                data: url.searchParams.get('type') === 'AAAA' ? '2606:4700::1' : '203.0.114.7',
+              },
+            ],
+          },
+          { headers: { 'content-type': 'application/dns-json' } },
+        );
       if (url.href === 'https://tools.example.com/m.json') return Response.json(manifest);
       return new Response('unexpected', { status: 599 });
     }) as typeof fetch;
-    const res = await toolApp({ fetch: fake })(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { url: 'https://tools.example.com/m.json' } });
+    const res = await toolApp({ fetch: fake })(ownerA, `/api/v1/agents/${agentA}/tools`, {
+      method: 'POST',
+      body: { url: 'https://tools.example.com/m.json' },
+    });
     expect(res.status).toBe(201);
     expect(((await res.json()) as ToolList).tools[0]).toMatchObject({ name: 'remote-cat', source: 'https://tools.example.com/m.json' });
   });
 
   it.each([
-    ['an unknown capability kind', { ...TEST_MANIFEST, tools: [{ ...TEST_MANIFEST.tools[0], name: 'x1', capabilities: ['exec:spawn:cat', 'teleport:now:/'] }] }, 'CAP_UNKNOWN_KIND', 'manifest.tools.0.capabilities.1'],
-    ['a private host', { ...TEST_MANIFEST, tools: [{ ...TEST_MANIFEST.tools[0], name: 'x2', capabilities: ['exec:spawn:cat', 'net:connect:10.0.0.1:443'] }] }, null, 'manifest.tools.0.capabilities.1'],
-    ['an undeclared binary', { ...TEST_MANIFEST, tools: [{ ...TEST_MANIFEST.tools[0], name: 'x3', capabilities: [] }] }, 'MANIFEST_RUN_UNDECLARED_EXEC', 'manifest.tools.0.run.argv.0'],
-  ])('refuses a manifest with %s: 400 VALIDATION_ERROR naming the code and index, nothing written', async (_label, manifest, code, field) => {
-    const before = await countRows('installed_tools');
-    const error = await expectError(await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest } }), 400, 'VALIDATION_ERROR');
-    if (code) expect(error.message).toContain(code);
-    expect(error.fields).toEqual([field]);
-    expect(await countRows('installed_tools')).toBe(before);
-  });
+    [
+      'an unknown capability kind',
+      { ...TEST_MANIFEST, tools: [{ ...TEST_MANIFEST.tools[0], name: 'x1', capabilities: ['exec:spawn:cat', 'teleport:now:/'] }] },
+      'CAP_UNKNOWN_KIND',
+      'manifest.tools.0.capabilities.1',
+    ],
+    [
+      'a private host',
+      {
+        ...TEST_MANIFEST,
+        tools: [{ ...TEST_MANIFEST.tools[0], name: 'x2', capabilities: ['exec:spawn:cat', 'net:connect:10.0.0.1:443'] }],
+      },
+      null,
+      'manifest.tools.0.capabilities.1',
+    ],
+    [
+      'an undeclared binary',
+      { ...TEST_MANIFEST, tools: [{ ...TEST_MANIFEST.tools[0], name: 'x3', capabilities: [] }] },
+      'MANIFEST_RUN_UNDECLARED_EXEC',
+      'manifest.tools.0.run.argv.0',
+    ],
+  ])(
+    'refuses a manifest with %s: 400 VALIDATION_ERROR naming the code and index, nothing written',
+    async (_label, manifest, code, field) => {
+      const before = await countRows('installed_tools');
+      const error = await expectError(
+        await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest } }),
+        400,
+        'VALIDATION_ERROR',
+      );
+      if (code) expect(error.message).toContain(code);
+      expect(error.fields).toEqual([field]);
+      expect(await countRows('installed_tools')).toBe(before);
+    },
+  );
 
   it('refuses, for a container agent, a destination on a port Cloudflare does not intercept (only 80 and 443): 400, audited, nothing written', async () => {
-    const agent = ((await (await asSession(ownerA, '/api/v1/agents', { method: 'POST', body: { name: 'container-ports', isolation: 'container' } })).json()) as { id: string }).id;
-    const manifest = (port: number, name: string) => ({ ...TEST_MANIFEST, tools: [{ ...TEST_MANIFEST.tools[0], name, capabilities: ['exec:spawn:cat', `net:connect:api.example.com:${port}`] }] });
+    const agent = (
+      (await (
+        await asSession(ownerA, '/api/v1/agents', { method: 'POST', body: { name: 'container-ports', isolation: 'container' } })
+      ).json()) as { id: string }
+    ).id;
+    const manifest = (port: number, name: string) => ({
+      ...TEST_MANIFEST,
+      tools: [{ ...TEST_MANIFEST.tools[0], name, capabilities: ['exec:spawn:cat', `net:connect:api.example.com:${port}`] }],
+    });
     const before = await countRows('installed_tools');
     for (const port of [22, 8443, 5432]) {
-      const error = await expectError(await asSession(ownerA, `/api/v1/agents/${agent}/tools`, { method: 'POST', body: { manifest: manifest(port, `p${port}`) } }), 400, 'VALIDATION_ERROR');
+      const error = await expectError(
+        await asSession(ownerA, `/api/v1/agents/${agent}/tools`, { method: 'POST', body: { manifest: manifest(port, `p${port}`) } }),
+        400,
+        'VALIDATION_ERROR',
+      );
       expect(error.fields).toEqual(['manifest.tools']);
     }
     expect(await countRows('installed_tools')).toBe(before);
-    const refusals = (await (await asSession(ownerA, '/api/v1/audit?kind=tool.install.refused')).text()).split('PORT_NOT_INTERCEPTED').length - 1;
+    const refusals =
+      (await (await asSession(ownerA, '/api/v1/audit?kind=tool.install.refused')).text()).split('PORT_NOT_INTERCEPTED').length - 1;
     expect(refusals).toBe(3);
     // 443 installs; a sandbox agent (local executor, its own proxy) may still declare 8443.
     const ok443 = await asSession(ownerA, `/api/v1/agents/${agent}/tools`, { method: 'POST', body: { manifest: manifest(443, 'p443') } });
     expect(ok443.status, await ok443.clone().text()).toBe(201);
-    const sandboxAgent = ((await (await asSession(ownerA, '/api/v1/agents', { method: 'POST', body: { name: 'sandbox-ports', isolation: 'sandbox' } })).json()) as { id: string }).id;
-    const sandbox8443 = await asSession(ownerA, `/api/v1/agents/${sandboxAgent}/tools`, { method: 'POST', body: { manifest: manifest(8443, 'sandbox8443') } });
+    const sandboxAgent = (
+      (await (
+        await asSession(ownerA, '/api/v1/agents', { method: 'POST', body: { name: 'sandbox-ports', isolation: 'sandbox' } })
+      ).json()) as { id: string }
+    ).id;
+    const sandbox8443 = await asSession(ownerA, `/api/v1/agents/${sandboxAgent}/tools`, {
+      method: 'POST',
+      body: { manifest: manifest(8443, 'sandbox8443') },
+    });
     expect(sandbox8443.status, await sandbox8443.clone().text()).toBe(201);
   });
 
@@ -124,8 +205,10 @@ describe('tool installation', () => {
     ['github', capgateGithub, capgateGithubBwrap],
     ['puppeteer', capgatePuppeteer, capgatePuppeteerBwrap],
     ['time', capgateTime, capgateTimeBwrap],
-  ])('installs capgate\'s %s reference manifest: one row per tool, with the provenance of its golden', async (_label, manifest, golden) => {
-    const agent = ((await (await asSession(ownerA, '/api/v1/agents', { method: 'POST', body: { name: `capgate-${_label}` } })).json()) as { id: string }).id;
+  ])("installs capgate's %s reference manifest: one row per tool, with the provenance of its golden", async (_label, manifest, golden) => {
+    const agent = (
+      (await (await asSession(ownerA, '/api/v1/agents', { method: 'POST', body: { name: `capgate-${_label}` } })).json()) as { id: string }
+    ).id;
     const res = await asSession(ownerA, `/api/v1/agents/${agent}/tools`, { method: 'POST', body: { manifest } });
     expect(res.status).toBe(201);
     const body = (await res.json()) as ToolList;
@@ -135,22 +218,48 @@ describe('tool installation', () => {
 
   it.each([
     ['a grammar pin with a trailing space', { ...capgateTime, grammar: '1.0 ' }, 'MANIFEST_GRAMMAR', 'manifest.grammar'],
-    ['a named endpoint that smuggles a path', { ...capgatePuppeteer, serverCapabilities: ['ipc:connect:x11/../../etc'] }, 'CAP_IPC_PATH', 'manifest.serverCapabilities.0'],
-    ['a misspelt capabilities key', { name: 'typo', version: '1', tools: [{ name: 'typo', capabilities: [], capabilites: ['fs:write:/etc/**'] }] }, 'MANIFEST_SHAPE', 'manifest.tools.0.capabilites'],
-  ])('refuses a capgate manifest with %s: 400 naming code and path, nothing written, the refusal audited', async (_label, manifest, code, field) => {
-    const before = await countRows('installed_tools');
-    const auditBefore = await countRows('audit_events');
-    const error = await expectError(await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest } }), 400, 'VALIDATION_ERROR');
-    expect(error.message).toContain(code);
-    expect(error.fields).toEqual([field]);
-    expect(await countRows('installed_tools')).toBe(before);
-    expect(await countRows('audit_events')).toBe(auditBefore + 1);
-  });
+    [
+      'a named endpoint that smuggles a path',
+      { ...capgatePuppeteer, serverCapabilities: ['ipc:connect:x11/../../etc'] },
+      'CAP_IPC_PATH',
+      'manifest.serverCapabilities.0',
+    ],
+    [
+      'a misspelt capabilities key',
+      { name: 'typo', version: '1', tools: [{ name: 'typo', capabilities: [], capabilites: ['fs:write:/etc/**'] }] },
+      'MANIFEST_SHAPE',
+      'manifest.tools.0.capabilites',
+    ],
+  ])(
+    'refuses a capgate manifest with %s: 400 naming code and path, nothing written, the refusal audited',
+    async (_label, manifest, code, field) => {
+      const before = await countRows('installed_tools');
+      const auditBefore = await countRows('audit_events');
+      const error = await expectError(
+        await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest } }),
+        400,
+        'VALIDATION_ERROR',
+      );
+      expect(error.message).toContain(code);
+      expect(error.fields).toEqual([field]);
+      expect(await countRows('installed_tools')).toBe(before);
+      expect(await countRows('audit_events')).toBe(auditBefore + 1);
+    },
+  );
 
   it('refuses an inputSchema keyword it would not enforce (fail closed), nothing written', async () => {
-    const manifest = { ...TEST_MANIFEST, tools: [{ ...TEST_MANIFEST.tools[0], name: 'x4', inputSchema: { type: 'object', properties: { path: { type: 'string', format: 'uri' } } } }] };
+    const manifest = {
+      ...TEST_MANIFEST,
+      tools: [
+        { ...TEST_MANIFEST.tools[0], name: 'x4', inputSchema: { type: 'object', properties: { path: { type: 'string', format: 'uri' } } } },
+      ],
+    };
     const before = await countRows('installed_tools');
-    const error = await expectError(await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest } }), 400, 'VALIDATION_ERROR');
+    const error = await expectError(
+      await asSession(ownerA, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest } }),
+      400,
+      'VALIDATION_ERROR',
+    );
     expect(error.fields).toEqual(['manifest.tools.0.inputSchema.properties.path.format']);
     expect(await countRows('installed_tools')).toBe(before);
   });
@@ -158,7 +267,14 @@ describe('tool installation', () => {
   it('another workspace’s agent answers 404 for list, install and remove, and nothing changes', async () => {
     const before = await countRows('installed_tools');
     await expectError(await asSession(ownerB, `/api/v1/agents/${agentA}/tools`), 404, 'NOT_FOUND');
-    await expectError(await asSession(ownerB, `/api/v1/agents/${agentA}/tools`, { method: 'POST', body: { manifest: { ...TEST_MANIFEST, name: 'other' } } }), 404, 'NOT_FOUND');
+    await expectError(
+      await asSession(ownerB, `/api/v1/agents/${agentA}/tools`, {
+        method: 'POST',
+        body: { manifest: { ...TEST_MANIFEST, name: 'other' } },
+      }),
+      404,
+      'NOT_FOUND',
+    );
     await expectError(await asSession(ownerB, `/api/v1/agents/${agentA}/tools/cat`, { method: 'DELETE' }), 404, 'NOT_FOUND');
     expect(await countRows('installed_tools')).toBe(before);
   });
@@ -166,19 +282,37 @@ describe('tool installation', () => {
   it('removes a tool; it then answers 404 like one never installed', async () => {
     expect((await asSession(ownerA, `/api/v1/agents/${agentA}/tools/remote-cat`, { method: 'DELETE' })).status).toBe(204);
     await expectError(await asSession(ownerA, `/api/v1/agents/${agentA}/tools/remote-cat`, { method: 'DELETE' }), 404, 'NOT_FOUND');
-    await expectError(await asSession(ownerA, `/api/v1/agents/${agentA}/tools/remote-cat/invocations`, { method: 'POST', body: { arguments: { path: '/workspace/a' } } }), 404, 'NOT_FOUND');
+    await expectError(
+      await asSession(ownerA, `/api/v1/agents/${agentA}/tools/remote-cat/invocations`, {
+        method: 'POST',
+        body: { arguments: { path: '/workspace/a' } },
+      }),
+      404,
+      'NOT_FOUND',
+    );
   });
 });
 
 describe('OpenAPI', () => {
   it('publishes the tools, invocations and approvals routes from their zod schemas', async () => {
-    const doc = (await (await send('/api/v1/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
+    const doc = (await (await send('/api/v1/openapi.json')).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(Object.keys(doc.paths['/api/v1/agents/{id}/tools'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths['/api/v1/agents/{id}/tools/{name}'] ?? {})).toEqual(['delete']);
     expect(Object.keys(doc.paths['/api/v1/agents/{id}/tools/{name}/invocations'] ?? {})).toEqual(['post']);
     expect(Object.keys(doc.paths['/api/v1/invocations/{id}'] ?? {})).toEqual(['get']);
     expect(Object.keys(doc.paths['/api/v1/approvals'] ?? {})).toEqual(['get']);
     expect(Object.keys(doc.paths['/api/v1/approvals/{id}'] ?? {})).toEqual(['post']);
-    for (const name of ['InstallToolsRequest', 'InstalledTool', 'InvokeToolRequest', 'ToolInvocationResult', 'Approval', 'DecideApprovalRequest']) expect(doc.components.schemas).toHaveProperty(name);
+    for (const name of [
+      'InstallToolsRequest',
+      'InstalledTool',
+      'InvokeToolRequest',
+      'ToolInvocationResult',
+      'Approval',
+      'DecideApprovalRequest',
+    ])
+      expect(doc.components.schemas).toHaveProperty(name);
   });
 });

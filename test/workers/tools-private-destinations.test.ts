@@ -17,17 +17,29 @@ let agentId: string;
 const manifestNaming = (destination: string) => ({
   name: 'internal-tools',
   version: '1.0.0',
-  tools: [{ name: 'internal', capabilities: ['exec:spawn:curl', `net:connect:${destination}`], run: { argv: ['curl', `https://${destination}/`] } }],
+  tools: [
+    {
+      name: 'internal',
+      capabilities: ['exec:spawn:curl', `net:connect:${destination}`],
+      run: { argv: ['curl', `https://${destination}/`] },
+    },
+  ],
 });
 
 beforeAll(async () => {
   await setupInstance('Private destinations');
   owner = await login(OWNER.email, OWNER.password);
-  agentId = ((await (await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'internal-bot', isolation: 'sandbox' } })).json()) as { id: string }).id;
+  agentId = (
+    (await (await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'internal-bot', isolation: 'sandbox' } })).json()) as {
+      id: string;
+    }
+  ).id;
 });
 
 async function refusedInstalls(): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM audit_events WHERE kind = 'tool.install.refused' AND data LIKE '%CAP_NET_PRIVATE%'").first<{ n: number }>();
+  const row = await env.DB.prepare(
+    "SELECT count(*) AS n FROM audit_events WHERE kind = 'tool.install.refused' AND data LIKE '%CAP_NET_PRIVATE%'",
+  ).first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -40,7 +52,11 @@ describe('private destinations in manifests', () => {
     const install = toolApp({ bindings });
     const rowsBefore = await countRows('installed_tools');
     const refusedBefore = await refusedInstalls();
-    const error = await expectError(await install(owner, `/api/v1/agents/${agentId}/tools`, { method: 'POST', body: { manifest: manifestNaming('10.1.2.3:8443') } }), 400, 'VALIDATION_ERROR');
+    const error = await expectError(
+      await install(owner, `/api/v1/agents/${agentId}/tools`, { method: 'POST', body: { manifest: manifestNaming('10.1.2.3:8443') } }),
+      400,
+      'VALIDATION_ERROR',
+    );
     expect(error.message).toContain('CAP_NET_PRIVATE');
     expect(await countRows('installed_tools')).toBe(rowsBefore);
     expect(await refusedInstalls()).toBe(refusedBefore + 1);
@@ -48,17 +64,31 @@ describe('private destinations in manifests', () => {
 
   it('installs a private destination an operator allowance names exactly; a call compiles it only while the allowance stands', async () => {
     const allowed = { TOOL_OPERATOR_ALLOW: '10.9.9.9:443, 10.1.2.3:8443' };
-    const installed = await toolApp({ bindings: allowed })(owner, `/api/v1/agents/${agentId}/tools`, { method: 'POST', body: { manifest: manifestNaming('10.1.2.3:8443') } });
+    const installed = await toolApp({ bindings: allowed })(owner, `/api/v1/agents/${agentId}/tools`, {
+      method: 'POST',
+      body: { manifest: manifestNaming('10.1.2.3:8443') },
+    });
     expect(installed.status).toBe(201);
 
     const runner = stubRunner(() => ({ stdout: 'ok' }));
-    const ran = await toolApp({ fetch: runner.fetch, bindings: { ...LOCAL_EXECUTOR, ...allowed } })(owner, `/api/v1/agents/${agentId}/tools/internal/invocations`, { method: 'POST', body: { arguments: {} } });
+    const ran = await toolApp({ fetch: runner.fetch, bindings: { ...LOCAL_EXECUTOR, ...allowed } })(
+      owner,
+      `/api/v1/agents/${agentId}/tools/internal/invocations`,
+      { method: 'POST', body: { arguments: {} } },
+    );
     expect(ran.status).toBe(200);
     expect(runner.calls[0]?.body.egress).toEqual({ allow: [{ host: '10.1.2.3', port: 8443 }] });
 
     // The operator withdraws the allowance: the installed tool no longer compiles, nothing runs.
     const withdrawn = stubRunner(() => ({ stdout: 'ok' }));
-    await expectError(await toolApp({ fetch: withdrawn.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${agentId}/tools/internal/invocations`, { method: 'POST', body: { arguments: {} } }), 403, 'POLICY_DENIED');
+    await expectError(
+      await toolApp({ fetch: withdrawn.fetch, bindings: LOCAL_EXECUTOR })(owner, `/api/v1/agents/${agentId}/tools/internal/invocations`, {
+        method: 'POST',
+        body: { arguments: {} },
+      }),
+      403,
+      'POLICY_DENIED',
+    );
     expect(withdrawn.calls).toEqual([]);
   });
 });

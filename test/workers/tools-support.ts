@@ -45,7 +45,8 @@ export function stubRunner(reply: RunnerReply) {
   const fetchFn = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
     const url = new URL(request.url);
-    if (`${url.protocol}//${url.host}` !== RUNNER_URL || url.pathname !== '/invocations') return new Response('no internet in tests', { status: 599 });
+    if (`${url.protocol}//${url.host}` !== RUNNER_URL || url.pathname !== '/invocations')
+      return new Response('no internet in tests', { status: 599 });
     const text = await request.text();
     const check = await verifyRunnerRequest(await importRunnerKey(RUNNER_SECRET), {
       method: request.method,
@@ -60,20 +61,46 @@ export function stubRunner(reply: RunnerReply) {
     calls.push(call);
     const answer = reply(call);
     if (answer instanceof Response) return answer;
-    return Response.json({ exitCode: 0, signal: null, stdout: '', stderr: '', truncated: false, durationMs: 12, stopReason: 'exit', egressEvents: [], ...answer });
+    return Response.json({
+      exitCode: 0,
+      signal: null,
+      stdout: '',
+      stderr: '',
+      truncated: false,
+      durationMs: 12,
+      stopReason: 'exit',
+      egressEvents: [],
+      ...answer,
+    });
   };
   return { calls, fetch: fetchFn as typeof fetch };
 }
 
-export const LOCAL_EXECUTOR = { TOOL_EXECUTOR: 'local', RUNNER_URL, RUNNER_SECRET, RUNNER_WORKSPACE_ROOT: '/var/lib/portcullis-runner/workspaces' };
+export const LOCAL_EXECUTOR = {
+  TOOL_EXECUTOR: 'local',
+  RUNNER_URL,
+  RUNNER_SECRET,
+  RUNNER_WORKSPACE_ROOT: '/var/lib/portcullis-runner/workspaces',
+};
 
 /** An app with its own clock and outbound fetch, and extra bindings (executor configuration). */
 export function toolApp(options: { now?: () => number; fetch?: typeof fetch; bindings?: Record<string, unknown> }) {
-  const app = createApp({ loginThrottle: testThrottle, ...(options.now ? { now: options.now } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const app = createApp({
+    loginThrottle: testThrottle,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   const bindings = { ...env, ...options.bindings };
   return (session: Session, path: string, init: { method?: string; body?: unknown } = {}) => {
     const headers: Record<string, string> = { Cookie: session.cookie, 'X-CSRF-Token': session.csrfToken };
     if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-    return app.fetch(new Request(`${ORIGIN}${path}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) }), bindings);
+    return app.fetch(
+      new Request(`${ORIGIN}${path}`, {
+        method: init.method ?? 'GET',
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      }),
+      bindings,
+    );
   };
 }

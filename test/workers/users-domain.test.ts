@@ -5,7 +5,16 @@ import { countRows, setupInstance } from './identity-helpers';
 
 /** Domain functions are called directly: no fetch, no middleware, the actor built by hand. */
 function actor(workspaceId: string, userId: string, extra: Partial<Principal> = {}): Principal {
-  return { kind: 'session', userId, workspaceId, email: 'o@example.com', role: 'owner', isInstanceOwner: false, scopes: new Set(SCOPES), ...extra };
+  return {
+    kind: 'session',
+    userId,
+    workspaceId,
+    email: 'o@example.com',
+    role: 'owner',
+    isInstanceOwner: false,
+    scopes: new Set(SCOPES),
+    ...extra,
+  };
 }
 
 let owner: Principal;
@@ -24,7 +33,10 @@ describe('user domain functions (src/auth/users.ts), without HTTP', () => {
     const foreignOwner = actor('ws_other', 'usr_other');
     const before = { audit: await countRows('audit_events'), tokens: await countRows('one_time_tokens') };
 
-    expect(await changeUserRole(env, foreignOwner, { id: memberId, role: 'admin' }, clock)).toEqual({ ok: false, problem: { kind: 'not-found' } });
+    expect(await changeUserRole(env, foreignOwner, { id: memberId, role: 'admin' }, clock)).toEqual({
+      ok: false,
+      problem: { kind: 'not-found' },
+    });
     expect(await issuePasswordReset(env, foreignOwner, memberId, clock)).toEqual({ ok: false, problem: { kind: 'not-found' } });
     expect(await listUsers(env, foreignOwner)).toEqual({ ok: true, value: [] });
 
@@ -36,8 +48,14 @@ describe('user domain functions (src/auth/users.ts), without HTTP', () => {
   it('only the instance owner creates workspaces, and nobody grants above their own role; no row either way', async () => {
     const before = { workspaces: await countRows('workspaces'), users: await countRows('users') };
     const admin = actor(owner.workspaceId, owner.userId, { role: 'admin' });
-    expect(await createWorkspace(env, admin, { name: 'Side', ownerEmail: 'side@example.com' }, clock)).toEqual({ ok: false, problem: { kind: 'forbidden' } });
-    expect(await inviteUser(env, admin, { email: 'boss@example.com', role: 'owner' }, clock)).toEqual({ ok: false, problem: { kind: 'forbidden', message: 'You cannot grant a role above your own.' } });
+    expect(await createWorkspace(env, admin, { name: 'Side', ownerEmail: 'side@example.com' }, clock)).toEqual({
+      ok: false,
+      problem: { kind: 'forbidden' },
+    });
+    expect(await inviteUser(env, admin, { email: 'boss@example.com', role: 'owner' }, clock)).toEqual({
+      ok: false,
+      problem: { kind: 'forbidden', message: 'You cannot grant a role above your own.' },
+    });
     expect({ workspaces: await countRows('workspaces'), users: await countRows('users') }).toEqual(before);
   });
 });

@@ -29,7 +29,11 @@ const mcgrewViega = [13, 14, 15, 16].map((n) => {
 
 const family = fields(vectorsText.slice(vectorsText.indexOf('Modified-tag family')), 'key|iv|aad|msg|ct');
 const correctTag = /The correct tag \(computed locally from these inputs\) is `([0-9a-f]{32})`/.exec(vectorsText)?.[1];
-const modifiedTags = [...vectorsText.matchAll(/- tcId (\d+) "([^"]+)": `([0-9a-f]{32})`/g)].map(([, id, label, tag]) => ({ id, label, tag: hex(tag) }));
+const modifiedTags = [...vectorsText.matchAll(/- tcId (\d+) "([^"]+)": `([0-9a-f]{32})`/g)].map(([, id, label, tag]) => ({
+  id,
+  label,
+  tag: hex(tag),
+}));
 const validWycheproof = [91, 92].map((id) => {
   const start = vectorsText.indexOf(`- tcId ${id}:`);
   const f = fields(vectorsText.slice(start, vectorsText.indexOf('\n- ', start + 1)), 'key|iv|aad|msg|ct|tag');

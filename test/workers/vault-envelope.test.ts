@@ -61,10 +61,18 @@ describe('envelopes that must never open or be read as plaintext', () => {
     { what: 'version V1 (case)', text: (e: string) => e.replace(/^v1\./, 'V1.'), kind: 'unknown-version' },
     { what: 'a fifth part', text: (e: string) => `${e}.AAAA`, kind: 'envelope-malformed' },
     { what: 'three parts', text: (e: string) => e.split('.').slice(0, 3).join('.'), kind: 'envelope-malformed' },
-    { what: 'a nonce of 8 bytes', text: (e: string) => e.replace(/^(v1\.k1\.)[^.]+/, `$1${encodeBase64Url(new Uint8Array(8))}`), kind: 'envelope-malformed' },
+    {
+      what: 'a nonce of 8 bytes',
+      text: (e: string) => e.replace(/^(v1\.k1\.)[^.]+/, `$1${encodeBase64Url(new Uint8Array(8))}`),
+      kind: 'envelope-malformed',
+    },
     { what: 'standard base64 characters', text: (e: string) => `${e.slice(0, -2)}+/`, kind: 'envelope-malformed' },
     { what: 'padding', text: (e: string) => `${e}=`, kind: 'envelope-malformed' },
-    { what: 'ciphertext shorter than a tag', text: (e: string) => e.replace(/[^.]+$/, encodeBase64Url(new Uint8Array(15))), kind: 'envelope-malformed' },
+    {
+      what: 'ciphertext shorter than a tag',
+      text: (e: string) => e.replace(/[^.]+$/, encodeBase64Url(new Uint8Array(15))),
+      kind: 'envelope-malformed',
+    },
     { what: 'an unknown key id', text: (e: string) => e.replace(/^v1\.k1\./, 'v1.k9.'), kind: 'unknown-key' },
     { what: 'the key id of another key in the ring', text: (e: string) => e.replace(/^v1\.k1\./, 'v1.k2.'), kind: 'decrypt-failed' },
   ])('$what → $kind', async ({ text, kind }) => {
@@ -89,7 +97,8 @@ describe('envelopes that must never open or be read as plaintext', () => {
       `${version}.${keyId}.${nonceText}.${encodeBase64Url(flip(sealed, sealed.length - 17))}`,
       `${version}.${keyId}.${nonceText}.${encodeBase64Url(flip(sealed, sealed.length - 1))}`,
     ];
-    for (const variant of variants) expect(await openEnvelope(ring, HOME, variant)).toEqual({ ok: false, problem: { kind: 'decrypt-failed' } });
+    for (const variant of variants)
+      expect(await openEnvelope(ring, HOME, variant)).toEqual({ ok: false, problem: { kind: 'decrypt-failed' } });
   });
 });
 

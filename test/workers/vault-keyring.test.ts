@@ -31,17 +31,37 @@ describe('keyring parsing (VAULT_KEYS)', () => {
     { name: 'no colon', raw: 'k1', problem: { kind: 'keyring-malformed', entry: 0, reason: 'missing-separator' } },
     { name: 'bare base64, no id', raw: KEY32, problem: { kind: 'keyring-malformed', entry: 0, reason: 'missing-separator' } },
     { name: 'empty id', raw: `:${KEY32}`, problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-key-id' } },
-    { name: 'id with a dot (envelope separator)', raw: `k.1:${KEY32}`, problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-key-id' } },
-    { name: 'id longer than 32', raw: `${'k'.repeat(33)}:${KEY32}`, problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-key-id' } },
+    {
+      name: 'id with a dot (envelope separator)',
+      raw: `k.1:${KEY32}`,
+      problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-key-id' },
+    },
+    {
+      name: 'id longer than 32',
+      raw: `${'k'.repeat(33)}:${KEY32}`,
+      problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-key-id' },
+    },
     { name: 'trailing comma', raw: `k1:${KEY32},`, problem: { kind: 'keyring-malformed', entry: 1, reason: 'empty-entry' } },
     { name: 'leading comma', raw: `,k1:${KEY32}`, problem: { kind: 'keyring-malformed', entry: 0, reason: 'empty-entry' } },
     { name: 'not base64', raw: 'k1:not*base64!', problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-base64' } },
     { name: 'empty key', raw: 'k1:', problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-base64' } },
-    { name: 'base64 without padding', raw: `k1:${KEY32.replace(/=+$/, '')}`, problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-base64' } },
-    { name: 'base64url alphabet', raw: `k1:${encodeBase64(new Uint8Array(32).fill(0xfb)).replace(/\//g, '_')}`, problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-base64' } },
+    {
+      name: 'base64 without padding',
+      raw: `k1:${KEY32.replace(/=+$/, '')}`,
+      problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-base64' },
+    },
+    {
+      name: 'base64url alphabet',
+      raw: `k1:${encodeBase64(new Uint8Array(32).fill(0xfb)).replace(/\//g, '_')}`,
+      problem: { kind: 'keyring-malformed', entry: 0, reason: 'bad-base64' },
+    },
     { name: 'duplicate id', raw: `k1:${KEY32},k1:${KEY64}`, problem: { kind: 'keyring-malformed', entry: 1, reason: 'duplicate-key-id' } },
     { name: '31-byte key', raw: `k1:${encodeBase64(new Uint8Array(31))}`, problem: { kind: 'key-too-short', keyId: 'k1', bytes: 31 } },
-    { name: '16-byte key (AES-128 size)', raw: `k2:${KEY32},k1:${encodeBase64(new Uint8Array(16))}`, problem: { kind: 'key-too-short', keyId: 'k1', bytes: 16 } },
+    {
+      name: '16-byte key (AES-128 size)',
+      raw: `k2:${KEY32},k1:${encodeBase64(new Uint8Array(16))}`,
+      problem: { kind: 'key-too-short', keyId: 'k1', bytes: 16 },
+    },
   ])('refuses $name', async ({ raw, problem }) => {
     const parsed = await parseKeyring(raw);
     expect(parsed).toEqual({ ok: false, problem });
@@ -72,7 +92,11 @@ describe('per-workspace data keys (HKDF-SHA256)', () => {
     const ikm = decodeBase64(K1.slice(3));
     if (!ikm) throw new Error('key');
     const base = await crypto.subtle.importKey('raw', ikm, 'HKDF', false, ['deriveBits']);
-    const bits = await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: utf8(HKDF_SALT), info: utf8(`${HKDF_INFO_PREFIX}ws_a`) }, base, 256);
+    const bits = await crypto.subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt: utf8(HKDF_SALT), info: utf8(`${HKDF_INFO_PREFIX}ws_a`) },
+      base,
+      256,
+    );
     const key = await crypto.subtle.importKey('raw', bits, 'AES-GCM', false, ['decrypt']);
     const parts = parseEnvelope(envelope);
     if (!parts.ok) throw new Error('envelope');

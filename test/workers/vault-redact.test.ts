@@ -12,7 +12,10 @@ describe('redactSecrets', () => {
     { form: 'the literal value, twice', text: `a ${SECRET} b ${SECRET} c` },
     { form: 'JSON-escaped inside JSON text', text: JSON.stringify({ header: `X ${SECRET} Y` }) },
     { form: 'encodeURIComponent (query string)', text: `https://api.example.com/?token=${encodeURIComponent(SECRET)}&x=1` },
-    { form: 'encodeURIComponent with lower-case hex', text: `?t=${encodeURIComponent(SECRET).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())}` },
+    {
+      form: 'encodeURIComponent with lower-case hex',
+      text: `?t=${encodeURIComponent(SECRET).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())}`,
+    },
     { form: 'form encoding (spaces as +)', text: `body=${new URLSearchParams({ v: SECRET }).toString().slice(2)}` },
     { form: 'base64 of the value alone', text: `data: ${b64(SECRET)}`, encoded: true },
     { form: 'base64url of the value alone', text: `jwt-part.${encodeBase64Url(new TextEncoder().encode(SECRET))}.x`, encoded: true },
@@ -50,9 +53,21 @@ describe('workspaceRedactor', () => {
     const ws = await newWorkspace();
     const other = await newWorkspace('other');
     const vault = withKeys(K1);
-    await sealSecret(vault, { workspaceId: ws, ownerKind: 'credential', ownerId: ws, name: 'PROVIDER_KEY' }, 'provider-key-plaintext-1', { now: T0 });
-    await sealSecret(vault, { workspaceId: ws, ownerKind: 'connector', ownerId: 'con_1', name: 'SIGNING_SECRET' }, 'signing-secret-plaintext-2', { now: T0 });
-    await sealSecret(vault, { workspaceId: other, ownerKind: 'credential', ownerId: other, name: 'PROVIDER_KEY' }, 'other-workspace-value-3', { now: T0 });
+    await sealSecret(vault, { workspaceId: ws, ownerKind: 'credential', ownerId: ws, name: 'PROVIDER_KEY' }, 'provider-key-plaintext-1', {
+      now: T0,
+    });
+    await sealSecret(
+      vault,
+      { workspaceId: ws, ownerKind: 'connector', ownerId: 'con_1', name: 'SIGNING_SECRET' },
+      'signing-secret-plaintext-2',
+      { now: T0 },
+    );
+    await sealSecret(
+      vault,
+      { workspaceId: other, ownerKind: 'credential', ownerId: other, name: 'PROVIDER_KEY' },
+      'other-workspace-value-3',
+      { now: T0 },
+    );
 
     const redactor = workspaceRedactor(vault, ws);
     const text = [
@@ -67,7 +82,14 @@ describe('workspaceRedactor', () => {
     const out = await redactor.redact(text);
     expect(out.ok).toBe(true);
     const redacted = out.ok ? out.value : '';
-    for (const gone of ['provider-key-plaintext-1', 'signing-secret-plaintext-2', 'eyJhbGciOi.abc.def', 'pcl_4xQ9', 'AKIAIOSFODNN7EXAMPLE', 'MIIEow']) {
+    for (const gone of [
+      'provider-key-plaintext-1',
+      'signing-secret-plaintext-2',
+      'eyJhbGciOi.abc.def',
+      'pcl_4xQ9',
+      'AKIAIOSFODNN7EXAMPLE',
+      'MIIEow',
+    ]) {
       expect(redacted).not.toContain(gone);
     }
     expect(redacted).toContain('Authorization: Bearer [REDACTED]');

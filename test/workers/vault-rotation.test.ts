@@ -28,12 +28,17 @@ async function seed(keys: string, count: number) {
 }
 
 async function keyIdsInTable(): Promise<Record<string, number>> {
-  const { results } = await env.DB.prepare('SELECT key_id, count(*) AS n FROM vault_secrets GROUP BY key_id ORDER BY key_id').all<{ key_id: string; n: number }>();
+  const { results } = await env.DB.prepare('SELECT key_id, count(*) AS n FROM vault_secrets GROUP BY key_id ORDER BY key_id').all<{
+    key_id: string;
+    n: number;
+  }>();
   return Object.fromEntries(results.map((r) => [r.key_id, r.n]));
 }
 
 async function rotatedEvents() {
-  const { results } = await env.DB.prepare("SELECT actor, data FROM audit_events WHERE workspace_id = ? AND kind = 'vault.rotated' ORDER BY seq")
+  const { results } = await env.DB.prepare(
+    "SELECT actor, data FROM audit_events WHERE workspace_id = ? AND kind = 'vault.rotated' ORDER BY seq",
+  )
     .bind(INSTANCE_CHAIN)
     .all<{ actor: string; data: string }>();
   return results.map((r) => ({ actor: r.actor, ...(JSON.parse(r.data) as object) }));
@@ -87,7 +92,9 @@ describe('rotation: seal under k1, add k2 first, rotate, remove k1', () => {
   it('finds a row whose key_id column says "active" but whose envelope is under an old key', async () => {
     const [row] = await seed(`${K1},${K2}`, 1);
     if (!row) throw new Error('seed');
-    await env.DB.prepare("UPDATE vault_secrets SET key_id = 'k2' WHERE owner_id = ? AND name = ?").bind(row.ref.ownerId, row.ref.name).run();
+    await env.DB.prepare("UPDATE vault_secrets SET key_id = 'k2' WHERE owner_id = ? AND name = ?")
+      .bind(row.ref.ownerId, row.ref.name)
+      .run();
     const report = await rotateVault(withKeys(`${K2},${K1}`), { actor: 'system', now: T0 });
     expect(report.ok && report.value).toMatchObject({ resealed: 1, remaining: 0 });
     expect(await openSecret(withKeys(K2), row.ref)).toEqual({ ok: true, value: row.value });
@@ -95,7 +102,10 @@ describe('rotation: seal under k1, add k2 first, rotate, remove k1', () => {
 
   it('refuses to run with a broken keyring and records nothing', async () => {
     const before = (await rotatedEvents()).length;
-    expect(await rotateVault(withKeys(undefined), { actor: 'system', now: T0 })).toEqual({ ok: false, problem: { kind: 'keyring-missing' } });
+    expect(await rotateVault(withKeys(undefined), { actor: 'system', now: T0 })).toEqual({
+      ok: false,
+      problem: { kind: 'keyring-missing' },
+    });
     expect((await rotatedEvents()).length).toBe(before);
   });
 });
@@ -150,7 +160,10 @@ describe('rotation against concurrent PUTs (docs/vault.md "Safe against concurre
     // 4 rows re-sealed by rotation; the 4 replaced ones were left alone (their envelopes
     // changed), and the 2 replaced under the old key are still to do.
     expect(report).toEqual({ ok: true, value: { resealed: 4, remaining: 2, unreadable: 0, activeKeyId: 'k2' } });
-    expect(await rotateVault(withKeys(`${K2},${K1}`), { actor: 'system', now: T0 + 11 })).toEqual({ ok: true, value: { resealed: 2, remaining: 0, unreadable: 0, activeKeyId: 'k2' } });
+    expect(await rotateVault(withKeys(`${K2},${K1}`), { actor: 'system', now: T0 + 11 })).toEqual({
+      ok: true,
+      value: { resealed: 2, remaining: 0, unreadable: 0, activeKeyId: 'k2' },
+    });
 
     expect(await vaultRowCount()).toBe(countBefore);
     expect(latest.size).toBe(8);
@@ -177,7 +190,10 @@ describe('rotation against concurrent PUTs (docs/vault.md "Safe against concurre
     const [report] = await Promise.all([rotateVault(rotating, { batchSize: 2, actor: 'system', now: T0 + 3 }), ...puts]);
     expect(report.ok && report.value.unreadable).toBe(0);
     // Whatever the interleaving, a later call finishes the job and nothing was lost.
-    expect(await rotateVault(rotating, { actor: 'system', now: T0 + 4 })).toMatchObject({ ok: true, value: { remaining: 0, unreadable: 0 } });
+    expect(await rotateVault(rotating, { actor: 'system', now: T0 + 4 })).toMatchObject({
+      ok: true,
+      value: { remaining: 0, unreadable: 0 },
+    });
     expect(await vaultRowCount()).toBe(countBefore);
     const k2Only = withKeys(K2);
     for (const { ref } of rows) expect(await openSecret(k2Only, ref)).toEqual({ ok: true, value: latest.get(refKey(ref)) });

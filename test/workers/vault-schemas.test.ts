@@ -5,9 +5,12 @@ describe('credential name ^[A-Z][A-Z0-9_]{0,63}$', () => {
   it.each(['GITHUB_TOKEN', 'A', `A${'B'.repeat(63)}`, 'K8S_TOKEN_2'])('accepts %s', (name) => {
     expect(CredentialName.safeParse(name).success).toBe(true);
   });
-  it.each(['', 'github_token', '_TOKEN', '1TOKEN', `A${'B'.repeat(64)}`, 'A-B', 'A B', 'TOKEN\n', 'TÖKEN', '../ETC'])('refuses %j', (name) => {
-    expect(CredentialName.safeParse(name).success).toBe(false);
-  });
+  it.each(['', 'github_token', '_TOKEN', '1TOKEN', `A${'B'.repeat(64)}`, 'A-B', 'A B', 'TOKEN\n', 'TÖKEN', '../ETC'])(
+    'refuses %j',
+    (name) => {
+      expect(CredentialName.safeParse(name).success).toBe(false);
+    },
+  );
 });
 
 describe('PUT body {value, allowedHosts?}', () => {
@@ -64,7 +67,9 @@ describe('PUT body {value, allowedHosts?}', () => {
   });
 
   it('accepts ordinary, punycode and single-label hostnames; refuses more than 32', () => {
-    expect(PutCredentialBody.safeParse({ value: 'x', allowedHosts: ['localhost', 'xn--nxasmq6b.com', 'a-b.c0.example'] }).success).toBe(true);
+    expect(PutCredentialBody.safeParse({ value: 'x', allowedHosts: ['localhost', 'xn--nxasmq6b.com', 'a-b.c0.example'] }).success).toBe(
+      true,
+    );
     const many = Array.from({ length: 33 }, (_, i) => `h${i}.example.com`);
     expect(PutCredentialBody.safeParse({ value: 'x', allowedHosts: many }).success).toBe(false);
   });

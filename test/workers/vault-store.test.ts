@@ -49,7 +49,10 @@ describe('sealSecret / openSecret', () => {
     expect(await openSecret(VAULT, connector)).toEqual({ ok: true, value: 'value-of-a-connector' });
     expect(await openSecret(VAULT, credential(b, 'BOT_TOKEN'))).toEqual({ ok: true, value: 'value-of-b-credential' });
     // b's name in a's workspace is simply absent: the same answer as any missing secret.
-    expect(await openSecret(VAULT, { ...credential(b, 'BOT_TOKEN'), workspaceId: a })).toEqual({ ok: false, problem: { kind: 'not-found' } });
+    expect(await openSecret(VAULT, { ...credential(b, 'BOT_TOKEN'), workspaceId: a })).toEqual({
+      ok: false,
+      problem: { kind: 'not-found' },
+    });
     const listed = await listSecrets(VAULT, { workspaceId: a });
     expect(listed.ok && listed.value.map((s) => [s.ownerKind, s.name, s.masked])).toEqual([
       ['connector', 'BOT_TOKEN', '••••ctor'],
@@ -117,7 +120,9 @@ describe('an envelope moved between rows in D1 fails to open', () => {
   it('by re-pointing the row itself (workspace_id or name rewritten) → decrypt-failed', async () => {
     const { a } = await twoRows();
     const c = await newWorkspace('c');
-    await env.DB.prepare("UPDATE vault_secrets SET workspace_id = ?, owner_id = ? WHERE workspace_id = ? AND name = 'GITHUB_TOKEN'").bind(c, c, a).run();
+    await env.DB.prepare("UPDATE vault_secrets SET workspace_id = ?, owner_id = ? WHERE workspace_id = ? AND name = 'GITHUB_TOKEN'")
+      .bind(c, c, a)
+      .run();
     expect(await openSecret(VAULT, credential(c, 'GITHUB_TOKEN'))).toEqual({ ok: false, problem: { kind: 'decrypt-failed' } });
     await env.DB.prepare("UPDATE vault_secrets SET name = 'RENAMED' WHERE workspace_id = ? AND name = 'GITHUB_TOKEN'").bind(c).run();
     expect(await openSecret(VAULT, credential(c, 'RENAMED'))).toEqual({ ok: false, problem: { kind: 'decrypt-failed' } });
@@ -137,10 +142,20 @@ describe('credentials (the calls behind /api/v1/credentials)', () => {
 
   it('PUT GITHUB_TOKEN with a known value: the value is nowhere in D1 (every row of every table), in any view or in the audit log', async () => {
     const ws = await newWorkspace();
-    const put = await putCredential(VAULT, { workspaceId: ws, name: 'GITHUB_TOKEN', value: KNOWN, allowedHosts: ['api.github.com'], actor: 'user:usr_1', now: T0 });
+    const put = await putCredential(VAULT, {
+      workspaceId: ws,
+      name: 'GITHUB_TOKEN',
+      value: KNOWN,
+      allowedHosts: ['api.github.com'],
+      actor: 'user:usr_1',
+      now: T0,
+    });
     expect(put).toEqual({
       ok: true,
-      value: { created: true, credential: { name: 'GITHUB_TOKEN', masked: '••••fXYZ', allowedHosts: ['api.github.com'], createdAt: T0, updatedAt: T0 } },
+      value: {
+        created: true,
+        credential: { name: 'GITHUB_TOKEN', masked: '••••fXYZ', allowedHosts: ['api.github.com'], createdAt: T0, updatedAt: T0 },
+      },
     });
     const replaced = await putCredential(VAULT, { workspaceId: ws, name: 'GITHUB_TOKEN', value: KNOWN, actor: 'user:usr_1', now: T0 + 1 });
     expect(replaced.ok && replaced.value.created).toBe(false);
@@ -163,9 +178,17 @@ describe('credentials (the calls behind /api/v1/credentials)', () => {
   it('records credential.put and credential.deleted with the name only', async () => {
     const ws = await newWorkspace();
     await putCredential(VAULT, { workspaceId: ws, name: 'SLACK_TOKEN', value: 'xoxb-audited-value-000', actor: 'api_key:key_1', now: T0 });
-    expect(await deleteCredential(VAULT, { workspaceId: ws, name: 'SLACK_TOKEN', actor: 'api_key:key_1', now: T0 + 1 })).toEqual({ ok: true, value: { deleted: true } });
-    expect(await deleteCredential(VAULT, { workspaceId: ws, name: 'SLACK_TOKEN', actor: 'api_key:key_1', now: T0 + 2 })).toEqual({ ok: false, problem: { kind: 'not-found' } });
-    const { results } = await env.DB.prepare('SELECT kind, actor, data FROM audit_events WHERE workspace_id = ? ORDER BY seq').bind(ws).all();
+    expect(await deleteCredential(VAULT, { workspaceId: ws, name: 'SLACK_TOKEN', actor: 'api_key:key_1', now: T0 + 1 })).toEqual({
+      ok: true,
+      value: { deleted: true },
+    });
+    expect(await deleteCredential(VAULT, { workspaceId: ws, name: 'SLACK_TOKEN', actor: 'api_key:key_1', now: T0 + 2 })).toEqual({
+      ok: false,
+      problem: { kind: 'not-found' },
+    });
+    const { results } = await env.DB.prepare('SELECT kind, actor, data FROM audit_events WHERE workspace_id = ? ORDER BY seq')
+      .bind(ws)
+      .all();
     expect(results).toEqual([
       { kind: 'credential.put', actor: 'api_key:key_1', data: JSON.stringify({ name: 'SLACK_TOKEN', created: true }) },
       { kind: 'credential.deleted', actor: 'api_key:key_1', data: JSON.stringify({ name: 'SLACK_TOKEN' }) },

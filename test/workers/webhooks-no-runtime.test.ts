@@ -11,7 +11,12 @@ const BOT_TOKEN = '987654321:AAFakeTelegramBotTokenForTests_0123456';
 const SECRET = 'no-runtime-secret';
 
 function mount(workspaceId: string, respond: (url: string) => Response | Promise<Response>) {
-  const record: ConnectorRecord = { platform: 'telegram', agentId: 'agt_nr', workspaceId, secrets: { secretToken: SECRET, botToken: BOT_TOKEN } };
+  const record: ConnectorRecord = {
+    platform: 'telegram',
+    agentId: 'agt_nr',
+    workspaceId,
+    secrets: { secretToken: SECRET, botToken: BOT_TOKEN },
+  };
   const lookup = async (_env: unknown, _platform: string, id: string) => (id === 'tg_nr' ? record : null);
   const requests: { url: string; body: unknown }[] = [];
   const logs: string[] = [];
@@ -29,8 +34,16 @@ function mount(workspaceId: string, respond: (url: string) => Response | Promise
   app.onError(handleError);
   async function send(updateId: number) {
     const ctx = createExecutionContext();
-    const body = JSON.stringify({ update_id: updateId, message: { message_id: 3, chat: { id: 55, type: 'private' }, from: { id: 55, is_bot: false }, text: 'secret plans' } });
-    const res = await app.request(`${ORIGIN}/hooks/telegram/tg_nr`, { method: 'POST', headers: { 'X-Telegram-Bot-Api-Secret-Token': SECRET }, body }, env, ctx);
+    const body = JSON.stringify({
+      update_id: updateId,
+      message: { message_id: 3, chat: { id: 55, type: 'private' }, from: { id: 55, is_bot: false }, text: 'secret plans' },
+    });
+    const res = await app.request(
+      `${ORIGIN}/hooks/telegram/tg_nr`,
+      { method: 'POST', headers: { 'X-Telegram-Bot-Api-Secret-Token': SECRET }, body },
+      env,
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     return res;
   }
@@ -38,7 +51,9 @@ function mount(workspaceId: string, respond: (url: string) => Response | Promise
 }
 
 async function auditKinds(workspaceId: string) {
-  const { results } = await env.DB.prepare('SELECT kind, data FROM audit_events WHERE workspace_id = ? ORDER BY seq').bind(workspaceId).all<{ kind: string; data: string }>();
+  const { results } = await env.DB.prepare('SELECT kind, data FROM audit_events WHERE workspace_id = ? ORDER BY seq')
+    .bind(workspaceId)
+    .all<{ kind: string; data: string }>();
   return results.map((row) => ({ kind: row.kind, data: JSON.parse(row.data) as Record<string, unknown> }));
 }
 
@@ -48,7 +63,10 @@ describe('until the agent runtime exists', () => {
     expect((await send(1)).status).toBe(200);
     expect((await send(1)).status).toBe(200); // duplicate: no second reply
     expect(requests).toEqual([
-      { url: `https://api.telegram.org/bot${BOT_TOKEN}/sendMessage`, body: { chat_id: 55, text: NO_RUNTIME_REPLY, reply_parameters: { message_id: 3, allow_sending_without_reply: true } } },
+      {
+        url: `https://api.telegram.org/bot${BOT_TOKEN}/sendMessage`,
+        body: { chat_id: 55, text: NO_RUNTIME_REPLY, reply_parameters: { message_id: 3, allow_sending_without_reply: true } },
+      },
     ]);
     const rows = await auditKinds('ws_nr_ok');
     expect(rows.map((row) => row.kind)).toEqual(['webhook.accepted', 'webhook.duplicate']);

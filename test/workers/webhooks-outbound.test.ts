@@ -24,12 +24,24 @@ function capture(respond: (url: string, init: RequestInit) => Promise<Response> 
   return { calls, lines, deps };
 }
 
-const telegramReply = { handle: { platform: 'telegram' as const, chatId: -100123, replyToMessageId: 7 }, text: 'hello', botToken: TELEGRAM_TOKEN };
-const slackReply = { handle: { platform: 'slack' as const, channel: 'C0123', threadTs: '1531420618.000100' }, text: 'hello', botToken: SLACK_TOKEN };
-const discordReply = { handle: { platform: 'discord' as const, applicationId: '111111111111111111', interactionToken: INTERACTION_TOKEN }, text: 'hello @everyone' };
+const telegramReply = {
+  handle: { platform: 'telegram' as const, chatId: -100123, replyToMessageId: 7 },
+  text: 'hello',
+  botToken: TELEGRAM_TOKEN,
+};
+const slackReply = {
+  handle: { platform: 'slack' as const, channel: 'C0123', threadTs: '1531420618.000100' },
+  text: 'hello',
+  botToken: SLACK_TOKEN,
+};
+const discordReply = {
+  handle: { platform: 'discord' as const, applicationId: '111111111111111111', interactionToken: INTERACTION_TOKEN },
+  text: 'hello @everyone',
+};
 
 function expectClean(line: string) {
-  for (const secret of [TELEGRAM_TOKEN, SLACK_TOKEN, INTERACTION_TOKEN, 'api.telegram.org', 'discord.com/api', 'https://']) expect(line).not.toContain(secret);
+  for (const secret of [TELEGRAM_TOKEN, SLACK_TOKEN, INTERACTION_TOKEN, 'api.telegram.org', 'discord.com/api', 'https://'])
+    expect(line).not.toContain(secret);
 }
 
 describe('outbound replies', () => {
@@ -58,7 +70,11 @@ describe('outbound replies', () => {
     const { calls, deps } = capture(() => Response.json({ ok: true, result: {} }));
     expect(await sendReply(telegramReply, deps)).toEqual({ ok: true });
     expect(calls[0]?.url).toBe(`https://api.telegram.org/bot${TELEGRAM_TOKEN}/sendMessage`);
-    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({ chat_id: -100123, text: 'hello', reply_parameters: { message_id: 7, allow_sending_without_reply: true } });
+    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({
+      chat_id: -100123,
+      text: 'hello',
+      reply_parameters: { message_id: 7, allow_sending_without_reply: true },
+    });
     expect(calls[0]?.init.signal).toBeInstanceOf(AbortSignal);
   });
 
@@ -73,7 +89,9 @@ describe('outbound replies', () => {
   });
 
   it('logs an error status whose body echoes the token without the token', async () => {
-    const { lines, deps } = capture((url) => new Response(`{"ok":false,"description":"Unauthorized: ${url} ${SLACK_TOKEN}"}`, { status: 401 }));
+    const { lines, deps } = capture(
+      (url) => new Response(`{"ok":false,"description":"Unauthorized: ${url} ${SLACK_TOKEN}"}`, { status: 401 }),
+    );
     expect(await sendReply(telegramReply, deps)).toEqual({ ok: false, reason: 'http-status', status: 401 });
     const { lines: slackLines, deps: slackDeps } = capture(() => new Response(`bad token ${SLACK_TOKEN}`, { status: 403 }));
     expect(await sendReply(slackReply, slackDeps)).toEqual({ ok: false, reason: 'http-status', status: 403 });
@@ -121,7 +139,10 @@ describe('outbound replies', () => {
   });
 
   it('scrubs known secrets, URLs and token shapes from free text', () => {
-    const line = scrubOutboundText(`GET https://api.telegram.org/bot${TELEGRAM_TOKEN}/x failed; also ${SLACK_TOKEN} and ${INTERACTION_TOKEN}`, [INTERACTION_TOKEN]);
+    const line = scrubOutboundText(
+      `GET https://api.telegram.org/bot${TELEGRAM_TOKEN}/x failed; also ${SLACK_TOKEN} and ${INTERACTION_TOKEN}`,
+      [INTERACTION_TOKEN],
+    );
     expectClean(line);
     expect(line).toContain('[URL]');
   });

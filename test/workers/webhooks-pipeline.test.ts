@@ -67,7 +67,11 @@ async function postSlack(body: string, headers: Record<string, string>) {
   nextIp++;
   const ctx = createExecutionContext();
   const res = await app.fetch(
-    new Request(`${ORIGIN}/hooks/slack/${connectorId}`, { method: 'POST', headers: { 'CF-Connecting-IP': `198.18.7.${nextIp}`, ...headers }, body }),
+    new Request(`${ORIGIN}/hooks/slack/${connectorId}`, {
+      method: 'POST',
+      headers: { 'CF-Connecting-IP': `198.18.7.${nextIp}`, ...headers },
+      body,
+    }),
     { ...env, DB: recorder.db },
     ctx,
   );
@@ -84,10 +88,19 @@ async function signed(body: string, secret = SIGNING_SECRET) {
 }
 
 const event = (id: string) =>
-  JSON.stringify({ type: 'event_callback', team_id: 'T1', event_id: id, event: { type: 'message', user: 'U1', text: 'hello', channel: 'C1', ts: '1700000000.000100' } });
+  JSON.stringify({
+    type: 'event_callback',
+    team_id: 'T1',
+    event_id: id,
+    event: { type: 'message', user: 'U1', text: 'hello', channel: 'C1', ts: '1700000000.000100' },
+  });
 
 async function auditKinds(): Promise<string[]> {
-  const { results } = await env.DB.prepare("SELECT kind, data FROM audit_events WHERE workspace_id = ? AND kind LIKE 'webhook.%' ORDER BY seq").bind(workspaceId).all<{ kind: string; data: string }>();
+  const { results } = await env.DB.prepare(
+    "SELECT kind, data FROM audit_events WHERE workspace_id = ? AND kind LIKE 'webhook.%' ORDER BY seq",
+  )
+    .bind(workspaceId)
+    .all<{ kind: string; data: string }>();
   return results.filter((row) => (JSON.parse(row.data) as { connectorId?: string }).connectorId === connectorId).map((row) => row.kind);
 }
 
@@ -96,7 +109,10 @@ beforeAll(async () => {
   owner = await login(OWNER.email, OWNER.password);
   const agent = await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'pipeline-bot' } });
   const agentId = ((await agent.json()) as { id: string }).id;
-  const created = await asSession(owner, `/api/v1/agents/${agentId}/connectors`, { method: 'POST', body: { platform: 'slack', signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN } });
+  const created = await asSession(owner, `/api/v1/agents/${agentId}/connectors`, {
+    method: 'POST',
+    body: { platform: 'slack', signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN },
+  });
   expect(created.status).toBe(201);
   connectorId = ((await created.json()) as { id: string }).id;
 });

@@ -22,9 +22,28 @@ const TELEGRAM_SECRET = 'Tg_secret-TOKEN_0123456789';
 /** In-memory stand-in for the connector table: the routes see only the lookup function. */
 const connectors = new Map<string, ConnectorRecord & { deleted?: boolean }>([
   ['dc_live', { platform: 'discord', agentId: 'agt_d', workspaceId: 'ws_discord', secrets: { publicKey: DISCORD_KEY.publicKey } }],
-  ['dc_deleted', { platform: 'discord', agentId: 'agt_d', workspaceId: 'ws_discord', secrets: { publicKey: DISCORD_KEY.publicKey }, deleted: true }],
-  ['sl_live', { platform: 'slack', agentId: 'agt_s', workspaceId: 'ws_slack', secrets: { signingSecret: SLACK_SECRET, botToken: 'xoxb-1-abcdefghijkl' } }],
-  ['tg_live', { platform: 'telegram', agentId: 'agt_t', workspaceId: 'ws_telegram', secrets: { secretToken: TELEGRAM_SECRET, botToken: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi' } }],
+  [
+    'dc_deleted',
+    { platform: 'discord', agentId: 'agt_d', workspaceId: 'ws_discord', secrets: { publicKey: DISCORD_KEY.publicKey }, deleted: true },
+  ],
+  [
+    'sl_live',
+    {
+      platform: 'slack',
+      agentId: 'agt_s',
+      workspaceId: 'ws_slack',
+      secrets: { signingSecret: SLACK_SECRET, botToken: 'xoxb-1-abcdefghijkl' },
+    },
+  ],
+  [
+    'tg_live',
+    {
+      platform: 'telegram',
+      agentId: 'agt_t',
+      workspaceId: 'ws_telegram',
+      secrets: { secretToken: TELEGRAM_SECRET, botToken: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi' },
+    },
+  ],
 ]);
 let lookups: [Platform, string][] = [];
 let delivered: InboundMessage[] = [];
@@ -57,7 +76,12 @@ const app = buildApp();
 /** Sends through the mounted routes and waits for the background hand-off to finish. */
 async function hook(path: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.request(`${ORIGIN}${path}`, { method: 'POST', headers: { 'CF-Connecting-IP': '203.0.113.9', ...headers }, body }, env, ctx);
+  const res = await app.request(
+    `${ORIGIN}${path}`,
+    { method: 'POST', headers: { 'CF-Connecting-IP': '203.0.113.9', ...headers }, body },
+    env,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -99,7 +123,10 @@ const slackEvent = (eventId: string, event: Record<string, unknown> = {}) =>
     event: { type: 'message', user: 'U2CERLKJA', text: 'hello agent', channel: 'C0123', ts: '1531420618.000100', ...event },
   });
 const telegramUpdate = (updateId: number, text = 'hi bot') =>
-  JSON.stringify({ update_id: updateId, message: { message_id: 7, chat: { id: -100123, type: 'group' }, from: { id: 42, is_bot: false, username: 'ada' }, text } });
+  JSON.stringify({
+    update_id: updateId,
+    message: { message_id: 7, chat: { id: -100123, type: 'group' }, from: { id: 42, is_bot: false, username: 'ada' }, text },
+  });
 
 beforeEach(() => {
   lookups = [];
@@ -141,19 +168,32 @@ describe('POST /hooks/discord/:connectorId', () => {
     expect((await hook('/hooks/discord/dc_live', body, headers)).status).toBe(200);
     expect(delivered).toHaveLength(1);
     const duplicates = (await auditRows('ws_discord')).filter((row) => row.kind === 'webhook.duplicate');
-    expect(duplicates.at(-1)?.data).toEqual({ platform: 'discord', connectorId: 'dc_live', eventKey: 'interaction:900000000000000002', retryNum: null });
+    expect(duplicates.at(-1)?.data).toEqual({
+      platform: 'discord',
+      connectorId: 'dc_live',
+      eventKey: 'interaction:900000000000000002',
+      retryNum: null,
+    });
   });
 
   const body = command('900000000000000003');
   const good = discordHeaders(body);
-  const s = [...(hexToBytes(good['X-Signature-Ed25519']!.slice(64)) as Uint8Array)].reverse().reduce((acc, b) => (acc << 8n) | BigInt(b), 0n) + ED25519_L;
-  const sPlusL = good['X-Signature-Ed25519']!.slice(0, 64) + bytesToHex(Uint8Array.from({ length: 32 }, (_, i) => Number((s >> BigInt(8 * i)) & 0xffn)));
+  const s =
+    [...(hexToBytes(good['X-Signature-Ed25519']!.slice(64)) as Uint8Array)].reverse().reduce((acc, b) => (acc << 8n) | BigInt(b), 0n) +
+    ED25519_L;
+  const sPlusL =
+    good['X-Signature-Ed25519']!.slice(0, 64) + bytesToHex(Uint8Array.from({ length: 32 }, (_, i) => Number((s >> BigInt(8 * i)) & 0xffn)));
   const attacks: [string, string, Record<string, string>, string][] = [
     ['a signature from a different key', body, discordHeaders(body, TS, OTHER_KEY.secretKey), 'bad-signature'],
     ['a changed body', body.replace('weather', 'wallet'), good, 'bad-signature'],
     ['a changed timestamp', body, { ...good, 'X-Signature-Timestamp': String(Number(TS) - 1) }, 'bad-signature'],
     ['missing headers', body, { 'Content-Type': 'application/json' }, 'missing-headers'],
-    ['an odd-length signature', body, { ...good, 'X-Signature-Ed25519': good['X-Signature-Ed25519']!.slice(0, 127) }, 'malformed-signature'],
+    [
+      'an odd-length signature',
+      body,
+      { ...good, 'X-Signature-Ed25519': good['X-Signature-Ed25519']!.slice(0, 127) },
+      'malformed-signature',
+    ],
     ['S + L (malleated signature)', body, { ...good, 'X-Signature-Ed25519': sPlusL }, 'non-canonical-s'],
     ['a stale timestamp (signed 6 minutes ago)', body, discordHeaders(body, String(Number(TS) - 360)), 'stale-timestamp'],
   ];
@@ -192,7 +232,11 @@ describe('POST /hooks/discord/:connectorId', () => {
 
 describe('POST /hooks/slack/:connectorId', () => {
   it('answers a signed url_verification with the challenge', async () => {
-    const body = JSON.stringify({ token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' });
+    const body = JSON.stringify({
+      token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl',
+      challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+      type: 'url_verification',
+    });
     const res = await hook('/hooks/slack/sl_live', body, await slackHeaders(body));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
@@ -220,7 +264,11 @@ describe('POST /hooks/slack/:connectorId', () => {
   it('acknowledges retries (X-Slack-Retry-Num) and duplicate event_ids but processes the event once', async () => {
     const body = slackEvent('Ev0002');
     expect((await hook('/hooks/slack/sl_live', body, await slackHeaders(body))).status).toBe(200);
-    const retry = await hook('/hooks/slack/sl_live', body, { ...(await slackHeaders(body, String(Number(TS) + 60))), 'X-Slack-Retry-Num': '1', 'X-Slack-Retry-Reason': 'http_timeout' });
+    const retry = await hook('/hooks/slack/sl_live', body, {
+      ...(await slackHeaders(body, String(Number(TS) + 60))),
+      'X-Slack-Retry-Num': '1',
+      'X-Slack-Retry-Reason': 'http_timeout',
+    });
     expect(retry.status).toBe(200);
     // A different envelope carrying the same event_id is the same event.
     const again = slackEvent('Ev0002', { text: 'changed' });
@@ -244,7 +292,11 @@ describe('POST /hooks/slack/:connectorId', () => {
 
   it.each([
     ['a stale timestamp', async (b: string) => slackHeaders(b, String(Number(TS) - 301)), 'stale-timestamp'],
-    ['a non-numeric timestamp', async (b: string) => ({ ...(await slackHeaders(b)), 'X-Slack-Request-Timestamp': 'now' }), 'malformed-timestamp'],
+    [
+      'a non-numeric timestamp',
+      async (b: string) => ({ ...(await slackHeaders(b)), 'X-Slack-Request-Timestamp': 'now' }),
+      'malformed-timestamp',
+    ],
     ['the wrong signing secret', async (b: string) => slackHeaders(b, TS, 'another-secret'), 'bad-signature'],
     ['no signature', async () => ({ 'X-Slack-Request-Timestamp': TS }), 'missing-headers'],
   ] as const)('refuses %s with 401 and hands nothing off', async (_label, makeHeaders, reason) => {
@@ -282,7 +334,10 @@ describe('POST /hooks/telegram/:connectorId', () => {
     ['right but differently cased', TELEGRAM_SECRET.toLowerCase(), 'wrong-secret', 6003],
   ] as const)('refuses a %s secret token with 401 and processes nothing', async (_label, token, reason, updateId) => {
     const before = (await auditRows('ws_telegram')).length;
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', ...(token === undefined ? {} : { 'X-Telegram-Bot-Api-Secret-Token': token }) };
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      ...(token === undefined ? {} : { 'X-Telegram-Bot-Api-Secret-Token': token }),
+    };
     await expectError(await hook('/hooks/telegram/tg_live', telegramUpdate(updateId), headers), 401, 'UNAUTHENTICATED');
     expect(delivered).toEqual([]);
     expect((await auditRows('ws_telegram')).slice(before).map((row) => row.data.reason)).toEqual([reason]);
@@ -336,7 +391,12 @@ describe('hook routes: existence is never leaked', () => {
     });
     const headers = await slackHeaders('{}');
     const ctx = createExecutionContext();
-    const res = await app.request(`${ORIGIN}/hooks/slack/sl_live`, { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit, env, ctx);
+    const res = await app.request(
+      `${ORIGIN}/hooks/slack/sl_live`,
+      { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit,
+      env,
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     await expectError(res, 413, 'PAYLOAD_TOO_LARGE');
     expect(delivered).toEqual([]);

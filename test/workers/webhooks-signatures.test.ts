@@ -87,7 +87,14 @@ describe('Ed25519 backends: RFC 8032 §7.1 test vectors', () => {
       expect(await backend(pk, bytes(flipHexByte(test.signature, 40)), msg)).toBe(false);
       const longer = ed.etc.concatBytes(msg, Uint8Array.of(0));
       expect(await backend(pk, sig, longer)).toBe(false);
-      expect(await verifyEd25519Strict(bytes(rfc8032.tests[1]!.publicKey === test.publicKey ? rfc8032.tests[2]!.publicKey : rfc8032.tests[1]!.publicKey), sig, msg, backend)).toBe('bad-signature');
+      expect(
+        await verifyEd25519Strict(
+          bytes(rfc8032.tests[1]!.publicKey === test.publicKey ? rfc8032.tests[2]!.publicKey : rfc8032.tests[1]!.publicKey),
+          sig,
+          msg,
+          backend,
+        ),
+      ).toBe('bad-signature');
     });
   }
 });
@@ -140,7 +147,10 @@ describe('Ed25519: Wycheproof signature malleability (RFC 8032 §5.1.7, §8.4)',
     const s = hexToScalar(discord.signature.slice(64));
     const malleated = discord.signature.slice(0, 64) + scalarToHex(s + ED25519_L);
     for (const [, backend] of BACKENDS) {
-      expect(await verifyDiscordSignature(discordInput({ signatureHex: malleated }), backend)).toEqual({ ok: false, reason: 'non-canonical-s' });
+      expect(await verifyDiscordSignature(discordInput({ signatureHex: malleated }), backend)).toEqual({
+        ok: false,
+        reason: 'non-canonical-s',
+      });
     }
   });
 });
@@ -149,10 +159,22 @@ describe('Ed25519: WebCrypto and @noble/ed25519 give the same verdict on the sam
   const discordMessage = ed.etc.concatBytes(utf8(discord.timestamp), utf8(discord.body));
   const table: { name: string; pk: string; sig: string; msg: string; expected: string }[] = [
     ...rfc8032.tests.map((t) => ({ name: `RFC 8032 ${t.name}`, pk: t.publicKey, sig: t.signature, msg: t.message, expected: 'valid' })),
-    ...rfc8032.tests.map((t) => ({ name: `RFC 8032 ${t.name}, R flipped`, pk: t.publicKey, sig: flipHexByte(t.signature, 0), msg: t.message, expected: 'bad-signature' })),
+    ...rfc8032.tests.map((t) => ({
+      name: `RFC 8032 ${t.name}, R flipped`,
+      pk: t.publicKey,
+      sig: flipHexByte(t.signature, 0),
+      msg: t.message,
+      expected: 'bad-signature',
+    })),
     ...wycheproof.tests
       .filter((t) => t.signature.length === 128)
-      .map((t) => ({ name: `Wycheproof tcId ${t.tcId}`, pk: wycheproof.publicKey, sig: t.signature, msg: wycheproof.message, expected: t.result === 'valid' ? 'valid' : 'non-canonical-s' })),
+      .map((t) => ({
+        name: `Wycheproof tcId ${t.tcId}`,
+        pk: wycheproof.publicKey,
+        sig: t.signature,
+        msg: wycheproof.message,
+        expected: t.result === 'valid' ? 'valid' : 'non-canonical-s',
+      })),
     // speccheck 6, 7: S out of range; all others: small-order, mixed-order or non-canonical keys.
     ...speccheck.cases.map((c) => ({
       name: `speccheck ${c.index}`,
@@ -161,11 +183,19 @@ describe('Ed25519: WebCrypto and @noble/ed25519 give the same verdict on the sam
       msg: c.message,
       expected: c.index === 6 || c.index === 7 ? 'non-canonical-s' : 'unacceptable-public-key',
     })),
-    { name: 'R with a small-order component (cofactored-only valid)', pk: discord.publicKey, sig: torsionedSignature(discordMessage), msg: bytesToHex(discordMessage), expected: 'bad-signature' },
+    {
+      name: 'R with a small-order component (cofactored-only valid)',
+      pk: discord.publicKey,
+      sig: torsionedSignature(discordMessage),
+      msg: bytesToHex(discordMessage),
+      expected: 'bad-signature',
+    },
   ];
 
   it.each(table)('$name → $expected on both paths', async (row) => {
-    const verdicts = await Promise.all(BACKENDS.map(([, backend]) => verifyEd25519Strict(bytes(row.pk), bytes(row.sig), bytes(row.msg), backend)));
+    const verdicts = await Promise.all(
+      BACKENDS.map(([, backend]) => verifyEd25519Strict(bytes(row.pk), bytes(row.sig), bytes(row.msg), backend)),
+    );
     expect(verdicts).toEqual([row.expected, row.expected]);
   });
 
@@ -302,7 +332,10 @@ describe('verifyTelegramSecret (X-Telegram-Bot-Api-Secret-Token)', () => {
     expect(await verifyTelegramSecret(SECRET, header)).toEqual({ ok: false, reason });
   });
 
-  it.each([undefined, '', 'has space', 'a'.repeat(257), 'dots.are.not.allowed'])('fails closed when the configured token is invalid (%s)', async (expected) => {
-    expect(await verifyTelegramSecret(expected, expected ?? 'x')).toEqual({ ok: false, reason: 'not-configured' });
-  });
+  it.each([undefined, '', 'has space', 'a'.repeat(257), 'dots.are.not.allowed'])(
+    'fails closed when the configured token is invalid (%s)',
+    async (expected) => {
+      expect(await verifyTelegramSecret(expected, expected ?? 'x')).toEqual({ ok: false, reason: 'not-configured' });
+    },
+  );
 });

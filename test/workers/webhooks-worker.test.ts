@@ -41,7 +41,11 @@ function freshIp(): string {
 async function deliver(path: string, init: { headers: Record<string, string>; body: string }) {
   const ip = freshIp();
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${ORIGIN}${path}`, { method: 'POST', headers: { 'CF-Connecting-IP': ip, ...init.headers }, body: init.body }), env, ctx);
+  const res = await app.fetch(
+    new Request(`${ORIGIN}${path}`, { method: 'POST', headers: { 'CF-Connecting-IP': ip, ...init.headers }, body: init.body }),
+    env,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return { res, ip };
 }
@@ -56,13 +60,20 @@ async function createConnector(body: Record<string, unknown>) {
 async function dedupeKeys(platform: 'discord' | 'telegram', connectorId: string): Promise<string[]> {
   const stub = env.WEBHOOK_DEDUPE.get(env.WEBHOOK_DEDUPE.idFromName(`${platform}:${connectorId}`));
   return runInDurableObject(stub, (_instance: WebhookDedupe, state) =>
-    state.storage.sql.exec<{ event_key: string }>('SELECT event_key FROM seen_events ORDER BY event_key').toArray().map((row) => row.event_key),
+    state.storage.sql
+      .exec<{ event_key: string }>('SELECT event_key FROM seen_events ORDER BY event_key')
+      .toArray()
+      .map((row) => row.event_key),
   );
 }
 
 /** The webhook.* audit rows about one connector, in chain order. */
 async function auditFor(connectorId: string) {
-  const { results } = await env.DB.prepare("SELECT kind, actor, data FROM audit_events WHERE workspace_id = ? AND kind LIKE 'webhook.%' ORDER BY seq").bind(workspaceId).all<{ kind: string; actor: string; data: string }>();
+  const { results } = await env.DB.prepare(
+    "SELECT kind, actor, data FROM audit_events WHERE workspace_id = ? AND kind LIKE 'webhook.%' ORDER BY seq",
+  )
+    .bind(workspaceId)
+    .all<{ kind: string; actor: string; data: string }>();
   return results
     .map((row) => ({ kind: row.kind, actor: row.actor, data: JSON.parse(row.data) as Record<string, unknown> }))
     .filter((row) => row.data.connectorId === connectorId);
@@ -95,11 +106,24 @@ describe('Discord through the real Worker (Ed25519 key pair made here)', () => {
   }
 
   const command = (id: string) =>
-    JSON.stringify({ id, type: 2, application_id: APPLICATION_ID, token: `interaction-token-${id}`, channel_id: '200000000000000001', guild_id: '300000000000000001', member: { user: { id: '400000000000000001', username: 'alice' } }, data: { name: 'ask', options: [{ name: 'q', type: 3, value: 'hello' }] } });
+    JSON.stringify({
+      id,
+      type: 2,
+      application_id: APPLICATION_ID,
+      token: `interaction-token-${id}`,
+      channel_id: '200000000000000001',
+      guild_id: '300000000000000001',
+      member: { user: { id: '400000000000000001', username: 'alice' } },
+      data: { name: 'ask', options: [{ name: 'q', type: 3, value: 'hello' }] },
+    });
 
   it('a signed PING through the Worker entry point gets PONG, and nothing is de-duplicated or audited', async () => {
     const body = JSON.stringify({ id: '500000000000000001', type: 1, application_id: APPLICATION_ID });
-    const res = await send(connector.webhookPath, { method: 'POST', headers: { ...(await signed(body)), 'CF-Connecting-IP': freshIp() }, body });
+    const res = await send(connector.webhookPath, {
+      method: 'POST',
+      headers: { ...(await signed(body)), 'CF-Connecting-IP': freshIp() },
+      body,
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toBe('application/json');
     expectSecurityHeaders(res);
@@ -122,8 +146,16 @@ describe('Discord through the real Worker (Ed25519 key pair made here)', () => {
 
     expect(await dedupeKeys('discord', connector.id)).toEqual(['interaction:500000000000000002']);
     expect(await auditFor(connector.id)).toEqual([
-      { kind: 'webhook.accepted', actor: 'system', data: { platform: 'discord', connectorId: connector.id, agentId, conversationKey: 'discord:300000000000000001:200000000000000001' } },
-      { kind: 'webhook.duplicate', actor: 'system', data: { platform: 'discord', connectorId: connector.id, eventKey: 'interaction:500000000000000002', retryNum: null } },
+      {
+        kind: 'webhook.accepted',
+        actor: 'system',
+        data: { platform: 'discord', connectorId: connector.id, agentId, conversationKey: 'discord:300000000000000001:200000000000000001' },
+      },
+      {
+        kind: 'webhook.duplicate',
+        actor: 'system',
+        data: { platform: 'discord', connectorId: connector.id, eventKey: 'interaction:500000000000000002', retryNum: null },
+      },
     ]);
     expect(outbound.slice(before)).toEqual([
       {
@@ -136,16 +168,35 @@ describe('Discord through the real Worker (Ed25519 key pair made here)', () => {
   // Every attempt carries a deliverable command with its own id, so a request that slipped past
   // verification would leave a dedupe key, a webhook.accepted row and an outbound reply.
   it.each([
-    ['signed by another key', 'bad-signature', async (body: string) => signed(body, { key: ((await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair).privateKey })],
+    [
+      'signed by another key',
+      'bad-signature',
+      async (body: string) =>
+        signed(body, {
+          key: ((await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair).privateKey,
+        }),
+    ],
     ['a body changed after signing', 'bad-signature', async (body: string) => signed(body.replace('hello', 'hellp'))],
-    ['a timestamp 10 minutes old (correctly signed)', 'stale-timestamp', async (body: string) => signed(body, { timestamp: Math.floor(Date.now() / 1000) - 600 })],
-    ['a timestamp 10 minutes ahead (correctly signed)', 'stale-timestamp', async (body: string) => signed(body, { timestamp: Math.floor(Date.now() / 1000) + 600 })],
+    [
+      'a timestamp 10 minutes old (correctly signed)',
+      'stale-timestamp',
+      async (body: string) => signed(body, { timestamp: Math.floor(Date.now() / 1000) - 600 }),
+    ],
+    [
+      'a timestamp 10 minutes ahead (correctly signed)',
+      'stale-timestamp',
+      async (body: string) => signed(body, { timestamp: Math.floor(Date.now() / 1000) + 600 }),
+    ],
     ['no signature headers', 'missing-headers', async () => ({ 'Content-Type': 'application/json' })],
-    ['a signature over the body alone', 'bad-signature', async (body: string) => {
-      const headers = await signed(body);
-      const bare = new Uint8Array(await crypto.subtle.sign('Ed25519', keys.privateKey, new TextEncoder().encode(body)));
-      return { ...headers, 'X-Signature-Ed25519': bytesToHex(bare) };
-    }],
+    [
+      'a signature over the body alone',
+      'bad-signature',
+      async (body: string) => {
+        const headers = await signed(body);
+        const bare = new Uint8Array(await crypto.subtle.sign('Ed25519', keys.privateKey, new TextEncoder().encode(body)));
+        return { ...headers, 'X-Signature-Ed25519': bytesToHex(bare) };
+      },
+    ],
   ])('refuses %s with 401; nothing de-duplicated, delivered or replied; the reason is audited', async (_label, reason, headersFor) => {
     const id = `6000000000000000${String(nextIp).padStart(2, '0')}`;
     const body = command(id);
@@ -156,7 +207,9 @@ describe('Discord through the real Worker (Ed25519 key pair made here)', () => {
     expect(await dedupeKeys('discord', connector.id)).not.toContain(`interaction:${id}`);
     expect(await dedupeKeys('discord', connector.id)).toEqual(['interaction:500000000000000002']);
     expect(outbound.slice(before)).toEqual([]);
-    expect((await auditFor(connector.id)).slice(auditBefore)).toEqual([{ kind: 'webhook.rejected', actor: `ip:${ip}`, data: { platform: 'discord', connectorId: connector.id, reason } }]);
+    expect((await auditFor(connector.id)).slice(auditBefore)).toEqual([
+      { kind: 'webhook.rejected', actor: `ip:${ip}`, data: { platform: 'discord', connectorId: connector.id, reason } },
+    ]);
   });
 });
 
@@ -172,13 +225,18 @@ describe('Discord: a valid signature does not make anything else acceptable', ()
 
   async function signedHeaders(body: string) {
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const signature = bytesToHex(new Uint8Array(await crypto.subtle.sign('Ed25519', keys.privateKey, new TextEncoder().encode(timestamp + body))));
+    const signature = bytesToHex(
+      new Uint8Array(await crypto.subtle.sign('Ed25519', keys.privateKey, new TextEncoder().encode(timestamp + body))),
+    );
     return { 'Content-Type': 'application/json', 'X-Signature-Ed25519': signature, 'X-Signature-Timestamp': timestamp };
   }
 
   it.each([
     ['an unknown interaction type', JSON.stringify({ id: '700000000000000001', type: 99, application_id: APPLICATION_ID })],
-    ['a command without its interaction token', JSON.stringify({ id: '700000000000000002', type: 2, application_id: APPLICATION_ID, channel_id: '1', user: { id: '2' } })],
+    [
+      'a command without its interaction token',
+      JSON.stringify({ id: '700000000000000002', type: 2, application_id: APPLICATION_ID, channel_id: '1', user: { id: '2' } }),
+    ],
     ['bytes that are not JSON', '{"id":"700000000000000003","type":2'],
   ])('a signed body with %s is 400; nothing de-duplicated or replied; malformed-payload audited', async (_label, body) => {
     const before = outbound.length;
@@ -187,14 +245,26 @@ describe('Discord: a valid signature does not make anything else acceptable', ()
     await expectError(res, 400, 'VALIDATION_ERROR');
     expect(await dedupeKeys('discord', connector.id)).toEqual([]);
     expect(outbound.slice(before)).toEqual([]);
-    expect((await auditFor(connector.id)).slice(auditBefore)).toEqual([{ kind: 'webhook.rejected', actor: `ip:${ip}`, data: { platform: 'discord', connectorId: connector.id, reason: 'malformed-payload' } }]);
+    expect((await auditFor(connector.id)).slice(auditBefore)).toEqual([
+      {
+        kind: 'webhook.rejected',
+        actor: `ip:${ip}`,
+        data: { platform: 'discord', connectorId: connector.id, reason: 'malformed-payload' },
+      },
+    ]);
   });
 
   it("a Discord connector's id under another platform's path is the generic 404, and nothing is audited", async () => {
-    const body = JSON.stringify({ update_id: 1, message: { message_id: 1, chat: { id: 1, type: 'private' }, from: { id: 1, is_bot: false }, text: 'hi' } });
+    const body = JSON.stringify({
+      update_id: 1,
+      message: { message_id: 1, chat: { id: 1, type: 'private' }, from: { id: 1, is_bot: false }, text: 'hi' },
+    });
     const auditBefore = (await auditFor(connector.id)).length;
     for (const platform of ['telegram', 'slack']) {
-      const { res } = await deliver(`/hooks/${platform}/${connector.id}`, { headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': 'anything' }, body });
+      const { res } = await deliver(`/hooks/${platform}/${connector.id}`, {
+        headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': 'anything' },
+        body,
+      });
       await expectError(res, 404, 'NOT_FOUND');
     }
     expect((await auditFor(connector.id)).slice(auditBefore)).toEqual([]);
@@ -212,7 +282,10 @@ describe('Telegram through the real Worker', () => {
   });
 
   const update = (updateId: number, from: { id: number; is_bot: boolean }) =>
-    JSON.stringify({ update_id: updateId, message: { message_id: 70 + updateId, chat: { id: 9001, type: 'private' }, from, text: 'secret plans' } });
+    JSON.stringify({
+      update_id: updateId,
+      message: { message_id: 70 + updateId, chat: { id: 9001, type: 'private' }, from, text: 'secret plans' },
+    });
 
   it('the generated secret token opens the hook: 200, de-duplicated, audited without the text, answered once', async () => {
     const before = outbound.length;
@@ -227,8 +300,16 @@ describe('Telegram through the real Worker', () => {
     expect(await dedupeKeys('telegram', connector.id)).toEqual(['update:1']);
     const audit = await auditFor(connector.id);
     expect(audit).toEqual([
-      { kind: 'webhook.accepted', actor: 'system', data: { platform: 'telegram', connectorId: connector.id, agentId, conversationKey: 'telegram:9001' } },
-      { kind: 'webhook.duplicate', actor: 'system', data: { platform: 'telegram', connectorId: connector.id, eventKey: 'update:1', retryNum: null } },
+      {
+        kind: 'webhook.accepted',
+        actor: 'system',
+        data: { platform: 'telegram', connectorId: connector.id, agentId, conversationKey: 'telegram:9001' },
+      },
+      {
+        kind: 'webhook.duplicate',
+        actor: 'system',
+        data: { platform: 'telegram', connectorId: connector.id, eventKey: 'update:1', retryNum: null },
+      },
     ]);
     expect(JSON.stringify(audit)).not.toContain('secret plans');
     expect(outbound.slice(before)).toEqual([
@@ -242,25 +323,45 @@ describe('Telegram through the real Worker', () => {
   it.each([
     ['no secret header', 'missing-secret', (_token: string) => ({})],
     ['an empty secret header', 'missing-secret', (_token: string) => ({ 'X-Telegram-Bot-Api-Secret-Token': '' })],
-    ['the token in another case', 'wrong-secret', (token: string) => ({ 'X-Telegram-Bot-Api-Secret-Token': token.toUpperCase() === token ? token.toLowerCase() : token.toUpperCase() })],
-    ['the token without its last character', 'wrong-secret', (token: string) => ({ 'X-Telegram-Bot-Api-Secret-Token': token.slice(0, -1) })],
+    [
+      'the token in another case',
+      'wrong-secret',
+      (token: string) => ({ 'X-Telegram-Bot-Api-Secret-Token': token.toUpperCase() === token ? token.toLowerCase() : token.toUpperCase() }),
+    ],
+    [
+      'the token without its last character',
+      'wrong-secret',
+      (token: string) => ({ 'X-Telegram-Bot-Api-Secret-Token': token.slice(0, -1) }),
+    ],
     ['the token with one more character', 'wrong-secret', (token: string) => ({ 'X-Telegram-Bot-Api-Secret-Token': `${token}A` })],
-    ['the bot token instead of the secret token', 'wrong-secret', (_token: string) => ({ 'X-Telegram-Bot-Api-Secret-Token': TELEGRAM_BOT_TOKEN })],
+    [
+      'the bot token instead of the secret token',
+      'wrong-secret',
+      (_token: string) => ({ 'X-Telegram-Bot-Api-Secret-Token': TELEGRAM_BOT_TOKEN }),
+    ],
   ])('refuses %s with 401; nothing de-duplicated, delivered or replied; the reason is audited', async (_label, reason, headerFor) => {
     const updateId = 100 + nextIp;
     const before = outbound.length;
     const auditBefore = (await auditFor(connector.id)).length;
-    const { res, ip } = await deliver(connector.webhookPath, { headers: { 'Content-Type': 'application/json', ...headerFor(connector.secretToken) }, body: update(updateId, { id: 9001, is_bot: false }) });
+    const { res, ip } = await deliver(connector.webhookPath, {
+      headers: { 'Content-Type': 'application/json', ...headerFor(connector.secretToken) },
+      body: update(updateId, { id: 9001, is_bot: false }),
+    });
     await expectError(res, 401, 'UNAUTHENTICATED');
     expect(await dedupeKeys('telegram', connector.id)).toEqual(['update:1']);
     expect(outbound.slice(before)).toEqual([]);
-    expect((await auditFor(connector.id)).slice(auditBefore)).toEqual([{ kind: 'webhook.rejected', actor: `ip:${ip}`, data: { platform: 'telegram', connectorId: connector.id, reason } }]);
+    expect((await auditFor(connector.id)).slice(auditBefore)).toEqual([
+      { kind: 'webhook.rejected', actor: `ip:${ip}`, data: { platform: 'telegram', connectorId: connector.id, reason } },
+    ]);
   });
 
   it("another connector's valid secret token does not open this one", async () => {
     const other = await createConnector({ platform: 'telegram', botToken: TELEGRAM_BOT_TOKEN, secretToken: 'other-connector-secret_0123' });
     const before = outbound.length;
-    const { res } = await deliver(connector.webhookPath, { headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': 'other-connector-secret_0123' }, body: update(150, { id: 9001, is_bot: false }) });
+    const { res } = await deliver(connector.webhookPath, {
+      headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': 'other-connector-secret_0123' },
+      body: update(150, { id: 9001, is_bot: false }),
+    });
     await expectError(res, 401, 'UNAUTHENTICATED');
     expect(await dedupeKeys('telegram', connector.id)).toEqual(['update:1']);
     expect(await dedupeKeys('telegram', other.id)).toEqual([]);

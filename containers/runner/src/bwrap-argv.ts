@@ -39,7 +39,9 @@ export interface BwrapOption {
   args: string[];
 }
 
-export type ParsedPrefix = { ok: true; program: string; options: BwrapOption[] } | { ok: false; reason: 'unknown-option' | 'missing-argument' | 'command-in-prefix' };
+export type ParsedPrefix =
+  | { ok: true; program: string; options: BwrapOption[] }
+  | { ok: false; reason: 'unknown-option' | 'missing-argument' | 'command-in-prefix' };
 
 /**
  * Everything up to the first `--` (or the end) must be allowlisted options with all their

@@ -107,7 +107,8 @@ export function runProcess(spec: RunSpec): Promise<RunResult> {
       stopReason = reason;
       sentSignal = true;
       killProcessGroup(child.pid, signal);
-      if (signal !== 'SIGKILL') graceTimer = setTimeout(() => killProcessGroup(child.pid, 'SIGKILL'), spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+      if (signal !== 'SIGKILL')
+        graceTimer = setTimeout(() => killProcessGroup(child.pid, 'SIGKILL'), spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     };
     const output = createOutputCap(spec.outputLimitBytes, () => stop('output-limit', 'SIGKILL'));
     let graceTimer: NodeJS.Timeout | undefined;
@@ -131,7 +132,15 @@ export function runProcess(spec: RunSpec): Promise<RunResult> {
     child.on('exit', () => killProcessGroup(child.pid, 'SIGKILL'));
     child.on('error', () => {
       clearTimeout(timer);
-      resolve({ exitCode: 127, signal: null, stdout: '', stderr: 'spawn failed', truncated: false, durationMs: Math.round(performance.now() - started), stopReason: 'exit' });
+      resolve({
+        exitCode: 127,
+        signal: null,
+        stdout: '',
+        stderr: 'spawn failed',
+        truncated: false,
+        durationMs: Math.round(performance.now() - started),
+        stopReason: 'exit',
+      });
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);

@@ -25,16 +25,38 @@ export const invocationSchema = z
   .strictObject({
     tool: z.string().min(1).max(128),
     argv: z.array(z.string().max(65_536)).min(1).max(1024).optional(),
-    mcp: z.strictObject({ command: z.array(z.string()).min(1).max(1024), tool: z.string().min(1).max(256), arguments: z.record(z.string(), z.unknown()) }).optional(),
+    mcp: z
+      .strictObject({
+        command: z.array(z.string()).min(1).max(1024),
+        tool: z.string().min(1).max(256),
+        arguments: z.record(z.string(), z.unknown()),
+      })
+      .optional(),
     env: z.record(envName, z.string().max(65_536)).default({}),
-    stdin: z.string().max(4 * 1024 * 1024).default(''),
+    stdin: z
+      .string()
+      .max(4 * 1024 * 1024)
+      .default(''),
     timeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS),
     outputLimitBytes: z.number().int().min(1).max(MAX_OUTPUT_LIMIT_BYTES),
     sandbox: z.strictObject({ bwrapArgv: z.array(z.string()).min(1).max(4096) }).optional(),
     // Compiled net:connect rules of this tool. operatorAllow is deliberately absent: private
     // destinations are opened only by the runner's own configuration (strictObject refuses it).
     egress: z.strictObject({ allow: z.array(egressRule).max(256) }).optional(),
-    placeholders: z.array(z.strictObject({ placeholder: z.string().min(16).max(256), value: z.string().max(65_536), hosts: z.array(z.string().min(1).max(253)).max(64), header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional() })).max(64).optional(),
+    placeholders: z
+      .array(
+        z.strictObject({
+          placeholder: z.string().min(16).max(256),
+          value: z.string().max(65_536),
+          hosts: z.array(z.string().min(1).max(253)).max(64),
+          header: z
+            .string()
+            .regex(/^[A-Za-z0-9-]{1,64}$/)
+            .optional(),
+        }),
+      )
+      .max(64)
+      .optional(),
   })
   .refine((v) => (v.argv === undefined) !== (v.mcp === undefined), { message: 'exactly one of argv and mcp', path: ['argv'] });
 
@@ -60,16 +82,41 @@ export interface RunnerConfig {
 }
 
 export type InvocationResult = RunResult & { egressEvents: Array<EgressAuditEvent | EgressDroppedEvent> };
-export type InvocationRefusal = { refused: 'sandbox-required' | 'sandbox-unavailable' | 'tool-uid-unavailable' | PrefixProblem | PinRefusal };
+export type InvocationRefusal = {
+  refused: 'sandbox-required' | 'sandbox-unavailable' | 'tool-uid-unavailable' | PrefixProblem | PinRefusal;
+};
 
-export async function runInvocation(inv: Invocation, config: RunnerConfig, abort?: AbortSignal): Promise<InvocationResult | InvocationRefusal> {
+export async function runInvocation(
+  inv: Invocation,
+  config: RunnerConfig,
+  abort?: AbortSignal,
+): Promise<InvocationResult | InvocationRefusal> {
   // Clipped and capped (egress-events.ts): a tool must not be able to make the answer unparseable.
   const egressLog = egressEventLog();
   const command = inv.argv ?? inv.mcp?.command ?? [];
   const execute = (argv: string[], env: Record<string, string>, ids: { uid?: number; gid?: number; cwd?: string; fds?: number[] }) =>
     inv.mcp
-      ? callMcpTool({ argv, env, ...ids, timeoutMs: inv.timeoutMs, outputLimitBytes: inv.outputLimitBytes, killGraceMs: config.killGraceMs, abort, toolName: inv.mcp.tool, arguments: inv.mcp.arguments })
-      : runProcess({ argv, env, ...ids, stdin: inv.stdin, timeoutMs: inv.timeoutMs, outputLimitBytes: inv.outputLimitBytes, killGraceMs: config.killGraceMs, abort });
+      ? callMcpTool({
+          argv,
+          env,
+          ...ids,
+          timeoutMs: inv.timeoutMs,
+          outputLimitBytes: inv.outputLimitBytes,
+          killGraceMs: config.killGraceMs,
+          abort,
+          toolName: inv.mcp.tool,
+          arguments: inv.mcp.arguments,
+        })
+      : runProcess({
+          argv,
+          env,
+          ...ids,
+          stdin: inv.stdin,
+          timeoutMs: inv.timeoutMs,
+          outputLimitBytes: inv.outputLimitBytes,
+          killGraceMs: config.killGraceMs,
+          abort,
+        });
 
   if (config.isolation === 'container') {
     // In the container the outbound handler is the egress path; a bwrap request is a wiring error.
@@ -77,7 +124,11 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
     const tool = containerToolCommand(command, config.sandbox);
     if (!tool) return { refused: 'tool-uid-unavailable' };
     try {
-      const result = await execute(tool.argv, containerToolEnv(DEFAULT_PATH, inv.env), { cwd: config.containerWorkdir, uid: tool.uid, gid: tool.gid });
+      const result = await execute(tool.argv, containerToolEnv(DEFAULT_PATH, inv.env), {
+        cwd: config.containerWorkdir,
+        uid: tool.uid,
+        gid: tool.gid,
+      });
       return { ...result, egressEvents: egressLog.events() };
     } finally {
       await killEveryProcessOf(tool.uid, tool.gid);
@@ -107,7 +158,12 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
       caCertPath = intercept?.certPath;
       const proxy = createEgressProxy({
         policy: { allow: inv.egress.allow, operatorAllow: config.operatorAllow, blockPrivate: true },
-        placeholders: inv.placeholders, resolve: config.resolve, dial: config.dial, audit, intercept, upstreamCa: config.upstreamCa,
+        placeholders: inv.placeholders,
+        resolve: config.resolve,
+        dial: config.dial,
+        audit,
+        intercept,
+        upstreamCa: config.upstreamCa,
       });
       await new Promise<void>((resolve, reject) => proxy.listen(egressSocket, resolve).once('error', reject));
       // Only the sandbox uid may connect (when the runner is root and can hand it over).
@@ -117,10 +173,26 @@ export async function runInvocation(inv: Invocation, config: RunnerConfig, abort
       } else {
         chmodSync(egressSocket, 0o666);
       }
-      closeProxy = () => new Promise((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); });
+      closeProxy = () =>
+        new Promise((resolve) => {
+          proxy.closeAllConnections();
+          proxy.close(() => resolve());
+        });
     }
-    const sandboxed = buildSandboxedCommand({ program: prepared.program, options: prepared.options, command, env: inv.env, egressSocket, caCertPath, config: config.sandbox });
-    const result = await execute(sandboxed.argv, { PATH: process.env.PATH ?? '/usr/bin:/bin' }, { uid: sandboxed.uid, gid: sandboxed.gid, fds: prepared.fds });
+    const sandboxed = buildSandboxedCommand({
+      program: prepared.program,
+      options: prepared.options,
+      command,
+      env: inv.env,
+      egressSocket,
+      caCertPath,
+      config: config.sandbox,
+    });
+    const result = await execute(
+      sandboxed.argv,
+      { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      { uid: sandboxed.uid, gid: sandboxed.gid, fds: prepared.fds },
+    );
     return { ...result, egressEvents: egressLog.events() };
   } finally {
     closeAll(prepared.fds);

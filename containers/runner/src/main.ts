@@ -22,12 +22,22 @@ import { takeRunnerSecret } from './secret-env.ts';
 import { importRunnerKey } from '../../../src/protocol/index.ts';
 
 function parseOperatorAllow(text: string | undefined): EgressRule[] {
-  return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
-    const at = entry.lastIndexOf(':');
-    const port = Number(entry.slice(at + 1));
-    if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`RUNNER_OPERATOR_ALLOW: bad entry ${entry}`);
-    return { host: entry.slice(0, at).toLowerCase().replace(/^\[|\]$/g, ''), port };
-  });
+  return (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const at = entry.lastIndexOf(':');
+      const port = Number(entry.slice(at + 1));
+      if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`RUNNER_OPERATOR_ALLOW: bad entry ${entry}`);
+      return {
+        host: entry
+          .slice(0, at)
+          .toLowerCase()
+          .replace(/^\[|\]$/g, ''),
+        port,
+      };
+    });
 }
 
 // Before anything else: re-executes without RUNNER_SECRET in the environment (secret-env.ts).
@@ -66,5 +76,7 @@ const server = createRunnerServer({
   log: (line) => console.log(JSON.stringify(line)),
 });
 const port = Number(env.RUNNER_PORT ?? 8791);
-server.listen(port, env.RUNNER_HOST ?? '127.0.0.1', () => console.log(`[runner] listening on ${env.RUNNER_HOST ?? '127.0.0.1'}:${port} (isolation: ${isolation})`));
+server.listen(port, env.RUNNER_HOST ?? '127.0.0.1', () =>
+  console.log(`[runner] listening on ${env.RUNNER_HOST ?? '127.0.0.1'}:${port} (isolation: ${isolation})`),
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => server.close(() => process.exit(0)));

@@ -9,7 +9,15 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { DEFAULT_KILL_GRACE_MS, createOutputCap, killProcessGroup, spawnInGroup, type RunResult, type RunSpec, type StopReason } from './execute.ts';
+import {
+  DEFAULT_KILL_GRACE_MS,
+  createOutputCap,
+  killProcessGroup,
+  spawnInGroup,
+  type RunResult,
+  type RunSpec,
+  type StopReason,
+} from './execute.ts';
 
 export interface McpCallSpec extends Omit<RunSpec, 'stdin'> {
   toolName: string;
@@ -40,7 +48,9 @@ export function childProcessTransport(child: ChildProcess, onStdoutBytes: (n: nu
       child.stdin?.on('error', (error) => transport.onerror?.(error));
     },
     async send(message) {
-      await new Promise<void>((resolve) => (child.stdin?.write(serializeMessage(message)) ? resolve() : child.stdin?.once('drain', resolve)));
+      await new Promise<void>((resolve) =>
+        child.stdin?.write(serializeMessage(message)) ? resolve() : child.stdin?.once('drain', resolve),
+      );
     },
     async close() {
       child.stdin?.end();
@@ -83,7 +93,10 @@ export async function callMcpTool(spec: McpCallSpec): Promise<RunResult> {
   let callError = '';
   try {
     await client.connect(transport, { signal: abort.signal });
-    const result = await client.callTool({ name: spec.toolName, arguments: spec.arguments }, undefined, { signal: abort.signal, timeout: spec.timeoutMs });
+    const result = await client.callTool({ name: spec.toolName, arguments: spec.arguments }, undefined, {
+      signal: abort.signal,
+      timeout: spec.timeoutMs,
+    });
     stdout = JSON.stringify(result);
     exitCode = result.isError ? 1 : 0;
   } catch (error) {

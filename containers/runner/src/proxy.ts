@@ -24,7 +24,15 @@ import { request as httpsRequest } from 'node:https';
 import { connect, isIP, type Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { TLSSocket, createSecureContext, rootCertificates } from 'node:tls';
-import { decideEgress, isBoundTo, planPlaceholders, swapPlaceholderHeaders, type EgressDecision, type EgressPolicy, type HeaderList } from '../../../src/policy/index.ts';
+import {
+  decideEgress,
+  isBoundTo,
+  planPlaceholders,
+  swapPlaceholderHeaders,
+  type EgressDecision,
+  type EgressPolicy,
+  type HeaderList,
+} from '../../../src/policy/index.ts';
 import { secretByteScrubber, secretRedactor } from '../../../src/protocol/index.ts';
 import { clipHost, type EgressAuditEvent } from './egress-events.ts';
 import type { InterceptCa } from './tls-intercept.ts';
@@ -88,7 +96,15 @@ async function check(options: EgressProxyOptions, host: string, port: number, vi
   const literal = isIP(host) !== 0;
   const resolvedAddresses = literal ? [] : await (options.resolve ?? resolveWithDns)(host);
   const decision = decideEgress(options.policy, { host, port, resolvedAddresses });
-  options.audit({ type: 'egress.decision', via, host: clipHost(host), port, allow: decision.allow, rule: decision.rule, reason: decision.reason });
+  options.audit({
+    type: 'egress.decision',
+    via,
+    host: clipHost(host),
+    port,
+    allow: decision.allow,
+    rule: decision.rule,
+    reason: decision.reason,
+  });
   return { decision, address: literal ? host : (resolvedAddresses[0] ?? null) };
 }
 
@@ -133,7 +149,16 @@ async function readBody(req: IncomingMessage): Promise<Buffer | null> {
   return Buffer.concat(chunks);
 }
 
-const HOP_BY_HOP = new Set(['proxy-authorization', 'proxy-connection', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'proxy-authorization',
+  'proxy-connection',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+]);
 
 interface Target {
   host: string;
@@ -148,7 +173,13 @@ function refuseResponse(res: ServerResponse, status: number): void {
   res.end();
 }
 
-async function interceptTunnel(options: EgressProxyOptions, intercept: InterceptCa, client: Socket, head: Buffer, target: Omit<Target, 'secure'>): Promise<void> {
+async function interceptTunnel(
+  options: EgressProxyOptions,
+  intercept: InterceptCa,
+  client: Socket,
+  head: Buffer,
+  target: Omit<Target, 'secure'>,
+): Promise<void> {
   const leaf = await intercept.leafFor(target.host);
   client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   if (head.length > 0) client.unshift(head);
@@ -201,7 +232,13 @@ function scrubbable(encoding: string | undefined): boolean {
 }
 
 /** Applies the shared placeholder decision (src/policy/placeholders.ts), sends, and scrubs the answer. */
-async function forward(options: EgressProxyOptions, req: IncomingMessage, res: ServerResponse, target: Target, pathAndQuery: string): Promise<void> {
+async function forward(
+  options: EgressProxyOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: Target,
+  pathAndQuery: string,
+): Promise<void> {
   const body = await readBody(req);
   if (!body) return refuseResponse(res, 413);
   const bindings = options.placeholders ?? [];
@@ -265,7 +302,10 @@ async function forward(options: EgressProxyOptions, req: IncomingMessage, res: S
     upRes.pipe(scrub).pipe(res);
   };
   const upstream = target.secure
-    ? httpsRequest({ ...common, servername: isIP(target.host) ? undefined : target.host, ca: [...rootCertificates, ...(options.upstreamCa ?? [])] }, onResponse)
+    ? httpsRequest(
+        { ...common, servername: isIP(target.host) ? undefined : target.host, ca: [...rootCertificates, ...(options.upstreamCa ?? [])] },
+        onResponse,
+      )
     : httpRequest(common, onResponse);
   upstream.on('error', () => (res.headersSent ? res.destroy() : refuseResponse(res, 502)));
   upstream.end(body);

@@ -35,9 +35,20 @@ export const SANDBOX_PROXY_URL = 'http://127.0.0.1:3128';
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 export type PrefixProblem =
-  | 'not-bwrap' | 'shares-network' | 'unknown-option' | 'missing-argument' | 'command-in-prefix' | 'network-not-unshared' | 'pid-not-unshared'
-  | 'no-die-with-parent' | 'no-clearenv' | 'bind-source-not-normalized' | 'writable-bind-outside-workspace-root' | 'read-only-bind-over-runner-dirs'
-  | 'try-bind-inside-workspace-root' | 'binds-span-agents';
+  | 'not-bwrap'
+  | 'shares-network'
+  | 'unknown-option'
+  | 'missing-argument'
+  | 'command-in-prefix'
+  | 'network-not-unshared'
+  | 'pid-not-unshared'
+  | 'no-die-with-parent'
+  | 'no-clearenv'
+  | 'bind-source-not-normalized'
+  | 'writable-bind-outside-workspace-root'
+  | 'read-only-bind-over-runner-dirs'
+  | 'try-bind-inside-workspace-root'
+  | 'binds-span-agents';
 
 const BINDS = new Set(['--bind', '--ro-bind', '--ro-bind-try']);
 
@@ -92,7 +103,8 @@ export function checkBwrapPrefix(prefix: string[], workspaceRoot: string, runner
     if (!normalized(source)) return 'bind-source-not-normalized'; // 8
     const inside = isInsideRoot(root, source);
     if (name === '--bind' && !inside) return 'writable-bind-outside-workspace-root'; // 9
-    if (!inside && [root, ...runnerDirs.map((dir) => resolve(dir))].some((dir) => within(source, dir))) return 'read-only-bind-over-runner-dirs'; // 10
+    if (!inside && [root, ...runnerDirs.map((dir) => resolve(dir))].some((dir) => within(source, dir)))
+      return 'read-only-bind-over-runner-dirs'; // 10
     if (name === '--ro-bind-try' && inside) return 'try-bind-inside-workspace-root'; // 11
     if (inside) agents.add(relative(root, source).split(sep)[0] ?? '');
   }
@@ -100,7 +112,8 @@ export function checkBwrapPrefix(prefix: string[], workspaceRoot: string, runner
   return null; // 13
 }
 
-export type PreparedSandbox = { ok: true; program: string; options: BwrapOption[]; fds: number[] } | { ok: false; reason: PrefixProblem | PinRefusal };
+export type PreparedSandbox =
+  { ok: true; program: string; options: BwrapOption[]; fds: number[] } | { ok: false; reason: PrefixProblem | PinRefusal };
 
 /**
  * The prefix check, then the binds inside the workspace root opened as fds (bind-sources.ts).
@@ -138,8 +151,16 @@ export function buildSandboxedCommand(input: {
   const env: Record<string, string> = { PATH: DEFAULT_PATH, ...input.env };
   const mounts: BwrapOption[] = [];
   if (input.egressSocket) {
-    Object.assign(env, { HTTPS_PROXY: SANDBOX_PROXY_URL, https_proxy: SANDBOX_PROXY_URL, HTTP_PROXY: SANDBOX_PROXY_URL, http_proxy: SANDBOX_PROXY_URL });
-    mounts.push({ name: '--ro-bind', args: [LAUNCHER_HOST_PATH, `${SANDBOX_RUN_DIR}/launcher.mjs`] }, { name: '--bind', args: [input.egressSocket, `${SANDBOX_RUN_DIR}/egress.sock`] });
+    Object.assign(env, {
+      HTTPS_PROXY: SANDBOX_PROXY_URL,
+      https_proxy: SANDBOX_PROXY_URL,
+      HTTP_PROXY: SANDBOX_PROXY_URL,
+      http_proxy: SANDBOX_PROXY_URL,
+    });
+    mounts.push(
+      { name: '--ro-bind', args: [LAUNCHER_HOST_PATH, `${SANDBOX_RUN_DIR}/launcher.mjs`] },
+      { name: '--bind', args: [input.egressSocket, `${SANDBOX_RUN_DIR}/egress.sock`] },
+    );
     if (input.caCertPath) {
       mounts.push({ name: '--ro-bind', args: [input.caCertPath, `${SANDBOX_RUN_DIR}/ca.pem`] });
       for (const name of CA_TRUST_VARIABLES) env[name] = `${SANDBOX_RUN_DIR}/ca.pem`;

@@ -37,7 +37,8 @@ export function takeRunnerSecret(env: NodeJS.ProcessEnv = process.env): SecretSo
   if (file === undefined) return { ok: false, reason: 'missing' }; // 3
   delete env.RUNNER_SECRET_FILE;
   // Only the file step 1 wrote: the variable is not a way to make the runner read or delete others.
-  if (!dirname(file).startsWith(join(tmpdir(), SECRET_DIR_PREFIX)) || basename(file) !== 'secret') return { ok: false, reason: 'bad-secret-file' };
+  if (!dirname(file).startsWith(join(tmpdir(), SECRET_DIR_PREFIX)) || basename(file) !== 'secret')
+    return { ok: false, reason: 'bad-secret-file' };
   try {
     const stat = lstatSync(file);
     if (!stat.isFile() || stat.uid !== process.getuid?.() || (stat.mode & 0o077) !== 0) return { ok: false, reason: 'bad-secret-file' };

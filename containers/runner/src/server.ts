@@ -7,24 +7,57 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { invocationSchema, runInvocation, type RunnerConfig } from './invocation.ts';
-import { type RunnerKey, RUNNER_SIGNATURE_HEADER, RUNNER_TIMESTAMP_HEADER, createReplayGuard, verifyRunnerRequest } from '../../../src/protocol/index.ts';
+import {
+  type RunnerKey,
+  RUNNER_SIGNATURE_HEADER,
+  RUNNER_TIMESTAMP_HEADER,
+  createReplayGuard,
+  verifyRunnerRequest,
+} from '../../../src/protocol/index.ts';
 
 export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
-type ErrorCode = 'UNAUTHENTICATED' | 'VALIDATION_ERROR' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'POLICY_DENIED' | 'INTERNAL';
+type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'VALIDATION_ERROR'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'POLICY_DENIED'
+  | 'INTERNAL';
 const STATUS: Record<ErrorCode, number> = {
-  UNAUTHENTICATED: 401, VALIDATION_ERROR: 400, NOT_FOUND: 404, METHOD_NOT_ALLOWED: 405, CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413, UNSUPPORTED_MEDIA_TYPE: 415, POLICY_DENIED: 403, INTERNAL: 500,
+  UNAUTHENTICATED: 401,
+  VALIDATION_ERROR: 400,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  POLICY_DENIED: 403,
+  INTERNAL: 500,
 };
 const MESSAGE: Record<ErrorCode, string> = {
-  UNAUTHENTICATED: 'Request signature missing, stale or invalid.', VALIDATION_ERROR: 'Invalid invocation.', NOT_FOUND: 'Not found.',
-  METHOD_NOT_ALLOWED: 'Method not allowed.', CONFLICT: 'The runner is busy with another invocation.', PAYLOAD_TOO_LARGE: 'Request body too large.',
-  UNSUPPORTED_MEDIA_TYPE: 'Use application/json.', POLICY_DENIED: 'The runner refused to run this invocation.', INTERNAL: 'Internal error.',
+  UNAUTHENTICATED: 'Request signature missing, stale or invalid.',
+  VALIDATION_ERROR: 'Invalid invocation.',
+  NOT_FOUND: 'Not found.',
+  METHOD_NOT_ALLOWED: 'Method not allowed.',
+  CONFLICT: 'The runner is busy with another invocation.',
+  PAYLOAD_TOO_LARGE: 'Request body too large.',
+  UNSUPPORTED_MEDIA_TYPE: 'Use application/json.',
+  POLICY_DENIED: 'The runner refused to run this invocation.',
+  INTERNAL: 'Internal error.',
 };
 
 function send(res: ServerResponse, status: number, body: unknown, requestId: string): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': requestId, 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-request-id': requestId,
+    'cache-control': 'no-store',
+  });
   res.end(text);
 }
 
@@ -76,7 +109,10 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       // Precedence: 1 signature (nothing else is looked at before it passes) → 2 replay →
       // 3 media type → 4 shape → 5 busy → 6 run.
       const check = await verifyRunnerRequest(options.key, {
-        method: req.method, path: url, body, nowS: nowS(),
+        method: req.method,
+        path: url,
+        body,
+        nowS: nowS(),
         timestamp: req.headers[RUNNER_TIMESTAMP_HEADER] as string | undefined,
         signature: req.headers[RUNNER_SIGNATURE_HEADER] as string | undefined,
       });
@@ -88,7 +124,8 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
         options.log?.({ event: 'runner.auth_failed', reason: 'replayed', requestId });
         return fail(res, 'UNAUTHENTICATED', requestId);
       }
-      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) return fail(res, 'UNSUPPORTED_MEDIA_TYPE', requestId);
+      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json'))
+        return fail(res, 'UNSUPPORTED_MEDIA_TYPE', requestId);
       let json: unknown;
       try {
         json = JSON.parse(body.toString('utf8'));
@@ -101,14 +138,23 @@ export function createRunnerServer(options: RunnerServerOptions): Server {
       busy = true;
       const abort = new AbortController();
       // The gateway gave up (closed the connection): do not keep running for nobody.
-      res.on('close', () => { if (!res.writableFinished) abort.abort(); });
+      res.on('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
       try {
         const outcome = await runInvocation(parsed.data, options.config, abort.signal);
         if ('refused' in outcome) {
           options.log?.({ event: 'runner.refused', reason: outcome.refused, tool: parsed.data.tool, requestId });
           return fail(res, 'POLICY_DENIED', requestId);
         }
-        options.log?.({ event: 'runner.invocation', tool: parsed.data.tool, stopReason: outcome.stopReason, exitCode: outcome.exitCode, durationMs: outcome.durationMs, requestId });
+        options.log?.({
+          event: 'runner.invocation',
+          tool: parsed.data.tool,
+          stopReason: outcome.stopReason,
+          exitCode: outcome.exitCode,
+          durationMs: outcome.durationMs,
+          requestId,
+        });
         return send(res, 200, outcome, requestId);
       } finally {
         busy = false;

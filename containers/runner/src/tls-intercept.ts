@@ -32,8 +32,26 @@ export async function createInterceptCa(dir: string): Promise<InterceptCa> {
   const certPath = join(dir, 'ca.pem');
   const leafKeyPath = join(dir, 'leaf.key');
   const curve = ['-pkeyopt', 'ec_paramgen_curve:P-256'];
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', ...curve, '-nodes', '-days', '1', '-subj', `/CN=Portcullis sandbox CA ${randomBytes(6).toString('hex')}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', caKey, '-out', certPath]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    ...curve,
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=Portcullis sandbox CA ${randomBytes(6).toString('hex')}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE,pathlen:0',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    caKey,
+    '-out',
+    certPath,
+  ]);
   await run('openssl', ['genpkey', '-algorithm', 'EC', ...curve, '-out', leafKeyPath]);
   // Private keys stay readable by the runner only (openssl honours the umask, often 0644).
   await Promise.all([chmod(caKey, 0o600), chmod(leafKeyPath, 0o600)]);
@@ -46,9 +64,29 @@ export async function createInterceptCa(dir: string): Promise<InterceptCa> {
     const csr = join(dir, `${name}.csr`);
     const out = join(dir, `${name}.pem`);
     const san = isIP(host) ? `IP:${host}` : `DNS:${host}`;
-    await writeFile(ext, `subjectAltName=${san}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
+    await writeFile(
+      ext,
+      `subjectAltName=${san}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`,
+    );
     await run('openssl', ['req', '-new', '-key', leafKeyPath, '-subj', '/CN=portcullis-intercept', '-out', csr]);
-    await run('openssl', ['x509', '-req', '-in', csr, '-CA', certPath, '-CAkey', caKey, '-set_serial', `0x${randomBytes(12).toString('hex')}`, '-days', '1', '-extfile', ext, '-out', out]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      certPath,
+      '-CAkey',
+      caKey,
+      '-set_serial',
+      `0x${randomBytes(12).toString('hex')}`,
+      '-days',
+      '1',
+      '-extfile',
+      ext,
+      '-out',
+      out,
+    ]);
     return { key: leafKey, cert: await readFile(out, 'utf8') };
   };
 

@@ -47,7 +47,10 @@ const once = (host) => new Promise((resolve) => {
 // Type-level (npm run typecheck): a parsed event plus the call's ids is exactly tool.egress.
 type Parsed = ReturnType<typeof parseRunnerAnswer>['egressEvents'][number];
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _shapesMatch: Same<Parsed & { agentId: string; tool: string; invocationId: string | null; swapped: string[] }, AuditEventMap['tool.egress']> = true;
+const _shapesMatch: Same<
+  Parsed & { agentId: string; tool: string; invocationId: string | null; swapped: string[] },
+  AuditEventMap['tool.egress']
+> = true;
 
 describe('egress events: clipped, capped, and parsed into tool.egress', { timeout: 120_000 }, () => {
   it(`a tool making ${ATTEMPTS} attempts (one to a 300-character host) gets a bounded answer the gateway parses whole`, async () => {

@@ -15,7 +15,12 @@ const GOLDENS = join(import.meta.dirname, '../../../test/fixtures/goldens');
 const scratch = makeScratch();
 let runner: TestRunner;
 
-interface ToolCase { server: string; tool: string; command: string[]; artifact: Artifact }
+interface ToolCase {
+  server: string;
+  tool: string;
+  command: string[];
+  artifact: Artifact;
+}
 
 function toolCases(): ToolCase[] {
   const cases: ToolCase[] = [];
@@ -32,7 +37,10 @@ function toolCases(): ToolCase[] {
 }
 
 const CASES = toolCases();
-const agentDirs = (agent: string) => ({ workspace: join(scratch.workspaceRoot, agent, 'workspace'), privateRoot: join(scratch.workspaceRoot, agent, 'paths') });
+const agentDirs = (agent: string) => ({
+  workspace: join(scratch.workspaceRoot, agent, 'workspace'),
+  privateRoot: join(scratch.workspaceRoot, agent, 'paths'),
+});
 
 beforeAll(async () => {
   runner = await startRunner({ workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot, uid: SANDBOX_UIDS.compiled });
@@ -51,30 +59,46 @@ describe('compiled bwrap artifacts → runner invocations', () => {
     expect(servers).toContain('fetch');
   });
 
-  it.each(CASES.map((c) => [`${c.server}/${c.tool}`, c] as const))('%s: the runner accepts the prefix; binds point into the agent directories; egress is the compiled allow list', (_, c) => {
-    const result = compiledSandbox(c.artifact, c.command, agentDirs('agent-a'));
-    if (!result.ok) throw new Error(result.reason);
-    const argv = result.value.sandbox.bwrapArgv;
-    expect(checkBwrapPrefix(argv, scratch.workspaceRoot)).toBeNull();
-    expect(argv.at(-1)).toBe('--');
-    for (let i = 0; i < argv.length; i++) {
-      if (argv[i] !== '--bind' && argv[i] !== '--ro-bind') continue;
-      expect(argv[i + 1]?.startsWith(join(scratch.workspaceRoot, 'agent-a') + '/')).toBe(true); // no host path of the same name
-      i += 2;
-    }
-    expect(result.value.egress?.allow ?? []).toEqual(c.artifact.egress.allow);
-    if (c.artifact.egress.allow.length === 0) expect(result.value.egress).toBeUndefined();
-  });
+  it.each(CASES.map((c) => [`${c.server}/${c.tool}`, c] as const))(
+    '%s: the runner accepts the prefix; binds point into the agent directories; egress is the compiled allow list',
+    (_, c) => {
+      const result = compiledSandbox(c.artifact, c.command, agentDirs('agent-a'));
+      if (!result.ok) throw new Error(result.reason);
+      const argv = result.value.sandbox.bwrapArgv;
+      expect(checkBwrapPrefix(argv, scratch.workspaceRoot)).toBeNull();
+      expect(argv.at(-1)).toBe('--');
+      for (let i = 0; i < argv.length; i++) {
+        if (argv[i] !== '--bind' && argv[i] !== '--ro-bind') continue;
+        expect(argv[i + 1]?.startsWith(join(scratch.workspaceRoot, 'agent-a') + '/')).toBe(true); // no host path of the same name
+        i += 2;
+      }
+      expect(result.value.egress?.allow ?? []).toEqual(c.artifact.egress.allow);
+      if (c.artifact.egress.allow.length === 0) expect(result.value.egress).toBeUndefined();
+    },
+  );
 
   // Every tool of the filesystem and fetch servers, and the first tool of each other server.
-  const runCases = CASES.filter((c, i) => c.server === 'filesystem' || c.server === 'fetch' || CASES.findIndex((o) => o.server === c.server) === i);
-  it.each(runCases.map((c) => [`${c.server}/${c.tool}`, c] as const))('%s: runs `true` under the compiled sandbox', { timeout: 30_000 }, async (_, c) => {
-    const result = compiledSandbox(c.artifact, c.command, agentDirs(`agent-${c.server}`));
-    if (!result.ok) throw new Error(result.reason);
-    const { status, json } = await runner.post({ tool: c.tool, argv: ['true'], env: {}, timeoutMs: 20_000, outputLimitBytes: 65_536, ...result.value });
-    expect(status).toBe(200);
-    expect(json).toMatchObject({ exitCode: 0, stopReason: 'exit', stderr: '' });
-  });
+  const runCases = CASES.filter(
+    (c, i) => c.server === 'filesystem' || c.server === 'fetch' || CASES.findIndex((o) => o.server === c.server) === i,
+  );
+  it.each(runCases.map((c) => [`${c.server}/${c.tool}`, c] as const))(
+    '%s: runs `true` under the compiled sandbox',
+    { timeout: 30_000 },
+    async (_, c) => {
+      const result = compiledSandbox(c.artifact, c.command, agentDirs(`agent-${c.server}`));
+      if (!result.ok) throw new Error(result.reason);
+      const { status, json } = await runner.post({
+        tool: c.tool,
+        argv: ['true'],
+        env: {},
+        timeoutMs: 20_000,
+        outputLimitBytes: 65_536,
+        ...result.value,
+      });
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ exitCode: 0, stopReason: 'exit', stderr: '' });
+    },
+  );
 
   it('a filesystem read tool sees its workspace read-only, and nothing of the host', async () => {
     const c = CASES.find((x) => x.server === 'filesystem' && x.tool === 'read_text_file');
@@ -82,12 +106,33 @@ describe('compiled bwrap artifacts → runner invocations', () => {
     const dirs = agentDirs('agent-reader');
     const result = compiledSandbox(c.artifact, c.command, dirs);
     if (!result.ok) throw new Error(result.reason);
-    await runner.post({ tool: c.tool, argv: ['cat', '--', '/workspace/none'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, ...result.value });
+    await runner.post({
+      tool: c.tool,
+      argv: ['cat', '--', '/workspace/none'],
+      env: {},
+      timeoutMs: 10_000,
+      outputLimitBytes: 65_536,
+      ...result.value,
+    });
     writeFileSync(join(dirs.workspace, 'note.txt'), 'workspace note\n');
-    const read = await runner.post({ tool: c.tool, argv: ['cat', '--', 'note.txt'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, ...result.value });
+    const read = await runner.post({
+      tool: c.tool,
+      argv: ['cat', '--', 'note.txt'],
+      env: {},
+      timeoutMs: 10_000,
+      outputLimitBytes: 65_536,
+      ...result.value,
+    });
     expect(read.json).toMatchObject({ exitCode: 0, stdout: 'workspace note\n' });
     // Not declared (exec:spawn:cat only), but the sandbox must hold even if the gateway erred.
-    const write = await runner.post({ tool: c.tool, argv: ['sh', '-c', 'echo x > /workspace/new.txt; echo y > /new.txt; cat /etc/shadow /etc/passwd'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, ...result.value });
+    const write = await runner.post({
+      tool: c.tool,
+      argv: ['sh', '-c', 'echo x > /workspace/new.txt; echo y > /new.txt; cat /etc/shadow /etc/passwd'],
+      env: {},
+      timeoutMs: 10_000,
+      outputLimitBytes: 65_536,
+      ...result.value,
+    });
     expect(write.json.exitCode).not.toBe(0);
     expect(write.json.stderr).toContain('Read-only file system');
     expect(write.json.stderr).toContain('/etc/shadow: No such file or directory');
@@ -101,7 +146,14 @@ describe('the runner refuses writable host binds outside its workspace root (rul
     const c = CASES.find((x) => x.server === 'filesystem' && x.tool === 'write_file');
     if (!c?.artifact.argv) throw new Error('write_file missing from the golden');
     expect(c.artifact.argv.join(' ')).toContain('--bind /workspace /workspace');
-    const { status, json } = await runner.post({ tool: c.tool, argv: ['sh', '-c', 'echo pwned > /workspace/marker'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv: c.artifact.argv } });
+    const { status, json } = await runner.post({
+      tool: c.tool,
+      argv: ['sh', '-c', 'echo pwned > /workspace/marker'],
+      env: {},
+      timeoutMs: 10_000,
+      outputLimitBytes: 65_536,
+      sandbox: { bwrapArgv: c.artifact.argv },
+    });
     expect(status).toBe(403);
     expect(json.error?.code).toBe('POLICY_DENIED');
     expect(existsSync('/workspace/marker')).toBe(false);
@@ -115,7 +167,14 @@ describe('the runner refuses writable host binds outside its workspace root (rul
     if (!mapped?.ok) throw new Error('mapping failed');
     const argv = mapped.value.sandbox.bwrapArgv.map((part) => (part === agentDirs('agent-outside').workspace ? outside : part));
     expect(argv).toContain(outside);
-    const { status } = await runner.post({ tool: 'write_file', argv: ['sh', '-c', 'echo pwned > /workspace/marker'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv: argv } });
+    const { status } = await runner.post({
+      tool: 'write_file',
+      argv: ['sh', '-c', 'echo pwned > /workspace/marker'],
+      env: {},
+      timeoutMs: 10_000,
+      outputLimitBytes: 65_536,
+      sandbox: { bwrapArgv: argv },
+    });
     expect(status).toBe(403);
     expect(readdirSync(outside)).toEqual([]);
     expect(checkBwrapPrefix(argv, scratch.workspaceRoot)).toBe('writable-bind-outside-workspace-root');
@@ -127,7 +186,10 @@ describe('compiledSandbox refusals and path mapping', () => {
   const fsCase = CASES.find((c) => c.server === 'filesystem' && c.tool === 'read_text_file');
   it('refuses a command whose argv[0] the tool did not declare (exec:spawn)', () => {
     if (!fsCase) throw new Error('missing');
-    expect(compiledSandbox(fsCase.artifact, ['sh', '-c', 'cat /etc/shadow'], agentDirs('x'))).toEqual({ ok: false, reason: 'undeclared-exec' });
+    expect(compiledSandbox(fsCase.artifact, ['sh', '-c', 'cat /etc/shadow'], agentDirs('x'))).toEqual({
+      ok: false,
+      reason: 'undeclared-exec',
+    });
     expect(compiledSandbox(fsCase.artifact, [], agentDirs('x'))).toEqual({ ok: false, reason: 'undeclared-exec' });
   });
 

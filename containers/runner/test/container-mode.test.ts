@@ -8,7 +8,18 @@
 import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_UIDS, bwrapPrefix, makeScratch, processesOfUid, processesWith, sampleUidDuring, startRunner, waitFor, waitForAsync, type TestRunner } from './helpers.ts';
+import {
+  SANDBOX_UIDS,
+  bwrapPrefix,
+  makeScratch,
+  processesOfUid,
+  processesWith,
+  sampleUidDuring,
+  startRunner,
+  waitFor,
+  waitForAsync,
+  type TestRunner,
+} from './helpers.ts';
 
 const SANDBOX_UID = SANDBOX_UIDS.container;
 const scratch = makeScratch();
@@ -18,7 +29,13 @@ let runner: TestRunner;
 beforeAll(async () => {
   mkdirSync(workdir);
   chownSync(workdir, SANDBOX_UID, SANDBOX_UID); // as the image gives /workspace to its tool uid
-  runner = await startRunner({ isolation: 'container', containerWorkdir: workdir, workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot, uid: SANDBOX_UID });
+  runner = await startRunner({
+    isolation: 'container',
+    containerWorkdir: workdir,
+    workDir: scratch.workDir,
+    workspaceRoot: scratch.workspaceRoot,
+    uid: SANDBOX_UID,
+  });
 });
 
 afterAll(async () => {
@@ -39,31 +56,49 @@ describe('container isolation (no bwrap inside the container)', { timeout: 60_00
   });
 
   it('refuses a bwrap request: that is a wiring error, not something to run another way', async () => {
-    const { status, json } = await runner.post({ ...base, argv: ['true'], sandbox: { bwrapArgv: bwrapPrefix({ workspace: workdir, workspaceMode: 'rw' }) } });
+    const { status, json } = await runner.post({
+      ...base,
+      argv: ['true'],
+      sandbox: { bwrapArgv: bwrapPrefix({ workspace: workdir, workspaceMode: 'rw' }) },
+    });
     expect(status).toBe(403);
     expect(json.error?.code).toBe('POLICY_DENIED');
   });
 
   it('kills the whole process group on timeout, including a grandchild that ignores SIGTERM', async () => {
     const marker = `${Date.now() % 100000}3`;
-    const pending = runner.post({ ...base, timeoutMs: 15_000, argv: ['sh', '-c', `trap '' TERM; sh -c "trap '' TERM; sleep ${marker}" & sleep ${marker}1 & wait`] });
+    const pending = runner.post({
+      ...base,
+      timeoutMs: 15_000,
+      argv: ['sh', '-c', `trap '' TERM; sh -c "trap '' TERM; sleep ${marker}" & sleep ${marker}1 & wait`],
+    });
     expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 2, 14_500)).toBe(true);
     const { json } = await pending;
     expect(json.stopReason).toBe('timeout');
     expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 0)).toBe(true);
   });
 
-  it('runs tools as the unprivileged tool uid, which cannot read the runner\'s environment (/proc/<runner>/environ)', async () => {
+  it("runs tools as the unprivileged tool uid, which cannot read the runner's environment (/proc/<runner>/environ)", async () => {
     process.env.RUNNER_TEST_SECRET_ENV = 'runner-secret-in-env-must-not-leak';
-    const { json } = await runner.post({ ...base, argv: ['sh', '-c', `id -u; cat /proc/${process.pid}/environ; tr '\\0' '\\n' < /proc/${process.pid}/environ`] });
+    const { json } = await runner.post({
+      ...base,
+      argv: ['sh', '-c', `id -u; cat /proc/${process.pid}/environ; tr '\\0' '\\n' < /proc/${process.pid}/environ`],
+    });
     expect(json.stdout?.split('\n')[0]).toBe(String(SANDBOX_UID));
     expect(json.stdout).not.toContain('runner-secret-in-env-must-not-leak');
     expect(json.stderr).toContain('Permission denied');
   });
 
-  it('a setsid escapee (new session, outside the call\'s process group) does not outlive its call', async () => {
+  it("a setsid escapee (new session, outside the call's process group) does not outlive its call", async () => {
     const marker = `${Date.now() % 100000}5`;
-    const { json } = await runner.post({ ...base, argv: ['sh', '-c', `setsid sh -c 'sleep ${marker}' > /dev/null 2>&1 < /dev/null & for i in $(seq 100); do pgrep -fx 'sleep ${marker}' > /dev/null && break; sleep 0.1; done; pgrep -fx 'sleep ${marker}' > /dev/null && echo started`] });
+    const { json } = await runner.post({
+      ...base,
+      argv: [
+        'sh',
+        '-c',
+        `setsid sh -c 'sleep ${marker}' > /dev/null 2>&1 < /dev/null & for i in $(seq 100); do pgrep -fx 'sleep ${marker}' > /dev/null && break; sleep 0.1; done; pgrep -fx 'sleep ${marker}' > /dev/null && echo started`,
+      ],
+    });
     expect(json.stdout).toBe('started\n');
     expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 0)).toBe(true);
     expect(await waitFor(() => processesOfUid(SANDBOX_UID) === 0)).toBe(true);
@@ -98,13 +133,17 @@ describe('container isolation (no bwrap inside the container)', { timeout: 60_00
   it('kills the call when the gateway hangs up, and is free for the next one', async () => {
     const marker = `${Date.now() % 100000}9`;
     const hangUp = new AbortController();
-    const request = runner.post({ ...base, timeoutMs: 60_000, argv: ['sleep', marker] }, { signal: hangUp.signal }).catch((error: Error) => error);
+    const request = runner
+      .post({ ...base, timeoutMs: 60_000, argv: ['sleep', marker] }, { signal: hangUp.signal })
+      .catch((error: Error) => error);
     expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 1)).toBe(true);
     hangUp.abort();
     expect(await request).toBeInstanceOf(Error);
     expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 0)).toBe(true);
     // The runner settles the aborted call on its own schedule: poll until it takes a new one.
-    expect(await waitForAsync(async () => (await runner.post({ ...base, argv: ['true'], env: { N: String(Math.random()) } })).status === 200)).toBe(true);
+    expect(
+      await waitForAsync(async () => (await runner.post({ ...base, argv: ['true'], env: { N: String(Math.random()) } })).status === 200),
+    ).toBe(true);
   });
 
   it('reports a command that does not exist as exit 127 without detail', async () => {

@@ -34,7 +34,29 @@ let stored = '';
 
 beforeAll(async () => {
   const keyPath = join(scratch.root, 'echo-key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=echo.test', '-addext', 'subjectAltName=DNS:echo.test', '-keyout', keyPath, '-out', caPath], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=echo.test',
+      '-addext',
+      'subjectAltName=DNS:echo.test',
+      '-keyout',
+      keyPath,
+      '-out',
+      caPath,
+    ],
+    { stdio: 'ignore' },
+  );
   chmodSync(caPath, 0o644);
   echo = createHttpsServer({ key: readFileSync(keyPath), cert: readFileSync(caPath) }, (req, res) => {
     let body = '';
@@ -56,7 +78,8 @@ beforeAll(async () => {
     workspaceRoot: scratch.workspaceRoot,
     uid: SANDBOX_UID,
     resolve: async (host) => (host === 'echo.test' ? [ECHO_PUBLIC_ADDRESS] : []),
-    dial: (address, port) => (address === ECHO_PUBLIC_ADDRESS && port === 443 ? { host: '127.0.0.1', port: echoPort } : { host: address, port }),
+    dial: (address, port) =>
+      address === ECHO_PUBLIC_ADDRESS && port === 443 ? { host: '127.0.0.1', port: echoPort } : { host: address, port },
     upstreamCa: [readFileSync(caPath, 'utf8')],
   });
 });
@@ -111,7 +134,10 @@ describe('credentials are never readable by the tool', { timeout: 60_000 }, () =
   it.each([
     ['the base64 of everything it received', `${CURL} -H "Authorization: Bearer $TOKEN" https://echo.test/b64`],
     ['Basic credentials (curl -u) echoed back', `${CURL} -u "bot:$TOKEN" https://echo.test/echo`],
-    ['a value stored by one request and read back by the next', `${CURL} -H "Authorization: Bearer $TOKEN" https://echo.test/store; ${CURL} https://echo.test/stored`],
+    [
+      'a value stored by one request and read back by the next',
+      `${CURL} -H "Authorization: Bearer $TOKEN" https://echo.test/store; ${CURL} https://echo.test/stored`,
+    ],
   ])('a bound host that sends the value back (%s) hands the tool no form of it', async (_label, script) => {
     const before = received.length;
     const { json, seenByTool } = await tool(script);
@@ -126,7 +152,10 @@ describe('credentials are never readable by the tool', { timeout: 60_000 }, () =
     ['in a header other than the bound one', `${CURL} -H "X-Api-Key: $TOKEN" https://echo.test/echo`],
     ['base64-encoded by the tool', `${CURL} -H "Authorization: Bearer $(printf %s "$TOKEN" | base64 -w0)" https://echo.test/echo`],
     ['URL-encoded by the tool', `${CURL} -H "Authorization: Bearer %50\${TOKEN#P}" "https://echo.test/echo?t=%50\${TOKEN#P}"`],
-    ['split across two headers', `A=$(printf %s "$TOKEN" | cut -c1-20); B=$(printf %s "$TOKEN" | cut -c21-); ${CURL} -H "Authorization: Bearer $A" -H "X-Rest: $B" https://echo.test/echo`],
+    [
+      'split across two headers',
+      `A=$(printf %s "$TOKEN" | cut -c1-20); B=$(printf %s "$TOKEN" | cut -c21-); ${CURL} -H "Authorization: Bearer $A" -H "X-Rest: $B" https://echo.test/echo`,
+    ],
   ])('a placeholder %s is never replaced: the value reaches neither the server nor the tool', async (_label, script) => {
     const before = received.length;
     const { json, seenByTool } = await tool(script);
@@ -140,7 +169,10 @@ describe('credentials are never readable by the tool', { timeout: 60_000 }, () =
 
   it('a binding that names its header gets the value there and only there (Authorization keeps the placeholder)', async () => {
     const before = received.length;
-    const { json, seenByTool } = await tool(`${CURL} -H "X-Api-Key: $TOKEN" -H "Authorization: Bearer $TOKEN" https://echo.test/echo`, 'X-Api-Key');
+    const { json, seenByTool } = await tool(
+      `${CURL} -H "X-Api-Key: $TOKEN" -H "Authorization: Bearer $TOKEN" https://echo.test/echo`,
+      'X-Api-Key',
+    );
     expect(json.exitCode).toBe(0);
     const headers = received.slice(before)[0]?.headers ?? [];
     expect(headers[headers.indexOf('x-api-key') + 1]).toBe(REAL_SECRET);

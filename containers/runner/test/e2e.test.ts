@@ -18,13 +18,15 @@ const BUNDLE = join(import.meta.dirname, '../../../dist/runner.mjs');
 const MANIFEST = {
   name: 'e2e-files',
   version: '1.0.0',
-  tools: [{
-    name: 'cat',
-    description: 'Print a workspace file',
-    capabilities: ['exec:spawn:cat', 'fs:read:/workspace/**'],
-    inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
-    run: { argv: ['cat', '{path}'] },
-  }],
+  tools: [
+    {
+      name: 'cat',
+      description: 'Print a workspace file',
+      capabilities: ['exec:spawn:cat', 'fs:read:/workspace/**'],
+      inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+      run: { argv: ['cat', '{path}'] },
+    },
+  ],
 };
 const HOST_SECRET = 'VAULT_KEYS=local1:ZTJlLXNlY3JldC10aGF0LW11c3QtbmV2ZXItbGVhaw==';
 
@@ -58,7 +60,11 @@ function catInvocation(path: string): Record<string, unknown> {
 async function post(body: unknown, sign = true): Promise<{ status: number; json: Record<string, unknown> }> {
   const text = JSON.stringify(body);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (sign) Object.assign(headers, await signRunnerRequest(key, { method: 'POST', path: '/invocations', body: text, nowS: Math.floor(Date.now() / 1000) }));
+  if (sign)
+    Object.assign(
+      headers,
+      await signRunnerRequest(key, { method: 'POST', path: '/invocations', body: text, nowS: Math.floor(Date.now() / 1000) }),
+    );
   const res = await fetch(`${url}/invocations`, { method: 'POST', headers, body: text });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
@@ -98,7 +104,10 @@ beforeAll(async () => {
   let up = false;
   const until = Date.now() + 50_000;
   while (!up && Date.now() < until) {
-    up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    up = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (!up) await new Promise((r) => setTimeout(r, 100));
   }
   if (!up) throw new Error('the bundled runner did not start');
@@ -170,8 +179,17 @@ describe('bundled runner, compiled `cat` tool, signed like the Worker', { timeou
   it('refuses a request signed with another secret with 401 and runs nothing', async () => {
     const before = invocations().length;
     const text = JSON.stringify(catInvocation('notes.txt'));
-    const forged = await signRunnerRequest(await importRunnerKey('another-secret-0123456789abcdef-0123456789'), { method: 'POST', path: '/invocations', body: text, nowS: Math.floor(Date.now() / 1000) });
-    const res = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json', ...forged }, body: text });
+    const forged = await signRunnerRequest(await importRunnerKey('another-secret-0123456789abcdef-0123456789'), {
+      method: 'POST',
+      path: '/invocations',
+      body: text,
+      nowS: Math.floor(Date.now() / 1000),
+    });
+    const res = await fetch(`${url}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...forged },
+      body: text,
+    });
     expect(res.status).toBe(401);
     expect(invocations().length).toBe(before);
   });

@@ -41,8 +41,29 @@ const FAKE_DNS: Record<string, string[]> = {
 
 beforeAll(async () => {
   const keyPath = join(scratch.root, 'test-key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=allowed.test',
-    '-addext', 'subjectAltName=DNS:allowed.test,DNS:other.test,DNS:tls-elsewhere.test,DNS:internal.test,DNS:public.test,IP:127.0.0.1', '-keyout', keyPath, '-out', caPath], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=allowed.test',
+      '-addext',
+      'subjectAltName=DNS:allowed.test,DNS:other.test,DNS:tls-elsewhere.test,DNS:internal.test,DNS:public.test,IP:127.0.0.1',
+      '-keyout',
+      keyPath,
+      '-out',
+      caPath,
+    ],
+    { stdio: 'ignore' },
+  );
   chmodSync(caPath, 0o644);
   https = createHttpsServer({ key: readFileSync(keyPath), cert: readFileSync(caPath) }, (req, res) => {
     httpsSeen.push(req.headers.host ?? '');
@@ -63,10 +84,16 @@ beforeAll(async () => {
   httpPort = (http.address() as AddressInfo).port;
   runner = await startRunner({
     workDir: scratch.workDir,
-    workspaceRoot: scratch.workspaceRoot, uid: SANDBOX_UID,
+    workspaceRoot: scratch.workspaceRoot,
+    uid: SANDBOX_UID,
     resolve: async (host) => FAKE_DNS[host] ?? [],
     // Operator configuration: the only way a private destination opens.
-    operatorAllow: [{ host: 'allowed.test', port: httpsPort }, { host: 'tls-elsewhere.test', port: httpsPort }, { host: 'plain.test', port: httpPort }, { host: 'elsewhere.test', port: httpPort }],
+    operatorAllow: [
+      { host: 'allowed.test', port: httpsPort },
+      { host: 'tls-elsewhere.test', port: httpsPort },
+      { host: 'plain.test', port: httpPort },
+      { host: 'elsewhere.test', port: httpPort },
+    ],
     // Operator configuration: the local test server's self-signed certificate is trusted upstream.
     upstreamCa: [readFileSync(caPath, 'utf8')],
   });
@@ -81,7 +108,14 @@ afterAll(async () => {
 
 /** What the tool declares: the operator-opened test servers by name, plus two hosts to be refused. */
 function declared() {
-  return [{ host: 'allowed.test', port: httpsPort }, { host: 'tls-elsewhere.test', port: httpsPort }, { host: 'plain.test', port: httpPort }, { host: 'elsewhere.test', port: httpPort }, { host: 'internal.test', port: httpsPort }, { host: 'public.test', port: 443 }];
+  return [
+    { host: 'allowed.test', port: httpsPort },
+    { host: 'tls-elsewhere.test', port: httpsPort },
+    { host: 'plain.test', port: httpPort },
+    { host: 'elsewhere.test', port: httpPort },
+    { host: 'internal.test', port: httpsPort },
+    { host: 'public.test', port: 443 },
+  ];
 }
 
 function curl(args: string[], extra: Record<string, unknown> = {}, trust: 'test-ca' | 'sandbox-default' = 'test-ca') {
@@ -103,16 +137,27 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
     const { json } = await curl([`https://allowed.test:${httpsPort}/path?q=payload-not-audited`]);
     expect(json.exitCode).toBe(0);
     expect(json.stdout).toBe(`hello over tls from allowed.test:${httpsPort}`);
-    expect(json.egressEvents).toEqual([{ type: 'egress.decision', via: 'connect', host: 'allowed.test', port: httpsPort, allow: true, rule: 2, reason: 'operator-allow' }]);
+    expect(json.egressEvents).toEqual([
+      { type: 'egress.decision', via: 'connect', host: 'allowed.test', port: httpsPort, allow: true, rule: 2, reason: 'operator-allow' },
+    ]);
     expect(JSON.stringify(runner.audit)).not.toContain('payload-not-audited');
   });
 
   it('an operator allowance does not open its destination to a tool that does not declare it', async () => {
     const before = httpsSeen.length;
-    const { json } = await curl([`https://allowed.test:${httpsPort}/`], { egress: { allow: [{ host: 'public.test', port: 443 }, { host: '*', port: httpsPort }] } });
+    const { json } = await curl([`https://allowed.test:${httpsPort}/`], {
+      egress: {
+        allow: [
+          { host: 'public.test', port: 443 },
+          { host: '*', port: httpsPort },
+        ],
+      },
+    });
     expect(json.exitCode).not.toBe(0);
     expect(json.stdout).toBe('');
-    expect(json.egressEvents).toEqual([{ type: 'egress.decision', via: 'connect', host: 'allowed.test', port: httpsPort, allow: false, rule: 4, reason: 'resolves-private' }]);
+    expect(json.egressEvents).toEqual([
+      { type: 'egress.decision', via: 'connect', host: 'allowed.test', port: httpsPort, allow: false, rule: 4, reason: 'resolves-private' },
+    ]);
     expect(httpsSeen.length).toBe(before);
   });
 
@@ -135,7 +180,13 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
 
   it('a direct connection that ignores the proxy variables still fails', async () => {
     const before = httpsSeen.length;
-    const { json } = await curl(['--noproxy', '*', '--resolve', `allowed.test:${httpsPort}:127.0.0.1`, `https://allowed.test:${httpsPort}/`]);
+    const { json } = await curl([
+      '--noproxy',
+      '*',
+      '--resolve',
+      `allowed.test:${httpsPort}:127.0.0.1`,
+      `https://allowed.test:${httpsPort}/`,
+    ]);
     expect(json.exitCode).not.toBe(0);
     expect(json.egressEvents).toEqual([]);
     expect(httpsSeen.length).toBe(before);
@@ -143,12 +194,17 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
 
   it('swaps a placeholder for the real credential only in Authorization, only for its bound host (plain HTTP); the body keeps the placeholder', async () => {
     const before = httpSeen.length;
-    const { json } = await curl(['-H', `Authorization: Bearer ${PLACEHOLDER}`, '--data', `token=${PLACEHOLDER}`, `http://plain.test:${httpPort}/api`], {
-      placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['plain.test'] }],
-    });
+    const { json } = await curl(
+      ['-H', `Authorization: Bearer ${PLACEHOLDER}`, '--data', `token=${PLACEHOLDER}`, `http://plain.test:${httpPort}/api`],
+      {
+        placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['plain.test'] }],
+      },
+    );
     expect(json.exitCode).toBe(0);
     expect(json.stdout).toBe('plain ok');
-    expect(httpSeen.slice(before)).toEqual([{ host: `plain.test:${httpPort}`, authorization: `Bearer ${REAL_SECRET}`, body: `token=${PLACEHOLDER}` }]);
+    expect(httpSeen.slice(before)).toEqual([
+      { host: `plain.test:${httpPort}`, authorization: `Bearer ${REAL_SECRET}`, body: `token=${PLACEHOLDER}` },
+    ]);
     expect(json.egressEvents?.map((e) => e.type)).toEqual(['egress.decision', 'egress.placeholder_swapped']);
     expect(`${json.stdout}${json.stderr}`).not.toContain(REAL_SECRET);
   });
@@ -181,9 +237,13 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
 
   it('over HTTPS, terminates TLS with a per-call CA and swaps the placeholder only for its bound host', async () => {
     const before = httpsAuthorization.length;
-    const { json } = await curl(['-f', '-H', `Authorization: Bearer ${PLACEHOLDER}`, `https://allowed.test:${httpsPort}/api`], {
-      placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['allowed.test'] }],
-    }, 'sandbox-default');
+    const { json } = await curl(
+      ['-f', '-H', `Authorization: Bearer ${PLACEHOLDER}`, `https://allowed.test:${httpsPort}/api`],
+      {
+        placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['allowed.test'] }],
+      },
+      'sandbox-default',
+    );
     expect(json.stderr).toBe('');
     expect(json.exitCode).toBe(0);
     expect(json.stdout).toBe(`hello over tls from allowed.test:${httpsPort}`);
@@ -193,9 +253,13 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
 
   it('over HTTPS, refuses a placeholder sent to an allowed host it is not bound to, and nothing reaches it', async () => {
     const before = httpsSeen.length;
-    const { json } = await curl(['-f', '-H', `Authorization: Bearer ${PLACEHOLDER}`, `https://tls-elsewhere.test:${httpsPort}/api`], {
-      placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['allowed.test'] }],
-    }, 'sandbox-default');
+    const { json } = await curl(
+      ['-f', '-H', `Authorization: Bearer ${PLACEHOLDER}`, `https://tls-elsewhere.test:${httpsPort}/api`],
+      {
+        placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['allowed.test'] }],
+      },
+      'sandbox-default',
+    );
     expect(json.exitCode).not.toBe(0);
     expect(json.stderr).toContain('403');
     expect(json.egressEvents).toContainEqual({ type: 'egress.placeholder_refused', host: 'tls-elsewhere.test', port: httpsPort });
@@ -205,8 +269,13 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
   it('without placeholders no interception CA exists: no trust variable, no CA file, the tunnel stays end-to-end', async () => {
     const workspace = join(scratch.workspaceRoot, 'agent-net');
     const { json } = await runner.post({
-      tool: 'env', argv: ['sh', '-c', 'env; ls /run/portcullis'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536,
-      sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) }, egress: { allow: [] },
+      tool: 'env',
+      argv: ['sh', '-c', 'env; ls /run/portcullis'],
+      env: {},
+      timeoutMs: 10_000,
+      outputLimitBytes: 65_536,
+      sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) },
+      egress: { allow: [] },
     });
     expect(json.exitCode).toBe(0);
     expect(json.stdout).toContain('HTTPS_PROXY=http://127.0.0.1:3128');
@@ -216,15 +285,22 @@ describe('egress through the local proxy', { timeout: 30_000 }, () => {
   it('with placeholders the sandbox gets the CA certificate but never its key', async () => {
     const workspace = join(scratch.workspaceRoot, 'agent-net');
     const { json } = await runner.post({
-      tool: 'env', argv: ['sh', '-c', 'ls /run/portcullis; echo "$SSL_CERT_FILE"; grep -c "PRIVATE KEY" /run/portcullis/ca.pem'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536,
-      sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) }, egress: { allow: [] },
+      tool: 'env',
+      argv: ['sh', '-c', 'ls /run/portcullis; echo "$SSL_CERT_FILE"; grep -c "PRIVATE KEY" /run/portcullis/ca.pem'],
+      env: {},
+      timeoutMs: 10_000,
+      outputLimitBytes: 65_536,
+      sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) },
+      egress: { allow: [] },
       placeholders: [{ placeholder: PLACEHOLDER, value: REAL_SECRET, hosts: ['allowed.test'] }],
     });
     expect(json.stdout).toBe('ca.pem\negress.sock\nlauncher.mjs\n/run/portcullis/ca.pem\n0\n');
   });
 
   it('refuses operatorAllow smuggled in the request: private destinations open only by configuration', async () => {
-    const { status, json } = await curl([`https://other.test:${httpsPort}/`], { egress: { allow: [], operatorAllow: [{ host: 'other.test', port: httpsPort }] } });
+    const { status, json } = await curl([`https://other.test:${httpsPort}/`], {
+      egress: { allow: [], operatorAllow: [{ host: 'other.test', port: httpsPort }] },
+    });
     expect(status).toBe(400);
     expect(json.error?.code).toBe('VALIDATION_ERROR');
   });

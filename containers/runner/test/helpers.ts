@@ -13,7 +13,16 @@ export const TEST_SECRET = 'test-runner-secret-0123456789abcdef-not-for-producti
  * Each test file runs its sandboxes as its own uid: RLIMIT_NPROC counts per uid, so a fork bomb
  * in one file (files run in parallel) cannot starve another file's sandboxes.
  */
-export const SANDBOX_UIDS = { sandbox: 61001, egress: 61002, mcp: 61003, runner: 61004, container: 61005, compiled: 61006, e2e: 61007, symlinks: 61008 } as const;
+export const SANDBOX_UIDS = {
+  sandbox: 61001,
+  egress: 61002,
+  mcp: 61003,
+  runner: 61004,
+  container: 61005,
+  compiled: 61006,
+  e2e: 61007,
+  symlinks: 61008,
+} as const;
 
 /** A scratch tree every sandbox uid can traverse (0711), removed by cleanup(). */
 export function makeScratch(): { root: string; workDir: string; workspaceRoot: string; cleanup: () => void } {
@@ -45,16 +54,40 @@ function systemDir(name: string): string[] {
  * (no TIOCSTI into the runner's terminal), empty environment, read-only system dirs, a
  * read-only root, private /tmp, and only the agent's workspace from the host.
  */
-export function bwrapPrefix(options: { workspace: string; workspaceMode: 'rw' | 'ro'; roBinds?: Array<[string, string]>; binds?: Array<['rw' | 'ro', string, string]> }): string[] {
+export function bwrapPrefix(options: {
+  workspace: string;
+  workspaceMode: 'rw' | 'ro';
+  roBinds?: Array<[string, string]>;
+  binds?: Array<['rw' | 'ro', string, string]>;
+}): string[] {
   const libs = readdirSync('/').filter((n) => /^lib/.test(n));
   return [
-    'bwrap', '--unshare-all', '--die-with-parent', '--new-session', '--clearenv',
-    '--ro-bind', '/usr', '/usr', ...systemDir('bin'), ...systemDir('sbin'), ...libs.flatMap(systemDir),
-    '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp',
-    options.workspaceMode === 'rw' ? '--bind' : '--ro-bind', options.workspace, '/workspace',
+    'bwrap',
+    '--unshare-all',
+    '--die-with-parent',
+    '--new-session',
+    '--clearenv',
+    '--ro-bind',
+    '/usr',
+    '/usr',
+    ...systemDir('bin'),
+    ...systemDir('sbin'),
+    ...libs.flatMap(systemDir),
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
+    options.workspaceMode === 'rw' ? '--bind' : '--ro-bind',
+    options.workspace,
+    '/workspace',
     ...(options.roBinds ?? []).flatMap(([src, dest]) => ['--ro-bind', src, dest]),
     ...(options.binds ?? []).flatMap(([mode, src, dest]) => [mode === 'rw' ? '--bind' : '--ro-bind', src, dest]),
-    '--remount-ro', '/', '--chdir', '/workspace',
+    '--remount-ro',
+    '/',
+    '--chdir',
+    '/workspace',
   ];
 }
 
@@ -74,11 +107,23 @@ export interface TestRunner {
   url: string;
   audit: EgressAuditEvent[];
   /** Signs and sends; `sign: false` sends unsigned, `nowS` forges the signing time. */
-  post(body: unknown, options?: { sign?: boolean; nowS?: number; tamper?: (headers: Record<string, string>) => void; rawBody?: string; abortAfterMs?: number; signal?: AbortSignal }): Promise<{ status: number; json: RunnerReply }>;
+  post(
+    body: unknown,
+    options?: {
+      sign?: boolean;
+      nowS?: number;
+      tamper?: (headers: Record<string, string>) => void;
+      rawBody?: string;
+      abortAfterMs?: number;
+      signal?: AbortSignal;
+    },
+  ): Promise<{ status: number; json: RunnerReply }>;
   close(): Promise<void>;
 }
 
-export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerConfig, 'workDir'> & { workspaceRoot: string; uid: number; secret?: string }): Promise<TestRunner> {
+export async function startRunner(
+  config: Partial<RunnerConfig> & Pick<RunnerConfig, 'workDir'> & { workspaceRoot: string; uid: number; secret?: string },
+): Promise<TestRunner> {
   const key = await importRunnerKey(config.secret ?? TEST_SECRET);
   const audit: EgressAuditEvent[] = [];
   const server = createRunnerServer({
@@ -100,13 +145,26 @@ export async function startRunner(config: Partial<RunnerConfig> & Pick<RunnerCon
     async post(body, options = {}) {
       const text = options.rawBody ?? JSON.stringify(body);
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (options.sign !== false) Object.assign(headers, await signRunnerRequest(key, { method: 'POST', path: '/invocations', body: text, nowS: options.nowS ?? Math.floor(Date.now() / 1000) }));
+      if (options.sign !== false)
+        Object.assign(
+          headers,
+          await signRunnerRequest(key, {
+            method: 'POST',
+            path: '/invocations',
+            body: text,
+            nowS: options.nowS ?? Math.floor(Date.now() / 1000),
+          }),
+        );
       options.tamper?.(headers);
       const signal = options.signal ?? (options.abortAfterMs ? AbortSignal.timeout(options.abortAfterMs) : undefined);
       const res = await fetch(`${url}/invocations`, { method: 'POST', headers, body: text, signal });
       return { status: res.status, json: (await res.json()) as RunnerReply };
     },
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -19,7 +19,16 @@ function mcpCall(workspace: string, tool: string, args: Record<string, unknown>,
     env: {},
     timeoutMs,
     outputLimitBytes: 65_536,
-    sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw', roBinds: [[join(here, 'fixtures'), join(here, 'fixtures')], [nodeModules, nodeModules]] }) },
+    sandbox: {
+      bwrapArgv: bwrapPrefix({
+        workspace,
+        workspaceMode: 'rw',
+        roBinds: [
+          [join(here, 'fixtures'), join(here, 'fixtures')],
+          [nodeModules, nodeModules],
+        ],
+      }),
+    },
   });
 }
 

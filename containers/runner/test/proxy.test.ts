@@ -43,7 +43,10 @@ const DNS: Record<string, string[]> = {
 const ECHO_ADDRESS = '93.184.215.20';
 
 beforeAll(async () => {
-  target = createServer((s) => { targetConnections++; s.end(); });
+  target = createServer((s) => {
+    targetConnections++;
+    s.end();
+  });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   targetPort = (target.address() as { port: number }).port;
   // Answers with everything it received, like an echo API would.
@@ -61,7 +64,14 @@ beforeAll(async () => {
   echoPort = (echo.address() as { port: number }).port;
   proxy = createEgressProxy({
     policy: {
-      allow: [{ host: 'rebind.test', port: 443 }, { host: 'v6private.test', port: 443 }, { host: 'mapped.test', port: 443 }, { host: 'public.test', port: 443 }, { host: 'allowed.test', port: targetPort }, { host: 'echo.test', port: 80 }],
+      allow: [
+        { host: 'rebind.test', port: 443 },
+        { host: 'v6private.test', port: 443 },
+        { host: 'mapped.test', port: 443 },
+        { host: 'public.test', port: 443 },
+        { host: 'allowed.test', port: targetPort },
+        { host: 'echo.test', port: 80 },
+      ],
       operatorAllow: [{ host: 'allowed.test', port: targetPort }],
       blockPrivate: true,
     },
@@ -148,13 +158,19 @@ describe('egress proxy: CONNECT authorities and names', () => {
   it('audits host and port only', () => {
     const denied = audit.filter((e) => e.type === 'egress.decision' && !e.allow);
     expect(denied.length).toBeGreaterThan(0);
-    for (const event of audit.filter((e) => e.type === 'egress.decision')) expect(Object.keys(event).sort()).toEqual(['allow', 'host', 'port', 'reason', 'rule', 'type', 'via']);
-    for (const event of audit.filter((e) => e.type !== 'egress.decision')) expect(Object.keys(event).sort()).toEqual(['host', 'port', 'type']);
+    for (const event of audit.filter((e) => e.type === 'egress.decision'))
+      expect(Object.keys(event).sort()).toEqual(['allow', 'host', 'port', 'reason', 'rule', 'type', 'via']);
+    for (const event of audit.filter((e) => e.type !== 'egress.decision'))
+      expect(Object.keys(event).sort()).toEqual(['host', 'port', 'type']);
   });
 });
 
 /** A plain-HTTP request through the proxy (absolute-form target), as a tool behind HTTP_PROXY sends it. */
-function viaProxy(url: string, headers: Record<string, string>, body = ''): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+function viaProxy(
+  url: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ socketPath: echoSocketPath, method: body ? 'POST' : 'GET', path: url, headers, setHost: false }, (res) => {
       let text = '';
@@ -167,7 +183,7 @@ function viaProxy(url: string, headers: Record<string, string>, body = ''): Prom
 }
 
 describe('egress proxy: Host and credential swap (plain HTTP, public name, manifest rule only)', () => {
-  it('sends Host from the checked target, never the tool\'s own (another virtual host on the same address)', async () => {
+  it("sends Host from the checked target, never the tool's own (another virtual host on the same address)", async () => {
     const before = echoSeen.length;
     const res = await viaProxy('http://echo.test/x', { host: 'intranet.other-vhost.test', authorization: `Bearer ${PLACEHOLDER}` });
     expect(res.status).toBe(200);
@@ -178,7 +194,11 @@ describe('egress proxy: Host and credential swap (plain HTTP, public name, manif
     ['the literal value in the body and a header', '/echo'],
     ['the base64 of everything it received', '/b64'],
   ])('scrubs %s from what the bound host sends back', async (_label, path) => {
-    const res = await viaProxy(`http://echo.test${path}?q=${PLACEHOLDER}`, { host: 'echo.test', authorization: `Bearer ${PLACEHOLDER}`, 'x-api-key': PLACEHOLDER }, `k=${PLACEHOLDER}`);
+    const res = await viaProxy(
+      `http://echo.test${path}?q=${PLACEHOLDER}`,
+      { host: 'echo.test', authorization: `Bearer ${PLACEHOLDER}`, 'x-api-key': PLACEHOLDER },
+      `k=${PLACEHOLDER}`,
+    );
     expect(res.status).toBe(200);
     const seen = `${JSON.stringify(res.headers)}${res.text}`;
     for (const form of secretForms(SECRET)) expect(seen).not.toContain(form);
@@ -203,7 +223,12 @@ describe('egress proxy: Host and credential swap (plain HTTP, public name, manif
     const path = join(dir, 'gz.sock');
     await new Promise<void>((r) => local.listen(path, r));
     const status = await new Promise<number>((resolve, reject) => {
-      httpRequest({ socketPath: path, path: 'http://echo.test/', headers: { host: 'echo.test' } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject).end();
+      httpRequest({ socketPath: path, path: 'http://echo.test/', headers: { host: 'echo.test' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end();
     });
     local.close();
     gz.close();
@@ -221,7 +246,9 @@ describe('egress proxy: an intercepted tunnel carries requests for its CONNECT t
       raw.once('data', (chunk: Buffer) => (chunk.toString().startsWith('HTTP/1.1 200') ? resolve() : reject(new Error(chunk.toString()))));
     });
     return new Promise((resolve) => {
-      const tls = tlsConnect({ socket: raw, servername, ca }, () => tls.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${PLACEHOLDER}\r\nConnection: close\r\n\r\n`));
+      const tls = tlsConnect({ socket: raw, servername, ca }, () =>
+        tls.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${PLACEHOLDER}\r\nConnection: close\r\n\r\n`),
+      );
       let data = '';
       tls.on('data', (c: Buffer) => (data += c.toString()));
       tls.on('error', () => resolve(data.split('\r\n')[0] ?? 'error'));
@@ -255,7 +282,9 @@ describe('egress proxy: an intercepted tunnel carries requests for its CONNECT t
       const sniRefused = await new Promise<string>((resolve) => {
         const raw = connect(path, () => raw.write('CONNECT echo.test:443 HTTP/1.1\r\nHost: echo.test:443\r\n\r\n'));
         raw.once('data', () => {
-          const tls = tlsConnect({ socket: raw, servername: 'other.test', rejectUnauthorized: false }, () => tls.write('GET / HTTP/1.1\r\nHost: echo.test\r\nConnection: close\r\n\r\n'));
+          const tls = tlsConnect({ socket: raw, servername: 'other.test', rejectUnauthorized: false }, () =>
+            tls.write('GET / HTTP/1.1\r\nHost: echo.test\r\nConnection: close\r\n\r\n'),
+          );
           let data = '';
           tls.on('data', (c: Buffer) => (data += c.toString()));
           tls.on('close', () => resolve(data.split('\r\n')[0] ?? ''));

@@ -6,7 +6,17 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_UIDS, bwrapPrefix, makeScratch, processesOfUid, processesWith, sampleUidDuring, startRunner, waitFor, type TestRunner } from './helpers.ts';
+import {
+  SANDBOX_UIDS,
+  bwrapPrefix,
+  makeScratch,
+  processesOfUid,
+  processesWith,
+  sampleUidDuring,
+  startRunner,
+  waitFor,
+  type TestRunner,
+} from './helpers.ts';
 
 const SANDBOX_UID = SANDBOX_UIDS.sandbox;
 const scratch = makeScratch();
@@ -18,14 +28,25 @@ const secretsDir = join(scratch.root, 'project');
 const devVars = join(secretsDir, '.dev.vars');
 
 function call(workspace: string, argv: string[], extra: Record<string, unknown> = {}, mode: 'rw' | 'ro' = 'rw') {
-  return runner.post({ tool: 't', argv, env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: mode }) }, ...extra });
+  return runner.post({
+    tool: 't',
+    argv,
+    env: {},
+    timeoutMs: 10_000,
+    outputLimitBytes: 65_536,
+    sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: mode }) },
+    ...extra,
+  });
 }
 
 beforeAll(async () => {
   runner = await startRunner({ workDir: scratch.workDir, workspaceRoot: scratch.workspaceRoot, uid: SANDBOX_UID });
   mkdirSync(secretsDir, { mode: 0o755 });
   writeFileSync(devVars, 'VAULT_KEYS=local1:c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1sZWFr\n', { mode: 0o644 });
-  hostTcp = createServer((s) => { hostTcpConnections++; s.end('hello'); });
+  hostTcp = createServer((s) => {
+    hostTcpConnections++;
+    s.end('hello');
+  });
   await new Promise<void>((r) => hostTcp.listen(0, '127.0.0.1', r));
   hostTcpPort = (hostTcp.address() as { port: number }).port;
 });
@@ -41,7 +62,14 @@ describe('local sandbox (bubblewrap)', { timeout: 60_000 }, () => {
     const ws = join(scratch.workspaceRoot, 'agent-ok');
     const { status, json } = await call(ws, ['sh', '-c', 'echo hello > note.txt && cat note.txt && pwd && id -u && echo err >&2']);
     expect(status).toBe(200);
-    expect(json).toMatchObject({ exitCode: 0, signal: null, stdout: `hello\n/workspace\n${SANDBOX_UID}\n`, stderr: 'err\n', truncated: false, stopReason: 'exit' });
+    expect(json).toMatchObject({
+      exitCode: 0,
+      signal: null,
+      stdout: `hello\n/workspace\n${SANDBOX_UID}\n`,
+      stderr: 'err\n',
+      truncated: false,
+      stopReason: 'exit',
+    });
     expect(existsSync(join(ws, 'note.txt'))).toBe(true); // the workspace persists between calls
   });
 
@@ -59,13 +87,49 @@ describe('local sandbox (bubblewrap)', { timeout: 60_000 }, () => {
     const ws = join(scratch.workspaceRoot, 'agent-compiled');
     mkdirSync(ws, { recursive: true });
     const compiledShape = [
-      'bwrap', '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try',
-      '--die-with-parent', '--new-session', '--clearenv', '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', '/tmp',
+      'bwrap',
+      '--unshare-user',
+      '--unshare-pid',
+      '--unshare-ipc',
+      '--unshare-uts',
+      '--unshare-net',
+      '--unshare-cgroup-try',
+      '--die-with-parent',
+      '--new-session',
+      '--clearenv',
+      '--setenv',
+      'PATH',
+      '/usr/local/bin:/usr/bin:/bin',
+      '--setenv',
+      'HOME',
+      '/tmp',
       '--disable-userns',
-      ...['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc/ld.so.cache', '/etc/ssl/certs'].flatMap((p) => ['--ro-bind-try', p, p]),
-      '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--bind', ws, '/workspace', '--chdir', '/workspace', '--',
+      ...['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc/ld.so.cache', '/etc/ssl/certs'].flatMap((p) => [
+        '--ro-bind-try',
+        p,
+        p,
+      ]),
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--tmpfs',
+      '/tmp',
+      '--bind',
+      ws,
+      '/workspace',
+      '--chdir',
+      '/workspace',
+      '--',
     ];
-    const { json } = await runner.post({ tool: 't', argv: ['sh', '-c', 'echo ok > f && cat f && cat /etc/shadow'], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv: compiledShape } });
+    const { json } = await runner.post({
+      tool: 't',
+      argv: ['sh', '-c', 'echo ok > f && cat f && cat /etc/shadow'],
+      env: {},
+      timeoutMs: 10_000,
+      outputLimitBytes: 65_536,
+      sandbox: { bwrapArgv: compiledShape },
+    });
     expect(json.stdout).toBe('ok\n');
     expect(json.stderr).toContain('/etc/shadow: No such file or directory');
   });
@@ -130,7 +194,14 @@ describe('local sandbox (bubblewrap)', { timeout: 60_000 }, () => {
 
   it('cuts infinite output at the cap and says so', async () => {
     const ws = join(scratch.workspaceRoot, 'agent-yes');
-    const { json } = await runner.post({ tool: 't', argv: ['yes', 'spam'], env: {}, timeoutMs: 10_000, outputLimitBytes: 10_000, sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }) } });
+    const { json } = await runner.post({
+      tool: 't',
+      argv: ['yes', 'spam'],
+      env: {},
+      timeoutMs: 10_000,
+      outputLimitBytes: 10_000,
+      sandbox: { bwrapArgv: bwrapPrefix({ workspace: ws, workspaceMode: 'rw' }) },
+    });
     expect(json.stopReason).toBe('output-limit');
     expect(json.truncated).toBe(true);
     expect(Buffer.byteLength(json.stdout ?? '')).toBe(10_000);
@@ -150,10 +221,14 @@ describe('local sandbox (bubblewrap)', { timeout: 60_000 }, () => {
     expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 0)).toBe(true);
   });
 
-  it('a setsid escapee (own session, outside the process group) dies with the call\'s PID namespace', async () => {
+  it("a setsid escapee (own session, outside the process group) dies with the call's PID namespace", async () => {
     const ws = join(scratch.workspaceRoot, 'agent-setsid');
     const marker = `${Date.now() % 100000}6`;
-    const { json } = await call(ws, ['sh', '-c', `setsid sh -c 'sleep ${marker}' > /dev/null 2>&1 < /dev/null & for i in $(seq 100); do pgrep -fx 'sleep ${marker}' > /dev/null && break; sleep 0.1; done; pgrep -fx 'sleep ${marker}' > /dev/null && echo started`]);
+    const { json } = await call(ws, [
+      'sh',
+      '-c',
+      `setsid sh -c 'sleep ${marker}' > /dev/null 2>&1 < /dev/null & for i in $(seq 100); do pgrep -fx 'sleep ${marker}' > /dev/null && break; sleep 0.1; done; pgrep -fx 'sleep ${marker}' > /dev/null && echo started`,
+    ]);
     expect(json.stdout).toBe('started\n'); // it really ran, in its own session
     expect(await waitFor(() => processesWith(`sleep\u0000${marker}`).length === 0)).toBe(true);
     expect(await waitFor(() => processesOfUid(SANDBOX_UID) === 0)).toBe(true);

@@ -34,13 +34,27 @@ function agentDirs(agent: string) {
 /** Runs a command as the agent's tool with its workspace bound read-write (how the link is planted). */
 function plant(agent: string, script: string) {
   const { workspace } = agentDirs(agent);
-  return runner.post({ tool: 'planter', argv: ['sh', '-c', script], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) } });
+  return runner.post({
+    tool: 'planter',
+    argv: ['sh', '-c', script],
+    env: {},
+    timeoutMs: 10_000,
+    outputLimitBytes: 65_536,
+    sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'rw' }) },
+  });
 }
 
 /** The attacking call: the workspace read-only plus one declared bind of a path under it. */
 function attack(agent: string, mode: 'rw' | 'ro', source: string, script: string) {
   const { workspace } = agentDirs(agent);
-  return runner.post({ tool: 'reader', argv: ['sh', '-c', script], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'ro', binds: [[mode, source, '/workspace/esc']] }) } });
+  return runner.post({
+    tool: 'reader',
+    argv: ['sh', '-c', script],
+    env: {},
+    timeoutMs: 10_000,
+    outputLimitBytes: 65_536,
+    sandbox: { bwrapArgv: bwrapPrefix({ workspace, workspaceMode: 'ro', binds: [[mode, source, '/workspace/esc']] }) },
+  });
 }
 
 /**
@@ -48,7 +62,18 @@ function attack(agent: string, mode: 'rw' | 'ro', source: string, script: string
  * bwrap target, mapped by compiledSandbox): only <workspace>/esc is bound, at /workspace/esc.
  */
 function compiledEscTool(agent: string) {
-  const manifest = { name: 'attacker', version: '1.0.0', tools: [{ name: 'esc', description: 'x', capabilities: ['fs:read,write:/workspace/esc/**', 'exec:spawn:sh'], run: { argv: ['sh', '-c', 'true'] } }] };
+  const manifest = {
+    name: 'attacker',
+    version: '1.0.0',
+    tools: [
+      {
+        name: 'esc',
+        description: 'x',
+        capabilities: ['fs:read,write:/workspace/esc/**', 'exec:spawn:sh'],
+        run: { argv: ['sh', '-c', 'true'] },
+      },
+    ],
+  };
   const compiled = compileManifest(manifest, { target: 'bwrap', tool: 'esc' });
   if (!compiled.ok) throw new Error(compiled.error.code);
   const mapped = compiledSandbox(compiled.artifact, ['sh'], agentDirs(agent));
@@ -89,7 +114,14 @@ describe('workspace symlinks cannot escape the local sandbox', { timeout: 120_00
     expect(planted.json.stdout).toBe('planted\n'); // the first tool really planted the link
     const mapped = compiledEscTool(agent);
     const before = watched();
-    const { status, json } = await runner.post({ tool: 'esc', argv: ['sh', '-c', PROBE], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, ...mapped });
+    const { status, json } = await runner.post({
+      tool: 'esc',
+      argv: ['sh', '-c', PROBE],
+      env: {},
+      timeoutMs: 10_000,
+      outputLimitBytes: 65_536,
+      ...mapped,
+    });
     expect(status).toBe(403);
     expect(json.error?.code).toBe('POLICY_DENIED');
     expectNoLeak(json);
@@ -106,7 +138,7 @@ describe('workspace symlinks cannot escape the local sandbox', { timeout: 120_00
     ['a dangling link (its target would be created)', 'dangling', join(hostDir, 'created-by-runner'), 'dangling', 'rw'],
     ['a dangling middle component', 'dangling2', join(hostDir, 'created-too'), 'dangling2/x', 'ro'],
     ['a link to /', 'rootlink', '/', 'rootlink', 'ro'],
-    ['a link to another agent\'s workspace', 'other', otherAgent, 'other', 'ro'],
+    ["a link to another agent's workspace", 'other', otherAgent, 'other', 'ro'],
     ['a link to the project .dev.vars', 'dv', devVars, 'dv', 'ro'],
     ['a link to the project .dev.vars, writable', 'dv', devVars, 'dv', 'rw'],
     ['a relative link climbing out (../../..)', 'rel', '../../../host', 'rel', 'rw'],
@@ -126,12 +158,22 @@ describe('workspace symlinks cannot escape the local sandbox', { timeout: 120_00
   });
 
   it('refuses a symlink at the agent directory and at the workspace component itself', async () => {
-    for (const [name, link] of [['agent-dir', join(scratch.workspaceRoot, 'agent-linked')], ['workspace', join(scratch.workspaceRoot, 'agent-wslink', 'workspace')]] as const) {
+    for (const [name, link] of [
+      ['agent-dir', join(scratch.workspaceRoot, 'agent-linked')],
+      ['workspace', join(scratch.workspaceRoot, 'agent-wslink', 'workspace')],
+    ] as const) {
       mkdirSync(join(link, '..'), { recursive: true });
       symlinkSync(hostDir, link);
       const before = watched();
       const source = name === 'agent-dir' ? join(link, 'workspace') : link;
-      const { status } = await runner.post({ tool: 't', argv: ['sh', '-c', PROBE], env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, sandbox: { bwrapArgv: bwrapPrefix({ workspace: source, workspaceMode: 'rw' }) } });
+      const { status } = await runner.post({
+        tool: 't',
+        argv: ['sh', '-c', PROBE],
+        env: {},
+        timeoutMs: 10_000,
+        outputLimitBytes: 65_536,
+        sandbox: { bwrapArgv: bwrapPrefix({ workspace: source, workspaceMode: 'rw' }) },
+      });
       expect(status).toBe(403);
       expect(watched()).toEqual(before);
     }
@@ -140,7 +182,12 @@ describe('workspace symlinks cannot escape the local sandbox', { timeout: 120_00
   it('still binds a real directory under the workspace, read-write, owned by the sandbox uid', async () => {
     const agent = 'agent-legit';
     await plant(agent, 'mkdir -p /workspace/esc && echo inside > /workspace/esc/note.txt');
-    const { status, json } = await attack(agent, 'rw', join(agentDirs(agent).workspace, 'esc'), 'cat /workspace/esc/note.txt && echo more > /workspace/esc/more && stat -c %u /workspace/esc');
+    const { status, json } = await attack(
+      agent,
+      'rw',
+      join(agentDirs(agent).workspace, 'esc'),
+      'cat /workspace/esc/note.txt && echo more > /workspace/esc/more && stat -c %u /workspace/esc',
+    );
     expect(status).toBe(200);
     expect(json.stdout).toBe(`inside\n${SANDBOX_UIDS.symlinks}\n`);
     expect(existsSync(join(agentDirs(agent).workspace, 'esc', 'more'))).toBe(true);
@@ -149,7 +196,12 @@ describe('workspace symlinks cannot escape the local sandbox', { timeout: 120_00
   it('the pinned fds do not reach the tool: nothing is written through /proc/self/fd/N past a read-only bind', async () => {
     const agent = 'agent-fds';
     await plant(agent, 'mkdir -p /workspace/esc && echo inside > /workspace/esc/note.txt');
-    const { status, json } = await attack(agent, 'ro', join(agentDirs(agent).workspace, 'esc'), 'for n in $(seq 3 40); do echo x > /proc/self/fd/$n/pwned 2>/dev/null && echo wrote $n; done; cat /workspace/esc/note.txt');
+    const { status, json } = await attack(
+      agent,
+      'ro',
+      join(agentDirs(agent).workspace, 'esc'),
+      'for n in $(seq 3 40); do echo x > /proc/self/fd/$n/pwned 2>/dev/null && echo wrote $n; done; cat /workspace/esc/note.txt',
+    );
     expect(status).toBe(200);
     expect(json.stdout).toBe('inside\n'); // it ran, with its read-only binds, and wrote nowhere
     expect(existsSync(join(agentDirs(agent).workspace, 'pwned'))).toBe(false);
@@ -163,16 +215,30 @@ describe('workspace symlinks cannot escape the local sandbox', { timeout: 120_00
     const before = watched();
     // The racer is its own process (the runner pins paths synchronously in this one): rename(2)
     // is atomic, so /workspace/esc is, at every instant, the real directory, the link, or absent.
-    const racer = spawn(process.execPath, ['-e', `
+    const racer = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const fs = require('fs'); const p = (n) => ${JSON.stringify(ws)} + '/' + n;
       for (;;) { for (const [a, b] of [['real', 'esc'], ['esc', 'real'], ['link', 'esc'], ['esc', 'link']]) { try { fs.renameSync(p(a), p(b)); } catch {} } }
-    `], { stdio: 'ignore' });
+    `,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       // The loop really runs: the real directory has left its name at least once.
       expect(await waitFor(() => !existsSync(join(ws, 'real')), 10_000)).toBe(true);
       for (let i = 0; i < 20; i++) {
         const argv = ['sh', '-c', `cat /workspace/esc/note.txt /workspace/esc/secret.txt 2>&1; touch /workspace/esc/touched # call ${i}`]; // distinct bodies: not replays
-        const { status, json } = await runner.post({ tool: 'esc', argv, env: {}, timeoutMs: 10_000, outputLimitBytes: 65_536, ...compiledEscTool(agent) });
+        const { status, json } = await runner.post({
+          tool: 'esc',
+          argv,
+          env: {},
+          timeoutMs: 10_000,
+          outputLimitBytes: 65_536,
+          ...compiledEscTool(agent),
+        });
         expect([200, 403]).toContain(status);
         expectNoLeak(json);
       }

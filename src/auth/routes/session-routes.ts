@@ -24,45 +24,60 @@ const ChangePasswordRequest = z.object({ currentPassword: Password, newPassword:
 const body = jsonBodyOf;
 const noContent = { 204: { description: 'Done' } };
 
-const loginRoute = secured({
-  method: 'post',
-  path: '/api/v1/auth/login',
-  operationId: 'login',
-  summary: 'Sign in; sets the __Host-portcullis_session cookie and returns the CSRF token',
-  request: body(LoginRequest),
-  responses: { 200: { description: 'Signed in', ...jsonContent(LoginResult) }, ...errorResponses(400, 401, 429) },
-}, PUBLIC);
-const logoutRoute = secured({
-  method: 'post',
-  path: '/api/v1/auth/logout',
-  operationId: 'logout',
-  summary: 'Revoke the current session',
-  responses: { ...noContent, ...errorResponses(401, 403) },
-}, signedIn());
-const acceptInviteRoute = secured({
-  method: 'post',
-  path: '/api/v1/auth/accept-invite',
-  operationId: 'acceptInvite',
-  summary: 'Redeem an invitation token and set a password',
-  request: body(TokenPasswordRequest),
-  responses: { ...noContent, ...errorResponses(400, 401) },
-}, PUBLIC);
-const resetRoute = secured({
-  method: 'post',
-  path: '/api/v1/auth/reset',
-  operationId: 'resetPassword',
-  summary: 'Redeem a password-reset token; revokes all of that user’s sessions and the API keys they created',
-  request: body(ResetRequest),
-  responses: { ...noContent, ...errorResponses(400, 401) },
-}, PUBLIC);
-const changePasswordRoute = secured({
-  method: 'post',
-  path: '/api/v1/auth/password',
-  operationId: 'changePassword',
-  summary: 'Change your password (needs a session, never an API key); revokes your other sessions and all API keys you created',
-  request: body(ChangePasswordRequest),
-  responses: { ...noContent, ...errorResponses(400, 401, 403) },
-}, signedIn());
+const loginRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/auth/login',
+    operationId: 'login',
+    summary: 'Sign in; sets the __Host-portcullis_session cookie and returns the CSRF token',
+    request: body(LoginRequest),
+    responses: { 200: { description: 'Signed in', ...jsonContent(LoginResult) }, ...errorResponses(400, 401, 429) },
+  },
+  PUBLIC,
+);
+const logoutRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/auth/logout',
+    operationId: 'logout',
+    summary: 'Revoke the current session',
+    responses: { ...noContent, ...errorResponses(401, 403) },
+  },
+  signedIn(),
+);
+const acceptInviteRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/auth/accept-invite',
+    operationId: 'acceptInvite',
+    summary: 'Redeem an invitation token and set a password',
+    request: body(TokenPasswordRequest),
+    responses: { ...noContent, ...errorResponses(400, 401) },
+  },
+  PUBLIC,
+);
+const resetRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/auth/reset',
+    operationId: 'resetPassword',
+    summary: 'Redeem a password-reset token; revokes all of that user’s sessions and the API keys they created',
+    request: body(ResetRequest),
+    responses: { ...noContent, ...errorResponses(400, 401) },
+  },
+  PUBLIC,
+);
+const changePasswordRoute = secured(
+  {
+    method: 'post',
+    path: '/api/v1/auth/password',
+    operationId: 'changePassword',
+    summary: 'Change your password (needs a session, never an API key); revokes your other sessions and all API keys you created',
+    request: body(ChangePasswordRequest),
+    responses: { ...noContent, ...errorResponses(400, 401, 403) },
+  },
+  signedIn(),
+);
 
 function policyError(): ApiError {
   return new ApiError('VALIDATION_ERROR', 'The password does not meet the policy.', { fields: ['password'] });
@@ -108,10 +123,17 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Ar
 
     await throttle.succeeded(c.env, throttleKeys, lock.counted);
     if (check.needsRehash) {
-      await db.update(users).set({ passwordHash: await hashPassword(password, ARGON2_PARAMS, argon2id), updatedAt: at }).where(eq(users.id, user.id));
+      await db
+        .update(users)
+        .set({ passwordHash: await hashPassword(password, ARGON2_PARAMS, argon2id), updatedAt: at })
+        .where(eq(users.id, user.id));
     }
     const session = await createSession(db, user, at);
-    await recordAudit(c.env, { workspaceId: chain, kind: 'auth.login.succeeded', actor: `user:${user.id}`, data: { userId: user.id, sessionId: session.id } }, at);
+    await recordAudit(
+      c.env,
+      { workspaceId: chain, kind: 'auth.login.succeeded', actor: `user:${user.id}`, data: { userId: user.id, sessionId: session.id } },
+      at,
+    );
     setCookie(c, SESSION_COOKIE_NAME, session.token, {
       httpOnly: true,
       secure: true,
@@ -125,10 +147,20 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Ar
 
   router.openapi(logoutRoute, async (c) => {
     const principal = principalOf(c);
-    if (principal.kind !== 'session' || !principal.sessionId) throw new ApiError('FORBIDDEN', 'Log out applies to sessions; revoke an API key instead.');
+    if (principal.kind !== 'session' || !principal.sessionId)
+      throw new ApiError('FORBIDDEN', 'Log out applies to sessions; revoke an API key instead.');
     const at = now();
     await revokeSession(createDb(c.env.DB), principal.sessionId, at);
-    await recordAudit(c.env, { workspaceId: principal.workspaceId, kind: 'auth.logout', actor: `user:${principal.userId}`, data: { userId: principal.userId, sessionId: principal.sessionId } }, at);
+    await recordAudit(
+      c.env,
+      {
+        workspaceId: principal.workspaceId,
+        kind: 'auth.logout',
+        actor: `user:${principal.userId}`,
+        data: { userId: principal.userId, sessionId: principal.sessionId },
+      },
+      at,
+    );
     deleteCookie(c, SESSION_COOKIE_NAME, { path: '/', secure: true, prefix: 'host' });
     return c.body(null, 204);
   });
@@ -138,12 +170,19 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Ar
     const db = createDb(d1);
     const live = await findLiveToken(db, purpose, token, at);
     if (!live) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
-    const [user] = await db.select().from(users).where(and(eq(users.id, live.userId), eq(users.workspaceId, live.workspaceId))).limit(1);
+    const [user] = await db
+      .select()
+      .from(users)
+      .where(and(eq(users.id, live.userId), eq(users.workspaceId, live.workspaceId)))
+      .limit(1);
     if (!user) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
     if (checkPasswordPolicy(password, user.email)) throw policyError();
     const passwordHash = await hashPassword(password, ARGON2_PARAMS, argon2id);
     const [, spent] = await db.batch([
-      db.update(users).set({ passwordHash, updatedAt: at }).where(and(eq(users.id, user.id), tokenIsLive(live.id, at))),
+      db
+        .update(users)
+        .set({ passwordHash, updatedAt: at })
+        .where(and(eq(users.id, user.id), tokenIsLive(live.id, at))),
       consumeTokenStatement(db, live.id, at),
     ]);
     if (spent.meta.changes !== 1) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
@@ -154,7 +193,11 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Ar
     const { token, password } = c.req.valid('json');
     const at = now();
     const user = await redeem(c.env.DB, 'invite', token, password, at);
-    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.invite.accepted', actor: `user:${user.id}`, data: { userId: user.id } }, at);
+    await recordAudit(
+      c.env,
+      { workspaceId: user.workspaceId, kind: 'auth.invite.accepted', actor: `user:${user.id}`, data: { userId: user.id } },
+      at,
+    );
     return c.body(null, 204);
   });
 
@@ -166,7 +209,16 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Ar
     const sessionsRevoked = await revokeUserSessions(db, user.id, at);
     // Keys the user made may have been made by whoever held the account: a reset ends them too.
     const keysRevoked = await revokeUserApiKeys(db, user.id, at);
-    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.reset', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked, apiKeysRevoked: keysRevoked } }, at);
+    await recordAudit(
+      c.env,
+      {
+        workspaceId: user.workspaceId,
+        kind: 'auth.password.reset',
+        actor: `user:${user.id}`,
+        data: { userId: user.id, sessionsRevoked, apiKeysRevoked: keysRevoked },
+      },
+      at,
+    );
     return c.body(null, 204);
   });
 
@@ -187,21 +239,41 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Ar
     if (lock.locked) throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
     const check = await verifyPassword(currentPassword, user.passwordHash ?? (await dummyPasswordHash()), argon2id);
     if (!check.ok) {
-      await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.login.failed', actor: `user:${user.id}`, data: { reason: 'wrong-password', emailHash: throttleKeys.account } }, at);
+      await recordAudit(
+        c.env,
+        {
+          workspaceId: user.workspaceId,
+          kind: 'auth.login.failed',
+          actor: `user:${user.id}`,
+          data: { reason: 'wrong-password', emailHash: throttleKeys.account },
+        },
+        at,
+      );
       throw new ApiError('INVALID_CREDENTIALS');
     }
     await throttle.succeeded(c.env, throttleKeys, lock.counted);
     if (checkPasswordPolicy(newPassword, user.email)) throw policyError();
-    await db.update(users).set({ passwordHash: await hashPassword(newPassword, ARGON2_PARAMS, argon2id), updatedAt: at }).where(eq(users.id, user.id));
+    await db
+      .update(users)
+      .set({ passwordHash: await hashPassword(newPassword, ARGON2_PARAMS, argon2id), updatedAt: at })
+      .where(eq(users.id, user.id));
     const sessionsRevoked = await revokeUserSessions(db, user.id, at, principal.sessionId);
     // A password is usually changed because the account may be compromised; keys made by
     // whoever held it would survive the change, so they all go (docs/auth.md). The person
     // changing it is signed in and makes new keys as needed.
     const keysRevoked = await revokeUserApiKeys(db, user.id, at);
-    await recordAudit(c.env, { workspaceId: user.workspaceId, kind: 'auth.password.changed', actor: `user:${user.id}`, data: { userId: user.id, sessionsRevoked, apiKeysRevoked: keysRevoked } }, at);
+    await recordAudit(
+      c.env,
+      {
+        workspaceId: user.workspaceId,
+        kind: 'auth.password.changed',
+        actor: `user:${user.id}`,
+        data: { userId: user.id, sessionsRevoked, apiKeysRevoked: keysRevoked },
+      },
+      at,
+    );
     return c.body(null, 204);
   });
 
   return router;
 }
-

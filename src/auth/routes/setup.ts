@@ -13,25 +13,31 @@ const SetupStatus = z.object({ needed: z.boolean() }).openapi('SetupStatus');
 const SetupRequest = z.object({ token: Token, workspace: WorkspaceName, email: Email, password: Password }).openapi('SetupRequest');
 const SetupResult = z.object({ workspace: z.object({ id: z.string(), name: z.string() }), user: UserView }).openapi('SetupResult');
 
-const getSetup = secured({
-  method: 'get',
-  path: '/api/v1/setup',
-  operationId: 'getSetupStatus',
-  summary: 'Whether first-time setup is still needed',
-  responses: { 200: { description: 'Setup status', ...jsonContent(SetupStatus) } },
-}, PUBLIC);
-
-const postSetup = secured({
-  method: 'post',
-  path: '/api/v1/setup',
-  operationId: 'runSetup',
-  summary: 'First-time setup: create the first workspace and its owner (needs SETUP_TOKEN)',
-  request: { body: { required: true, ...jsonContent(SetupRequest) } },
-  responses: {
-    201: { description: 'Created', ...jsonContent(SetupResult) },
-    ...errorResponses(400, 401, 409, 503),
+const getSetup = secured(
+  {
+    method: 'get',
+    path: '/api/v1/setup',
+    operationId: 'getSetupStatus',
+    summary: 'Whether first-time setup is still needed',
+    responses: { 200: { description: 'Setup status', ...jsonContent(SetupStatus) } },
   },
-}, PUBLIC);
+  PUBLIC,
+);
+
+const postSetup = secured(
+  {
+    method: 'post',
+    path: '/api/v1/setup',
+    operationId: 'runSetup',
+    summary: 'First-time setup: create the first workspace and its owner (needs SETUP_TOKEN)',
+    request: { body: { required: true, ...jsonContent(SetupRequest) } },
+    responses: {
+      201: { description: 'Created', ...jsonContent(SetupResult) },
+      ...errorResponses(400, 401, 409, 503),
+    },
+  },
+  PUBLIC,
+);
 
 async function setupDone(d1: D1Database): Promise<boolean> {
   return (await d1.prepare('SELECT 1 FROM users LIMIT 1').first()) !== null;
@@ -67,7 +73,8 @@ export function setupRoutes(now: Clock) {
       return refuse('not-configured', new ApiError('SERVICE_UNAVAILABLE', 'Setup is not configured on this deployment.'));
     }
     if (!timingSafeEqualText(body.token, expected)) return refuse('bad-token', new ApiError('INVALID_CREDENTIALS'));
-    if (checkPasswordPolicy(body.password, body.email)) throw new ApiError('VALIDATION_ERROR', 'The password does not meet the policy.', { fields: ['password'] });
+    if (checkPasswordPolicy(body.password, body.email))
+      throw new ApiError('VALIDATION_ERROR', 'The password does not meet the policy.', { fields: ['password'] });
 
     const workspace = { id: newId('ws'), name: body.workspace, createdAt: at };
     const user = {
@@ -92,7 +99,16 @@ export function setupRoutes(now: Clock) {
     if (!userInsert) throw new Error('setup batch returned no result');
     if (userInsert.meta.changes !== 1) return refuse('already-done', new ApiError('CONFLICT', 'Setup has already been completed.'));
 
-    await recordAudit(c.env, { workspaceId: workspace.id, kind: 'setup.completed', actor: `user:${user.id}`, data: { workspaceId: workspace.id, userId: user.id } }, at);
+    await recordAudit(
+      c.env,
+      {
+        workspaceId: workspace.id,
+        kind: 'setup.completed',
+        actor: `user:${user.id}`,
+        data: { workspaceId: workspace.id, userId: user.id },
+      },
+      at,
+    );
     return c.json({ workspace: { id: workspace.id, name: workspace.name }, user: userView(user) }, 201);
   });
 

@@ -39,7 +39,9 @@ export async function requireImage(): Promise<void> {
   try {
     await docker('info', '--format', '{{.ServerVersion}}');
   } catch {
-    throw new Error(`no Docker engine reachable (DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unset'}): run the image tests with \`npm run test:image\`, which starts one where dockerd is installed, or start Docker yourself`);
+    throw new Error(
+      `no Docker engine reachable (DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unset'}): run the image tests with \`npm run test:image\`, which starts one where dockerd is installed, or start Docker yourself`,
+    );
   }
   try {
     await docker('image', 'inspect', '--format', '{{.Id}}', IMAGE);
@@ -61,7 +63,13 @@ export interface RunningImage {
   stop(): Promise<void>;
 }
 
-function viaSocket(socketPath: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+function viaSocket(
+  socketPath: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -90,18 +98,39 @@ async function until(predicate: () => Promise<boolean>, deadlineMs: number, what
 }
 
 /** Starts the image as production does; `mounts` are extra read-only or socket binds (`-v`). */
-export async function startImage(options: { mounts?: string[]; env?: Record<string, string>; health?: boolean } = {}): Promise<RunningImage> {
+export async function startImage(
+  options: { mounts?: string[]; env?: Record<string, string>; health?: boolean } = {},
+): Promise<RunningImage> {
   const secret = randomBytes(32).toString('hex');
   const name = `portcullis-image-test-${randomBytes(4).toString('hex')}`;
   const args = [
-    'run', '--detach', '--name', name,
-    '--network', 'none', '--read-only',
-    '--cap-drop', 'ALL', '--cap-add', 'SETUID', '--cap-add', 'SETGID', '--cap-add', 'KILL',
-    '--security-opt', 'no-new-privileges',
-    '--tmpfs', '/tmp:rw,nosuid,nodev,mode=1777',
-    '--tmpfs', `/workspace:rw,nosuid,nodev,mode=0755,uid=${TOOL_UID},gid=${TOOL_UID}`,
-    '--memory', '512m', '--pids-limit', '512',
-    '--env', `RUNNER_SECRET=${secret}`,
+    'run',
+    '--detach',
+    '--name',
+    name,
+    '--network',
+    'none',
+    '--read-only',
+    '--cap-drop',
+    'ALL',
+    '--cap-add',
+    'SETUID',
+    '--cap-add',
+    'SETGID',
+    '--cap-add',
+    'KILL',
+    '--security-opt',
+    'no-new-privileges',
+    '--tmpfs',
+    '/tmp:rw,nosuid,nodev,mode=1777',
+    '--tmpfs',
+    `/workspace:rw,nosuid,nodev,mode=0755,uid=${TOOL_UID},gid=${TOOL_UID}`,
+    '--memory',
+    '512m',
+    '--pids-limit',
+    '512',
+    '--env',
+    `RUNNER_SECRET=${secret}`,
     ...Object.entries(options.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
     ...(options.mounts ?? []).flatMap((m) => ['--volume', m]),
     // The image's HEALTHCHECK command as built; only its first run is brought forward.
@@ -112,7 +141,9 @@ export async function startImage(options: { mounts?: string[]; env?: Record<stri
   const pid = Number(await docker('inspect', '--format', '{{.State.Pid}}', id));
   const dir = mkdtempSync('/tmp/portcullis-image-test-');
   const socket = join(dir, 'runner.sock');
-  const forwarder: ChildProcess = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', process.execPath, '-e', FORWARDER, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const forwarder: ChildProcess = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', process.execPath, '-e', FORWARDER, socket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await until(async () => existsSync(socket), 30_000, 'the forwarder');
   const get = (path: string) => viaSocket(socket, 'GET', path, {});
   await until(async () => (await get('/healthz')).status === 200, 60_000, 'the runner to answer /healthz');
@@ -129,7 +160,15 @@ export async function startImage(options: { mounts?: string[]; env?: Record<stri
     get,
     async post(body, opts = {}) {
       const text = JSON.stringify(body);
-      const headers = { 'content-type': 'application/json', ...(await signRunnerRequest(await keyFor(opts.secret ?? secret), { method: 'POST', path: '/invocations', body: text, nowS: Math.floor(Date.now() / 1000) })) };
+      const headers = {
+        'content-type': 'application/json',
+        ...(await signRunnerRequest(await keyFor(opts.secret ?? secret), {
+          method: 'POST',
+          path: '/invocations',
+          body: text,
+          nowS: Math.floor(Date.now() / 1000),
+        })),
+      };
       const res = await viaSocket(socket, 'POST', '/invocations', headers, text);
       return { status: res.status, json: JSON.parse(res.text) as RunnerReply };
     },
@@ -146,4 +185,11 @@ export async function startImage(options: { mounts?: string[]; env?: Record<stri
   };
 }
 
-export const call = (argv: string[], extra: Record<string, unknown> = {}) => ({ tool: 't', argv, env: {}, timeoutMs: 20_000, outputLimitBytes: 65_536, ...extra });
+export const call = (argv: string[], extra: Record<string, unknown> = {}) => ({
+  tool: 't',
+  argv,
+  env: {},
+  timeoutMs: 20_000,
+  outputLimitBytes: 65_536,
+  ...extra,
+});

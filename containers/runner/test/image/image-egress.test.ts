@@ -39,7 +39,29 @@ beforeAll(async () => {
   await requireImage();
   const keyPath = join(scratch, 'server.key');
   const certPath = join(scratch, 'server.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', `/CN=${ALLOWED}`, '-addext', `subjectAltName=DNS:${ALLOWED}`, '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${ALLOWED}`,
+      '-addext',
+      `subjectAltName=DNS:${ALLOWED}`,
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+    ],
+    { stdio: 'ignore' },
+  );
   server = createHttpsServer({ key: readFileSync(keyPath), cert: readFileSync(certPath) }, (req, res) => {
     received.push(`${req.headers.host} ${req.url}`);
     res.end(`hello from ${req.headers.host}${req.url}`);
@@ -56,7 +78,8 @@ beforeAll(async () => {
     // interception does), which is what makes the tool's trust of the CA matter.
     placeholders: [{ placeholder: PLACEHOLDER, value: 'real-value-never-in-the-container', hosts: [ALLOWED] }],
     resolve: async (host) => (host === ALLOWED ? [ALLOWED_ADDRESS] : host === OTHER ? [OTHER_ADDRESS] : []),
-    dial: (address, p) => (p === 443 && (address === ALLOWED_ADDRESS || address === OTHER_ADDRESS) ? { host: '127.0.0.1', port } : { host: address, port: p }),
+    dial: (address, p) =>
+      p === 443 && (address === ALLOWED_ADDRESS || address === OTHER_ADDRESS) ? { host: '127.0.0.1', port } : { host: address, port: p },
     upstreamCa: [readFileSync(certPath, 'utf8')],
     intercept: ca,
     audit: (event) => audit.push(event),
@@ -64,7 +87,9 @@ beforeAll(async () => {
   const socket = join(socketDir, 'egress.sock');
   await new Promise<void>((resolve, reject) => proxy.listen(socket, resolve).once('error', reject));
   chmodSync(socket, 0o666);
-  image = await startImage({ mounts: [`${socketDir}:/run/portcullis`, `${ca.certPath}:/etc/cloudflare/certs/cloudflare-containers-ca.crt:ro`] });
+  image = await startImage({
+    mounts: [`${socketDir}:/run/portcullis`, `${ca.certPath}:/etc/cloudflare/certs/cloudflare-containers-ca.crt:ro`],
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -78,22 +103,40 @@ afterAll(async () => {
 /** A Node tool that fetches `url` through the launcher's forwarder (127.0.0.1:3128 → the socket). */
 function fetchTool(url: string, env: Record<string, string> = {}) {
   const script = `fetch(${JSON.stringify(url)}).then(async (r) => console.log(r.status, await r.text()), (e) => { console.log('failed', e.cause?.code ?? e.cause?.message ?? e.message); process.exit(3); })`;
-  return image.post(call(['node', '/app/launcher.mjs', 'node', '-e', script], { env: { HTTPS_PROXY: 'http://127.0.0.1:3128', NODE_USE_ENV_PROXY: '1', ...env } }));
+  return image.post(
+    call(['node', '/app/launcher.mjs', 'node', '-e', script], {
+      env: { HTTPS_PROXY: 'http://127.0.0.1:3128', NODE_USE_ENV_PROXY: '1', ...env },
+    }),
+  );
 }
 
 describe('egress from the image: no network of its own, HTTPS only through the egress decision', { timeout: 90_000 }, () => {
-  it('reaches an allowlisted server over HTTPS, trusting the interception CA at Cloudflare\'s path', async () => {
+  it("reaches an allowlisted server over HTTPS, trusting the interception CA at Cloudflare's path", async () => {
     const before = received.length;
     const { json } = await fetchTool(`https://${ALLOWED}/ping`);
     expect(json.stdout).toBe(`200 hello from ${ALLOWED}/ping\n`);
     expect(received.slice(before)).toEqual([`${ALLOWED} /ping`]);
-    expect(audit.at(-1)).toEqual({ type: 'egress.decision', via: 'connect', host: ALLOWED, port: 443, allow: true, rule: 6, reason: 'allowlisted' });
+    expect(audit.at(-1)).toEqual({
+      type: 'egress.decision',
+      via: 'connect',
+      host: ALLOWED,
+      port: 443,
+      allow: true,
+      rule: 6,
+      reason: 'allowlisted',
+    });
   });
 
   it('gives every tool the trust variables naming that CA (curl, OpenSSL, Python, git read them too)', async () => {
-    const { json } = await image.post(call(['sh', '-c', 'env | grep -E "^(SSL_CERT_FILE|CURL_CA_BUNDLE|NODE_EXTRA_CA_CERTS|REQUESTS_CA_BUNDLE|GIT_SSL_CAINFO)=" | sort']));
+    const { json } = await image.post(
+      call(['sh', '-c', 'env | grep -E "^(SSL_CERT_FILE|CURL_CA_BUNDLE|NODE_EXTRA_CA_CERTS|REQUESTS_CA_BUNDLE|GIT_SSL_CAINFO)=" | sort']),
+    );
     const path = '/etc/cloudflare/certs/cloudflare-containers-ca.crt';
-    expect(json.stdout).toBe(['CURL_CA_BUNDLE', 'GIT_SSL_CAINFO', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'SSL_CERT_FILE'].map((n) => `${n}=${path}\n`).join(''));
+    expect(json.stdout).toBe(
+      ['CURL_CA_BUNDLE', 'GIT_SSL_CAINFO', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'SSL_CERT_FILE']
+        .map((n) => `${n}=${path}\n`)
+        .join(''),
+    );
   });
 
   it.each([

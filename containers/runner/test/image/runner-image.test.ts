@@ -19,7 +19,12 @@ beforeAll(async () => {
   await requireImage();
   // The MCP server fixture as one file (the SDK bundled in): the image has no node_modules.
   await build({
-    entryPoints: [join(here, '..', 'fixtures', 'mcp-server.mjs')], outfile: join(fixtureDir, 'mcp-server.mjs'), bundle: true, platform: 'node', format: 'esm', logLevel: 'warning',
+    entryPoints: [join(here, '..', 'fixtures', 'mcp-server.mjs')],
+    outfile: join(fixtureDir, 'mcp-server.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'warning',
     // As scripts/build-runner.mjs does: bundled CommonJS calls require() for Node built-ins.
     banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   });
@@ -43,7 +48,7 @@ describe('the runner image, run as production runs it', { timeout: 90_000 }, () 
     expect(json.stdout).not.toContain('RUNNER_');
   });
 
-  it('refuses a request signed with another key (another instance\'s secret) with 401, nothing run', async () => {
+  it("refuses a request signed with another key (another instance's secret) with 401, nothing run", async () => {
     const marker = `/workspace/forged-${Date.now()}`;
     const { status } = await image.post(call(['touch', marker]), { secret: 'f'.repeat(64) });
     expect(status).toBe(401);
@@ -51,12 +56,12 @@ describe('the runner image, run as production runs it', { timeout: 90_000 }, () 
     expect(json.stdout).toBe('absent\n');
   });
 
-  it('keeps the runner\'s secret from a tool: not in /proc/1/environ, any process\'s environ or any file it can read', async () => {
+  it("keeps the runner's secret from a tool: not in /proc/1/environ, any process's environ or any file it can read", async () => {
     const script = [
-      'echo "pid1:$(cat /proc/1/environ 2>&1 | tr \'\\0\' \' \')"',
-      'runner=$(for p in /proc/[0-9]*; do tr \'\\0\' \' \' < $p/cmdline 2>/dev/null | grep -q "^/usr/local/bin/node /app/runner.mjs" && echo $p && break; done)',
-      'echo "runner:$(cat $runner/environ 2>&1 | tr \'\\0\' \' \')"',
-      'echo "all:$(for p in /proc/[0-9]*; do cat $p/environ 2>/dev/null; done | tr \'\\0\' \' \')"',
+      "echo \"pid1:$(cat /proc/1/environ 2>&1 | tr '\\0' ' ')\"",
+      "runner=$(for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q \"^/usr/local/bin/node /app/runner.mjs\" && echo $p && break; done)",
+      "echo \"runner:$(cat $runner/environ 2>&1 | tr '\\0' ' ')\"",
+      "echo \"all:$(for p in /proc/[0-9]*; do cat $p/environ 2>/dev/null; done | tr '\\0' ' ')\"",
       'echo "files:$(grep -rlsF "$PROBE" / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null)"',
     ].join('; ');
     const { json } = await image.post(call(['sh', '-c', script], { env: { PROBE: image.secret.slice(0, 24) } }));
@@ -70,7 +75,11 @@ describe('the runner image, run as production runs it', { timeout: 90_000 }, () 
     // As root inside the container: PID 1 (tini) and the runner were re-executed without it
     // (secret-env.ts). Only those two: `docker exec` gives its own processes the container's
     // configured environment, secret included, which is the engine's doing, not the image's.
-    const asRoot = await image.exec('sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline | grep -q "^/usr/local/bin/node /app/runner.mjs" && runner=$p; done; cat /proc/1/environ $runner/environ | tr "\\0" "\\n"');
+    const asRoot = await image.exec(
+      'sh',
+      '-c',
+      'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline | grep -q "^/usr/local/bin/node /app/runner.mjs" && runner=$p; done; cat /proc/1/environ $runner/environ | tr "\\0" "\\n"',
+    );
     expect(asRoot).toContain('RUNNER_ISOLATION=container');
     expect(asRoot).not.toContain(image.secret);
     expect(await image.exec('cat', '/proc/1/cmdline')).toMatch(/^\/usr\/bin\/tini\0--\0/);
@@ -95,12 +104,14 @@ describe('the runner image, run as production runs it', { timeout: 90_000 }, () 
     expect(peak).toBeLessThanOrEqual(128); // RUNNER_MAX_PROCESSES in the image
     expect(processesOfUid(TOOL_UID)).toBe(0);
     // The next call can fork again: nothing of the bomb (not even unreaped zombies) holds the limit.
-    const next = await image.post(call(['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do (true) & done; wait; echo forked']));
+    const next = await image.post(
+      call(['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do (true) & done; wait; echo forked']),
+    );
     expect(next.json.stdout).toBe('forked\n');
     expect(processesOfUid(TOOL_UID, { zombies: true })).toBe(0);
   });
 
-  it('kills a setsid child that left the call\'s process group when the call ends', async () => {
+  it("kills a setsid child that left the call's process group when the call ends", async () => {
     const marker = `${Date.now() % 1_000_000}7`;
     const { json } = await image.post(call(['sh', '-c', `setsid sleep ${marker} > /dev/null 2>&1 < /dev/null & echo started`]));
     expect(json.stdout).toBe('started\n');
@@ -120,7 +131,14 @@ describe('the runner image, run as production runs it', { timeout: 90_000 }, () 
 
   it('calls an MCP server fixture through tools/call, as the tool uid', async () => {
     await image.post(call(['sh', '-c', 'echo "# notes in the workspace" > /workspace/notes.md']));
-    const mcp = (tool: string, args: Record<string, unknown>) => image.post({ tool: 'files', mcp: { command: ['node', '/srv/fixture/mcp-server.mjs'], tool, arguments: args }, env: {}, timeoutMs: 30_000, outputLimitBytes: 65_536 });
+    const mcp = (tool: string, args: Record<string, unknown>) =>
+      image.post({
+        tool: 'files',
+        mcp: { command: ['node', '/srv/fixture/mcp-server.mjs'], tool, arguments: args },
+        env: {},
+        timeoutMs: 30_000,
+        outputLimitBytes: 65_536,
+      });
     const read = await mcp('read_file', { path: 'notes.md' });
     expect(read.status).toBe(200);
     expect(read.json.stderr).toBe('');
