@@ -156,12 +156,14 @@ describe('portcullis doctor: configuration and secrets', () => {
     ['the D1 binding renamed', SAFE_TOML.replace('binding = "DB"', 'binding = "DATABASE"'), ['config.binding.missing high']],
     [
       'a container with internet',
-      SAFE_TOML.replace('max_instances = 10', 'max_instances = 10\nenable_internet = true'),
+      SAFE_TOML.replace(/^max_instances = \d+$/m, '$&\nenable_internet = true'),
       ['config.container.internet critical'],
     ],
   ];
 
   it.each(tomlCases)('wrangler.toml with %s', async (_label, toml, expected) => {
+    // Each case edits the repository's own wrangler.toml: an edit that no longer matches it would test the safe file.
+    expect(toml).not.toBe(SAFE_TOML);
     const { code, report, text } = await run(['--config', write(toml), '--env-file', write(envText(SAFE_ENV))]);
     expect(pairs(report)).toEqual(expected);
     expect(code).toBe(expected.some((p) => p.endsWith(' critical') || p.endsWith(' high')) ? 1 : 0);
