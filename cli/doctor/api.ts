@@ -8,6 +8,12 @@ import { type LiveIo, request } from './live.ts';
 
 /** An API key unused this long is reported. */
 export const KEY_UNUSED_DAYS = 90;
+/** An owner without a sign-in this long is reported. */
+export const OWNER_SIGNIN_DAYS = 90;
+/** A vault key in use this long without a recorded rotation is reported. */
+export const VAULT_KEY_ROTATION_DAYS = 180;
+/** Pages of 500 audit events doctor reads at most (100,000 events) before saying the check could not run. */
+export const AUDIT_PAGES_MAX = 200;
 const DAY_MS = 86_400_000;
 /** Binaries that are a shell: a tool that may spawn one may run anything the sandbox allows. */
 export const SHELLS = ['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish', 'csh', 'tcsh', 'busybox'];
@@ -32,6 +38,17 @@ interface ApiKey {
   expiresAt: number | null;
   revokedAt: number | null;
   lastUsedAt: number | null;
+  createdAt: number;
+}
+
+interface User {
+  id: string;
+  email: string;
+  role: string;
+}
+interface AuditEvent {
+  kind: string;
+  data: Record<string, unknown>;
   createdAt: number;
 }
 
@@ -111,6 +128,8 @@ export async function checkApi(url: URL, key: string, io: LiveIo, now: number): 
     }
   }
 
+  findings.push(...(await signInAndRotation(io, url, key, now, notRun)));
+
   const verdict = await get<{ ok: boolean; count: number; firstBroken?: { kind: string } }>(io, url, key, '/api/v1/audit/verify');
   if (!verdict.ok) notRun.push({ check: 'api.audit', reason: verdict.reason });
   else if (!verdict.body.ok)
@@ -121,4 +140,65 @@ export async function checkApi(url: URL, key: string, io: LiveIo, now: number): 
       ),
     );
   return { findings, notRun };
+}
+
+/**
+ * Owners' last sign-in and the vault key's age, from the workspace's own audit log (the API
+ * keeps no last-sign-in or key date of its own): the newest `auth.login.succeeded` per owner,
+ * and the newest `vault.rotated` (else the first event: the key has served at least since then).
+ */
+async function signInAndRotation(io: LiveIo, url: URL, key: string, now: number, notRun: NotRun[]): Promise<Finding[]> {
+  const users = await get<{ users: User[] }>(io, url, key, '/api/v1/users');
+  if (!users.ok) notRun.push({ check: 'api.owners', reason: users.reason });
+  const lastSignIn = new Map<string, number>();
+  let firstEventAt: number | undefined;
+  let lastRotationAt: number | undefined;
+  let cursor: string | null = '';
+  for (let page = 0; cursor !== null; page++) {
+    if (page === AUDIT_PAGES_MAX) {
+      const reason = `the audit log is longer than ${AUDIT_PAGES_MAX * 500} events`;
+      notRun.push({ check: 'api.owners', reason }, { check: 'api.vault', reason });
+      return [];
+    }
+    const query: string = `/api/v1/audit?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const got: Got<{ events: AuditEvent[]; nextCursor: string | null }> = await get(io, url, key, query);
+    if (!got.ok) {
+      notRun.push({ check: 'api.owners', reason: got.reason }, { check: 'api.vault', reason: got.reason });
+      return [];
+    }
+    for (const event of got.body.events) {
+      firstEventAt ??= event.createdAt;
+      if (event.kind === 'vault.rotated') lastRotationAt = event.createdAt;
+      if (event.kind === 'auth.login.succeeded' && typeof event.data.userId === 'string')
+        lastSignIn.set(event.data.userId, event.createdAt);
+    }
+    cursor = got.body.nextCursor;
+  }
+  const findings: Finding[] = [];
+  if (users.ok)
+    for (const user of users.body.users.filter((u) => u.role === 'owner')) {
+      const at = lastSignIn.get(user.id);
+      const days = at === undefined ? undefined : Math.floor((now - at) / DAY_MS);
+      if (days === undefined || days >= OWNER_SIGNIN_DAYS)
+        findings.push(
+          finding(
+            'api.owner.stale_signin',
+            `owner ${quoteValue(user.id)} ${days === undefined ? 'has no sign-in in the audit log' : `last signed in ${days} days ago`}`,
+          ),
+        );
+    }
+  const since = lastRotationAt ?? firstEventAt;
+  if (since !== undefined) {
+    const days = Math.floor((now - since) / DAY_MS);
+    if (days >= VAULT_KEY_ROTATION_DAYS)
+      findings.push(
+        finding(
+          'api.vault.key_old',
+          lastRotationAt === undefined
+            ? `no vault rotation in the audit log, which starts ${days} days ago`
+            : `the last vault rotation was ${days} days ago`,
+        ),
+      );
+  }
+  return findings;
 }

@@ -187,6 +187,16 @@ export const CHECKS = {
     why: 'An API key unused for 90 days is probably forgotten, but still valid.',
     fix: 'Revoke it (DELETE /api/v1/api-keys/{id}).',
   },
+  'api.owner.stale_signin': {
+    severity: 'medium',
+    why: 'An owner who has not signed in for 90 days holds full control nobody is using: a forgotten password or a departed person.',
+    fix: 'Have the owner sign in and change the password, or demote or remove the account (PATCH /api/v1/users/{id}).',
+  },
+  'api.vault.key_old': {
+    severity: 'medium',
+    why: 'The vault key that seals every credential has not been rotated for 180 days: the longer one key lives, the more a leak of it exposes.',
+    fix: 'Add a new key first in VAULT_KEYS and run `portcullis vault rotate` (docs/vault.md).',
+  },
   'api.audit.broken': {
     severity: 'critical',
     why: 'The audit chain does not verify: events were edited, relinked or removed.',

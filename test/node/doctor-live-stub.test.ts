@@ -16,8 +16,45 @@ let server: Server;
 let origin: string;
 
 /** Answers per path; `/api/v1/agents/{id}/tools` lists a tool without `capabilities` when the agent id says so. */
-function answer(path: string): { status: number; body: unknown; headers?: Record<string, string> } {
+function answer(path: string, query: URLSearchParams): { status: number; body: unknown; headers?: Record<string, string> } {
   switch (path) {
+    case '/api/v1/users':
+      return {
+        status: 200,
+        body: {
+          users: [
+            { id: 'usr_away', email: 'a@example.com', role: 'owner' },
+            { id: 'usr_here', email: 'h@example.com', role: 'owner' },
+            { id: 'usr_never', email: 'n@example.com', role: 'owner' },
+            { id: 'usr_admin', email: 'm@example.com', role: 'admin' },
+          ],
+        },
+      };
+    case '/api/v1/audit': {
+      // Two pages, oldest first: the newest sign-in per owner and the newest rotation decide.
+      const event = (kind: string, daysAgo: number, data: Record<string, unknown> = {}) => ({
+        kind,
+        data,
+        createdAt: NOW - daysAgo * DAY_MS,
+      });
+      if (query.get('cursor') === null)
+        return {
+          status: 200,
+          body: {
+            events: [
+              event('auth.setup.completed', 400),
+              event('auth.login.succeeded', 300, { userId: 'usr_here' }),
+              event('vault.rotated', 250),
+              event('auth.login.succeeded', 120, { userId: 'usr_away' }),
+            ],
+            nextCursor: 'page-2',
+          },
+        };
+      return {
+        status: 200,
+        body: { events: [event('vault.rotated', 200), event('auth.login.succeeded', 5, { userId: 'usr_here' })], nextCursor: null },
+      };
+    }
     case '/healthz':
       return { status: 200, body: { status: 'ok', dangerous: ['DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS', '\u001b]0;pwned\u0007'] } };
     case '/api/v1/setup':
@@ -81,7 +118,8 @@ function answer(path: string): { status: number; body: unknown; headers?: Record
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const requested = new URL(req.url ?? '/', 'http://x');
+    const path = requested.pathname;
     seen.push({ method: req.method ?? '', path, origin: req.headers.origin, authorization: req.headers.authorization });
     // Weak on purpose: HSTS and nosniff missing, a CSP that allows everything, and CORS that echoes any origin.
     const headers: Record<string, string> = {
@@ -95,7 +133,7 @@ beforeAll(async () => {
     };
     if (req.headers.origin) headers['Access-Control-Allow-Origin'] = req.headers.origin;
     if (req.method === 'OPTIONS') return void res.writeHead(204, headers).end();
-    const { status, body } = answer(path);
+    const { status, body } = answer(path, requested.searchParams);
     res.writeHead(status, headers).end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -104,7 +142,10 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 /** doctor's requests for https://gateway.example.com go to the stand-in. */
-const routed: typeof fetch = (input, init) => fetch(new URL(new URL(String(input)).pathname, origin), init);
+const routed: typeof fetch = (input, init) => {
+  const url = new URL(String(input));
+  return fetch(new URL(url.pathname + url.search, origin), init);
+};
 
 async function run(env: Record<string, string>, colour = false, json = !colour) {
   const out: string[] = [];
@@ -132,7 +173,9 @@ describe('portcullis doctor --url against a misconfigured stand-in', () => {
     expect(pairs).toEqual([
       'api.audit.broken critical',
       'api.key.unused low',
+      'api.owner.stale_signin medium',
       'api.tool.shell_without_approval high',
+      'api.vault.key_old medium',
       'live.cors.foreign_origin high',
       'live.csp.weak medium',
       'live.headers.missing medium',
@@ -147,6 +190,14 @@ describe('portcullis doctor --url against a misconfigured stand-in', () => {
     expect(report.findings.filter((f) => f.id === 'api.key.unused').map((f) => f.seen)).toEqual([
       'API key "key_idle" ("idle") unused for 100 days',
     ]);
+    expect(report.findings.filter((f) => f.id === 'api.owner.stale_signin').map((f) => f.seen)).toEqual([
+      'owner "usr_away" last signed in 120 days ago',
+      'owner "usr_never" has no sign-in in the audit log',
+    ]);
+    expect(report.findings.filter((f) => f.id === 'api.vault.key_old').map((f) => f.seen)).toEqual([
+      'the last vault rotation was 200 days ago',
+    ]);
+    expect(seen.filter((r) => r.path === '/api/v1/audit').length).toBe(2);
     expect(report.notRun.map((n) => n.check).sort()).toEqual(['api.credentials', 'api.tools']);
     // Nothing from the gateway reaches the terminal raw, in JSON nor in text.
     const plain = await run({ PORTCULLIS_API_KEY: 'pcl_stub_key' }, false, false);

@@ -253,7 +253,7 @@ describe('portcullis doctor --url against npm run dev', () => {
     const partial = doctor(['--url', gw.url, '--json'], { PORTCULLIS_API_KEY: auditOnly });
     expect(partial.code).toBe(3);
     const partialReport = JSON.parse(partial.stdout) as Report;
-    expect(partialReport.notRun.map((n) => n.check).sort()).toEqual(['api.agents', 'api.credentials']);
+    expect(partialReport.notRun.map((n) => n.check).sort()).toEqual(['api.agents', 'api.credentials', 'api.owners']);
     expect(partialReport.notRun[0]?.reason).toContain('403');
   }, 120_000);
 });
