@@ -22,6 +22,8 @@ const Readiness = z.object({ status: z.enum(['ready', 'unavailable']) }).openapi
 const readyRoute = createRoute({
   method: 'get',
   path: '/readyz',
+  operationId: 'getReadiness',
+  security: [],
   summary: 'Readiness: whether tool execution is available now (no detail)',
   responses: {
     ...rateLimitResponses,

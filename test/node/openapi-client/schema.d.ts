@@ -2,6 +2,23 @@
 // Regenerate: npm run openapi:update
 
 export interface paths {
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: whether tool execution is available now (no detail) */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -597,11 +614,9 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Health: {
+        Readiness: {
             /** @enum {string} */
-            status: "ok";
-            /** @description Dangerous settings this deployment has switched on. */
-            dangerous?: string[];
+            status: "ready" | "unavailable";
         };
         Error: {
             error: {
@@ -612,6 +627,12 @@ export interface components {
                 /** @description Field paths for VALIDATION_ERROR; never values. */
                 fields?: string[];
             };
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok";
+            /** @description Dangerous settings this deployment has switched on. */
+            dangerous?: string[];
         };
         SetupStatus: {
             needed: boolean;
@@ -1058,6 +1079,52 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tool calls can run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description RATE_LIMITED: over the limit for this route; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Whole seconds, 1..window (RFC 9110 §10.2.3) */
+                    "Retry-After": string;
+                    /** @description Requests admitted per window by the tightest policy of this route */
+                    "RateLimit-Limit": string;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining": string;
+                    /** @description Whole seconds until the oldest counted request leaves the window */
+                    "RateLimit-Reset": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Tool calls cannot run now (or RATE_LIMITS is malformed: every request fails closed) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;
