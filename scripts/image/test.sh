@@ -13,6 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cache="$(realpath -m "${PORTCULLIS_IMAGE_CACHE:-.cache/image}")"
 export PORTCULLIS_IMAGE_CACHE="$cache"
+# The build log and CA file go here even when the engine already holds the base (base.sh skipped).
+mkdir -p "$cache"
 
 engine_pid=""
 stop_engine() {
