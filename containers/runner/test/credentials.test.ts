@@ -8,14 +8,13 @@
  * Whatever the tool sends, the real value never shows up in what it receives, returns or
  * writes to /workspace; and it reaches the server only in the bound header.
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretForms } from '../../../src/protocol/index.ts';
-import { bwrapPrefix, makeScratch, startRunner, type TestRunner } from './helpers.ts';
+import { bwrapPrefix, makeScratch, selfSignedServerCert, startRunner, type TestRunner } from './helpers.ts';
 
 /** Its own sandbox uid (RLIMIT_NPROC is per uid; see SANDBOX_UIDS in helpers.ts). */
 const SANDBOX_UID = 61012;
@@ -34,29 +33,7 @@ let stored = '';
 
 beforeAll(async () => {
   const keyPath = join(scratch.root, 'echo-key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=echo.test',
-      '-addext',
-      'subjectAltName=DNS:echo.test',
-      '-keyout',
-      keyPath,
-      '-out',
-      caPath,
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedServerCert(keyPath, caPath, 'echo.test', 'DNS:echo.test');
   chmodSync(caPath, 0o644);
   echo = createHttpsServer({ key: readFileSync(keyPath), cert: readFileSync(caPath) }, (req, res) => {
     let body = '';

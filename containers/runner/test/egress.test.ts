@@ -5,14 +5,13 @@
  * the request) opens them, and only for a call whose own allowlist names them exactly.
  * credentials.test.ts covers the normal path (a public name, a manifest rule, no allowance).
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_UIDS, bwrapPrefix, makeScratch, startRunner, type TestRunner } from './helpers.ts';
+import { SANDBOX_UIDS, bwrapPrefix, makeScratch, selfSignedServerCert, startRunner, type TestRunner } from './helpers.ts';
 
 const SANDBOX_UID = SANDBOX_UIDS.egress;
 const scratch = makeScratch();
@@ -41,28 +40,11 @@ const FAKE_DNS: Record<string, string[]> = {
 
 beforeAll(async () => {
   const keyPath = join(scratch.root, 'test-key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=allowed.test',
-      '-addext',
-      'subjectAltName=DNS:allowed.test,DNS:other.test,DNS:tls-elsewhere.test,DNS:internal.test,DNS:public.test,IP:127.0.0.1',
-      '-keyout',
-      keyPath,
-      '-out',
-      caPath,
-    ],
-    { stdio: 'ignore' },
+  selfSignedServerCert(
+    keyPath,
+    caPath,
+    'allowed.test',
+    'DNS:allowed.test,DNS:other.test,DNS:tls-elsewhere.test,DNS:internal.test,DNS:public.test,IP:127.0.0.1',
   );
   chmodSync(caPath, 0o644);
   https = createHttpsServer({ key: readFileSync(keyPath), cert: readFileSync(caPath) }, (req, res) => {

@@ -259,3 +259,16 @@ export async function sampleUidDuring(call: Promise<unknown>, uid: number): Prom
   }
   return { peak, hostSpawns };
 }
+
+/**
+ * A self-signed P-256 certificate for a local HTTPS test server, valid one day: the key and
+ * the certificate (which is also the CA the client trusts) as PEM files. `subjectAltName` as
+ * openssl writes it, e.g. `DNS:allowed.test,IP:127.0.0.1`.
+ */
+export function selfSignedServerCert(keyPath: string, certPath: string, commonName: string, subjectAltName: string): void {
+  const curve = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  const subject = ['-subj', `/CN=${commonName}`, '-addext', `subjectAltName=${subjectAltName}`];
+  execFileSync('openssl', ['req', '-x509', ...curve, '-nodes', '-days', '1', ...subject, '-keyout', keyPath, '-out', certPath], {
+    stdio: 'ignore',
+  });
+}

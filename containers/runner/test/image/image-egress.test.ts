@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEgressProxy, type EgressAuditEvent } from '../../src/proxy.ts';
 import { createInterceptCa } from '../../src/tls-intercept.ts';
+import { selfSignedServerCert } from '../helpers.ts';
 import { call, requireImage, startImage, type RunningImage } from './harness.ts';
 
 const ALLOWED = 'api.allowed.test';
@@ -39,29 +40,7 @@ beforeAll(async () => {
   await requireImage();
   const keyPath = join(scratch, 'server.key');
   const certPath = join(scratch, 'server.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${ALLOWED}`,
-      '-addext',
-      `subjectAltName=DNS:${ALLOWED}`,
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedServerCert(keyPath, certPath, ALLOWED, `DNS:${ALLOWED}`);
   server = createHttpsServer({ key: readFileSync(keyPath), cert: readFileSync(certPath) }, (req, res) => {
     received.push(`${req.headers.host} ${req.url}`);
     res.end(`hello from ${req.headers.host}${req.url}`);
