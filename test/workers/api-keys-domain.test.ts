@@ -1,21 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey, listApiKeys, revokeApiKey, SCOPES, type Principal } from '../../src/auth';
-import { countRows, setupInstance } from './identity-helpers';
+import { createApiKey, listApiKeys, revokeApiKey, type Principal } from '../../src/auth';
+import { countRows, domainActor, setupInstance } from './identity-helpers';
 
 /** Domain functions are called directly: no fetch, no middleware, the actor built by hand. */
-function actor(workspaceId: string, userId: string, extra: Partial<Principal> = {}): Principal {
-  return {
-    kind: 'session',
-    userId,
-    workspaceId,
-    email: 'o@example.com',
-    role: 'owner',
-    isInstanceOwner: false,
-    scopes: new Set(SCOPES),
-    ...extra,
-  };
-}
+const actor = domainActor;
 
 let owner: Principal;
 const clock = () => Date.now();

@@ -1,14 +1,12 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAgent } from '../../src/agents';
-import { SCOPES, type Principal } from '../../src/auth';
+import type { Principal } from '../../src/auth';
 import { createConnector, deleteConnector, listConnectors } from '../../src/connectors';
-import { countRows, setupInstance } from './identity-helpers';
+import { countRows, domainActor, setupInstance } from './identity-helpers';
 
 /** Domain functions are called directly: no fetch, no middleware, the actor built by hand. */
-function actor(workspaceId: string, userId: string): Principal {
-  return { kind: 'session', userId, workspaceId, email: 'o@example.com', role: 'owner', isInstanceOwner: false, scopes: new Set(SCOPES) };
-}
+const actor = domainActor;
 
 let owner: Principal;
 let agentId = '';

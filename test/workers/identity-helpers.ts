@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { SCOPES, type Principal } from '../../src/auth';
 import { postJson, send } from './helpers';
 
 export const SETUP_TOKEN = 'test-setup-token-0123456789abcdef0123456789abcdef';
@@ -86,3 +87,20 @@ export async function dumpDatabase(): Promise<string> {
 
 /** The deployed throttle (RateLimiter-backed), for tests that build an app with their own clock. */
 export { loginThrottle as testThrottle } from '../../src/index';
+
+/**
+ * A signed-in owner as the domain functions receive one, built by hand: tests that call domain
+ * functions directly (no fetch, no middleware) act through it.
+ */
+export function domainActor(workspaceId: string, userId: string, extra: Partial<Principal> = {}): Principal {
+  return {
+    kind: 'session',
+    userId,
+    workspaceId,
+    email: 'o@example.com',
+    role: 'owner',
+    isInstanceOwner: false,
+    scopes: new Set(SCOPES),
+    ...extra,
+  };
+}
