@@ -32,6 +32,19 @@ export {
 export { INPUT_SCHEMA_MAX_DEPTH, inputSchemaProblem } from './input-schema';
 export { PATTERN_MAX_CHARS, type PatternRule, unsafePatternRule } from './pattern-safety';
 export { APPROVAL_TTL_MS, argumentsHash } from './approval-store';
+export {
+  callerOf,
+  installedToolsOf,
+  invocationInWorkspace,
+  invocationView,
+  invokeTool,
+  type InvocationOutcome,
+  type InvocationRow,
+  type InvokeContext,
+  type ToolCaller,
+} from './invoke';
+export { findInstalledTool, installedToolView, manifestToolOf, type InstalledToolRow } from './installed';
+export type { AgentRow, RunContext, StoredResult } from './run';
 export { readToolConfig, type ToolConfig, type ToolConfigProblem } from './config';
 export { ToolConcurrency } from './concurrency-object';
 export type { CredentialBinding, ToolExecutor, ToolRunOutcome, ToolRunRequest, ToolRunResult } from './executor';

@@ -17,6 +17,7 @@ import { inputSchemaRefusal } from './input-schema-refusal';
 import { operatorAllowFrom } from './operator-allow';
 import { installedToolView, findInstalledTool, type InstalledToolRow } from './installed';
 import { fetchManifestFromUrl } from './manifest-fetcher';
+import { installedToolsOf } from './invoke';
 import { AgentParams, InstalledToolList, InstallTools, type InstallToolsInput, ToolApproval, ToolParams } from './schemas';
 import { runsInContainer, uninterceptedDestination } from './executor-container-ports';
 
@@ -116,7 +117,7 @@ export function installRoutes(deps: InstallDeps) {
     const { workspaceId } = principalOf(c);
     const db = createDb(c.env.DB);
     const agent = await findAgent(db, workspaceId, c.req.valid('param').id);
-    const rows = await db.select().from(installedTools).where(eq(installedTools.agentId, agent.id)).orderBy(installedTools.name);
+    const rows = await installedToolsOf(db, agent.id);
     return c.json({ tools: rows.map(installedToolView) }, 200);
   });
 
