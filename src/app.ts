@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit-api';
 import { connectorRoutes, lookupConnector } from './connectors';
+import { eventRoutes } from './events-api';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
 import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
@@ -56,6 +57,7 @@ export function createApp(options: AppOptions) {
   app.route('/', vaultRoutes(now));
   app.route('/', connectorRoutes(now));
   app.route('/', policyRoutes());
+  app.route('/', eventRoutes());
   app.route('/', toolRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route(
     '/',
