@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { authenticate, principalOf } from '../auth';
+import { recordAudit } from '../audit';
+import { actorOfPrincipal, authenticate, principalOf } from '../auth';
 import type { AppEnv } from '../env';
 import { GRANT_HEADER, type ConnectionGrant } from '../events';
 import { ApiError, clockOf, isAllowedOrigin, parseAllowedOrigins } from '../http';
@@ -27,7 +28,8 @@ const HUB_CONNECT_URL = 'https://event-hub.internal/connect';
  *     then the session must be valid → 401 (auth's authenticate(), as on every route);
  * 5. RATE_LIMITS malformed → 503 (fail closed: the message budget is a limit like the others);
  * 6. the caller's workspace hub (from the credential, never from the URL) accepts → 101,
- *    else (MAX_CONNECTIONS reached) → 503.
+ *    else (MAX_CONNECTIONS reached) → 503;
+ * 7. the opening is audited (`events.connection.opened`: actor, via, scopes).
  */
 export async function openEventStream(c: Context<AppEnv>): Promise<Response> {
   const origin = c.req.header('Origin');
@@ -48,17 +50,20 @@ export async function openEventStream(c: Context<AppEnv>): Promise<Response> {
   }
   const now = clockOf(c)();
   let grant: { workspaceId: string; scopes: string[] };
+  let opener: { via: 'ticket' | 'session'; actor: string };
   if (ticket !== undefined) {
     // 4a.
     const spent = await spendEventTicket(c.env, ticket, now);
     if (!spent) throw new ApiError('UNAUTHENTICATED');
-    grant = spent;
+    grant = { workspaceId: spent.workspaceId, scopes: spent.scopes };
+    opener = { via: 'ticket', actor: spent.actor };
   } else {
     // 4b.
     if (origin === undefined) throw new ApiError('FORBIDDEN', 'A session connection must come from a page (send Origin), or use a ticket.');
     await authenticate()(c, async () => {});
     const principal = principalOf(c);
     grant = { workspaceId: principal.workspaceId, scopes: [...principal.scopes] };
+    opener = { via: 'session', actor: actorOfPrincipal(principal) };
   }
   // 5.
   const table = loadPolicyTable(c.env.RATE_LIMITS);
@@ -70,6 +75,17 @@ export async function openEventStream(c: Context<AppEnv>): Promise<Response> {
     headers: { Upgrade: 'websocket', [GRANT_HEADER]: JSON.stringify(connection) },
   });
   if (res.status !== 101 || !res.webSocket) throw new ApiError('SERVICE_UNAVAILABLE');
+  // 7. Who watches is on the record (never the ticket).
+  await recordAudit(
+    c.env,
+    {
+      workspaceId: grant.workspaceId,
+      kind: 'events.connection.opened',
+      actor: opener.actor,
+      data: { via: opener.via, scopes: grant.scopes },
+    },
+    now,
+  );
   // A fresh Response: the middleware that adds security headers needs headers it may change.
   return new Response(null, { status: 101, webSocket: res.webSocket });
 }

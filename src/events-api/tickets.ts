@@ -1,5 +1,4 @@
-import type { Principal } from '../auth';
-import { hashToken, randomToken } from '../auth';
+import { actorOfPrincipal, hashToken, randomToken, type Principal } from '../auth';
 import type { Env } from '../env';
 import { TICKET_TTL_MS } from '../events';
 import { done, refused, type Outcome } from '../http';
@@ -20,14 +19,19 @@ export interface IssuedTicket {
 /** Issues a single-use ticket that opens one connection with the caller's workspace and scopes. */
 export async function issueEventTicket(env: Pick<Env, 'EVENT_HUB'>, principal: Principal, now: number): Promise<Outcome<IssuedTicket>> {
   const ticket = `${principal.workspaceId}.${randomToken()}`;
-  const stored = await env.EVENT_HUB.getByName(principal.workspaceId).storeTicket(await hashToken(ticket), [...principal.scopes], now);
+  const stored = await env.EVENT_HUB.getByName(principal.workspaceId).storeTicket(
+    await hashToken(ticket),
+    { actor: actorOfPrincipal(principal), scopes: [...principal.scopes] },
+    now,
+  );
   if (!stored) return refused({ kind: 'conflict', message: 'Too many unused tickets; open a connection or let them expire first.' });
   return done({ ticket, expiresAt: now + TICKET_TTL_MS });
 }
 
-/** What a spent ticket grants: the workspace it was issued in and the scopes of its issuer then. */
+/** What a spent ticket grants: the workspace it was issued in, its issuer and the issuer's scopes then. */
 export interface TicketGrant {
   workspaceId: string;
+  actor: string;
   scopes: string[];
 }
 
@@ -36,5 +40,5 @@ export async function spendEventTicket(env: Pick<Env, 'EVENT_HUB'>, ticket: stri
   const workspaceId = TICKET_SHAPE.exec(ticket)?.[1];
   if (!workspaceId) return null;
   const spent = await env.EVENT_HUB.getByName(workspaceId).spendTicket(await hashToken(ticket), now);
-  return spent ? { workspaceId, scopes: spent.scopes } : null;
+  return spent ? { workspaceId, ...spent } : null;
 }

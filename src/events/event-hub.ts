@@ -33,6 +33,12 @@ export const ConnectionGrant = z.strictObject({
 });
 export type ConnectionGrant = z.infer<typeof ConnectionGrant>;
 
+/** Who asked for a ticket: the audit actor and the scopes the connection will read with. */
+export interface TicketIssuer {
+  actor: string;
+  scopes: string[];
+}
+
 /** The header that carries the grant from the Worker to the hub (never from a client: the hub has no public route). */
 export const GRANT_HEADER = 'X-Portcullis-Event-Grant';
 
@@ -64,16 +70,24 @@ export class EventHub extends DurableObject<Env> {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
     // Tickets: only the SHA-256 of each is stored (docs/storage.md "EventHub").
-    ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS tickets (hash TEXT PRIMARY KEY, scopes TEXT NOT NULL, expires_at INTEGER NOT NULL)');
+    ctx.storage.sql.exec(
+      'CREATE TABLE IF NOT EXISTS tickets (hash TEXT PRIMARY KEY, actor TEXT NOT NULL, scopes TEXT NOT NULL, expires_at INTEGER NOT NULL)',
+    );
   }
 
   /** Stores a ticket's hash; false when the workspace already holds MAX_LIVE_TICKETS live ones. */
-  storeTicket(hash: string, scopes: string[], now: number): boolean {
+  storeTicket(hash: string, issuer: TicketIssuer, now: number): boolean {
     const sql = this.ctx.storage.sql;
     sql.exec('DELETE FROM tickets WHERE expires_at <= ?', now);
     const live = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM tickets').one().n;
     if (live >= MAX_LIVE_TICKETS) return false;
-    sql.exec('INSERT INTO tickets (hash, scopes, expires_at) VALUES (?, ?, ?)', hash, JSON.stringify(scopes), now + TICKET_TTL_MS);
+    sql.exec(
+      'INSERT INTO tickets (hash, actor, scopes, expires_at) VALUES (?, ?, ?, ?)',
+      hash,
+      issuer.actor,
+      JSON.stringify(issuer.scopes),
+      now + TICKET_TTL_MS,
+    );
     return true;
   }
 
@@ -82,12 +96,15 @@ export class EventHub extends DurableObject<Env> {
    * ticket exactly one gets its scopes (the object runs one call at a time, and nothing
    * awaits between the read and the delete). An expired ticket is deleted and refused.
    */
-  spendTicket(hash: string, now: number): { scopes: string[] } | null {
+  spendTicket(hash: string, now: number): TicketIssuer | null {
     const [row] = this.ctx.storage.sql
-      .exec<{ scopes: string; expires_at: number }>('DELETE FROM tickets WHERE hash = ? RETURNING scopes, expires_at', hash)
+      .exec<{ actor: string; scopes: string; expires_at: number }>(
+        'DELETE FROM tickets WHERE hash = ? RETURNING actor, scopes, expires_at',
+        hash,
+      )
       .toArray();
     if (!row || row.expires_at <= now) return null;
-    return { scopes: z.array(z.string()).parse(JSON.parse(row.scopes)) };
+    return { actor: row.actor, scopes: z.array(z.string()).parse(JSON.parse(row.scopes)) };
   }
 
   /** The WebSocket upgrade, forwarded by src/events-api after it checked Origin and the credential. */

@@ -13,6 +13,7 @@ export {
   MAX_CONNECTIONS,
   MAX_LIVE_TICKETS,
   TICKET_TTL_MS,
+  type TicketIssuer,
 } from './event-hub';
 export { EVENT_SCOPES, eventFrame, LIVE_EVENT_TYPES, type LiveEvent, type LiveEventType } from './live-event';
 export { publishEvent, type EventBindings } from './publish';

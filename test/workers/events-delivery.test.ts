@@ -160,7 +160,8 @@ describe('what a client may send', () => {
       hub.publish({ type: 'invocation.finished', workspaceId: owner.workspaceId, at: Date.now(), data: { marker: 'f1' } }),
     );
     await client.next((frame) => frame.includes('f1'));
-    expect(client.received.some((frame) => frame.includes('"audit"'))).toBe(false);
+    // The agent was created after the filter was acknowledged: its audit event was filtered out.
+    expect(client.received.some(auditOf('agent.created'))).toBe(false);
     client.ws.close(1000);
   });
 
@@ -210,13 +211,23 @@ describe('connections outlive the object (hibernation)', () => {
     client.ws.send(JSON.stringify({ type: 'subscribe', types: ['audit'] }));
     await client.next((frame) => frame.includes('subscribed'));
     const hub = env.EVENT_HUB.getByName(owner.workspaceId);
-    await runInDurableObject(hub, (_instance, state) => {
+    let before: unknown;
+    await runInDurableObject(hub, (instance, state) => {
+      before = instance;
       expect(state.getWebSockets().length).toBeGreaterThan(0);
     });
     // Tears the instance down; its WebSockets are hibernated, not closed. Memory is gone.
     await evictDurableObject(hub);
     client.ws.send('ping');
     await client.next((frame) => frame === 'pong');
+    await runInDurableObject(hub, (instance, state) => {
+      // A new instance: nothing of the old one's memory survived…
+      expect(instance).not.toBe(before);
+      // …the socket did, and its pong came from the platform's auto-response, not from webSocketMessage.
+      const sockets = state.getWebSockets();
+      expect(sockets.length).toBeGreaterThan(0);
+      expect(sockets.some((ws) => state.getWebSocketAutoResponseTimestamp(ws) instanceof Date)).toBe(true);
+    });
     // A type the stored filter excludes, then one it includes: only the second arrives.
     await runInDurableObject(hub, (instance) => {
       instance.publish({ type: 'invocation.finished', workspaceId: owner.workspaceId, at: Date.now(), data: { marker: 'excluded' } });

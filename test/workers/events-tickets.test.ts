@@ -5,8 +5,8 @@ import { createApp } from '../../src/app';
 import { hashToken } from '../../src/auth';
 import { TICKET_TTL_MS } from '../../src/events';
 import { expectError, ORIGIN, send } from './helpers';
-import { asSession, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
-import { clientOf, ticketFor, upgrade } from './events-support';
+import { asSession, createKey, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
+import { clientOf, ticketFor, ticketForKey, upgrade } from './events-support';
 
 let owner: Session;
 beforeAll(async () => {
@@ -23,7 +23,9 @@ async function refusedTicket(ticket: string): Promise<void> {
 /** The tickets a workspace's hub holds, as stored. */
 function storedTickets(workspaceId: string) {
   return runInDurableObject(env.EVENT_HUB.getByName(workspaceId), (_hub, state) =>
-    state.storage.sql.exec<{ hash: string; scopes: string; expires_at: number }>('SELECT hash, scopes, expires_at FROM tickets').toArray(),
+    state.storage.sql
+      .exec<{ hash: string; actor: string; scopes: string; expires_at: number }>('SELECT hash, actor, scopes, expires_at FROM tickets')
+      .toArray(),
   );
 }
 
@@ -38,7 +40,10 @@ describe('POST /api/v1/events/tickets', () => {
     expect(body.expiresAt - before).toBeGreaterThanOrEqual(TICKET_TTL_MS);
     expect(TICKET_TTL_MS).toBe(30_000);
     const stored = await storedTickets(owner.workspaceId);
-    expect(stored.map((row) => row.hash)).toContain(await hashToken(body.ticket));
+    const hash = await hashToken(body.ticket);
+    const row = stored.find((r) => r.hash === hash);
+    expect(row?.actor).toBe(`user:${owner.userId}`);
+    expect(JSON.parse(row?.scopes ?? '[]')).toContain('audit:read');
     expect(JSON.stringify(stored)).not.toContain(body.ticket.split('.')[1]);
   });
 
@@ -51,6 +56,25 @@ describe('POST /api/v1/events/tickets', () => {
       'CSRF_FAILED',
     );
     expect((await storedTickets(owner.workspaceId)).length).toBe(before);
+  });
+});
+
+describe('opening a connection is audited', () => {
+  it('records events.connection.opened with the ticket’s issuer (the API key), via and scopes, never the ticket', async () => {
+    const { id, key } = await createKey(owner, ['agents:read']);
+    const ticket = await ticketForKey(key);
+    clientOf(await upgrade(`/api/v1/events?ticket=${ticket}`)).ws.close(1000);
+    clientOf(await upgrade('/api/v1/events', { Origin: ORIGIN, Cookie: owner.cookie })).ws.close(1000);
+    const rows = await env.DB.prepare("SELECT actor, data FROM audit_events WHERE kind = 'events.connection.opened' ORDER BY seq").all<{
+      actor: string;
+      data: string;
+    }>();
+    const opened = rows.results.map((r) => ({ actor: r.actor, data: JSON.parse(r.data) as unknown }));
+    expect(opened).toContainEqual({ actor: `api_key:${id}`, data: { via: 'ticket', scopes: ['agents:read'] } });
+    expect(opened).toContainEqual(
+      expect.objectContaining({ actor: `user:${owner.userId}`, data: expect.objectContaining({ via: 'session' }) }),
+    );
+    expect(JSON.stringify(rows.results)).not.toContain(ticket.split('.')[1]);
   });
 });
 
