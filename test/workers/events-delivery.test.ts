@@ -126,6 +126,52 @@ describe('approvals and invocation results are published', () => {
     expect(watcher.received.join('\n')).not.toContain('private-plan');
     watcher.ws.close(1000);
   });
+
+  it('publishes approval.decided (approved) and then invocation.finished when an approved call runs', async () => {
+    const agentId = await createAgent(owner, 'approved-run');
+    const install = await asSession(owner, `/api/v1/agents/${agentId}/tools`, {
+      method: 'POST',
+      body: { manifest: TEST_MANIFEST, tools: { cat: { approval: 'always' } } },
+    });
+    expect(install.status).toBe(201);
+    const agentKey = await createKey(owner, ['tools:invoke']);
+    const watcher = await connect(approver);
+    const runner = stubRunner(() => ({ stdout: 'approved output', exitCode: 0 }));
+    const app = createApp({ loginThrottle: testThrottle, fetch: runner.fetch });
+    const bindings = { ...env, ...LOCAL_EXECUTOR };
+    const invoke = await app.fetch(
+      new Request(`${ORIGIN}/api/v1/agents/${agentId}/tools/cat/invocations`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${agentKey.key}`, 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.51.100.10' },
+        body: JSON.stringify({ arguments: { path: '/workspace/ok.txt' } }),
+      }),
+      bindings,
+    );
+    expect(invoke.status).toBe(202);
+    const invocationId = ((await invoke.json()) as { id: string }).id;
+    const pending = parsed(await watcher.next((frame) => parsed(frame).type === 'approval.pending' && frame.includes(invocationId)));
+    const approve = await app.fetch(
+      new Request(`${ORIGIN}/api/v1/approvals/${String(pending.data.approvalId)}`, {
+        method: 'POST',
+        headers: {
+          Cookie: approver.cookie,
+          'X-CSRF-Token': approver.csrfToken,
+          'Content-Type': 'application/json',
+          'CF-Connecting-IP': '198.51.100.10',
+        },
+        body: JSON.stringify({ decision: 'approve' }),
+      }),
+      bindings,
+    );
+    expect(approve.status).toBe(200);
+    const decided = parsed(await watcher.next((frame) => parsed(frame).type === 'approval.decided' && frame.includes(invocationId)));
+    expect(decided.data).toMatchObject({ invocationId, decision: 'approved' });
+    const finished = parsed(await watcher.next((frame) => parsed(frame).type === 'invocation.finished' && frame.includes(invocationId)));
+    expect(finished.data).toMatchObject({ invocationId, status: 'completed', exitCode: 0 });
+    expect(watcher.received.join('\n')).not.toContain('approved output');
+    watcher.ws.close(1000);
+  });
+
   it('publishes invocation.finished when a call ran, with its status and never its output', async () => {
     const agentId = await createAgent(owner, 'runs-at-once');
     const install = await asSession(owner, `/api/v1/agents/${agentId}/tools`, { method: 'POST', body: { manifest: TEST_MANIFEST } });
