@@ -41,6 +41,10 @@ interface SecretsAndSettings {
   TOOL_SANDBOX_SLEEP_AFTER?: string;
   /** Operator-opened private destinations for container egress, `host:port,…` (never from a manifest). */
   TOOL_OPERATOR_ALLOW?: string;
+  /** Base URL of a self-run Telegram Bot API server (default https://api.telegram.org); docs/webhooks.md "Outbound replies". */
+  TELEGRAM_API_BASE_URL?: string;
+  /** `host:port,…` TELEGRAM_API_BASE_URL may name although private, and over http:// (operator only). */
+  TELEGRAM_PRIVATE_HOSTS?: string;
 }
 
 export type Env = WranglerEnv & SecretsAndSettings;

@@ -65,7 +65,12 @@ describe('until the agent runtime exists', () => {
     expect(requests).toEqual([
       {
         url: `https://api.telegram.org/bot${BOT_TOKEN}/sendMessage`,
-        body: { chat_id: 55, text: NO_RUNTIME_REPLY, reply_parameters: { message_id: 3, allow_sending_without_reply: true } },
+        body: {
+          chat_id: 55,
+          text: NO_RUNTIME_REPLY,
+          reply_parameters: { message_id: 3, allow_sending_without_reply: true },
+          link_preview_options: { is_disabled: true },
+        },
       },
     ]);
     const rows = await auditKinds('ws_nr_ok');

@@ -115,12 +115,15 @@ const command = (id: string) =>
     member: { user: { id: '444444444444444444', username: 'ada', global_name: 'Ada' } },
     data: { name: 'ask', options: [{ name: 'question', type: 3, value: 'what is the weather?' }] },
   });
+/** A message ts of its own per event id: Slack de-duplicates on channel + ts, so two tests must not share one. */
+const tsOf = (eventId: string) =>
+  `1531420618.${String([...eventId].reduce((acc, ch) => (acc * 31 + ch.charCodeAt(0)) % 1_000_000, 0)).padStart(6, '0')}`;
 const slackEvent = (eventId: string, event: Record<string, unknown> = {}) =>
   JSON.stringify({
     type: 'event_callback',
     team_id: 'T1DC2JH3J',
     event_id: eventId,
-    event: { type: 'message', user: 'U2CERLKJA', text: 'hello agent', channel: 'C0123', ts: '1531420618.000100', ...event },
+    event: { type: 'message', user: 'U2CERLKJA', text: 'hello agent', channel: 'C0123', ts: tsOf(eventId), ...event },
   });
 const telegramUpdate = (updateId: number, text = 'hi bot') =>
   JSON.stringify({
@@ -156,7 +159,12 @@ describe('POST /hooks/discord/:connectorId', () => {
         conversationKey: 'discord:333333333333333333:222222222222222222',
         sender: { id: '444444444444444444', name: 'Ada' },
         text: 'what is the weather?',
-        replyHandle: { platform: 'discord', applicationId: '111111111111111111', interactionToken: 'interaction-token-secret' },
+        replyHandle: {
+          platform: 'discord',
+          applicationId: '111111111111111111',
+          interactionToken: 'interaction-token-secret',
+          interactionAt: NOW,
+        },
       },
     ]);
   });
@@ -253,10 +261,10 @@ describe('POST /hooks/slack/:connectorId', () => {
         platform: 'slack',
         connectorId: 'sl_live',
         agentId: 'agt_s',
-        conversationKey: 'slack:T1DC2JH3J:C0123:1531420618.000100',
+        conversationKey: `slack:T1DC2JH3J:C0123:${tsOf('Ev0001')}`,
         sender: { id: 'U2CERLKJA' },
         text: 'hello agent',
-        replyHandle: { platform: 'slack', channel: 'C0123', threadTs: '1531420618.000100' },
+        replyHandle: { platform: 'slack', channel: 'C0123', threadTs: tsOf('Ev0001') },
       },
     ]);
   });
