@@ -2,7 +2,7 @@ import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientIp, cors, createRouter, handleError, notFoundOrMethodNotAllowed, requestId, securityHeaders } from '../../src/http';
 import { bytesToHex, hexToBytes, utf8 } from '../../src/lib';
 import { ED25519_L, slackV0Mac, webhookRoutes, type ConnectorRecord, type InboundMessage, type Platform } from '../../src/webhooks';
@@ -415,4 +415,54 @@ describe('hook routes: existence is never leaked', () => {
     await expectError(res, 405, 'METHOD_NOT_ALLOWED');
     expect(lookups).toEqual([]);
   });
+});
+
+describe('the acknowledgement never waits for the hand-off', () => {
+  it.each([
+    ['discord', 'dc_live', () => command('900000000000000099'), (b: string) => Promise.resolve(discordHeaders(b)), '{"type":5}'],
+    ['slack', 'sl_live', () => slackEvent('EvHandoff1'), slackHeaders, ''],
+    [
+      'telegram',
+      'tg_live',
+      () => telegramUpdate(7001),
+      () => Promise.resolve({ 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': TELEGRAM_SECRET }),
+      '',
+    ],
+  ] as const)(
+    '%s: the 200 is out while deliverInbound(message, env, record) is still pending; it then gets the looked-up record',
+    async (platform, id, makeBody, makeHeaders, answer) => {
+      let release: () => void = () => undefined;
+      const handedOff: { message: InboundMessage; record: ConnectorRecord }[] = [];
+      const gated = createRouter();
+      gated.use('*', requestId(), clientIp());
+      gated.route(
+        '/',
+        webhookRoutes({
+          lookup,
+          deliverInbound: (message, _env, record) => {
+            handedOff.push({ message, record });
+            return new Promise<void>((resolve) => (release = resolve));
+          },
+          clock: () => NOW,
+        }),
+      );
+      gated.onError(handleError);
+      const body = makeBody();
+      const ctx = createExecutionContext();
+      const res = await gated.request(
+        `${ORIGIN}/hooks/${platform}/${id}`,
+        { method: 'POST', headers: await makeHeaders(body), body },
+        env,
+        ctx,
+      );
+      // The response is complete although the hand-off has not finished (it cannot: it waits for release()).
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(answer);
+      await vi.waitFor(() => expect(handedOff).toHaveLength(1));
+      release();
+      await waitOnExecutionContext(ctx);
+      expect(handedOff[0]?.message.platform).toBe(platform);
+      expect(handedOff[0]?.record).toBe(connectors.get(id));
+    },
+  );
 });
