@@ -118,6 +118,35 @@ describe('long replies are split per platform and sent in order', () => {
     expect(splitReplyText(solid, { limit: 2000, maxParts: 10 }).map((p) => p.length)).toEqual([2000, 2000, 500]);
   });
 
+  it('closes a code block cut between two messages and reopens it, with its language, in the next', async () => {
+    const code = Array.from({ length: 300 }, (_, i) => `const line${i} = ${i};`).join('\n');
+    const text = `Here is the file:\n\`\`\`ts\n${code}\n\`\`\`\nThat is all.`;
+    const { sent, deps } = capture();
+    expect((await sendReply(discord(text), deps)).ok).toBe(true);
+    const parts = sent.map((s) => String(s.body.content));
+    expect(parts.length).toBeGreaterThan(2);
+    for (const [index, part] of parts.entries()) {
+      expect(part.length).toBeLessThanOrEqual(2000);
+      expect(part.split('\`\`\`').length % 2).toBe(1); // an even number of fences: every block closed
+      if (index > 0) expect(part.startsWith('\`\`\`ts\n')).toBe(true);
+    }
+    expect(parts.at(-1)?.endsWith('That is all.')).toBe(true);
+    // Nothing of the code is lost: every line arrives once, in order.
+    const lines = parts
+      .join('\n')
+      .split('\n')
+      .filter((line) => line.startsWith('const '));
+    expect(lines).toEqual(code.split('\n'));
+  });
+
+  it('adds no fence on Telegram, which reads no markdown, nor to a reply that fits in one message', () => {
+    const text = `\`\`\`\n${'t '.repeat(1500)}`;
+    expect(splitReplyText(text, { limit: 4096, maxParts: 10, fences: true })).toEqual([text]);
+    const parts = splitReplyText(text, { limit: 2000, maxParts: 10 });
+    expect(parts.length).toBe(2);
+    expect(parts.join(' ').split('\`\`\`').length).toBe(2);
+  });
+
   it('never cuts inside a surrogate pair (an emoji is never split into two broken halves)', () => {
     for (const offset of [0, 1]) {
       const text = `${'x'.repeat(offset)}${'😀'.repeat(3000)}`;
@@ -132,9 +161,9 @@ describe('long replies are split per platform and sent in order', () => {
 
   it('never cuts a Slack entity in two, so escaped text stays readable', async () => {
     const { sent, deps } = capture();
-    const text = `${'y'.repeat(39_998)}<>`; // escaped: 39,998 + "&lt;&gt;" = 40,006 units
-    expect(await sendReply(slackThread(text), deps)).toEqual({ ok: true, sent: 2 });
-    expect(sent.map((s) => s.body.text)).toEqual([`${'y'.repeat(39_998)}`, '&lt;&gt;']);
+    expect(await sendReply(slackThread('<'.repeat(12_000)), deps)).toEqual({ ok: true, sent: 2 }); // 48,000 units escaped
+    for (const s of sent) expect(String(s.body.text)).toMatch(/^(&lt;)+$/);
+    expect(splitReplyText(`${'y'.repeat(1998)}&lt;`, { limit: 2000, maxParts: 10, entities: true })).toEqual(['y'.repeat(1998), '&lt;']);
   });
 
   it(`caps a reply at ${MAX_REPLY_MESSAGES} messages and says it was truncated`, async () => {

@@ -9,7 +9,8 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { bytesToHex, utf8 } from '../../src/lib';
-import { NO_RUNTIME_REPLY, slackV0Mac, type WebhookDedupe } from '../../src/webhooks';
+import { NO_RUNTIME_REPLY, parseSlackForm, slackV0Mac, type WebhookDedupe } from '../../src/webhooks';
+import slackSigning from '../fixtures/webhooks/slack-signing.json';
 import { expectError, ORIGIN } from './helpers';
 import { asSession, login, OWNER, setupInstance, testThrottle } from './identity-helpers';
 
@@ -169,6 +170,26 @@ describe('Slack events through the real Worker', () => {
 });
 
 describe('Slack slash commands through the real Worker', () => {
+  it("parses the slash command of Slack's own signing example byte for byte (empty text: the command name is the text)", () => {
+    expect(parseSlackForm(slackSigning.rawBody, { connectorId: 'sl_x', agentId: 'agt_x' }, 1_531_420_618_000)).toEqual({
+      kind: 'command',
+      eventKey: 'command:398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c',
+      message: {
+        platform: 'slack',
+        connectorId: 'sl_x',
+        agentId: 'agt_x',
+        conversationKey: 'slack:T1DC2JH3J:G8PSS9T3V:user:U2CERLKJA',
+        sender: { id: 'U2CERLKJA', name: 'roadrunner' },
+        text: '/webhook-collect',
+        replyHandle: {
+          platform: 'slack',
+          responseUrl: 'https://hooks.slack.com/commands/T1DC2JH3J/397700885554/96rGlfmibIGlgcZRskXaIFfN',
+          receivedAt: 1_531_420_618_000,
+        },
+      },
+    });
+  });
+
   it('is verified, acknowledged with an empty 200, handed off once and answered through its response_url (ephemeral, no bot token)', async () => {
     outbound.length = 0;
     const before = (await webhookAudit()).length;

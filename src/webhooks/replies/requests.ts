@@ -92,7 +92,7 @@ export function planReply(reply: Reply, settings: TelegramApiSettings): ReplyPla
       const notAfter = expiryOf(handle.interactionAt, DISCORD_INTERACTION_TOKEN_LIFE_MS);
       if (notAfter === null) return { ok: false, reason: 'expired', detail: 'interaction time missing' };
       const url = `https://discord.com/api/v10/webhooks/${encodeURIComponent(handle.applicationId)}/${encodeURIComponent(handle.interactionToken)}`;
-      const parts = splitReplyText(reply.text, { limit: MAX_REPLY_CHARS.discord, maxParts: MAX_REPLY_MESSAGES });
+      const parts = splitReplyText(reply.text, { limit: MAX_REPLY_CHARS.discord, maxParts: MAX_REPLY_MESSAGES, fences: true });
       return {
         ok: true,
         requests: parts.map((content) =>
@@ -111,7 +111,12 @@ export function planReply(reply: Reply, settings: TelegramApiSettings): ReplyPla
         if (notAfter === null) return { ok: false, reason: 'expired', detail: 'command time missing' };
         const destination = checkSlackResponseUrl(handle.responseUrl);
         if (!destination.ok) return { ok: false, reason: 'bad-destination', detail: `response_url refused: ${destination.reason}` };
-        const parts = splitReplyText(text, { limit: MAX_REPLY_CHARS.slack, maxParts: SLACK_RESPONSE_URL_MAX_USES, entities: true });
+        const parts = splitReplyText(text, {
+          limit: MAX_REPLY_CHARS.slack,
+          maxParts: SLACK_RESPONSE_URL_MAX_USES,
+          entities: true,
+          fences: true,
+        });
         return {
           ok: true,
           requests: parts.map((part) =>
@@ -124,7 +129,7 @@ export function planReply(reply: Reply, settings: TelegramApiSettings): ReplyPla
         };
       }
       if (!reply.botToken) return { ok: false, reason: 'no-bot-token', detail: 'connector has no bot token' };
-      const parts = splitReplyText(text, { limit: MAX_REPLY_CHARS.slack, maxParts: MAX_REPLY_MESSAGES, entities: true });
+      const parts = splitReplyText(text, { limit: MAX_REPLY_CHARS.slack, maxParts: MAX_REPLY_MESSAGES, entities: true, fences: true });
       return {
         ok: true,
         requests: parts.map((part) =>

@@ -48,6 +48,34 @@ function hardEnd(text: string, at: number, entities: boolean): number {
   return amp > 0 && end - amp < MAX_ENTITY_CHARS && !text.slice(amp, end).includes(';') ? amp : end;
 }
 
+/** A code fence (Discord and Slack markdown). */
+const FENCE = '```';
+/** A language tag carried over to a reopened fence (`ts`, `python`, `c++`); anything longer is dropped. */
+const FENCE_LANG = /^[A-Za-z0-9_+#.-]{1,16}(?=\n)/;
+/** Room kept in each part for a reopened fence with its tag and a closing one. */
+const FENCE_RESERVE = FENCE.length + 16 + 1 + 1 + FENCE.length;
+
+/**
+ * A code block cut in two would turn the rest of the reply into code, or the rest of the
+ * code into prose: a part that ends inside a block closes it, and the next part reopens it
+ * (with its language tag). Fences are counted as every ``` (both platforms also read an
+ * inline ```x``` as a block).
+ */
+function balanceFences(parts: string[]): string[] {
+  let lang: string | null = null; // the open block's tag at the start of a part; null = no block open
+  return parts.map((part) => {
+    const text = lang === null ? part : `${FENCE}${lang}\n${part}`;
+    let open = lang !== null;
+    let tag = lang ?? '';
+    for (let at = part.indexOf(FENCE); at >= 0; at = part.indexOf(FENCE, at + FENCE.length)) {
+      open = !open;
+      if (open) tag = FENCE_LANG.exec(part.slice(at + FENCE.length))?.[0] ?? '';
+    }
+    lang = open ? tag : null;
+    return open ? `${text}\n${FENCE}` : text;
+  });
+}
+
 export interface SplitOptions {
   /** Longest part, in UTF-16 code units. */
   limit: number;
@@ -55,18 +83,29 @@ export interface SplitOptions {
   maxParts: number;
   /** The text is HTML-escaped (Slack): never cut inside `&…;`. */
   entities?: boolean;
+  /** The platform reads markdown code fences (Discord, Slack): a block cut in two is closed and reopened. */
+  fences?: boolean;
 }
 
 /**
  * Splits `text` into at most `maxParts` parts of at most `limit` units each, in order,
  * preferring newlines, then spaces. Blank parts are dropped; an empty or blank text gives
- * no part at all.
+ * no part at all. With `fences`, a code block cut between parts is closed and reopened.
  */
 export function splitReplyText(text: string, options: SplitOptions): string[] {
-  const { limit, maxParts } = options;
+  const { maxParts } = options;
   const entities = options.entities ?? false;
+  const fences = options.fences ?? false;
+  // With fences, every part keeps room for a reopened and a closing fence.
+  const limit = fences ? options.limit - FENCE_RESERVE : options.limit;
   if (!Number.isInteger(limit) || limit < TRUNCATION_NOTICE.length + 2 || !Number.isInteger(maxParts) || maxParts < 1)
     throw new RangeError('splitReplyText: limit or maxParts out of range');
+  if (text.length <= options.limit) return text.trim() === '' ? [] : [text];
+  const parts = splitParts(text, limit, maxParts, entities);
+  return fences && parts.length > 1 ? balanceFences(parts) : parts;
+}
+
+function splitParts(text: string, limit: number, maxParts: number, entities: boolean): string[] {
   const parts: string[] = [];
   let rest = text;
   // One part more than allowed tells us that the reply was truncated.
