@@ -69,6 +69,7 @@ const telegram = (text: string): Reply => ({
   botToken: TELEGRAM_TOKEN,
 });
 
+const FENCE = '`'.repeat(3);
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A text of `n` characters in words and lines, like a model's answer. */
@@ -120,15 +121,15 @@ describe('long replies are split per platform and sent in order', () => {
 
   it('closes a code block cut between two messages and reopens it, with its language, in the next', async () => {
     const code = Array.from({ length: 300 }, (_, i) => `const line${i} = ${i};`).join('\n');
-    const text = `Here is the file:\n\`\`\`ts\n${code}\n\`\`\`\nThat is all.`;
+    const text = `Here is the file:\n${FENCE}ts\n${code}\n${FENCE}\nThat is all.`;
     const { sent, deps } = capture();
     expect((await sendReply(discord(text), deps)).ok).toBe(true);
     const parts = sent.map((s) => String(s.body.content));
     expect(parts.length).toBeGreaterThan(2);
     for (const [index, part] of parts.entries()) {
       expect(part.length).toBeLessThanOrEqual(2000);
-      expect(part.split('\`\`\`').length % 2).toBe(1); // an even number of fences: every block closed
-      if (index > 0) expect(part.startsWith('\`\`\`ts\n')).toBe(true);
+      expect(part.split(FENCE).length % 2).toBe(1); // an even number of fences: every block closed
+      if (index > 0) expect(part.startsWith(`${FENCE}ts\n`)).toBe(true);
     }
     expect(parts.at(-1)?.endsWith('That is all.')).toBe(true);
     // Nothing of the code is lost: every line arrives once, in order.
@@ -140,11 +141,11 @@ describe('long replies are split per platform and sent in order', () => {
   });
 
   it('adds no fence on Telegram, which reads no markdown, nor to a reply that fits in one message', () => {
-    const text = `\`\`\`\n${'t '.repeat(1500)}`;
+    const text = `${FENCE}\n${'t '.repeat(1500)}`;
     expect(splitReplyText(text, { limit: 4096, maxParts: 10, fences: true })).toEqual([text]);
     const parts = splitReplyText(text, { limit: 2000, maxParts: 10 });
     expect(parts.length).toBe(2);
-    expect(parts.join(' ').split('\`\`\`').length).toBe(2);
+    expect(parts.join(' ').split(FENCE).length).toBe(2);
   });
 
   it('never cuts inside a surrogate pair (an emoji is never split into two broken halves)', () => {
