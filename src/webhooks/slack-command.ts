@@ -31,22 +31,32 @@ export type SlackFormParsed =
 
 /**
  * Parses a verified application/x-www-form-urlencoded body (WHATWG form decoding, as Slack
- * encodes it). A field given twice is refused: two parsers that pick different copies are
- * how a checked value and a used value come apart. `now` (epoch ms) stamps the
- * response_url's 30-minute life.
+ * encodes it). `now` (epoch ms) stamps the response_url's 30-minute life. Precedence (same
+ * numbers in docs/webhooks.md):
+ *  1. a field given twice                                  → invalid (two parsers picking
+ *     different copies is how a checked value and a used value come apart)
+ *  2. ssl_check or an interactivity `payload`              → ignored (acknowledged only)
+ *  3. the slash command's fields present and in range      else invalid
+ *  4. response_url passes checkSlackResponseUrl            else foreign-response-url
+ *  5. otherwise a command, handed off, answered through its response_url.
  */
 export function parseSlackForm(body: string, target: InboundTarget, now: number): SlackFormParsed {
+  // 1
   const fields = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(body)) {
     if (fields.has(name)) return { kind: 'invalid' };
     fields.set(name, value);
   }
+  // 2
   if (fields.has('ssl_check') || fields.has('payload')) return { kind: 'ignored' };
+  // 3
   const parsed = SlashCommand.safeParse(Object.fromEntries(fields));
   if (!parsed.success) return { kind: 'invalid' };
   const command = parsed.data;
+  // 4
   const destination = checkSlackResponseUrl(command.response_url);
   if (!destination.ok) return { kind: 'foreign-response-url' };
+  // 5
   const text = command.text.trim() === '' ? command.command : command.text;
   return {
     kind: 'command',

@@ -291,6 +291,8 @@ describe('POST /hooks/slack/:connectorId', () => {
       ['Ev0003', { bot_id: 'B123' }],
       ['Ev0004', { subtype: 'message_changed' }],
       ['Ev0005', { subtype: 'bot_message' }],
+      ['Ev0006', { subtype: 'channel_join' }],
+      ['Ev0007', { type: 'app_mention', bot_id: 'B123' }],
     ] as const) {
       const body = slackEvent(id, extra);
       expect((await hook('/hooks/slack/sl_live', body, await slackHeaders(body))).status).toBe(200);
