@@ -156,6 +156,28 @@ describe('Slack events through the real Worker', () => {
     expect(outbound).toHaveLength(1);
   });
 
+  it('an edit or a bot event carrying the same channel and ts never shadows the message itself', async () => {
+    outbound.length = 0;
+    const ts = '1700000004.000100';
+    const edit = JSON.stringify({
+      type: 'event_callback',
+      team_id: 'T1DC2JH3J',
+      event_id: 'EvE2E4a',
+      event: { type: 'message', subtype: 'message_changed', channel: 'C0123', ts },
+    });
+    const bot = JSON.stringify({
+      type: 'event_callback',
+      team_id: 'T1DC2JH3J',
+      event_id: 'EvE2E4b',
+      event: { type: 'message', bot_id: 'B1', text: 'from a bot', channel: 'C0123', ts },
+    });
+    for (const body of [edit, bot]) expect((await post(body, await json(body))).status).toBe(200);
+    expect(outbound).toEqual([]);
+    const message = event('EvE2E4c', 'message', ts);
+    expect((await post(message, await json(message))).status).toBe(200);
+    expect(outbound).toHaveLength(1);
+  });
+
   it('two different messages in one channel are two hand-offs', async () => {
     outbound.length = 0;
     for (const [id, ts] of [
