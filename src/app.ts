@@ -22,6 +22,16 @@ import {
 import { policyRoutes, toolRoutes } from './tools';
 import { noAgentRuntimeDelivery, webhookRoutes } from './webhooks';
 
+/** What each hook route accepts and answers (docs/webhooks.md has the numbered steps). */
+const HOOK_DESCRIPTIONS = {
+  discord:
+    'Interaction JSON signed with Ed25519. PING is answered with PONG; commands, components and modal submits with a deferred response (type 5) at once, the reply following on the interaction webhook within 15 minutes.',
+  slack:
+    'Events API JSON, or an application/x-www-form-urlencoded slash command, signed with the v0 HMAC over the raw body. Acknowledged with an empty 200 at once; a slash command is answered through its response_url, which must be on hooks.slack.com (else 400).',
+  telegram:
+    'Bot API Update JSON with the setWebhook secret token in X-Telegram-Bot-Api-Secret-Token. Acknowledged with an empty 200; the reply goes by sendMessage.',
+} as const;
+
 export interface AppOptions {
   /** Clock for every time-based decision; tests inject one to cross expiry windows. */
   now?: Clock;
@@ -81,6 +91,7 @@ export function createApp(options: AppOptions) {
       // Public: each platform signs its requests instead (docs/webhooks.md).
       security: [],
       summary: `${platform[0]?.toUpperCase()}${platform.slice(1)} webhook (signature-verified; see docs/webhooks.md)`,
+      description: HOOK_DESCRIPTIONS[platform],
       request: { params: z.object({ connectorId: z.string() }) },
       responses: {
         200: { description: 'Acknowledged' },

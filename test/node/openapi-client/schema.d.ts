@@ -602,7 +602,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Discord webhook (signature-verified; see docs/webhooks.md) */
+        /**
+         * Discord webhook (signature-verified; see docs/webhooks.md)
+         * @description Interaction JSON signed with Ed25519. PING is answered with PONG; commands, components and modal submits with a deferred response (type 5) at once, the reply following on the interaction webhook within 15 minutes.
+         */
         post: operations["receiveDiscordWebhook"];
         delete?: never;
         options?: never;
@@ -619,7 +622,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Slack webhook (signature-verified; see docs/webhooks.md) */
+        /**
+         * Slack webhook (signature-verified; see docs/webhooks.md)
+         * @description Events API JSON, or an application/x-www-form-urlencoded slash command, signed with the v0 HMAC over the raw body. Acknowledged with an empty 200 at once; a slash command is answered through its response_url, which must be on hooks.slack.com (else 400).
+         */
         post: operations["receiveSlackWebhook"];
         delete?: never;
         options?: never;
@@ -636,7 +642,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Telegram webhook (signature-verified; see docs/webhooks.md) */
+        /**
+         * Telegram webhook (signature-verified; see docs/webhooks.md)
+         * @description Bot API Update JSON with the setWebhook secret token in X-Telegram-Bot-Api-Secret-Token. Acknowledged with an empty 200; the reply goes by sendMessage.
+         */
         post: operations["receiveTelegramWebhook"];
         delete?: never;
         options?: never;
