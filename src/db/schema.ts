@@ -338,19 +338,17 @@ export const conversationWaits = sqliteTable('conversation_waits', {
 
 export const TURN_OUTCOMES = [
   'replied',
-  'pending_approval',
   'model-failed',
   'limit-steps',
   'limit-tool-calls',
   'limit-tokens',
   'limit-wall-time',
   'limit-daily-budget',
-  'approval-denied',
   'approval-expired',
 ] as const;
 export type TurnOutcome = (typeof TURN_OUTCOMES)[number];
 
-/** Usage of one turn (or one resumed part of a turn): cost attribution per agent and per UTC day. */
+/** Usage of one turn, written when it ends (a turn paused for an approval counts as one, wait excluded): cost attribution per agent and UTC day. */
 export const agentTurnUsage = sqliteTable(
   'agent_turn_usage',
   {

@@ -23,6 +23,8 @@
  *    the invocation's own transition) changed no row → 409 (someone else decided first);
  * 9. approve → run the invocation with exactly the stored arguments, re-checking everything
  *    the run checks against the agent as it is now (run.ts); deny → denied.
+ * After 4 (expired), 8 (denied) and 9 (approved and run), `onApprovalDecided` (the agent
+ * runtime, wired in app.ts) wakes a turn paused on the approval; it never changes the decision.
  */
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { findAgent } from '../agents';
