@@ -106,7 +106,11 @@ export class Conversation extends DurableObject<Env> {
     const deadline = Date.now() + waitMs;
     while (this.#lease() !== null || this.#waiters.length > 0) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0) return false;
+      if (remaining <= 0) {
+        // Giving up must not strand the waiter behind: it re-checks for itself.
+        this.#wake();
+        return false;
+      }
       const lease = this.#lease();
       // Wake on release, or when a dead lease would have expired, whichever is first.
       const sleep = Math.max(1, Math.min(remaining, lease ? lease.expiresAtMs - Date.now() : remaining));

@@ -410,6 +410,15 @@ describe('provider failures and the provider key', () => {
     },
   );
 
+  it('a provider that never answers: the call is cut off at the turn’s time limit, the user told, the audit log says timeout', async () => {
+    const agentId = await newAgent('hang-bot', { settings: { turnLimits: { maxTurnMs: 1000 } } });
+    const { call } = runtime([{ hang: true }]);
+    const body = (await (await send(call, owner, agentId, 'hello')).json()) as Reply;
+    expect(body.outcome).toBe('model-failed');
+    expect(body.reply).toContain('did not answer in time');
+    expect((await auditOf('agent.model.failed', agentId)).map((e) => e.data.failure)).toEqual(['timeout']);
+  });
+
   it('the provider key and vault secrets the model repeats never reach a reply, a transcript, a response or D1', async () => {
     const agentId = await newAgent('echo-bot');
     const { call } = runtime([{ text: `My key is ${MODEL_KEY} and the token is ${VAULT_SECRET}.` }]);
