@@ -3,6 +3,22 @@
  * points of a turn, each named after the concern it enforces, each configurable per agent.
  */
 export { exfiltrationDecision, exfiltrationVerdict, toolHasEgress, type ExfiltrationDecision } from './exfiltration';
+export {
+  BREAKER_MAX_OPEN_MS,
+  BREAKER_OPEN_MS,
+  BREAKER_THRESHOLD,
+  breakerAdmit,
+  breakerRecord,
+  checkInjection,
+  CLASSIFIER_MAX_CHARS,
+  CLASSIFIER_TIMEOUT_MS,
+  CLOSED_BREAKER,
+  injectionHeuristics,
+  type BreakerState,
+  type Classifier,
+  type InjectionDeps,
+} from './injection';
+export { INJECTION_RULES } from './injection-rules';
 export { FETCHING_ELEMENTS, filterReply, HTML_REMOVED, IMAGE_REMOVED, MENTION_REMOVED, type FilterOptions } from './output';
 export {
   guardInboundSecrets,

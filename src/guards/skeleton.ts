@@ -12,8 +12,9 @@
  *    controls, the word joiner, Unicode tag characters), variation selectors, combining marks,
  *    fillers, control characters other than tab and line breaks;
  * 4. a non-ASCII code point left over is replaced by its Unicode confusable prototype
- *    (unhomoglyph: TR39 confusables.txt), first as written, then upper-cased (Cyrillic `т` →
- *    `Т` → `T`), then with its diacritics removed, whichever first gives ASCII;
+ *    (unhomoglyph: TR39 confusables.txt), first lower-cased (Cyrillic `І` → `і` → `i`, not
+ *    `l`), then as written, then upper-cased (Cyrillic `т` → `Т` → `T`), then with its
+ *    diacritics removed, whichever first gives ASCII;
  * 5. everything is lower-cased.
  * ASCII is never folded by step 4 (`m` stays `m`, not `rn`).
  */
@@ -66,7 +67,13 @@ function foldOne(part: string): string {
   if (ASCII.test(part)) return part.toLowerCase();
   const small = SMALL_CAPITALS[part];
   if (small) return small;
-  const candidates = [PROTOTYPES[part], PROTOTYPES[part.toUpperCase()], part.normalize('NFD').replace(/\p{M}/gu, '')];
+  // Lower case first: the prototype of a capital I look-alike is `l`, of its small form `i`.
+  const candidates = [
+    PROTOTYPES[part.toLowerCase()],
+    PROTOTYPES[part],
+    PROTOTYPES[part.toUpperCase()],
+    part.normalize('NFD').replace(/\p{M}/gu, ''),
+  ];
   for (const candidate of candidates)
     if (candidate !== undefined && candidate !== '' && ASCII.test(candidate)) return candidate.toLowerCase();
   const prototype = PROTOTYPES[part];
