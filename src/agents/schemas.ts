@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ISOLATION_LEVELS } from '../db';
+import { GuardSettings, ResolvedGuardsView } from '../guards';
 
 /** Agent settings: a closed set of fields (unknown keys are refused, not stored). */
 export const AgentSettings = z
@@ -25,6 +26,7 @@ export const CreateAgent = z
     description: z.string().max(1000).optional(),
     settings: AgentSettings.optional(),
     isolation: Isolation.optional(),
+    guards: GuardSettings.optional(),
   })
   .openapi('CreateAgentRequest');
 
@@ -34,6 +36,8 @@ export const UpdateAgent = z
     description: z.string().max(1000).optional(),
     settings: AgentSettings.optional(),
     isolation: Isolation.optional(),
+    /** Replaces the stored guards as a whole (like `settings`); a field left out takes its strict default. */
+    guards: GuardSettings.optional(),
   })
   .openapi('UpdateAgentRequest');
 
@@ -44,6 +48,8 @@ export const AgentView = z
     description: z.string(),
     settings: AgentSettings,
     isolation: Isolation,
+    /** The guards in force: stored settings with every default filled in (docs/agents.md "Guards"). */
+    guards: ResolvedGuardsView,
     createdAt: z.number().int(),
     updatedAt: z.number().int(),
   })

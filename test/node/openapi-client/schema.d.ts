@@ -822,6 +822,7 @@ export interface components {
              * @enum {string}
              */
             isolation: "container" | "sandbox" | "unrestricted";
+            guards: components["schemas"]["ResolvedGuards"];
             createdAt: number;
             updatedAt: number;
         };
@@ -832,6 +833,26 @@ export interface components {
             toolTimeoutMs?: number;
             maxConcurrentTools?: number;
         };
+        ResolvedGuards: {
+            /** @enum {string} */
+            injection: "off" | "warn" | "block";
+            /** @enum {string} */
+            secrets: "off" | "warn" | "block";
+            /** @enum {string} */
+            exfiltration: "off" | "withhold" | "approval";
+            /** @enum {string} */
+            output: "off" | "warn" | "block";
+            classifier: components["schemas"]["GuardClassifierSettings"];
+        };
+        GuardClassifierSettings: {
+            /** @enum {string} */
+            provider: "openai-compatible" | "anthropic" | "workers-ai";
+            model: string;
+            /** Format: uri */
+            baseUrl?: string;
+            /** @description Name of a vault credential */
+            credential?: string;
+        } | null;
         CreateAgentRequest: {
             name: string;
             description?: string;
@@ -841,6 +862,30 @@ export interface components {
              * @enum {string}
              */
             isolation?: "container" | "sandbox" | "unrestricted";
+            guards?: components["schemas"]["GuardSettings"];
+        };
+        GuardSettings: {
+            /**
+             * @description Prompt-injection check on inbound text and tool output (default block)
+             * @enum {string}
+             */
+            injection?: "off" | "warn" | "block";
+            /**
+             * @description Secret scanning of inbound text and replies (default block)
+             * @enum {string}
+             */
+            secrets?: "off" | "warn" | "block";
+            /**
+             * @description Egress tools once a turn saw untrusted content: withheld (default) or need approval
+             * @enum {string}
+             */
+            exfiltration?: "off" | "withhold" | "approval";
+            /**
+             * @description Reply filter: mass mentions, raw HTML, images to unknown hosts (default block)
+             * @enum {string}
+             */
+            output?: "off" | "warn" | "block";
+            classifier?: components["schemas"]["GuardClassifierSettings"];
         };
         AgentUpdated: components["schemas"]["Agent"] & {
             /** @description Present when isolation changed: it applies to new sandboxes only. */
@@ -855,6 +900,7 @@ export interface components {
              * @enum {string}
              */
             isolation?: "container" | "sandbox" | "unrestricted";
+            guards?: components["schemas"]["GuardSettings"];
         };
         CredentialList: {
             credentials: components["schemas"]["Credential"][];
