@@ -4,6 +4,7 @@ import { recordAudit, type AuditBindings } from '../audit';
 import type { Clock, Principal } from '../auth';
 import { agents, connectors, createDb, newId, vaultSecrets, type Database } from '../db';
 import type { Env } from '../env';
+import { resolveGuards, type ResolvedGuards } from '../guards';
 import { ApiError, done, refused, type DomainProblem, type Outcome } from '../http';
 import { checkModelBaseUrl, modelPrivateHosts, type ModelSettings } from '../models';
 import { getCredential } from '../vault';
@@ -25,14 +26,46 @@ export type AgentBindings = Pick<
 type AgentRow = typeof agents.$inferSelect;
 export type AgentViewValue = ReturnType<typeof agentView>;
 
+/**
+ * The `settings` column holds the agent settings and, under GUARDS_KEY, the guard settings as
+ * the operator sent them (docs/storage.md); the view shows them apart, the guards resolved.
+ */
+const GUARDS_KEY = 'guards';
+
+function splitSettings(stored: Record<string, unknown>): { settings: Record<string, unknown>; guards: unknown } {
+  const { [GUARDS_KEY]: guards, ...settings } = stored;
+  return { settings, guards };
+}
+
+function joinSettings(settings: Record<string, unknown>, guards: unknown): Record<string, unknown> {
+  return guards === undefined ? settings : { ...settings, [GUARDS_KEY]: guards };
+}
+
+/** The guards in force for an agent row (strict defaults for anything unset or unreadable). For the agent runtime. */
+export function guardsOfAgent(row: Pick<AgentRow, 'settings'>): ResolvedGuards {
+  return resolveGuards(splitSettings(row.settings).guards);
+}
+
+function guardChange(agentId: string, guards: ResolvedGuards) {
+  return {
+    agentId,
+    injection: guards.injection,
+    secrets: guards.secrets,
+    exfiltration: guards.exfiltration,
+    output: guards.output,
+    classifier: guards.classifier ? `${guards.classifier.provider}/${guards.classifier.model}` : null,
+  };
+}
+
 export function agentView(row: AgentRow) {
   return {
     id: row.id,
     name: row.name,
     description: row.description,
-    settings: row.settings,
+    settings: splitSettings(row.settings).settings,
     isolation: row.isolation,
     model: row.model ?? null,
+    guards: guardsOfAgent(row),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -108,7 +141,7 @@ export async function createAgent(
     workspaceId: actor.workspaceId,
     name: input.name,
     description: input.description ?? '',
-    settings: input.settings ?? {},
+    settings: joinSettings(input.settings ?? {}, input.guards),
     isolation,
     model: input.model ?? null,
     createdAt: at,
@@ -125,6 +158,17 @@ export async function createAgent(
     },
     at,
   );
+  if (input.guards)
+    await recordAudit(
+      env,
+      {
+        workspaceId: row.workspaceId,
+        kind: 'agent.guard.changed',
+        actor: `user:${actor.userId}`,
+        data: guardChange(row.id, guardsOfAgent(row)),
+      },
+      at,
+    );
   return done(agentView(row));
 }
 
@@ -142,11 +186,14 @@ export async function updateAgent(
   const modelRefusal = body.model ? await modelProblem(env, actor.workspaceId, body.model) : null;
   if (modelRefusal) return refused(modelRefusal);
   const at = now();
+  const stored = splitSettings(current.settings);
+  const { guards: guardChanges, ...fields } = body;
   const next: AgentRow = {
     ...current,
-    ...body,
+    ...fields,
     description: body.description ?? current.description,
-    settings: body.settings ?? current.settings,
+    // `settings` and `guards` each replace their part as a whole; the other part is kept.
+    settings: joinSettings(body.settings ?? stored.settings, guardChanges ?? stored.guards),
     model: body.model === undefined ? current.model : body.model,
     updatedAt: at,
   };
@@ -172,6 +219,17 @@ export async function updateAgent(
     },
     at,
   );
+  if (guardChanges)
+    await recordAudit(
+      env,
+      {
+        workspaceId: current.workspaceId,
+        kind: 'agent.guard.changed',
+        actor: `user:${actor.userId}`,
+        data: guardChange(current.id, guardsOfAgent(next)),
+      },
+      at,
+    );
   const note = isolationChanged
     ? 'Isolation changes apply to new sandboxes only; running sandboxes keep their isolation until they stop.'
     : undefined;

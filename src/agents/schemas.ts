@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ISOLATION_LEVELS } from '../db';
+import { GuardSettings, ResolvedGuardsView } from '../guards';
 import { ModelSettings } from '../models';
 
 /**
@@ -48,6 +49,7 @@ export const CreateAgent = z
     settings: AgentSettings.optional(),
     isolation: Isolation.optional(),
     model: ModelSettings.optional(),
+    guards: GuardSettings.optional(),
   })
   .openapi('CreateAgentRequest');
 
@@ -59,6 +61,8 @@ export const UpdateAgent = z
     isolation: Isolation.optional(),
     /** null removes the model: the agent then answers channels with "no agent runtime configured". */
     model: ModelSettings.nullable().optional(),
+    /** Replaces the stored guards as a whole (like `settings`); a field left out takes its strict default. */
+    guards: GuardSettings.optional(),
   })
   .openapi('UpdateAgentRequest');
 
@@ -70,6 +74,8 @@ export const AgentView = z
     settings: AgentSettings,
     isolation: Isolation,
     model: ModelSettings.nullable(),
+    /** The guards in force: stored settings with every default filled in (docs/agents.md "Guards"). */
+    guards: ResolvedGuardsView,
     createdAt: z.number().int(),
     updatedAt: z.number().int(),
   })

@@ -27,6 +27,24 @@ export interface AuditEventMap {
   'agent.created': { agentId: string; name: string; isolation: string };
   'agent.updated': { agentId: string; fields: string[]; isolationFrom: string; isolationTo: string };
   'agent.deleted': { agentId: string };
+  /** An agent's guards changed (PATCH …/agents/:id `guards`): the modes in force after the change; the classifier by provider and model only. */
+  'agent.guard.changed': {
+    agentId: string;
+    injection: string;
+    secrets: string;
+    exfiltration: string;
+    output: string;
+    classifier: string | null;
+  };
+  /**
+   * Guard verdicts of a turn (src/guards/verdicts.ts): reasons are rule ids and kinds, never
+   * the text that triggered them or a secret. `passed` collects the guards that let a text through.
+   */
+  'agent.guard.passed': { agentId: string; conversationId: string; guards: string[] };
+  'agent.guard.warned': GuardVerdictData;
+  'agent.guard.blocked': GuardVerdictData;
+  'agent.guard.withheld': GuardVerdictData;
+  'agent.guard.needs-approval': GuardVerdictData;
   /** A workspace credential was created or replaced; the name only, never the value or its mask. */
   'credential.put': { name: string; created: boolean };
   'credential.deleted': { name: string };
@@ -127,6 +145,15 @@ export interface AuditEventMap {
 }
 
 export type WebhookPlatform = 'discord' | 'slack' | 'telegram';
+
+/** One guard verdict as audited (agent.guard.*). */
+export interface GuardVerdictData {
+  agentId: string;
+  conversationId: string;
+  guard: string;
+  mode: string;
+  reasons: string[];
+}
 
 /** Internal reasons a hook request is refused: the verifiers' own reasons, plus a bad payload. */
 export type WebhookRejectReason = DiscordRejectReason | SlackRejectReason | TelegramRejectReason | 'malformed-payload';

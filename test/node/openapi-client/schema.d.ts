@@ -895,6 +895,7 @@ export interface components {
              */
             isolation: "container" | "sandbox" | "unrestricted";
             model: components["schemas"]["ModelSettings"];
+            guards: components["schemas"]["ResolvedGuards"];
             createdAt: number;
             updatedAt: number;
         };
@@ -926,6 +927,26 @@ export interface components {
              */
             credential?: string;
         } | null;
+        ResolvedGuards: {
+            /** @enum {string} */
+            injection: "off" | "warn" | "block";
+            /** @enum {string} */
+            secrets: "off" | "warn" | "block";
+            /** @enum {string} */
+            exfiltration: "off" | "withhold" | "approval";
+            /** @enum {string} */
+            output: "off" | "warn" | "block";
+            classifier: components["schemas"]["GuardClassifierSettings"];
+        };
+        GuardClassifierSettings: {
+            /** @enum {string} */
+            provider: "openai-compatible" | "anthropic" | "workers-ai";
+            model: string;
+            /** Format: uri */
+            baseUrl?: string;
+            /** @description Name of a vault credential */
+            credential?: string;
+        } | null;
         CreateAgentRequest: {
             name: string;
             description?: string;
@@ -936,6 +957,30 @@ export interface components {
              */
             isolation?: "container" | "sandbox" | "unrestricted";
             model?: components["schemas"]["ModelSettings"];
+            guards?: components["schemas"]["GuardSettings"];
+        };
+        GuardSettings: {
+            /**
+             * @description Prompt-injection check on inbound text and tool output (default block)
+             * @enum {string}
+             */
+            injection?: "off" | "warn" | "block";
+            /**
+             * @description Secret scanning of inbound text and replies (default block)
+             * @enum {string}
+             */
+            secrets?: "off" | "warn" | "block";
+            /**
+             * @description Egress tools once a turn saw untrusted content: withheld (default) or need approval
+             * @enum {string}
+             */
+            exfiltration?: "off" | "withhold" | "approval";
+            /**
+             * @description Reply filter: mass mentions, raw HTML, images to unknown hosts (default block)
+             * @enum {string}
+             */
+            output?: "off" | "warn" | "block";
+            classifier?: components["schemas"]["GuardClassifierSettings"];
         };
         AgentUpdated: components["schemas"]["Agent"] & {
             /** @description Present when isolation changed: it applies to new sandboxes only. */
@@ -951,6 +996,7 @@ export interface components {
              */
             isolation?: "container" | "sandbox" | "unrestricted";
             model?: components["schemas"]["ModelSettings"];
+            guards?: components["schemas"]["GuardSettings"];
         };
         CredentialList: {
             credentials: components["schemas"]["Credential"][];
