@@ -3,6 +3,7 @@ import { agentRoutes } from './agents';
 import { auditRoutes } from './audit-api';
 import { connectorRoutes, lookupConnector } from './connectors';
 import { conversationDelivery, conversationRoutes, resumeOnDecision } from './conversations';
+import { eventRoutes } from './events-api';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
 import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
@@ -58,6 +59,7 @@ export function createApp(options: AppOptions) {
   app.route('/', vaultRoutes(now));
   app.route('/', connectorRoutes(now));
   app.route('/', policyRoutes());
+  app.route('/', eventRoutes());
   app.route('/', toolRoutes({ now, fetch: outbound, onApprovalDecided: resumeOnDecision({ now, fetch: outbound }) }));
   app.route('/', conversationRoutes({ now, fetch: outbound }));
   // An agent with a model gets the runtime; one without keeps the "no agent runtime configured" reply.

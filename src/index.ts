@@ -11,5 +11,6 @@ export { RateLimiter } from './ratelimit';
 export { WebhookDedupe } from './webhooks';
 export { ToolConcurrency, ToolSandbox } from './tools';
 export { Conversation } from './conversations';
+export { EventHub } from './events';
 // The Containers package routes a container's intercepted egress through this entrypoint.
 export { ContainerProxy } from '@cloudflare/containers';

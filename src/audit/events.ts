@@ -142,6 +142,8 @@ export interface AuditEventMap {
     reason: string;
     swapped: string[];
   };
+  /** A live events connection opened (docs/events.md): how, and the scopes it reads with. Never the ticket. */
+  'events.connection.opened': { via: 'ticket' | 'session'; scopes: string[] };
 }
 
 export type WebhookPlatform = 'discord' | 'slack' | 'telegram';

@@ -30,6 +30,7 @@ import {
 import { installedToolsOf, invokeTool, type AgentRow, type InstalledToolRow, type StoredResult, type ToolCaller } from '../tools';
 import { credentialRef, openSecret, requireVault, workspaceRedactor } from '../vault';
 import { guardsOfAgent } from '../agents';
+import { publishEvent } from '../events';
 import { classifierFor, INJECTION_BLOCKED_REPLY, TurnGuards } from './guard-points';
 import { LIMIT_REPLIES, resolveTurnLimits, TURN_QUEUE_WAIT_MS, type TurnLimits } from './limits';
 import { conversationStub, recordUsage, recordWait, tokensUsedOn, touchConversation, utcDay } from './store';
@@ -127,6 +128,24 @@ class Turn {
     this.#transcript = transcript;
   }
 
+  /** Live `turn.progress` for the workspace's operators (best effort; counts and names only, never text). */
+  async progress(phase: 'model-step' | 'tool-call' | 'paused' | 'ended', extra: { tool?: string; outcome?: string } = {}): Promise<void> {
+    const { state, deps } = this;
+    await publishEvent(deps.env, {
+      type: 'turn.progress',
+      workspaceId: state.agent.workspaceId,
+      at: deps.now(),
+      data: {
+        agentId: state.agent.id,
+        conversationId: state.identity.conversationId,
+        phase,
+        step: state.counters.steps,
+        toolCalls: state.counters.toolCalls,
+        ...extra,
+      },
+    });
+  }
+
   async append(entries: StoredMessage[]): Promise<void> {
     this.#transcript = [...this.#transcript, ...entries];
     await this.#stub.append(this.state.identity, this.token, entries);
@@ -147,6 +166,7 @@ class Turn {
       await this.#stub.release(this.token);
     }
     await this.#record(outcome, at);
+    await this.progress('ended', { outcome });
     return {
       status: 'replied',
       conversationId: state.identity.conversationId,
@@ -194,6 +214,7 @@ class Turn {
       notice: state.notice,
     };
     await recordWait(this.#db, state.identity, pending.approvalId, at);
+    await this.progress('paused', { tool: call.toolName });
     await this.#stub.pause(state.identity, this.token, paused);
     await recordAudit(
       deps.env,
@@ -235,6 +256,7 @@ class Turn {
         return this.end(limit, LIMIT_REPLIES[limit]);
       }
       state.counters.toolCalls++;
+      await this.progress('tool-call', { tool: call.toolName.slice(0, 64) });
       const tool = tools.find((t) => t.name === call.toolName);
       if (!tool) {
         state.toolCalls.push({ tool: call.toolName.slice(0, 64), status: 'unknown-tool', invocationId: null });
@@ -317,6 +339,7 @@ class Turn {
         baseUrl: baseUrl?.ok ? baseUrl.url.href.replace(/\/$/, '') : null,
       });
       state.counters.steps++;
+      await this.progress('model-step');
       const step = await modelStep({
         model: languageModel,
         ...(system ? { system } : {}),

@@ -29,6 +29,7 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
+import { publishEvent } from '../events';
 import { principalOf, secured, signedIn, signedInWithAnyOf, type Clock, type Principal } from '../auth';
 import { approvals, createDb, toolInvocations } from '../db';
 import { ApiError, createRouter, errorResponses } from '../http';
@@ -196,6 +197,19 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch; onApprov
     if (!approval) throw new ApiError('NOT_FOUND');
     // 3. Nobody decides their own call, whichever credential they use now.
     if (isOwnRequest(principal, approval)) throw await refused('own-request');
+    const decidedEvent = (decision: 'approved' | 'denied' | 'expired') =>
+      publishEvent(c.env, {
+        type: 'approval.decided',
+        workspaceId: approval.workspaceId,
+        at,
+        data: {
+          approvalId: approval.id,
+          invocationId: approval.invocationId,
+          agentId: approval.agentId,
+          tool: approval.toolName,
+          decision,
+        },
+      });
     const audit = (decision: 'approved' | 'denied' | 'expired') =>
       recordAudit(
         c.env,
@@ -217,6 +231,7 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch; onApprov
     if (approval.status === 'pending' && approval.expiresAt <= at) {
       await expireStaleApprovals(db, principal.workspaceId, at);
       await audit('expired');
+      await decidedEvent('expired');
       const decided = { workspaceId: approval.workspaceId, approvalId: approval.id, invocationId: approval.invocationId };
       await afterDecision(c, deps.onApprovalDecided, { ...decided, decision: 'expired', result: null });
       throw new ApiError('CONFLICT', 'The approval has expired; the call was denied.');
@@ -267,6 +282,7 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch; onApprov
     ]);
     if (spent.length !== 1) throw new ApiError('CONFLICT', 'The approval was already decided.');
     await audit(decided);
+    await decidedEvent(decided);
     const settled = { workspaceId: approval.workspaceId, approvalId: approval.id, invocationId: invocation.id };
     if (decided === 'denied') {
       await afterDecision(c, deps.onApprovalDecided, { ...settled, decision: 'denied', result: null });
