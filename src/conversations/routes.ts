@@ -1,5 +1,7 @@
+import { z } from '@hono/zod-openapi';
 import { principalOf, secured, signedIn, type Clock } from '../auth';
-import { createRouter, errorResponses, jsonContent, valueOf } from '../http';
+import { streamSSE } from 'hono/streaming';
+import { createRouter, errorResponses, jsonContent, problemToApiError, valueOf } from '../http';
 import { agentUsage, deleteConversation, getConversation, listAgentConversations, sendMessage } from './conversations';
 import {
   AgentParams,
@@ -25,7 +27,11 @@ const sendRoute = secured(
       'Runs one turn: the model, then each tool call through the invocation pipeline (arguments, approvals, sandbox), until a reply. A tool call that needs approval pauses the turn: 202, and the turn resumes when an operator decides (the reply then appears in the conversation). Messages to one conversation are answered one at a time.',
     request: { params: AgentParams, body: { required: true, ...json(SendMessage) } },
     responses: {
-      200: { description: 'The reply (or the reason the turn ended: a limit, a provider failure)', ...json(MessageReply) },
+      200: {
+        description:
+          'The reply (or the reason the turn ended: a limit, a provider failure). With `Accept: text/event-stream`: `progress` events, then one `reply`, `pending_approval` or `error` event.',
+        content: { 'application/json': { schema: MessageReply }, 'text/event-stream': { schema: z.string() } },
+      },
       202: { description: 'Paused: a tool call waits for approval', ...json(MessagePending) },
       ...errorResponses(400, 401, 403, 404, 409, 429, 503),
     },
@@ -83,13 +89,35 @@ export function conversationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
 
   router.openapi(sendRoute, async (c) => {
     const body = c.req.valid('json');
-    const result = valueOf(
-      await sendMessage({ env: c.env, now: deps.now, fetch: deps.fetch, requestId: c.get('requestId') }, principalOf(c), {
-        agentId: c.req.valid('param').id,
-        text: body.text,
-        ...(body.conversationId ? { conversationId: body.conversationId } : {}),
-      }),
-    );
+    const input = {
+      agentId: c.req.valid('param').id,
+      text: body.text,
+      ...(body.conversationId ? { conversationId: body.conversationId } : {}),
+    };
+    const runtime = { env: c.env, now: deps.now, fetch: deps.fetch, requestId: c.get('requestId') };
+    const principal = principalOf(c);
+    // Accept: text/event-stream: `progress` events as the turn goes (names and counts, never text), then one
+    // `reply` or `pending_approval` event with the JSON body, or an `error` event with the usual envelope.
+    if ((c.req.header('Accept') ?? '').includes('text/event-stream')) {
+      return streamSSE(c, async (stream) => {
+        const outcome = await sendMessage(
+          { ...runtime, onProgress: (p) => void stream.writeSSE({ event: 'progress', data: JSON.stringify(p) }) },
+          principal,
+          input,
+        );
+        if (!outcome.ok) {
+          const error = problemToApiError(outcome.problem);
+          await stream.writeSSE({
+            event: 'error',
+            data: JSON.stringify({ error: { code: error.code, message: error.message, requestId: c.get('requestId') } }),
+          });
+          return;
+        }
+        const result = outcome.value;
+        await stream.writeSSE({ event: result.status === 'pending_approval' ? 'pending_approval' : 'reply', data: JSON.stringify(result) });
+      }) as never;
+    }
+    const result = valueOf(await sendMessage(runtime, principal, input));
     if (result.status === 'pending_approval') return c.json(result, 202);
     const { conversationId, reply, outcome, toolCalls, usage } = result;
     return c.json({ conversationId, reply, outcome, toolCalls, usage }, 200);

@@ -43,6 +43,8 @@ export interface RuntimeDeps {
   requestId: string;
   /** The conversation object itself, when the caller is that object (its alarm); otherwise a stub is used. */
   port?: ConversationPort;
+  /** Told each turn.progress as it is published (the REST route's event stream). */
+  onProgress?: (progress: Record<string, unknown>) => void;
 }
 
 function portOf(deps: RuntimeDeps, conversationId: string): ConversationPort {
@@ -131,19 +133,16 @@ class Turn {
   /** Live `turn.progress` for the workspace's operators (best effort; counts and names only, never text). */
   async progress(phase: 'model-step' | 'tool-call' | 'paused' | 'ended', extra: { tool?: string; outcome?: string } = {}): Promise<void> {
     const { state, deps } = this;
-    await publishEvent(deps.env, {
-      type: 'turn.progress',
-      workspaceId: state.agent.workspaceId,
-      at: deps.now(),
-      data: {
-        agentId: state.agent.id,
-        conversationId: state.identity.conversationId,
-        phase,
-        step: state.counters.steps,
-        toolCalls: state.counters.toolCalls,
-        ...extra,
-      },
-    });
+    const data = {
+      agentId: state.agent.id,
+      conversationId: state.identity.conversationId,
+      phase,
+      step: state.counters.steps,
+      toolCalls: state.counters.toolCalls,
+      ...extra,
+    };
+    deps.onProgress?.(data);
+    await publishEvent(deps.env, { type: 'turn.progress', workspaceId: state.agent.workspaceId, at: deps.now(), data });
   }
 
   async append(entries: StoredMessage[]): Promise<void> {

@@ -2,8 +2,19 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_EXPIRED_REPLY, LIMIT_REPLIES } from '../../src/conversations';
 import { APPROVAL_TTL_MS } from '../../src/tools';
-import { expectError } from './helpers';
-import { asSession, createKey, dumpDatabase, inviteUser, login, OWNER, setupInstance, type Session } from './identity-helpers';
+import { createApp } from '../../src/app';
+import { expectError, ORIGIN } from './helpers';
+import {
+  asSession,
+  createKey,
+  dumpDatabase,
+  inviteUser,
+  login,
+  OWNER,
+  setupInstance,
+  testThrottle,
+  type Session,
+} from './identity-helpers';
 import { ANTHROPIC_BASE, MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
 import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
 
@@ -582,5 +593,33 @@ describe('guards in the loop', () => {
     expect(body.reply).not.toContain(pasted);
     expect(body.reply).not.toContain('@everyone');
     expect(body.reply.length).toBeGreaterThan('Got it'.length);
+  });
+});
+
+describe('streaming', () => {
+  it('Accept: text/event-stream streams progress events (names and counts, never text), then the reply', async () => {
+    const agentId = await newAgent('stream-bot');
+    const runner = stubRunner(() => ({ stdout: 'streamed file\n' }));
+    const model = scriptedModel(
+      [{ toolCalls: [{ name: 'cat', args: { path: '/workspace/s' } }] }, { text: 'Streamed answer.' }],
+      runner.fetch,
+    );
+    const app = createApp({ loginThrottle: testThrottle, fetch: model.fetch });
+    const res = await app.fetch(
+      new Request(`${ORIGIN}/api/v1/agents/${agentId}/messages`, {
+        method: 'POST',
+        headers: { Cookie: owner.cookie, 'X-CSRF-Token': owner.csrfToken, 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+        body: JSON.stringify({ text: 'stream please' }),
+      }),
+      { ...env, ...LOCAL_EXECUTOR },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toContain('text/event-stream');
+    const text = await res.text();
+    const events = [...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1]);
+    expect(events).toEqual(['progress', 'progress', 'progress', 'progress', 'reply']);
+    expect(text).toContain('"phase":"tool-call"');
+    expect(text).toContain('Streamed answer.');
+    expect(text.slice(0, text.lastIndexOf('event: reply'))).not.toContain('streamed file');
   });
 });

@@ -3623,13 +3623,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The reply (or the reason the turn ended: a limit, a provider failure) */
+            /** @description The reply (or the reason the turn ended: a limit, a provider failure). With `Accept: text/event-stream`: `progress` events, then one `reply`, `pending_approval` or `error` event. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MessageReply"];
+                    "text/event-stream": string;
                 };
             };
             /** @description Paused: a tool call waits for approval */
