@@ -36,6 +36,6 @@ export function workersConfig(
 // OPENAPI_CONTRACT: a test-only binding into Node, where the OpenAPI validator and the client
 // generator run (test/node/openapi-client/contract.ts); the Worker itself never has it.
 export default workersConfig(
-  { include: ['test/workers/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['src/policy/**', 'src/lib/**'] },
+  { include: ['test/workers/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['src/policy/**', 'src/lib/**', 'src/guards/**'] },
   { miniflare: { serviceBindings: { OPENAPI_CONTRACT: openApiContractService } } },
 );

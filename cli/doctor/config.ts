@@ -20,6 +20,7 @@ export const REQUIRED_DURABLE_OBJECTS: Readonly<Record<string, string>> = {
   WEBHOOK_DEDUPE: 'WebhookDedupe',
   TOOL_SANDBOX: 'ToolSandbox',
   TOOL_CONCURRENCY: 'ToolConcurrency',
+  CONVERSATION: 'Conversation',
   EVENT_HUB: 'EventHub',
 };
 /** Names of the gateway's secrets; any other name that ends like a secret counts too. */

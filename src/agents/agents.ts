@@ -4,7 +4,10 @@ import { recordAudit, type AuditBindings } from '../audit';
 import type { Clock, Principal } from '../auth';
 import { agents, connectors, createDb, newId, vaultSecrets, type Database } from '../db';
 import type { Env } from '../env';
-import { ApiError, done, refused, type Outcome } from '../http';
+import { resolveGuards, type ResolvedGuards } from '../guards';
+import { ApiError, done, refused, type DomainProblem, type Outcome } from '../http';
+import { checkModelBaseUrl, modelPrivateHosts, type ModelSettings } from '../models';
+import { getCredential } from '../vault';
 import { isolationAllowed } from './isolation';
 import type { CreateAgent, UpdateAgent } from './schemas';
 
@@ -14,18 +17,55 @@ import type { CreateAgent, UpdateAgent } from './schemas';
  * without HTTP; the route maps a refusal with problemToApiError. A foreign id answers
  * not-found, exactly like a missing one.
  */
-export type AgentBindings = Pick<Env, 'DB' | 'TOOL_EXECUTOR' | 'DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS'> & AuditBindings;
+export type AgentBindings = Pick<
+  Env,
+  'DB' | 'TOOL_EXECUTOR' | 'DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS' | 'MODEL_PRIVATE_HOSTS' | 'VAULT_KEYS'
+> &
+  AuditBindings;
 
 type AgentRow = typeof agents.$inferSelect;
 export type AgentViewValue = ReturnType<typeof agentView>;
+
+/**
+ * The `settings` column holds the agent settings and, under GUARDS_KEY, the guard settings as
+ * the operator sent them (docs/storage.md); the view shows them apart, the guards resolved.
+ */
+const GUARDS_KEY = 'guards';
+
+function splitSettings(stored: Record<string, unknown>): { settings: Record<string, unknown>; guards: unknown } {
+  const { [GUARDS_KEY]: guards, ...settings } = stored;
+  return { settings, guards };
+}
+
+function joinSettings(settings: Record<string, unknown>, guards: unknown): Record<string, unknown> {
+  return guards === undefined ? settings : { ...settings, [GUARDS_KEY]: guards };
+}
+
+/** The guards in force for an agent row (strict defaults for anything unset or unreadable). For the agent runtime. */
+export function guardsOfAgent(row: Pick<AgentRow, 'settings'>): ResolvedGuards {
+  return resolveGuards(splitSettings(row.settings).guards);
+}
+
+function guardChange(agentId: string, guards: ResolvedGuards) {
+  return {
+    agentId,
+    injection: guards.injection,
+    secrets: guards.secrets,
+    exfiltration: guards.exfiltration,
+    output: guards.output,
+    classifier: guards.classifier ? `${guards.classifier.provider}/${guards.classifier.model}` : null,
+  };
+}
 
 export function agentView(row: AgentRow) {
   return {
     id: row.id,
     name: row.name,
     description: row.description,
-    settings: row.settings,
+    settings: splitSettings(row.settings).settings,
     isolation: row.isolation,
+    model: row.model ?? null,
+    guards: guardsOfAgent(row),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -50,6 +90,29 @@ export async function findAgent(db: Database, workspaceId: string, id: string): 
 
 const ISOLATION_REFUSED = { kind: 'policy-denied', message: 'Isolation "unrestricted" is disabled on this deployment.' } as const;
 
+/**
+ * Model settings are checked when saved (and again before every call, src/conversations):
+ * 1. openai-compatible needs a baseUrl → invalid;
+ * 2. the baseUrl fails checkModelBaseUrl (https, no private address unless in MODEL_PRIVATE_HOSTS) → url-not-allowed;
+ * 3. the named credential does not exist in the workspace vault → invalid (the key is never read here);
+ * 4. otherwise accepted.
+ */
+async function modelProblem(env: AgentBindings, workspaceId: string, model: ModelSettings): Promise<DomainProblem | null> {
+  if (model.provider === 'openai-compatible' && model.baseUrl === undefined)
+    return { kind: 'invalid', message: 'An openai-compatible model needs a baseUrl.', fields: ['model.baseUrl'] };
+  if (model.baseUrl !== undefined && !checkModelBaseUrl(model.baseUrl, modelPrivateHosts(env.MODEL_PRIVATE_HOSTS)).ok)
+    return {
+      kind: 'url-not-allowed',
+      message: 'The model baseUrl must be https and public, or a host:port listed in MODEL_PRIVATE_HOSTS.',
+      fields: ['model.baseUrl'],
+    };
+  if (model.credential !== undefined) {
+    const found = await getCredential(env, workspaceId, model.credential);
+    if (!found.ok) return { kind: 'invalid', message: 'The model credential does not exist in the vault.', fields: ['model.credential'] };
+  }
+  return null;
+}
+
 export async function listAgents(env: AgentBindings, actor: Principal): Promise<Outcome<AgentViewValue[]>> {
   const rows = await createDb(env.DB).select().from(agents).where(eq(agents.workspaceId, actor.workspaceId)).orderBy(asc(agents.createdAt));
   return done(rows.map(agentView));
@@ -70,14 +133,17 @@ export async function createAgent(
   // local bubblewrap sandbox where it runs them locally (wrangler dev, self-hosted Linux).
   const isolation = input.isolation ?? (env.TOOL_EXECUTOR === 'local' ? 'sandbox' : 'container');
   if (!isolationAllowed(isolation, env)) return refused(ISOLATION_REFUSED);
+  const modelRefusal = input.model ? await modelProblem(env, actor.workspaceId, input.model) : null;
+  if (modelRefusal) return refused(modelRefusal);
   const at = now();
   const row: AgentRow = {
     id: newId('agt'),
     workspaceId: actor.workspaceId,
     name: input.name,
     description: input.description ?? '',
-    settings: input.settings ?? {},
+    settings: joinSettings(input.settings ?? {}, input.guards),
     isolation,
+    model: input.model ?? null,
     createdAt: at,
     updatedAt: at,
   };
@@ -92,6 +158,17 @@ export async function createAgent(
     },
     at,
   );
+  if (input.guards)
+    await recordAudit(
+      env,
+      {
+        workspaceId: row.workspaceId,
+        kind: 'agent.guard.changed',
+        actor: `user:${actor.userId}`,
+        data: guardChange(row.id, guardsOfAgent(row)),
+      },
+      at,
+    );
   return done(agentView(row));
 }
 
@@ -106,17 +183,30 @@ export async function updateAgent(
   if (!current) return refused({ kind: 'not-found' });
   const body = input.changes;
   if (body.isolation && !isolationAllowed(body.isolation, env)) return refused(ISOLATION_REFUSED);
+  const modelRefusal = body.model ? await modelProblem(env, actor.workspaceId, body.model) : null;
+  if (modelRefusal) return refused(modelRefusal);
   const at = now();
+  const stored = splitSettings(current.settings);
+  const { guards: guardChanges, ...fields } = body;
   const next: AgentRow = {
     ...current,
-    ...body,
+    ...fields,
     description: body.description ?? current.description,
-    settings: body.settings ?? current.settings,
+    // `settings` and `guards` each replace their part as a whole; the other part is kept.
+    settings: joinSettings(body.settings ?? stored.settings, guardChanges ?? stored.guards),
+    model: body.model === undefined ? current.model : body.model,
     updatedAt: at,
   };
   await db
     .update(agents)
-    .set({ name: next.name, description: next.description, settings: next.settings, isolation: next.isolation, updatedAt: at })
+    .set({
+      name: next.name,
+      description: next.description,
+      settings: next.settings,
+      isolation: next.isolation,
+      model: next.model,
+      updatedAt: at,
+    })
     .where(eq(agents.id, current.id));
   const isolationChanged = next.isolation !== current.isolation;
   await recordAudit(
@@ -129,6 +219,17 @@ export async function updateAgent(
     },
     at,
   );
+  if (guardChanges)
+    await recordAudit(
+      env,
+      {
+        workspaceId: current.workspaceId,
+        kind: 'agent.guard.changed',
+        actor: `user:${actor.userId}`,
+        data: guardChange(current.id, guardsOfAgent(next)),
+      },
+      at,
+    );
   const note = isolationChanged
     ? 'Isolation changes apply to new sandboxes only; running sandboxes keep their isolation until they stop.'
     : undefined;

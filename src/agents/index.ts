@@ -6,6 +6,7 @@ export {
   deleteAgent,
   findAgent,
   getAgent,
+  guardsOfAgent,
   listAgents,
   updateAgent,
   type AgentBindings,

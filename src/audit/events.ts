@@ -27,6 +27,24 @@ export interface AuditEventMap {
   'agent.created': { agentId: string; name: string; isolation: string };
   'agent.updated': { agentId: string; fields: string[]; isolationFrom: string; isolationTo: string };
   'agent.deleted': { agentId: string };
+  /** An agent's guards changed (PATCH …/agents/:id `guards`): the modes in force after the change; the classifier by provider and model only. */
+  'agent.guard.changed': {
+    agentId: string;
+    injection: string;
+    secrets: string;
+    exfiltration: string;
+    output: string;
+    classifier: string | null;
+  };
+  /**
+   * Guard verdicts of a turn (src/guards/verdicts.ts): reasons are rule ids and kinds, never
+   * the text that triggered them or a secret. `passed` collects the guards that let a text through.
+   */
+  'agent.guard.passed': { agentId: string; conversationId: string; guards: string[] };
+  'agent.guard.warned': GuardVerdictData;
+  'agent.guard.blocked': GuardVerdictData;
+  'agent.guard.withheld': GuardVerdictData;
+  'agent.guard.needs-approval': GuardVerdictData;
   /** A workspace credential was created or replaced; the name only, never the value or its mask. */
   'credential.put': { name: string; created: boolean };
   'credential.deleted': { name: string };
@@ -80,6 +98,21 @@ export interface AuditEventMap {
       | 'policy-compile'
       | 'executor-refused';
   };
+  /** One agent turn (or the resumed part of one) ended; counts only, never the text. */
+  'agent.turn.finished': {
+    agentId: string;
+    conversationId: string;
+    outcome: string;
+    steps: number;
+    toolCalls: number;
+    inputTokens: number;
+    outputTokens: number;
+    durationMs: number;
+  };
+  /** A turn paused on a tool call that needs approval; it resumes when the approval is decided, or ends when it expires. */
+  'agent.turn.paused': { agentId: string; conversationId: string; approvalId: string; tool: string };
+  /** A model call failed; `failure` is the tagged kind (src/models ModelFailure), never the provider's text. */
+  'agent.model.failed': { agentId: string; conversationId: string; provider: string; failure: string; status: number | null };
   'tool.approval.requested': { agentId: string; tool: string; invocationId: string; approvalId: string; expiresAt: number };
   'tool.approval.decided': {
     agentId: string;
@@ -114,6 +147,15 @@ export interface AuditEventMap {
 }
 
 export type WebhookPlatform = 'discord' | 'slack' | 'telegram';
+
+/** One guard verdict as audited (agent.guard.*). */
+export interface GuardVerdictData {
+  agentId: string;
+  conversationId: string;
+  guard: string;
+  mode: string;
+  reasons: string[];
+}
 
 /** Internal reasons a hook request is refused: the verifiers' own reasons, plus a bad payload. */
 /** After verification: `malformed-payload` (not the platform's payload), `foreign-response-url` (a Slack command whose response_url is not on hooks.slack.com). */
