@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit-api';
 import { connectorRoutes, lookupConnector } from './connectors';
+import { conversationDelivery, conversationRoutes, resumeOnDecision } from './conversations';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
 import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
@@ -27,7 +28,7 @@ export interface AppOptions {
   loginThrottle: LoginThrottle;
   /** Argon2id for sign-in and password routes; tests wrap the real one to count the work (never time). */
   argon2id?: Argon2id;
-  /** Outbound fetch for platform replies, manifest URLs and the local tool runner; tests inject one (there is no internet here). */
+  /** Outbound fetch for platform replies, manifest URLs, the local tool runner and model providers; tests inject one (there is no internet here). */
   fetch?: typeof fetch;
 }
 
@@ -40,6 +41,7 @@ export interface AppOptions {
  */
 export function createApp(options: AppOptions) {
   const now = options.now ?? Date.now;
+  const outbound = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const app = createRouter();
 
   app.use('*', requestId(), securityHeaders(), cors(), clientIp(), rateLimit(DEFAULT_ROUTE_TABLE, options.now ? { now: options.now } : {}));
@@ -56,11 +58,15 @@ export function createApp(options: AppOptions) {
   app.route('/', vaultRoutes(now));
   app.route('/', connectorRoutes(now));
   app.route('/', policyRoutes());
-  app.route('/', toolRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
-  app.route(
-    '/',
-    webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ fetch: options.fetch ?? fetch }), clock: now }),
-  );
+  app.route('/', toolRoutes({ now, fetch: outbound, onApprovalDecided: resumeOnDecision({ now, fetch: outbound }) }));
+  app.route('/', conversationRoutes({ now, fetch: outbound }));
+  // An agent with a model gets the runtime; one without keeps the "no agent runtime configured" reply.
+  const deliverInbound = conversationDelivery({
+    now,
+    fetch: outbound,
+    fallback: noAgentRuntimeDelivery({ fetch: options.fetch ?? fetch }),
+  });
+  app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound, clock: now }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -41,6 +41,12 @@ interface SecretsAndSettings {
   TOOL_SANDBOX_SLEEP_AFTER?: string;
   /** Operator-opened private destinations for container egress, `host:port,…` (never from a manifest). */
   TOOL_OPERATOR_ALLOW?: string;
+  /**
+   * Private model endpoints, `host:port,…` (e.g. `127.0.0.1:11434` for a local Ollama): the only
+   * private destinations an agent's model baseUrl may name, and the only ones that may use
+   * `http://` (docs/agents.md "Models"). Unset = public https only.
+   */
+  MODEL_PRIVATE_HOSTS?: string;
 }
 
 export type Env = WranglerEnv & SecretsAndSettings;

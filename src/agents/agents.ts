@@ -5,7 +5,9 @@ import type { Clock, Principal } from '../auth';
 import { agents, connectors, createDb, newId, vaultSecrets, type Database } from '../db';
 import type { Env } from '../env';
 import { resolveGuards, type ResolvedGuards } from '../guards';
-import { ApiError, done, refused, type Outcome } from '../http';
+import { ApiError, done, refused, type DomainProblem, type Outcome } from '../http';
+import { checkModelBaseUrl, modelPrivateHosts, type ModelSettings } from '../models';
+import { getCredential } from '../vault';
 import { isolationAllowed } from './isolation';
 import type { CreateAgent, UpdateAgent } from './schemas';
 
@@ -15,7 +17,11 @@ import type { CreateAgent, UpdateAgent } from './schemas';
  * without HTTP; the route maps a refusal with problemToApiError. A foreign id answers
  * not-found, exactly like a missing one.
  */
-export type AgentBindings = Pick<Env, 'DB' | 'TOOL_EXECUTOR' | 'DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS'> & AuditBindings;
+export type AgentBindings = Pick<
+  Env,
+  'DB' | 'TOOL_EXECUTOR' | 'DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS' | 'MODEL_PRIVATE_HOSTS' | 'VAULT_KEYS'
+> &
+  AuditBindings;
 
 type AgentRow = typeof agents.$inferSelect;
 export type AgentViewValue = ReturnType<typeof agentView>;
@@ -59,6 +65,7 @@ export function agentView(row: AgentRow) {
     settings: splitSettings(row.settings).settings,
     isolation: row.isolation,
     guards: guardsOfAgent(row),
+    model: row.model ?? null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -83,6 +90,31 @@ export async function findAgent(db: Database, workspaceId: string, id: string): 
 
 const ISOLATION_REFUSED = { kind: 'policy-denied', message: 'Isolation "unrestricted" is disabled on this deployment.' } as const;
 
+/**
+ * Model settings (the agent's model, and the guards' classifier, which has the same shape)
+ * are checked when saved (and again before every call, src/conversations):
+ * 1. openai-compatible needs a baseUrl → invalid;
+ * 2. the baseUrl fails checkModelBaseUrl (https, no private address unless in MODEL_PRIVATE_HOSTS) → url-not-allowed;
+ * 3. the named credential does not exist in the workspace vault → invalid (the key is never read here);
+ * 4. otherwise accepted.
+ */
+async function modelProblem(env: AgentBindings, workspaceId: string, model: ModelSettings, field = 'model'): Promise<DomainProblem | null> {
+  if (model.provider === 'openai-compatible' && model.baseUrl === undefined)
+    return { kind: 'invalid', message: 'An openai-compatible model needs a baseUrl.', fields: [`${field}.baseUrl`] };
+  if (model.baseUrl !== undefined && !checkModelBaseUrl(model.baseUrl, modelPrivateHosts(env.MODEL_PRIVATE_HOSTS)).ok)
+    return {
+      kind: 'url-not-allowed',
+      message: 'The model baseUrl must be https and public, or a host:port listed in MODEL_PRIVATE_HOSTS.',
+      fields: [`${field}.baseUrl`],
+    };
+  if (model.credential !== undefined) {
+    const found = await getCredential(env, workspaceId, model.credential);
+    if (!found.ok)
+      return { kind: 'invalid', message: 'The model credential does not exist in the vault.', fields: [`${field}.credential`] };
+  }
+  return null;
+}
+
 export async function listAgents(env: AgentBindings, actor: Principal): Promise<Outcome<AgentViewValue[]>> {
   const rows = await createDb(env.DB).select().from(agents).where(eq(agents.workspaceId, actor.workspaceId)).orderBy(asc(agents.createdAt));
   return done(rows.map(agentView));
@@ -103,6 +135,10 @@ export async function createAgent(
   // local bubblewrap sandbox where it runs them locally (wrangler dev, self-hosted Linux).
   const isolation = input.isolation ?? (env.TOOL_EXECUTOR === 'local' ? 'sandbox' : 'container');
   if (!isolationAllowed(isolation, env)) return refused(ISOLATION_REFUSED);
+  const modelRefusal =
+    (input.model ? await modelProblem(env, actor.workspaceId, input.model) : null) ??
+    (input.guards?.classifier ? await modelProblem(env, actor.workspaceId, input.guards.classifier, 'guards.classifier') : null);
+  if (modelRefusal) return refused(modelRefusal);
   const at = now();
   const row: AgentRow = {
     id: newId('agt'),
@@ -111,6 +147,7 @@ export async function createAgent(
     description: input.description ?? '',
     settings: joinSettings(input.settings ?? {}, input.guards),
     isolation,
+    model: input.model ?? null,
     createdAt: at,
     updatedAt: at,
   };
@@ -150,6 +187,10 @@ export async function updateAgent(
   if (!current) return refused({ kind: 'not-found' });
   const body = input.changes;
   if (body.isolation && !isolationAllowed(body.isolation, env)) return refused(ISOLATION_REFUSED);
+  const modelRefusal =
+    (body.model ? await modelProblem(env, actor.workspaceId, body.model) : null) ??
+    (body.guards?.classifier ? await modelProblem(env, actor.workspaceId, body.guards.classifier, 'guards.classifier') : null);
+  if (modelRefusal) return refused(modelRefusal);
   const at = now();
   const stored = splitSettings(current.settings);
   const { guards: guardChanges, ...fields } = body;
@@ -159,11 +200,19 @@ export async function updateAgent(
     description: body.description ?? current.description,
     // `settings` and `guards` each replace their part as a whole; the other part is kept.
     settings: joinSettings(body.settings ?? stored.settings, guardChanges ?? stored.guards),
+    model: body.model === undefined ? current.model : body.model,
     updatedAt: at,
   };
   await db
     .update(agents)
-    .set({ name: next.name, description: next.description, settings: next.settings, isolation: next.isolation, updatedAt: at })
+    .set({
+      name: next.name,
+      description: next.description,
+      settings: next.settings,
+      isolation: next.isolation,
+      model: next.model,
+      updatedAt: at,
+    })
     .where(eq(agents.id, current.id));
   const isolationChanged = next.isolation !== current.isolation;
   await recordAudit(

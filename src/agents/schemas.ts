@@ -1,17 +1,39 @@
 import { z } from '@hono/zod-openapi';
 import { ISOLATION_LEVELS } from '../db';
 import { GuardSettings, ResolvedGuardsView } from '../guards';
+import { ModelSettings } from '../models';
+
+/**
+ * Per-turn limits of the agent runtime (docs/agents.md "Limits"); each one hit ends the turn
+ * with a reply that says so. Omitted fields take the defaults in src/conversations/limits.ts.
+ */
+export const TurnLimits = z
+  .strictObject({
+    maxSteps: z.number().int().min(1).max(50).optional(),
+    maxToolCalls: z.number().int().min(0).max(100).optional(),
+    maxTokensPerTurn: z.number().int().min(1).max(2_000_000).optional(),
+    maxTurnMs: z.number().int().min(1000).max(600_000).optional(),
+    dailyTokenBudget: z.number().int().min(1).max(1_000_000_000).optional(),
+  })
+  .openapi('TurnLimits');
 
 /** Agent settings: a closed set of fields (unknown keys are refused, not stored). */
 export const AgentSettings = z
   .strictObject({
     systemPrompt: z.string().max(16_384).optional(),
-    model: z.string().min(1).max(128).optional(),
+    /** Legacy free-text label, kept readable for existing agents; the runtime uses the top-level `model` object. */
+    model: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .openapi({ description: 'Legacy label, not used by the runtime: set the top-level `model` object instead.' }),
     maxOutputTokens: z.number().int().min(1).max(200_000).optional(),
     /** Per-call tool timeout in ms; capped by the deployment's maximum (docs/sandbox.md). */
     toolTimeoutMs: z.number().int().min(100).max(600_000).optional(),
     /** How many tool calls of this agent may run at once. */
     maxConcurrentTools: z.number().int().min(1).max(16).optional(),
+    turnLimits: TurnLimits.optional(),
   })
   .openapi('AgentSettings');
 
@@ -27,6 +49,7 @@ export const CreateAgent = z
     settings: AgentSettings.optional(),
     isolation: Isolation.optional(),
     guards: GuardSettings.optional(),
+    model: ModelSettings.optional(),
   })
   .openapi('CreateAgentRequest');
 
@@ -38,6 +61,8 @@ export const UpdateAgent = z
     isolation: Isolation.optional(),
     /** Replaces the stored guards as a whole (like `settings`); a field left out takes its strict default. */
     guards: GuardSettings.optional(),
+    /** null removes the model: the agent then answers channels with "no agent runtime configured". */
+    model: ModelSettings.nullable().optional(),
   })
   .openapi('UpdateAgentRequest');
 
@@ -50,6 +75,7 @@ export const AgentView = z
     isolation: Isolation,
     /** The guards in force: stored settings with every default filled in (docs/agents.md "Guards"). */
     guards: ResolvedGuardsView,
+    model: ModelSettings.nullable(),
     createdAt: z.number().int(),
     updatedAt: z.number().int(),
   })

@@ -98,6 +98,21 @@ export interface AuditEventMap {
       | 'policy-compile'
       | 'executor-refused';
   };
+  /** One agent turn (or the resumed part of one) ended; counts only, never the text. */
+  'agent.turn.finished': {
+    agentId: string;
+    conversationId: string;
+    outcome: string;
+    steps: number;
+    toolCalls: number;
+    inputTokens: number;
+    outputTokens: number;
+    durationMs: number;
+  };
+  /** A turn paused on a tool call that needs approval; it resumes when the approval is decided, or ends when it expires. */
+  'agent.turn.paused': { agentId: string; conversationId: string; approvalId: string; tool: string };
+  /** A model call failed; `failure` is the tagged kind (src/models ModelFailure), never the provider's text. */
+  'agent.model.failed': { agentId: string; conversationId: string; provider: string; failure: string; status: number | null };
   'tool.approval.requested': { agentId: string; tool: string; invocationId: string; approvalId: string; expiresAt: number };
   'tool.approval.decided': {
     agentId: string;

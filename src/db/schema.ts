@@ -176,11 +176,21 @@ export const agents = sqliteTable(
     settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     /** How this agent's tool calls are isolated; changes apply to new sandboxes only. */
     isolation: text('isolation', { enum: ISOLATION_LEVELS }).notNull().default('container'),
+    /** The runtime's model settings (src/models ModelSettings: provider, model, baseUrl, credential name); null = no runtime. Never a key. */
+    model: text('model', { mode: 'json' }).$type<AgentModelSettings>(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [index('agents_workspace_idx').on(t.workspaceId)],
 );
+
+/** The stored shape of agents.model (validated by src/models ModelSettings at the edge). */
+export interface AgentModelSettings {
+  provider: 'openai-compatible' | 'anthropic';
+  model: string;
+  baseUrl?: string;
+  credential?: string;
+}
 
 export const PLATFORMS = ['discord', 'slack', 'telegram'] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -289,4 +299,72 @@ export const approvals = sqliteTable(
     decidedAt: integer('decided_at'),
   },
   (t) => [index('approvals_workspace_idx').on(t.workspaceId, t.status)],
+);
+
+/**
+ * One conversation of an agent: a REST conversation (`rest:<id>`) or a chat channel/thread
+ * (the webhook's conversationKey). The transcript lives in the Conversation Durable Object
+ * named by `id`, encrypted; this row only indexes it.
+ */
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    /** `rest:<id>` or `<platform>:…` from the webhook adapters; unique per agent. */
+    channelKey: text('channel_key').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('conversations_agent_key_unique').on(t.agentId, t.channelKey),
+    index('conversations_workspace_idx').on(t.workspaceId, t.agentId),
+  ],
+);
+
+/** A turn paused on an approval: which conversation to wake when the approval is decided. */
+export const conversationWaits = sqliteTable('conversation_waits', {
+  approvalId: text('approval_id').primaryKey(),
+  workspaceId: text('workspace_id').notNull(),
+  agentId: text('agent_id').notNull(),
+  conversationId: text('conversation_id').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const TURN_OUTCOMES = [
+  'replied',
+  'model-failed',
+  'limit-steps',
+  'limit-tool-calls',
+  'limit-tokens',
+  'limit-wall-time',
+  'limit-daily-budget',
+  'approval-expired',
+] as const;
+export type TurnOutcome = (typeof TURN_OUTCOMES)[number];
+
+/** Usage of one turn, written when it ends (a turn paused for an approval counts as one, wait excluded): cost attribution per agent and UTC day. */
+export const agentTurnUsage = sqliteTable(
+  'agent_turn_usage',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    conversationId: text('conversation_id').notNull(),
+    /** UTC day `YYYY-MM-DD` of the turn's start. */
+    day: text('day').notNull(),
+    inputTokens: integer('input_tokens').notNull(),
+    outputTokens: integer('output_tokens').notNull(),
+    toolCalls: integer('tool_calls').notNull(),
+    steps: integer('steps').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    outcome: text('outcome', { enum: TURN_OUTCOMES }).notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('agent_turn_usage_agent_day_idx').on(t.workspaceId, t.agentId, t.day)],
 );

@@ -18,7 +18,9 @@ export type DomainProblem =
   /** The input is well-formed but not acceptable; `fields` names the paths, never values. */
   | { kind: 'invalid'; message: string; fields: string[] }
   /** The state changed or already holds (duplicate, decided meanwhile). */
-  | { kind: 'conflict'; message: string };
+  | { kind: 'conflict'; message: string }
+  /** An outbound URL the gateway will not call (scheme, private address, userinfo). */
+  | { kind: 'url-not-allowed'; message: string; fields: string[] };
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; problem: DomainProblem };
 
@@ -45,6 +47,8 @@ export function problemToApiError(problem: DomainProblem): ApiError {
       return new ApiError('VALIDATION_ERROR', problem.message, { fields: problem.fields });
     case 'conflict':
       return new ApiError('CONFLICT', problem.message);
+    case 'url-not-allowed':
+      return new ApiError('URL_NOT_ALLOWED', problem.message, { fields: problem.fields });
   }
 }
 

@@ -23,6 +23,8 @@
  *    the invocation's own transition) changed no row → 409 (someone else decided first);
  * 9. approve → run the invocation with exactly the stored arguments, re-checking everything
  *    the run checks against the agent as it is now (run.ts); deny → denied.
+ * After 4 (expired), 8 (denied) and 9 (approved and run), `onApprovalDecided` (the agent
+ * runtime, wired in app.ts) wakes a turn paused on the approval; it never changes the decision.
  */
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { findAgent } from '../agents';
@@ -34,10 +36,51 @@ import { requireVault } from '../vault';
 import { validateArguments } from './arguments';
 import { findInstalledTool, manifestToolOf } from './installed';
 import { actorOf, argumentsHash, credentialIdOf, expireStaleApprovals } from './approval-store';
-import { runStoredInvocation } from './run';
+import { runStoredInvocation, type StoredResult } from './run';
+import type { Context } from 'hono';
+import type { AppEnv, Env } from '../env';
 import { ApprovalList, DecideApproval, IdParams, InvocationResult } from './schemas';
 
 const APPROVER_ROLES = new Set(['owner', 'admin', 'operator']);
+
+/** What became of an approval, for whoever waits on it (the agent runtime resumes the paused turn). */
+export interface ApprovalDecided {
+  workspaceId: string;
+  approvalId: string;
+  invocationId: string;
+  decision: 'approved' | 'denied' | 'expired';
+  /** The call's result when approved (already redacted, as stored). */
+  result: StoredResult | null;
+}
+
+/**
+ * Called after a decision is final (rules 4, 8–9). It runs after the response is settled
+ * (waitUntil where the platform gives one) and its failure never changes the decision.
+ */
+export type ApprovalHook = (env: Env, decided: ApprovalDecided, ctx: { requestId: string }) => Promise<void>;
+
+function afterDecision(c: Context<AppEnv>, hook: ApprovalHook | undefined, decided: ApprovalDecided): Promise<void> {
+  if (!hook) return Promise.resolve();
+  const work = hook(c.env, decided, { requestId: c.get('requestId') }).catch((error: unknown) => {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        event: 'approval.hook.failed',
+        requestId: c.get('requestId'),
+        error: error instanceof Error ? error.name : 'unknown',
+      }),
+    );
+  });
+  let ctx: { waitUntil(promise: Promise<unknown>): void } | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    ctx = undefined; // app.fetch without an execution context (tests): run it before answering.
+  }
+  if (!ctx) return work;
+  ctx.waitUntil(work);
+  return Promise.resolve();
+}
 
 /** Rule 1: a person may decide; the key that calls tools never can. */
 function mayDecide(principal: Principal): boolean {
@@ -96,7 +139,7 @@ const decideRoute = secured(
   signedIn(),
 );
 
-export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
+export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch; onApprovalDecided?: ApprovalHook }) {
   const router = createRouter();
 
   router.openapi(listRoute, async (c) => {
@@ -174,6 +217,8 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     if (approval.status === 'pending' && approval.expiresAt <= at) {
       await expireStaleApprovals(db, principal.workspaceId, at);
       await audit('expired');
+      const decided = { workspaceId: approval.workspaceId, approvalId: approval.id, invocationId: approval.invocationId };
+      await afterDecision(c, deps.onApprovalDecided, { ...decided, decision: 'expired', result: null });
       throw new ApiError('CONFLICT', 'The approval has expired; the call was denied.');
     }
     // 5. Spent or decided approvals are never decided again.
@@ -222,7 +267,11 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     ]);
     if (spent.length !== 1) throw new ApiError('CONFLICT', 'The approval was already decided.');
     await audit(decided);
-    if (decided === 'denied') return c.json({ id: invocation.id, status: 'denied' as const }, 200);
+    const settled = { workspaceId: approval.workspaceId, approvalId: approval.id, invocationId: invocation.id };
+    if (decided === 'denied') {
+      await afterDecision(c, deps.onApprovalDecided, { ...settled, decision: 'denied', result: null });
+      return c.json({ id: invocation.id, status: 'denied' as const }, 200);
+    }
 
     // 9. Run with exactly the stored (hash-checked) arguments.
     const vault = await requireVault(c.env, c.get('requestId'));
@@ -233,6 +282,7 @@ export function approvalRoutes(deps: { now: Clock; fetch: typeof fetch }) {
       invocation.id,
       invocation.arguments,
     );
+    await afterDecision(c, deps.onApprovalDecided, { ...settled, decision: 'approved', result });
     return c.json(result, 200);
   });
 

@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../auth';
 import { createRouter } from '../http';
-import { approvalRoutes } from './approval-routes';
+import { approvalRoutes, type ApprovalHook } from './approval-routes';
 import { installRoutes } from './install-routes';
 import { invocationRoutes } from './invocation-routes';
 
@@ -31,7 +31,8 @@ export {
 } from './argument-limits';
 export { INPUT_SCHEMA_MAX_DEPTH, inputSchemaProblem } from './input-schema';
 export { PATTERN_MAX_CHARS, type PatternRule, unsafePatternRule } from './pattern-safety';
-export { APPROVAL_TTL_MS, argumentsHash } from './approval-store';
+export { APPROVAL_TTL_MS, argumentsHash, expireStaleApprovals } from './approval-store';
+export type { ApprovalDecided, ApprovalHook } from './approval-routes';
 export {
   callerOf,
   installedToolsOf,
@@ -53,7 +54,7 @@ export { ToolSandbox, toolEgressHandler } from './sandbox-object';
 export { PLACEHOLDER_PREFIX } from './tool-env';
 
 /** Every /api/v1 tools route: installation, invocations, approvals. */
-export function toolRoutes(deps: { now: Clock; fetch: typeof fetch }) {
+export function toolRoutes(deps: { now: Clock; fetch: typeof fetch; onApprovalDecided?: ApprovalHook }) {
   const router = createRouter();
   router.route('/', installRoutes(deps));
   router.route('/', invocationRoutes(deps));

@@ -11,13 +11,17 @@ import { fail, ok, type VaultResult } from './problems';
  */
 export const ENVELOPE_VERSION = 'v1';
 
-export const OWNER_KINDS = ['credential', 'connector'] as const;
+/**
+ * `conversation`: transcript entries sealed by the Conversation Durable Object (never rows
+ * of vault_secrets; ownerId = conversation id, name = `message:<seq>` or `pending`).
+ */
+export const OWNER_KINDS = ['credential', 'connector', 'conversation'] as const;
 export type OwnerKind = (typeof OWNER_KINDS)[number];
 
 /** Where a secret lives: the unique key of a vault_secrets row. */
 export interface SecretRef {
   workspaceId: string;
-  /** `credential`: ownerId is the workspace id; `connector`: ownerId is the connector id. */
+  /** `credential`: ownerId is the workspace id; `connector`: ownerId is the connector id; `conversation`: the conversation id. */
   ownerKind: OwnerKind;
   ownerId: string;
   name: string;

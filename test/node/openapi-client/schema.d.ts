@@ -559,6 +559,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message to an agent and get its reply (scope tools:invoke)
+         * @description Runs one turn: the model, then each tool call through the invocation pipeline (arguments, approvals, sandbox), until a reply. A tool call that needs approval pauses the turn: 202, and the turn resumes when an operator decides (the reply then appears in the conversation). Messages to one conversation are answered one at a time.
+         */
+        post: operations["sendAgentMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An agent's conversations, most recent first (scope agents:read) */
+        get: operations["listAgentConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/conversations/{cid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conversation with its transcript, secrets redacted (scope agents:read) */
+        get: operations["getAgentConversation"];
+        put?: never;
+        post?: never;
+        /** Delete a conversation and its transcript (scope agents:write) */
+        delete: operations["deleteAgentConversation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An agent's usage per UTC day, newest first (scope agents:read) */
+        get: operations["getAgentUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/hooks/discord/{connectorId}": {
         parameters: {
             query?: never;
@@ -823,15 +895,25 @@ export interface components {
              */
             isolation: "container" | "sandbox" | "unrestricted";
             guards: components["schemas"]["ResolvedGuards"];
+            model: components["schemas"]["ModelSettings"];
             createdAt: number;
             updatedAt: number;
         };
         AgentSettings: {
             systemPrompt?: string;
+            /** @description Legacy label, not used by the runtime: set the top-level `model` object instead. */
             model?: string;
             maxOutputTokens?: number;
             toolTimeoutMs?: number;
             maxConcurrentTools?: number;
+            turnLimits?: components["schemas"]["TurnLimits"];
+        };
+        TurnLimits: {
+            maxSteps?: number;
+            maxToolCalls?: number;
+            maxTokensPerTurn?: number;
+            maxTurnMs?: number;
+            dailyTokenBudget?: number;
         };
         ResolvedGuards: {
             /** @enum {string} */
@@ -842,15 +924,18 @@ export interface components {
             exfiltration: "off" | "withhold" | "approval";
             /** @enum {string} */
             output: "off" | "warn" | "block";
-            classifier: components["schemas"]["GuardClassifierSettings"];
+            classifier: components["schemas"]["ModelSettings"];
         };
-        GuardClassifierSettings: {
+        ModelSettings: {
             /** @enum {string} */
-            provider: "openai-compatible" | "anthropic" | "workers-ai";
+            provider: "openai-compatible" | "anthropic";
             model: string;
-            /** Format: uri */
+            /** @description https only, no private address, except `host:port` pairs listed in MODEL_PRIVATE_HOSTS (which may also be http). Required for openai-compatible; anthropic defaults to https://api.anthropic.com/v1. */
             baseUrl?: string;
-            /** @description Name of a vault credential */
+            /**
+             * @description Name of the vault credential holding the provider API key.
+             * @example GITHUB_TOKEN
+             */
             credential?: string;
         } | null;
         CreateAgentRequest: {
@@ -863,6 +948,7 @@ export interface components {
              */
             isolation?: "container" | "sandbox" | "unrestricted";
             guards?: components["schemas"]["GuardSettings"];
+            model?: components["schemas"]["ModelSettings"];
         };
         GuardSettings: {
             /**
@@ -885,7 +971,7 @@ export interface components {
              * @enum {string}
              */
             output?: "off" | "warn" | "block";
-            classifier?: components["schemas"]["GuardClassifierSettings"];
+            classifier?: components["schemas"]["ModelSettings"];
         };
         AgentUpdated: components["schemas"]["Agent"] & {
             /** @description Present when isolation changed: it applies to new sandboxes only. */
@@ -901,6 +987,7 @@ export interface components {
              */
             isolation?: "container" | "sandbox" | "unrestricted";
             guards?: components["schemas"]["GuardSettings"];
+            model?: components["schemas"]["ModelSettings"];
         };
         CredentialList: {
             credentials: components["schemas"]["Credential"][];
@@ -1115,6 +1202,84 @@ export interface components {
             decision: "approve" | "deny";
             /** @description When given, must equal the approval's hash: the approver confirms the arguments they saw. */
             argumentsHash?: string;
+        };
+        MessageReply: {
+            conversationId: string;
+            reply: string;
+            /** @description `replied`, or why the turn ended: `model-failed`, `limit-*`, `approval-expired`… */
+            outcome: string;
+            toolCalls: {
+                tool: string;
+                status: string;
+                invocationId: string | null;
+            }[];
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+                toolCalls: number;
+                steps: number;
+                durationMs: number;
+            };
+        };
+        MessagePending: {
+            conversationId: string;
+            /** @enum {string} */
+            status: "pending_approval";
+            approvalId: string;
+            toolCalls: {
+                tool: string;
+                status: string;
+                invocationId: string | null;
+            }[];
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+                toolCalls: number;
+                steps: number;
+                durationMs: number;
+            };
+        };
+        SendMessageRequest: {
+            text: string;
+            /** @description Continue this conversation; omitted = a new one. */
+            conversationId?: string;
+        };
+        ConversationList: {
+            conversations: components["schemas"]["ConversationSummary"][];
+        };
+        ConversationSummary: {
+            id: string;
+            channel: string;
+            createdAt: number;
+            updatedAt: number;
+        };
+        Conversation: components["schemas"]["ConversationSummary"] & {
+            messages: {
+                /** @enum {string} */
+                role: "user" | "assistant" | "tool" | "system";
+                text?: string;
+                toolCalls?: {
+                    tool: string;
+                    arguments: string;
+                }[];
+                toolResult?: {
+                    tool: string;
+                    output: string;
+                };
+            }[];
+            pendingApprovalId: string | null;
+        };
+        AgentUsage: {
+            agentId: string;
+            days: {
+                inputTokens: number;
+                outputTokens: number;
+                toolCalls: number;
+                steps: number;
+                durationMs: number;
+                day: string;
+                turns: number;
+            }[];
         };
     };
     responses: never;
@@ -3284,6 +3449,320 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sendAgentMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description The reply (or the reason the turn ended: a limit, a provider failure) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageReply"];
+                };
+            };
+            /** @description Paused: a tool call waits for approval */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePending"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAgentConversations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Conversations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAgentConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                cid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAgentConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                cid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAgentUsage: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Usage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentUsage"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

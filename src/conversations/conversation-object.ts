@@ -1,0 +1,266 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env';
+import { keyringFor, openEnvelope, sealEnvelope, type Keyring, type SecretRef } from '../vault';
+import { expirePausedTurn } from './approvals';
+import { compactionCut, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_MESSAGES } from './compaction';
+import type { ConversationIdentity, PausedTurn, StoredMessage } from './types';
+
+/** A lease not renewed for this long is dead (its Worker died mid-turn): the next turn may start. */
+export const LEASE_GRACE_MS = 30_000;
+
+export type AcquireResult =
+  | { ok: true; token: string; messages: StoredMessage[] }
+  | { ok: false; reason: 'busy' }
+  | { ok: false; reason: 'paused'; approvalId: string; expiresAt: number };
+
+export type ResumeResult = { ok: true; token: string; messages: StoredMessage[]; paused: PausedTurn } | { ok: false };
+
+const encoder = new TextEncoder();
+
+/**
+ * Conversation: one object per conversation (named by the conversations row id). It does
+ * three things and nothing else:
+ * 1. orders turns: one lease at a time; a second message waits for the first turn's lease
+ *    (FIFO, in memory: a waiter holds an open call, so the object is not evicted under it),
+ *    and a lease whose Worker died expires on its own;
+ * 2. keeps the transcript in its SQLite storage, every entry sealed with the workspace's
+ *    vault key (the vault's own envelope, AAD bound to this conversation and entry), bounded
+ *    by message count and bytes (compaction.ts);
+ * 3. keeps a turn paused on an approval (sealed) across eviction, and ends it with an alarm
+ *    when the approval expires (approvals.ts does the rest: audit, usage, channel reply).
+ * The turn itself runs in the Worker that holds the lease (turn.ts), with the app's own
+ * bindings, clock and fetch. Nothing here is reachable from a client: only the Worker calls it.
+ */
+export class Conversation extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+  #keyring: Keyring | null = null;
+  #waiters: Array<() => void> = [];
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    this.#sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    this.#sql.exec(
+      'CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, role TEXT NOT NULL, at_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, envelope TEXT NOT NULL)',
+    );
+  }
+
+  async #ring(): Promise<Keyring> {
+    if (this.#keyring) return this.#keyring;
+    const ring = await keyringFor(this.env.VAULT_KEYS);
+    if (!ring.ok) throw new Error(`vault: ${ring.problem.kind}`);
+    this.#keyring = ring.value;
+    return ring.value;
+  }
+
+  #meta(key: string): string | null {
+    return this.#sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0]?.value ?? null;
+  }
+
+  #setMeta(key: string, value: string | null): void {
+    if (value === null) this.#sql.exec('DELETE FROM meta WHERE key = ?', key);
+    else this.#sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, value);
+  }
+
+  /** The first caller names the conversation; any later caller must name the same one (defence in depth: ids are random). */
+  #bind(identity: ConversationIdentity): void {
+    const stored = this.#meta('identity');
+    const wanted = JSON.stringify([identity.workspaceId, identity.agentId, identity.conversationId]);
+    if (stored === null) this.#setMeta('identity', wanted);
+    else if (stored !== wanted) throw new Error('conversation: identity mismatch');
+  }
+
+  #ref(identity: ConversationIdentity, name: string): SecretRef {
+    return { workspaceId: identity.workspaceId, ownerKind: 'conversation', ownerId: identity.conversationId, name };
+  }
+
+  #lease(): { token: string; expiresAtMs: number } | null {
+    const raw = this.#meta('lease');
+    if (raw === null) return null;
+    const lease = JSON.parse(raw) as { token: string; expiresAtMs: number };
+    if (lease.expiresAtMs <= Date.now()) {
+      this.#setMeta('lease', null);
+      return null;
+    }
+    return lease;
+  }
+
+  #grant(leaseMs: number): string {
+    const token = crypto.randomUUID();
+    this.#setMeta('lease', JSON.stringify({ token, expiresAtMs: Date.now() + leaseMs + LEASE_GRACE_MS }));
+    return token;
+  }
+
+  #requireLease(token: string): void {
+    const lease = this.#lease();
+    if (!lease || lease.token !== token) throw new Error('conversation: lease lost');
+  }
+
+  #wake(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+  }
+
+  /** Waits (FIFO) until no live lease is held or `waitMs` passes. True when free. */
+  async #waitForFree(waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    while (this.#lease() !== null || this.#waiters.length > 0) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        // Giving up must not strand the waiter behind: it re-checks for itself.
+        this.#wake();
+        return false;
+      }
+      const lease = this.#lease();
+      // Wake on release, or when a dead lease would have expired, whichever is first.
+      const sleep = Math.max(1, Math.min(remaining, lease ? lease.expiresAtMs - Date.now() : remaining));
+      let wake!: () => void;
+      const woken = new Promise<void>((resolve) => (wake = resolve));
+      this.#waiters.push(wake);
+      const timer = setTimeout(wake, sleep);
+      await woken;
+      clearTimeout(timer);
+      this.#waiters = this.#waiters.filter((w) => w !== wake);
+      if (this.#lease() === null) return true;
+    }
+    return true;
+  }
+
+  async #messages(identity: ConversationIdentity): Promise<StoredMessage[]> {
+    const rows = this.#sql.exec<{ seq: number; envelope: string }>('SELECT seq, envelope FROM messages ORDER BY seq').toArray();
+    const ring = await this.#ring();
+    const out: StoredMessage[] = [];
+    for (const row of rows) {
+      const opened = await openEnvelope(ring, this.#ref(identity, `message:${row.seq}`), row.envelope);
+      // An entry that no longer opens (key removed from the keyring, tampering) is left out, never guessed at.
+      if (opened.ok) out.push(JSON.parse(opened.value.plaintext) as StoredMessage);
+    }
+    return out;
+  }
+
+  /**
+   * Starts a turn: waits up to `waitMs` for the previous turn, then holds the lease for
+   * `leaseMs` (+ grace). A paused turn is not waited for: the caller decides (turn.ts).
+   */
+  async acquire(identity: ConversationIdentity, waitMs: number, leaseMs: number): Promise<AcquireResult> {
+    this.#bind(identity);
+    if (!(await this.#waitForFree(waitMs))) return { ok: false, reason: 'busy' };
+    const paused = this.#meta('paused-head');
+    if (paused !== null) {
+      const head = JSON.parse(paused) as { approvalId: string; expiresAt: number };
+      this.#wake();
+      return { ok: false, reason: 'paused', ...head };
+    }
+    const token = this.#grant(leaseMs);
+    return { ok: true, token, messages: await this.#messages(identity) };
+  }
+
+  /** Takes the paused turn waiting on `approvalId` (if it still is) and the lease with it. */
+  async resume(identity: ConversationIdentity, approvalId: string, waitMs: number, leaseMs: number): Promise<ResumeResult> {
+    this.#bind(identity);
+    if (!(await this.#waitForFree(waitMs))) return { ok: false };
+    const paused = await this.#takePaused(identity, approvalId);
+    if (!paused) {
+      this.#wake();
+      return { ok: false };
+    }
+    const token = this.#grant(leaseMs);
+    return { ok: true, token, messages: await this.#messages(identity), paused };
+  }
+
+  async #takePaused(identity: ConversationIdentity, approvalId: string | null): Promise<PausedTurn | null> {
+    const head = this.#meta('paused-head');
+    const sealed = this.#meta('paused');
+    if (head === null || sealed === null) return null;
+    if (approvalId !== null && (JSON.parse(head) as { approvalId: string }).approvalId !== approvalId) return null;
+    this.#setMeta('paused-head', null);
+    this.#setMeta('paused', null);
+    const opened = await openEnvelope(await this.#ring(), this.#ref(identity, 'paused'), sealed);
+    return opened.ok ? (JSON.parse(opened.value.plaintext) as PausedTurn) : null;
+  }
+
+  /** Appends entries (sealed one by one), then compacts: oldest whole exchanges go first. */
+  async append(identity: ConversationIdentity, token: string, entries: StoredMessage[]): Promise<void> {
+    this.#requireLease(token);
+    const ring = await this.#ring();
+    const sealed: Array<{ seq: number; role: string; bytes: number; envelope: string }> = [];
+    let seq = (this.#sql.exec<{ m: number | null }>('SELECT MAX(seq) AS m FROM messages').one().m ?? 0) + 1;
+    for (const entry of entries) {
+      const text = JSON.stringify(entry);
+      const envelope = await sealEnvelope(ring, this.#ref(identity, `message:${seq}`), text);
+      sealed.push({ seq, role: entry.role, bytes: encoder.encode(text).byteLength, envelope });
+      seq++;
+    }
+    this.#requireLease(token);
+    for (const row of sealed)
+      this.#sql.exec(
+        'INSERT INTO messages (seq, role, at_ms, bytes, envelope) VALUES (?, ?, ?, ?, ?)',
+        row.seq,
+        row.role,
+        Date.now(),
+        row.bytes,
+        row.envelope,
+      );
+    // The role is not secret (user / assistant / tool): kept in clear so compaction needs no decryption.
+    const rows = this.#sql
+      .exec<{ seq: number; bytes: number; role: string }>('SELECT seq, bytes, role FROM messages ORDER BY seq')
+      .toArray();
+    const cut = compactionCut(rows, { maxMessages: MAX_TRANSCRIPT_MESSAGES, maxBytes: MAX_TRANSCRIPT_BYTES });
+    if (cut !== null) this.#sql.exec('DELETE FROM messages WHERE seq < ?', cut);
+  }
+
+  /** Pauses the turn on an approval: the state is sealed, the lease freed, an alarm set for the expiry. */
+  async pause(identity: ConversationIdentity, token: string, paused: PausedTurn): Promise<void> {
+    this.#requireLease(token);
+    const envelope = await sealEnvelope(await this.#ring(), this.#ref(identity, 'paused'), JSON.stringify(paused));
+    this.#requireLease(token);
+    this.#setMeta('paused', envelope);
+    this.#setMeta('paused-head', JSON.stringify({ approvalId: paused.approvalId, expiresAt: paused.expiresAt }));
+    this.#setMeta('lease', null);
+    // Real time: the approval's own expiry is checked again against D1 when the alarm runs (expiry.ts).
+    await this.ctx.storage.setAlarm(Math.max(Date.now(), paused.expiresAt) + 1000);
+    this.#wake();
+  }
+
+  release(token: string): void {
+    const lease = this.#lease();
+    if (lease && lease.token === token) this.#setMeta('lease', null);
+    this.#wake();
+  }
+
+  /** The decrypted transcript, for the redacted GET view. */
+  async transcript(
+    identity: ConversationIdentity,
+  ): Promise<{ messages: StoredMessage[]; paused: { approvalId: string; expiresAt: number } | null }> {
+    this.#bind(identity);
+    const head = this.#meta('paused-head');
+    return {
+      messages: await this.#messages(identity),
+      paused: head ? (JSON.parse(head) as { approvalId: string; expiresAt: number }) : null,
+    };
+  }
+
+  /** Ends a paused turn whose approval expired (or was decided elsewhere); returns it for the caller's side effects. */
+  async endPaused(identity: ConversationIdentity, approvalId: string): Promise<PausedTurn | null> {
+    this.#bind(identity);
+    return this.#takePaused(identity, approvalId);
+  }
+
+  /** Deletes everything this conversation stored. */
+  async forget(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#keyring = null;
+  }
+
+  /** The paused turn's approval window ended: approvals.ts checks D1, ends the turn and tells the channel. */
+  override async alarm(): Promise<void> {
+    const head = this.#meta('paused-head');
+    const identity = this.#meta('identity');
+    if (head === null || identity === null) return;
+    const [workspaceId, agentId, conversationId] = JSON.parse(identity) as [string, string, string];
+    const { approvalId } = JSON.parse(head) as { approvalId: string };
+    const retryAt = await expirePausedTurn(this.env, { workspaceId, agentId, conversationId }, approvalId, this);
+    if (retryAt !== null) await this.ctx.storage.setAlarm(retryAt);
+  }
+}

@@ -1,0 +1,148 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import { WAITING_FOR_APPROVAL_REPLY } from '../../src/conversations';
+import { bytesToHex } from '../../src/lib';
+import { NO_RUNTIME_REPLY, slackV0Mac } from '../../src/webhooks';
+import { ORIGIN } from './helpers';
+import { asSession, inviteUser, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
+import { MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
+import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
+
+const SIGNING_SECRET = 'slack-signing-secret-for-runtime-tests';
+const BOT_TOKEN = 'xoxb-1234567890-runtime-test-bot-token';
+const MODEL_KEY = 'sk-runtime-webhook-model-key-0123456789';
+
+let owner: Session;
+let operator: Session;
+let event = 0;
+
+async function slackAgent(name: string, options: { model?: boolean; tools?: Record<string, unknown> } = {}) {
+  const created = await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name, isolation: 'sandbox' } });
+  const { id } = (await created.json()) as { id: string };
+  expect(
+    (
+      await asSession(owner, `/api/v1/agents/${id}/tools`, {
+        method: 'POST',
+        body: { manifest: TEST_MANIFEST, tools: options.tools ?? {} },
+      })
+    ).status,
+  ).toBe(201);
+  if (options.model !== false) {
+    const model = { provider: 'openai-compatible', model: 'scripted', baseUrl: MODEL_BASE, credential: 'MODEL_KEY' };
+    expect((await asSession(owner, `/api/v1/agents/${id}`, { method: 'PATCH', body: { model } })).status).toBe(200);
+  }
+  const connector = await asSession(owner, `/api/v1/agents/${id}/connectors`, {
+    method: 'POST',
+    body: { platform: 'slack', signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN },
+  });
+  expect(connector.status).toBe(201);
+  const { webhookPath } = (await connector.json()) as { webhookPath: string };
+  return { agentId: id, webhookPath };
+}
+
+/** The whole Worker app with a scripted model, the stub runner, and Slack's Web API recording what is posted. */
+function world(script: ScriptStep[]) {
+  const runner = stubRunner(() => ({ stdout: 'contents of the file\n' }));
+  const posted: Array<{ url: string; auth: string | null; body: Record<string, unknown> }> = [];
+  const slack = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    if (request.url === 'https://slack.com/api/chat.postMessage') {
+      posted.push({
+        url: request.url,
+        auth: request.headers.get('Authorization'),
+        body: (await request.json()) as Record<string, unknown>,
+      });
+      return Response.json({ ok: true });
+    }
+    return runner.fetch(request);
+  }) as typeof fetch;
+  const model = scriptedModel(script, slack);
+  const app = createApp({ loginThrottle: testThrottle, fetch: model.fetch });
+  const bindings = { ...env, ...LOCAL_EXECUTOR };
+  async function hook(path: string, text: string, thread = '1700000000.000100') {
+    event++;
+    const raw = JSON.stringify({
+      type: 'event_callback',
+      event_id: `Ev${event}`,
+      team_id: 'T1',
+      event: { type: 'message', user: 'U42', text, channel: 'C9', ts: `1700000000.00${event}`, thread_ts: thread },
+    });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const mac = `v0=${bytesToHex(await slackV0Mac(SIGNING_SECRET, ts, new TextEncoder().encode(raw)))}`;
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`${ORIGIN}${path}`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'X-Slack-Request-Timestamp': ts,
+          'X-Slack-Signature': mac,
+          'CF-Connecting-IP': '198.51.100.30',
+        },
+        body: raw,
+      }),
+      bindings,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
+  return { hook, posted, model, runner, call: toolApp({ fetch: model.fetch, bindings: LOCAL_EXECUTOR }) };
+}
+
+beforeAll(async () => {
+  await setupInstance('Runtime hooks');
+  owner = await login(OWNER.email, OWNER.password);
+  await inviteUser(owner, 'op-hooks@example.com', 'operator', 'operator passphrase long enough');
+  operator = await login('op-hooks@example.com', 'operator passphrase long enough');
+  expect((await asSession(owner, '/api/v1/credentials/MODEL_KEY', { method: 'PUT', body: { value: MODEL_KEY } })).status).toBeLessThan(300);
+});
+
+describe('webhook hand-off to the conversation', () => {
+  it('a Slack event produces a tool call in the local sandbox and a reply in Slack’s API shape, in the same thread', async () => {
+    const { agentId, webhookPath } = await slackAgent('slack-runtime');
+    const w = world([{ toolCalls: [{ name: 'cat', args: { path: '/workspace/todo' } }] }, { text: 'Your list: contents of the file' }]);
+    expect((await w.hook(webhookPath, 'what is on my list?')).status).toBe(200);
+    expect(w.runner.calls.map((c) => c.body.argv)).toEqual([['cat', '/workspace/todo']]);
+    expect(w.posted).toEqual([
+      {
+        url: 'https://slack.com/api/chat.postMessage',
+        auth: `Bearer ${BOT_TOKEN}`,
+        body: { channel: 'C9', thread_ts: '1700000000.000100', text: 'Your list: contents of the file' },
+      },
+    ]);
+    // The conversation is the thread's: a second message in it continues it.
+    const list = (await (await asSession(owner, `/api/v1/agents/${agentId}/conversations`)).json()) as {
+      conversations: Array<{ channel: string }>;
+    };
+    expect(list.conversations).toEqual([expect.objectContaining({ channel: 'slack' })]);
+  });
+
+  it('a channel turn paused for approval posts "waiting for approval", and the reply follows the operator’s decision', async () => {
+    const { agentId, webhookPath } = await slackAgent('slack-approval', { tools: { cat: { approval: 'always' } } });
+    const w = world([{ toolCalls: [{ name: 'cat', args: { path: '/workspace/todo' } }] }, { text: 'Approved and read.' }]);
+    expect((await w.hook(webhookPath, 'read it', '1700000001.000100')).status).toBe(200);
+    expect(w.posted.map((p) => p.body.text)).toEqual([WAITING_FOR_APPROVAL_REPLY]);
+    expect(w.runner.calls).toHaveLength(0);
+    const pending = (await (await asSession(operator, '/api/v1/approvals')).json()) as {
+      approvals: Array<{ id: string; agentId: string }>;
+    };
+    const approval = pending.approvals.find((a) => a.agentId === agentId);
+    expect(approval).toBeDefined();
+    const decided = await w.call(operator, `/api/v1/approvals/${approval!.id}`, { method: 'POST', body: { decision: 'approve' } });
+    expect(decided.status).toBe(200);
+    expect(w.runner.calls).toHaveLength(1);
+    expect(w.posted.map((p) => p.body.text)).toEqual([WAITING_FOR_APPROVAL_REPLY, 'Approved and read.']);
+    expect(w.posted[1]!.body).toMatchObject({ channel: 'C9', thread_ts: '1700000001.000100' });
+  });
+
+  it('an agent without a model keeps the "no agent runtime configured" reply, and no model is called', async () => {
+    const { webhookPath } = await slackAgent('slack-no-model', { model: false });
+    const w = world([{ text: 'never' }]);
+    expect((await w.hook(webhookPath, 'hello', '1700000002.000100')).status).toBe(200);
+    expect(w.posted.map((p) => p.body.text)).toEqual([NO_RUNTIME_REPLY]);
+    expect(w.model.requests).toHaveLength(0);
+  });
+});

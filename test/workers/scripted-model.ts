@@ -1,0 +1,114 @@
+/**
+ * A scripted model provider for the agent runtime tests. It answers the two wire formats the
+ * runtime speaks — OpenAI Chat Completions (`POST <base>/chat/completions`) and Anthropic
+ * Messages (`POST <base>/messages`) — as a fetch handler behind the app's injected fetch, so
+ * the real SDK providers build real HTTP requests and parse real HTTP responses. Each request
+ * takes the next step of the script; every request is recorded (headers and JSON body) so a
+ * test can check what reached the model (tool output, the key header) without timing.
+ * Requests for the runner go to `runner` (tools-support.ts stubRunner); anything else is 599.
+ */
+export const MODEL_BASE = 'https://model.test/v1';
+export const ANTHROPIC_BASE = 'https://anthropic.test/v1';
+
+export type ScriptStep =
+  | { text: string; inputTokens?: number; outputTokens?: number }
+  | { toolCalls: Array<{ name: string; args: unknown }>; inputTokens?: number; outputTokens?: number }
+  | { status: number; body?: string }
+  | { hang: true }
+  | { redirect: string }
+  | { oversized: true };
+
+export interface RecordedModelRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: { messages?: unknown[]; tools?: unknown[]; system?: unknown; model?: string };
+}
+
+function chatCompletion(step: Extract<ScriptStep, { text: string } | { toolCalls: unknown }>, n: number): unknown {
+  const usage = {
+    prompt_tokens: step.inputTokens ?? 10,
+    completion_tokens: step.outputTokens ?? 5,
+    total_tokens: (step.inputTokens ?? 10) + (step.outputTokens ?? 5),
+  };
+  if ('text' in step)
+    return {
+      id: `c${n}`,
+      object: 'chat.completion',
+      created: 0,
+      model: 'scripted',
+      choices: [{ index: 0, message: { role: 'assistant', content: step.text }, finish_reason: 'stop' }],
+      usage,
+    };
+  return {
+    id: `c${n}`,
+    object: 'chat.completion',
+    created: 0,
+    model: 'scripted',
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: null,
+          tool_calls: step.toolCalls.map((call, i) => ({
+            id: `call_${n}_${i}`,
+            type: 'function',
+            function: { name: call.name, arguments: JSON.stringify(call.args) },
+          })),
+        },
+        finish_reason: 'tool_calls',
+      },
+    ],
+    usage,
+  };
+}
+
+function anthropicMessage(step: Extract<ScriptStep, { text: string } | { toolCalls: unknown }>, n: number): unknown {
+  const usage = { input_tokens: step.inputTokens ?? 10, output_tokens: step.outputTokens ?? 5 };
+  const content =
+    'text' in step
+      ? [{ type: 'text', text: step.text }]
+      : step.toolCalls.map((call, i) => ({ type: 'tool_use', id: `toolu_${n}_${i}`, name: call.name, input: call.args }));
+  return {
+    id: `msg_${n}`,
+    type: 'message',
+    role: 'assistant',
+    model: 'scripted',
+    content,
+    stop_reason: 'text' in step ? 'end_turn' : 'tool_use',
+    stop_sequence: null,
+    usage,
+  };
+}
+
+export function scriptedModel(script: ScriptStep[], runner?: typeof fetch) {
+  const requests: RecordedModelRequest[] = [];
+  let next = 0;
+  const fetchFn = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    const anthropic = `${url.origin}/v1/messages` === `${ANTHROPIC_BASE}/messages` && url.pathname === '/v1/messages';
+    const chat = url.origin === new URL(MODEL_BASE).origin && url.pathname === '/v1/chat/completions';
+    if (!anthropic && !chat) return runner ? runner(request) : new Response('no internet in tests', { status: 599 });
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, key) => (headers[key] = value));
+    requests.push({ url: request.url, headers, body: (await request.json()) as RecordedModelRequest['body'] });
+    const step = script[next++];
+    if (!step) return Response.json({ error: { message: 'script exhausted' } }, { status: 500 });
+    if ('status' in step)
+      return new Response(step.body ?? '{"error":{"message":"scripted failure"}}', {
+        status: step.status,
+        headers: { 'Content-Type': 'application/json' },
+      });
+    if ('hang' in step)
+      return new Promise<Response>((_, reject) => {
+        const signal = request.signal;
+        signal.addEventListener('abort', () => reject(signal.reason as Error));
+      });
+    if ('redirect' in step) return new Response(null, { status: 302, headers: { Location: step.redirect } });
+    if ('oversized' in step)
+      return new Response('x'.repeat(5 * 1024 * 1024), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    return Response.json(anthropic ? anthropicMessage(step, next) : chatCompletion(step, next));
+  };
+  return { requests, fetch: fetchFn as typeof fetch, remaining: () => script.length - next };
+}
