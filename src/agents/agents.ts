@@ -64,8 +64,8 @@ export function agentView(row: AgentRow) {
     description: row.description,
     settings: splitSettings(row.settings).settings,
     isolation: row.isolation,
-    guards: guardsOfAgent(row),
     model: row.model ?? null,
+    guards: guardsOfAgent(row),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -48,8 +48,8 @@ export const CreateAgent = z
     description: z.string().max(1000).optional(),
     settings: AgentSettings.optional(),
     isolation: Isolation.optional(),
-    guards: GuardSettings.optional(),
     model: ModelSettings.optional(),
+    guards: GuardSettings.optional(),
   })
   .openapi('CreateAgentRequest');
 
@@ -59,10 +59,10 @@ export const UpdateAgent = z
     description: z.string().max(1000).optional(),
     settings: AgentSettings.optional(),
     isolation: Isolation.optional(),
-    /** Replaces the stored guards as a whole (like `settings`); a field left out takes its strict default. */
-    guards: GuardSettings.optional(),
     /** null removes the model: the agent then answers channels with "no agent runtime configured". */
     model: ModelSettings.nullable().optional(),
+    /** Replaces the stored guards as a whole (like `settings`); a field left out takes its strict default. */
+    guards: GuardSettings.optional(),
   })
   .openapi('UpdateAgentRequest');
 
@@ -73,9 +73,9 @@ export const AgentView = z
     description: z.string(),
     settings: AgentSettings,
     isolation: Isolation,
+    model: ModelSettings.nullable(),
     /** The guards in force: stored settings with every default filled in (docs/agents.md "Guards"). */
     guards: ResolvedGuardsView,
-    model: ModelSettings.nullable(),
     createdAt: z.number().int(),
     updatedAt: z.number().int(),
   })

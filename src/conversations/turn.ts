@@ -26,19 +26,11 @@ import {
   modelStep,
   type ModelFailure,
   type ModelToolCall,
-  type OfferedTool,
 } from '../models';
-import {
-  installedToolsOf,
-  invokeTool,
-  manifestToolOf,
-  type AgentRow,
-  type InstalledToolRow,
-  type StoredResult,
-  type ToolCaller,
-} from '../tools';
-import { credentialRef, openSecret, requireVault, workspaceRedactor, type WorkspaceRedactor } from '../vault';
-import { inboundTextForModel, replyForUser, toolOutputForModel, toolsToOffer } from './guard-points';
+import { installedToolsOf, invokeTool, type AgentRow, type InstalledToolRow, type StoredResult, type ToolCaller } from '../tools';
+import { credentialRef, openSecret, requireVault, workspaceRedactor } from '../vault';
+import { guardsOfAgent } from '../agents';
+import { classifierFor, INJECTION_BLOCKED_REPLY, TurnGuards } from './guard-points';
 import { LIMIT_REPLIES, resolveTurnLimits, TURN_QUEUE_WAIT_MS, type TurnLimits } from './limits';
 import { conversationStub, recordUsage, recordWait, tokensUsedOn, touchConversation, utcDay } from './store';
 import type { ConversationIdentity, ConversationPort, PausedTurn, StoredMessage, ToolCallSummary, TurnCounters, TurnOrigin } from './types';
@@ -97,6 +89,10 @@ interface LoopState {
   limits: TurnLimits;
   /** When this running part of the turn started (wall time excludes approval waits). */
   segmentStart: number;
+  /** The turn has seen untrusted content (guard-points.ts): egress tools are withheld or need approval. */
+  tainted: boolean;
+  /** Told to the user with the reply (a pasted secret was not sent to the model). */
+  notice: string | null;
 }
 
 function usageOf(c: TurnCounters): TurnUsage {
@@ -107,14 +103,6 @@ function elapsed(state: LoopState, now: number): number {
   return state.counters.elapsedMs + Math.max(0, now - state.segmentStart);
 }
 
-/** The agent's installed tools as the model is offered them (name, description, inputSchema). */
-function offeredTools(rows: InstalledToolRow[]): OfferedTool[] {
-  return rows.map((row) => {
-    const entry = manifestToolOf(row);
-    return { name: row.name, description: entry.description ?? '', inputSchema: entry.inputSchema as Record<string, unknown> };
-  });
-}
-
 function toolResultMessage(call: ModelToolCall, text: string): StoredMessage {
   return {
     role: 'tool',
@@ -122,20 +110,9 @@ function toolResultMessage(call: ModelToolCall, text: string): StoredMessage {
   };
 }
 
-function resultText(result: StoredResult): string {
-  return toolOutputForModel({
-    status: result.status,
-    exitCode: result.exitCode,
-    stdout: result.stdout,
-    stderr: result.stderr,
-    truncated: result.truncated,
-  });
-}
-
 class Turn {
   readonly #db: Database;
   readonly #stub: ConversationPort;
-  readonly #redactor: WorkspaceRedactor;
   #transcript: StoredMessage[];
 
   constructor(
@@ -143,10 +120,10 @@ class Turn {
     readonly state: LoopState,
     readonly token: string,
     transcript: StoredMessage[],
+    readonly guards: TurnGuards,
   ) {
     this.#db = createDb(deps.env.DB);
     this.#stub = portOf(deps, state.identity.conversationId);
-    this.#redactor = workspaceRedactor(deps.env, state.agent.workspaceId);
     this.#transcript = transcript;
   }
 
@@ -161,7 +138,9 @@ class Turn {
     const at = deps.now();
     state.counters.elapsedMs = elapsed(state, at);
     state.segmentStart = at;
-    const reply = await replyForUser(text, this.#redactor);
+    state.tainted = this.guards.tainted;
+    const guarded = await this.guards.reply(text);
+    const reply = state.notice ? `${state.notice}\n\n${guarded}` : guarded;
     try {
       await this.append([{ role: 'assistant', content: reply }]);
     } finally {
@@ -211,6 +190,8 @@ class Turn {
       day: state.day,
       origin: state.origin,
       caller: state.caller,
+      tainted: this.guards.tainted,
+      notice: state.notice,
     };
     await recordWait(this.#db, state.identity, pending.approvalId, at);
     await this.#stub.pause(state.identity, this.token, paused);
@@ -260,6 +241,14 @@ class Turn {
         await this.append([toolResultMessage(call, 'Refused: no tool of that name is installed on this agent.')]);
         continue;
       }
+      // 3 (guard-points.ts): the exfiltration decision at dispatch.
+      const exfiltration = await this.guards.dispatch(tool);
+      if (exfiltration === 'withhold') {
+        state.toolCalls.push({ tool: tool.name, status: 'withheld', invocationId: null });
+        await this.append([toolResultMessage(call, 'Refused: this tool can reach the network and the turn has seen untrusted content.')]);
+        continue;
+      }
+      const dispatched = exfiltration === 'needs-approval' ? { ...tool, approval: 'always' as const } : tool;
       const args = call.input;
       if (typeof args !== 'object' || args === null || Array.isArray(args)) {
         state.toolCalls.push({ tool: tool.name, status: 'invalid-arguments', invocationId: null });
@@ -279,7 +268,7 @@ class Turn {
           },
           state.caller,
           state.agent,
-          tool,
+          dispatched,
           args as Record<string, unknown>,
         );
       } catch (error) {
@@ -294,7 +283,7 @@ class Turn {
         return this.#pause(call, calls.slice(index + 1), outcome);
       }
       state.toolCalls.push({ tool: tool.name, status: outcome.result.status, invocationId: outcome.result.id });
-      await this.append([toolResultMessage(call, resultText(outcome.result))]);
+      await this.append([toolResultMessage(call, await this.guards.toolOutput(outcome.result))]);
     }
     return null;
   }
@@ -332,7 +321,7 @@ class Turn {
         model: languageModel,
         ...(system ? { system } : {}),
         messages: this.#transcript as ModelMessage[],
-        tools: toolsToOffer(offeredTools(tools)),
+        tools: await this.guards.offer(tools),
         ...(maxOutputTokens ? { maxOutputTokens } : {}),
         signal,
       });
@@ -382,7 +371,16 @@ function freshState(
     toolCalls: [],
     limits: resolveTurnLimits(input.agent.settings),
     segmentStart: at,
+    tainted: false,
+    notice: null,
   };
+}
+
+/** The guards of this turn part: the agent's settings, the workspace redactor, the classifier if configured. */
+async function guardsFor(deps: RuntimeDeps, state: LoopState): Promise<TurnGuards> {
+  const guards = guardsOfAgent(state.agent);
+  const classify = await classifierFor(deps, state.agent.workspaceId, guards.classifier);
+  return new TurnGuards(deps, state.identity, guards, workspaceRedactor(deps.env, state.agent.workspaceId), classify, state.tainted);
 }
 
 /**
@@ -403,9 +401,17 @@ export async function startTurn(
       ? { status: 'busy', conversationId: input.identity.conversationId }
       : { status: 'paused', conversationId: input.identity.conversationId, approvalId: lease.approvalId };
   }
-  const turn = new Turn(deps, { ...state, segmentStart: deps.now() }, lease.token, lease.messages);
   try {
-    await turn.append([{ role: 'user', content: inboundTextForModel(input.text) }]);
+    const running = { ...state, segmentStart: deps.now() };
+    const turn = new Turn(deps, running, lease.token, lease.messages, await guardsFor(deps, running));
+    // 1 (guard-points.ts): secrets, then injection; a channel message is untrusted.
+    const inbound = await turn.guards.inbound(input.text, input.origin.kind === 'channel');
+    if (inbound.blocked) {
+      await turn.append([{ role: 'user', content: '[message withheld by the injection guard]' }]);
+      return await turn.end('guard-blocked', INJECTION_BLOCKED_REPLY);
+    }
+    running.notice = inbound.notice;
+    await turn.append([{ role: 'user', content: inbound.text }]);
     // 1 (limits.ts): the daily budget, before any model call.
     const used = await tokensUsedOn(createDb(deps.env.DB), input.agent.workspaceId, input.agent.id, state.day);
     if (used >= state.limits.dailyTokenBudget) return await turn.end('limit-daily-budget', LIMIT_REPLIES['limit-daily-budget']);
@@ -453,10 +459,12 @@ export async function resumeTurn(
     ),
     limits: resolveTurnLimits(input.agent.settings),
     segmentStart: deps.now(),
+    tainted: paused.tainted,
+    notice: paused.notice,
   };
-  const turn = new Turn(deps, state, resumed.token, resumed.messages);
+  const turn = new Turn(deps, state, resumed.token, resumed.messages, await guardsFor(deps, state));
   try {
-    const text = input.decision === 'denied' || !input.result ? APPROVAL_DENIED_RESULT : resultText(input.result);
+    const text = input.decision === 'denied' || !input.result ? APPROVAL_DENIED_RESULT : await turn.guards.toolOutput(input.result);
     await turn.append([toolResultMessage(paused.call, text)]);
     const tools = await installedToolsOf(createDb(deps.env.DB), input.agent.id);
     const stopped = await turn.runCalls(paused.queued, tools);
@@ -491,8 +499,10 @@ export async function endExpiredTurn(
     toolCalls: paused.toolCalls.map((c) => (c.invocationId === paused.invocationId ? { ...c, status: 'expired' } : c)),
     limits: resolveTurnLimits(input.agent.settings),
     segmentStart: deps.now(),
+    tainted: paused.tainted,
+    notice: paused.notice,
   };
-  const turn = new Turn(deps, state, resumed.token, resumed.messages);
+  const turn = new Turn(deps, state, resumed.token, resumed.messages, await guardsFor(deps, state));
   try {
     await turn.append([paused.call, ...paused.queued].map((c) => toolResultMessage(c, 'Not run: the approval expired.')));
     return { result: await turn.end('approval-expired', APPROVAL_EXPIRED_REPLY), origin: paused.origin };

@@ -47,6 +47,9 @@ export interface PausedTurn {
   day: string;
   origin: TurnOrigin;
   caller: ToolCaller;
+  /** The turn had seen untrusted content before it paused. */
+  tainted: boolean;
+  notice: string | null;
 }
 
 /** What the turn needs of its conversation object: the Durable Object's own methods (a stub, or the object itself in its alarm). */

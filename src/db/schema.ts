@@ -345,6 +345,7 @@ export const TURN_OUTCOMES = [
   'limit-wall-time',
   'limit-daily-budget',
   'approval-expired',
+  'guard-blocked',
 ] as const;
 export type TurnOutcome = (typeof TURN_OUTCOMES)[number];
 

@@ -894,8 +894,8 @@ export interface components {
              * @enum {string}
              */
             isolation: "container" | "sandbox" | "unrestricted";
-            guards: components["schemas"]["ResolvedGuards"];
             model: components["schemas"]["ModelSettings"];
+            guards: components["schemas"]["ResolvedGuards"];
             createdAt: number;
             updatedAt: number;
         };
@@ -915,17 +915,6 @@ export interface components {
             maxTurnMs?: number;
             dailyTokenBudget?: number;
         };
-        ResolvedGuards: {
-            /** @enum {string} */
-            injection: "off" | "warn" | "block";
-            /** @enum {string} */
-            secrets: "off" | "warn" | "block";
-            /** @enum {string} */
-            exfiltration: "off" | "withhold" | "approval";
-            /** @enum {string} */
-            output: "off" | "warn" | "block";
-            classifier: components["schemas"]["ModelSettings"];
-        };
         ModelSettings: {
             /** @enum {string} */
             provider: "openai-compatible" | "anthropic";
@@ -938,6 +927,17 @@ export interface components {
              */
             credential?: string;
         } | null;
+        ResolvedGuards: {
+            /** @enum {string} */
+            injection: "off" | "warn" | "block";
+            /** @enum {string} */
+            secrets: "off" | "warn" | "block";
+            /** @enum {string} */
+            exfiltration: "off" | "withhold" | "approval";
+            /** @enum {string} */
+            output: "off" | "warn" | "block";
+            classifier: components["schemas"]["ModelSettings"];
+        };
         CreateAgentRequest: {
             name: string;
             description?: string;
@@ -947,8 +947,8 @@ export interface components {
              * @enum {string}
              */
             isolation?: "container" | "sandbox" | "unrestricted";
-            guards?: components["schemas"]["GuardSettings"];
             model?: components["schemas"]["ModelSettings"];
+            guards?: components["schemas"]["GuardSettings"];
         };
         GuardSettings: {
             /**
@@ -986,8 +986,8 @@ export interface components {
              * @enum {string}
              */
             isolation?: "container" | "sandbox" | "unrestricted";
-            guards?: components["schemas"]["GuardSettings"];
             model?: components["schemas"]["ModelSettings"];
+            guards?: components["schemas"]["GuardSettings"];
         };
         CredentialList: {
             credentials: components["schemas"]["Credential"][];
