@@ -15,8 +15,6 @@ export {
   CLASSIFIER_TIMEOUT_MS,
   CLOSED_BREAKER,
   injectionHeuristics,
-  INJECTION_NOTICE,
-  TOOL_OUTPUT_WITHHELD,
   type BreakerState,
   type Classifier,
   type InjectionDeps,

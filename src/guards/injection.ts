@@ -185,14 +185,3 @@ export async function checkInjection(
   const next = breakerRecord(admitted.state, true, deps.now);
   return { verdict: result.injection ? verdict(caught, ['classifier']) : verdict('pass', []), breaker: next };
 }
-
-/**
- * What the user is told when their message was blocked. The rule that matched is not named:
- * the audit log has it, and naming it would help whoever is tuning an attack.
- */
-export const INJECTION_NOTICE =
-  'Your message was not passed to the agent: it looks like an attempt to override the agent’s instructions. ' +
-  'If that is a mistake, rephrase it, or ask an operator to look at the guard’s verdict in the audit log.';
-
-/** What the model sees instead of a tool output that the injection guard blocked (still wrapped as untrusted). */
-export const TOOL_OUTPUT_WITHHELD = '[tool output withheld: it looked like a prompt injection; the turn is treated as untrusted]';
