@@ -91,24 +91,26 @@ export async function findAgent(db: Database, workspaceId: string, id: string): 
 const ISOLATION_REFUSED = { kind: 'policy-denied', message: 'Isolation "unrestricted" is disabled on this deployment.' } as const;
 
 /**
- * Model settings are checked when saved (and again before every call, src/conversations):
+ * Model settings (the agent's model, and the guards' classifier, which has the same shape)
+ * are checked when saved (and again before every call, src/conversations):
  * 1. openai-compatible needs a baseUrl → invalid;
  * 2. the baseUrl fails checkModelBaseUrl (https, no private address unless in MODEL_PRIVATE_HOSTS) → url-not-allowed;
  * 3. the named credential does not exist in the workspace vault → invalid (the key is never read here);
  * 4. otherwise accepted.
  */
-async function modelProblem(env: AgentBindings, workspaceId: string, model: ModelSettings): Promise<DomainProblem | null> {
+async function modelProblem(env: AgentBindings, workspaceId: string, model: ModelSettings, field = 'model'): Promise<DomainProblem | null> {
   if (model.provider === 'openai-compatible' && model.baseUrl === undefined)
-    return { kind: 'invalid', message: 'An openai-compatible model needs a baseUrl.', fields: ['model.baseUrl'] };
+    return { kind: 'invalid', message: 'An openai-compatible model needs a baseUrl.', fields: [`${field}.baseUrl`] };
   if (model.baseUrl !== undefined && !checkModelBaseUrl(model.baseUrl, modelPrivateHosts(env.MODEL_PRIVATE_HOSTS)).ok)
     return {
       kind: 'url-not-allowed',
       message: 'The model baseUrl must be https and public, or a host:port listed in MODEL_PRIVATE_HOSTS.',
-      fields: ['model.baseUrl'],
+      fields: [`${field}.baseUrl`],
     };
   if (model.credential !== undefined) {
     const found = await getCredential(env, workspaceId, model.credential);
-    if (!found.ok) return { kind: 'invalid', message: 'The model credential does not exist in the vault.', fields: ['model.credential'] };
+    if (!found.ok)
+      return { kind: 'invalid', message: 'The model credential does not exist in the vault.', fields: [`${field}.credential`] };
   }
   return null;
 }
@@ -133,7 +135,9 @@ export async function createAgent(
   // local bubblewrap sandbox where it runs them locally (wrangler dev, self-hosted Linux).
   const isolation = input.isolation ?? (env.TOOL_EXECUTOR === 'local' ? 'sandbox' : 'container');
   if (!isolationAllowed(isolation, env)) return refused(ISOLATION_REFUSED);
-  const modelRefusal = input.model ? await modelProblem(env, actor.workspaceId, input.model) : null;
+  const modelRefusal =
+    (input.model ? await modelProblem(env, actor.workspaceId, input.model) : null) ??
+    (input.guards?.classifier ? await modelProblem(env, actor.workspaceId, input.guards.classifier, 'guards.classifier') : null);
   if (modelRefusal) return refused(modelRefusal);
   const at = now();
   const row: AgentRow = {
@@ -183,7 +187,9 @@ export async function updateAgent(
   if (!current) return refused({ kind: 'not-found' });
   const body = input.changes;
   if (body.isolation && !isolationAllowed(body.isolation, env)) return refused(ISOLATION_REFUSED);
-  const modelRefusal = body.model ? await modelProblem(env, actor.workspaceId, body.model) : null;
+  const modelRefusal =
+    (body.model ? await modelProblem(env, actor.workspaceId, body.model) : null) ??
+    (body.guards?.classifier ? await modelProblem(env, actor.workspaceId, body.guards.classifier, 'guards.classifier') : null);
   if (modelRefusal) return refused(modelRefusal);
   const at = now();
   const stored = splitSettings(current.settings);

@@ -49,7 +49,7 @@ export async function classifierFor(
   workspaceId: string,
   settings: ClassifierSettings | null,
 ): Promise<Classifier | undefined> {
-  if (!settings || settings.provider === 'workers-ai') return undefined;
+  if (!settings) return undefined;
   if (settings.provider === 'openai-compatible' && !settings.baseUrl) return undefined;
   const base = settings.baseUrl ? checkModelBaseUrl(settings.baseUrl, modelPrivateHosts(deps.env.MODEL_PRIVATE_HOSTS)) : null;
   if (base && !base.ok) return undefined;

@@ -2,6 +2,7 @@
  * Agent guards (docs/agents.md "Guards"): small checks the agent runtime calls at fixed
  * points of a turn, each named after the concern it enforces, each configurable per agent.
  */
+export { CLASSIFIER_SYSTEM_PROMPT, classifierMessages, parseClassifierAnswer } from './classifier';
 export { exfiltrationDecision, exfiltrationVerdict, toolHasEgress, type ExfiltrationDecision } from './exfiltration';
 export {
   BREAKER_MAX_OPEN_MS,

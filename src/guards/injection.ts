@@ -29,7 +29,7 @@ import { decodeBase64Unpadded, decodeBase64Url } from '../lib';
 import { matchRules, plainCopy } from './injection-rules';
 import type { GuardVerdict, ResolvedGuards } from './settings';
 import { foldForDetection } from './skeleton';
-import { hasMarkerLookalike } from './wrap';
+import { MARKER_LOOKALIKE } from './wrap';
 
 /** A second model's opinion. It must honour `signal`; the check also stops waiting at the timeout. */
 export type Classifier = (text: string, signal: AbortSignal) => Promise<{ injection: boolean }>;
@@ -52,6 +52,7 @@ export const CLASSIFIER_TIMEOUT_MS = 8_000;
 export const CLASSIFIER_MAX_CHARS = 32_000;
 const BASE64_BLOB = /[A-Za-z0-9+/_-]{24,}={0,2}/g;
 const MAX_BLOBS = 32;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const TAG_CHARACTERS = /[\u{e0000}-\u{e007f}]/gu;
 
 export function breakerAdmit(state: BreakerState, now: number): { call: boolean; state: BreakerState } {
@@ -88,7 +89,12 @@ function decodedBlobs(text: string): string[] {
     const blob = match[0];
     const bytes = decodeLoose(blob);
     if (!bytes) continue;
-    const decoded = new TextDecoder().decode(bytes);
+    let decoded: string;
+    try {
+      decoded = STRICT_UTF8.decode(bytes); // binary is not text: it cannot instruct anyone
+    } catch {
+      continue;
+    }
     // Text, not binary: mostly printable.
     const printable = decoded.replace(/[^\p{L}\p{N}\p{P}\p{S}\p{Zs}\n\t]/gu, '').length;
     if (decoded.length > 0 && printable / decoded.length > 0.9) out.push(decoded);
@@ -97,8 +103,9 @@ function decodedBlobs(text: string): string[] {
 }
 
 function ruleHits(text: string): string[] {
-  const hits = matchRules(plainCopy(text), foldForDetection(text).replace(/\s+/g, ' '));
-  if (hasMarkerLookalike(text)) hits.push('marker-forgery');
+  const folded = foldForDetection(text);
+  const hits = matchRules(plainCopy(text), folded.replace(/\s+/g, ' '));
+  if (new RegExp(MARKER_LOOKALIKE.source).test(folded)) hits.push('marker-forgery');
   return hits;
 }
 

@@ -62,6 +62,7 @@ describe('filterReply', () => {
     ['known host as a subdomain of an unknown one', '![x](https://images.example.com.evil.example/a.png)', IMAGE_REMOVED],
     ['data URL', '![x](data:image/png;base64,iVBORw0KGgo=)', IMAGE_REMOVED],
     ['relative URL', '![x](/a.png)', IMAGE_REMOVED],
+    ['alt text with balanced brackets', '![a [b] c](https://evil.example/a.png)', IMAGE_REMOVED],
     ['image inside a link', '[![x](https://evil.example/a.png)](https://example.com)', IMAGE_REMOVED],
     ['raw img tag', '<img src="https://evil.example/p.png?d=1">', HTML_REMOVED],
     ['upper-case IMG tag', '<IMG SRC=https://evil.example/p.png>', HTML_REMOVED],

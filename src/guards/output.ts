@@ -43,8 +43,15 @@ const URL_ATTRIBUTE_TAG = /<[a-z][a-z0-9-]*\b[^<>]*\b(?:src|href|srcset|action|f
 const CODE = /(```[\s\S]*?(?:```|$)|~~~[\s\S]*?(?:~~~|$)|`[^`\n]*`)/;
 
 // ![alt](<url> "title") / ![alt](url "title") / ![alt][ref] / ![alt][] / ![ref]
-const INLINE_IMAGE = /!\[((?:[^\]\\]|\\.)*)\]\(\s*(<[^>]*>|[^\s)]*)(?:\s+(?:"[^"]*"|'[^']*'|\([^)]*\)))?\s*\)/g;
-const REFERENCE_IMAGE = /!\[((?:[^\]\\]|\\.)*)\](?:\[((?:[^\]\\]|\\.)*)\])?/g;
+// Alt text: no bracket but one level of balanced brackets (CommonMark allows them); URL: no
+// bracket, parenthesis or space. Each part stops at the next bracket, so no pattern rescans
+// the text behind it (linear time on hostile input such as `![x](` repeated).
+const ALT = String.raw`((?:[^\[\]\\\n]|\\.|\[(?:[^\[\]\\\n]|\\.)*\])*)`;
+const INLINE_IMAGE = new RegExp(
+  String.raw`!\[${ALT}\]\(\s*(<[^<>\n]*>|[^\s()\[\]<>]*)(?:\s+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?\s*\)`,
+  'g',
+);
+const REFERENCE_IMAGE = new RegExp(String.raw`!\[${ALT}\](?:\[((?:[^\[\]\\\n]|\\.)*)\])?`, 'g');
 const REFERENCE_DEFINITION = /^[ ]{0,3}\[((?:[^\]\\]|\\.)+)\]:\s*(<[^>]*>|\S+)/gm;
 
 export interface FilterOptions {

@@ -10,7 +10,7 @@
  * such a call into one that needs a human's approval.
  */
 import { z } from '@hono/zod-openapi';
-import { CREDENTIAL_NAME_PATTERN } from '../vault';
+import { ModelSettings } from '../models';
 
 export const GUARD_MODES = ['off', 'warn', 'block'] as const;
 export const EXFILTRATION_MODES = ['off', 'withhold', 'approval'] as const;
@@ -20,18 +20,12 @@ export type ExfiltrationMode = (typeof EXFILTRATION_MODES)[number];
 const Mode = z.enum(GUARD_MODES);
 
 /**
- * The optional second model that classifies text as injection or not: the same shape as an
- * agent's model settings (the runtime builds the Classifier from it, validates `baseUrl` like
- * every model base URL, and opens `credential` from the vault; the key is never stored here).
+ * The optional second model that classifies text as injection or not: exactly an agent's
+ * model settings (src/models ModelSettings). The agents API checks it like the agent's model
+ * when it is saved (base URL rules, the credential exists); the runtime builds the Classifier
+ * from it and opens `credential` from the vault (the key is never stored here).
  */
-export const GuardClassifierSettings = z
-  .strictObject({
-    provider: z.enum(['openai-compatible', 'anthropic', 'workers-ai']),
-    model: z.string().min(1).max(128),
-    baseUrl: z.string().url().max(2048).optional(),
-    credential: z.string().regex(CREDENTIAL_NAME_PATTERN).optional().openapi({ description: 'Name of a vault credential' }),
-  })
-  .openapi('GuardClassifierSettings');
+export const GuardClassifierSettings = ModelSettings;
 
 export const GuardSettings = z
   .strictObject({

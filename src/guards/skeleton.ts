@@ -5,8 +5,9 @@
  * spans the copy maps back to.
  *
  * Folding, in order (each step on the output of the one before):
- * 1. HTML character references are decoded (`&lt;`, `&#x3c;`, `&LT`, `&sol;` …), up to
- *    MAX_ENTITY_ROUNDS times, so `&amp;lt;` counts as `<` too;
+ * 1. HTML character references are decoded (`&lt;`, `&#x3c;`, `&LT`, `&sol;` …); one that
+ *    decodes to `&` combines with the text after it, up to MAX_ENTITY_ROUNDS times, so
+ *    `&amp;lt;` counts as `<` too;
  * 2. each code point is NFKC-normalised (full-width `＜` → `<`, ligatures, compatibility forms);
  * 3. invisible code points are dropped: format characters (zero-width space/joiners, bidi
  *    controls, the word joiner, Unicode tag characters), variation selectors, combining marks,
@@ -22,13 +23,6 @@ import { decodeHTML } from 'entities';
 import confusables from 'unhomoglyph/data.json';
 
 export const MAX_ENTITY_ROUNDS = 3;
-
-/** One code point of the folded copy, with the span of the original it came from. */
-interface Unit {
-  text: string;
-  from: number;
-  to: number;
-}
 
 export interface Skeleton {
   /** The folded copy (for matching only). */
@@ -80,67 +74,113 @@ function foldOne(part: string): string {
   return (prototype !== undefined && SMALL_CAPITALS[prototype]) || part.toLowerCase();
 }
 
-function decodeEntities(units: Unit[]): { units: Unit[]; changed: boolean } {
-  const text = units.map((unit) => unit.text).join('');
-  if (!text.includes('&')) return { units, changed: false };
-  // Offsets of each unit's text inside `text`, to map a decoded reference back to its units.
-  const starts: number[] = [];
-  let offset = 0;
-  for (const unit of units) {
-    starts.push(offset);
-    offset += unit.text.length;
+/**
+ * The character reference starting at `start` (an `&`), decoded, with the end of what it
+ * consumed; a reference that decodes to `&` may combine with the text after it, up to
+ * MAX_ENTITY_ROUNDS times (`&amp;lt;` → `&lt;` → `<`). Null when `start` starts no reference.
+ */
+function decodeEntityAt(text: string, start: number): { decoded: string; end: number } | null {
+  let head = '';
+  let end = start;
+  let result: { decoded: string; end: number } | null = null;
+  for (let round = 0; round < MAX_ENTITY_ROUNDS; round++) {
+    ENTITY.lastIndex = 0;
+    const match = ENTITY.exec(head + text.slice(end, end + 48));
+    if (!match || match[0].length <= head.length) break;
+    const decoded = decodeHTML(match[0]);
+    if (decoded === match[0]) break;
+    end += match[0].length - head.length;
+    result = { decoded, end };
+    if (decoded !== '&') break;
+    head = decoded;
   }
-  const out: Unit[] = [];
-  let changed = false;
-  let i = 0;
-  while (i < units.length) {
-    const unit = units[i] as Unit;
-    if (unit.text === '&') {
-      ENTITY.lastIndex = starts[i] as number;
-      const match = ENTITY.exec(text);
-      const decoded = match ? decodeHTML(match[0]) : '';
-      if (match && decoded !== match[0]) {
-        let j = i;
-        const end = (starts[i] as number) + match[0].length;
-        while (j < units.length && (starts[j] as number) < end) j++;
-        for (const codePoint of decoded) out.push({ text: codePoint, from: unit.from, to: (units[j - 1] as Unit).to });
-        changed = true;
-        i = j;
-        continue;
-      }
-    }
-    out.push(unit);
-    i++;
-  }
-  return { units: out, changed };
+  return result;
 }
 
-/** Builds the detection copy of `text` (see the list above). */
+// Printable ASCII with no `&`: every step above is the identity but lower case (most tool output).
+const PLAIN_ASCII = /^[\t\n\r\x20-\x25\x27-\x7e]*$/;
+// Where a plain run ends: a reference, a control character, anything not ASCII.
+// eslint-disable-next-line no-control-regex -- controls end a plain run
+const SPECIAL = /[&\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\uffff]/g;
+
+/** Builds the detection copy of `text` (see the list above), in one pass. */
 export function skeletonOf(text: string): Skeleton {
-  let units: Unit[] = [];
-  let at = 0;
-  for (const codePoint of text) {
-    units.push({ text: codePoint, from: at, to: at + codePoint.length });
-    at += codePoint.length;
+  if (PLAIN_ASCII.test(text)) return { text: text.toLowerCase(), spanOf: (start, end) => ({ from: start, to: end }) };
+  // Segment k covers folded positions [outStart[k], outStart[k+1]): a plain run maps one to one
+  // onto the original from from[k]; any other segment maps as a whole onto [from[k], to[k]).
+  const pieces: string[] = [];
+  const outStart: number[] = [];
+  const from: number[] = [];
+  const to: number[] = [];
+  const plain: boolean[] = [];
+  let length = 0;
+  const push = (piece: string, f: number, t: number, oneToOne: boolean) => {
+    if (piece.length === 0) return;
+    const last = pieces.length - 1;
+    // A piece as long as its source, right after a one-to-one run, extends that run.
+    if (
+      (oneToOne || (piece.length === 1 && t - f === 1)) &&
+      last >= 0 &&
+      plain[last] &&
+      (from[last] as number) + length - (outStart[last] as number) === f
+    ) {
+      pieces[last] += piece;
+      length += piece.length;
+      return;
+    }
+    oneToOne ||= piece.length === 1 && t - f === 1;
+    pieces.push(piece);
+    outStart.push(length);
+    from.push(f);
+    to.push(t);
+    plain.push(oneToOne);
+    length += piece.length;
+  };
+  let i = 0;
+  while (i < text.length) {
+    SPECIAL.lastIndex = i;
+    const special = SPECIAL.exec(text);
+    const next = special ? special.index : text.length;
+    if (next > i) {
+      push(text.slice(i, next).toLowerCase(), i, next, true);
+      i = next;
+      continue;
+    }
+    if (text[i] === '&') {
+      const entity = decodeEntityAt(text, i);
+      if (entity) {
+        for (const codePoint of entity.decoded) push(foldCodePoint(codePoint), i, entity.end, false);
+        i = entity.end;
+      } else {
+        push('&', i, i + 1, true);
+        i++;
+      }
+      continue;
+    }
+    const codePoint = String.fromCodePoint(text.codePointAt(i) as number);
+    push(foldCodePoint(codePoint), i, i + codePoint.length, false);
+    i += codePoint.length;
   }
-  for (let round = 0; round < MAX_ENTITY_ROUNDS; round++) {
-    const next = decodeEntities(units);
-    units = next.units;
-    if (!next.changed) break;
-  }
-  let out = '';
-  const owner: number[] = [];
-  units.forEach((unit, index) => {
-    const piece = foldCodePoint(unit.text);
-    out += piece;
-    for (let k = 0; k < piece.length; k++) owner.push(index);
-  });
+  const segmentAt = (position: number): number => {
+    let low = 0;
+    let high = outStart.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((outStart[middle] as number) <= position) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  };
   return {
-    text: out,
+    text: pieces.join(''),
     spanOf(start, end) {
-      const first = units[owner[start] ?? units.length - 1] as Unit;
-      const last = units[owner[Math.max(start, end - 1)] ?? units.length - 1] as Unit;
-      return { from: first.from, to: last.to };
+      if (outStart.length === 0) return { from: 0, to: 0 };
+      const first = segmentAt(start);
+      const last = segmentAt(Math.max(start, end - 1));
+      return {
+        from: plain[first] ? (from[first] as number) + start - (outStart[first] as number) : (from[first] as number),
+        to: plain[last] ? (from[last] as number) + Math.max(start, end - 1) - (outStart[last] as number) + 1 : (to[last] as number),
+      };
     },
   };
 }

@@ -31,7 +31,7 @@ export const MARKER_REMOVED = '[marker removed]';
 export const WRAPPER_ID_BYTES = 16;
 
 /** Marker look-alikes on the detection copy (rules 1 and 2 above). */
-export const MARKER_LOOKALIKE = /(?:<|(?<![a-z0-9])[\\/])[\s<\\/]*untrusted(?:[-_]?content)?|untrusted[-_]?content/g;
+export const MARKER_LOOKALIKE = /(?:<|(?<![a-z0-9])[\\/])[\s<\\/]{0,16}untrusted(?:[-_]?content)?|untrusted[-_]?content/g;
 
 /**
  * What the model is told once, in the system prompt, about the wrappers. The id is named so

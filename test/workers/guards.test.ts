@@ -73,6 +73,11 @@ describe('agent guards settings (PATCH /api/v1/agents/:id guards)', () => {
 
   it('a classifier is stored by provider, model and credential name, and audited without the credential', async () => {
     const agent = await newAgent();
+    const put = await asSession(owner, '/api/v1/credentials/GUARD_KEY', {
+      method: 'PUT',
+      body: { value: 'guard-provider-key-0123456789' },
+    });
+    expect(put.status).toBeLessThan(300);
     const classifier = {
       provider: 'openai-compatible',
       model: 'guard-small',
@@ -84,6 +89,28 @@ describe('agent guards settings (PATCH /api/v1/agents/:id guards)', () => {
     const [audit] = await guardAudits(agent.id);
     expect(audit?.data.classifier).toBe('openai-compatible/guard-small');
     expect(JSON.stringify(audit)).not.toContain('GUARD_KEY');
+    expect(JSON.stringify(audit)).not.toContain('guard-provider-key');
+  });
+
+  // The classifier is a model call like the agent's own: the same base URL and credential rules.
+  it.each([
+    ['a base URL that is not a URL', { provider: 'openai-compatible', model: 'm', baseUrl: 'not a url' }, 'URL_NOT_ALLOWED'],
+    ['a private base URL', { provider: 'openai-compatible', model: 'm', baseUrl: 'https://10.0.0.5/v1' }, 'URL_NOT_ALLOWED'],
+    ['the metadata address', { provider: 'openai-compatible', model: 'm', baseUrl: 'http://169.254.169.254/latest' }, 'URL_NOT_ALLOWED'],
+    ['plain http to a public host', { provider: 'anthropic', model: 'm', baseUrl: 'http://models.example.com/v1' }, 'URL_NOT_ALLOWED'],
+    ['an openai-compatible classifier without a base URL', { provider: 'openai-compatible', model: 'm' }, 'VALIDATION_ERROR'],
+    ['a credential that is not in the vault', { provider: 'anthropic', model: 'm', credential: 'NO_SUCH_KEY' }, 'VALIDATION_ERROR'],
+  ])('refuses a classifier with %s, writing nothing', async (_name, classifier, code) => {
+    const agent = await newAgent();
+    const audits = await countRows('audit_events');
+    const before = await env.DB.prepare('SELECT settings, updated_at FROM agents WHERE id = ?').bind(agent.id).first();
+    await expectError(
+      await asSession(owner, `/api/v1/agents/${agent.id}`, { method: 'PATCH', body: { guards: { classifier } } }),
+      400,
+      code,
+    );
+    expect(await env.DB.prepare('SELECT settings, updated_at FROM agents WHERE id = ?').bind(agent.id).first()).toEqual(before);
+    expect(await countRows('audit_events')).toBe(audits);
   });
 
   it.each([
@@ -99,10 +126,6 @@ describe('agent guards settings (PATCH /api/v1/agents/:id guards)', () => {
     [
       'a classifier with an inline key',
       { guards: { classifier: { provider: 'anthropic', model: 'm', apiKey: 'sk-ant-0123456789abcdef0123' } } },
-    ],
-    [
-      'a classifier base URL that is not a URL',
-      { guards: { classifier: { provider: 'openai-compatible', model: 'm', baseUrl: 'not a url' } } },
     ],
     ['guards that are not an object', { guards: 'off' }],
   ])('refuses %s with 400 and writes nothing', async (_name, body) => {

@@ -979,17 +979,8 @@ export interface components {
             exfiltration: "off" | "withhold" | "approval";
             /** @enum {string} */
             output: "off" | "warn" | "block";
-            classifier: components["schemas"]["GuardClassifierSettings"];
+            classifier: components["schemas"]["ModelSettings"];
         };
-        GuardClassifierSettings: {
-            /** @enum {string} */
-            provider: "openai-compatible" | "anthropic" | "workers-ai";
-            model: string;
-            /** Format: uri */
-            baseUrl?: string;
-            /** @description Name of a vault credential */
-            credential?: string;
-        } | null;
         CreateAgentRequest: {
             name: string;
             description?: string;
@@ -1023,7 +1014,7 @@ export interface components {
              * @enum {string}
              */
             output?: "off" | "warn" | "block";
-            classifier?: components["schemas"]["GuardClassifierSettings"];
+            classifier?: components["schemas"]["ModelSettings"];
         };
         AgentUpdated: components["schemas"]["Agent"] & {
             /** @description Present when isolation changed: it applies to new sandboxes only. */
