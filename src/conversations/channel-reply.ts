@@ -27,7 +27,10 @@ export async function replyOnChannel(
   // A connector deleted meanwhile gets no reply (its tokens are gone with it).
   if (!connector || connector.workspaceId !== workspaceId) return;
   const botToken = connector.secrets.botToken ?? (await connector.openBotToken?.()) ?? undefined;
-  const result = await sendReply({ handle: origin.replyHandle, text, ...(botToken ? { botToken } : {}) }, { fetch: deps.fetch });
+  const result = await sendReply(
+    { handle: origin.replyHandle, text, ...(botToken ? { botToken } : {}) },
+    { fetch: deps.fetch, clock: deps.now, settings: deps.env },
+  );
   if (!result.ok) {
     await recordAudit(
       deps.env,

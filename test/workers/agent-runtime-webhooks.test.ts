@@ -110,7 +110,13 @@ describe('webhook hand-off to the conversation', () => {
       {
         url: 'https://slack.com/api/chat.postMessage',
         auth: `Bearer ${BOT_TOKEN}`,
-        body: { channel: 'C9', thread_ts: '1700000000.000100', text: 'Your list: contents of the file' },
+        body: {
+          channel: 'C9',
+          thread_ts: '1700000000.000100',
+          text: 'Your list: contents of the file',
+          unfurl_links: false,
+          unfurl_media: false,
+        },
       },
     ]);
     // The conversation is the thread's: a second message in it continues it.
