@@ -1,15 +1,16 @@
 import { z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
-import { setCookie, deleteCookie } from 'hono/cookie';
-import { INSTANCE_CHAIN, recordAudit } from '../../audit';
+import { deleteCookie } from 'hono/cookie';
+import { recordAudit } from '../../audit';
 import { createDb, users, type OneTimeTokenPurpose } from '../../db';
 import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
 import { principalOf } from '../authenticate';
 import type { LoginThrottle } from '../login-throttle';
 import { ARGON2_PARAMS, dummyPasswordHash, hashPassword, verifyPassword, type Argon2id } from '../passwords';
 import { checkPasswordPolicy } from '../password-policy';
-import { Email, jsonContent, Password, Token, UserView, userView } from '../schemas';
-import { createSession, revokeSession, revokeUserApiKeys, revokeUserSessions, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME } from '../sessions';
+import { Email, jsonContent, Password, Token, UserView } from '../schemas';
+import { revokeSession, revokeUserApiKeys, revokeUserSessions, SESSION_COOKIE_NAME } from '../sessions';
+import { setSessionCookie, signIn } from '../sign-in';
 import { consumeTokenStatement, findLiveToken, tokenIsLive } from '../one-time-tokens';
 import { PUBLIC, secured, signedIn } from '../secured';
 import { emailTag } from '../tokens';
@@ -83,66 +84,15 @@ function policyError(): ApiError {
   return new ApiError('VALIDATION_ERROR', 'The password does not meet the policy.', { fields: ['password'] });
 }
 
-/**
- * Sign-in and password lifecycle. Login decisions, in order:
- * 1. locked out → 429 with Retry-After, no Argon2id: 1a this address used its 10 failures
- *    for this account (email, known or not), or 1b the account its 100 over all addresses
- *    (login-throttle.ts);
- * 2. unknown email, or a user without a password yet → Argon2id against a dummy hash, then
- *    the same 401 INVALID_CREDENTIALS as a wrong password (same body, same work);
- * 3. wrong password → 401 INVALID_CREDENTIALS, one failure counted;
- * 4. right password → new session (fresh tokens), rehash if parameters were raised → 200.
- */
+/** Sign-in (decisions in ../sign-in.ts, shared with the dashboard) and the password lifecycle. */
 export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Argon2id) {
   const router = createRouter();
 
   router.openapi(loginRoute, async (c) => {
     const { email, password } = c.req.valid('json');
-    const at = now();
-    const db = createDb(c.env.DB);
-    const accountKey = await emailTag(email);
-    const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
-    const chain = user?.workspaceId ?? INSTANCE_CHAIN;
-    const actor = `ip:${c.get('clientIp')}`;
-    const fail = async (reason: 'unknown-email' | 'wrong-password' | 'no-password' | 'locked-out') => {
-      await recordAudit(c.env, { workspaceId: chain, kind: 'auth.login.failed', actor, data: { reason, emailHash: accountKey } }, at);
-    };
-
-    const throttleKeys = { account: accountKey, client: { ip: c.get('clientIp') } };
-    const lock = await throttle.attempt(c.env, throttleKeys, at);
-    if (lock.locked) {
-      await fail('locked-out');
-      throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
-    }
-
-    const check = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()), argon2id);
-    if (!user || !user.passwordHash || !check.ok) {
-      await fail(!user ? 'unknown-email' : !user.passwordHash ? 'no-password' : 'wrong-password');
-      throw new ApiError('INVALID_CREDENTIALS');
-    }
-
-    await throttle.succeeded(c.env, throttleKeys, lock.counted);
-    if (check.needsRehash) {
-      await db
-        .update(users)
-        .set({ passwordHash: await hashPassword(password, ARGON2_PARAMS, argon2id), updatedAt: at })
-        .where(eq(users.id, user.id));
-    }
-    const session = await createSession(db, user, at);
-    await recordAudit(
-      c.env,
-      { workspaceId: chain, kind: 'auth.login.succeeded', actor: `user:${user.id}`, data: { userId: user.id, sessionId: session.id } },
-      at,
-    );
-    setCookie(c, SESSION_COOKIE_NAME, session.token, {
-      httpOnly: true,
-      secure: true,
-      sameSite: 'Lax',
-      path: '/',
-      maxAge: Math.floor(SESSION_ABSOLUTE_MS / 1000),
-      prefix: 'host',
-    });
-    return c.json({ user: userView(user), csrfToken: session.csrfToken }, 200);
+    const { user, session } = await signIn(c.env, { email, password, clientIp: c.get('clientIp') }, { now, throttle, argon2id });
+    setSessionCookie(c, session.token);
+    return c.json({ user, csrfToken: session.csrfToken }, 200);
   });
 
   router.openapi(logoutRoute, async (c) => {
