@@ -32,6 +32,8 @@ export {
 export { INPUT_SCHEMA_MAX_DEPTH, inputSchemaProblem } from './input-schema';
 export { PATTERN_MAX_CHARS, type PatternRule, unsafePatternRule } from './pattern-safety';
 export { APPROVAL_TTL_MS, argumentsHash } from './approval-store';
+export { decideApproval, listPendingApprovals, type ApprovalDeps, type PendingApproval } from './approvals';
+export { installTools, listTools, removeTool, type InstallDeps, type InstalledToolViewValue } from './install';
 export {
   callerOf,
   installedToolsOf,
