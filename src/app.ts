@@ -20,6 +20,7 @@ import {
 } from './http';
 import { policyRoutes, toolRoutes } from './tools';
 import { noAgentRuntimeDelivery, webhookRoutes } from './webhooks';
+import { dashboardRoutes } from './dashboard';
 
 export interface AppOptions {
   /** Clock for every time-based decision; tests inject one to cross expiry windows. */
@@ -60,6 +61,17 @@ export function createApp(options: AppOptions) {
   app.route(
     '/',
     webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ fetch: options.fetch ?? fetch }), clock: now }),
+  );
+
+  // The operator dashboard: HTML pages at / and below (not in the OpenAPI document).
+  app.route(
+    '/',
+    dashboardRoutes({
+      now,
+      throttle: options.loginThrottle,
+      argon2id: options.argon2id,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    }),
   );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });

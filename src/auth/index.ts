@@ -14,6 +14,6 @@ export { PUBLIC, secured, signedIn, signedInWithAnyOf, type Access } from './sec
 export { exclusiveScopeConflict, ROLE_RANK, ROLE_SCOPES, SCOPES, type Principal, type Scope } from './scopes';
 export { hashToken, randomToken, timingSafeEqualText } from './tokens';
 export { runSetup, setupNeeded } from './setup';
-export { setSessionCookie, signIn, type SignInDeps } from './sign-in';
-export { revokeSession, SESSION_COOKIE_NAME } from './sessions';
+export { setSessionCookie, signIn, signOut, type SignInDeps } from './sign-in';
+export { SESSION_COOKIE_NAME } from './sessions';
 export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy';

@@ -8,7 +8,8 @@ import { ApiError } from '../http';
 import type { LoginThrottle } from './login-throttle';
 import { ARGON2_PARAMS, dummyPasswordHash, hashPassword, verifyPassword, type Argon2id } from './passwords';
 import { userView } from './schemas';
-import { createSession, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME, type NewSession } from './sessions';
+import type { Principal } from './scopes';
+import { createSession, revokeSession, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME, type NewSession } from './sessions';
 import { emailTag } from './tokens';
 
 export interface SignInDeps {
@@ -86,4 +87,22 @@ export function setSessionCookie(c: Context<AppEnv>, token: string): void {
     maxAge: Math.floor(SESSION_ABSOLUTE_MS / 1000),
     prefix: 'host',
   });
+}
+
+/** Ends the caller's session (sign-out); an API key has no session to end → 403 FORBIDDEN. */
+export async function signOut(env: Env, principal: Principal, now: () => number): Promise<void> {
+  if (principal.kind !== 'session' || !principal.sessionId)
+    throw new ApiError('FORBIDDEN', 'Log out applies to sessions; revoke an API key instead.');
+  const at = now();
+  await revokeSession(createDb(env.DB), principal.sessionId, at);
+  await recordAudit(
+    env,
+    {
+      workspaceId: principal.workspaceId,
+      kind: 'auth.logout',
+      actor: `user:${principal.userId}`,
+      data: { userId: principal.userId, sessionId: principal.sessionId },
+    },
+    at,
+  );
 }

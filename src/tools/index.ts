@@ -47,6 +47,7 @@ export {
 } from './invoke';
 export { findInstalledTool, installedToolView, manifestToolOf, type InstalledToolRow } from './installed';
 export type { AgentRow, RunContext, StoredResult } from './run';
+export { operatorAllowFrom } from './operator-allow';
 export { readToolConfig, type ToolConfig, type ToolConfigProblem } from './config';
 export { ToolConcurrency } from './concurrency-object';
 export type { CredentialBinding, ToolExecutor, ToolRunOutcome, ToolRunRequest, ToolRunResult } from './executor';

@@ -9,8 +9,8 @@ import type { LoginThrottle } from '../login-throttle';
 import { ARGON2_PARAMS, dummyPasswordHash, hashPassword, verifyPassword, type Argon2id } from '../passwords';
 import { checkPasswordPolicy } from '../password-policy';
 import { Email, jsonContent, Password, Token, UserView } from '../schemas';
-import { revokeSession, revokeUserApiKeys, revokeUserSessions, SESSION_COOKIE_NAME } from '../sessions';
-import { setSessionCookie, signIn } from '../sign-in';
+import { revokeUserApiKeys, revokeUserSessions, SESSION_COOKIE_NAME } from '../sessions';
+import { setSessionCookie, signIn, signOut } from '../sign-in';
 import { consumeTokenStatement, findLiveToken, tokenIsLive } from '../one-time-tokens';
 import { PUBLIC, secured, signedIn } from '../secured';
 import { emailTag } from '../tokens';
@@ -96,21 +96,7 @@ export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Ar
   });
 
   router.openapi(logoutRoute, async (c) => {
-    const principal = principalOf(c);
-    if (principal.kind !== 'session' || !principal.sessionId)
-      throw new ApiError('FORBIDDEN', 'Log out applies to sessions; revoke an API key instead.');
-    const at = now();
-    await revokeSession(createDb(c.env.DB), principal.sessionId, at);
-    await recordAudit(
-      c.env,
-      {
-        workspaceId: principal.workspaceId,
-        kind: 'auth.logout',
-        actor: `user:${principal.userId}`,
-        data: { userId: principal.userId, sessionId: principal.sessionId },
-      },
-      at,
-    );
+    await signOut(c.env, principalOf(c), now);
     deleteCookie(c, SESSION_COOKIE_NAME, { path: '/', secure: true, prefix: 'host' });
     return c.body(null, 204);
   });
