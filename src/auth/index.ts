@@ -17,3 +17,4 @@ export { runSetup, setupNeeded } from './setup';
 export { setSessionCookie, signIn, signOut, type SignInDeps } from './sign-in';
 export { SESSION_COOKIE_NAME } from './sessions';
 export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy';
+export { acceptInvite, changePassword, resetPassword } from './password-lifecycle';
