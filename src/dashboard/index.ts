@@ -10,6 +10,7 @@ import type { AppEnv } from '../env';
 import { ICON_PATH, serveIcon, serveStylesheet, STYLESHEET_PATH } from './assets';
 import { pagePolicy } from './csp';
 import { errorPage } from './error-page';
+import { accountPages } from './pages/account';
 import { agentDetailPages } from './pages/agent';
 import { agentPages } from './pages/agents';
 import { approvalPages } from './pages/approvals';
@@ -17,6 +18,8 @@ import { auditPages } from './pages/audit';
 import { authPages } from './pages/auth';
 import { homePages } from './pages/home';
 import { keyPages } from './pages/keys';
+import { credentialPages } from './pages/credentials';
+import { memberPages } from './pages/members';
 import { toolPages } from './pages/tool';
 import { formPost } from './session';
 
@@ -24,7 +27,21 @@ export { PAGE_CSP } from './csp';
 export { CSRF_COOKIE_NAME, CSRF_FIELD } from './session';
 
 /** The dashboard's top-level paths; its middleware runs on these only, never on /api, /hooks or /healthz. */
-export const DASHBOARD_PATHS = ['/setup', '/sign-in', '/sign-out', '/keys', '/agents', '/approvals', '/invocations', '/audit'] as const;
+export const DASHBOARD_PATHS = [
+  '/setup',
+  '/sign-in',
+  '/sign-out',
+  '/keys',
+  '/agents',
+  '/approvals',
+  '/invocations',
+  '/audit',
+  '/members',
+  '/credentials',
+  '/account',
+  '/accept-invite',
+  '/reset',
+] as const;
 
 /** Whether a route path is one of the dashboard's (pages, its stylesheet and icon). */
 export function isDashboardPath(path: string): boolean {
@@ -46,12 +63,15 @@ export function dashboardRoutes(deps: DashboardDeps) {
   for (const path of DASHBOARD_PATHS) router.use(path, pagePolicy(), formPost()).use(`${path}/*`, pagePolicy(), formPost());
   router.route('/', homePages(deps.now));
   router.route('/', authPages(deps));
+  router.route('/', accountPages(deps));
   router.route('/', keyPages(deps.now));
   router.route('/', agentPages(deps.now));
   router.route('/', agentDetailPages(deps));
   router.route('/', toolPages(deps));
   router.route('/', approvalPages(deps));
   router.route('/', auditPages(deps.now));
+  router.route('/', memberPages(deps.now));
+  router.route('/', credentialPages(deps.now));
   router.onError(errorPage);
   return router;
 }

@@ -1,5 +1,5 @@
 import type { Child, FC, PropsWithChildren } from 'hono/jsx';
-import type { Principal } from '../auth';
+import type { Principal, Scope } from '../auth';
 import { ICON_PATH, STYLESHEET_PATH } from './assets';
 import { CSRF_FIELD } from './session';
 
@@ -18,12 +18,14 @@ export interface PageFrame {
   section?: string | undefined;
 }
 
-const NAV: Array<{ href: string; label: string; section: string }> = [
+const NAV: Array<{ href: string; label: string; section: string; needs?: Scope[] }> = [
   { href: '/', label: 'Overview', section: 'home' },
-  { href: '/agents', label: 'Agents', section: 'agents' },
-  { href: '/approvals', label: 'Approvals', section: 'approvals' },
+  { href: '/agents', label: 'Agents', section: 'agents', needs: ['agents:read'] },
+  { href: '/approvals', label: 'Approvals', section: 'approvals', needs: ['tools:invoke', 'approvals:decide'] },
   { href: '/keys', label: 'API keys', section: 'keys' },
-  { href: '/audit', label: 'Audit log', section: 'audit' },
+  { href: '/members', label: 'Members', section: 'members', needs: ['admin'] },
+  { href: '/credentials', label: 'Credentials', section: 'credentials', needs: ['agents:read'] },
+  { href: '/audit', label: 'Audit log', section: 'audit', needs: ['audit:read'] },
 ];
 
 export const Layout: FC<PropsWithChildren<PageFrame>> = ({ title, principal, csrf, section, children }) => (
@@ -47,7 +49,7 @@ export const Layout: FC<PropsWithChildren<PageFrame>> = ({ title, principal, csr
           <>
             <nav aria-label="Main">
               <ul>
-                {NAV.map((item) => (
+                {NAV.filter((item) => !item.needs || item.needs.some((scope) => principal.scopes.has(scope))).map((item) => (
                   <li>
                     <a href={item.href} aria-current={item.section === section ? 'page' : undefined}>
                       {item.label}
@@ -57,7 +59,9 @@ export const Layout: FC<PropsWithChildren<PageFrame>> = ({ title, principal, csr
               </ul>
             </nav>
             <div class="who">
-              <span>{principal.email}</span>
+              <a href="/account/password" aria-label={`${principal.email}: change password`}>
+                {principal.email}
+              </a>
               <form method="post" action="/sign-out" class="inline">
                 <CsrfField token={csrf} />
                 <button type="submit">Sign out</button>

@@ -55,7 +55,7 @@ const dialogs: string[] = [];
 /** Every HTML document the browser loaded: its URL and CSP. */
 const documents: Array<{ url: string; status: number; csp: string | undefined; cacheControl: string | undefined }> = [];
 const axeFindings: Array<{ url: string; id: string; impact: string | null | undefined }> = [];
-const state: { apiKey?: string; agentPath?: string; agentId?: string } = {};
+const state: { apiKey?: string; agentPath?: string; agentId?: string; inviteToken?: string } = {};
 
 /** Checks the page with axe (serious and critical findings are failures) and takes the screenshots. */
 async function checkPage(name?: string): Promise<void> {
@@ -235,12 +235,50 @@ describe('the operator dashboard in Chromium', () => {
     await checkPage('audit');
   });
 
-  it('sign-out ends the session: the pages send the browser back to sign-in', async () => {
+  it('stores a credential bound to a host: only its mask is shown', async () => {
+    await page.goto(`${BASE}/credentials`);
+    await checkPage();
+    await page.getByLabel('Name').fill('GITHUB_TOKEN');
+    await page.getByLabel('Value').fill('ghp_browser_test_secret_value_1234');
+    await page.getByLabel('Bound hosts').fill('api.github.com');
+    await submit('Save credential');
+    await expect.poll(() => page.locator('table').textContent()).toContain('api.github.com');
+    expect(await page.content()).not.toContain('ghp_browser_test_secret_value_1234');
+    await checkPage('credentials');
+  });
+
+  it('invites a member (the token shown once) and shows the change-password page', async () => {
+    await page.goto(`${BASE}/members`);
+    await page.getByLabel('Email').fill('operator@example.com');
+    await page.getByLabel('Role', { exact: true }).selectOption('operator');
+    await submit('Invite');
+    state.inviteToken = (await page.locator('.notice .secret').textContent())?.trim() ?? '';
+    expect(state.inviteToken.length).toBeGreaterThan(20);
+    await checkPage('members');
+    await page.goto(`${BASE}/account/password`);
+    await checkPage();
+  });
+
+  it('sign-out ends the session; the invited member accepts the invitation and signs in', async () => {
     await page.goto(`${BASE}/`);
     await submit('Sign out');
     expect(new URL(page.url()).pathname).toBe('/sign-in');
     await page.goto(`${BASE}/keys`);
     expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await page.goto(`${BASE}/reset`);
+    await checkPage();
+    await page.goto(`${BASE}/accept-invite`);
+    await checkPage();
+    await page.getByLabel('Invitation token').fill(state.inviteToken ?? '');
+    await page.getByLabel('New password').fill('an operator passphrase 77');
+    await submit('Accept and set password');
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await page.getByLabel('Email').fill('operator@example.com');
+    await page.getByLabel('Password').fill('an operator passphrase 77');
+    await submit('Sign in');
+    await expect.poll(() => page.locator('main').textContent()).toContain('Signed in as operator@example.com (operator)');
+    expect(await page.getByRole('link', { name: 'Members' }).count()).toBe(0);
+    await submit('Sign out');
   });
 
   it('during the whole run: no console error or CSP violation, no dialog (XSS), no serious or critical axe finding', () => {
