@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit-api';
 import { connectorRoutes, lookupConnector } from './connectors';
+import { eventRoutes } from './events-api';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
 import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
@@ -21,6 +22,16 @@ import {
 import { policyRoutes, toolRoutes } from './tools';
 import { noAgentRuntimeDelivery, webhookRoutes } from './webhooks';
 import { dashboardRoutes } from './dashboard';
+
+/** What each hook route accepts and answers (docs/webhooks.md has the numbered steps). */
+const HOOK_DESCRIPTIONS = {
+  discord:
+    'Interaction JSON signed with Ed25519. PING is answered with PONG; commands, components and modal submits with a deferred response (type 5) at once, the reply following on the interaction webhook within 15 minutes.',
+  slack:
+    'Events API JSON, or an application/x-www-form-urlencoded slash command, signed with the v0 HMAC over the raw body. Acknowledged with an empty 200 at once; a slash command is answered through its response_url, which must be on hooks.slack.com (else 400).',
+  telegram:
+    'Bot API Update JSON with the setWebhook secret token in X-Telegram-Bot-Api-Secret-Token. Acknowledged with an empty 200; the reply goes by sendMessage.',
+} as const;
 
 export interface AppOptions {
   /** Clock for every time-based decision; tests inject one to cross expiry windows. */
@@ -57,6 +68,7 @@ export function createApp(options: AppOptions) {
   app.route('/', vaultRoutes(now));
   app.route('/', connectorRoutes(now));
   app.route('/', policyRoutes());
+  app.route('/', eventRoutes());
   app.route('/', toolRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route(
     '/',
@@ -91,6 +103,7 @@ export function createApp(options: AppOptions) {
       // Public: each platform signs its requests instead (docs/webhooks.md).
       security: [],
       summary: `${platform[0]?.toUpperCase()}${platform.slice(1)} webhook (signature-verified; see docs/webhooks.md)`,
+      description: HOOK_DESCRIPTIONS[platform],
       request: { params: z.object({ connectorId: z.string() }) },
       responses: {
         200: { description: 'Acknowledged' },

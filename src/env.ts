@@ -23,6 +23,10 @@ interface SecretsAndSettings {
   VAULT_KEYS?: string;
   /** "true" allows agents with isolation `unrestricted` (tools run with no sandbox). Dangerous. */
   DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS?: string;
+  /** Base URL of a self-run Telegram Bot API server (default https://api.telegram.org); docs/webhooks.md "Replies". */
+  TELEGRAM_API_BASE_URL?: string;
+  /** `host:port,…` TELEGRAM_API_BASE_URL may name although private, and over http:// (operator only). */
+  TELEGRAM_PRIVATE_HOSTS?: string;
   /** Tool executor (docs/sandbox.md "Worker side"): `container` or `local`; unset or other → calls refused (503). */
   TOOL_EXECUTOR?: string;
   /** Local executor: base URL of the runner (`npm run runner`), e.g. http://127.0.0.1:8791. */

@@ -10,5 +10,6 @@ export { AuditLog } from './audit';
 export { RateLimiter } from './ratelimit';
 export { WebhookDedupe } from './webhooks';
 export { ToolConcurrency, ToolSandbox } from './tools';
+export { EventHub } from './events';
 // The Containers package routes a container's intercepted egress through this entrypoint.
 export { ContainerProxy } from '@cloudflare/containers';

@@ -117,11 +117,19 @@ async function main() {
   let eventCounter = 0;
   const slackEvent = () => {
     const ts = Math.floor(Date.now() / 1000);
+    const n = eventCounter++;
     const body = JSON.stringify({
       type: 'event_callback',
-      event_id: `EvBENCH${(eventCounter++).toString(36).toUpperCase()}`,
+      event_id: `EvBENCH${n.toString(36).toUpperCase()}`,
       team_id: 'TBENCH',
-      event: { type: 'message', user: 'UBENCH', channel: 'CBENCH', text: 'hello from the benchmark', ts: `${ts}.000100` },
+      // A message ts of its own: Slack messages are de-duplicated on channel + ts, and every request here is a new message.
+      event: {
+        type: 'message',
+        user: 'UBENCH',
+        channel: 'CBENCH',
+        text: 'hello from the benchmark',
+        ts: `${ts}.${String(n % 1_000_000).padStart(6, '0')}`,
+      },
     });
     const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
     return gw.send(

@@ -76,7 +76,7 @@ export const CHECKS = {
   },
   'config.migration.missing': {
     severity: 'high',
-    why: 'A Durable Object class without a migration cannot be created, so its feature (audit chain, rate limits, dedupe, tools) fails.',
+    why: 'A Durable Object class without a migration cannot be created, so its feature (audit chain, rate limits, dedupe, tools, live events) fails.',
     fix: 'Add a [[migrations]] entry with the class in new_sqlite_classes.',
   },
   'config.container.internet': {

@@ -20,6 +20,7 @@ export const REQUIRED_DURABLE_OBJECTS: Readonly<Record<string, string>> = {
   WEBHOOK_DEDUPE: 'WebhookDedupe',
   TOOL_SANDBOX: 'ToolSandbox',
   TOOL_CONCURRENCY: 'ToolConcurrency',
+  EVENT_HUB: 'EventHub',
 };
 /** Names of the gateway's secrets; any other name that ends like a secret counts too. */
 export const SECRET_NAMES = ['SETUP_TOKEN', 'VAULT_KEYS', 'RUNNER_SECRET'] as const;

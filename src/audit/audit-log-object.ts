@@ -1,7 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import { auditEvents, createDb } from '../db';
 import type { Env } from '../env';
-import type { AuditEvent, AuditInput } from './events';
+import { publishEvent } from '../events';
+import { INSTANCE_CHAIN, type AuditEvent, type AuditInput } from './events';
 import { buildEvent, readChainHead, type ChainHead } from './record';
 
 /**
@@ -27,6 +28,16 @@ export class AuditLog extends DurableObject<Env> {
       const event = await buildEvent(this.#head, input, now);
       await db.insert(auditEvents).values(event);
       this.#head = { seq: event.seq, hash: event.hash };
+      // Live view (docs/events.md): kind, actor, time and position only, never `data`; off the append queue.
+      if (event.workspaceId !== INSTANCE_CHAIN)
+        this.ctx.waitUntil(
+          publishEvent(this.env, {
+            type: 'audit',
+            workspaceId: event.workspaceId,
+            at: event.createdAt,
+            data: { id: event.id, seq: event.seq, kind: event.kind, actor: event.actor },
+          }),
+        );
       return event;
     } catch (error) {
       this.#head = undefined;

@@ -44,7 +44,7 @@ export interface AuditEventMap {
   'webhook.reply.failed': {
     platform: WebhookPlatform;
     connectorId: string;
-    reason: 'timeout' | 'network' | 'http-status' | 'platform-error' | 'no-bot-token';
+    reason: 'timeout' | 'network' | 'http-status' | 'platform-error' | 'no-bot-token' | 'expired' | 'bad-destination' | 'empty-reply';
     status: number | null;
   };
   /** One row per tool of an installed manifest; `source` is `inline` or the manifest URL. */
@@ -109,12 +109,16 @@ export interface AuditEventMap {
     reason: string;
     swapped: string[];
   };
+  /** A live events connection opened (docs/events.md): how, and the scopes it reads with. Never the ticket. */
+  'events.connection.opened': { via: 'ticket' | 'session'; scopes: string[] };
 }
 
 export type WebhookPlatform = 'discord' | 'slack' | 'telegram';
 
 /** Internal reasons a hook request is refused: the verifiers' own reasons, plus a bad payload. */
-export type WebhookRejectReason = DiscordRejectReason | SlackRejectReason | TelegramRejectReason | 'malformed-payload';
+/** After verification: `malformed-payload` (not the platform's payload), `foreign-response-url` (a Slack command whose response_url is not on hooks.slack.com). */
+export type WebhookRejectReason =
+  DiscordRejectReason | SlackRejectReason | TelegramRejectReason | 'malformed-payload' | 'foreign-response-url';
 
 export type AuditKind = keyof AuditEventMap;
 

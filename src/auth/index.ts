@@ -11,7 +11,7 @@ export { setupRoutes } from './routes/setup';
 export { userRoutes } from './routes/user-routes';
 export { changeUserRole, createWorkspace, getMe, inviteUser, issuePasswordReset, listUsers, type UserBindings } from './users';
 export { PUBLIC, secured, signedIn, signedInWithAnyOf, type Access } from './secured';
-export { exclusiveScopeConflict, ROLE_RANK, ROLE_SCOPES, SCOPES, type Principal, type Scope } from './scopes';
+export { actorOfPrincipal, exclusiveScopeConflict, ROLE_RANK, ROLE_SCOPES, SCOPES, type Principal, type Scope } from './scopes';
 export { hashToken, randomToken, timingSafeEqualText } from './tokens';
 export { runSetup, setupNeeded } from './setup';
 export { setSessionCookie, signIn, signOut, type SignInDeps } from './sign-in';

@@ -7,3 +7,4 @@ export { parseBearer, type BearerHeader } from './bearer';
 export { constantTimeEqual, secretsEqual, timingSafeEqualText } from './constant-time';
 export { SESSION_COOKIE, SESSION_COOKIE_NAME } from './cookies';
 export { formatIPv4, formatIPv6, parseIPv4Dotted, parseIPv6 } from './ip';
+export { fullBucket, takeToken, type TokenBucketRule, type TokenBucketState } from './token-bucket';

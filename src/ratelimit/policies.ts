@@ -14,6 +14,7 @@ export const POLICY_NAMES = [
   'api-ip',
   'default-ip',
   'healthz-client',
+  'events-client',
 ] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
@@ -48,6 +49,11 @@ export const DEFAULT_POLICIES: PolicyTable = {
   // Isolate-local token bucket for /healthz (isolate-bucket.ts): no Durable Object, so no
   // limiter that could fail; it only ever refuses.
   'healthz-client': { limit: 120, windowS: 60, onLimiterFailure: 'open' },
+  // Messages one /api/v1/events connection may send (burst `limit`, refilled over `windowS`),
+  // counted by the EventHub object on state in the connection's attachment (src/events). A
+  // client has little to say (a subscribe filter; `ping` is answered by the platform and never
+  // counted), so the budget is small. No limiter object is involved, so nothing can fail open.
+  'events-client': { limit: 30, windowS: 60, onLimiterFailure: 'closed' },
 };
 
 /** The log of one key holds at most `limit` timestamps, so this bounds memory per key. */

@@ -1,7 +1,11 @@
+import { fullBucket, takeToken } from '../lib';
+
 /**
  * Per-connection WebSocket message limit (for /api/v1/events): a token bucket, pure and
  * in memory, because it guards one connection inside one isolate and dies with it. A
  * sustained rate plus a burst suits chatty-but-bursty clients better than a fixed window.
+ * The arithmetic is src/lib/token-bucket.ts, which the events hub (src/events) also uses on
+ * state kept in each connection's attachment, so that it survives hibernation.
  */
 
 export const WS_MESSAGES_PER_S = 60;
@@ -15,20 +19,13 @@ export interface MessageLimiter {
 }
 
 export function createMessageLimiter(options: { perSecond?: number; burst?: number; nowMs: number }): MessageLimiter {
-  const perSecond = options.perSecond ?? WS_MESSAGES_PER_S;
-  const burst = options.burst ?? WS_MESSAGE_BURST;
-  if (!(perSecond > 0) || !(burst >= 1)) throw new RangeError('message limiter needs perSecond > 0 and burst >= 1');
-  let tokens = burst;
-  let lastMs = options.nowMs;
+  const rule = { perSecond: options.perSecond ?? WS_MESSAGES_PER_S, burst: options.burst ?? WS_MESSAGE_BURST };
+  let state = fullBucket(rule, options.nowMs);
   return {
     allow(nowMs) {
-      // A clock that steps back refills nothing rather than going negative.
-      const elapsedMs = Math.max(0, nowMs - lastMs);
-      lastMs = Math.max(lastMs, nowMs);
-      tokens = Math.min(burst, tokens + (elapsedMs * perSecond) / 1000);
-      if (tokens < 1) return false;
-      tokens -= 1;
-      return true;
+      const taken = takeToken(state, rule, nowMs);
+      state = taken.state;
+      return taken.allowed;
     },
   };
 }

@@ -27,6 +27,7 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
+import { publishEvent } from '../events';
 import type { Clock, Principal } from '../auth';
 import { approvals, createDb, toolInvocations } from '../db';
 import type { Env } from '../env';
@@ -139,6 +140,19 @@ export async function decideApproval(
   if (!approval) throw new ApiError('NOT_FOUND');
   // 3. Nobody decides their own call, whichever credential they use now.
   if (isOwnRequest(principal, approval)) throw await refused('own-request');
+  const decidedEvent = (decision: 'approved' | 'denied' | 'expired') =>
+    publishEvent(deps.env, {
+      type: 'approval.decided',
+      workspaceId: approval.workspaceId,
+      at,
+      data: {
+        approvalId: approval.id,
+        invocationId: approval.invocationId,
+        agentId: approval.agentId,
+        tool: approval.toolName,
+        decision,
+      },
+    });
   const audit = (decision: 'approved' | 'denied' | 'expired') =>
     recordAudit(
       deps.env,
@@ -160,6 +174,7 @@ export async function decideApproval(
   if (approval.status === 'pending' && approval.expiresAt <= at) {
     await expireStaleApprovals(db, principal.workspaceId, at);
     await audit('expired');
+    await decidedEvent('expired');
     throw new ApiError('CONFLICT', 'The approval has expired; the call was denied.');
   }
   // 5. Spent or decided approvals are never decided again.
@@ -208,6 +223,7 @@ export async function decideApproval(
   ]);
   if (spent.length !== 1) throw new ApiError('CONFLICT', 'The approval was already decided.');
   await audit(decided);
+  await decidedEvent(decided);
   if (decided === 'denied') return { id: invocation.id, status: 'denied' as const };
 
   // 9. Run with exactly the stored (hash-checked) arguments.

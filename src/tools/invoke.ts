@@ -16,6 +16,7 @@ import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import type { Principal } from '../auth';
 import { approvals, installedTools, newId, toolInvocations, type Database } from '../db';
+import { publishEvent } from '../events';
 import { ApiError } from '../http';
 import { workspaceRedactor, type Vault } from '../vault';
 import { actorOf, APPROVAL_TTL_MS, argumentsHash, requesterOf } from './approval-store';
@@ -156,6 +157,12 @@ export async function invokeTool(
       },
       at,
     );
+    await publishEvent(ctx.env, {
+      type: 'approval.pending',
+      workspaceId: agent.workspaceId,
+      at,
+      data: { approvalId, invocationId, agentId: agent.id, tool: tool.name, expiresAt },
+    });
     return { status: 'pending_approval', invocationId, approvalId, expiresAt };
   }
 

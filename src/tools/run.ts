@@ -6,6 +6,7 @@
 import { compiledSandbox } from '../protocol';
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
+import { publishEvent } from '../events';
 import type { agents } from '../db';
 import { toolInvocations, type Database, type InvocationStatus } from '../db';
 import type { Env } from '../env';
@@ -77,6 +78,12 @@ async function refuse(
     { workspaceId: row.workspaceId, kind: 'tool.invocation.refused', actor: 'system', data: { agentId: row.agentId, tool, reason } },
     ctx.now(),
   );
+  await publishEvent(ctx.env, {
+    type: 'invocation.finished',
+    workspaceId: row.workspaceId,
+    at: ctx.now(),
+    data: { invocationId: row.id, agentId: row.agentId, tool, status: 'failed', stopReason: reason },
+  });
   throw error;
 }
 
@@ -307,6 +314,20 @@ export async function runStoredInvocation(
       },
       at,
     );
+    await publishEvent(ctx.env, {
+      type: 'invocation.finished',
+      workspaceId: agent.workspaceId,
+      at,
+      data: {
+        invocationId,
+        agentId: agent.id,
+        tool: tool.name,
+        status: stored.status,
+        exitCode: stored.exitCode,
+        durationMs: stored.durationMs,
+        stopReason: result.stopReason,
+      },
+    });
     return stored;
   } finally {
     await slots.release(invocationId);

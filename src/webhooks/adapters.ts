@@ -1,6 +1,7 @@
 import { verifyDiscordSignature } from './discord-signature';
 import { DiscordCallbackType, parseDiscordInteraction } from './discord-payload';
-import type { PlatformAdapter } from './pipeline';
+import { parseJsonBody, type PlatformAdapter } from './pipeline';
+import { parseSlackForm } from './slack-command';
 import { verifySlackSignature } from './slack-signature';
 import { parseSlackEvent } from './slack-payload';
 import { verifyTelegramSecret } from './telegram-secret';
@@ -17,8 +18,12 @@ export const discordAdapter: PlatformAdapter = {
       rawBody: raw,
       now,
     }),
-  parse(json, { target }) {
-    const parsed = parseDiscordInteraction(json, target);
+  parse(body, { target, header, now }) {
+    // The interaction's time is the earlier of its signed timestamp and now: the follow-up
+    // token's 15 minutes are never counted from later than they really started.
+    const signedAt = Number(header('X-Signature-Timestamp')) * 1000;
+    const interactionAt = Number.isSafeInteger(signedAt) && signedAt > 0 ? Math.min(signedAt, now) : now;
+    const parsed = parseDiscordInteraction(parseJsonBody(body), target, interactionAt);
     switch (parsed.kind) {
       case 'invalid':
         return parsed;
@@ -38,7 +43,10 @@ export const discordAdapter: PlatformAdapter = {
   },
 };
 
-/** Slack: v0 HMAC over `v0:<timestamp>:<body>`; url_verification answered, events acknowledged with an empty 200. */
+/** `application/x-www-form-urlencoded`, with or without parameters, in any case (RFC 9110 §8.3.1). */
+const FORM_TYPE = /^\s*application\/x-www-form-urlencoded\s*(;|$)/i;
+
+/** Slack: v0 HMAC over `v0:<timestamp>:<body>`; url_verification answered, events and slash commands acknowledged with an empty 200. */
 export const slackAdapter: PlatformAdapter = {
   platform: 'slack',
   verify: ({ record, raw, header, now }) =>
@@ -49,8 +57,24 @@ export const slackAdapter: PlatformAdapter = {
       rawBody: raw,
       now,
     }),
-  parse(json, { target, header }) {
-    const parsed = parseSlackEvent(json, target);
+  parse(body, { target, header, now }) {
+    // Slash commands (and interactivity payloads) are forms; the Events API is JSON. The
+    // Content-Type only picks the parser: the signature already covered these exact bytes.
+    if (FORM_TYPE.test(header('Content-Type') ?? '')) {
+      const form = parseSlackForm(body, target, now);
+      switch (form.kind) {
+        case 'invalid':
+          return form;
+        case 'foreign-response-url':
+          return { kind: 'refused', reason: 'foreign-response-url' };
+        case 'ignored':
+          return { kind: 'answer', respond: (c) => c.body(null, 200) };
+        case 'command':
+          // An empty 200 within Slack's 3 s: nothing is shown yet; the answer comes through response_url.
+          return { kind: 'event', eventKey: form.eventKey, message: form.message, retryNum: null, respond: (c) => c.body(null, 200) };
+      }
+    }
+    const parsed = parseSlackEvent(parseJsonBody(body), target);
     switch (parsed.kind) {
       case 'invalid':
         return parsed;
@@ -71,8 +95,8 @@ export const slackAdapter: PlatformAdapter = {
 export const telegramAdapter: PlatformAdapter = {
   platform: 'telegram',
   verify: ({ record, header }) => verifyTelegramSecret(record.secrets.secretToken, header('X-Telegram-Bot-Api-Secret-Token')),
-  parse(json, { target }) {
-    const parsed = parseTelegramUpdate(json, target);
+  parse(body, { target }) {
+    const parsed = parseTelegramUpdate(parseJsonBody(body), target);
     if (parsed.kind === 'invalid') return parsed;
     return { kind: 'event', eventKey: parsed.eventKey, message: parsed.message, retryNum: null, respond: (c) => c.body(null, 200) };
   },

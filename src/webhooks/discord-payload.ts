@@ -89,8 +89,11 @@ function interactionText(interaction: z.infer<typeof Interaction>): string {
   return [data.custom_id ?? '', ...(data.values ?? [])].join(' ').trim();
 }
 
-/** Parses a verified interaction body. Unknown or incomplete interactions are `invalid`. */
-export function parseDiscordInteraction(json: unknown, target: InboundTarget): DiscordParsed {
+/**
+ * Parses a verified interaction body. Unknown or incomplete interactions are `invalid`.
+ * `interactionAt` (epoch ms) goes into the reply handle: the follow-up token dies 15 minutes after it.
+ */
+export function parseDiscordInteraction(json: unknown, target: InboundTarget, interactionAt: number): DiscordParsed {
   const parsed = Interaction.safeParse(json);
   if (!parsed.success) return { kind: 'invalid' };
   const interaction = parsed.data;
@@ -118,7 +121,7 @@ export function parseDiscordInteraction(json: unknown, target: InboundTarget): D
       conversationKey: `discord:${interaction.guild_id ?? 'dm'}:${interaction.channel_id}`,
       sender: name ? { id: user.id, name } : { id: user.id },
       text: interactionText(interaction).slice(0, MAX_INBOUND_TEXT_CHARS),
-      replyHandle: { platform: 'discord', applicationId: interaction.application_id, interactionToken: interaction.token },
+      replyHandle: { platform: 'discord', applicationId: interaction.application_id, interactionToken: interaction.token, interactionAt },
     },
   };
 }

@@ -4,12 +4,17 @@ export type Platform = (typeof PLATFORMS)[number];
 
 /**
  * Where and how an answer goes back. It holds no bot token: those come from the vault when
- * the reply is sent. A Discord interaction token is itself the (15-minute) credential for
- * the follow-up webhook, so a handle must never be logged.
+ * the reply is sent. A Discord interaction token and a Slack `response_url` are themselves
+ * short-lived credentials (15 and 30 minutes), so a handle must never be logged; each carries
+ * the instant it was issued, and sendReply refuses to use it once it has expired.
  */
 export type ReplyHandle =
-  | { platform: 'discord'; applicationId: string; interactionToken: string }
+  /** Follow-up webhook of a deferred interaction; `interactionAt`: epoch ms, no later than Discord created it. */
+  | { platform: 'discord'; applicationId: string; interactionToken: string; interactionAt: number }
+  /** chat.postMessage in the thread of the message (bot token from the vault). */
   | { platform: 'slack'; channel: string; threadTs: string }
+  /** A slash command's `response_url` (hooks.slack.com only); `receivedAt`: epoch ms. */
+  | { platform: 'slack'; responseUrl: string; receivedAt: number }
   | { platform: 'telegram'; chatId: number; replyToMessageId: number; messageThreadId?: number };
 
 /** One accepted, verified, de-duplicated chat message, as handed to the agent runtime. */

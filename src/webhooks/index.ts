@@ -28,11 +28,33 @@ export {
   type ReplyResult,
 } from './outbound';
 export {
+  DISCORD_INTERACTION_TOKEN_LIFE_MS,
+  escapeSlackText,
+  EXPIRY_MARGIN_MS,
+  MAX_REPLY_CHARS,
+  MAX_REPLY_MESSAGES,
+  SLACK_RESPONSE_URL_LIFE_MS,
+  SLACK_RESPONSE_URL_MAX_USES,
+} from './replies/requests';
+export {
+  checkSlackResponseUrl,
+  DEFAULT_TELEGRAM_API_BASE_URL,
+  privateHostList,
+  SLACK_RESPONSE_URL_HOST,
+  telegramApiBaseUrl,
+  type Destination,
+  type DestinationRefusal,
+  type TelegramApiSettings,
+} from './replies/destinations';
+export { splitReplyText, TRUNCATION_NOTICE, type SplitOptions } from './replies/split';
+export { parseSlackForm, type SlackFormParsed } from './slack-command';
+export {
   webhookRoutes,
   type ConnectorLookup,
   type ConnectorRecord,
   type DeliverInbound,
   type Outcome,
+  parseJsonBody,
   type PlatformAdapter,
   type Verdict,
   type WebhookRouteOptions,

@@ -38,7 +38,8 @@ export function noAgentRuntimeDelivery(options: NoRuntimeDeliveryOptions): Deliv
     );
     const botToken = record.secrets.botToken ?? (await record.openBotToken?.()) ?? undefined;
     const reply = { handle: message.replyHandle, text: NO_RUNTIME_REPLY, ...(botToken ? { botToken } : {}) };
-    const result = await sendReply(reply, { fetch: options.fetch, ...(options.log ? { log: options.log } : {}) });
+    // The reply goes the way the message came: Discord follow-up, Slack thread or response_url, Telegram chat.
+    const result = await sendReply(reply, { fetch: options.fetch, clock, settings: env, ...(options.log ? { log: options.log } : {}) });
     if (!result.ok) {
       await audit(
         env,

@@ -1,40 +1,32 @@
 import { REDACTED, redactTokenShapes } from '../lib';
-import type { ReplyHandle } from './inbound';
+import type { TelegramApiSettings } from './replies/destinations';
+import { planReply, type Reply, type ReplyFailure } from './replies/requests';
+
+export type { Reply, ReplyFailure } from './replies/requests';
 
 /** Every outbound call gives up after this long (the platforms answer in well under a second). */
 export const OUTBOUND_TIMEOUT_MS = 10_000;
 /** Platform responses are read up to this many bytes; the rest is never buffered. */
 export const MAX_OUTBOUND_RESPONSE_BYTES = 64 * 1024;
 
-/** Per-platform message length limits (Discord content 2000, Slack text ~40k, Telegram 4096). */
-const MAX_REPLY_CHARS = { discord: 2000, slack: 40_000, telegram: 4096 } as const;
-
-export type ReplyFailure = 'timeout' | 'network' | 'http-status' | 'platform-error' | 'no-bot-token';
-export type ReplyResult = { ok: true } | { ok: false; reason: ReplyFailure; status: number | null };
+export type ReplyResult =
+  /** `sent`: platform messages delivered (a long reply is several). */
+  | { ok: true; sent: number }
+  /** Sending stopped at the first failure; `sent` messages had already gone out. */
+  | { ok: false; reason: ReplyFailure; status: number | null; sent: number };
 
 export interface ReplyDeps {
   /** Injected so tests capture requests and simulate failures; production passes globalThis.fetch. */
   fetch: typeof fetch;
   /** One line per failure; every line has already been scrubbed. Defaults to console.warn. */
   log?: (line: string) => void;
+  /** Per message. */
   timeoutMs?: number;
+  /** Epoch ms, for the expiry of Discord interaction tokens and Slack response_urls. Defaults to Date.now. */
+  clock?: () => number;
+  /** The operator's Telegram Bot API settings; pass the Worker's `env` (unset: api.telegram.org). */
+  settings?: TelegramApiSettings;
 }
-
-export interface Reply {
-  handle: ReplyHandle;
-  text: string;
-  /** From the vault; Slack and Telegram need one, a Discord follow-up does not. */
-  botToken?: string;
-}
-
-interface OutboundRequest {
-  url: string;
-  init: RequestInit;
-  /** Values that must never appear in a log line: tokens, and the URL that may carry one. */
-  secrets: string[];
-}
-
-const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
 
 /** Telegram bot tokens (`123456:AA…`) are not among the generic token shapes in src/lib. */
 const TELEGRAM_TOKEN_SHAPE = /\b[0-9]{5,16}:[A-Za-z0-9_-]{30,}\b/g;
@@ -46,38 +38,6 @@ export function scrubOutboundText(text: string, secrets: readonly string[]): str
   let out = text;
   for (const secret of secrets) if (secret) out = out.split(secret).join(REDACTED);
   return redactTokenShapes(out.replace(URL_SHAPE, '[URL]').replace(TELEGRAM_TOKEN_SHAPE, REDACTED));
-}
-
-function buildRequest(reply: Reply): OutboundRequest | null {
-  const { handle } = reply;
-  switch (handle.platform) {
-    case 'discord': {
-      const url = `https://discord.com/api/v10/webhooks/${encodeURIComponent(handle.applicationId)}/${encodeURIComponent(handle.interactionToken)}`;
-      // allowed_mentions parse [] — an agent echoing "@everyone" must not ping anyone.
-      const body = { content: reply.text.slice(0, MAX_REPLY_CHARS.discord), allowed_mentions: { parse: [] } };
-      return { url, init: { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) }, secrets: [handle.interactionToken, url] };
-    }
-    case 'slack': {
-      if (!reply.botToken) return null;
-      const body = { channel: handle.channel, thread_ts: handle.threadTs, text: reply.text.slice(0, MAX_REPLY_CHARS.slack) };
-      return {
-        url: 'https://slack.com/api/chat.postMessage',
-        init: { method: 'POST', headers: { ...JSON_HEADERS, Authorization: `Bearer ${reply.botToken}` }, body: JSON.stringify(body) },
-        secrets: [reply.botToken],
-      };
-    }
-    case 'telegram': {
-      if (!reply.botToken) return null;
-      const url = `https://api.telegram.org/bot${reply.botToken}/sendMessage`;
-      const body = {
-        chat_id: handle.chatId,
-        text: reply.text.slice(0, MAX_REPLY_CHARS.telegram),
-        reply_parameters: { message_id: handle.replyToMessageId, allow_sending_without_reply: true },
-        ...(handle.messageThreadId === undefined ? {} : { message_thread_id: handle.messageThreadId }),
-      };
-      return { url, init: { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) }, secrets: [reply.botToken, url] };
-    }
-  }
 }
 
 /** Reads at most maxBytes of a body and cancels the rest of the stream. */
@@ -106,9 +66,8 @@ export async function readCapped(response: Response, maxBytes: number): Promise<
   return new TextDecoder().decode(out);
 }
 
-/** Slack answers HTTP 200 with `{"ok":false,"error":"…"}` when it refuses a call. */
-function platformRefused(platform: ReplyHandle['platform'], body: string): string | null {
-  if (platform !== 'slack' && platform !== 'telegram') return null;
+/** Slack and Telegram answer HTTP 200 with `{"ok":false,"error"|"description":"…"}` when they refuse a call. */
+function platformRefused(body: string): string | null {
   try {
     const parsed = JSON.parse(body) as { ok?: unknown; error?: unknown; description?: unknown };
     if (parsed.ok === true) return null;
@@ -120,13 +79,18 @@ function platformRefused(platform: ReplyHandle['platform'], body: string): strin
 
 /**
  * Sends one reply through the platform's API: Discord follow-up webhook, Slack
- * chat.postMessage or Telegram sendMessage. Never throws; failures are tagged and logged
- * as one scrubbed JSON line (no URL, no bot token, no interaction token).
+ * chat.postMessage or a slash command's response_url, Telegram sendMessage. A long text
+ * goes as several messages (MAX_REPLY_CHARS per platform, at most MAX_REPLY_MESSAGES, split
+ * at newlines, then spaces, never inside a surrogate pair), in order, stopping at the first
+ * failure. A short-lived handle is checked before every message and never used once expired.
+ * Never throws; a failure is tagged and logged as one scrubbed JSON line (no URL, no bot
+ * token, no interaction token).
  */
 export async function sendReply(reply: Reply, deps: ReplyDeps): Promise<ReplyResult> {
   const log = deps.log ?? ((line: string) => console.warn(line));
+  const clock = deps.clock ?? Date.now;
   const platform = reply.handle.platform;
-  const request = buildRequest(reply);
+  let sent = 0;
   const fail = (reason: ReplyFailure, status: number | null, detail: string, secrets: string[] = []): ReplyResult => {
     log(
       JSON.stringify({
@@ -135,28 +99,35 @@ export async function sendReply(reply: Reply, deps: ReplyDeps): Promise<ReplyRes
         platform,
         reason,
         status,
+        sent,
         detail: scrubOutboundText(detail, secrets),
       }),
     );
-    return { ok: false, reason, status };
+    return { ok: false, reason, status, sent };
   };
-  if (!request) return fail('no-bot-token', null, 'connector has no bot token');
-  let response: Response;
-  try {
-    response = await deps.fetch(request.url, {
-      ...request.init,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(deps.timeoutMs ?? OUTBOUND_TIMEOUT_MS),
-    });
-  } catch (error) {
-    const name = error instanceof Error ? error.name : 'Error';
-    const message = error instanceof Error ? error.message : String(error);
-    const reason = name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network';
-    return fail(reason, null, `${name}: ${message}`, request.secrets);
+  const plan = planReply(reply, deps.settings ?? {});
+  if (!plan.ok) return fail(plan.reason, null, plan.detail);
+  if (plan.requests.length === 0) return fail('empty-reply', null, 'reply text is empty');
+  for (const request of plan.requests) {
+    if (request.notAfter !== null && !(clock() < request.notAfter)) return fail('expired', null, 'reply handle expired', request.secrets);
+    let response: Response;
+    try {
+      response = await deps.fetch(request.url, {
+        ...request.init,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(deps.timeoutMs ?? OUTBOUND_TIMEOUT_MS),
+      });
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      const reason = name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network';
+      return fail(reason, null, `${name}: ${message}`, request.secrets);
+    }
+    const body = await readCapped(response, MAX_OUTBOUND_RESPONSE_BYTES).catch(() => '');
+    if (response.status < 200 || response.status > 299) return fail('http-status', response.status, body.slice(0, 300), request.secrets);
+    const refused = request.okField ? platformRefused(body) : null;
+    if (refused !== null) return fail('platform-error', response.status, refused, request.secrets);
+    sent++;
   }
-  const body = await readCapped(response, MAX_OUTBOUND_RESPONSE_BYTES).catch(() => '');
-  if (response.status < 200 || response.status > 299) return fail('http-status', response.status, body.slice(0, 300), request.secrets);
-  const refused = platformRefused(platform, body);
-  if (refused !== null) return fail('platform-error', response.status, refused, request.secrets);
-  return { ok: true };
+  return { ok: true, sent };
 }

@@ -41,6 +41,8 @@ export type Verdict = { ok: true } | { ok: false; reason: WebhookRejectReason };
 /** What a platform's payload asks for once verified and parsed. */
 export type Outcome =
   | { kind: 'invalid' }
+  /** Verified and well-formed, but asking for something refused (a Slack response_url off hooks.slack.com): 400, audited. */
+  | { kind: 'refused'; reason: WebhookRejectReason }
   /** Answered at once; nothing is de-duplicated or handed off (Discord PING, Slack url_verification). */
   | { kind: 'answer'; respond: (c: Context<AppEnv>) => Response }
   /** Acknowledged, then de-duplicated and (when `message` is set) handed off in the background. */
@@ -50,7 +52,11 @@ export type Outcome =
 export interface PlatformAdapter {
   platform: Platform;
   verify(input: { record: ConnectorRecord; raw: Uint8Array; header: (name: string) => string | undefined; now: number }): Promise<Verdict>;
-  parse(json: unknown, input: { target: InboundTarget; header: (name: string) => string | undefined }): Outcome;
+  /**
+   * Reads the verified body (already decoded as UTF-8; `parseJsonBody` for JSON platforms).
+   * `now` (epoch ms) stamps short-lived reply handles (Discord interaction, Slack response_url).
+   */
+  parse(body: string, input: { target: InboundTarget; header: (name: string) => string | undefined; now: number }): Outcome;
 }
 
 export interface PipelineDeps {
@@ -59,6 +65,18 @@ export interface PipelineDeps {
   clock: () => number;
   audit: (env: Env, input: AuditInput, now: number) => Promise<unknown>;
 }
+
+/** JSON.parse for the JSON platforms; `undefined` (never a valid payload) when the text is not JSON. */
+export function parseJsonBody(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reasons found after the signature held: the client gets 400, not 401. */
+const AFTER_VERIFICATION: ReadonlySet<WebhookRejectReason> = new Set(['malformed-payload', 'foreign-response-url']);
 
 /** Connector ids are opaque; anything else in the path is a 404 before any lookup. */
 const CONNECTOR_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -73,7 +91,8 @@ const bodyCap = rawBodyLimit();
  *  2. look up: id well-formed, connector exists, is live and of this platform      else 404
  *  3. read: raw body at most 1 MiB (declared or counted while streaming), once     else 413
  *  4. verify: the platform's check of the raw bytes (signature / secret header)    else 401
- *  5. parse: the body as the platform's payload                                    else 400
+ *  5. parse: the body (UTF-8) as the platform's payload — JSON, or for Slack a
+ *     form-encoded slash command whose response_url is on hooks.slack.com          else 400
  *  6. acknowledge at once; dedupe and deliver in the background (waitUntil), handing the
  *     record looked up in 2 to the delivery
  *  7. anything else is refused: no path reaches 6 without passing 2–5.
@@ -108,20 +127,21 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
         ),
       );
       // The reason stays in the audit log; the client learns only the generic code.
-      throw new ApiError(reason === 'malformed-payload' ? 'VALIDATION_ERROR' : 'UNAUTHENTICATED');
+      throw new ApiError(AFTER_VERIFICATION.has(reason) ? 'VALIDATION_ERROR' : 'UNAUTHENTICATED');
     };
     // 4
     const verdict = await adapter.verify({ record, raw, header, now: deps.clock() });
     if (!verdict.ok) return reject(verdict.reason);
     // 5
-    let json: unknown;
+    let body: string;
     try {
-      json = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw));
+      body = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw);
     } catch {
       return reject('malformed-payload');
     }
-    const outcome = adapter.parse(json, { target: { connectorId, agentId: record.agentId }, header });
+    const outcome = adapter.parse(body, { target: { connectorId, agentId: record.agentId }, header, now: deps.clock() });
     if (outcome.kind === 'invalid') return reject('malformed-payload');
+    if (outcome.kind === 'refused') return reject(outcome.reason);
     if (outcome.kind === 'answer') return outcome.respond(c);
     // 6
     const now = deps.clock();

@@ -4,7 +4,15 @@ import type { AppEnv, Env } from '../env';
 import { PLATFORM_ADAPTERS } from './adapters';
 import { hookHandler, type ConnectorLookup, type DeliverInbound } from './pipeline';
 
-export type { ConnectorLookup, ConnectorRecord, DeliverInbound, Outcome, PlatformAdapter, Verdict } from './pipeline';
+export {
+  parseJsonBody,
+  type ConnectorLookup,
+  type ConnectorRecord,
+  type DeliverInbound,
+  type Outcome,
+  type PlatformAdapter,
+  type Verdict,
+} from './pipeline';
 
 export interface WebhookRouteOptions {
   lookup: ConnectorLookup;

@@ -50,10 +50,14 @@ export function parseSlackEvent(json: unknown, target: InboundTarget): SlackPars
   const parsed = EventCallback.safeParse(json);
   if (!parsed.success) return { kind: 'invalid' };
   const { event, event_id: eventId, team_id: teamId } = parsed.data;
-  const eventKey = `event:${eventId}`;
   // Messages from bots (our own replies included) and edits/deletions (subtypes) never reach
   // an agent: answering a bot is how two bots start talking to each other forever.
   const fromPerson = MESSAGE_EVENTS.has(event.type) && event.subtype === undefined && event.bot_id === undefined;
+  // An app subscribed to both `message` and `app_mention` gets one user message as two
+  // events with two event_ids but the same channel and ts: keyed on those, it is one turn.
+  // Retries of either carry the same channel and ts too. Only a person's message takes that
+  // key, so no edit, join or bot event can ever shadow the message it refers to.
+  const eventKey = fromPerson && event.channel && event.ts ? `message:${teamId ?? '-'}:${event.channel}:${event.ts}` : `event:${eventId}`;
   if (!fromPerson || !event.user || !event.channel || !event.ts || event.text === undefined)
     return { kind: 'event', eventKey, message: null };
   const threadTs = event.thread_ts ?? event.ts;

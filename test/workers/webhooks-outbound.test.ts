@@ -35,7 +35,12 @@ const slackReply = {
   botToken: SLACK_TOKEN,
 };
 const discordReply = {
-  handle: { platform: 'discord' as const, applicationId: '111111111111111111', interactionToken: INTERACTION_TOKEN },
+  handle: {
+    platform: 'discord' as const,
+    applicationId: '111111111111111111',
+    interactionToken: INTERACTION_TOKEN,
+    interactionAt: Date.now(),
+  },
   text: 'hello @everyone',
 };
 
@@ -47,33 +52,40 @@ function expectClean(line: string) {
 describe('outbound replies', () => {
   it('sends a Discord follow-up to the interaction webhook with mentions disabled and a timeout signal', async () => {
     const { calls, deps } = capture(() => Response.json({ id: '1' }));
-    expect(await sendReply(discordReply, deps)).toEqual({ ok: true });
+    expect(await sendReply(discordReply, deps)).toEqual({ ok: true, sent: 1 });
     expect(calls).toHaveLength(1);
     expect(calls[0]?.url).toBe(`https://discord.com/api/v10/webhooks/111111111111111111/${INTERACTION_TOKEN}`);
     expect(calls[0]?.init.method).toBe('POST');
-    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({ content: 'hello @everyone', allowed_mentions: { parse: [] } });
+    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({ content: 'hello @everyone', allowed_mentions: { parse: [] }, flags: 4 });
     expect(calls[0]?.init.signal).toBeInstanceOf(AbortSignal);
     expect(calls[0]?.init.redirect).toBe('manual');
   });
 
   it('sends Slack chat.postMessage in the thread with the bot token as a Bearer header only', async () => {
     const { calls, deps } = capture(() => Response.json({ ok: true }));
-    expect(await sendReply(slackReply, deps)).toEqual({ ok: true });
+    expect(await sendReply(slackReply, deps)).toEqual({ ok: true, sent: 1 });
     expect(calls[0]?.url).toBe('https://slack.com/api/chat.postMessage');
     expect(new Headers(calls[0]?.init.headers).get('Authorization')).toBe(`Bearer ${SLACK_TOKEN}`);
-    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({ channel: 'C0123', thread_ts: '1531420618.000100', text: 'hello' });
+    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({
+      channel: 'C0123',
+      thread_ts: '1531420618.000100',
+      text: 'hello',
+      unfurl_links: false,
+      unfurl_media: false,
+    });
     expect(String(calls[0]?.init.body)).not.toContain(SLACK_TOKEN);
     expect(calls[0]?.init.signal).toBeInstanceOf(AbortSignal);
   });
 
   it('sends Telegram sendMessage as a reply to the original message', async () => {
     const { calls, deps } = capture(() => Response.json({ ok: true, result: {} }));
-    expect(await sendReply(telegramReply, deps)).toEqual({ ok: true });
+    expect(await sendReply(telegramReply, deps)).toEqual({ ok: true, sent: 1 });
     expect(calls[0]?.url).toBe(`https://api.telegram.org/bot${TELEGRAM_TOKEN}/sendMessage`);
     expect(JSON.parse(String(calls[0]?.init.body))).toEqual({
       chat_id: -100123,
       text: 'hello',
       reply_parameters: { message_id: 7, allow_sending_without_reply: true },
+      link_preview_options: { is_disabled: true },
     });
     expect(calls[0]?.init.signal).toBeInstanceOf(AbortSignal);
   });
@@ -82,7 +94,7 @@ describe('outbound replies', () => {
     const { lines, deps } = capture((url) => {
       throw new TypeError(`fetch failed: connect ECONNREFUSED for ${url} (token ${TELEGRAM_TOKEN})`);
     });
-    expect(await sendReply(telegramReply, deps)).toEqual({ ok: false, reason: 'network', status: null });
+    expect(await sendReply(telegramReply, deps)).toEqual({ ok: false, reason: 'network', status: null, sent: 0 });
     expect(lines).toHaveLength(1);
     expectClean(lines[0] ?? '');
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ event: 'webhook.reply.failed', platform: 'telegram', reason: 'network' });
@@ -92,18 +104,18 @@ describe('outbound replies', () => {
     const { lines, deps } = capture(
       (url) => new Response(`{"ok":false,"description":"Unauthorized: ${url} ${SLACK_TOKEN}"}`, { status: 401 }),
     );
-    expect(await sendReply(telegramReply, deps)).toEqual({ ok: false, reason: 'http-status', status: 401 });
+    expect(await sendReply(telegramReply, deps)).toEqual({ ok: false, reason: 'http-status', status: 401, sent: 0 });
     const { lines: slackLines, deps: slackDeps } = capture(() => new Response(`bad token ${SLACK_TOKEN}`, { status: 403 }));
-    expect(await sendReply(slackReply, slackDeps)).toEqual({ ok: false, reason: 'http-status', status: 403 });
+    expect(await sendReply(slackReply, slackDeps)).toEqual({ ok: false, reason: 'http-status', status: 403, sent: 0 });
     const { lines: discordLines, deps: discordDeps } = capture((url) => new Response(`unknown webhook ${url}`, { status: 404 }));
-    expect(await sendReply(discordReply, discordDeps)).toEqual({ ok: false, reason: 'http-status', status: 404 });
+    expect(await sendReply(discordReply, discordDeps)).toEqual({ ok: false, reason: 'http-status', status: 404, sent: 0 });
     expect([lines.length, slackLines.length, discordLines.length]).toEqual([1, 1, 1]);
     for (const line of [...lines, ...slackLines, ...discordLines]) expectClean(line);
   });
 
   it('treats Slack {"ok":false} on HTTP 200 as a failure', async () => {
     const { lines, deps } = capture(() => Response.json({ ok: false, error: 'invalid_auth' }));
-    expect(await sendReply(slackReply, deps)).toEqual({ ok: false, reason: 'platform-error', status: 200 });
+    expect(await sendReply(slackReply, deps)).toEqual({ ok: false, reason: 'platform-error', status: 200, sent: 0 });
     expect(JSON.parse(lines[0] ?? '{}').detail).toBe('invalid_auth');
   });
 
@@ -114,14 +126,19 @@ describe('outbound replies', () => {
           init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
         }),
     );
-    expect(await sendReply(telegramReply, { ...deps, timeoutMs: 5 })).toEqual({ ok: false, reason: 'timeout', status: null });
+    expect(await sendReply(telegramReply, { ...deps, timeoutMs: 5 })).toEqual({ ok: false, reason: 'timeout', status: null, sent: 0 });
     expectClean(lines[0] ?? '');
   });
 
   it('does not call out at all without a bot token where one is needed', async () => {
     const { calls, deps } = capture(() => Response.json({ ok: true }));
-    expect(await sendReply({ ...slackReply, botToken: undefined }, deps)).toEqual({ ok: false, reason: 'no-bot-token', status: null });
-    expect(await sendReply({ ...telegramReply, botToken: '' }, deps)).toEqual({ ok: false, reason: 'no-bot-token', status: null });
+    expect(await sendReply({ ...slackReply, botToken: undefined }, deps)).toEqual({
+      ok: false,
+      reason: 'no-bot-token',
+      status: null,
+      sent: 0,
+    });
+    expect(await sendReply({ ...telegramReply, botToken: '' }, deps)).toEqual({ ok: false, reason: 'no-bot-token', status: null, sent: 0 });
     expect(calls).toEqual([]);
   });
 

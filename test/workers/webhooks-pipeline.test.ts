@@ -87,12 +87,13 @@ async function signed(body: string, secret = SIGNING_SECRET) {
   return { 'Content-Type': 'application/json', 'X-Slack-Signature': `v0=${bytesToHex(mac)}`, 'X-Slack-Request-Timestamp': ts };
 }
 
-const event = (id: string) =>
+const event = (id: string, ts: string) =>
   JSON.stringify({
     type: 'event_callback',
     team_id: 'T1',
     event_id: id,
-    event: { type: 'message', user: 'U1', text: 'hello', channel: 'C1', ts: '1700000000.000100' },
+    // Each test's message has a ts of its own: Slack messages are de-duplicated on channel + ts.
+    event: { type: 'message', user: 'U1', text: 'hello', channel: 'C1', ts },
   });
 
 async function auditKinds(): Promise<string[]> {
@@ -120,7 +121,7 @@ beforeAll(async () => {
 describe('the webhook path does its work once', () => {
   it('a signed event: one connector read, one vault open to verify, the record handed on, the bot token opened once to reply', async () => {
     outbound.length = 0;
-    const body = event('Ev-once-1');
+    const body = event('Ev-once-1', '1700000000.000101');
     const { res, connectorReads, vaultNames } = await postSlack(body, await signed(body));
     expect(res.status).toBe(200);
     expect(connectorReads).toBe(1);
@@ -131,7 +132,7 @@ describe('the webhook path does its work once', () => {
 
   it('a forged signature: one connector read, one vault open, the bot token never opened, nothing handed off', async () => {
     outbound.length = 0;
-    const body = event('Ev-forged-1');
+    const body = event('Ev-forged-1', '1700000000.000102');
     const before = (await auditKinds()).length;
     const { res, connectorReads, vaultNames } = await postSlack(body, await signed(body, 'not-the-signing-secret'));
     expect(res.status).toBe(401);
@@ -152,7 +153,7 @@ describe('the webhook path does its work once', () => {
 
   it('a replayed event is acknowledged with the same single lookup, audited as a duplicate, and not answered again', async () => {
     outbound.length = 0;
-    const body = event('Ev-replay-1');
+    const body = event('Ev-replay-1', '1700000000.000103');
     expect((await postSlack(body, await signed(body))).res.status).toBe(200);
     const again = await postSlack(body, await signed(body));
     expect(again.res.status).toBe(200);

@@ -2,7 +2,7 @@ import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientIp, cors, createRouter, handleError, notFoundOrMethodNotAllowed, requestId, securityHeaders } from '../../src/http';
 import { bytesToHex, hexToBytes, utf8 } from '../../src/lib';
 import { ED25519_L, slackV0Mac, webhookRoutes, type ConnectorRecord, type InboundMessage, type Platform } from '../../src/webhooks';
@@ -115,12 +115,15 @@ const command = (id: string) =>
     member: { user: { id: '444444444444444444', username: 'ada', global_name: 'Ada' } },
     data: { name: 'ask', options: [{ name: 'question', type: 3, value: 'what is the weather?' }] },
   });
+/** A message ts of its own per event id: Slack de-duplicates on channel + ts, so two tests must not share one. */
+const tsOf = (eventId: string) =>
+  `1531420618.${String([...eventId].reduce((acc, ch) => (acc * 31 + ch.charCodeAt(0)) % 1_000_000, 0)).padStart(6, '0')}`;
 const slackEvent = (eventId: string, event: Record<string, unknown> = {}) =>
   JSON.stringify({
     type: 'event_callback',
     team_id: 'T1DC2JH3J',
     event_id: eventId,
-    event: { type: 'message', user: 'U2CERLKJA', text: 'hello agent', channel: 'C0123', ts: '1531420618.000100', ...event },
+    event: { type: 'message', user: 'U2CERLKJA', text: 'hello agent', channel: 'C0123', ts: tsOf(eventId), ...event },
   });
 const telegramUpdate = (updateId: number, text = 'hi bot') =>
   JSON.stringify({
@@ -156,7 +159,12 @@ describe('POST /hooks/discord/:connectorId', () => {
         conversationKey: 'discord:333333333333333333:222222222222222222',
         sender: { id: '444444444444444444', name: 'Ada' },
         text: 'what is the weather?',
-        replyHandle: { platform: 'discord', applicationId: '111111111111111111', interactionToken: 'interaction-token-secret' },
+        replyHandle: {
+          platform: 'discord',
+          applicationId: '111111111111111111',
+          interactionToken: 'interaction-token-secret',
+          interactionAt: NOW,
+        },
       },
     ]);
   });
@@ -253,10 +261,10 @@ describe('POST /hooks/slack/:connectorId', () => {
         platform: 'slack',
         connectorId: 'sl_live',
         agentId: 'agt_s',
-        conversationKey: 'slack:T1DC2JH3J:C0123:1531420618.000100',
+        conversationKey: `slack:T1DC2JH3J:C0123:${tsOf('Ev0001')}`,
         sender: { id: 'U2CERLKJA' },
         text: 'hello agent',
-        replyHandle: { platform: 'slack', channel: 'C0123', threadTs: '1531420618.000100' },
+        replyHandle: { platform: 'slack', channel: 'C0123', threadTs: tsOf('Ev0001') },
       },
     ]);
   });
@@ -283,6 +291,8 @@ describe('POST /hooks/slack/:connectorId', () => {
       ['Ev0003', { bot_id: 'B123' }],
       ['Ev0004', { subtype: 'message_changed' }],
       ['Ev0005', { subtype: 'bot_message' }],
+      ['Ev0006', { subtype: 'channel_join' }],
+      ['Ev0007', { type: 'app_mention', bot_id: 'B123' }],
     ] as const) {
       const body = slackEvent(id, extra);
       expect((await hook('/hooks/slack/sl_live', body, await slackHeaders(body))).status).toBe(200);
@@ -407,4 +417,54 @@ describe('hook routes: existence is never leaked', () => {
     await expectError(res, 405, 'METHOD_NOT_ALLOWED');
     expect(lookups).toEqual([]);
   });
+});
+
+describe('the acknowledgement never waits for the hand-off', () => {
+  it.each([
+    ['discord', 'dc_live', () => command('900000000000000099'), (b: string) => Promise.resolve(discordHeaders(b)), '{"type":5}'],
+    ['slack', 'sl_live', () => slackEvent('EvHandoff1'), slackHeaders, ''],
+    [
+      'telegram',
+      'tg_live',
+      () => telegramUpdate(7001),
+      () => Promise.resolve({ 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': TELEGRAM_SECRET }),
+      '',
+    ],
+  ] as const)(
+    '%s: the 200 is out while deliverInbound(message, env, record) is still pending; it then gets the looked-up record',
+    async (platform, id, makeBody, makeHeaders, answer) => {
+      let release: () => void = () => undefined;
+      const handedOff: { message: InboundMessage; record: ConnectorRecord }[] = [];
+      const gated = createRouter();
+      gated.use('*', requestId(), clientIp());
+      gated.route(
+        '/',
+        webhookRoutes({
+          lookup,
+          deliverInbound: (message, _env, record) => {
+            handedOff.push({ message, record });
+            return new Promise<void>((resolve) => (release = resolve));
+          },
+          clock: () => NOW,
+        }),
+      );
+      gated.onError(handleError);
+      const body = makeBody();
+      const ctx = createExecutionContext();
+      const res = await gated.request(
+        `${ORIGIN}/hooks/${platform}/${id}`,
+        { method: 'POST', headers: await makeHeaders(body), body },
+        env,
+        ctx,
+      );
+      // The response is complete although the hand-off has not finished (it cannot: it waits for release()).
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(answer);
+      await vi.waitFor(() => expect(handedOff).toHaveLength(1));
+      release();
+      await waitOnExecutionContext(ctx);
+      expect(handedOff[0]?.message.platform).toBe(platform);
+      expect(handedOff[0]?.record).toBe(connectors.get(id));
+    },
+  );
 });

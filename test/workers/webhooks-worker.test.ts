@@ -160,7 +160,7 @@ describe('Discord through the real Worker (Ed25519 key pair made here)', () => {
     expect(outbound.slice(before)).toEqual([
       {
         url: `https://discord.com/api/v10/webhooks/${APPLICATION_ID}/interaction-token-500000000000000002`,
-        body: { content: NO_RUNTIME_REPLY, allowed_mentions: { parse: [] } },
+        body: { content: NO_RUNTIME_REPLY, allowed_mentions: { parse: [] }, flags: 4 },
       },
     ]);
   });
@@ -315,7 +315,12 @@ describe('Telegram through the real Worker', () => {
     expect(outbound.slice(before)).toEqual([
       {
         url: `https://api.telegram.org/bot${TELEGRAM_BOT_TOKEN}/sendMessage`,
-        body: { chat_id: 9001, text: NO_RUNTIME_REPLY, reply_parameters: { message_id: 71, allow_sending_without_reply: true } },
+        body: {
+          chat_id: 9001,
+          text: NO_RUNTIME_REPLY,
+          reply_parameters: { message_id: 71, allow_sending_without_reply: true },
+          link_preview_options: { is_disabled: true },
+        },
       },
     ]);
   });

@@ -453,6 +453,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A short-lived, single-use ticket that opens one live events connection (any signed-in caller) */
+        post: operations["createEventTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live events of your workspace over a WebSocket (docs/events.md) */
+        get: operations["openEventStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents/{id}/tools": {
         parameters: {
             query?: never;
@@ -568,7 +602,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Discord webhook (signature-verified; see docs/webhooks.md) */
+        /**
+         * Discord webhook (signature-verified; see docs/webhooks.md)
+         * @description Interaction JSON signed with Ed25519. PING is answered with PONG; commands, components and modal submits with a deferred response (type 5) at once, the reply following on the interaction webhook within 15 minutes.
+         */
         post: operations["receiveDiscordWebhook"];
         delete?: never;
         options?: never;
@@ -585,7 +622,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Slack webhook (signature-verified; see docs/webhooks.md) */
+        /**
+         * Slack webhook (signature-verified; see docs/webhooks.md)
+         * @description Events API JSON, or an application/x-www-form-urlencoded slash command, signed with the v0 HMAC over the raw body. Acknowledged with an empty 200 at once; a slash command is answered through its response_url, which must be on hooks.slack.com (else 400).
+         */
         post: operations["receiveSlackWebhook"];
         delete?: never;
         options?: never;
@@ -602,7 +642,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Telegram webhook (signature-verified; see docs/webhooks.md) */
+        /**
+         * Telegram webhook (signature-verified; see docs/webhooks.md)
+         * @description Bot API Update JSON with the setWebhook secret token in X-Telegram-Bot-Api-Secret-Token. Acknowledged with an empty 200; the reply goes by sendMessage.
+         */
         post: operations["receiveTelegramWebhook"];
         delete?: never;
         options?: never;
@@ -961,6 +1004,12 @@ export interface components {
             egressTarget?: "squid" | "nftables";
             /** @description Compile only this tool's capabilities (plus the manifest's serverCapabilities). */
             tool?: string;
+        };
+        EventTicket: {
+            /** @description Send as GET /api/v1/events?ticket=…; single use. */
+            ticket: string;
+            /** @description Milliseconds since the epoch; 30 s after issue. */
+            expiresAt: number;
         };
         InstalledToolList: {
             tools: components["schemas"]["InstalledTool"][];
@@ -2804,6 +2853,107 @@ export interface operations {
             };
             /** @description Error */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createEventTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ticket (shown once, stored hashed) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTicket"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    openEventStream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the WebSocket is open */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
