@@ -3,7 +3,8 @@
 // 1. creates .dev.vars (git-ignored) with freshly generated local secrets, once;
 // 2. applies pending D1 migrations to the local database;
 // 3. starts `wrangler dev` with local D1 and Durable Objects, passing extra args through
-//    (e.g. `npm run dev -- --port 8788 --ip 0.0.0.0`);
+//    (e.g. `npm run dev -- --port 8788 --ip 0.0.0.0`); a `--persist-to <dir>` also receives the
+//    migrations (the browser tests run against a fresh state of their own);
 // 4. beside it, the local tool runner (dist/runner.mjs, bubblewrap sandbox) on the port of
 //    RUNNER_URL in .dev.vars (default 127.0.0.1:8791), when this machine can sandbox (root and
 //    bwrap present); otherwise a warning and the gateway alone. A wrangler `--port` equal to the
@@ -189,9 +190,18 @@ let stopping = false;
 /** The runner process of the moment (replaced on each restart). */
 let current = null;
 
-function applyMigrations() {
+/** `--persist-to <dir>` (or `=dir`) given to wrangler dev: the migrations must go to the same local state. */
+function persistArgs(args) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--persist-to' && args[i + 1]) return ['--persist-to', args[i + 1]];
+    if (args[i]?.startsWith('--persist-to=')) return [args[i]];
+  }
+  return [];
+}
+
+function applyMigrations(extra) {
   console.log('[dev] applying D1 migrations to the local database');
-  const result = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local'], {
+  const result = spawnSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', ...extra], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, CI: 'true' }, // non-interactive: no confirmation prompt
@@ -208,7 +218,7 @@ const wranglerArgs = args.filter((arg) => arg !== '--containers');
 ensureDevVars();
 const port = runnerPort();
 if (!containers) await refusePortCollision(wranglerArgs, port);
-applyMigrations();
+applyMigrations(persistArgs(wranglerArgs));
 let runner = null;
 if (containers) {
   // wrangler builds containers/runner/Dockerfile and runs ToolSandbox for real (docs/sandbox.md

@@ -13,10 +13,10 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "setup:system: no apt-get here; install bubblewrap, curl and openssl with this system's package manager." >&2
+  echo "setup:system: no apt-get here; install bubblewrap, curl, openssl and chromium with this system's package manager." >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq bubblewrap curl openssl >/dev/null
+apt-get install -y -qq bubblewrap curl openssl chromium >/dev/null
 echo "setup:system: bubblewrap, curl and openssl are installed."

@@ -22,6 +22,7 @@ import {
 } from './http';
 import { policyRoutes, toolRoutes } from './tools';
 import { noAgentRuntimeDelivery, webhookRoutes } from './webhooks';
+import { dashboardRoutes } from './dashboard';
 
 /** What each hook route accepts and answers (docs/webhooks.md has the numbered steps). */
 const HOOK_DESCRIPTIONS = {
@@ -70,7 +71,8 @@ export function createApp(options: AppOptions) {
   app.route('/', connectorRoutes(now));
   app.route('/', policyRoutes());
   app.route('/', eventRoutes());
-  app.route('/', toolRoutes({ now, fetch: outbound, onApprovalDecided: resumeOnDecision({ now, fetch: outbound }) }));
+  const onApprovalDecided = resumeOnDecision({ now, fetch: outbound });
+  app.route('/', toolRoutes({ now, fetch: outbound, onApprovalDecided }));
   app.route('/', conversationRoutes({ now, fetch: outbound }));
   // An agent with a model gets the runtime; one without keeps the "no agent runtime configured" reply.
   const deliverInbound = conversationDelivery({
@@ -79,6 +81,18 @@ export function createApp(options: AppOptions) {
     fallback: noAgentRuntimeDelivery({ fetch: options.fetch ?? fetch }),
   });
   app.route('/', webhookRoutes({ lookup: lookupConnector, deliverInbound, clock: now }));
+
+  // The operator dashboard: HTML pages at / and below (not in the OpenAPI document).
+  app.route(
+    '/',
+    dashboardRoutes({
+      now,
+      throttle: options.loginThrottle,
+      argon2id: options.argon2id,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      onApprovalDecided,
+    }),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'pcl_… API key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

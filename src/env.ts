@@ -63,6 +63,8 @@ export interface RequestVars {
   principal?: Principal;
   /** The app's clock (http/request-clock.ts), read by middleware declared with each route. */
   now?: () => number;
+  /** A dashboard page's Content-Security-Policy (src/dashboard/csp.ts); unset → the API's `default-src 'none'`. */
+  contentSecurityPolicy?: string;
 }
 
 export interface AppEnv {

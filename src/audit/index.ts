@@ -12,4 +12,4 @@ export {
 export { boundEventData, MAX_FIELD_BYTES, MAX_LINE_BYTES, TRUNCATION_MARKER } from './limits';
 export { recordAudit, verifyAuditChain, type AuditBindings, type ChainVerdict } from './record';
 export type { DiscordRejectReason, SlackRejectReason, TelegramRejectReason } from './reject-reasons';
-export { checkAuditChain, exportAuditEvents, listAuditEvents, PAGE_MAX, type AuditReader } from './reading';
+export { checkAuditChain, exportAuditEvents, listAuditEvents, PAGE_MAX, type AuditFilter, type AuditReader } from './reading';

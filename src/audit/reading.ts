@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, lt, type SQL } from 'drizzle-orm';
 import { auditEvents, createDb } from '../db';
 import type { Env } from '../env';
 import { done, type Outcome } from '../http';
@@ -23,17 +23,30 @@ function eventView(row: Row) {
 }
 export type AuditEventView = ReturnType<typeof eventView>;
 
-/** Events after `cursor` (a seq), oldest first; `nextCursor` is null on the last page. */
+/** Optional narrowing of a page: exact kind, exact actor, createdAt in [since, until) (ms). */
+export interface AuditFilter {
+  kind?: string | undefined;
+  actor?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+}
+
+/** Events after `cursor` (a seq), oldest first, optionally filtered; `nextCursor` is null on the last page. */
 export async function listAuditEvents(
   env: AuditReadBindings,
   actor: AuditReader,
-  input: { cursor?: string | undefined; limit?: number | undefined },
+  input: { cursor?: string | undefined; limit?: number | undefined } & AuditFilter,
 ): Promise<Outcome<{ events: AuditEventView[]; nextCursor: string | null }>> {
   const limit = input.limit ?? PAGE_DEFAULT;
+  const conditions: SQL[] = [eq(auditEvents.workspaceId, actor.workspaceId), gt(auditEvents.seq, Number(input.cursor ?? 0))];
+  if (input.kind !== undefined) conditions.push(eq(auditEvents.kind, input.kind));
+  if (input.actor !== undefined) conditions.push(eq(auditEvents.actor, input.actor));
+  if (input.since !== undefined) conditions.push(gte(auditEvents.createdAt, input.since));
+  if (input.until !== undefined) conditions.push(lt(auditEvents.createdAt, input.until));
   const rows = await createDb(env.DB)
     .select()
     .from(auditEvents)
-    .where(and(eq(auditEvents.workspaceId, actor.workspaceId), gt(auditEvents.seq, Number(input.cursor ?? 0))))
+    .where(and(...conditions))
     .orderBy(asc(auditEvents.seq))
     .limit(limit + 1);
   const page = rows.slice(0, limit);

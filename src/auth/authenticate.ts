@@ -11,6 +11,14 @@ import { findSession } from './sessions';
 import { hashToken } from './tokens';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Where a cookie-authenticated unsafe request carries its CSRF token. The API reads the
+ * X-CSRF-Token header only; the dashboard's HTML forms send a hidden field instead
+ * (src/dashboard/csrf.ts). Either way the value is checked against the session's stored hash.
+ */
+export type CsrfTokenSource = (c: Context<AppEnv>) => Promise<string | undefined>;
+const csrfHeader: CsrfTokenSource = async (c) => c.req.header('X-CSRF-Token');
 /** last_used_at on API keys is written at most this often. */
 const KEY_TOUCH_INTERVAL_MS = 60 * 1000;
 
@@ -55,22 +63,28 @@ async function principalFromApiKey(db: Database, key: string, now: number): Prom
  * be the gateway's own or a configured one. API-key requests are exempt: browsers do not
  * attach Authorization headers on their own.
  */
-async function checkCsrf(c: Context<AppEnv>, csrfTokenHash: string): Promise<void> {
+async function checkCsrf(c: Context<AppEnv>, csrfTokenHash: string, sentToken: CsrfTokenSource): Promise<void> {
   if (!UNSAFE_METHODS.has(c.req.method)) return;
   const origin = c.req.header('Origin');
   if (origin !== undefined && !isAllowedOrigin(origin, c.req.url, parseAllowedOrigins(c.env.ALLOWED_ORIGINS))) {
     throw new ApiError('CSRF_FAILED');
   }
-  const sent = c.req.header('X-CSRF-Token');
+  const sent = await sentToken(c);
   if (!sent || !timingSafeEqualText(await hashToken(sent), csrfTokenHash)) throw new ApiError('CSRF_FAILED');
 }
 
-async function principalFromSession(c: Context<AppEnv>, db: Database, token: string, now: number): Promise<Principal> {
+async function principalFromSession(
+  c: Context<AppEnv>,
+  db: Database,
+  token: string,
+  now: number,
+  sentToken: CsrfTokenSource,
+): Promise<Principal> {
   const session = await findSession(db, token, now);
   if (session.kind !== 'valid') throw new ApiError('UNAUTHENTICATED');
   const [user] = await db.select().from(users).where(eq(users.id, session.userId)).limit(1);
   if (!user) throw new ApiError('UNAUTHENTICATED');
-  await checkCsrf(c, session.csrfTokenHash);
+  await checkCsrf(c, session.csrfTokenHash, sentToken);
   return {
     kind: 'session',
     userId: user.id,
@@ -89,14 +103,15 @@ async function principalFromSession(c: Context<AppEnv>, db: Database, token: str
  * the API key (the explicit credential) and ignores the cookie. Time is `options.now`, else
  * the app's clock on the request (routes declare this middleware before any clock exists).
  */
-export function authenticate(options: { now?: () => number } = {}): MiddlewareHandler<AppEnv> {
+export function authenticate(options: { now?: () => number; csrfToken?: CsrfTokenSource } = {}): MiddlewareHandler<AppEnv> {
+  const sentToken = options.csrfToken ?? csrfHeader;
   return async function authenticateMiddleware(c, next) {
     const db = createDb(c.env.DB);
     const now = (options.now ?? clockOf(c))();
     const key = bearerToken(c);
     const cookie = getCookie(c, SESSION_COOKIE_NAME, 'host');
     if (key !== undefined) c.set('principal', await principalFromApiKey(db, key, now));
-    else if (cookie) c.set('principal', await principalFromSession(c, db, cookie, now));
+    else if (cookie) c.set('principal', await principalFromSession(c, db, cookie, now, sentToken));
     else throw new ApiError('UNAUTHENTICATED');
     await next();
   };

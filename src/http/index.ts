@@ -9,3 +9,4 @@ export { requestId } from './request-id';
 export { notFoundOrMethodNotAllowed } from './routing';
 export { ErrorEnvelope, errorResponses, jsonBodyOf, jsonContent } from './schemas';
 export { SECURITY_HEADERS, securityHeaders } from './security-headers';
+export { waitUntilOf } from './wait-until';

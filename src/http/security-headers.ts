@@ -3,8 +3,8 @@ import type { AppEnv } from '../env';
 
 /**
  * Headers set on every response, errors and 404s included (docs/http.md).
- * The API serves JSON only, so the CSP forbids everything; a page would need its own
- * policy without 'unsafe-inline' scripts.
+ * The API serves JSON only, so the CSP forbids everything; dashboard pages set their own
+ * policy on the request (src/dashboard/csp.ts: no script at all, styles from 'self').
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   // RFC 6797: two years, subdomains too. Browsers ignore it over plain http (wrangler dev).
@@ -25,5 +25,14 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function securityHeadersMiddleware(c, next) {
     await next();
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+    // A dashboard page sets its own (still script-free) policy on the request; nothing else can.
+    // Pages also send `same-origin` referrers: under `no-referrer` browsers send `Origin: null`
+    // on form posts (Fetch §3.1 "serializing a request origin"), which the CSRF check refuses;
+    // no referrer still leaves for another origin.
+    const pagePolicy = c.get('contentSecurityPolicy');
+    if (pagePolicy) {
+      c.res.headers.set('Content-Security-Policy', pagePolicy);
+      c.res.headers.set('Referrer-Policy', 'same-origin');
+    }
   };
 }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppEnv } from '../env';
-import { ApiError, clientIpOf } from '../http';
+import { ApiError, clientIpOf, waitUntilOf } from '../http';
 import { parseBearer, SESSION_COOKIE, sha256Hex } from '../lib';
 import { consumeAll, type BucketAsk, type RateLimitResult } from './consume';
 import { isolateAllow } from './isolate-bucket';
@@ -47,15 +47,6 @@ async function credentialKey(c: Context<AppEnv>, ip: string): Promise<{ key: str
 
 async function keyFor(c: Context<AppEnv>, kind: BucketKey, ip: string): Promise<{ key: string; auditKey: string }> {
   return kind === 'ip' ? { key: ipBucketKey(ip), auditKey: ipBucketKey(ip) } : credentialKey(c, ip);
-}
-
-function waitUntilOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) | undefined {
-  try {
-    const ctx = c.executionCtx;
-    return (promise) => ctx.waitUntil(promise);
-  } catch {
-    return undefined; // no execution context (app.request in a unit test): await instead
-  }
 }
 
 /**

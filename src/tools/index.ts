@@ -4,7 +4,8 @@
  */
 import type { Clock } from '../auth';
 import { createRouter } from '../http';
-import { approvalRoutes, type ApprovalHook } from './approval-routes';
+import { approvalRoutes } from './approval-routes';
+import type { ApprovalHook } from './approvals';
 import { installRoutes } from './install-routes';
 import { invocationRoutes } from './invocation-routes';
 
@@ -32,7 +33,15 @@ export {
 export { INPUT_SCHEMA_MAX_DEPTH, inputSchemaProblem } from './input-schema';
 export { PATTERN_MAX_CHARS, type PatternRule, unsafePatternRule } from './pattern-safety';
 export { APPROVAL_TTL_MS, argumentsHash, expireStaleApprovals } from './approval-store';
-export type { ApprovalDecided, ApprovalHook } from './approval-routes';
+export {
+  decideApproval,
+  listPendingApprovals,
+  type ApprovalDecided,
+  type ApprovalDeps,
+  type ApprovalHook,
+  type PendingApproval,
+} from './approvals';
+export { installTools, listTools, removeTool, type InstallDeps, type InstalledToolViewValue } from './install';
 export {
   callerOf,
   installedToolsOf,
@@ -46,6 +55,7 @@ export {
 } from './invoke';
 export { findInstalledTool, installedToolView, manifestToolOf, type InstalledToolRow } from './installed';
 export type { AgentRow, RunContext, StoredResult } from './run';
+export { operatorAllowFrom } from './operator-allow';
 export { readToolConfig, type ToolConfig, type ToolConfigProblem } from './config';
 export { ToolConcurrency } from './concurrency-object';
 export type { CredentialBinding, ToolExecutor, ToolRunOutcome, ToolRunRequest, ToolRunResult } from './executor';

@@ -13,7 +13,7 @@ function sourcesUnder(dir: string, out: SourceFile[] = []): SourceFile[] {
   for (const name of readdirSync(join(root, dir))) {
     const path = `${dir}/${name}`;
     if (statSync(join(root, path)).isDirectory()) sourcesUnder(path, out);
-    else if (/\.(ts|mts|mjs)$/.test(name))
+    else if (/\.(ts|tsx|mts|mjs)$/.test(name))
       out.push({ path: relative(root, join(root, path)), text: readFileSync(join(root, path), 'utf8') });
   }
   return out;

@@ -1,18 +1,14 @@
 import { z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
-import { setCookie, deleteCookie } from 'hono/cookie';
-import { INSTANCE_CHAIN, recordAudit } from '../../audit';
-import { createDb, users, type OneTimeTokenPurpose } from '../../db';
-import { ApiError, createRouter, errorResponses, jsonBodyOf } from '../../http';
+import { deleteCookie } from 'hono/cookie';
+import { createRouter, errorResponses, jsonBodyOf } from '../../http';
 import { principalOf } from '../authenticate';
 import type { LoginThrottle } from '../login-throttle';
-import { ARGON2_PARAMS, dummyPasswordHash, hashPassword, verifyPassword, type Argon2id } from '../passwords';
-import { checkPasswordPolicy } from '../password-policy';
-import { Email, jsonContent, Password, Token, UserView, userView } from '../schemas';
-import { createSession, revokeSession, revokeUserApiKeys, revokeUserSessions, SESSION_ABSOLUTE_MS, SESSION_COOKIE_NAME } from '../sessions';
-import { consumeTokenStatement, findLiveToken, tokenIsLive } from '../one-time-tokens';
+import { acceptInvite, changePassword, resetPassword } from '../password-lifecycle';
+import type { Argon2id } from '../passwords';
+import { Email, jsonContent, Password, Token, UserView } from '../schemas';
+import { SESSION_COOKIE_NAME } from '../sessions';
+import { setSessionCookie, signIn, signOut } from '../sign-in';
 import { PUBLIC, secured, signedIn } from '../secured';
-import { emailTag } from '../tokens';
 import type { Clock } from './clock';
 
 const LoginRequest = z.object({ email: Email, password: Password }).openapi('LoginRequest');
@@ -79,199 +75,35 @@ const changePasswordRoute = secured(
   signedIn(),
 );
 
-function policyError(): ApiError {
-  return new ApiError('VALIDATION_ERROR', 'The password does not meet the policy.', { fields: ['password'] });
-}
-
-/**
- * Sign-in and password lifecycle. Login decisions, in order:
- * 1. locked out → 429 with Retry-After, no Argon2id: 1a this address used its 10 failures
- *    for this account (email, known or not), or 1b the account its 100 over all addresses
- *    (login-throttle.ts);
- * 2. unknown email, or a user without a password yet → Argon2id against a dummy hash, then
- *    the same 401 INVALID_CREDENTIALS as a wrong password (same body, same work);
- * 3. wrong password → 401 INVALID_CREDENTIALS, one failure counted;
- * 4. right password → new session (fresh tokens), rehash if parameters were raised → 200.
- */
+/** Sign-in (decisions in ../sign-in.ts) and the password lifecycle (../password-lifecycle.ts), both shared with the dashboard. */
 export function sessionRoutes(now: Clock, throttle: LoginThrottle, argon2id?: Argon2id) {
   const router = createRouter();
 
   router.openapi(loginRoute, async (c) => {
     const { email, password } = c.req.valid('json');
-    const at = now();
-    const db = createDb(c.env.DB);
-    const accountKey = await emailTag(email);
-    const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
-    const chain = user?.workspaceId ?? INSTANCE_CHAIN;
-    const actor = `ip:${c.get('clientIp')}`;
-    const fail = async (reason: 'unknown-email' | 'wrong-password' | 'no-password' | 'locked-out') => {
-      await recordAudit(c.env, { workspaceId: chain, kind: 'auth.login.failed', actor, data: { reason, emailHash: accountKey } }, at);
-    };
-
-    const throttleKeys = { account: accountKey, client: { ip: c.get('clientIp') } };
-    const lock = await throttle.attempt(c.env, throttleKeys, at);
-    if (lock.locked) {
-      await fail('locked-out');
-      throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
-    }
-
-    const check = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()), argon2id);
-    if (!user || !user.passwordHash || !check.ok) {
-      await fail(!user ? 'unknown-email' : !user.passwordHash ? 'no-password' : 'wrong-password');
-      throw new ApiError('INVALID_CREDENTIALS');
-    }
-
-    await throttle.succeeded(c.env, throttleKeys, lock.counted);
-    if (check.needsRehash) {
-      await db
-        .update(users)
-        .set({ passwordHash: await hashPassword(password, ARGON2_PARAMS, argon2id), updatedAt: at })
-        .where(eq(users.id, user.id));
-    }
-    const session = await createSession(db, user, at);
-    await recordAudit(
-      c.env,
-      { workspaceId: chain, kind: 'auth.login.succeeded', actor: `user:${user.id}`, data: { userId: user.id, sessionId: session.id } },
-      at,
-    );
-    setCookie(c, SESSION_COOKIE_NAME, session.token, {
-      httpOnly: true,
-      secure: true,
-      sameSite: 'Lax',
-      path: '/',
-      maxAge: Math.floor(SESSION_ABSOLUTE_MS / 1000),
-      prefix: 'host',
-    });
-    return c.json({ user: userView(user), csrfToken: session.csrfToken }, 200);
+    const { user, session } = await signIn(c.env, { email, password, clientIp: c.get('clientIp') }, { now, throttle, argon2id });
+    setSessionCookie(c, session.token);
+    return c.json({ user, csrfToken: session.csrfToken }, 200);
   });
 
   router.openapi(logoutRoute, async (c) => {
-    const principal = principalOf(c);
-    if (principal.kind !== 'session' || !principal.sessionId)
-      throw new ApiError('FORBIDDEN', 'Log out applies to sessions; revoke an API key instead.');
-    const at = now();
-    await revokeSession(createDb(c.env.DB), principal.sessionId, at);
-    await recordAudit(
-      c.env,
-      {
-        workspaceId: principal.workspaceId,
-        kind: 'auth.logout',
-        actor: `user:${principal.userId}`,
-        data: { userId: principal.userId, sessionId: principal.sessionId },
-      },
-      at,
-    );
+    await signOut(c.env, principalOf(c), now);
     deleteCookie(c, SESSION_COOKIE_NAME, { path: '/', secure: true, prefix: 'host' });
     return c.body(null, 204);
   });
 
-  /** Shared by accept-invite and reset: validate first, then redeem atomically. */
-  async function redeem(d1: D1Database, purpose: OneTimeTokenPurpose, token: string, password: string, at: number) {
-    const db = createDb(d1);
-    const live = await findLiveToken(db, purpose, token, at);
-    if (!live) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
-    const [user] = await db
-      .select()
-      .from(users)
-      .where(and(eq(users.id, live.userId), eq(users.workspaceId, live.workspaceId)))
-      .limit(1);
-    if (!user) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
-    if (checkPasswordPolicy(password, user.email)) throw policyError();
-    const passwordHash = await hashPassword(password, ARGON2_PARAMS, argon2id);
-    const [, spent] = await db.batch([
-      db
-        .update(users)
-        .set({ passwordHash, updatedAt: at })
-        .where(and(eq(users.id, user.id), tokenIsLive(live.id, at))),
-      consumeTokenStatement(db, live.id, at),
-    ]);
-    if (spent.meta.changes !== 1) throw new ApiError('INVALID_CREDENTIALS', 'The token is invalid or has expired.');
-    return user;
-  }
-
   router.openapi(acceptInviteRoute, async (c) => {
-    const { token, password } = c.req.valid('json');
-    const at = now();
-    const user = await redeem(c.env.DB, 'invite', token, password, at);
-    await recordAudit(
-      c.env,
-      { workspaceId: user.workspaceId, kind: 'auth.invite.accepted', actor: `user:${user.id}`, data: { userId: user.id } },
-      at,
-    );
+    await acceptInvite(c.env, c.req.valid('json'), { now, argon2id });
     return c.body(null, 204);
   });
 
   router.openapi(resetRoute, async (c) => {
-    const { token, newPassword } = c.req.valid('json');
-    const at = now();
-    const user = await redeem(c.env.DB, 'password-reset', token, newPassword, at);
-    const db = createDb(c.env.DB);
-    const sessionsRevoked = await revokeUserSessions(db, user.id, at);
-    // Keys the user made may have been made by whoever held the account: a reset ends them too.
-    const keysRevoked = await revokeUserApiKeys(db, user.id, at);
-    await recordAudit(
-      c.env,
-      {
-        workspaceId: user.workspaceId,
-        kind: 'auth.password.reset',
-        actor: `user:${user.id}`,
-        data: { userId: user.id, sessionsRevoked, apiKeysRevoked: keysRevoked },
-      },
-      at,
-    );
+    await resetPassword(c.env, c.req.valid('json'), { now, argon2id });
     return c.body(null, 204);
   });
 
   router.openapi(changePasswordRoute, async (c) => {
-    const principal = principalOf(c);
-    // A leaked API key must not be enough to take over the account's password.
-    if (principal.kind !== 'session') throw new ApiError('FORBIDDEN', 'Changing a password needs a signed-in session.');
-    const { currentPassword, newPassword } = c.req.valid('json');
-    const at = now();
-    const db = createDb(c.env.DB);
-    const [user] = await db.select().from(users).where(eq(users.id, principal.userId)).limit(1);
-    if (!user) throw new ApiError('UNAUTHENTICATED');
-    // The current password is guessable through this route too (with a stolen session), so
-    // it shares the login lockout of the account.
-    // Counted per session (not per address, which a stolen session can rotate) and per account.
-    const throttleKeys = { account: await emailTag(user.email), client: { sessionId: principal.sessionId ?? principal.userId } };
-    const lock = await throttle.attempt(c.env, throttleKeys, at);
-    if (lock.locked) throw new ApiError('RATE_LIMITED', undefined, {}, { 'Retry-After': String(lock.retryAfterS) });
-    const check = await verifyPassword(currentPassword, user.passwordHash ?? (await dummyPasswordHash()), argon2id);
-    if (!check.ok) {
-      await recordAudit(
-        c.env,
-        {
-          workspaceId: user.workspaceId,
-          kind: 'auth.login.failed',
-          actor: `user:${user.id}`,
-          data: { reason: 'wrong-password', emailHash: throttleKeys.account },
-        },
-        at,
-      );
-      throw new ApiError('INVALID_CREDENTIALS');
-    }
-    await throttle.succeeded(c.env, throttleKeys, lock.counted);
-    if (checkPasswordPolicy(newPassword, user.email)) throw policyError();
-    await db
-      .update(users)
-      .set({ passwordHash: await hashPassword(newPassword, ARGON2_PARAMS, argon2id), updatedAt: at })
-      .where(eq(users.id, user.id));
-    const sessionsRevoked = await revokeUserSessions(db, user.id, at, principal.sessionId);
-    // A password is usually changed because the account may be compromised; keys made by
-    // whoever held it would survive the change, so they all go (docs/auth.md). The person
-    // changing it is signed in and makes new keys as needed.
-    const keysRevoked = await revokeUserApiKeys(db, user.id, at);
-    await recordAudit(
-      c.env,
-      {
-        workspaceId: user.workspaceId,
-        kind: 'auth.password.changed',
-        actor: `user:${user.id}`,
-        data: { userId: user.id, sessionsRevoked, apiKeysRevoked: keysRevoked },
-      },
-      at,
-    );
+    await changePassword(c.env, principalOf(c), c.req.valid('json'), { now, throttle, argon2id });
     return c.body(null, 204);
   });
 

@@ -1,0 +1,19 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../env';
+import appCss from './assets/app.css';
+
+/** The dashboard's one stylesheet: bundled as a text module (wrangler.toml [[rules]]), served by the Worker. */
+export const STYLESHEET_PATH = '/assets/app.css';
+
+/** The tab icon, same origin (img-src 'self'), so browsers do not log a missing /favicon.ico. */
+export const ICON_PATH = '/assets/icon.svg';
+const ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0d1b2a"/><path d="M3 3h10v2H3zm1 3h2v7H4zm3 0h2v7H7zm3 0h2v7h-2z" fill="#ffbf47"/></svg>';
+
+export function serveIcon(c: Context<AppEnv>): Response {
+  return c.body(ICON_SVG, 200, { 'Content-Type': 'image/svg+xml' });
+}
+
+export function serveStylesheet(c: Context<AppEnv>): Response {
+  return c.body(appCss, 200, { 'Content-Type': 'text/css; charset=utf-8' });
+}

@@ -1,0 +1,365 @@
+/**
+ * The operator dashboard in a real browser (Debian chromium + playwright-core) against
+ * `npm run dev`: one operator's whole path — setup → sign in → API key → Slack connector →
+ * install a tool → (the agent's key) invokes it → approve → audit log → verify the chain —
+ * with no CSP violation and no console error, axe on every page, every page's CSP asserted,
+ * XSS probes rendered as text, and the form CSRF check attacked. Screenshots of the main pages
+ * (desktop and phone) are written to docs/screenshots/.
+ */
+import { AxeBuilder } from '@axe-core/playwright';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAGE_CSP } from '../../src/dashboard/page-csp.ts';
+import { BROWSER_TEST_PORT } from './global-setup.ts';
+
+const BASE = `http://localhost:${BROWSER_TEST_PORT}`;
+const root = join(import.meta.dirname, '..', '..');
+const SHOTS = join(root, 'docs', 'screenshots');
+const EMAIL = 'owner@example.com';
+const PASSWORD = 'correct horse battery staple 42';
+const AGENT_XSS = '<img src=x onerror=alert(1)>';
+const TOOL_DESCRIPTION_XSS = 'Says it back </script><script>alert(2)</script>';
+const MANIFEST = {
+  name: 'browser-tools',
+  version: '1.0.0',
+  tools: [
+    {
+      name: 'echo',
+      description: TOOL_DESCRIPTION_XSS,
+      capabilities: ['exec:spawn:echo'],
+      inputSchema: {
+        type: 'object',
+        properties: { message: { type: 'string', maxLength: 200 } },
+        required: ['message'],
+        additionalProperties: false,
+      },
+      run: { argv: ['echo', '{message}'] },
+    },
+  ],
+};
+
+function setupToken(): string {
+  const match = /^SETUP_TOKEN=(.+)$/m.exec(readFileSync(join(root, '.dev.vars'), 'utf8'));
+  if (!match?.[1]) throw new Error('no SETUP_TOKEN in .dev.vars');
+  return match[1];
+}
+
+let userDataDir: string;
+let context: BrowserContext;
+let page: Page;
+const consoleErrors: string[] = [];
+const dialogs: string[] = [];
+/** Every HTML document the browser loaded: its URL and CSP. */
+const documents: Array<{ url: string; status: number; csp: string | undefined; cacheControl: string | undefined }> = [];
+const axeFindings: Array<{ url: string; id: string; impact: string | null | undefined }> = [];
+const state: { apiKey?: string; agentPath?: string; agentId?: string; inviteToken?: string } = {};
+
+/** Checks the page with axe (serious and critical findings are failures) and takes the screenshots. */
+async function checkPage(name?: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  for (const violation of results.violations)
+    if (violation.impact === 'serious' || violation.impact === 'critical')
+      axeFindings.push({ url: page.url(), id: violation.id, impact: violation.impact });
+  if (!name) return;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+async function submit(button: string): Promise<void> {
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: button }).click()]);
+}
+
+beforeAll(async () => {
+  userDataDir = mkdtempSync(join(tmpdir(), 'portcullis-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    chromiumSandbox: false,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 800 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') consoleErrors.push(`${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
+  page.on('dialog', async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  page.on('response', (response) => {
+    if (response.request().resourceType() !== 'document') return;
+    const headers = response.headers();
+    documents.push({
+      url: response.url(),
+      status: response.status(),
+      csp: headers['content-security-policy'],
+      cacheControl: headers['cache-control'],
+    });
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  rmSync(userDataDir, { recursive: true, force: true });
+});
+
+describe('the operator dashboard in Chromium', () => {
+  it('first-time setup with the setup token, then sign-in: the __Host- session cookie is accepted on http://localhost', async () => {
+    await page.goto(`${BASE}/`);
+    expect(new URL(page.url()).pathname).toBe('/setup');
+    await checkPage('setup');
+    await page.getByLabel('Setup token').fill(setupToken());
+    await page.getByLabel('Workspace name').fill('Acme');
+    await page.getByLabel('Your email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await submit('Create workspace and owner');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Setup is complete');
+
+    await page.getByLabel('Password').fill(PASSWORD);
+    await checkPage('sign-in');
+    await submit('Sign in');
+    expect(new URL(page.url()).pathname).toBe('/');
+    const cookies = await context.cookies(BASE);
+    const session = cookies.find((cookie) => cookie.name === '__Host-portcullis_session');
+    expect(session).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect(cookies.find((cookie) => cookie.name === '__Host-portcullis_csrf')).toMatchObject({
+      secure: true,
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
+    await expect.poll(() => page.locator('main').textContent()).toContain(`Signed in as ${EMAIL}`);
+    await checkPage('overview');
+  });
+
+  it('creates an API key for the agent (tools:invoke) and shows it once, never again', async () => {
+    await page.goto(`${BASE}/keys`);
+    await checkPage();
+    await page.getByLabel('Name').fill('support-bot runtime');
+    await page.getByLabel('tools:invoke').check();
+    await submit('Create key');
+    const key = (await page.getByLabel('The new API key').textContent())?.trim() ?? '';
+    expect(key).toMatch(/^pcl_/);
+    await checkPage('api-key-created');
+    state.apiKey = key;
+    await page.goto(`${BASE}/keys`);
+    expect(await page.content()).not.toContain(key);
+    await expect.poll(() => page.locator('table').textContent()).toContain('support-bot runtime');
+    await checkPage('api-keys');
+  });
+
+  it('creates an agent named like an XSS probe: it renders as text everywhere', async () => {
+    await page.goto(`${BASE}/agents`);
+    await checkPage();
+    await page.getByLabel('Name').fill(AGENT_XSS);
+    await page.getByLabel('Description').fill('Answers support questions in Slack');
+    await submit('Create agent');
+    state.agentPath = new URL(page.url()).pathname;
+    state.agentId = decodeURIComponent(state.agentPath.split('/')[2] ?? '');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(`Agent: ${AGENT_XSS}`);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    await page.goto(`${BASE}/agents`);
+    expect(await page.getByRole('link', { name: AGENT_XSS }).count()).toBe(1);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+  });
+
+  it('adds a Slack connector and shows the exact webhook URL with the steps for Slack', async () => {
+    await page.goto(`${BASE}${state.agentPath}`);
+    await page.getByLabel('Platform').selectOption('slack');
+    await page.getByLabel('Slack signing secret').fill('8f742231b10e8888abcd99yyyzzz85a5');
+    await submit('Add connector');
+    const url = (await page.locator('.notice.ok .secret').first().textContent())?.trim() ?? '';
+    expect(url).toMatch(new RegExp(`^${BASE}/hooks/slack/con_[A-Za-z0-9_-]+$`));
+    expect(await page.content()).not.toContain('8f742231b10e8888abcd99yyyzzz85a5');
+    await page.getByText('How to connect slack').click();
+    await expect.poll(() => page.locator('details ol').first().textContent()).toContain('Event Subscriptions');
+    await checkPage('connector');
+  });
+
+  it('installs a tool from a pasted manifest (approval always) and shows its compiled policy per target', async () => {
+    await page.goto(`${BASE}${state.agentPath}`);
+    await page.getByLabel('Manifest (JSON)').fill(JSON.stringify(MANIFEST, null, 2));
+    await page.getByLabel('Approval for these tools').selectOption('always');
+    await submit('Install');
+    await expect.poll(() => page.locator('#tools + table, table').last().textContent()).toContain(TOOL_DESCRIPTION_XSS);
+    await checkPage('agent');
+    await page.getByRole('link', { name: 'echo', exact: true }).click();
+    await page.waitForLoadState('load');
+    await expect.poll(() => page.getByLabel('Compiled policy for bwrap').textContent()).toContain('"target": "bwrap"');
+    await page.getByRole('link', { name: 'cloudflare', exact: true }).click();
+    await expect.poll(() => page.getByLabel('Compiled policy for cloudflare').textContent()).toContain('"target": "cloudflare"');
+    await checkPage('tool');
+  });
+
+  it('the agent’s key invokes the tool; the call waits, and the operator approves exactly the arguments shown; it runs', async () => {
+    const response = await fetch(`${BASE}/api/v1/agents/${encodeURIComponent(state.agentId ?? '')}/tools/echo/invocations`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${state.apiKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ arguments: { message: 'hello from the browser test' } }),
+    });
+    expect(response.status).toBe(202);
+    await page.goto(`${BASE}/approvals`);
+    await expect.poll(() => page.getByLabel('Arguments of echo').textContent()).toContain('"message": "hello from the browser test"');
+    await checkPage('approvals');
+    await submit('Approve and run');
+    expect(new URL(page.url()).pathname).toMatch(/^\/invocations\//);
+    await expect.poll(() => page.locator('main dl').textContent()).toContain('completed');
+    await expect.poll(() => page.getByLabel('Standard output').textContent()).toContain('hello from the browser test');
+    await checkPage('invocation');
+  });
+
+  it('the audit log shows the decision, filters by kind, pages, and verifies the chain', async () => {
+    await page.goto(`${BASE}/audit`);
+    await expect.poll(() => page.locator('table').textContent()).toContain('tool.approval.decided');
+    await page.getByLabel('Kind').fill('tool.approval.decided');
+    await submit('Filter');
+    const rows = page.locator('tbody tr');
+    expect(await rows.count()).toBe(1);
+    await checkPage();
+    await page.getByRole('link', { name: 'Verify the chain' }).click();
+    await page.waitForLoadState('load');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Chain intact.');
+    await checkPage('audit');
+  });
+
+  it('stores a credential bound to a host: only its mask is shown', async () => {
+    await page.goto(`${BASE}/credentials`);
+    await checkPage();
+    await page.getByLabel('Name').fill('GITHUB_TOKEN');
+    await page.getByLabel('Value').fill('ghp_browser_test_secret_value_1234');
+    await page.getByLabel('Bound hosts').fill('api.github.com');
+    await submit('Save credential');
+    await expect.poll(() => page.locator('table').textContent()).toContain('api.github.com');
+    expect(await page.content()).not.toContain('ghp_browser_test_secret_value_1234');
+    await checkPage('credentials');
+  });
+
+  it('invites a member (the token shown once) and shows the change-password page', async () => {
+    await page.goto(`${BASE}/members`);
+    await page.getByLabel('Email').fill('operator@example.com');
+    await page.getByLabel('Role', { exact: true }).selectOption('operator');
+    await submit('Invite');
+    state.inviteToken = (await page.locator('.notice .secret').textContent())?.trim() ?? '';
+    expect(state.inviteToken.length).toBeGreaterThan(20);
+    await checkPage('members');
+    await page.goto(`${BASE}/account/password`);
+    await checkPage();
+  });
+
+  it('sign-out ends the session; the invited member accepts the invitation and signs in', async () => {
+    await page.goto(`${BASE}/`);
+    await submit('Sign out');
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await page.goto(`${BASE}/keys`);
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await page.goto(`${BASE}/reset`);
+    await checkPage();
+    await page.goto(`${BASE}/accept-invite`);
+    await checkPage();
+    await page.getByLabel('Invitation token').fill(state.inviteToken ?? '');
+    await page.getByLabel('New password').fill('an operator passphrase 77');
+    await submit('Accept and set password');
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await page.getByLabel('Email').fill('operator@example.com');
+    await page.getByLabel('Password').fill('an operator passphrase 77');
+    await submit('Sign in');
+    await expect.poll(() => page.locator('main').textContent()).toContain('Signed in as operator@example.com (operator)');
+    expect(await page.getByRole('link', { name: 'Members' }).count()).toBe(0);
+    await submit('Sign out');
+  });
+
+  it('during the whole run: no console error or CSP violation, no dialog (XSS), no serious or critical axe finding', () => {
+    expect(consoleErrors).toEqual([]);
+    expect(dialogs).toEqual([]);
+    expect(axeFindings).toEqual([]);
+  });
+
+  it('every page carried the page CSP (no script at all, no framing, forms to self) and Cache-Control: no-store', () => {
+    expect(documents.length).toBeGreaterThan(15);
+    for (const doc of documents)
+      expect({ url: doc.url, csp: doc.csp, cacheControl: doc.cacheControl }).toEqual({
+        url: doc.url,
+        csp: PAGE_CSP,
+        cacheControl: 'no-store',
+      });
+    expect(PAGE_CSP).toContain("script-src 'none'");
+    expect(PAGE_CSP).toContain("frame-ancestors 'none'");
+    expect(PAGE_CSP).toContain("form-action 'self'");
+    expect(PAGE_CSP).not.toMatch(/unsafe-(inline|eval)/);
+  });
+
+  it('API responses keep their own policy, default-src none', async () => {
+    const response = await fetch(`${BASE}/api/v1/setup`);
+    expect(response.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
+  });
+});
+
+describe('form CSRF (the session cookie alone is never enough)', () => {
+  async function signedInRequest() {
+    const request = context.request;
+    const form = await (await request.get(`${BASE}/sign-in`)).text();
+    expect(form).toContain('Sign in');
+    const signedIn = await request.post(`${BASE}/sign-in`, {
+      form: { email: EMAIL, password: PASSWORD },
+      headers: { Origin: BASE },
+      maxRedirects: 0,
+    });
+    expect(signedIn.status()).toBe(303);
+    return request;
+  }
+
+  async function keyCount(request: Awaited<ReturnType<typeof signedInRequest>>): Promise<number> {
+    return ((await (await request.get(`${BASE}/keys`)).text()).match(/Revoke key /g) ?? []).length;
+  }
+
+  it('a form post without the _csrf field, with a wrong one, or with only the API header is refused (403) and writes nothing', async () => {
+    const request = await signedInRequest();
+    const before = await keyCount(request);
+    const cookies = await context.cookies(BASE);
+    const csrf = cookies.find((c) => c.name === '__Host-portcullis_csrf')?.value ?? '';
+    expect(csrf).not.toBe('');
+    const attempts: Array<{ form: Record<string, string>; headers: Record<string, string> }> = [
+      { form: { name: 'no token', scopes: 'audit:read' }, headers: { Origin: BASE } },
+      { form: { name: 'wrong token', scopes: 'audit:read', _csrf: 'x'.repeat(43) }, headers: { Origin: BASE } },
+      { form: { name: 'header only', scopes: 'audit:read' }, headers: { Origin: BASE, 'X-CSRF-Token': csrf } },
+      { form: { name: 'foreign origin', scopes: 'audit:read', _csrf: csrf }, headers: { Origin: 'http://localhost.evil.example' } },
+    ];
+    for (const attempt of attempts) {
+      const response = await request.post(`${BASE}/keys`, { ...attempt, maxRedirects: 0 });
+      expect(response.status(), attempt.form.name ?? '').toBe(403);
+    }
+    expect(await keyCount(request)).toBe(before);
+    const accepted = await request.post(`${BASE}/keys`, {
+      form: { name: 'right token', scopes: 'audit:read', _csrf: csrf },
+      headers: { Origin: BASE },
+    });
+    expect(accepted.status()).toBe(201);
+    expect(await keyCount(request)).toBe(before + 1);
+  });
+
+  it('the API does not accept the form field in place of its X-CSRF-Token header', async () => {
+    const request = await signedInRequest();
+    const csrf = (await context.cookies(BASE)).find((c) => c.name === '__Host-portcullis_csrf')?.value ?? '';
+    const response = await request.post(`${BASE}/api/v1/api-keys?_csrf=${encodeURIComponent(csrf)}`, {
+      data: { name: 'via api', scopes: ['audit:read'], _csrf: csrf },
+      headers: { Origin: BASE },
+    });
+    expect(response.status()).toBe(403);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('CSRF_FAILED');
+  });
+});
