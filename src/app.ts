@@ -4,6 +4,7 @@ import { auditRoutes } from './audit-api';
 import { connectorRoutes, lookupConnector } from './connectors';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
+import { MCP_MAX_BODY_BYTES, mcpRoutes } from './mcp';
 import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
 import { vaultRoutes } from './vault';
 import {
@@ -45,6 +46,8 @@ export function createApp(options: AppOptions) {
   app.use('*', requestId(), securityHeaders(), cors(), clientIp(), rateLimit(DEFAULT_ROUTE_TABLE, options.now ? { now: options.now } : {}));
   app.use('*', requestClock(now));
   app.use('/api/*', jsonBody());
+  // /mcp carries one JSON-RPC message per POST: its own, smaller cap (docs/mcp.md).
+  app.use('/mcp/*', jsonBody({ maxBytes: MCP_MAX_BODY_BYTES }));
 
   app.route('/', healthRoutes({ fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route('/', setupRoutes(now));
@@ -57,6 +60,7 @@ export function createApp(options: AppOptions) {
   app.route('/', connectorRoutes(now));
   app.route('/', policyRoutes());
   app.route('/', toolRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
+  app.route('/', mcpRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route(
     '/',
     webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ fetch: options.fetch ?? fetch }), clock: now }),
@@ -83,6 +87,29 @@ export function createApp(options: AppOptions) {
       responses: {
         200: { description: 'Acknowledged' },
         ...errorResponses(400, 401, 404, 413, 429),
+      },
+    });
+  }
+
+  // The MCP endpoint speaks JSON-RPC over Streamable HTTP (docs/mcp.md), so it is a plain Hono
+  // route too; described here so the document lists it.
+  for (const method of ['post', 'get', 'delete'] as const) {
+    app.openAPIRegistry.registerPath({
+      method,
+      path: '/mcp/agents/{id}',
+      operationId: { post: 'mcpPost', get: 'mcpGet', delete: 'mcpDelete' }[method],
+      security: [{ apiKey: ['tools:invoke'] }],
+      summary: {
+        post: 'MCP Streamable HTTP: one JSON-RPC message (initialize, tools/list, tools/call); see docs/mcp.md',
+        get: 'MCP Streamable HTTP: no server-initiated stream (405)',
+        delete: 'MCP Streamable HTTP: end the session named by Mcp-Session-Id',
+      }[method],
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        ...(method === 'post' ? { 200: { description: 'A JSON-RPC response (application/json or text/event-stream)' } } : {}),
+        ...(method === 'post' ? { 202: { description: 'A notification or response accepted' } } : {}),
+        ...(method === 'delete' ? { 204: { description: 'Session ended' } } : {}),
+        ...errorResponses(400, 401, 403, 404, ...(method === 'get' ? [405 as const] : []), 413, 415, 429),
       },
     });
   }

@@ -90,6 +90,10 @@ export interface AuditEventMap {
   };
   /** Someone who may not decide an approval tried to (approval-routes.ts rules 1 and 3); the approval stays pending. */
   'tool.approval.refused': { approvalId: string; reason: 'not-a-decider' | 'own-request' };
+  /** An MCP client initialized a session on an agent's endpoint (src/mcp/routes.ts); `credentialId` is the API key id. */
+  'mcp.session.opened': { agentId: string; credentialId: string };
+  /** An MCP client ended its session with DELETE. */
+  'mcp.session.closed': { agentId: string; credentialId: string };
   /**
    * One egress event of a sandboxed call, from either egress path: the runner's local proxy
    * (its `egressEvents`, written by src/tools/run.ts with the call's `invocationId`) or the

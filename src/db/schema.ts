@@ -290,3 +290,23 @@ export const approvals = sqliteTable(
   },
   (t) => [index('approvals_workspace_idx').on(t.workspaceId, t.status)],
 );
+
+/**
+ * MCP sessions (src/mcp/sessions.ts): the `Mcp-Session-Id` a client got at `initialize`,
+ * stored only as its SHA-256, bound to the credential that created it and to one agent;
+ * it answers as missing once expired, for another credential or on another agent's endpoint.
+ */
+export const mcpSessions = sqliteTable(
+  'mcp_sessions',
+  {
+    /** SHA-256 (hex) of the session id; the id itself is never stored. */
+    idHash: text('id_hash').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    /** The API key id (`key_…`) that initialized the session. */
+    credentialId: text('credential_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('mcp_sessions_expiry_idx').on(t.expiresAt)],
+);

@@ -31,7 +31,7 @@ export {
 } from './argument-limits';
 export { INPUT_SCHEMA_MAX_DEPTH, inputSchemaProblem } from './input-schema';
 export { PATTERN_MAX_CHARS, type PatternRule, unsafePatternRule } from './pattern-safety';
-export { APPROVAL_TTL_MS, argumentsHash } from './approval-store';
+export { APPROVAL_TTL_MS, argumentsHash, expireStaleApprovals } from './approval-store';
 export {
   callerOf,
   installedToolsOf,
