@@ -22,8 +22,8 @@ async function newAgent(session: Session, name: string, tools: Record<string, un
 
 type TextContent = { type: 'text'; text: string };
 
-function texts(result: { content?: unknown }): string {
-  return ((result.content ?? []) as TextContent[]).map((part) => part.text).join('\n');
+function texts(result: object): string {
+  return (('content' in result ? result.content : []) as TextContent[]).map((part) => part.text).join('\n');
 }
 
 async function invocationsOf(agent: string) {
