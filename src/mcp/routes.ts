@@ -54,7 +54,7 @@ function jsonRpcError(status: 400 | 404 | 405, code: number, message: string, he
 }
 
 /** 3–4: the caller, from an API key only. */
-async function mcpPrincipal(c: Context<AppEnv>): Promise<Principal> {
+async function mcpPrincipal(c: Context<AppEnv>): Promise<{ principal: Principal; credentialId: string }> {
   const bearer = parseBearer(c.req.header('Authorization'));
   if (bearer.kind !== 'token') throw new ApiError('UNAUTHENTICATED', undefined, {}, { 'WWW-Authenticate': BEARER_CHALLENGE });
   try {
@@ -65,6 +65,9 @@ async function mcpPrincipal(c: Context<AppEnv>): Promise<Principal> {
     throw error;
   }
   const principal = principalOf(c);
+  // A Bearer always resolves to an API key (authenticate.ts); sessions bind to its id, so no id means no entry.
+  const credentialId = principal.kind === 'api_key' ? principal.apiKeyId : undefined;
+  if (!credentialId) throw new ApiError('UNAUTHENTICATED', undefined, {}, { 'WWW-Authenticate': BEARER_CHALLENGE });
   if (!principal.scopes.has('tools:invoke'))
     throw new ApiError(
       'FORBIDDEN',
@@ -74,7 +77,7 @@ async function mcpPrincipal(c: Context<AppEnv>): Promise<Principal> {
         'WWW-Authenticate': `${BEARER_CHALLENGE}, error="insufficient_scope", scope="tools:invoke"`,
       },
     );
-  return principal;
+  return { principal, credentialId };
 }
 
 function withHeader(response: Response, name: string, value: string): Response {
@@ -102,12 +105,12 @@ export function mcpRoutes(deps: { now: Clock; fetch: typeof fetch }) {
     if (origin !== undefined && !isAllowedOrigin(origin, c.req.url, parseAllowedOrigins(c.env.ALLOWED_ORIGINS)))
       throw new ApiError('FORBIDDEN', 'Origin not allowed.');
     // 3–4.
-    const principal = await mcpPrincipal(c);
+    const { principal, credentialId } = await mcpPrincipal(c);
     const db = createDb(c.env.DB);
     // 5.
     const agent = await findAgent(db, principal.workspaceId, c.req.param('id'));
     const at = deps.now();
-    const binding: SessionBinding = { workspaceId: agent.workspaceId, agentId: agent.id, credentialId: principal.apiKeyId ?? '' };
+    const binding: SessionBinding = { workspaceId: agent.workspaceId, agentId: agent.id, credentialId };
     const sessionId = c.req.header(MCP_SESSION_HEADER);
     const audit = (kind: 'mcp.session.opened' | 'mcp.session.closed') =>
       recordAudit(
@@ -144,7 +147,7 @@ export function mcpRoutes(deps: { now: Clock; fetch: typeof fetch }) {
 
     // 9.
     const requestId = c.get('requestId');
-    const server = agentServer({ env: c.env, now: deps.now, fetch: deps.fetch, requestId }, callerOf(principal), agent);
+    const server = agentServer({ env: c.env, now: deps.now, fetch: deps.fetch, requestId }, callerOf(principal), agent, c.req.raw.signal);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     await server.connect(transport);
     const response = await transport.handleRequest(c.req.raw, { parsedBody: read.message });

@@ -4,7 +4,7 @@
  * tools only: `tools/list` (tool-list.ts) and `tools/call` (tool-call.ts).
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker-provider.js';
 import { createDb } from '../db';
 import { installedToolsOf, type AgentRow, type ToolCaller } from '../tools';
@@ -14,7 +14,8 @@ import { mcpToolOf } from './tool-list';
 export const MCP_SERVER_NAME = 'portcullis';
 export const MCP_SERVER_VERSION = '0.1.0';
 
-export function agentServer(deps: CallDeps, caller: ToolCaller, agent: AgentRow): Server {
+/** `connection` aborts when the HTTP request does (the client went away): a waiting call stops polling. */
+export function agentServer(deps: CallDeps, caller: ToolCaller, agent: AgentRow, connection: AbortSignal): Server {
   // Ajv (the SDK's default validator) compiles schemas with `new Function`, which Workers forbid.
   const server = new Server(
     { name: MCP_SERVER_NAME, version: MCP_SERVER_VERSION },
@@ -26,14 +27,20 @@ export function agentServer(deps: CallDeps, caller: ToolCaller, agent: AgentRow)
   );
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
-    const rows = await installedToolsOf(createDb(deps.env.DB), agent.id);
-    return { tools: rows.map(mcpToolOf) };
+    try {
+      const rows = await installedToolsOf(createDb(deps.env.DB), agent.id);
+      return { tools: rows.map(mcpToolOf) };
+    } catch (error) {
+      // The SDK would send the error's own message (a D1 error can name tables): log it, answer generically.
+      console.error(JSON.stringify({ event: 'mcp.tools_list_failed', requestId: deps.requestId, error: String(error) }));
+      throw new McpError(ErrorCode.InternalError, `Internal error (request ${deps.requestId}).`);
+    }
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
     return callTool(deps, caller, agent, request.params.name, request.params.arguments ?? {}, {
-      signal: extra.signal,
+      signal: AbortSignal.any([extra.signal, connection]),
       progressToken,
       sendProgress: async (progress, message) => {
         if (progressToken === undefined) return;

@@ -147,7 +147,12 @@ async function awaitDecision(
         row.status === 'running'
           ? `Approved; running (invocation ${row.id}).`
           : `Waiting for an operator to approve (approval ${pending.approvalId}, expires ${new Date(pending.expiresAt).toISOString()}).`;
-      await extra.sendProgress(tick, message);
+      // A stream the client has closed cannot take the notification: stop waiting, the call stays pending.
+      const sent = await extra.sendProgress(tick, message).then(
+        () => true,
+        () => false,
+      );
+      if (!sent) return toolError(`PENDING: invocation ${pending.invocationId} has no result yet.`);
     }
     await pause(interval, extra.signal);
     interval = Math.min(APPROVAL_POLL_MAX_MS, Math.round(interval * 1.5));
