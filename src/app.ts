@@ -4,7 +4,8 @@ import { auditRoutes } from './audit-api';
 import { connectorRoutes, lookupConnector } from './connectors';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
-import { MCP_MAX_BODY_BYTES, mcpRoutes } from './mcp';
+import type { OAUTH_PROTOCOL_PATHS } from './mcp';
+import { MCP_MAX_BODY_BYTES, mcpRoutes, OAUTH_BODY_MAX_BYTES, OAUTH_SCOPE, oauthRoutes } from './mcp';
 import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
 import { vaultRoutes } from './vault';
 import {
@@ -14,6 +15,7 @@ import {
   errorResponses,
   handleError,
   jsonBody,
+  rawBodyLimit,
   notFoundOrMethodNotAllowed,
   requestClock,
   requestId,
@@ -48,6 +50,8 @@ export function createApp(options: AppOptions) {
   app.use('/api/*', jsonBody());
   // /mcp carries one JSON-RPC message per POST: its own, smaller cap (docs/mcp.md).
   app.use('/mcp/*', jsonBody({ maxBytes: MCP_MAX_BODY_BYTES }));
+  // The OAuth endpoints read form or JSON bodies themselves (the library, the consent form): a byte cap only.
+  app.use('/oauth/*', rawBodyLimit({ maxBytes: OAUTH_BODY_MAX_BYTES }));
 
   app.route('/', healthRoutes({ fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route('/', setupRoutes(now));
@@ -61,6 +65,7 @@ export function createApp(options: AppOptions) {
   app.route('/', policyRoutes());
   app.route('/', toolRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route('/', mcpRoutes({ now, fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
+  app.route('/', oauthRoutes({ now }));
   app.route(
     '/',
     webhookRoutes({ lookup: lookupConnector, deliverInbound: noAgentRuntimeDelivery({ fetch: options.fetch ?? fetch }), clock: now }),
@@ -98,7 +103,7 @@ export function createApp(options: AppOptions) {
       method,
       path: '/mcp/agents/{id}',
       operationId: { post: 'mcpPost', get: 'mcpGet', delete: 'mcpDelete' }[method],
-      security: [{ apiKey: ['tools:invoke'] }],
+      security: [{ apiKey: ['tools:invoke'] }, { oauth: [OAUTH_SCOPE] }],
       summary: {
         post: 'MCP Streamable HTTP: one JSON-RPC message (initialize, tools/list, tools/call); see docs/mcp.md',
         get: 'MCP Streamable HTTP: no server-initiated stream (405)',
@@ -113,6 +118,60 @@ export function createApp(options: AppOptions) {
       },
     });
   }
+
+  // OAuth 2.1 for MCP clients (docs/mcp.md "OAuth"): the library's protocol endpoints and the
+  // consent page are plain routes, described here. Public: the token endpoint authenticates
+  // the client and the code itself, the consent page the session cookie and its form token.
+  app.openAPIRegistry.registerComponent('securitySchemes', 'oauth', {
+    type: 'oauth2',
+    description: 'OAuth 2.1 (authorization code + PKCE S256, dynamic client registration); a token is bound to one agent',
+    flows: {
+      authorizationCode: {
+        authorizationUrl: '/oauth/authorize',
+        tokenUrl: '/oauth/token',
+        refreshUrl: '/oauth/token',
+        scopes: { [OAUTH_SCOPE]: 'Call the tools of the one agent granted' },
+      },
+    },
+  });
+  const oauthOperations: Record<(typeof OAUTH_PROTOCOL_PATHS)[number], { method: 'get' | 'post'; operationId: string; summary: string }> = {
+    '/oauth/token': {
+      method: 'post',
+      operationId: 'oauthToken',
+      summary: 'OAuth token endpoint: code exchange (PKCE), refresh (rotating), revocation (RFC 7009)',
+    },
+    '/oauth/register': { method: 'post', operationId: 'oauthRegister', summary: 'OAuth dynamic client registration (RFC 7591)' },
+    '/.well-known/oauth-authorization-server': {
+      method: 'get',
+      operationId: 'oauthAuthorizationServerMetadata',
+      summary: 'Authorization server metadata (RFC 8414)',
+    },
+    '/.well-known/oauth-protected-resource/mcp': {
+      method: 'get',
+      operationId: 'oauthProtectedResourceMetadata',
+      summary: 'Protected resource metadata (RFC 9728) of /mcp',
+    },
+  };
+  for (const [path, operation] of Object.entries(oauthOperations))
+    app.openAPIRegistry.registerPath({
+      ...operation,
+      path,
+      security: [],
+      responses: { 200: { description: 'The OAuth answer (JSON; errors as RFC 6749 §5.2)' }, ...errorResponses(400, 401, 404, 413, 429) },
+    });
+  for (const method of ['get', 'post'] as const)
+    app.openAPIRegistry.registerPath({
+      method,
+      path: '/oauth/authorize',
+      operationId: method === 'get' ? 'oauthConsentPage' : 'oauthConsentDecision',
+      security: [],
+      summary:
+        method === 'get' ? 'Consent page (HTML; a signed-in member picks one agent)' : 'Consent form post (session cookie + form token)',
+      responses: {
+        ...(method === 'get' ? { 200: { description: 'The consent page (text/html)' } } : { 302: { description: 'Back to the client' } }),
+        ...errorResponses(400, 401, 403, 413, 429),
+      },
+    });
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

@@ -53,6 +53,8 @@ export interface RequestVars {
   principal?: Principal;
   /** The app's clock (http/request-clock.ts), read by middleware declared with each route. */
   now?: () => number;
+  /** A server-rendered page's own CSP (the OAuth consent page); securityHeaders() sends it instead of the API's. */
+  pageCsp?: string;
 }
 
 export interface AppEnv {

@@ -25,5 +25,8 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function securityHeadersMiddleware(c, next) {
     await next();
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+    // A page (src/mcp/oauth/consent.ts) replaces only the CSP, with one that is still strict (no inline script).
+    const pageCsp = c.get('pageCsp');
+    if (pageCsp) c.res.headers.set('Content-Security-Policy', pageCsp);
   };
 }

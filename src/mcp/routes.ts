@@ -8,11 +8,13 @@
  *    non-browser client) passes; a browser always sends one on a cross-origin request;
  * 2. (app.ts, before this file) rate limit per address, then per token → 429; a body that
  *    is not application/json → 415, over MCP_MAX_BODY_BYTES → 413;
- * 3. no `Authorization: Bearer` API key, or an unknown, revoked or expired one → 401 with
- *    `WWW-Authenticate: Bearer` (RFC 6750 §3); a session cookie is never read here, so a
- *    browser's ambient credentials cannot drive the endpoint (no CSRF surface);
- * 4. the key lacks `tools:invoke` → 403 with `WWW-Authenticate: Bearer error="insufficient_scope"`;
- * 5. the agent is not in the key's workspace (or does not exist) → 404, the same answer;
+ * 3. no `Authorization: Bearer` token, or an unknown, revoked or expired API key (`pcl_…`) or
+ *    OAuth access token (anything else; a revoked grant too) → 401 with `WWW-Authenticate:
+ *    Bearer …, resource_metadata="…"` (RFC 6750 §3, RFC 9728 §5.1); a session cookie is never
+ *    read here, so a browser's ambient credentials cannot drive the endpoint (no CSRF surface);
+ * 4. the token lacks `tools:invoke` → 403 with `WWW-Authenticate: Bearer error="insufficient_scope"`;
+ * 5. the agent is not in the token's workspace (or does not exist), or an OAuth token was
+ *    granted for another agent → 404, the same answer;
  * 6. GET → 405: the server never sends requests of its own, so there is no standalone stream;
  * 7. DELETE → ends the session named by `Mcp-Session-Id` (204), 404 if it is not this
  *    credential's live session on this agent;
@@ -29,12 +31,13 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
-import { authenticate, principalOf, type Clock, type Principal } from '../auth';
+import { API_KEY_PREFIX, authenticate, grantPrincipal, principalOf, type Clock, type Principal } from '../auth';
 import { createDb } from '../db';
 import type { AppEnv } from '../env';
 import { ApiError, createRouter, isAllowedOrigin, parseAllowedOrigins } from '../http';
 import { parseBearer } from '../lib';
 import { callerOf } from '../tools';
+import { liveGrant, mcpResource, OAUTH_SCOPE, oauthApi, resourceMetadataUrl, type McpGrantProps } from './oauth';
 import { agentServer } from './server';
 import { closeSession, openSession, sessionIsLive, type SessionBinding } from './sessions';
 
@@ -53,28 +56,68 @@ function jsonRpcError(status: 400 | 404 | 405, code: number, message: string, he
   });
 }
 
-/** 3–4: the caller, from an API key only. */
+/** RFC 6750 §3 with RFC 9728 §5.1: the challenge names where the client discovers how to get a token. */
+function challenge(c: Context<AppEnv>, extra = ''): string {
+  return `${BEARER_CHALLENGE}, resource_metadata="${resourceMetadataUrl(new URL(c.req.url).origin)}"${extra}`;
+}
+
+function unauthenticated(c: Context<AppEnv>, sent: boolean): ApiError {
+  return new ApiError('UNAUTHENTICATED', undefined, {}, { 'WWW-Authenticate': challenge(c, sent ? ', error="invalid_token"' : '') });
+}
+
+/**
+ * 3–5 for an OAuth access token (docs/mcp.md "OAuth"): the library's record (hash lookup,
+ * expiry, props decrypted with the token), the audience (this gateway's /mcp), the grant's
+ * row in D1 (live, same workspace and user: a revocation applies at once), the user as they
+ * are now (grantPrincipal), and the agent the grant names: any other agent's endpoint → 404.
+ */
+async function oauthPrincipal(c: Context<AppEnv>, token: string): Promise<{ principal: Principal; credentialId: string }> {
+  const origin = new URL(c.req.url).origin;
+  const summary = await oauthApi(origin, c.env).unwrapToken<McpGrantProps>(token);
+  const audience = summary ? [summary.audience].flat() : [];
+  if (!summary || !audience.includes(mcpResource(origin))) throw unauthenticated(c, true);
+  const props = summary.grant.props;
+  const db = createDb(c.env.DB);
+  const grant = await liveGrant(db, summary.grantId, summary.userId, props.workspaceId);
+  if (!grant || grant.agentId !== props.agentId || grant.userId !== props.userId) throw unauthenticated(c, true);
+  const principal = await grantPrincipal(db, { userId: grant.userId, workspaceId: grant.workspaceId, grantId: grant.id });
+  if (!principal) throw unauthenticated(c, true);
+  if (!summary.scope.includes(OAUTH_SCOPE) || !principal.scopes.has('tools:invoke'))
+    throw new ApiError(
+      'FORBIDDEN',
+      'The token needs the scope tools:invoke.',
+      {},
+      {
+        'WWW-Authenticate': challenge(c, ', error="insufficient_scope", scope="tools:invoke"'),
+      },
+    );
+  // 5: bound to one agent; another agent's endpoint answers as if it did not exist.
+  if (c.req.param('id') !== grant.agentId) throw new ApiError('NOT_FOUND');
+  return { principal, credentialId: grant.id };
+}
+
+/** 3–4: the caller, from a scoped API key (`pcl_…`) or an OAuth access token. */
 async function mcpPrincipal(c: Context<AppEnv>): Promise<{ principal: Principal; credentialId: string }> {
   const bearer = parseBearer(c.req.header('Authorization'));
-  if (bearer.kind !== 'token') throw new ApiError('UNAUTHENTICATED', undefined, {}, { 'WWW-Authenticate': BEARER_CHALLENGE });
+  if (bearer.kind !== 'token') throw unauthenticated(c, false);
+  if (!bearer.token.startsWith(API_KEY_PREFIX)) return oauthPrincipal(c, bearer.token);
   try {
     await authenticate()(c, async () => {});
   } catch (error) {
-    if (error instanceof ApiError && error.code === 'UNAUTHENTICATED')
-      throw new ApiError('UNAUTHENTICATED', undefined, {}, { 'WWW-Authenticate': `${BEARER_CHALLENGE}, error="invalid_token"` });
+    if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') throw unauthenticated(c, true);
     throw error;
   }
   const principal = principalOf(c);
-  // A Bearer always resolves to an API key (authenticate.ts); sessions bind to its id, so no id means no entry.
+  // A pcl_ Bearer always resolves to an API key (authenticate.ts); sessions bind to its id, so no id means no entry.
   const credentialId = principal.kind === 'api_key' ? principal.apiKeyId : undefined;
-  if (!credentialId) throw new ApiError('UNAUTHENTICATED', undefined, {}, { 'WWW-Authenticate': BEARER_CHALLENGE });
+  if (!credentialId) throw unauthenticated(c, false);
   if (!principal.scopes.has('tools:invoke'))
     throw new ApiError(
       'FORBIDDEN',
       'The token needs the scope tools:invoke.',
       {},
       {
-        'WWW-Authenticate': `${BEARER_CHALLENGE}, error="insufficient_scope", scope="tools:invoke"`,
+        'WWW-Authenticate': challenge(c, ', error="insufficient_scope", scope="tools:invoke"'),
       },
     );
   return { principal, credentialId };

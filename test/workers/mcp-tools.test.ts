@@ -221,7 +221,9 @@ describe('who may connect', () => {
       body: '{}',
     });
     expect(res.status).toBe(403);
-    expect(res.headers.get('WWW-Authenticate')).toBe('Bearer realm="portcullis", error="insufficient_scope", scope="tools:invoke"');
+    expect(res.headers.get('WWW-Authenticate')).toBe(
+      'Bearer realm="portcullis", resource_metadata="https://gateway.example.com/.well-known/oauth-protected-resource/mcp", error="insufficient_scope", scope="tools:invoke"',
+    );
   });
 
   it('no token gets 401 with a Bearer challenge', async () => {
@@ -231,7 +233,9 @@ describe('who may connect', () => {
       body: '{}',
     });
     expect(res.status).toBe(401);
-    expect(res.headers.get('WWW-Authenticate')).toBe('Bearer realm="portcullis"');
+    expect(res.headers.get('WWW-Authenticate')).toBe(
+      'Bearer realm="portcullis", resource_metadata="https://gateway.example.com/.well-known/oauth-protected-resource/mcp"',
+    );
   });
 
   it('an expired key is refused (401)', async () => {
