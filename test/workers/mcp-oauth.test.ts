@@ -419,6 +419,32 @@ describe('attacks', () => {
     expect(res.headers.get('WWW-Authenticate')).toContain('error="invalid_token"');
   });
 
+  it('Deny on the consent page sends access_denied back to the client and grants nothing', async () => {
+    const client = await register();
+    const page = await openConsent(client, owner);
+    const before = await grantRows();
+    const res = await postConsent(page, {
+      handle: field(page.html, 'handle'),
+      csrf: field(page.html, 'csrf'),
+      agent: agentA,
+      decision: 'deny',
+    });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('Location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
+    expect(location.searchParams.get('error')).toBe('access_denied');
+    expect(location.searchParams.get('code')).toBeNull();
+    expect(await grantRows()).toBe(before);
+  });
+
+  it('an OAuth access token opens nothing but /mcp: the REST API answers 401', async () => {
+    const { tokens } = await tokensFor(owner, agentA);
+    for (const path of ['/api/v1/agents', `/api/v1/agents/${agentA}`, '/api/v1/oauth/grants']) {
+      const res = await workerFetch(`${ORIGIN}${path}`, { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+      expect(res.status, path).toBe(401);
+    }
+  });
+
   it('a made-up token shaped like the library’s → 401', async () => {
     const res = await rawInitialize(agentA, `${owner.userId}:abcdefghijklmnop:${'x'.repeat(32)}`);
     expect(res.status).toBe(401);
