@@ -279,6 +279,27 @@ describe('attacks', () => {
     await expect(exchange(second.codeVerifier, second.code)).rejects.toThrow();
   });
 
+  it.each([
+    ['no code_challenge', (url: URL) => url.searchParams.delete('code_challenge')],
+    ['code_challenge_method=plain', (url: URL) => url.searchParams.set('code_challenge_method', 'plain')],
+  ])('an authorization request with %s never reaches the consent form', async (_name, tamper) => {
+    const client = await register();
+    const { authorizationUrl } = await startAuthorization(ORIGIN, {
+      metadata,
+      clientInformation: client,
+      redirectUrl: REDIRECT,
+      scope: 'tools:invoke',
+      state: 's',
+      resource: RESOURCE,
+    });
+    tamper(authorizationUrl);
+    const res = await workerFetch(authorizationUrl, { headers: { Cookie: owner.cookie }, redirect: 'manual' });
+    expect(res.status).not.toBe(200);
+    expect(await res.text()).not.toContain('name="handle"');
+    const location = res.headers.get('Location');
+    if (location !== null) expect(new URL(location).searchParams.get('code')).toBeNull();
+  });
+
   it('a redirect_uri that is not exactly the registered one is refused on the page, never redirected, and at the token endpoint', async () => {
     const client = await register();
     const before = await grantRows();
