@@ -18,6 +18,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ORIGIN, postJson } from './helpers';
 import { asSession, inviteUser, login, OWNER, setupInstance, type Session } from './identity-helpers';
 import { connectClient, INITIALIZE, mcpHeaders, mcpUrl } from './mcp-support';
+import { TEST_MANIFEST } from './tools-support';
 
 const REDIRECT = 'http://localhost:33418/callback';
 const RESOURCE = new URL(`${ORIGIN}/mcp`);
@@ -254,6 +255,25 @@ describe('the full flow', () => {
     expect(await auditKinds(owner.workspaceId)).toEqual(
       expect.arrayContaining(['oauth.client.registered', 'oauth.grant.created', 'oauth.grant.revoked']),
     );
+  });
+});
+
+describe('tools through an OAuth token', () => {
+  it('tools/list shows the granted agent’s installed tools, and tools/call goes through the invocation pipeline (argument validation)', async () => {
+    const withTools = await newAgent(owner, 'agent-with-tools');
+    const installed = await asSession(owner, `/api/v1/agents/${withTools}/tools`, {
+      method: 'POST',
+      body: { manifest: TEST_MANIFEST, tools: {} },
+    });
+    expect(installed.status).toBe(201);
+    const { tokens } = await tokensFor(owner, withTools);
+    const { client: mcp } = await connectClient(withTools, tokens.access_token, workerFetch);
+    const { tools } = await mcp.listTools();
+    expect(tools.map((tool) => tool.name)).toContain('cat');
+    const result = await mcp.callTool({ name: 'cat', arguments: { path: 42 } });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain('VALIDATION_ERROR');
+    await mcp.close();
   });
 });
 
