@@ -6,6 +6,8 @@ import { conversationDelivery, conversationRoutes, resumeOnDecision } from './co
 import { eventRoutes } from './events-api';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
+import type { OAUTH_PROTOCOL_PATHS } from './mcp';
+import { MCP_MAX_BODY_BYTES, mcpRoutes, OAUTH_BODY_MAX_BYTES, OAUTH_SCOPE, oauthRoutes } from './mcp';
 import { DEFAULT_ROUTE_TABLE, rateLimit } from './ratelimit';
 import { vaultRoutes } from './vault';
 import {
@@ -15,6 +17,7 @@ import {
   errorResponses,
   handleError,
   jsonBody,
+  rawBodyLimit,
   notFoundOrMethodNotAllowed,
   requestClock,
   requestId,
@@ -59,6 +62,10 @@ export function createApp(options: AppOptions) {
   app.use('*', requestId(), securityHeaders(), cors(), clientIp(), rateLimit(DEFAULT_ROUTE_TABLE, options.now ? { now: options.now } : {}));
   app.use('*', requestClock(now));
   app.use('/api/*', jsonBody());
+  // /mcp carries one JSON-RPC message per POST: its own, smaller cap (docs/mcp.md).
+  app.use('/mcp/*', jsonBody({ maxBytes: MCP_MAX_BODY_BYTES }));
+  // The OAuth endpoints read form or JSON bodies themselves (the library, the consent form): a byte cap only.
+  app.use('/oauth/*', rawBodyLimit({ maxBytes: OAUTH_BODY_MAX_BYTES }));
 
   app.route('/', healthRoutes({ fetch: options.fetch ?? ((input, init) => fetch(input, init)) }));
   app.route('/', setupRoutes(now));
@@ -74,6 +81,8 @@ export function createApp(options: AppOptions) {
   const onApprovalDecided = resumeOnDecision({ now, fetch: outbound });
   app.route('/', toolRoutes({ now, fetch: outbound, onApprovalDecided }));
   app.route('/', conversationRoutes({ now, fetch: outbound }));
+  app.route('/', mcpRoutes({ now, fetch: outbound }));
+  app.route('/', oauthRoutes({ now }));
   // An agent with a model gets the runtime; one without keeps the "no agent runtime configured" reply.
   const deliverInbound = conversationDelivery({
     now,
@@ -119,6 +128,83 @@ export function createApp(options: AppOptions) {
       },
     });
   }
+
+  // The MCP endpoint speaks JSON-RPC over Streamable HTTP (docs/mcp.md), so it is a plain Hono
+  // route too; described here so the document lists it.
+  for (const method of ['post', 'get', 'delete'] as const) {
+    app.openAPIRegistry.registerPath({
+      method,
+      path: '/mcp/agents/{id}',
+      operationId: { post: 'mcpPost', get: 'mcpGet', delete: 'mcpDelete' }[method],
+      security: [{ apiKey: ['tools:invoke'] }, { oauth: [OAUTH_SCOPE] }],
+      summary: {
+        post: 'MCP Streamable HTTP: one JSON-RPC message (initialize, tools/list, tools/call); see docs/mcp.md',
+        get: 'MCP Streamable HTTP: no server-initiated stream (405)',
+        delete: 'MCP Streamable HTTP: end the session named by Mcp-Session-Id',
+      }[method],
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        ...(method === 'post' ? { 200: { description: 'A JSON-RPC response (application/json or text/event-stream)' } } : {}),
+        ...(method === 'post' ? { 202: { description: 'A notification or response accepted' } } : {}),
+        ...(method === 'delete' ? { 204: { description: 'Session ended' } } : {}),
+        ...errorResponses(400, 401, 403, 404, ...(method === 'get' ? [405 as const] : []), 413, 415, 429),
+      },
+    });
+  }
+
+  // OAuth 2.1 for MCP clients (docs/mcp.md "OAuth"): the library's protocol endpoints and the
+  // consent page are plain routes, described here. Public: the token endpoint authenticates
+  // the client and the code itself, the consent page the session cookie and its form token.
+  app.openAPIRegistry.registerComponent('securitySchemes', 'oauth', {
+    type: 'oauth2',
+    description: 'OAuth 2.1 (authorization code + PKCE S256, dynamic client registration); a token is bound to one agent',
+    flows: {
+      authorizationCode: {
+        authorizationUrl: '/oauth/authorize',
+        tokenUrl: '/oauth/token',
+        refreshUrl: '/oauth/token',
+        scopes: { [OAUTH_SCOPE]: 'Call the tools of the one agent granted' },
+      },
+    },
+  });
+  const oauthOperations: Record<(typeof OAUTH_PROTOCOL_PATHS)[number], { method: 'get' | 'post'; operationId: string; summary: string }> = {
+    '/oauth/token': {
+      method: 'post',
+      operationId: 'oauthToken',
+      summary: 'OAuth token endpoint: code exchange (PKCE), refresh (rotating), revocation (RFC 7009)',
+    },
+    '/oauth/register': { method: 'post', operationId: 'oauthRegister', summary: 'OAuth dynamic client registration (RFC 7591)' },
+    '/.well-known/oauth-authorization-server': {
+      method: 'get',
+      operationId: 'oauthAuthorizationServerMetadata',
+      summary: 'Authorization server metadata (RFC 8414)',
+    },
+    '/.well-known/oauth-protected-resource/mcp': {
+      method: 'get',
+      operationId: 'oauthProtectedResourceMetadata',
+      summary: 'Protected resource metadata (RFC 9728) of /mcp',
+    },
+  };
+  for (const [path, operation] of Object.entries(oauthOperations))
+    app.openAPIRegistry.registerPath({
+      ...operation,
+      path,
+      security: [],
+      responses: { 200: { description: 'The OAuth answer (JSON; errors as RFC 6749 §5.2)' }, ...errorResponses(400, 401, 404, 413, 429) },
+    });
+  for (const method of ['get', 'post'] as const)
+    app.openAPIRegistry.registerPath({
+      method,
+      path: '/oauth/authorize',
+      operationId: method === 'get' ? 'oauthConsentPage' : 'oauthConsentDecision',
+      security: [],
+      summary:
+        method === 'get' ? 'Consent page (HTML; a signed-in member picks one agent)' : 'Consent form post (session cookie + form token)',
+      responses: {
+        ...(method === 'get' ? { 200: { description: 'The consent page (text/html)' } } : { 302: { description: 'Back to the client' } }),
+        ...errorResponses(400, 401, 403, 413, 429),
+      },
+    });
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

@@ -123,6 +123,16 @@ export interface AuditEventMap {
   };
   /** Someone who may not decide an approval tried to (approval-routes.ts rules 1 and 3); the approval stays pending. */
   'tool.approval.refused': { approvalId: string; reason: 'not-a-decider' | 'own-request' };
+  /** An MCP client initialized a session on an agent's endpoint (src/mcp/routes.ts); `credentialId` is the API key id. */
+  'mcp.session.opened': { agentId: string; credentialId: string };
+  /** An MCP client ended its session with DELETE. */
+  'mcp.session.closed': { agentId: string; credentialId: string };
+  /** A client registered itself through dynamic client registration (RFC 7591, POST /oauth/register); name as sent. */
+  'oauth.client.registered': { clientId: string; clientName: string; redirectUris: string[] };
+  /** A member granted tools:invoke on one agent to an OAuth client on the consent page (src/mcp/oauth/consent.ts). */
+  'oauth.grant.created': { grantId: string; clientId: string; clientName: string; agentId: string; userId: string; scope: string[] };
+  /** A grant was revoked (DELETE /api/v1/oauth/grants/{id}); its tokens are refused from the next request. */
+  'oauth.grant.revoked': { grantId: string; clientId: string; agentId: string; userId: string };
   /**
    * One egress event of a sandboxed call, from either egress path: the runner's local proxy
    * (its `egressEvents`, written by src/tools/run.ts with the call's `invocationId`) or the

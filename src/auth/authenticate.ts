@@ -117,6 +117,60 @@ export function authenticate(options: { now?: () => number; csrfToken?: CsrfToke
   };
 }
 
+/**
+ * The signed-in member behind the session cookie, for a server-rendered form (the OAuth
+ * consent page, src/mcp/oauth/consent.ts), or null when there is none or it expired. It does
+ * NOT check CSRF: a form cannot send X-CSRF-Token, so the caller must check its own form
+ * token against `csrfTokenHash` (constant time) before acting on a POST.
+ */
+export async function sessionMember(c: Context<AppEnv>, now: number): Promise<{ principal: Principal; csrfTokenHash: string } | null> {
+  const cookie = getCookie(c, SESSION_COOKIE_NAME, 'host');
+  if (!cookie) return null;
+  const db = createDb(c.env.DB);
+  const session = await findSession(db, cookie, now);
+  if (session.kind !== 'valid') return null;
+  const [user] = await db.select().from(users).where(eq(users.id, session.userId)).limit(1);
+  if (!user) return null;
+  return {
+    csrfTokenHash: session.csrfTokenHash,
+    principal: {
+      kind: 'session',
+      userId: user.id,
+      workspaceId: user.workspaceId,
+      email: user.email,
+      role: user.role,
+      isInstanceOwner: user.isInstanceOwner,
+      scopes: new Set(ROLE_SCOPES[user.role]),
+      sessionId: session.id,
+    },
+  };
+}
+
+/**
+ * The principal of an OAuth grant (src/mcp/oauth/): its user as they are NOW (role changes
+ * apply at once; a deleted user or one moved to another workspace → null), holding only
+ * `tools:invoke` and only if the role still has it. `sessionId` carries the grant id, so
+ * MCP sessions and approvals name the grant as the credential that asked.
+ */
+export async function grantPrincipal(
+  db: Database,
+  grant: { userId: string; workspaceId: string; grantId: string },
+): Promise<Principal | null> {
+  const [user] = await db.select().from(users).where(eq(users.id, grant.userId)).limit(1);
+  if (!user || user.workspaceId !== grant.workspaceId) return null;
+  const scopes = new Set<Scope>(ROLE_SCOPES[user.role].filter((scope) => scope === 'tools:invoke'));
+  return {
+    kind: 'session',
+    userId: user.id,
+    workspaceId: user.workspaceId,
+    email: user.email,
+    role: user.role,
+    isInstanceOwner: user.isInstanceOwner,
+    scopes,
+    sessionId: grant.grantId,
+  };
+}
+
 export function principalOf(c: Context<AppEnv>): Principal {
   const principal = c.get('principal');
   if (!principal) throw new ApiError('UNAUTHENTICATED');

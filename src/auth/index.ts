@@ -1,6 +1,6 @@
 export { API_KEY_PREFIX, isWellFormedApiKey } from './api-key-format';
 export { createApiKey, listApiKeys, revokeApiKey, type ApiKeyBindings } from './api-keys';
-export { authenticate, principalOf, requireScope, type CsrfTokenSource } from './authenticate';
+export { authenticate, grantPrincipal, principalOf, requireScope, sessionMember, type CsrfTokenSource } from './authenticate';
 export type { LoginAttemptCounted, LoginAttemptKeys, LoginThrottle } from './login-throttle';
 export { ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2id } from './passwords';
 export { checkPasswordPolicy } from './password-policy';

@@ -369,3 +369,48 @@ export const agentTurnUsage = sqliteTable(
   },
   (t) => [index('agent_turn_usage_agent_day_idx').on(t.workspaceId, t.agentId, t.day)],
 );
+
+/**
+ * MCP sessions (src/mcp/sessions.ts): the `Mcp-Session-Id` a client got at `initialize`,
+ * stored only as its SHA-256, bound to the credential that created it and to one agent;
+ * it answers as missing once expired, for another credential or on another agent's endpoint.
+ */
+export const mcpSessions = sqliteTable(
+  'mcp_sessions',
+  {
+    /** SHA-256 (hex) of the session id; the id itself is never stored. */
+    idHash: text('id_hash').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    /** The API key id (`key_…`) that initialized the session. */
+    credentialId: text('credential_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('mcp_sessions_expiry_idx').on(t.expiresAt)],
+);
+
+/**
+ * OAuth grants given on the consent page (src/mcp/oauth/). The token records themselves live
+ * in OAUTH_KV (hashed, @cloudflare/workers-oauth-provider); this row is the gateway's index of
+ * them and the source of truth for "is this grant still live": every MCP request with an OAuth
+ * token reads it, so a revocation is refused at once (KV deletes take up to 60 s to reach
+ * every location). One grant = one workspace, one agent, one user, scope tools:invoke.
+ */
+export const oauthGrants = sqliteTable(
+  'oauth_grants',
+  {
+    /** The library's grant id (the middle part of its tokens; not a secret). */
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    userId: text('user_id').notNull(),
+    clientId: text('client_id').notNull(),
+    /** As the client registered it (self-asserted, shown escaped). */
+    clientName: text('client_name').notNull(),
+    scope: text('scope').notNull(),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('oauth_grants_workspace_idx').on(t.workspaceId, t.createdAt)],
+);

@@ -3,7 +3,8 @@ import type { AppEnv } from '../env';
 import { ApiError } from './errors';
 
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE';
-const ALLOWED_HEADERS = 'Content-Type, Authorization, X-CSRF-Token';
+// The MCP headers let a browser-based MCP client on a configured origin use /mcp (docs/mcp.md).
+const ALLOWED_HEADERS = 'Content-Type, Authorization, X-CSRF-Token, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID';
 const PREFLIGHT_MAX_AGE_S = 600;
 
 /**
@@ -66,7 +67,7 @@ export function cors(): MiddlewareHandler<AppEnv> {
       c.res.headers.set('Access-Control-Allow-Credentials', 'true');
       c.res.headers.set(
         'Access-Control-Expose-Headers',
-        'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset',
+        'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Mcp-Session-Id, WWW-Authenticate',
       );
     }
   };

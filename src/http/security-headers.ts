@@ -25,7 +25,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function securityHeadersMiddleware(c, next) {
     await next();
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
-    // A dashboard page sets its own (still script-free) policy on the request; nothing else can.
+    // A page (the dashboard, the OAuth consent page) sets its own (still script-free) policy on the request; nothing else can.
     // Pages also send `same-origin` referrers: under `no-referrer` browsers send `Origin: null`
     // on form posts (Fetch §3.1 "serializing a request origin"), which the CSRF check refuses;
     // no referrer still leaves for another origin.

@@ -7,13 +7,17 @@
  * §11.1); optional white space (SP, HTAB) around the value is ignored (RFC 9110 §5.5).
  * First match wins:
  * 1. no header, or an empty one → absent;
- * 2. scheme Bearer, one or more spaces, a b64token, nothing else → the token;
+ * 2. scheme Bearer, one or more spaces, a b64token (plus ":"), nothing else → the token;
  * 3. anything else (another scheme, a stray character, two tokens) → malformed.
  */
 export type BearerHeader = { kind: 'absent' } | { kind: 'token'; token: string } | { kind: 'malformed' };
 
-/** b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+/**
+ * b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=", and ":": the OAuth
+ * access tokens of @cloudflare/workers-oauth-provider are `userId:grantId:secret` (src/mcp/oauth/).
+ * Still one token of visible ASCII with no space, quote or comma, so the header stays unambiguous.
+ */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/:]+=*)$/i;
 const OWS = /^[ \t]+|[ \t]+$/g;
 
 export function parseBearer(header: string | null | undefined): BearerHeader {

@@ -25,6 +25,8 @@ describe('parseBearer (RFC 6750 §2.1): the one reading shared by authentication
     ['Bearer  abc', 'abc'],
     [' Bearer abc\t', 'abc'],
     ['Bearer pcl_AbC-123.~+/==', 'pcl_AbC-123.~+/=='],
+    // @cloudflare/workers-oauth-provider access tokens: userId:grantId:secret.
+    ['Bearer usr_1:abcd1234:Zx9-_', 'usr_1:abcd1234:Zx9-_'],
   ])('reads %j as the token %j', (header, token) => {
     expect(parseBearer(header)).toEqual({ kind: 'token', token });
   });

@@ -12,6 +12,7 @@ export const POLICY_NAMES = [
   'login-failures-account',
   'api-credential',
   'api-ip',
+  'mcp-credential',
   'default-ip',
   'healthz-client',
   'events-client',
@@ -45,6 +46,8 @@ export const DEFAULT_POLICIES: PolicyTable = {
   'login-failures-account': { limit: 100, windowS: 15 * 60, onLimiterFailure: 'closed' },
   'api-credential': { limit: 600, windowS: 60, onLimiterFailure: 'open' },
   'api-ip': { limit: 1200, windowS: 60, onLimiterFailure: 'open' },
+  // Per MCP token (the bearer's hash): an agent's client lists and calls tools, it does not page through the API.
+  'mcp-credential': { limit: 300, windowS: 60, onLimiterFailure: 'open' },
   'default-ip': { limit: 300, windowS: 60, onLimiterFailure: 'open' },
   // Isolate-local token bucket for /healthz (isolate-bucket.ts): no Durable Object, so no
   // limiter that could fail; it only ever refuses.
@@ -141,6 +144,14 @@ export const DEFAULT_ROUTE_TABLE: readonly RouteRule[] = [
     buckets: [
       { policy: 'api-ip', key: 'ip' },
       { policy: 'api-credential', key: 'credential' },
+    ],
+  },
+  // The MCP endpoint (docs/mcp.md): per address first, then per token, like /api/v1/.
+  {
+    prefix: '/mcp/',
+    buckets: [
+      { policy: 'api-ip', key: 'ip' },
+      { policy: 'mcp-credential', key: 'credential' },
     ],
   },
   { prefix: '/', buckets: [{ policy: 'default-ip', key: 'ip' }] },

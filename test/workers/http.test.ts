@@ -129,7 +129,7 @@ describe('CORS: same-origin only', () => {
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe(ORIGIN);
     expect(res.headers.get('Access-Control-Allow-Credentials')).toBe('true');
     expect(res.headers.get('Access-Control-Expose-Headers')).toBe(
-      'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset',
+      'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Mcp-Session-Id, WWW-Authenticate',
     );
     expect(res.headers.get('Vary')).toBe('Origin');
     expectSecurityHeaders(res);
@@ -143,7 +143,9 @@ describe('CORS: same-origin only', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe(origin);
     expect(res.headers.get('Access-Control-Allow-Methods')).toBe('GET, POST, PUT, PATCH, DELETE');
-    expect(res.headers.get('Access-Control-Allow-Headers')).toBe('Content-Type, Authorization, X-CSRF-Token');
+    expect(res.headers.get('Access-Control-Allow-Headers')).toBe(
+      'Content-Type, Authorization, X-CSRF-Token, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID',
+    );
     expect(res.headers.get('Access-Control-Allow-Credentials')).toBe('true');
     expect(res.headers.get('Access-Control-Max-Age')).toBe('600');
     expect(res.headers.get('Vary')).toBe('Origin');

@@ -110,8 +110,14 @@ describe('each route declares its own access, and the OpenAPI security says the 
     const publicOps = ops.filter(({ operation }) => operation.security !== undefined && operation.security.length === 0);
     expect(publicOps.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(
       [
+        'GET /.well-known/oauth-authorization-server',
+        'GET /.well-known/oauth-protected-resource/mcp',
         'GET /api/v1/setup',
         'GET /healthz',
+        'GET /oauth/authorize',
+        'POST /oauth/authorize',
+        'POST /oauth/register',
+        'POST /oauth/token',
         'GET /readyz',
         'POST /api/v1/auth/accept-invite',
         'POST /api/v1/auth/login',
@@ -125,7 +131,10 @@ describe('each route declares its own access, and the OpenAPI security says the 
     for (const { method, path } of publicOps) {
       const res = await sendJson(method, path);
       // /readyz answers 503 {"status":"unavailable"} (no error envelope) when tools cannot run.
-      const code = res.status >= 400 ? (((await res.json()) as { error?: { code: string } }).error?.code ?? 'none') : 'none';
+      // The consent page answers HTML, the OAuth endpoints RFC 6749 errors ({"error":"invalid_request"}).
+      const isJson = res.headers.get('Content-Type')?.includes('json') ?? false;
+      const body = res.status >= 400 && isJson ? ((await res.json()) as { error?: unknown }) : {};
+      const code = typeof body.error === 'object' && body.error !== null ? ((body.error as { code?: string }).code ?? 'none') : 'none';
       expect(code, `${method} ${path}`).not.toBe('UNAUTHENTICATED');
     }
   });
