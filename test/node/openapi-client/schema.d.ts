@@ -453,6 +453,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A short-lived, single-use ticket that opens one live events connection (any signed-in caller) */
+        post: operations["createEventTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live events of your workspace over a WebSocket (docs/events.md) */
+        get: operations["openEventStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents/{id}/tools": {
         parameters: {
             query?: never;
@@ -559,6 +593,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message to an agent and get its reply (scope tools:invoke)
+         * @description Runs one turn: the model, then each tool call through the invocation pipeline (arguments, approvals, sandbox), until a reply. A tool call that needs approval pauses the turn: 202, and the turn resumes when an operator decides (the reply then appears in the conversation). Messages to one conversation are answered one at a time.
+         */
+        post: operations["sendAgentMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An agent's conversations, most recent first (scope agents:read) */
+        get: operations["listAgentConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/conversations/{cid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conversation with its transcript, secrets redacted (scope agents:read) */
+        get: operations["getAgentConversation"];
+        put?: never;
+        post?: never;
+        /** Delete a conversation and its transcript (scope agents:write) */
+        delete: operations["deleteAgentConversation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An agent's usage per UTC day, newest first (scope agents:read) */
+        get: operations["getAgentUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/oauth/grants": {
         parameters: {
             query?: never;
@@ -602,7 +708,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Discord webhook (signature-verified; see docs/webhooks.md) */
+        /**
+         * Discord webhook (signature-verified; see docs/webhooks.md)
+         * @description Interaction JSON signed with Ed25519. PING is answered with PONG; commands, components and modal submits with a deferred response (type 5) at once, the reply following on the interaction webhook within 15 minutes.
+         */
         post: operations["receiveDiscordWebhook"];
         delete?: never;
         options?: never;
@@ -619,7 +728,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Slack webhook (signature-verified; see docs/webhooks.md) */
+        /**
+         * Slack webhook (signature-verified; see docs/webhooks.md)
+         * @description Events API JSON, or an application/x-www-form-urlencoded slash command, signed with the v0 HMAC over the raw body. Acknowledged with an empty 200 at once; a slash command is answered through its response_url, which must be on hooks.slack.com (else 400).
+         */
         post: operations["receiveSlackWebhook"];
         delete?: never;
         options?: never;
@@ -636,7 +748,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Telegram webhook (signature-verified; see docs/webhooks.md) */
+        /**
+         * Telegram webhook (signature-verified; see docs/webhooks.md)
+         * @description Bot API Update JSON with the setWebhook secret token in X-Telegram-Bot-Api-Secret-Token. Acknowledged with an empty 200; the reply goes by sendMessage.
+         */
         post: operations["receiveTelegramWebhook"];
         delete?: never;
         options?: never;
@@ -961,15 +1076,49 @@ export interface components {
              * @enum {string}
              */
             isolation: "container" | "sandbox" | "unrestricted";
+            model: components["schemas"]["ModelSettings"];
+            guards: components["schemas"]["ResolvedGuards"];
             createdAt: number;
             updatedAt: number;
         };
         AgentSettings: {
             systemPrompt?: string;
+            /** @description Legacy label, not used by the runtime: set the top-level `model` object instead. */
             model?: string;
             maxOutputTokens?: number;
             toolTimeoutMs?: number;
             maxConcurrentTools?: number;
+            turnLimits?: components["schemas"]["TurnLimits"];
+        };
+        TurnLimits: {
+            maxSteps?: number;
+            maxToolCalls?: number;
+            maxTokensPerTurn?: number;
+            maxTurnMs?: number;
+            dailyTokenBudget?: number;
+        };
+        ModelSettings: {
+            /** @enum {string} */
+            provider: "openai-compatible" | "anthropic";
+            model: string;
+            /** @description https only, no private address, except `host:port` pairs listed in MODEL_PRIVATE_HOSTS (which may also be http). Required for openai-compatible; anthropic defaults to https://api.anthropic.com/v1. */
+            baseUrl?: string;
+            /**
+             * @description Name of the vault credential holding the provider API key.
+             * @example GITHUB_TOKEN
+             */
+            credential?: string;
+        } | null;
+        ResolvedGuards: {
+            /** @enum {string} */
+            injection: "off" | "warn" | "block";
+            /** @enum {string} */
+            secrets: "off" | "warn" | "block";
+            /** @enum {string} */
+            exfiltration: "off" | "withhold" | "approval";
+            /** @enum {string} */
+            output: "off" | "warn" | "block";
+            classifier: components["schemas"]["ModelSettings"];
         };
         CreateAgentRequest: {
             name: string;
@@ -980,6 +1129,31 @@ export interface components {
              * @enum {string}
              */
             isolation?: "container" | "sandbox" | "unrestricted";
+            model?: components["schemas"]["ModelSettings"];
+            guards?: components["schemas"]["GuardSettings"];
+        };
+        GuardSettings: {
+            /**
+             * @description Prompt-injection check on inbound text and tool output (default block)
+             * @enum {string}
+             */
+            injection?: "off" | "warn" | "block";
+            /**
+             * @description Secret scanning of inbound text and replies (default block)
+             * @enum {string}
+             */
+            secrets?: "off" | "warn" | "block";
+            /**
+             * @description Egress tools once a turn saw untrusted content: withheld (default) or need approval
+             * @enum {string}
+             */
+            exfiltration?: "off" | "withhold" | "approval";
+            /**
+             * @description Reply filter: mass mentions, raw HTML, images to unknown hosts (default block)
+             * @enum {string}
+             */
+            output?: "off" | "warn" | "block";
+            classifier?: components["schemas"]["ModelSettings"];
         };
         AgentUpdated: components["schemas"]["Agent"] & {
             /** @description Present when isolation changed: it applies to new sandboxes only. */
@@ -994,6 +1168,8 @@ export interface components {
              * @enum {string}
              */
             isolation?: "container" | "sandbox" | "unrestricted";
+            model?: components["schemas"]["ModelSettings"];
+            guards?: components["schemas"]["GuardSettings"];
         };
         CredentialList: {
             credentials: components["schemas"]["Credential"][];
@@ -1100,6 +1276,12 @@ export interface components {
             egressTarget?: "squid" | "nftables";
             /** @description Compile only this tool's capabilities (plus the manifest's serverCapabilities). */
             tool?: string;
+        };
+        EventTicket: {
+            /** @description Send as GET /api/v1/events?ticket=…; single use. */
+            ticket: string;
+            /** @description Milliseconds since the epoch; 30 s after issue. */
+            expiresAt: number;
         };
         InstalledToolList: {
             tools: components["schemas"]["InstalledTool"][];
@@ -1208,6 +1390,84 @@ export interface components {
             decision: "approve" | "deny";
             /** @description When given, must equal the approval's hash: the approver confirms the arguments they saw. */
             argumentsHash?: string;
+        };
+        MessageReply: {
+            conversationId: string;
+            reply: string;
+            /** @description `replied`, or why the turn ended: `model-failed`, `limit-*`, `approval-expired`… */
+            outcome: string;
+            toolCalls: {
+                tool: string;
+                status: string;
+                invocationId: string | null;
+            }[];
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+                toolCalls: number;
+                steps: number;
+                durationMs: number;
+            };
+        };
+        MessagePending: {
+            conversationId: string;
+            /** @enum {string} */
+            status: "pending_approval";
+            approvalId: string;
+            toolCalls: {
+                tool: string;
+                status: string;
+                invocationId: string | null;
+            }[];
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+                toolCalls: number;
+                steps: number;
+                durationMs: number;
+            };
+        };
+        SendMessageRequest: {
+            text: string;
+            /** @description Continue this conversation; omitted = a new one. */
+            conversationId?: string;
+        };
+        ConversationList: {
+            conversations: components["schemas"]["ConversationSummary"][];
+        };
+        ConversationSummary: {
+            id: string;
+            channel: string;
+            createdAt: number;
+            updatedAt: number;
+        };
+        Conversation: components["schemas"]["ConversationSummary"] & {
+            messages: {
+                /** @enum {string} */
+                role: "user" | "assistant" | "tool" | "system";
+                text?: string;
+                toolCalls?: {
+                    tool: string;
+                    arguments: string;
+                }[];
+                toolResult?: {
+                    tool: string;
+                    output: string;
+                };
+            }[];
+            pendingApprovalId: string | null;
+        };
+        AgentUsage: {
+            agentId: string;
+            days: {
+                inputTokens: number;
+                outputTokens: number;
+                toolCalls: number;
+                steps: number;
+                durationMs: number;
+                day: string;
+                turns: number;
+            }[];
         };
         OAuthGrantList: {
             grants: components["schemas"]["OAuthGrant"][];
@@ -2967,6 +3227,107 @@ export interface operations {
             };
         };
     };
+    createEventTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ticket (shown once, stored hashed) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTicket"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    openEventStream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the WebSocket is open */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listInstalledTools: {
         parameters: {
             query?: never;
@@ -3392,6 +3753,321 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sendAgentMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description The reply (or the reason the turn ended: a limit, a provider failure). With `Accept: text/event-stream`: `progress` events, then one `reply`, `pending_approval` or `error` event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageReply"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Paused: a tool call waits for approval */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePending"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAgentConversations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Conversations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAgentConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                cid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAgentConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                cid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAgentUsage: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Usage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentUsage"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
