@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.wrangler/', 'dist/', 'migrations/meta/', 'bench-results/', 'test/fixtures/'] },
+  {
+    ignores: ['node_modules/', '.wrangler/', 'dist/', 'migrations/meta/', 'bench-results/', 'test/fixtures/', '.cache/', '.local-runner/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
