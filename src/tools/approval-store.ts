@@ -7,10 +7,6 @@ import { canonicalJson, sha256Hex } from '../lib';
 /** How long an approval stays decidable; after that it is expired, which means denied. */
 export const APPROVAL_TTL_MS = 10 * 60_000;
 
-export function actorOf(principal: Principal): string {
-  return principal.kind === 'api_key' ? `api_key:${principal.apiKeyId}` : `user:${principal.userId}`;
-}
-
 /** Who asked for a call: the user and the credential (API key or session) they used. */
 /** The credential a principal acts with: its API key id (`key_…`) or its session id (`ses_…`). */
 export function credentialIdOf(principal: Principal): string | null {

@@ -30,14 +30,14 @@ import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
 import { publishEvent } from '../events';
-import type { Clock, Principal } from '../auth';
+import { actorOfPrincipal, type Clock, type Principal } from '../auth';
 import { approvals, createDb, toolInvocations } from '../db';
 import type { Env } from '../env';
 import { ApiError } from '../http';
 import { requireVault } from '../vault';
 import { validateArguments } from './arguments';
 import { findInstalledTool, manifestToolOf } from './installed';
-import { actorOf, argumentsHash, credentialIdOf, expireStaleApprovals } from './approval-store';
+import { argumentsHash, credentialIdOf, expireStaleApprovals } from './approval-store';
 import { runStoredInvocation, type StoredResult } from './run';
 
 const APPROVER_ROLES = new Set(['owner', 'admin', 'operator']);
@@ -166,7 +166,12 @@ export async function decideApproval(
   const refused = async (reason: 'not-a-decider' | 'own-request') => {
     await recordAudit(
       deps.env,
-      { workspaceId: principal.workspaceId, kind: 'tool.approval.refused', actor: actorOf(principal), data: { approvalId, reason } },
+      {
+        workspaceId: principal.workspaceId,
+        kind: 'tool.approval.refused',
+        actor: actorOfPrincipal(principal),
+        data: { approvalId, reason },
+      },
       at,
     );
     return new ApiError('FORBIDDEN', 'Approvals are decided by a person other than the one who asked.');
@@ -202,7 +207,7 @@ export async function decideApproval(
       {
         workspaceId: approval.workspaceId,
         kind: 'tool.approval.decided',
-        actor: actorOf(principal),
+        actor: actorOfPrincipal(principal),
         data: {
           agentId: approval.agentId,
           tool: approval.toolName,
@@ -251,7 +256,7 @@ export async function decideApproval(
   const [spent] = await db.batch([
     db
       .update(approvals)
-      .set({ status: decided, decidedBy: actorOf(principal), decidedAt: at })
+      .set({ status: decided, decidedBy: actorOfPrincipal(principal), decidedAt: at })
       .where(and(eq(approvals.id, approval.id), eq(approvals.status, 'pending'), gt(approvals.expiresAt, at)))
       .returning({ id: approvals.id }),
     db

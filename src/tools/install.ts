@@ -8,7 +8,7 @@
 import { and, eq } from 'drizzle-orm';
 import { findAgent } from '../agents';
 import { recordAudit } from '../audit';
-import type { Clock, Principal } from '../auth';
+import { actorOfPrincipal, type Clock, type Principal } from '../auth';
 import { createDb, installedTools, newId, type Database } from '../db';
 import type { Env } from '../env';
 import { ApiError } from '../http';
@@ -21,10 +21,6 @@ import { fetchManifestFromUrl } from './manifest-fetcher';
 import { installedToolsOf } from './invoke';
 import { ToolApproval, type InstallToolsInput } from './schemas';
 import { runsInContainer, uninterceptedDestination } from './executor-container-ports';
-
-function actorOf(principal: Principal): string {
-  return principal.kind === 'api_key' ? `api_key:${principal.apiKeyId}` : `user:${principal.userId}`;
-}
 
 function compileErrorField(error: PolicyError): string {
   return error.path === '(root)' ? 'manifest' : `manifest.${error.path}`;
@@ -45,7 +41,12 @@ async function refuse(
 ): Promise<void> {
   await recordAudit(
     env,
-    { workspaceId: principal.workspaceId, kind: 'tool.install.refused', actor: actorOf(principal), data: { agentId, reason, code } },
+    {
+      workspaceId: principal.workspaceId,
+      kind: 'tool.install.refused',
+      actor: actorOfPrincipal(principal),
+      data: { agentId, reason, code },
+    },
     now,
   );
 }
@@ -149,7 +150,7 @@ export async function installTools(
     {
       workspaceId: principal.workspaceId,
       kind: 'tool.installed',
-      actor: actorOf(principal),
+      actor: actorOfPrincipal(principal),
       data: { agentId: agent.id, tools: rows.map((r) => r.name), manifest: parsed.name, provenance: compiled.policy.provenance, source },
     },
     at,
@@ -165,7 +166,12 @@ export async function removeTool(env: Env, principal: Principal, agentId: string
   await db.delete(installedTools).where(and(eq(installedTools.id, row.id), eq(installedTools.agentId, agent.id)));
   await recordAudit(
     env,
-    { workspaceId: principal.workspaceId, kind: 'tool.removed', actor: actorOf(principal), data: { agentId: agent.id, tool: row.name } },
+    {
+      workspaceId: principal.workspaceId,
+      kind: 'tool.removed',
+      actor: actorOfPrincipal(principal),
+      data: { agentId: agent.id, tool: row.name },
+    },
     now(),
   );
 }

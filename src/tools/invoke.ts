@@ -14,12 +14,12 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
-import type { Principal } from '../auth';
+import { actorOfPrincipal, type Principal } from '../auth';
 import { approvals, installedTools, newId, toolInvocations, type Database } from '../db';
 import { publishEvent } from '../events';
 import { ApiError } from '../http';
 import { workspaceRedactor, type Vault } from '../vault';
-import { actorOf, APPROVAL_TTL_MS, argumentsHash, requesterOf } from './approval-store';
+import { APPROVAL_TTL_MS, argumentsHash, requesterOf } from './approval-store';
 import { allowlistCovers, substituteArgv, validateArguments, type ArgumentsCheck } from './arguments';
 import { describeSchemaProblem } from './input-schema-refusal';
 import { manifestToolOf, type InstalledToolRow } from './installed';
@@ -37,7 +37,7 @@ export interface ToolCaller {
 
 /** The caller an authenticated principal is (an API key or a session). */
 export function callerOf(principal: Principal): ToolCaller {
-  return { actor: actorOf(principal), requester: requesterOf(principal) };
+  return { actor: actorOfPrincipal(principal), requester: requesterOf(principal) };
 }
 
 export type InvocationOutcome =

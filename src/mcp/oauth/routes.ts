@@ -8,7 +8,7 @@
  *   whoever may change the workspace's agents may see and cut who calls them).
  */
 import { z } from '@hono/zod-openapi';
-import { principalOf, secured, signedIn, type Clock, type Principal } from '../../auth';
+import { actorOfPrincipal, principalOf, secured, signedIn, type Clock } from '../../auth';
 import type { AppEnv } from '../../env';
 import { createRouter, errorResponses, jsonContent, valueOf } from '../../http';
 import type { Context } from 'hono';
@@ -54,10 +54,6 @@ const revokeRoute = secured(
   signedIn('agents:write'),
 );
 
-function actorOf(principal: Principal): string {
-  return principal.kind === 'api_key' ? `api_key:${principal.apiKeyId}` : `user:${principal.userId}`;
-}
-
 function executionCtxOf(c: Context<AppEnv>): ExecutionContext {
   try {
     return c.executionCtx as unknown as ExecutionContext;
@@ -82,7 +78,9 @@ export function oauthRoutes(deps: { now: Clock }) {
 
   router.openapi(revokeRoute, async (c) => {
     const principal = principalOf(c);
-    valueOf(await revokeGrant(c.env, principal, actorOf(principal), c.req.valid('param').id, new URL(c.req.url).origin, deps.now()));
+    valueOf(
+      await revokeGrant(c.env, principal, actorOfPrincipal(principal), c.req.valid('param').id, new URL(c.req.url).origin, deps.now()),
+    );
     return c.body(null, 204);
   });
 
