@@ -1,4 +1,4 @@
-import { hostText, parseHost } from '../policy';
+import { hostPortList, hostText, parseHost } from '../policy';
 import { MODEL_BASE_URL_MAX_CHARS } from './settings';
 
 export type BaseUrlRefusal = 'malformed-url' | 'scheme-not-allowed' | 'userinfo' | 'query-or-fragment' | 'host-private';
@@ -9,18 +9,7 @@ export type BaseUrlRefusal = 'malformed-url' | 'scheme-not-allowed' | 'userinfo'
  * entry opens nothing. Hosts are normalised like every other host (parseHost).
  */
 export function modelPrivateHosts(raw: string | undefined): Set<string> {
-  const out = new Set<string>();
-  for (const entry of (raw ?? '')
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)) {
-    const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(entry);
-    const port = Number(match?.[2]);
-    if (!match?.[1] || !Number.isInteger(port) || port < 1 || port > 65535) continue;
-    const host = parseHost(match[1]);
-    if (host) out.add(`${hostText(host)}:${port}`);
-  }
-  return out;
+  return new Set(hostPortList(raw).map(({ host, port }) => `${host}:${port}`));
 }
 
 /**

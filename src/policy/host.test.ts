@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPrivateAddress, parseHost } from './host';
+import { hostPortList, isPrivateAddress, parseHost } from './host';
 import { SPECIAL_IPV4, SPECIAL_IPV6 } from './ip';
 
 describe('parseHost normalises every spelling of an address (attacker picks the spelling)', () => {
@@ -150,5 +150,27 @@ describe('isPrivateAddress', () => {
     expect(isPrivateAddress('example.com')).toBe(true);
     expect(isPrivateAddress('not an ip')).toBe(true);
     expect(isPrivateAddress('')).toBe(true);
+  });
+});
+
+describe('hostPortList (MODEL_PRIVATE_HOSTS, TELEGRAM_PRIVATE_HOSTS)', () => {
+  it('canonicalises hosts so a listed entry matches what a URL names', () => {
+    expect(hostPortList(' LOCALHOST:11434 , [::1]:8080,10.0.0.7:80 ')).toEqual([
+      { host: 'localhost', port: 11434 },
+      { host: '::1', port: 8080 },
+      { host: '10.0.0.7', port: 80 },
+    ]);
+  });
+
+  it.each([
+    ['no port', 'localhost'],
+    ['port 0', 'localhost:0'],
+    ['port above 65535', 'localhost:65536'],
+    ['a scheme', 'http://localhost:80'],
+    ['a path', 'localhost:80/x'],
+    ['an unbracketed IPv6 literal', '::1:8080'],
+    ['empty', ''],
+  ])('opens nothing for a malformed entry: %s', (_name, raw) => {
+    expect(hostPortList(raw)).toEqual([]);
   });
 });

@@ -76,3 +76,20 @@ export function isPrivateAddress(ip: string): boolean {
   if (host === null || host.kind === 'domain') return true;
   return host.private;
 }
+
+/**
+ * An operator's `host:port,…` list (MODEL_PRIVATE_HOSTS, TELEGRAM_PRIVATE_HOSTS): hosts
+ * canonicalised by parseHost, so `LOCALHOST:11434` and `[::1]:8080` match what a URL names.
+ * A malformed entry (no port, port outside 1–65535, a host parseHost refuses) opens nothing.
+ */
+export function hostPortList(raw: string | undefined): { host: string; port: number }[] {
+  const out: { host: string; port: number }[] = [];
+  for (const entry of (raw ?? '').split(',').map((part) => part.trim())) {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):([0-9]{1,5})$/.exec(entry);
+    const host = match?.[1] === undefined ? null : parseHost(match[1]);
+    const port = Number(match?.[2]);
+    if (host === null || !Number.isInteger(port) || port < 1 || port > 65535) continue;
+    out.push({ host: hostText(host), port });
+  }
+  return out;
+}

@@ -26,7 +26,7 @@ export {
 } from './errors';
 export { ENFORCED_ASSERTIONS } from './assertions';
 export { NAMED_IPC_ENDPOINTS } from './ipc-endpoints';
-export { hostText, isPrivateAddress, type ParsedHost, parseHost } from './host';
+export { hostPortList, hostText, isPrivateAddress, type ParsedHost, parseHost } from './host';
 export { SPECIAL_IPV4, SPECIAL_IPV6, type SpecialRange } from './ip';
 export { GRAMMAR_VERSION, type Manifest, ManifestSchema, type ManifestTool, parseManifest } from './manifest';
 export {

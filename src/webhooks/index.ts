@@ -39,7 +39,6 @@ export {
 export {
   checkSlackResponseUrl,
   DEFAULT_TELEGRAM_API_BASE_URL,
-  privateHostList,
   SLACK_RESPONSE_URL_HOST,
   telegramApiBaseUrl,
   type Destination,

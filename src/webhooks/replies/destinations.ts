@@ -4,7 +4,7 @@
  * (chosen by the operator). Each is checked before any connection, by a numbered list that
  * ends in refusal (the same numbers in docs/webhooks.md).
  */
-import { hostText, parseHost } from '../../policy';
+import { hostPortList, hostText, parseHost } from '../../policy';
 
 /** The one host a `response_url` may name. */
 export const SLACK_RESPONSE_URL_HOST = 'hooks.slack.com';
@@ -60,19 +60,6 @@ export interface TelegramApiSettings {
   TELEGRAM_PRIVATE_HOSTS?: string | undefined;
 }
 
-/** `host:port` entries, hosts canonicalised as everywhere else (policy's parseHost); malformed ones open nothing. */
-export function privateHostList(raw: string | undefined): { host: string; port: number }[] {
-  const out: { host: string; port: number }[] = [];
-  for (const entry of (raw ?? '').split(',').map((part) => part.trim())) {
-    const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):([0-9]{1,5})$/.exec(entry);
-    const host = match?.[1] === undefined ? null : parseHost(match[1]);
-    const port = Number(match?.[2]);
-    if (host === null || !Number.isInteger(port) || port < 1 || port > 65535) continue;
-    out.push({ host: hostText(host), port });
-  }
-  return out;
-}
-
 /**
  * The Telegram Bot API base URL. Precedence:
  *  1. TELEGRAM_API_BASE_URL unset or blank → https://api.telegram.org
@@ -102,7 +89,7 @@ export function telegramApiBaseUrl(settings: TelegramApiSettings): Destination {
   const base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   // 5
   const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-  const listed = privateHostList(settings.TELEGRAM_PRIVATE_HOSTS).some((entry) => entry.host === hostText(host) && entry.port === port);
+  const listed = hostPortList(settings.TELEGRAM_PRIVATE_HOSTS).some((entry) => entry.host === hostText(host) && entry.port === port);
   if (listed) return { ok: true, url: base };
   // 6
   if (url.protocol !== 'https:') return { ok: false, reason: 'scheme' };
