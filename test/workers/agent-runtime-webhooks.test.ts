@@ -13,6 +13,7 @@ import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-supp
 const SIGNING_SECRET = 'slack-signing-secret-for-runtime-tests';
 const BOT_TOKEN = 'xoxb-1234567890-runtime-test-bot-token';
 const MODEL_KEY = 'sk-runtime-webhook-model-key-0123456789';
+const DISCORD_APPLICATION_ID = '111111111111111111';
 
 let owner: Session;
 let operator: Session;
@@ -46,6 +47,7 @@ async function slackAgent(name: string, options: { model?: boolean; tools?: Reco
 function world(script: ScriptStep[]) {
   const runner = stubRunner(() => ({ stdout: 'contents of the file\n' }));
   const posted: Array<{ url: string; auth: string | null; body: Record<string, unknown> }> = [];
+  const followUps: Array<{ url: string; body: Record<string, unknown> }> = [];
   const slack = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init);
     if (request.url === 'https://slack.com/api/chat.postMessage') {
@@ -55,6 +57,10 @@ function world(script: ScriptStep[]) {
         body: (await request.json()) as Record<string, unknown>,
       });
       return Response.json({ ok: true });
+    }
+    if (request.url.startsWith('https://discord.com/api/v10/webhooks/')) {
+      followUps.push({ url: request.url, body: (await request.json()) as Record<string, unknown> });
+      return Response.json({ id: '1' });
     }
     return runner.fetch(request);
   }) as typeof fetch;
@@ -89,7 +95,43 @@ function world(script: ScriptStep[]) {
     await waitOnExecutionContext(ctx);
     return res;
   }
-  return { hook, posted, model, runner, call: toolApp({ fetch: model.fetch, bindings: LOCAL_EXECUTOR }) };
+  /** A signed Discord slash command (`/ask q:<text>`), as Discord sends an interaction. */
+  async function interact(path: string, keys: CryptoKeyPair, text: string) {
+    event++;
+    const body = JSON.stringify({
+      id: `9200000000000000${String(event).padStart(2, '0')}`,
+      type: 2,
+      application_id: DISCORD_APPLICATION_ID,
+      token: `interaction-token-runtime-${event}`,
+      channel_id: '222222222222222222',
+      member: { user: { id: '444444444444444444', username: 'ada' } },
+      data: { name: 'ask', options: [{ name: 'q', type: 3, value: text }] },
+    });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = bytesToHex(
+      new Uint8Array(await crypto.subtle.sign('Ed25519', keys.privateKey, new TextEncoder().encode(timestamp + body))),
+    );
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`${ORIGIN}${path}`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'X-Signature-Ed25519': signature,
+          'X-Signature-Timestamp': timestamp,
+          'CF-Connecting-IP': '198.51.100.31',
+        },
+        body,
+      }),
+      bindings,
+      ctx,
+    );
+    // The turn runs in waitUntil, after the acknowledgement; wait for it before asserting the follow-up.
+    const ack = (await res.json()) as unknown;
+    await waitOnExecutionContext(ctx);
+    return { status: res.status, ack };
+  }
+  return { hook, interact, posted, followUps, model, runner, call: toolApp({ fetch: model.fetch, bindings: LOCAL_EXECUTOR }) };
 }
 
 beforeAll(async () => {
@@ -142,6 +184,32 @@ describe('webhook hand-off to the conversation', () => {
     expect(w.runner.calls).toHaveLength(1);
     expect(w.posted.map((p) => p.body.text)).toEqual([WAITING_FOR_APPROVAL_REPLY, 'Approved and read.']);
     expect(w.posted[1]!.body).toMatchObject({ channel: 'C9', thread_ts: '1700000001.000100' });
+  });
+
+  it('a Discord command is deferred (type 5) at once, then the agent’s reply arrives as the follow-up, mentions disabled', async () => {
+    const created = await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'discord-runtime', isolation: 'sandbox' } });
+    const { id } = (await created.json()) as { id: string };
+    const model = { provider: 'openai-compatible', model: 'scripted', baseUrl: MODEL_BASE, credential: 'MODEL_KEY' };
+    expect((await asSession(owner, `/api/v1/agents/${id}`, { method: 'PATCH', body: { model } })).status).toBe(200);
+    const keys = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const publicKey = bytesToHex(new Uint8Array((await crypto.subtle.exportKey('raw', keys.publicKey)) as ArrayBuffer));
+    const connector = await asSession(owner, `/api/v1/agents/${id}/connectors`, {
+      method: 'POST',
+      body: { platform: 'discord', applicationId: DISCORD_APPLICATION_ID, publicKey },
+    });
+    expect(connector.status).toBe(201);
+    const { webhookPath } = (await connector.json()) as { webhookPath: string };
+    const w = world([{ text: 'Hello Ada @everyone' }]);
+    const { status, ack } = await w.interact(webhookPath, keys, 'say hello');
+    expect(status).toBe(200);
+    expect(ack).toEqual({ type: 5 });
+    expect(w.model.requests).toHaveLength(1);
+    expect(w.followUps).toHaveLength(1);
+    expect(w.followUps[0]!.url).toBe(`https://discord.com/api/v10/webhooks/${DISCORD_APPLICATION_ID}/interaction-token-runtime-${event}`);
+    // The output filter strips the mass mention; Discord is told to ping nobody anyway.
+    expect(w.followUps[0]!.body).toMatchObject({ allowed_mentions: { parse: [] } });
+    expect(String(w.followUps[0]!.body.content)).toContain('Hello Ada');
+    expect(String(w.followUps[0]!.body.content)).not.toContain('@everyone');
   });
 
   it('an agent without a model keeps the "no agent runtime configured" reply, and no model is called', async () => {
