@@ -458,33 +458,9 @@ export async function resumeTurn(
     result: StoredResult | null;
   },
 ): Promise<{ result: TurnResult; origin: TurnOrigin } | null> {
-  const stub = portOf(deps, input.identity.conversationId);
-  const resumed = await stub.resume(
-    input.identity,
-    input.approvalId,
-    TURN_QUEUE_WAIT_MS,
-    resolveTurnLimits(input.agent.settings).maxTurnMs,
-  );
-  if (!resumed.ok) return null;
-  const { paused } = resumed;
-  const state: LoopState = {
-    identity: input.identity,
-    agent: input.agent,
-    origin: paused.origin,
-    caller: paused.caller,
-    day: paused.day,
-    counters: paused.counters,
-    toolCalls: paused.toolCalls.map((c) =>
-      c.invocationId === paused.invocationId
-        ? { ...c, status: input.decision === 'denied' ? 'denied' : (input.result?.status ?? 'ran') }
-        : c,
-    ),
-    limits: resolveTurnLimits(input.agent.settings),
-    segmentStart: deps.now(),
-    tainted: paused.tainted,
-    notice: paused.notice,
-  };
-  const turn = new Turn(deps, state, resumed.token, resumed.messages, await guardsFor(deps, state));
+  const resumed = await resumePaused(deps, input, input.decision === 'denied' ? 'denied' : (input.result?.status ?? 'ran'));
+  if (!resumed) return null;
+  const { stub, paused, turn } = resumed;
   try {
     const text = input.decision === 'denied' || !input.result ? APPROVAL_DENIED_RESULT : await turn.guards.toolOutput(input.result);
     await turn.append([toolResultMessage(paused.call, text)]);
@@ -492,23 +468,23 @@ export async function resumeTurn(
     const stopped = await turn.runCalls(paused.queued, tools);
     return { result: stopped ?? (await turn.loop()), origin: paused.origin };
   } catch (error) {
-    await stub.release(resumed.token);
+    await stub.release(turn.token);
     throw error;
   }
 }
 
-/** The approval a paused turn waited on expired: the turn ends with a reply that says so. Null when no turn waits on it. */
-export async function endExpiredTurn(
+/**
+ * Takes the lease of a conversation whose paused turn waits on `approvalId` and rebuilds the
+ * turn, the paused call marked `status`. Null when no turn waits on it any more.
+ */
+async function resumePaused(
   deps: RuntimeDeps,
   input: { identity: ConversationIdentity; agent: AgentRow; approvalId: string },
-): Promise<{ result: TurnResult; origin: TurnOrigin } | null> {
+  status: string,
+) {
   const stub = portOf(deps, input.identity.conversationId);
-  const resumed = await stub.resume(
-    input.identity,
-    input.approvalId,
-    TURN_QUEUE_WAIT_MS,
-    resolveTurnLimits(input.agent.settings).maxTurnMs,
-  );
+  const limits = resolveTurnLimits(input.agent.settings);
+  const resumed = await stub.resume(input.identity, input.approvalId, TURN_QUEUE_WAIT_MS, limits.maxTurnMs);
   if (!resumed.ok) return null;
   const { paused } = resumed;
   const state: LoopState = {
@@ -518,18 +494,29 @@ export async function endExpiredTurn(
     caller: paused.caller,
     day: paused.day,
     counters: paused.counters,
-    toolCalls: paused.toolCalls.map((c) => (c.invocationId === paused.invocationId ? { ...c, status: 'expired' } : c)),
-    limits: resolveTurnLimits(input.agent.settings),
+    toolCalls: paused.toolCalls.map((c) => (c.invocationId === paused.invocationId ? { ...c, status } : c)),
+    limits,
     segmentStart: deps.now(),
     tainted: paused.tainted,
     notice: paused.notice,
   };
   const turn = new Turn(deps, state, resumed.token, resumed.messages, await guardsFor(deps, state));
+  return { stub, paused, turn };
+}
+
+/** The approval a paused turn waited on expired: the turn ends with a reply that says so. Null when no turn waits on it. */
+export async function endExpiredTurn(
+  deps: RuntimeDeps,
+  input: { identity: ConversationIdentity; agent: AgentRow; approvalId: string },
+): Promise<{ result: TurnResult; origin: TurnOrigin } | null> {
+  const resumed = await resumePaused(deps, input, 'expired');
+  if (!resumed) return null;
+  const { stub, paused, turn } = resumed;
   try {
     await turn.append([paused.call, ...paused.queued].map((c) => toolResultMessage(c, 'Not run: the approval expired.')));
     return { result: await turn.end('approval-expired', APPROVAL_EXPIRED_REPLY), origin: paused.origin };
   } catch (error) {
-    await stub.release(resumed.token);
+    await stub.release(turn.token);
     throw error;
   }
 }
