@@ -80,20 +80,30 @@ async function principalFromSession(
   now: number,
   sentToken: CsrfTokenSource,
 ): Promise<Principal> {
+  const member = await memberOfSession(db, token, now);
+  if (!member) throw new ApiError('UNAUTHENTICATED');
+  await checkCsrf(c, member.csrfTokenHash, sentToken);
+  return member.principal;
+}
+
+/** The live session `token` names and its user as they are now, or null (unknown, expired, user gone). */
+async function memberOfSession(db: Database, token: string, now: number): Promise<{ principal: Principal; csrfTokenHash: string } | null> {
   const session = await findSession(db, token, now);
-  if (session.kind !== 'valid') throw new ApiError('UNAUTHENTICATED');
+  if (session.kind !== 'valid') return null;
   const [user] = await db.select().from(users).where(eq(users.id, session.userId)).limit(1);
-  if (!user) throw new ApiError('UNAUTHENTICATED');
-  await checkCsrf(c, session.csrfTokenHash, sentToken);
+  if (!user) return null;
   return {
-    kind: 'session',
-    userId: user.id,
-    workspaceId: user.workspaceId,
-    email: user.email,
-    role: user.role,
-    isInstanceOwner: user.isInstanceOwner,
-    scopes: new Set(ROLE_SCOPES[user.role]),
-    sessionId: session.id,
+    csrfTokenHash: session.csrfTokenHash,
+    principal: {
+      kind: 'session',
+      userId: user.id,
+      workspaceId: user.workspaceId,
+      email: user.email,
+      role: user.role,
+      isInstanceOwner: user.isInstanceOwner,
+      scopes: new Set(ROLE_SCOPES[user.role]),
+      sessionId: session.id,
+    },
   };
 }
 
@@ -125,25 +135,7 @@ export function authenticate(options: { now?: () => number; csrfToken?: CsrfToke
  */
 export async function sessionMember(c: Context<AppEnv>, now: number): Promise<{ principal: Principal; csrfTokenHash: string } | null> {
   const cookie = getCookie(c, SESSION_COOKIE_NAME, 'host');
-  if (!cookie) return null;
-  const db = createDb(c.env.DB);
-  const session = await findSession(db, cookie, now);
-  if (session.kind !== 'valid') return null;
-  const [user] = await db.select().from(users).where(eq(users.id, session.userId)).limit(1);
-  if (!user) return null;
-  return {
-    csrfTokenHash: session.csrfTokenHash,
-    principal: {
-      kind: 'session',
-      userId: user.id,
-      workspaceId: user.workspaceId,
-      email: user.email,
-      role: user.role,
-      isInstanceOwner: user.isInstanceOwner,
-      scopes: new Set(ROLE_SCOPES[user.role]),
-      sessionId: session.id,
-    },
-  };
+  return cookie ? memberOfSession(createDb(c.env.DB), cookie, now) : null;
 }
 
 /**
