@@ -27,7 +27,7 @@ export const CHECKS = {
   'config.executor.local': {
     severity: 'high',
     why: 'TOOL_EXECUTOR=local in the deployed configuration sends tool calls to a runner on a host instead of an isolated container.',
-    fix: 'Set TOOL_EXECUTOR = "container" in wrangler.toml; keep `local` in .dev.vars only.',
+    fix: 'Set TOOL_EXECUTOR = "container" in wrangler.toml; keep `local` for `npm run dev` only (it passes `--var TOOL_EXECUTOR:local`).',
   },
   'config.executor.unset': {
     severity: 'low',

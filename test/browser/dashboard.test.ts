@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_CSP } from '../../src/dashboard/page-csp.ts';
-import { BROWSER_TEST_PORT } from './global-setup.ts';
+import { BROWSER_ENV_FILE, BROWSER_TEST_PORT } from './global-setup.ts';
 
 const BASE = `http://localhost:${BROWSER_TEST_PORT}`;
 const root = join(import.meta.dirname, '..', '..');
@@ -42,8 +42,8 @@ const MANIFEST = {
 };
 
 function setupToken(): string {
-  const match = /^SETUP_TOKEN=(.+)$/m.exec(readFileSync(join(root, '.dev.vars'), 'utf8'));
-  if (!match?.[1]) throw new Error('no SETUP_TOKEN in .dev.vars');
+  const match = /^SETUP_TOKEN=(.+)$/m.exec(readFileSync(BROWSER_ENV_FILE, 'utf8'));
+  if (!match?.[1]) throw new Error(`no SETUP_TOKEN in ${BROWSER_ENV_FILE}`);
   return match[1];
 }
 

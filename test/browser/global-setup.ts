@@ -1,15 +1,17 @@
 /**
  * Starts `npm run dev` in this worktree on BROWSER_TEST_PORT with its own fresh local state
- * (.wrangler/browser-state, removed first) and stops it afterwards. `npm run dev` creates
- * .dev.vars (SETUP_TOKEN…) on a fresh clone; the tests read the setup token from it.
+ * (.wrangler/browser-state, removed first) and stops it afterwards. Its secrets (SETUP_TOKEN…)
+ * go to an env file inside that state (`--dev-vars`), never to the project's .dev.vars, which
+ * stays the developer's own; the tests read the setup token from BROWSER_ENV_FILE.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BROWSER_TEST_PORT = 8794;
 const root = join(import.meta.dirname, '..', '..');
 const STATE_DIR = '.wrangler/browser-state';
+export const BROWSER_ENV_FILE = join(root, STATE_DIR, 'dev.vars');
 const READY_TIMEOUT_MS = 180_000;
 
 let dev: ChildProcess | undefined;
@@ -31,7 +33,8 @@ async function waitUntilReady(url: string): Promise<void> {
 
 export async function setup(): Promise<void> {
   rmSync(join(root, STATE_DIR), { recursive: true, force: true });
-  dev = spawn('npm', ['run', 'dev', '--', '--port', String(BROWSER_TEST_PORT), '--persist-to', STATE_DIR], {
+  mkdirSync(join(root, STATE_DIR), { recursive: true });
+  dev = spawn('npm', ['run', 'dev', '--', '--port', String(BROWSER_TEST_PORT), '--persist-to', STATE_DIR, '--dev-vars', BROWSER_ENV_FILE], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true, // its own process group: teardown stops wrangler, workerd and the runner together
