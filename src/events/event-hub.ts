@@ -108,7 +108,7 @@ export class EventHub extends DurableObject<Env> {
   }
 
   /** The WebSocket upgrade, forwarded by src/events-api after it checked Origin and the credential. */
-  override fetch(request: Request): Response {
+  override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') return new Response(null, { status: 400 });
     const grant = ConnectionGrant.safeParse(parseJson(request.headers.get(GRANT_HEADER) ?? ''));
     if (!grant.success) return new Response(null, { status: 400 });
@@ -122,6 +122,9 @@ export class EventHub extends DurableObject<Env> {
       limit,
       bucket: fullBucket(limit, now),
     };
+    // The audit log stops publishing while nobody listens: tell it first, so that every audit
+    // event appended once this connection is open reaches it.
+    await this.env.AUDIT_LOG.getByName(workspaceId).listening();
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     // Tagged by scope, so publish() asks the runtime for exactly the sockets that may read an event.
     this.ctx.acceptWebSocket(server, scopes.map(scopeTag));
@@ -130,15 +133,22 @@ export class EventHub extends DurableObject<Env> {
   }
 
   /**
-   * Delivers `event` to the connections that may read it, in order (docs/events.md "Delivery"):
+   * Delivers each event to the connections that may read it, in order (docs/events.md "Delivery"):
    * 1. only sockets tagged with one of the type's scopes are considered;
    * 2. a socket of another workspace never receives it (the object is per workspace; checked again);
    * 3. a socket past its age is closed with 4001 instead;
    * 4. a socket whose subscribe filter leaves the type out is skipped;
    * 5. otherwise the frame is sent; a socket that cannot take it is left to its close handler.
+   * Returns how many connections the hub holds: 0 tells the audit log it may stop publishing
+   * until `fetch` below says a listener is back.
    */
-  publish(event: LiveEvent): void {
+  publish(events: LiveEvent | readonly LiveEvent[]): number {
     const now = Date.now();
+    for (const event of Array.isArray(events) ? events : [events]) this.#deliver(event as LiveEvent, now);
+    return this.ctx.getWebSockets().length;
+  }
+
+  #deliver(event: LiveEvent, now: number): void {
     const frame = eventFrame(event);
     const sockets = new Set(EVENT_SCOPES[event.type].flatMap((scope) => this.ctx.getWebSockets(scopeTag(scope))));
     for (const ws of sockets) {

@@ -16,4 +16,4 @@ export {
   type TicketIssuer,
 } from './event-hub';
 export { EVENT_SCOPES, eventFrame, LIVE_EVENT_TYPES, type LiveEvent, type LiveEventType } from './live-event';
-export { publishEvent, type EventBindings } from './publish';
+export { publishEvent, publishEvents, type EventBindings } from './publish';

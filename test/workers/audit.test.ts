@@ -74,6 +74,38 @@ describe('audit hash chain', () => {
     expect(new Set(events.map((e) => e.seq)).size).toBe(20);
     expect(await verifyAuditChain(env.DB, 'ws_race')).toEqual({ ok: true, count: 20 });
   });
+
+  it('writes 200 appends in flight (several group-commit batches) as seq 1..200 in the order they arrived', async () => {
+    const writes = Array.from({ length: 200 }, (_, i) =>
+      recordAudit(env, { workspaceId: 'ws_burst', kind: 'api_key.revoked', actor: 'system', data: { keyId: `k${i}` } }, T0 + i),
+    );
+    const events = await Promise.all(writes);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(events.map((e) => JSON.parse(e.data).keyId)).toEqual(Array.from({ length: 200 }, (_, i) => `k${i}`));
+    expect(await verifyAuditChain(env.DB, 'ws_burst')).toEqual({ ok: true, count: 200 });
+  });
+
+  it('lands a batch whole or not at all: a batch that collides with a foreign row fails every caller in it and writes none of it', async () => {
+    const seeded = await seedChain('ws_atomic', 1);
+    // Another writer (an attacker with raw access, say) takes seq 3 behind the chain's back.
+    await env.DB.prepare(
+      "INSERT INTO audit_events (id, workspace_id, seq, kind, actor, data, created_at, prev_hash, hash) VALUES ('evt_foreign', 'ws_atomic', 3, 'api_key.revoked', 'system', '{}', ?, ?, ?)",
+    )
+      .bind(T0, '0'.repeat(64), 'f'.repeat(64))
+      .run();
+    const settled = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) =>
+        recordAudit(env, { workspaceId: 'ws_atomic', kind: 'api_key.revoked', actor: 'system', data: { keyId: `a${i}` } }, T0 + i),
+      ),
+    );
+    const landed = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    // However the five were batched, the one holding seq 3 collides, and its whole batch with it.
+    expect(landed.length).toBeLessThan(5);
+    const rows = await env.DB.prepare("SELECT id FROM audit_events WHERE workspace_id = 'ws_atomic' AND id != 'evt_foreign'").all<{
+      id: string;
+    }>();
+    expect(rows.results.map((r) => r.id).sort()).toEqual([...seeded, ...landed].map((e) => e.id).sort());
+  });
 });
 
 describe('audit event bounds', () => {

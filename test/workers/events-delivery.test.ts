@@ -307,3 +307,29 @@ describe('connections outlive the object (hibernation)', () => {
     expect(client.received).toEqual([]);
   });
 });
+
+describe('the audit log publishes only while someone listens', () => {
+  it('stops publishing while its hub has no connection, and publishes again from the moment one opens', async () => {
+    // A workspace of its own, so no socket of another test is open in it.
+    const res = await asSession(owner, '/api/v1/workspaces', {
+      method: 'POST',
+      body: { name: 'Quiet', ownerEmail: 'owner-q@example.com' },
+    });
+    expect(res.status).toBe(201);
+    const { inviteToken } = (await res.json()) as { inviteToken: string };
+    expect((await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password: 'owner q passphrase long' })).status).toBe(204);
+    const ownerQ = await login('owner-q@example.com', 'owner q passphrase long');
+    const auditLog = env.AUDIT_LOG.getByName(ownerQ.workspaceId);
+    const quiet = () => runInDurableObject(auditLog, (log) => (log as unknown as { hubQuiet: boolean }).hubQuiet);
+    await createAgent(ownerQ, 'nobody-watches');
+    // The hub's "0 connections" answer arrives after the append; wait for it (bounded, not timed).
+    for (let i = 0; i < 200 && !(await quiet()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await quiet()).toBe(true);
+    const watcher = await connect(ownerQ);
+    expect(await quiet()).toBe(false);
+    await createAgent(ownerQ, 'now-watched');
+    // Only this agent was created while the socket was open: its event is the one that arrives.
+    expect(parsed(await watcher.next(auditOf('agent.created'))).data.actor).toBe(`user:${ownerQ.userId}`);
+    watcher.ws.close(1000);
+  });
+});
