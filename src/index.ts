@@ -8,7 +8,7 @@ export default createApp({ loginThrottle });
 // Durable Object classes must be exported by the Worker's main module.
 export { AuditLog } from './audit';
 export { RateLimiter } from './ratelimit';
-export { WebhookDedupe } from './webhooks';
+export { ConnectorRecordCache, WebhookDedupe } from './webhooks';
 export { ToolConcurrency, ToolSandbox } from './tools';
 export { Conversation } from './conversations';
 export { EventHub } from './events';

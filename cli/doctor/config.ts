@@ -18,6 +18,7 @@ export const REQUIRED_DURABLE_OBJECTS: Readonly<Record<string, string>> = {
   AUDIT_LOG: 'AuditLog',
   RATE_LIMITER: 'RateLimiter',
   WEBHOOK_DEDUPE: 'WebhookDedupe',
+  CONNECTOR_CACHE: 'ConnectorRecordCache',
   TOOL_SANDBOX: 'ToolSandbox',
   TOOL_CONCURRENCY: 'ToolConcurrency',
   CONVERSATION: 'Conversation',

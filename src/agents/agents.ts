@@ -8,6 +8,7 @@ import { resolveGuards, type ResolvedGuards } from '../guards';
 import { ApiError, done, refused, type DomainProblem, type Outcome } from '../http';
 import { checkModelBaseUrl, modelPrivateHosts, type ModelSettings } from '../models';
 import { getCredential } from '../vault';
+import { forgetConnector, type RecordCacheBindings } from '../webhooks';
 import { isolationAllowed } from './isolation';
 import type { CreateAgent, UpdateAgent } from './schemas';
 
@@ -21,7 +22,8 @@ export type AgentBindings = Pick<
   Env,
   'DB' | 'TOOL_EXECUTOR' | 'DANGEROUSLY_ALLOW_UNRESTRICTED_TOOLS' | 'MODEL_PRIVATE_HOSTS' | 'VAULT_KEYS'
 > &
-  AuditBindings;
+  AuditBindings &
+  RecordCacheBindings;
 
 type AgentRow = typeof agents.$inferSelect;
 export type AgentViewValue = ReturnType<typeof agentView>;
@@ -247,6 +249,10 @@ export async function deleteAgent(env: AgentBindings, actor: Principal, id: stri
   const current = await agentInWorkspace(db, actor.workspaceId, id);
   if (!current) return refused({ kind: 'not-found' });
   const at = now();
+  const agentConnectors = await db
+    .select({ id: connectors.id, platform: connectors.platform })
+    .from(connectors)
+    .where(eq(connectors.agentId, current.id));
   // Connector rows cascade with the agent; their vault secrets are keyed by connector id, so
   // they are deleted explicitly in the same transaction.
   await db.batch([
@@ -261,6 +267,8 @@ export async function deleteAgent(env: AgentBindings, actor: Principal, id: stri
       ),
     db.delete(agents).where(eq(agents.id, current.id)),
   ]);
+  // After the delete committed: the webhook path's cache of each connector reads D1 again (404).
+  await Promise.all(agentConnectors.map((connector) => forgetConnector(env, connector.platform, connector.id)));
   await recordAudit(
     env,
     { workspaceId: current.workspaceId, kind: 'agent.deleted', actor: `user:${actor.userId}`, data: { agentId: current.id } },

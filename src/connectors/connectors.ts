@@ -5,7 +5,7 @@ import { randomToken, type Clock, type Principal } from '../auth';
 import { connectors, createDb, newId, vaultSecrets } from '../db';
 import { done, refused, type Outcome } from '../http';
 import { listSecrets, loadVault, sealSecret, type VaultBindings, type VaultProblem } from '../vault';
-import { CONNECTOR_SECRET_NAMES } from './lookup';
+import { CONNECTOR_SECRET_NAMES, forgetConnector, type RecordCacheBindings } from '../webhooks';
 import type { CreateConnectorInput } from './schemas';
 
 /**
@@ -13,7 +13,7 @@ import type { CreateConnectorInput } from './schemas';
  * HTTP. A vault failure is its own tag (`vaultProblem`), mapped by the vault's own
  * vaultProblemToApiError; every other refusal is a DomainProblem. Connector ids are 128-bit random.
  */
-export type ConnectorBindings = VaultBindings & AuditBindings;
+export type ConnectorBindings = VaultBindings & AuditBindings & RecordCacheBindings;
 export type ConnectorOutcome<T> = Outcome<T> | { ok: false; vaultProblem: VaultProblem };
 
 type ConnectorRow = typeof connectors.$inferSelect;
@@ -104,6 +104,8 @@ export async function createConnector(
     masked[name] = sealed.value.secret.masked;
   }
   await db.insert(connectors).values(row);
+  // An id probed before it existed is held as unknown by the webhook path's cache.
+  await forgetConnector(env, row.platform, row.id);
   await recordAudit(
     env,
     {
@@ -138,6 +140,8 @@ export async function deleteConnector(
       .delete(vaultSecrets)
       .where(and(eq(vaultSecrets.workspaceId, row.workspaceId), eq(vaultSecrets.ownerKind, 'connector'), eq(vaultSecrets.ownerId, row.id))),
   ]);
+  // After the delete committed: the next webhook for it reads D1 again and gets the 404.
+  await forgetConnector(env, row.platform, row.id);
   await recordAudit(
     env,
     {

@@ -1,50 +1,58 @@
-import { eq } from 'drizzle-orm';
-import { connectors, createDb } from '../db';
 import type { Env } from '../env';
-import { openSecret } from '../vault';
-import type { ConnectorLookup, ConnectorRecord, Platform } from '../webhooks';
+import { openFetchedSecret, openSecret, type VaultResult } from '../vault';
+import {
+  cachedConnector,
+  CONNECTOR_SECRET_NAMES,
+  VERIFICATION_SECRET,
+  type ConnectorLookup,
+  type ConnectorRecord,
+  type FetchedConnector,
+  type Platform,
+} from '../webhooks';
 
-/** Vault names of connector secrets (owner kind `connector`, owner id = connector id). */
-export const CONNECTOR_SECRET_NAMES = { botToken: 'BOT_TOKEN', signingSecret: 'SIGNING_SECRET', secretToken: 'SECRET_TOKEN' } as const;
-
-/** The one vault secret each platform verifies with (Discord's public key is not secret: it is in the row). */
-const VERIFICATION_SECRET: Readonly<Record<Platform, 'signingSecret' | 'secretToken' | null>> = {
-  discord: null,
-  slack: 'signingSecret',
-  telegram: 'secretToken',
-};
+export { CONNECTOR_SECRET_NAMES } from '../webhooks';
 
 /**
  * The webhook routes' view of a connector: the row plus the platform's verification secret
- * opened from the vault (one row read, at most one vault open). The bot token is opened
- * only if the reply path asks (`openBotToken`). Unknown and deleted connectors (rows are
- * deleted) are null alike. A vault failure throws: the hook then answers 500 rather than
- * verifying against nothing.
+ * opened from the vault. The row and the sealed secret come from the connector's
+ * ConnectorRecordCache object (src/webhooks; one warm Durable Object call; one D1 join when cold), and the
+ * Worker opens the envelope (one decryption). The bot token is opened only if the reply path
+ * asks (`openBotToken`). Unknown, deleted and other-platform connectors are null alike. An
+ * envelope the keyring cannot open (sealed under a key since retired) is read again from D1
+ * once; a vault failure after that throws: the hook then answers 500 rather than verifying
+ * against nothing.
  */
-export const lookupConnector: ConnectorLookup = async (
-  env: Env,
-  platform: Platform,
-  connectorId: string,
-): Promise<ConnectorRecord | null> => {
-  const [row] = await createDb(env.DB).select().from(connectors).where(eq(connectors.id, connectorId)).limit(1);
-  if (!row || row.platform !== platform) return null;
-  const open = async (field: keyof typeof CONNECTOR_SECRET_NAMES): Promise<string | null> => {
-    const opened = await openSecret(env, {
-      workspaceId: row.workspaceId,
-      ownerKind: 'connector',
-      ownerId: row.id,
-      name: CONNECTOR_SECRET_NAMES[field],
-    });
-    if (opened.ok) return opened.value;
-    if (opened.problem.kind === 'not-found') return null;
-    throw new Error(`vault: ${opened.problem.kind}`);
-  };
-  const secrets: ConnectorRecord['secrets'] = {};
-  if (row.publicKey) secrets.publicKey = row.publicKey;
-  const field = VERIFICATION_SECRET[row.platform];
-  if (field) {
-    const value = await open(field);
-    if (value !== null) secrets[field] = value;
+export const lookupConnector: ConnectorLookup = async (env: Env, platform: Platform, connectorId: string) => {
+  const cached = await cachedConnector(env, platform, connectorId);
+  if (!cached) return null;
+  const field = VERIFICATION_SECRET[platform];
+  let opened = field ? await openVerification(env, cached, field) : null;
+  if (opened && !opened.ok && opened.problem.kind !== 'not-found') {
+    const fresh = await cachedConnector(env, platform, connectorId, true);
+    if (!fresh) return null;
+    opened = field ? await openVerification(env, fresh, field) : null;
   }
-  return { platform: row.platform, agentId: row.agentId, workspaceId: row.workspaceId, secrets, openBotToken: () => open('botToken') };
+  const refOf = (name: string) => ({ workspaceId: cached.workspaceId, ownerKind: 'connector' as const, ownerId: cached.id, name });
+  const secrets: ConnectorRecord['secrets'] = {};
+  if (cached.publicKey) secrets.publicKey = cached.publicKey;
+  const value = opened ? valueOf(opened) : null;
+  if (field && value !== null) secrets[field] = value;
+  return {
+    platform: cached.platform,
+    agentId: cached.agentId,
+    workspaceId: cached.workspaceId,
+    secrets,
+    openBotToken: async () => valueOf(await openSecret(env, refOf(CONNECTOR_SECRET_NAMES.botToken))),
+  };
 };
+
+function openVerification(env: Env, record: FetchedConnector, field: 'signingSecret' | 'secretToken'): Promise<VaultResult<string>> {
+  const ref = { workspaceId: record.workspaceId, ownerKind: 'connector' as const, ownerId: record.id, name: CONNECTOR_SECRET_NAMES[field] };
+  return openFetchedSecret(env, ref, record.verificationEnvelope);
+}
+
+function valueOf(opened: VaultResult<string>): string | null {
+  if (opened.ok) return opened.value;
+  if (opened.problem.kind === 'not-found') return null;
+  throw new Error(`vault: ${opened.problem.kind}`);
+}

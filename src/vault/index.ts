@@ -53,6 +53,7 @@ export {
   getSecret,
   listSecrets,
   loadVault,
+  openFetchedSecret,
   openSecret,
   openWorkspaceSecrets,
   sealSecret,

@@ -119,8 +119,20 @@ export async function openSecret(deps: VaultDeps, ref: SecretRef): Promise<Vault
   const vault = await resolve(deps);
   if (!vault.ok) return vault;
   const [row] = await vault.value.db.select({ envelope: vaultSecrets.envelope }).from(vaultSecrets).where(matchesRef(ref)).limit(1);
-  if (!row) return fail({ kind: 'not-found' });
-  const opened = await openEnvelope(vault.value.keyring, ref, row.envelope);
+  return openFetchedSecret(vault.value, ref, row?.envelope ?? null);
+}
+
+/**
+ * Opens an envelope a caller read in its own query: a join that fetched the secret's row
+ * together with the row it belongs to, in one round trip (the webhook's connector lookup).
+ * `ref` must be what the row was selected by: it is the envelope's AAD, so an envelope read
+ * from another row does not open. null (the join found no row) is not-found.
+ */
+export async function openFetchedSecret(deps: VaultDeps, ref: SecretRef, envelope: string | null): Promise<VaultResult<string>> {
+  if (envelope === null) return fail({ kind: 'not-found' });
+  const vault = await resolve(deps);
+  if (!vault.ok) return vault;
+  const opened = await openEnvelope(vault.value.keyring, ref, envelope);
   return opened.ok ? ok(opened.value.plaintext) : opened;
 }
 

@@ -66,3 +66,11 @@ export { TELEGRAM_SECRET_TOKEN, verifyTelegramSecret, type TelegramVerdict } fro
 export { REPLAY_WINDOW_S } from './timestamps';
 export { NO_RUNTIME_REPLY, noAgentRuntimeDelivery, type NoRuntimeDeliveryOptions } from './no-runtime-delivery';
 export type { DiscordRejectReason, SlackRejectReason, TelegramRejectReason } from './reject-reasons';
+export {
+  cachedConnector,
+  ConnectorRecordCache,
+  forgetConnector,
+  RECORD_CACHE_TTL_MS,
+  type RecordCacheBindings,
+} from './connector-cache-object';
+export { CONNECTOR_SECRET_NAMES, readConnector, VERIFICATION_SECRET, type FetchedConnector } from './connector-read';

@@ -1,11 +1,14 @@
 /**
  * The webhook path does its work once, through the real Worker app (real connector lookup,
- * vault, dedupe object, audit log): one connector row read and one vault open of the
- * verification secret per request, the looked-up record handed into the delivery (no second
- * lookup), and the bot token opened only on the reply path of a verified, first-seen event.
- * D1 is wrapped to record the statements it is asked to run; outbound fetch is captured.
+ * record cache, vault, dedupe object, audit log): the connector and the sealed verification
+ * secret come from the connector's ConnectorRecordCache object, which reads them from D1 in one
+ * join the first time and from memory after that, until the connector is deleted; one
+ * decryption of the secret per request; the looked-up record handed into the delivery (no
+ * second lookup); the bot token opened only on the reply path of a verified, first-seen
+ * event. D1 is wrapped to record the statements it is asked to run (the Worker's, and the
+ * cache object's through its own env); outbound fetch is captured.
  */
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
@@ -57,9 +60,29 @@ function recordingDb() {
   return { statements, db: db as Env['DB'] };
 }
 
+type Statement = { sql: string; params: unknown[] };
+
+/** Which tables the statements read (as FROM or joined) and which vault secret names they asked for. */
+function readsOf(statements: Statement[]) {
+  const reads = (table: string) => statements.filter((s) => new RegExp(`^select .* (from|join) "${table}"`, 'i').test(s.sql));
+  const vaultNames = reads('vault_secrets').map((s) => s.params.find((p) => typeof p === 'string' && /^[A-Z_]+$/.test(p)));
+  return { connectorReads: reads('connectors').length, vaultNames, statements };
+}
+
+/** Records the D1 statements the connector's record cache object runs from now on. */
+async function recordCacheReads(id: string): Promise<Statement[]> {
+  const recorder = recordingDb();
+  await runInDurableObject(env.CONNECTOR_CACHE.getByName(`slack:${id}`), (cache) => {
+    const self = cache as unknown as { env: Env };
+    self.env = { ...self.env, DB: recorder.db };
+  });
+  return recorder.statements;
+}
+
 let owner: Session;
 let workspaceId: string;
 let connectorId: string;
+let agentIdOfPipeline: string;
 let nextIp = 0;
 
 async function postSlack(body: string, headers: Record<string, string>) {
@@ -76,9 +99,7 @@ async function postSlack(body: string, headers: Record<string, string>) {
     ctx,
   );
   await waitOnExecutionContext(ctx);
-  const reads = (table: string) => recorder.statements.filter((s) => new RegExp(`^select .* from "${table}"`, 'i').test(s.sql));
-  const vaultNames = reads('vault_secrets').map((s) => s.params.find((p) => typeof p === 'string' && /^[A-Z_]+$/.test(p)));
-  return { res, connectorReads: reads('connectors').length, vaultNames, statements: recorder.statements };
+  return { res, ...readsOf(recorder.statements) };
 }
 
 async function signed(body: string, secret = SIGNING_SECRET) {
@@ -110,6 +131,7 @@ beforeAll(async () => {
   owner = await login(OWNER.email, OWNER.password);
   const agent = await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name: 'pipeline-bot' } });
   const agentId = ((await agent.json()) as { id: string }).id;
+  agentIdOfPipeline = agentId;
   const created = await asSession(owner, `/api/v1/agents/${agentId}/connectors`, {
     method: 'POST',
     body: { platform: 'slack', signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN },
@@ -119,13 +141,18 @@ beforeAll(async () => {
 });
 
 describe('the webhook path does its work once', () => {
-  it('a signed event: one connector read, one vault open to verify, the record handed on, the bot token opened once to reply', async () => {
+  it('a signed event: the connector from its cache (one D1 join when cold), the record handed on, the bot token opened once to reply', async () => {
     outbound.length = 0;
+    const cacheStatements = await recordCacheReads(connectorId);
     const body = event('Ev-once-1', '1700000000.000101');
     const { res, connectorReads, vaultNames } = await postSlack(body, await signed(body));
     expect(res.status).toBe(200);
-    expect(connectorReads).toBe(1);
-    expect(vaultNames).toEqual(['SIGNING_SECRET', 'BOT_TOKEN']);
+    // The cache read the connector and its signing secret's envelope in one statement…
+    expect(readsOf(cacheStatements)).toMatchObject({ connectorReads: 1, vaultNames: ['SIGNING_SECRET'] });
+    expect(cacheStatements).toHaveLength(1);
+    // …so the Worker read no connector and opened only the bot token, to reply.
+    expect(connectorReads).toBe(0);
+    expect(vaultNames).toEqual(['BOT_TOKEN']);
     expect(outbound).toEqual([{ url: 'https://slack.com/api/chat.postMessage', authorization: `Bearer ${BOT_TOKEN}` }]);
     expect(await auditKinds()).toEqual(['webhook.accepted']);
   });
@@ -134,20 +161,22 @@ describe('the webhook path does its work once', () => {
     outbound.length = 0;
     const body = event('Ev-forged-1', '1700000000.000102');
     const before = (await auditKinds()).length;
+    const cacheStatements = await recordCacheReads(connectorId);
     const { res, connectorReads, vaultNames } = await postSlack(body, await signed(body, 'not-the-signing-secret'));
     expect(res.status).toBe(401);
-    expect(connectorReads).toBe(1);
-    expect(vaultNames).toEqual(['SIGNING_SECRET']);
+    // Warm: no D1 statement at all before the 401, and the bot token never opened.
+    expect([cacheStatements.length, connectorReads, vaultNames]).toEqual([0, 0, []]);
     expect(outbound).toEqual([]);
     expect((await auditKinds()).slice(before)).toEqual(['webhook.rejected']);
   });
 
-  it('a url_verification: verified with one vault open and answered, no delivery and no audit', async () => {
+  it('a url_verification: verified from the warm cache and answered, no D1 statement, no delivery and no audit', async () => {
     const body = JSON.stringify({ type: 'url_verification', challenge: 'pipeline-challenge' });
     const before = (await auditKinds()).length;
-    const { res, connectorReads, vaultNames } = await postSlack(body, await signed(body));
+    const cacheStatements = await recordCacheReads(connectorId);
+    const { res, statements } = await postSlack(body, await signed(body));
     expect(await res.json()).toEqual({ challenge: 'pipeline-challenge' });
-    expect([connectorReads, vaultNames]).toEqual([1, ['SIGNING_SECRET']]);
+    expect([cacheStatements.length, statements.length]).toEqual([0, 0]);
     expect((await auditKinds()).length).toBe(before);
   });
 
@@ -157,8 +186,70 @@ describe('the webhook path does its work once', () => {
     expect((await postSlack(body, await signed(body))).res.status).toBe(200);
     const again = await postSlack(body, await signed(body));
     expect(again.res.status).toBe(200);
-    expect([again.connectorReads, again.vaultNames]).toEqual([1, ['SIGNING_SECRET']]);
+    expect([again.connectorReads, again.vaultNames]).toEqual([0, []]);
     expect(outbound.map((o) => o.url)).toEqual(['https://slack.com/api/chat.postMessage']);
     expect((await auditKinds()).slice(-2)).toEqual(['webhook.accepted', 'webhook.duplicate']);
+  });
+
+  it('a deleted connector is refused from the next request on: the delete tells the cache, which reads D1 again', async () => {
+    const created = await asSession(owner, `/api/v1/agents/${agentIdOfPipeline}/connectors`, {
+      method: 'POST',
+      body: { platform: 'slack', signingSecret: SIGNING_SECRET },
+    });
+    const doomed = ((await created.json()) as { id: string }).id;
+    const body = JSON.stringify({ type: 'url_verification', challenge: 'still-here' });
+    const post = async () =>
+      app.fetch(
+        new Request(`${ORIGIN}/hooks/slack/${doomed}`, {
+          method: 'POST',
+          headers: { 'CF-Connecting-IP': '198.18.9.1', ...(await signed(body)) },
+          body,
+        }),
+        env,
+        createExecutionContext(),
+      );
+    expect((await post()).status).toBe(200);
+    expect((await post()).status).toBe(200); // served from memory now
+    const deleted = await asSession(owner, `/api/v1/agents/${agentIdOfPipeline}/connectors/${doomed}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(204);
+    const cacheStatements = await recordCacheReads(doomed);
+    const refused = await post();
+    expect(refused.status).toBe(404);
+    expect(readsOf(cacheStatements).connectorReads).toBe(1);
+  });
+
+  it('after a rotation retires the key a cached envelope was sealed under, the next webhook still verifies (read again from D1)', async () => {
+    const created = await asSession(owner, `/api/v1/agents/${agentIdOfPipeline}/connectors`, {
+      method: 'POST',
+      body: { platform: 'slack', signingSecret: SIGNING_SECRET },
+    });
+    const id = ((await created.json()) as { id: string }).id;
+    const k1 = env.VAULT_KEYS ?? '';
+    const k2 = 'k2:' + btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    const body = JSON.stringify({ type: 'url_verification', challenge: 'after-rotation' });
+    const post = async (keys: string) =>
+      app.fetch(
+        new Request(`${ORIGIN}/hooks/slack/${id}`, {
+          method: 'POST',
+          headers: { 'CF-Connecting-IP': '198.18.9.2', ...(await signed(body)) },
+          body,
+        }),
+        { ...env, VAULT_KEYS: keys },
+        createExecutionContext(),
+      );
+    expect((await post(k1)).status).toBe(200); // the cache now holds the envelope sealed under k1
+    const rotate = await app.fetch(
+      new Request(`${ORIGIN}/api/v1/admin/vault/rotate`, {
+        method: 'POST',
+        headers: { Cookie: owner.cookie, 'X-CSRF-Token': owner.csrfToken, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ batchSize: 500 }),
+      }),
+      { ...env, VAULT_KEYS: `${k2},${k1}` },
+      createExecutionContext(),
+    );
+    expect(rotate.status).toBe(200);
+    const answered = await post(k2); // k1 retired
+    expect(answered.status).toBe(200);
+    expect(await answered.json()).toEqual({ challenge: 'after-rotation' });
   });
 });

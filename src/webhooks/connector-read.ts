@@ -1,0 +1,56 @@
+import { and, eq } from 'drizzle-orm';
+import { connectors, createDb, vaultSecrets } from '../db';
+import type { Env } from '../env';
+import type { Platform } from './inbound';
+
+/** Vault names of connector secrets (owner kind `connector`, owner id = connector id). */
+export const CONNECTOR_SECRET_NAMES = { botToken: 'BOT_TOKEN', signingSecret: 'SIGNING_SECRET', secretToken: 'SECRET_TOKEN' } as const;
+
+/** The one vault secret each platform verifies with (Discord's public key is not secret: it is in the row). */
+export const VERIFICATION_SECRET: Readonly<Record<Platform, 'signingSecret' | 'secretToken' | null>> = {
+  discord: null,
+  slack: 'signingSecret',
+  telegram: 'secretToken',
+};
+
+/** What the webhook path needs of a connector, its verification secret still sealed (null: none stored). */
+export interface FetchedConnector {
+  id: string;
+  platform: Platform;
+  agentId: string;
+  workspaceId: string;
+  publicKey: string | null;
+  verificationEnvelope: string | null;
+}
+
+/**
+ * One D1 query: the connector row joined with the envelope of the route platform's
+ * verification secret. null for unknown ids and for a connector of another platform.
+ */
+export async function readConnector(env: Pick<Env, 'DB'>, platform: Platform, connectorId: string): Promise<FetchedConnector | null> {
+  const field = VERIFICATION_SECRET[platform];
+  const [found] = await createDb(env.DB)
+    .select({ row: connectors, envelope: vaultSecrets.envelope })
+    .from(connectors)
+    .leftJoin(
+      vaultSecrets,
+      and(
+        eq(vaultSecrets.workspaceId, connectors.workspaceId),
+        eq(vaultSecrets.ownerKind, 'connector'),
+        eq(vaultSecrets.ownerId, connectors.id),
+        eq(vaultSecrets.name, field ? CONNECTOR_SECRET_NAMES[field] : ''),
+      ),
+    )
+    .where(eq(connectors.id, connectorId))
+    .limit(1);
+  if (!found || found.row.platform !== platform) return null;
+  const { row } = found;
+  return {
+    id: row.id,
+    platform: row.platform,
+    agentId: row.agentId,
+    workspaceId: row.workspaceId,
+    publicKey: row.publicKey ?? null,
+    verificationEnvelope: found.envelope ?? null,
+  };
+}
