@@ -16,8 +16,8 @@ export { CONNECTOR_SECRET_NAMES } from '../webhooks';
  * The webhook routes' view of a connector: the row plus the platform's verification secret
  * opened from the vault. The row and the sealed secret come from the connector's
  * ConnectorRecordCache object (src/webhooks; one warm Durable Object call; one D1 join when cold), and the
- * Worker opens the envelope (one decryption). The bot token is opened only if the reply path
- * asks (`openBotToken`). Unknown, deleted and other-platform connectors are null alike. An
+ * Worker opens the envelope (one decryption). The bot token's envelope comes with it but is
+ * opened only if the reply path asks (`openBotToken`). Unknown, deleted and other-platform connectors are null alike. An
  * envelope the keyring cannot open (sealed under a key since retired) is read again from D1
  * once; a vault failure after that throws: the hook then answers 500 rather than verifying
  * against nothing.
@@ -42,7 +42,12 @@ export const lookupConnector: ConnectorLookup = async (env: Env, platform: Platf
     agentId: cached.agentId,
     workspaceId: cached.workspaceId,
     secrets,
-    openBotToken: async () => valueOf(await openSecret(env, refOf(CONNECTOR_SECRET_NAMES.botToken))),
+    // From the envelope the cache already holds; read from D1 only if the keyring no longer opens it.
+    openBotToken: async () => {
+      const ref = refOf(CONNECTOR_SECRET_NAMES.botToken);
+      const held = await openFetchedSecret(env, ref, cached.botTokenEnvelope);
+      return valueOf(held.ok || held.problem.kind === 'not-found' ? held : await openSecret(env, ref));
+    },
   };
 };
 

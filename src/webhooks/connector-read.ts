@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
 import { connectors, createDb, vaultSecrets } from '../db';
 import type { Env } from '../env';
 import type { Platform } from './inbound';
@@ -21,16 +22,21 @@ export interface FetchedConnector {
   workspaceId: string;
   publicKey: string | null;
   verificationEnvelope: string | null;
+  /** The bot token's envelope, for the reply path (null: none stored). */
+  botTokenEnvelope: string | null;
 }
 
+const botToken = alias(vaultSecrets, 'bot_token');
+
 /**
- * One D1 query: the connector row joined with the envelope of the route platform's
- * verification secret. null for unknown ids and for a connector of another platform.
+ * One D1 query: the connector row joined with the envelopes of the route platform's
+ * verification secret and of the bot token. null for unknown ids and for a connector of
+ * another platform.
  */
 export async function readConnector(env: Pick<Env, 'DB'>, platform: Platform, connectorId: string): Promise<FetchedConnector | null> {
   const field = VERIFICATION_SECRET[platform];
   const [found] = await createDb(env.DB)
-    .select({ row: connectors, envelope: vaultSecrets.envelope })
+    .select({ row: connectors, envelope: vaultSecrets.envelope, botTokenEnvelope: botToken.envelope })
     .from(connectors)
     .leftJoin(
       vaultSecrets,
@@ -39,6 +45,15 @@ export async function readConnector(env: Pick<Env, 'DB'>, platform: Platform, co
         eq(vaultSecrets.ownerKind, 'connector'),
         eq(vaultSecrets.ownerId, connectors.id),
         eq(vaultSecrets.name, field ? CONNECTOR_SECRET_NAMES[field] : ''),
+      ),
+    )
+    .leftJoin(
+      botToken,
+      and(
+        eq(botToken.workspaceId, connectors.workspaceId),
+        eq(botToken.ownerKind, 'connector'),
+        eq(botToken.ownerId, connectors.id),
+        eq(botToken.name, CONNECTOR_SECRET_NAMES.botToken),
       ),
     )
     .where(eq(connectors.id, connectorId))
@@ -52,5 +67,6 @@ export async function readConnector(env: Pick<Env, 'DB'>, platform: Platform, co
     workspaceId: row.workspaceId,
     publicKey: row.publicKey ?? null,
     verificationEnvelope: found.envelope ?? null,
+    botTokenEnvelope: found.botTokenEnvelope ?? null,
   };
 }
