@@ -23,7 +23,8 @@ import { installedToolsOf, invokeTool, type AgentRow, type InstalledToolRow, typ
 import { requireVault, workspaceRedactor } from '../vault';
 import { guardsOfAgent } from '../agents';
 import { publishEvent } from '../events';
-import { classifierFor, INJECTION_BLOCKED_REPLY, TurnGuards } from './guard-points';
+import { classifierFor } from '../guards';
+import { INJECTION_BLOCKED_REPLY, TurnGuards } from './guard-points';
 import { LIMIT_REPLIES, resolveTurnLimits, TURN_QUEUE_WAIT_MS, type TurnLimits } from './limits';
 import { conversationStub, recordUsage, recordWait, tokensUsedOn, touchConversation, utcDay } from './store';
 import type { ConversationIdentity, ConversationPort, PausedTurn, StoredMessage, ToolCallSummary, TurnCounters, TurnOrigin } from './types';
@@ -385,8 +386,8 @@ function freshState(
 /** The guards of this turn part: the agent's settings, the workspace redactor, the classifier if configured. */
 async function guardsFor(deps: RuntimeDeps, state: LoopState): Promise<TurnGuards> {
   const guards = guardsOfAgent(state.agent);
-  const classify = await classifierFor(deps, state.agent.workspaceId, guards.classifier);
-  return new TurnGuards(deps, state.identity, guards, workspaceRedactor(deps.env, state.agent.workspaceId), classify, state.tainted);
+  const classifier = await classifierFor(deps, state.agent.workspaceId, guards.classifier);
+  return new TurnGuards(deps, state.identity, guards, workspaceRedactor(deps.env, state.agent.workspaceId), classifier, state.tainted);
 }
 
 /**
