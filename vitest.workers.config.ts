@@ -16,6 +16,9 @@ export function workersConfig(
     plugins: [
       cloudflareTest(async () => ({
         wrangler: { configPath: './wrangler.toml' },
+        // The `[ai]` binding has no local simulator: with remote bindings on, the pool would ask
+        // for a Cloudflare login before any test runs. Tests hand the runtime an AI-shaped object.
+        remoteBindings: false,
         ...(worker.main ? { main: worker.main } : {}),
         miniflare: {
           ...worker.miniflare,

@@ -17,6 +17,10 @@
 //    stop together.
 // `--containers`: wrangler dev runs the real ToolSandbox container (dev.enable_containers,
 //    TOOL_EXECUTOR=container) instead of the local runner; needs Docker (docs/sandbox.md).
+// `--remote-ai`: the `AI` binding reaches the real Workers AI (needs `wrangler login`, may incur
+//    charges). Without it wrangler dev runs `--local`: the `[ai]` binding has no local simulator
+//    and would otherwise make wrangler ask for a Cloudflare login before serving anything; a
+//    `workers-ai` agent then answers that its model provider could not be reached (docs/agents.md).
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -233,7 +237,13 @@ function applyMigrations(extra) {
 
 const args = devVarsOption.path ? [...devVarsOption.rest, '--env-file', devVarsPath] : devVarsOption.rest;
 const containers = args.includes('--containers');
-const wranglerArgs = args.filter((arg) => arg !== '--containers');
+const remoteAi = args.includes('--remote-ai');
+const wranglerArgs = args.filter((arg) => arg !== '--containers' && arg !== '--remote-ai');
+if (!remoteAi && !wranglerArgs.includes('--local') && !wranglerArgs.includes('--remote')) wranglerArgs.push('--local');
+if (!remoteAi)
+  console.log(
+    '[dev] Workers AI is off locally (workers-ai agents cannot answer); `npm run dev -- --remote-ai` after `wrangler login` turns it on.',
+  );
 ensureDevVars();
 const port = runnerPort();
 if (!containers) await refusePortCollision(wranglerArgs, port);

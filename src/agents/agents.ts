@@ -6,7 +6,7 @@ import { agents, connectors, createDb, newId, vaultSecrets, type Database } from
 import type { Env } from '../env';
 import { resolveGuards, type ResolvedGuards } from '../guards';
 import { ApiError, done, refused, type DomainProblem, type Outcome } from '../http';
-import { checkModelBaseUrl, modelPrivateHosts, type ModelSettings } from '../models';
+import { checkModelBaseUrl, modelPrivateHosts, modelShapeProblem, type ModelSettings } from '../models';
 import { getCredential } from '../vault';
 import { forgetConnector, type RecordCacheBindings } from '../webhooks';
 import { isolationAllowed } from './isolation';
@@ -94,15 +94,16 @@ const ISOLATION_REFUSED = { kind: 'policy-denied', message: 'Isolation "unrestri
 
 /**
  * Model settings (the agent's model, and the guards' classifier, which has the same shape)
- * are checked when saved (and again before every call, src/conversations):
- * 1. openai-compatible needs a baseUrl → invalid;
+ * are checked when saved (and again before every call, src/models openModelClient):
+ * 1. the provider's shape (modelShapeProblem: openai-compatible needs a baseUrl; workers-ai
+ *    takes no baseUrl, no credential, and an `@cf/`/`@hf/` model id) → invalid;
  * 2. the baseUrl fails checkModelBaseUrl (https, no private address unless in MODEL_PRIVATE_HOSTS) → url-not-allowed;
  * 3. the named credential does not exist in the workspace vault → invalid (the key is never read here);
  * 4. otherwise accepted.
  */
 async function modelProblem(env: AgentBindings, workspaceId: string, model: ModelSettings, field = 'model'): Promise<DomainProblem | null> {
-  if (model.provider === 'openai-compatible' && model.baseUrl === undefined)
-    return { kind: 'invalid', message: 'An openai-compatible model needs a baseUrl.', fields: [`${field}.baseUrl`] };
+  const shape = modelShapeProblem(model);
+  if (shape) return { kind: 'invalid', message: shape.message, fields: [`${field}.${shape.field}`] };
   if (model.baseUrl !== undefined && !checkModelBaseUrl(model.baseUrl, modelPrivateHosts(env.MODEL_PRIVATE_HOSTS)).ok)
     return {
       kind: 'url-not-allowed',

@@ -18,20 +18,13 @@ import type { Clock } from '../auth';
 import { createDb, type Database, type TurnOutcome } from '../db';
 import type { Env } from '../env';
 import { ApiError } from '../http';
-import {
-  checkModelBaseUrl,
-  guardedModelFetch,
-  languageModelFor,
-  modelPrivateHosts,
-  modelStep,
-  type ModelFailure,
-  type ModelToolCall,
-} from '../models';
+import { modelStep, openModelClient, type ModelFailure, type ModelSetupFailure, type ModelToolCall } from '../models';
 import { installedToolsOf, invokeTool, type AgentRow, type InstalledToolRow, type StoredResult, type ToolCaller } from '../tools';
-import { credentialRef, openSecret, requireVault, workspaceRedactor } from '../vault';
+import { requireVault, workspaceRedactor } from '../vault';
 import { guardsOfAgent } from '../agents';
 import { publishEvent } from '../events';
-import { classifierFor, INJECTION_BLOCKED_REPLY, TurnGuards } from './guard-points';
+import { classifierFor } from '../guards';
+import { INJECTION_BLOCKED_REPLY, TurnGuards } from './guard-points';
 import { LIMIT_REPLIES, resolveTurnLimits, TURN_QUEUE_WAIT_MS, type TurnLimits } from './limits';
 import { conversationStub, recordUsage, recordWait, tokensUsedOn, touchConversation, utcDay } from './store';
 import type { ConversationIdentity, ConversationPort, PausedTurn, StoredMessage, ToolCallSummary, TurnCounters, TurnOrigin } from './types';
@@ -67,7 +60,7 @@ export type TurnResult =
   /** The conversation waits for an approval; a new message is not taken until it is decided or expires. */
   | { status: 'paused'; conversationId: string; approvalId: string };
 
-const MODEL_FAILED_REPLY: Record<ModelFailure | 'not-configured', string> = {
+const MODEL_FAILED_REPLY: Record<ModelFailure | ModelSetupFailure, string> = {
   timeout: 'The model provider did not answer in time. Please try again.',
   network: 'The model provider could not be reached. Please try again later.',
   'http-status': 'The model provider returned an error. Please try again later.',
@@ -77,6 +70,8 @@ const MODEL_FAILED_REPLY: Record<ModelFailure | 'not-configured', string> = {
   redirect: 'The model provider answered with a redirect, which the gateway does not follow.',
   'bad-response': 'The model provider sent a response the gateway could not read.',
   'not-configured': 'This agent has no usable model configuration. An operator needs to check the model settings.',
+  'binding-missing':
+    'This deployment has no Workers AI binding, so this agent cannot answer. An operator needs to add it or change the model.',
 };
 const APPROVAL_DENIED_RESULT = 'The operator denied this tool call; it did not run.';
 export const APPROVAL_EXPIRED_REPLY = 'A tool call waited for approval and the approval expired, so I stopped.';
@@ -315,14 +310,8 @@ class Turn {
     const { agent } = state;
     const model = agent.model;
     if (!model) return this.end('model-failed', MODEL_FAILED_REPLY['not-configured']);
-    const baseUrl = model.baseUrl ? checkModelBaseUrl(model.baseUrl, modelPrivateHosts(deps.env.MODEL_PRIVATE_HOSTS)) : null;
-    if (baseUrl && !baseUrl.ok) return this.#modelFailed(model.provider, 'not-configured', null);
-    let apiKey: string | null = null;
-    if (model.credential) {
-      const opened = await openSecret(deps.env, credentialRef(agent.workspaceId, model.credential));
-      if (!opened.ok) return this.#modelFailed(model.provider, 'not-configured', null);
-      apiKey = opened.value;
-    }
+    const opened = await openModelClient(deps, agent.workspaceId, model);
+    if (!opened.ok) return this.#modelFailed(model.provider, opened.failure, null);
     const tools = await installedToolsOf(this.#db, agent.id);
     const system = typeof agent.settings.systemPrompt === 'string' ? agent.settings.systemPrompt : undefined;
     const maxOutputTokens = typeof agent.settings.maxOutputTokens === 'number' ? agent.settings.maxOutputTokens : undefined;
@@ -332,11 +321,7 @@ class Turn {
       if (spent >= state.limits.maxTurnMs) return this.end('limit-wall-time', LIMIT_REPLIES['limit-wall-time']);
       if (state.counters.steps >= state.limits.maxSteps) return this.end('limit-steps', LIMIT_REPLIES['limit-steps']);
       const signal = AbortSignal.timeout(Math.max(1, state.limits.maxTurnMs - spent));
-      const languageModel = languageModelFor(model, {
-        fetch: guardedModelFetch(deps.fetch, { signal }),
-        apiKey,
-        baseUrl: baseUrl?.ok ? baseUrl.url.href.replace(/\/$/, '') : null,
-      });
+      const languageModel = opened.client.languageModel(signal);
       state.counters.steps++;
       await this.progress('model-step');
       const step = await modelStep({
@@ -366,7 +351,7 @@ class Turn {
     }
   }
 
-  async #modelFailed(provider: string, failure: ModelFailure | 'not-configured', status: number | null): Promise<TurnResult> {
+  async #modelFailed(provider: string, failure: ModelFailure | ModelSetupFailure, status: number | null): Promise<TurnResult> {
     const { state, deps } = this;
     await recordAudit(
       deps.env,
@@ -401,8 +386,8 @@ function freshState(
 /** The guards of this turn part: the agent's settings, the workspace redactor, the classifier if configured. */
 async function guardsFor(deps: RuntimeDeps, state: LoopState): Promise<TurnGuards> {
   const guards = guardsOfAgent(state.agent);
-  const classify = await classifierFor(deps, state.agent.workspaceId, guards.classifier);
-  return new TurnGuards(deps, state.identity, guards, workspaceRedactor(deps.env, state.agent.workspaceId), classify, state.tainted);
+  const classifier = await classifierFor(deps, state.agent.workspaceId, guards.classifier);
+  return new TurnGuards(deps, state.identity, guards, workspaceRedactor(deps.env, state.agent.workspaceId), classifier, state.tainted);
 }
 
 /**

@@ -186,7 +186,7 @@ export const agents = sqliteTable(
 
 /** The stored shape of agents.model (validated by src/models ModelSettings at the edge). */
 export interface AgentModelSettings {
-  provider: 'openai-compatible' | 'anthropic';
+  provider: 'openai-compatible' | 'anthropic' | 'workers-ai';
   model: string;
   baseUrl?: string;
   credential?: string;

@@ -2,19 +2,24 @@
  * Agent guards (docs/agents.md "Guards"): small checks the agent runtime calls at fixed
  * points of a turn, each named after the concern it enforces, each configurable per agent.
  */
+export { breakerRegistry, CLASSIFIER_BREAKERS_MAX, classifierBreakerKey, classifierBreakers, type BreakerRegistry } from './breakers';
 export { CLASSIFIER_SYSTEM_PROMPT, classifierMessages, parseClassifierAnswer } from './classifier';
+export { classifierFor } from './classifier-model';
 export { exfiltrationDecision, exfiltrationVerdict, toolHasEgress, type ExfiltrationDecision } from './exfiltration';
 export {
   BREAKER_MAX_OPEN_MS,
   BREAKER_OPEN_MS,
   BREAKER_THRESHOLD,
   breakerAdmit,
+  breakerCell,
   breakerRecord,
   checkInjection,
   CLASSIFIER_MAX_CHARS,
   CLASSIFIER_TIMEOUT_MS,
+  ClassifierFailure,
   CLOSED_BREAKER,
   injectionHeuristics,
+  type BreakerCell,
   type BreakerState,
   type Classifier,
   type InjectionDeps,

@@ -4,9 +4,11 @@ import {
   BREAKER_OPEN_MS,
   BREAKER_THRESHOLD,
   breakerAdmit,
+  breakerCell,
   breakerRecord,
   checkInjection,
   CLASSIFIER_TIMEOUT_MS,
+  ClassifierFailure,
   CLOSED_BREAKER,
   injectionHeuristics,
   type BreakerState,
@@ -143,13 +145,13 @@ describe('checkInjection', () => {
     expect(flagged.verdict).toMatchObject({ outcome: 'blocked', reasons: ['classifier'] });
     const clean = await checkInjection('hello', withClassifier('block'), { now, classify: says(false) });
     expect(clean.verdict.outcome).toBe('pass');
-    expect(clean.breaker).toEqual(CLOSED_BREAKER);
   });
 
   it('6. a failing classifier: block fails closed, warn records', async () => {
-    const blocked = await checkInjection('hello', withClassifier('block'), { now, classify: failing });
+    const breaker = breakerCell();
+    const blocked = await checkInjection('hello', withClassifier('block'), { now, classify: failing, breaker });
     expect(blocked.verdict).toMatchObject({ outcome: 'blocked', reasons: ['classifier-failed'] });
-    expect(blocked.breaker?.failures).toBe(1);
+    expect(breaker.read().failures).toBe(1);
     const warned = await checkInjection('hello', withClassifier('warn'), { now, classify: failing });
     expect(warned.verdict).toMatchObject({ outcome: 'warned', reasons: ['classifier-failed'] });
   });
@@ -179,15 +181,38 @@ describe('checkInjection', () => {
       calls++;
       throw new Error('down');
     };
-    let breaker: BreakerState | undefined = { ...CLOSED_BREAKER };
-    for (let i = 0; i < BREAKER_THRESHOLD; i++) {
-      breaker = (await checkInjection('hello', withClassifier('warn'), { now, classify: down, breaker })).breaker;
-    }
+    const breaker = breakerCell();
+    for (let i = 0; i < BREAKER_THRESHOLD; i++) await checkInjection('hello', withClassifier('warn'), { now, classify: down, breaker });
     expect(calls).toBe(BREAKER_THRESHOLD);
-    expect(breaker?.openUntil).toBe(now + BREAKER_OPEN_MS);
+    expect(breaker.read().openUntil).toBe(now + BREAKER_OPEN_MS);
     const whileOpen = await checkInjection('hello', withClassifier('block'), { now: now + 1, classify: down, breaker });
     expect(whileOpen.verdict).toMatchObject({ outcome: 'blocked', reasons: ['classifier-circuit-open'] });
     expect(calls).toBe(BREAKER_THRESHOLD);
+  });
+
+  it('the half-open probe is written before the call: a second check at the same moment does not probe too', async () => {
+    let calls = 0;
+    let release: (value: { injection: boolean }) => void = () => {};
+    const slow: Classifier = () => {
+      calls++;
+      return new Promise((resolve) => (release = resolve));
+    };
+    const breaker = breakerCell({ failures: BREAKER_THRESHOLD, openUntil: now, probeAt: 0 });
+    const probe = checkInjection('hello', withClassifier('block'), { now, classify: slow, breaker });
+    const second = await checkInjection('hello', withClassifier('block'), { now, classify: slow, breaker });
+    expect(second.verdict.reasons).toEqual(['classifier-circuit-open']);
+    release({ injection: false });
+    expect((await probe).verdict.outcome).toBe('pass');
+    expect(calls).toBe(1);
+    expect(breaker.read()).toEqual(CLOSED_BREAKER);
+  });
+
+  it('a ClassifierFailure names its kind in the reasons', async () => {
+    const refused: Classifier = async () => {
+      throw new ClassifierFailure('auth-refused');
+    };
+    const { verdict } = await checkInjection('hello', withClassifier('warn'), { now, classify: refused });
+    expect(verdict).toMatchObject({ outcome: 'warned', reasons: ['classifier-failed', 'classifier:auth-refused'] });
   });
 });
 

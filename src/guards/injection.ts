@@ -16,7 +16,9 @@
  * 6. the classifier failed (error, timeout, unavailable) → `block` fails closed: blocked;
  *    `warn` records: warned.
  *
- * The circuit breaker (pure: state in, state out; the caller keeps it per agent):
+ * The circuit breaker (pure: state in, state out; breakers.ts keeps one per classifier and
+ * workspace for the isolate, across turns; the probe is written before the call, so two
+ * turns at once do not both probe):
  * 1. fewer than BREAKER_THRESHOLD consecutive failures → closed: call;
  * 2. before `openUntil` → open: do not call (counts as a failure of the classifier, rule 6
  *    above, without touching the state);
@@ -29,10 +31,27 @@ import { decodeBase64Unpadded, decodeBase64Url } from '../lib';
 import { matchRules, plainCopy } from './injection-rules';
 import type { GuardVerdict, ResolvedGuards } from './settings';
 import { foldForDetection } from './skeleton';
-import { MARKER_LOOKALIKE } from './wrap';
+import { MARKER_LOOKALIKE, type UntrustedSource } from './wrap';
 
-/** A second model's opinion. It must honour `signal`; the check also stops waiting at the timeout. */
-export type Classifier = (text: string, signal: AbortSignal) => Promise<{ injection: boolean }>;
+/**
+ * A second model's opinion. It must honour `signal`; the check also stops waiting at the
+ * timeout. A ClassifierFailure says why it failed (recorded as `classifier:<kind>`).
+ */
+export type Classifier = (text: string, signal: AbortSignal, source: UntrustedSource) => Promise<{ injection: boolean }>;
+
+/** Why a classifier call failed, as a rule-id-shaped tag (a model failure kind, `malformed-answer`). */
+export class ClassifierFailure extends Error {
+  constructor(readonly kind: string) {
+    super(`classifier failed: ${kind}`);
+    this.name = 'ClassifierFailure';
+  }
+}
+
+/** Where one classifier's breaker state lives between calls (breakers.ts: the isolate's registry). */
+export interface BreakerCell {
+  read(): BreakerState;
+  write(next: BreakerState): void;
+}
 
 export interface BreakerState {
   /** Consecutive failures. */
@@ -128,23 +147,26 @@ function classifierInput(text: string): string {
   return `${text.slice(0, half)}\n…\n${text.slice(-half)}`;
 }
 
-type ClassifierResult = { kind: 'answer'; injection: boolean } | { kind: 'failed'; reason: 'classifier-failed' | 'classifier-timeout' };
+type ClassifierResult = { kind: 'answer'; injection: boolean } | { kind: 'failed'; reasons: string[] };
 
-async function callClassifier(classify: Classifier, text: string, timeoutMs: number): Promise<ClassifierResult> {
+async function callClassifier(classify: Classifier, text: string, source: UntrustedSource, timeoutMs: number): Promise<ClassifierResult> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<ClassifierResult>((resolve) => {
     timer = setTimeout(() => {
       controller.abort();
-      resolve({ kind: 'failed', reason: 'classifier-timeout' });
+      resolve({ kind: 'failed', reasons: ['classifier-timeout'] });
     }, timeoutMs);
   });
-  const answer = classify(classifierInput(text), controller.signal).then(
+  const answer = classify(classifierInput(text), controller.signal, source).then(
     (result): ClassifierResult =>
       result && typeof result.injection === 'boolean'
         ? { kind: 'answer', injection: result.injection }
-        : { kind: 'failed', reason: 'classifier-failed' },
-    (): ClassifierResult => ({ kind: 'failed', reason: 'classifier-failed' }),
+        : { kind: 'failed', reasons: ['classifier-failed'] },
+    (error: unknown): ClassifierResult => ({
+      kind: 'failed',
+      reasons: ['classifier-failed', ...(error instanceof ClassifierFailure ? [`classifier:${error.kind}`] : [])],
+    }),
   );
   try {
     return await Promise.race([answer, timeout]);
@@ -156,32 +178,43 @@ async function callClassifier(classify: Classifier, text: string, timeoutMs: num
 export interface InjectionDeps {
   /** Built by the runtime from `guards.classifier`; absent when it could not be built. */
   classify?: Classifier;
-  /** The agent's breaker state (CLOSED_BREAKER when none yet). */
-  breaker?: BreakerState;
+  /** The classifier's breaker (a fresh closed one, remembered nowhere, when absent). */
+  breaker?: BreakerCell;
+  /** What the text is, for the classifier's wrapper (default `tool`). */
+  source?: UntrustedSource;
   now: number;
   /** Tests only shorten it; the runtime uses the default. */
   timeoutMs?: number;
+}
+
+/** A breaker cell that remembers nothing beyond itself (one check, or a test). */
+export function breakerCell(initial: BreakerState = CLOSED_BREAKER): BreakerCell {
+  let state = { ...initial };
+  return { read: () => state, write: (next) => (state = next) };
 }
 
 export async function checkInjection(
   text: string,
   guards: Pick<ResolvedGuards, 'injection' | 'classifier'>,
   deps: InjectionDeps,
-): Promise<{ verdict: GuardVerdict; breaker?: BreakerState }> {
+): Promise<{ verdict: GuardVerdict }> {
   const mode = guards.injection;
   const verdict = (outcome: GuardVerdict['outcome'], reasons: string[]): GuardVerdict => ({ guard: 'injection', mode, outcome, reasons });
   const caught = mode === 'block' ? 'blocked' : 'warned';
-  const breaker = deps.breaker;
-  if (mode === 'off') return { verdict: verdict('pass', []), ...(breaker ? { breaker } : {}) };
+  // 1–3
+  if (mode === 'off') return { verdict: verdict('pass', []) };
   const hits = injectionHeuristics(text);
-  if (hits.length > 0) return { verdict: verdict(caught, hits), ...(breaker ? { breaker } : {}) };
-  if (!guards.classifier) return { verdict: verdict('pass', []), ...(breaker ? { breaker } : {}) };
-  if (!deps.classify) return { verdict: verdict(caught, ['classifier-unavailable']), ...(breaker ? { breaker } : {}) };
-  const admitted = breakerAdmit(breaker ?? { ...CLOSED_BREAKER }, deps.now);
-  if (!admitted.call) return { verdict: verdict(caught, ['classifier-circuit-open']), breaker: admitted.state };
-  const result = await callClassifier(deps.classify, text, deps.timeoutMs ?? CLASSIFIER_TIMEOUT_MS);
-  if (result.kind === 'failed')
-    return { verdict: verdict(caught, [result.reason]), breaker: breakerRecord(admitted.state, false, deps.now) };
-  const next = breakerRecord(admitted.state, true, deps.now);
-  return { verdict: result.injection ? verdict(caught, ['classifier']) : verdict('pass', []), breaker: next };
+  if (hits.length > 0) return { verdict: verdict(caught, hits) };
+  if (!guards.classifier) return { verdict: verdict('pass', []) };
+  // 4
+  if (!deps.classify) return { verdict: verdict(caught, ['classifier-unavailable']) };
+  const breaker = deps.breaker ?? breakerCell();
+  const admitted = breakerAdmit(breaker.read(), deps.now);
+  breaker.write(admitted.state);
+  if (!admitted.call) return { verdict: verdict(caught, ['classifier-circuit-open']) };
+  // 5–6
+  const result = await callClassifier(deps.classify, text, deps.source ?? 'tool', deps.timeoutMs ?? CLASSIFIER_TIMEOUT_MS);
+  breaker.write(breakerRecord(breaker.read(), result.kind === 'answer', deps.now));
+  if (result.kind === 'failed') return { verdict: verdict(caught, result.reasons) };
+  return { verdict: result.injection ? verdict(caught, ['classifier']) : verdict('pass', []) };
 }

@@ -1,7 +1,9 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
+import { createWorkersAI } from 'workers-ai-provider';
 import { ANTHROPIC_DEFAULT_BASE_URL, type ModelSettings } from './settings';
+import type { AiRunner } from './workers-ai';
 
 /** Every model call gives up after this long (one step; the turn has its own wall-time limit). */
 export const MODEL_CALL_TIMEOUT_MS = 60_000;
@@ -71,10 +73,13 @@ export function guardedModelFetch(
   } as typeof fetch;
 }
 
-/** The SDK model for these settings. `baseUrl` has been checked (checkModelBaseUrl) by the caller. */
+/**
+ * The SDK model for these settings. `baseUrl` has been checked (checkModelBaseUrl) by the
+ * caller; `ai` is the guarded `AI` binding (guardedAiBinding), required for workers-ai.
+ */
 export function languageModelFor(
   settings: ModelSettings,
-  deps: { fetch: typeof fetch; apiKey: string | null; baseUrl: string | null },
+  deps: { fetch: typeof fetch; apiKey: string | null; baseUrl: string | null; ai?: AiRunner | null },
 ): LanguageModel {
   switch (settings.provider) {
     case 'openai-compatible':
@@ -91,5 +96,9 @@ export function languageModelFor(
         apiKey: deps.apiKey ?? '',
         fetch: deps.fetch,
       })(settings.model);
+    case 'workers-ai':
+      if (!deps.ai) throw new ModelCallError('bad-response');
+      // The provider only calls `run`; the platform's `Ai` type is wider than what it needs.
+      return createWorkersAI({ binding: deps.ai as unknown as Ai })(settings.model);
   }
 }

@@ -23,10 +23,15 @@ export type ModelStepResult =
   | { ok: true; text: string; toolCalls: ModelToolCall[]; responseMessages: ModelMessage[]; usage: ModelUsage; finishReason: string }
   | { ok: false; failure: ModelFailure; status: number | null };
 
-/** The failure kind hidden in an SDK error (the guarded fetch's tag, or the provider's HTTP status). */
+/**
+ * The failure kind hidden in an SDK error: the guarded fetch's or guarded binding's tag
+ * anywhere in the cause chain first (it is the gateway's own finding), else the provider's
+ * HTTP status.
+ */
 export function modelFailureOf(error: unknown): { failure: ModelFailure; status: number | null } {
-  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++)
     if (e instanceof ModelCallError) return { failure: e.failure, status: null };
+  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
     if (APICallError.isInstance(e)) {
       const inner = modelFailureOf(e.cause);
       if (e.cause && inner.failure !== 'bad-response') return inner;

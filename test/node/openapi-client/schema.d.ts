@@ -1099,12 +1099,13 @@ export interface components {
         };
         ModelSettings: {
             /** @enum {string} */
-            provider: "openai-compatible" | "anthropic";
+            provider: "openai-compatible" | "anthropic" | "workers-ai";
+            /** @description The provider's model id; for workers-ai an `@cf/…` or `@hf/…` id. */
             model: string;
-            /** @description https only, no private address, except `host:port` pairs listed in MODEL_PRIVATE_HOSTS (which may also be http). Required for openai-compatible; anthropic defaults to https://api.anthropic.com/v1. */
+            /** @description https only, no private address, except `host:port` pairs listed in MODEL_PRIVATE_HOSTS (which may also be http). Required for openai-compatible; anthropic defaults to https://api.anthropic.com/v1; refused for workers-ai (the AI binding is used). */
             baseUrl?: string;
             /**
-             * @description Name of the vault credential holding the provider API key.
+             * @description Name of the vault credential holding the provider API key. Refused for workers-ai (the binding needs no key).
              * @example GITHUB_TOKEN
              */
             credential?: string;

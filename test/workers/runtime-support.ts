@@ -1,0 +1,55 @@
+/**
+ * What the workers-ai and classifier runtime tests share: an agent with the test manifest's
+ * tools and a model (and guards), a message through POST /api/v1/agents/:id/messages, and the
+ * audit events of one agent.
+ */
+import { env } from 'cloudflare:workers';
+import { expect } from 'vitest';
+import { asSession, type Session } from './identity-helpers';
+import { TEST_MANIFEST, type toolApp } from './tools-support';
+
+export type RuntimeCall = ReturnType<typeof toolApp>;
+
+export interface RuntimeReply {
+  conversationId: string;
+  reply: string;
+  outcome: string;
+  toolCalls: Array<{ tool: string; status: string; invocationId: string | null }>;
+  usage: { inputTokens: number; outputTokens: number; toolCalls: number; steps: number; durationMs: number };
+}
+
+/** A sandboxed agent with the test manifest installed, then PATCHed with `model` (and `guards`). */
+export async function modelAgent(
+  owner: Session,
+  name: string,
+  config: { model: Record<string, unknown>; guards?: Record<string, unknown>; settings?: Record<string, unknown> },
+): Promise<string> {
+  const created = await asSession(owner, '/api/v1/agents', {
+    method: 'POST',
+    body: { name, isolation: 'sandbox', settings: config.settings ?? {} },
+  });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const tools = await asSession(owner, `/api/v1/agents/${id}/tools`, { method: 'POST', body: { manifest: TEST_MANIFEST, tools: {} } });
+  expect(tools.status).toBe(201);
+  const patched = await asSession(owner, `/api/v1/agents/${id}`, {
+    method: 'PATCH',
+    body: { model: config.model, ...(config.guards ? { guards: config.guards } : {}) },
+  });
+  expect(patched.status).toBe(200);
+  return id;
+}
+
+export async function message(call: RuntimeCall, session: Session, agentId: string, text: string): Promise<RuntimeReply> {
+  const res = await call(session, `/api/v1/agents/${agentId}/messages`, { method: 'POST', body: { text } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as RuntimeReply;
+}
+
+/** The audit events of one kind (or `agent.guard.%`) for one agent, oldest first. */
+export async function agentAudit(kind: string, agentId: string): Promise<Array<Record<string, unknown>>> {
+  const rows = await env.DB.prepare(`SELECT data FROM audit_events WHERE kind LIKE ? AND json_extract(data, '$.agentId') = ? ORDER BY seq`)
+    .bind(kind, agentId)
+    .all<{ data: string }>();
+  return rows.results.map((row) => JSON.parse(row.data) as Record<string, unknown>);
+}
