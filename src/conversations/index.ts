@@ -1,5 +1,7 @@
 /** The agent runtime: conversations, the turn loop, its REST routes and the webhook hand-off (docs/agents.md). */
-export { Conversation, LEASE_GRACE_MS } from './conversation-object';
+export { Conversation, LEASE_GRACE_MS, type ConversationOutbound } from './conversation-object';
+export { INTERRUPTED_REPLY } from './channel-turn';
+export { MAX_QUEUED_CHANNEL_TURNS } from './channel-queue';
 export { compactionCut, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_MESSAGES } from './compaction';
 export { conversationDelivery } from './delivery';
 export { resumeOnDecision } from './approvals';
