@@ -51,7 +51,6 @@ export class Conversation extends DurableObject<Env> {
   readonly #storage: SqlStorage;
   /** False until the tables exist in this instance's storage (again after forget()). */
   #schemaReady = false;
-  #keyring: Keyring | null = null;
   #waiters: Array<() => void> = [];
   /** The channel turn running now, if any (one at a time; a second caller joins it). */
   #running: Promise<boolean> | null = null;
@@ -79,11 +78,10 @@ export class Conversation extends DurableObject<Env> {
     return { env: this.env, now: Date.now, fetch: (input, init) => fetch(input, init) };
   }
 
+  /** keyringFor caches per VAULT_KEYS value, so a rotated secret is picked up by the next call. */
   async #ring(): Promise<Keyring> {
-    if (this.#keyring) return this.#keyring;
-    const ring = await keyringFor(this.env.VAULT_KEYS);
+    const ring = await keyringFor(this.outbound().env.VAULT_KEYS);
     if (!ring.ok) throw new Error(`vault: ${ring.problem.kind}`);
-    this.#keyring = ring.value;
     return ring.value;
   }
 
@@ -171,12 +169,32 @@ export class Conversation extends DurableObject<Env> {
     const rows = this.#sql.exec<{ seq: number; envelope: string }>('SELECT seq, envelope FROM messages ORDER BY seq').toArray();
     const ring = await this.#ring();
     const out: StoredMessage[] = [];
+    const resealed: Array<{ seq: number; from: string; to: string }> = [];
     for (const row of rows) {
-      const opened = await openEnvelope(ring, this.#ref(identity, `message:${row.seq}`), row.envelope);
+      const ref = this.#ref(identity, `message:${row.seq}`);
+      const opened = await openEnvelope(ring, ref, row.envelope);
       // An entry that no longer opens (key removed from the keyring, tampering) is left out, never guessed at.
-      if (opened.ok) out.push(JSON.parse(opened.value.plaintext) as StoredMessage);
+      if (!opened.ok) continue;
+      out.push(JSON.parse(opened.value.plaintext) as StoredMessage);
+      // Vault key rotation, lazily: an entry under an older key is sealed again under the active one as it is read.
+      if (opened.value.keyId !== ring.activeKeyId)
+        resealed.push({ seq: row.seq, from: row.envelope, to: await sealEnvelope(ring, ref, opened.value.plaintext) });
     }
+    // Only if unchanged meanwhile (compaction may have dropped it).
+    for (const r of resealed) this.#sql.exec('UPDATE messages SET envelope = ? WHERE seq = ? AND envelope = ?', r.to, r.seq, r.from);
+    await this.#resealPaused(identity, ring);
     return out;
+  }
+
+  /** The paused turn's state, like the transcript: sealed again under the active key when read under an older one. */
+  async #resealPaused(identity: ConversationIdentity, ring: Keyring): Promise<void> {
+    const sealed = this.#meta('paused');
+    if (sealed === null) return;
+    const ref = this.#ref(identity, 'paused');
+    const opened = await openEnvelope(ring, ref, sealed);
+    if (!opened.ok || opened.value.keyId === ring.activeKeyId) return;
+    const envelope = await sealEnvelope(ring, ref, opened.value.plaintext);
+    if (this.#meta('paused') === sealed) this.#setMeta('paused', envelope);
   }
 
   /**
@@ -294,7 +312,6 @@ export class Conversation extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.#schemaReady = false;
-    this.#keyring = null;
   }
 
   /** Queues a channel message (sealed) and sets the alarm that runs it; false when the queue is full. */
