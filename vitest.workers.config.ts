@@ -36,9 +36,11 @@ export function workersConfig(
   });
 }
 
+// main: the gateway with its Conversation objects' own turns using the test's scripted fetch
+// (test/workers/main.ts); the benchmarks keep src/index.ts.
 // OPENAPI_CONTRACT: a test-only binding into Node, where the OpenAPI validator and the client
 // generator run (test/node/openapi-client/contract.ts); the Worker itself never has it.
 export default workersConfig(
   { include: ['test/workers/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['src/policy/**', 'src/lib/**', 'src/guards/**'] },
-  { miniflare: { serviceBindings: { OPENAPI_CONTRACT: openApiContractService } } },
+  { main: './test/workers/main.ts', miniflare: { serviceBindings: { OPENAPI_CONTRACT: openApiContractService } } },
 );

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit-api';
 import { connectorRoutes, lookupConnector } from './connectors';
-import { conversationDelivery, conversationRoutes, resumeOnDecision } from './conversations';
+import { conversationDelivery, conversationRoutes, forgetAgentConversations, resumeOnDecision } from './conversations';
 import { eventRoutes } from './events-api';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
@@ -73,7 +73,7 @@ export function createApp(options: AppOptions) {
   app.route('/', userRoutes(now));
   app.route('/', apiKeyRoutes(now));
   app.route('/', auditRoutes());
-  app.route('/', agentRoutes(now));
+  app.route('/', agentRoutes(now, { beforeDelete: forgetAgentConversations }));
   app.route('/', vaultRoutes(now));
   app.route('/', connectorRoutes(now));
   app.route('/', policyRoutes());

@@ -245,10 +245,25 @@ export async function updateAgent(
   return done({ ...agentView(next), ...(note ? { note } : {}) });
 }
 
-export async function deleteAgent(env: AgentBindings, actor: Principal, id: string, now: Clock): Promise<Outcome<{ deleted: true }>> {
+/**
+ * What else an agent's deletion must remove, outside D1: the conversation objects' storage
+ * (src/conversations forgetAgentConversations, wired in app.ts; a hook because that folder
+ * imports this one). Runs before the rows go, while their ids are still known; a failure
+ * leaves the agent in place, so the DELETE can be repeated.
+ */
+export type AgentDeletionHook = (env: Pick<Env, 'DB' | 'CONVERSATION'>, agent: { workspaceId: string; id: string }) => Promise<void>;
+
+export async function deleteAgent(
+  env: AgentBindings & Pick<Env, 'CONVERSATION'>,
+  actor: Principal,
+  id: string,
+  now: Clock,
+  beforeDelete?: AgentDeletionHook,
+): Promise<Outcome<{ deleted: true }>> {
   const db = createDb(env.DB);
   const current = await agentInWorkspace(db, actor.workspaceId, id);
   if (!current) return refused({ kind: 'not-found' });
+  if (beforeDelete) await beforeDelete(env, current);
   const at = now();
   const agentConnectors = await db
     .select({ id: connectors.id, platform: connectors.platform })

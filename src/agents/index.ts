@@ -10,6 +10,7 @@ export {
   listAgents,
   updateAgent,
   type AgentBindings,
+  type AgentDeletionHook,
 } from './agents';
 export { agentRoutes } from './routes';
 export { AgentSettings, AgentView, Isolation } from './schemas';

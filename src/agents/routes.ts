@@ -1,6 +1,6 @@
 import { principalOf, secured, signedIn, type Clock } from '../auth';
 import { createRouter, errorResponses, jsonContent, valueOf } from '../http';
-import { createAgent, deleteAgent, getAgent, listAgents, updateAgent } from './agents';
+import { createAgent, deleteAgent, getAgent, listAgents, updateAgent, type AgentDeletionHook } from './agents';
 import { AgentIdParams, AgentList, AgentUpdated, AgentView, CreateAgent, UpdateAgent } from './schemas';
 
 const json = jsonContent;
@@ -61,7 +61,7 @@ const deleteRoute = secured(
 );
 
 /** Agents CRUD: parse, call the domain function (agents.ts), map a refusal (problemToApiError via valueOf). */
-export function agentRoutes(now: Clock) {
+export function agentRoutes(now: Clock, hooks: { beforeDelete?: AgentDeletionHook } = {}) {
   const router = createRouter();
 
   router.openapi(listRoute, async (c) => c.json({ agents: valueOf(await listAgents(c.env, principalOf(c))) }, 200));
@@ -76,7 +76,7 @@ export function agentRoutes(now: Clock) {
   });
 
   router.openapi(deleteRoute, async (c) => {
-    valueOf(await deleteAgent(c.env, principalOf(c), c.req.valid('param').id, now));
+    valueOf(await deleteAgent(c.env, principalOf(c), c.req.valid('param').id, now, hooks.beforeDelete));
     return c.body(null, 204);
   });
 

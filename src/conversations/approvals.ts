@@ -50,12 +50,13 @@ export function resumeOnDecision(deps: { now: Clock; fetch: typeof fetch }): App
  * again when the approval is still pending and not yet expired (clock skew), else null.
  */
 export async function expirePausedTurn(
-  env: Env,
   identity: ConversationIdentity,
   approvalId: string,
   port: ConversationPort,
+  outbound: { env: Env; now: Clock; fetch: typeof fetch },
 ): Promise<number | null> {
-  const now = Date.now();
+  const { env } = outbound;
+  const now = outbound.now();
   const db = createDb(env.DB);
   const [approval] = await db
     .select({ status: approvals.status, expiresAt: approvals.expiresAt })
@@ -66,7 +67,7 @@ export async function expirePausedTurn(
   if (approval?.status === 'pending') await expireStaleApprovals(db, identity.workspaceId, now);
   await takeWait(db, approvalId);
   const agent = await agentInWorkspace(db, identity.workspaceId, identity.agentId);
-  const runtime: RuntimeDeps = { env, now: Date.now, fetch: (input, init) => fetch(input, init), requestId: `alarm-${approvalId}`, port };
+  const runtime: RuntimeDeps = { ...outbound, requestId: `alarm-${approvalId}`, port };
   if (!agent) return null;
   await settle(runtime, identity.workspaceId, await endExpiredTurn(runtime, { identity, agent, approvalId }));
   return null;

@@ -1,9 +1,13 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { Clock } from '../auth';
 import type { Env } from '../env';
 import { keyringFor, openEnvelope, sealEnvelope, type Keyring, type SecretRef } from '../vault';
 import { expirePausedTurn } from './approvals';
+import { CHANNEL_QUEUE_TABLE, dropJob, headJob, markStarted, noteLease, openJob, pushJob, queueLength } from './channel-queue';
+import { reportInterruptedTurn, runChannelTurn } from './channel-turn';
 import { compactionCut, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_MESSAGES } from './compaction';
-import type { ConversationIdentity, PausedTurn, StoredMessage } from './types';
+import type { RuntimeDeps } from './turn';
+import type { ChannelJob, ConversationIdentity, ConversationPort, PausedTurn, StoredMessage } from './types';
 
 /** A lease not renewed for this long is dead (its Worker died mid-turn): the next turn may start. */
 export const LEASE_GRACE_MS = 30_000;
@@ -17,9 +21,16 @@ export type ResumeResult = { ok: true; token: string; messages: StoredMessage[];
 
 const encoder = new TextEncoder();
 
+/** What the object's own turns run with: its bindings, its clock, and the fetch that reaches the model, the platforms and the tool runner. */
+export interface ConversationOutbound {
+  env: Env;
+  now: Clock;
+  fetch: typeof fetch;
+}
+
 /**
  * Conversation: one object per conversation (named by the conversations row id). It does
- * three things and nothing else:
+ * four things and nothing else:
  * 1. orders turns: one lease at a time; a second message waits for the first turn's lease
  *    (FIFO, in memory: a waiter holds an open call, so the object is not evicted under it),
  *    and a lease whose Worker died expires on its own;
@@ -27,29 +38,50 @@ const encoder = new TextEncoder();
  *    vault key (the vault's own envelope, AAD bound to this conversation and entry), bounded
  *    by message count and bytes (compaction.ts);
  * 3. keeps a turn paused on an approval (sealed) across eviction, and ends it with an alarm
- *    when the approval expires (approvals.ts does the rest: audit, usage, channel reply).
- * The turn itself runs in the Worker that holds the lease (turn.ts), with the app's own
- * bindings, clock and fetch. Nothing here is reachable from a client: only the Worker calls it.
+ *    when the approval expires (approvals.ts does the rest: audit, usage, channel reply);
+ * 4. runs channel turns: the webhook hand-off queues a message (sealed, channel-queue.ts) and
+ *    returns; the alarm runs the head of the queue (channel-turn.ts: turn.ts with this object
+ *    as its port, then the reply), one turn per alarm run, and sets the next alarm. The queue
+ *    is in SQLite, not in memory, so a message taken survives eviction and restart; a turn cut
+ *    midway is reported to the sender, never run twice (its tool calls may have run).
+ * A REST turn runs in the Worker that holds the lease (turn.ts), with the app's own bindings,
+ * clock and fetch. Nothing here is reachable from a client: only the Worker calls it.
  */
 export class Conversation extends DurableObject<Env> {
-  readonly #sql: SqlStorage;
-  #keyring: Keyring | null = null;
+  readonly #storage: SqlStorage;
+  /** False until the tables exist in this instance's storage (again after forget()). */
+  #schemaReady = false;
   #waiters: Array<() => void> = [];
+  /** The channel turn running now, if any (one at a time; a second caller joins it). */
+  #running: Promise<boolean> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#sql = ctx.storage.sql;
-    this.#sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    this.#sql.exec(
-      'CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, role TEXT NOT NULL, at_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, envelope TEXT NOT NULL)',
-    );
+    this.#storage = ctx.storage.sql;
   }
 
+  /** The object's SQLite, its tables made on first use (and again after forget(), which drops them). */
+  get #sql(): SqlStorage {
+    if (!this.#schemaReady) {
+      this.#storage.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+      this.#storage.exec(
+        'CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, role TEXT NOT NULL, at_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, envelope TEXT NOT NULL)',
+      );
+      this.#storage.exec(CHANNEL_QUEUE_TABLE);
+      this.#schemaReady = true;
+    }
+    return this.#storage;
+  }
+
+  /** The bindings, clock and fetch of the object's own turns; the Workers tests' entry (test/workers/main.ts) scripts them. */
+  protected outbound(): ConversationOutbound {
+    return { env: this.env, now: Date.now, fetch: (input, init) => fetch(input, init) };
+  }
+
+  /** keyringFor caches per VAULT_KEYS value, so a rotated secret is picked up by the next call. */
   async #ring(): Promise<Keyring> {
-    if (this.#keyring) return this.#keyring;
-    const ring = await keyringFor(this.env.VAULT_KEYS);
+    const ring = await keyringFor(this.outbound().env.VAULT_KEYS);
     if (!ring.ok) throw new Error(`vault: ${ring.problem.kind}`);
-    this.#keyring = ring.value;
     return ring.value;
   }
 
@@ -68,6 +100,13 @@ export class Conversation extends DurableObject<Env> {
     const wanted = JSON.stringify([identity.workspaceId, identity.agentId, identity.conversationId]);
     if (stored === null) this.#setMeta('identity', wanted);
     else if (stored !== wanted) throw new Error('conversation: identity mismatch');
+  }
+
+  #identity(): ConversationIdentity | null {
+    const stored = this.#meta('identity');
+    if (stored === null) return null;
+    const [workspaceId, agentId, conversationId] = JSON.parse(stored) as [string, string, string];
+    return { workspaceId, agentId, conversationId };
   }
 
   #ref(identity: ConversationIdentity, name: string): SecretRef {
@@ -130,12 +169,32 @@ export class Conversation extends DurableObject<Env> {
     const rows = this.#sql.exec<{ seq: number; envelope: string }>('SELECT seq, envelope FROM messages ORDER BY seq').toArray();
     const ring = await this.#ring();
     const out: StoredMessage[] = [];
+    const resealed: Array<{ seq: number; from: string; to: string }> = [];
     for (const row of rows) {
-      const opened = await openEnvelope(ring, this.#ref(identity, `message:${row.seq}`), row.envelope);
+      const ref = this.#ref(identity, `message:${row.seq}`);
+      const opened = await openEnvelope(ring, ref, row.envelope);
       // An entry that no longer opens (key removed from the keyring, tampering) is left out, never guessed at.
-      if (opened.ok) out.push(JSON.parse(opened.value.plaintext) as StoredMessage);
+      if (!opened.ok) continue;
+      out.push(JSON.parse(opened.value.plaintext) as StoredMessage);
+      // Vault key rotation, lazily: an entry under an older key is sealed again under the active one as it is read.
+      if (opened.value.keyId !== ring.activeKeyId)
+        resealed.push({ seq: row.seq, from: row.envelope, to: await sealEnvelope(ring, ref, opened.value.plaintext) });
     }
+    // Only if unchanged meanwhile (compaction may have dropped it).
+    for (const r of resealed) this.#sql.exec('UPDATE messages SET envelope = ? WHERE seq = ? AND envelope = ?', r.to, r.seq, r.from);
+    await this.#resealPaused(identity, ring);
     return out;
+  }
+
+  /** The paused turn's state, like the transcript: sealed again under the active key when read under an older one. */
+  async #resealPaused(identity: ConversationIdentity, ring: Keyring): Promise<void> {
+    const sealed = this.#meta('paused');
+    if (sealed === null) return;
+    const ref = this.#ref(identity, 'paused');
+    const opened = await openEnvelope(ring, ref, sealed);
+    if (!opened.ok || opened.value.keyId === ring.activeKeyId) return;
+    const envelope = await sealEnvelope(ring, ref, opened.value.plaintext);
+    if (this.#meta('paused') === sealed) this.#setMeta('paused', envelope);
   }
 
   /**
@@ -175,6 +234,7 @@ export class Conversation extends DurableObject<Env> {
     if (approvalId !== null && (JSON.parse(head) as { approvalId: string }).approvalId !== approvalId) return null;
     this.#setMeta('paused-head', null);
     this.#setMeta('paused', null);
+    this.#setMeta('paused-due', null);
     const opened = await openEnvelope(await this.#ring(), this.#ref(identity, 'paused'), sealed);
     return opened.ok ? (JSON.parse(opened.value.plaintext) as PausedTurn) : null;
   }
@@ -217,8 +277,9 @@ export class Conversation extends DurableObject<Env> {
     this.#setMeta('paused', envelope);
     this.#setMeta('paused-head', JSON.stringify({ approvalId: paused.approvalId, expiresAt: paused.expiresAt }));
     this.#setMeta('lease', null);
-    // Real time: the approval's own expiry is checked again against D1 when the alarm runs (expiry.ts).
-    await this.ctx.storage.setAlarm(Math.max(Date.now(), paused.expiresAt) + 1000);
+    // Real time: the approval's own expiry is checked again against D1 when the alarm runs (approvals.ts).
+    this.#setMeta('paused-due', String(Math.max(Date.now(), paused.expiresAt) + 1000));
+    await this.#schedule();
     this.#wake();
   }
 
@@ -250,17 +311,96 @@ export class Conversation extends DurableObject<Env> {
   async forget(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.#keyring = null;
+    this.#schemaReady = false;
   }
 
-  /** The paused turn's approval window ended: approvals.ts checks D1, ends the turn and tells the channel. */
+  /** Queues a channel message (sealed) and sets the alarm that runs it; false when the queue is full. */
+  async enqueueChannelTurn(identity: ConversationIdentity, job: ChannelJob): Promise<boolean> {
+    this.#bind(identity);
+    if (!(await pushJob(this.#sql, await this.#ring(), identity, job))) return false;
+    await this.#schedule();
+    return true;
+  }
+
+  /**
+   * Runs the head of the channel queue (the alarm calls it; a caller while a turn runs joins
+   * that turn). True when more messages wait.
+   */
+  runNextChannelTurn(): Promise<boolean> {
+    this.#running ??= this.#runHead().finally(() => (this.#running = null));
+    return this.#running;
+  }
+
+  async #runHead(): Promise<boolean> {
+    const identity = this.#identity();
+    const head = headJob(this.#sql);
+    if (identity === null || head === null) return false;
+    const runtime: RuntimeDeps = {
+      ...this.outbound(),
+      requestId: `hook-${identity.conversationId}-${head.seq}`,
+      port: this.#portFor(head.seq),
+    };
+    try {
+      const job = await openJob(await this.#ring(), identity, head);
+      if (job !== null && head.startedAt !== null) {
+        // Started by an instance that is gone: its lease died with it.
+        if (head.lease !== null) this.release(head.lease);
+        await reportInterruptedTurn(runtime, identity, job);
+      } else if (job !== null) {
+        markStarted(this.#sql, head.seq, Date.now());
+        await runChannelTurn(runtime, identity, job);
+      }
+    } catch (error) {
+      // Dropped, not retried: a turn that failed midway may have run tool calls.
+      console.error(
+        JSON.stringify({ level: 'error', event: 'conversation.turn.failed', error: error instanceof Error ? error.name : 'unknown' }),
+      );
+    } finally {
+      dropJob(this.#sql, head.seq);
+    }
+    return queueLength(this.#sql) > 0;
+  }
+
+  /** This object as a turn's port, noting the lease its channel turn takes (so a restart can free it). */
+  #portFor(seq: number): ConversationPort {
+    return {
+      acquire: async (identity, waitMs, leaseMs) => {
+        const lease = await this.acquire(identity, waitMs, leaseMs);
+        if (lease.ok) noteLease(this.#sql, seq, lease.token);
+        return lease;
+      },
+      resume: (identity, approvalId, waitMs, leaseMs) => this.resume(identity, approvalId, waitMs, leaseMs),
+      append: (identity, token, entries) => this.append(identity, token, entries),
+      pause: (identity, token, paused) => this.pause(identity, token, paused),
+      release: (token) => this.release(token),
+    };
+  }
+
+  /** One alarm for two deadlines: a queued message (now) and a paused turn's approval expiry. */
+  async #schedule(): Promise<void> {
+    const due: number[] = [];
+    if (queueLength(this.#sql) > 0) due.push(Date.now());
+    const pausedDue = this.#meta('paused-due');
+    if (pausedDue !== null && this.#meta('paused-head') !== null) due.push(Number(pausedDue));
+    if (due.length === 0) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.min(...due));
+  }
+
+  /**
+   * 1. a paused turn: approvals.ts checks its approval in D1 and, once it has expired, ends
+   *    the turn and tells the channel (a message queued behind it then gets a normal turn);
+   * 2. the head of the channel queue;
+   * 3. the next alarm, for what is left.
+   */
   override async alarm(): Promise<void> {
     const head = this.#meta('paused-head');
-    const identity = this.#meta('identity');
-    if (head === null || identity === null) return;
-    const [workspaceId, agentId, conversationId] = JSON.parse(identity) as [string, string, string];
-    const { approvalId } = JSON.parse(head) as { approvalId: string };
-    const retryAt = await expirePausedTurn(this.env, { workspaceId, agentId, conversationId }, approvalId, this);
-    if (retryAt !== null) await this.ctx.storage.setAlarm(retryAt);
+    const identity = this.#identity();
+    if (head !== null && identity !== null) {
+      const { approvalId } = JSON.parse(head) as { approvalId: string };
+      const retryAt = await expirePausedTurn(identity, approvalId, this, this.outbound());
+      if (retryAt !== null) this.#setMeta('paused-due', String(retryAt));
+    }
+    await this.runNextChannelTurn();
+    await this.#schedule();
   }
 }

@@ -6,10 +6,12 @@
 import { agentInWorkspace } from '../agents';
 import type { Principal } from '../auth';
 import { createDb } from '../db';
+import type { Env } from '../env';
 import { ApiError, done, refused, type Outcome } from '../http';
 import { callerOf } from '../tools';
 import { workspaceRedactor } from '../vault';
 import {
+  conversationIdsOf,
   conversationOf,
   conversationStub,
   deleteConversationRow,
@@ -127,6 +129,19 @@ export async function deleteConversation(deps: Pick<RuntimeDeps, 'env'>, actor: 
   await conversationStub(deps.env, row.id).forget();
   await deleteConversationRow(db, row.id);
   return done({ deleted: true as const });
+}
+
+/**
+ * The agent deletion hook (agents.ts AgentDeletionHook, wired in app.ts): every conversation
+ * object of the agent deletes its storage and alarm (transcript, paused turn, queued channel
+ * messages). The D1 rows then go with the agent (ON DELETE CASCADE).
+ */
+export async function forgetAgentConversations(
+  env: Pick<Env, 'DB' | 'CONVERSATION'>,
+  agent: { workspaceId: string; id: string },
+): Promise<void> {
+  const ids = await conversationIdsOf(createDb(env.DB), agent.workspaceId, agent.id);
+  for (const id of ids) await conversationStub(env, id).forget();
 }
 
 export async function agentUsage(deps: Pick<RuntimeDeps, 'env'>, actor: Principal, agentId: string, days: number) {

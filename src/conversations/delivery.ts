@@ -3,19 +3,19 @@ import { recordAudit } from '../audit';
 import type { Clock } from '../auth';
 import { createDb } from '../db';
 import type { DeliverInbound } from '../webhooks';
-import { BUSY_REPLY, PAUSED_REPLY, replyOnChannel, WAITING_FOR_APPROVAL_REPLY } from './channel-reply';
-import { agentActor } from './conversations';
-import { channelConversation, identityOf } from './store';
-import { startTurn, type RuntimeDeps } from './turn';
+import { BUSY_REPLY, replyOnChannel } from './channel-reply';
+import { channelConversation, conversationStub, identityOf } from './store';
 
 /**
  * The webhook hand-off (src/webhooks/pipeline.ts step 6, after the platform has its
- * acknowledgement): the message goes to its channel's conversation with the connector record
- * the request was verified against (no second lookup), the turn runs, and the reply is posted
- * with sendReply. An agent without a model keeps `fallback` (the "no agent runtime configured"
- * reply). Tool calls act as `agent:<id>`; the approval's requester is the channel sender via
- * the connector (`channel:<platform>:<sender>` / `connector:<id>`), never a gateway user, so a
- * signed-in operator can decide it and nobody on the channel can.
+ * acknowledgement). An agent without a model keeps `fallback` (the "no agent runtime
+ * configured" reply). Otherwise the message goes to its channel's conversation in ONE call to
+ * the Conversation object, which queues it (sealed, in its SQLite storage) and returns at once;
+ * the object runs the turn from its alarm and posts the reply (conversation-object.ts), so a
+ * slow model or many tool steps are not cut by the webhook request's ~30 s `waitUntil`.
+ * Only the record's non-secret fields travel (platform, connector id, reply handle); the bot
+ * token is opened from the vault inside the object when the reply is sent. A full queue is
+ * answered "busy" from here, with the record the request was verified against.
  */
 export function conversationDelivery(deps: { now: Clock; fetch: typeof fetch; fallback: DeliverInbound }): DeliverInbound {
   return async function deliverToConversation(message, env, record) {
@@ -34,29 +34,21 @@ export function conversationDelivery(deps: { now: Clock; fetch: typeof fetch; fa
       at,
     );
     const conversation = await channelConversation(db, record.workspaceId, agent.id, message.conversationKey, at);
-    const runtime: RuntimeDeps = { env, now: deps.now, fetch: deps.fetch, requestId: `hook-${conversation.id}-${at}` };
     const origin = {
       kind: 'channel' as const,
       platform: message.platform,
       connectorId: message.connectorId,
       replyHandle: message.replyHandle,
     };
-    const caller = {
-      actor: agentActor(agent.id),
-      requester: {
-        requestedByUserId: `channel:${message.platform}:${message.sender.id}`,
-        requestedByCredentialId: `connector:${message.connectorId}`,
-      },
-    };
-    const result = await startTurn(runtime, { identity: identityOf(conversation), agent, text: message.text, origin, caller });
-    const text =
-      result.status === 'replied'
-        ? result.reply
-        : result.status === 'pending_approval'
-          ? WAITING_FOR_APPROVAL_REPLY
-          : result.status === 'busy'
-            ? BUSY_REPLY
-            : PAUSED_REPLY;
-    await replyOnChannel(runtime, record.workspaceId, origin, text, record);
+    const queued = await conversationStub(env, conversation.id).enqueueChannelTurn(identityOf(conversation), {
+      text: message.text,
+      origin,
+      senderId: message.sender.id,
+      receivedAt: at,
+    });
+    if (!queued) {
+      const runtime = { env, now: deps.now, fetch: deps.fetch, requestId: `hook-${conversation.id}-${at}` };
+      await replyOnChannel(runtime, record.workspaceId, origin, BUSY_REPLY, record);
+    }
   };
 }

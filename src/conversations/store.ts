@@ -67,6 +67,15 @@ export function listConversations(db: Database, workspaceId: string, agentId: st
     .limit(200);
 }
 
+/** Every conversation row id of an agent (no limit: its deletion must reach all of them). */
+export async function conversationIdsOf(db: Database, workspaceId: string, agentId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: conversations.id })
+    .from(conversations)
+    .where(and(eq(conversations.workspaceId, workspaceId), eq(conversations.agentId, agentId)));
+  return rows.map((r) => r.id);
+}
+
 export async function deleteConversationRow(db: Database, id: string): Promise<void> {
   await db.batch([
     db.delete(conversationWaits).where(eq(conversationWaits.conversationId, id)),

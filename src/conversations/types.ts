@@ -16,6 +16,15 @@ export type StoredMessage = ModelMessage;
 /** Where a turn came from, and so where its reply goes. The reply handle is kept sealed while a turn is paused. */
 export type TurnOrigin = { kind: 'rest' } | { kind: 'channel'; platform: Platform; connectorId: string; replyHandle: ReplyHandle };
 
+/** A channel message its conversation object has taken, waiting for its turn (sealed in the queue, channel-queue.ts). */
+export interface ChannelJob {
+  text: string;
+  origin: Extract<TurnOrigin, { kind: 'channel' }>;
+  /** The platform's id of the sender: the approval's requester is `channel:<platform>:<id>`. */
+  senderId: string;
+  receivedAt: number;
+}
+
 /** Counters a turn carries across a pause: the limits apply to the whole turn. */
 export interface TurnCounters {
   steps: number;
@@ -80,4 +89,6 @@ export interface ConversationRpc extends ConversationPort {
     identity: ConversationIdentity,
   ): Promise<{ messages: StoredMessage[]; paused: { approvalId: string; expiresAt: number } | null }>;
   forget(): Promise<void>;
+  /** Takes a channel message for a turn run inside the object; false when its queue is full. */
+  enqueueChannelTurn(identity: ConversationIdentity, job: ChannelJob): Promise<boolean>;
 }

@@ -1,12 +1,13 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import { WAITING_FOR_APPROVAL_REPLY } from '../../src/conversations';
+import { INTERRUPTED_REPLY, WAITING_FOR_APPROVAL_REPLY } from '../../src/conversations';
 import { bytesToHex } from '../../src/lib';
 import { NO_RUNTIME_REPLY, slackV0Mac } from '../../src/webhooks';
 import { ORIGIN } from './helpers';
 import { asSession, inviteUser, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
+import { scriptConversationOutbound } from './conversation-outbound';
 import { MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
 import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
 
@@ -43,8 +44,25 @@ async function slackAgent(name: string, options: { model?: boolean; tools?: Reco
   return { agentId: id, webhookPath };
 }
 
+/** A fetch whose model calls wait until the test opens the gate: a model as slow as the test wants, without timers. */
+function gated(inner: typeof fetch) {
+  let open!: () => void;
+  let arrive!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
+  const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    if (request.url.startsWith(MODEL_BASE)) {
+      arrive();
+      await opened;
+    }
+    return inner(request);
+  }) as typeof fetch;
+  return { fetch: fetchFn, open, arrived };
+}
+
 /** The whole Worker app with a scripted model, the stub runner, and Slack's Web API recording what is posted. */
-function world(script: ScriptStep[]) {
+function world(script: ScriptStep[], options: { slowModel?: boolean } = {}) {
   const runner = stubRunner(() => ({ stdout: 'contents of the file\n' }));
   const posted: Array<{ url: string; auth: string | null; body: Record<string, unknown> }> = [];
   const followUps: Array<{ url: string; body: Record<string, unknown> }> = [];
@@ -65,9 +83,13 @@ function world(script: ScriptStep[]) {
     return runner.fetch(request);
   }) as typeof fetch;
   const model = scriptedModel(script, slack);
-  const app = createApp({ loginThrottle: testThrottle, fetch: model.fetch });
+  const gate = gated(model.fetch);
+  const outbound = options.slowModel ? gate.fetch : model.fetch;
+  const app = createApp({ loginThrottle: testThrottle, fetch: outbound });
+  // Channel turns run inside the Conversation objects, which reach the world through the same script.
+  scriptConversationOutbound({ fetch: outbound, bindings: LOCAL_EXECUTOR });
   const bindings = { ...env, ...LOCAL_EXECUTOR };
-  async function hook(path: string, text: string, thread = '1700000000.000100') {
+  async function hook(path: string, text: string, thread = '1700000000.000100', settle = true) {
     event++;
     const raw = JSON.stringify({
       type: 'event_callback',
@@ -93,6 +115,7 @@ function world(script: ScriptStep[]) {
       ctx,
     );
     await waitOnExecutionContext(ctx);
+    if (settle) await settleChannelTurns();
     return res;
   }
   /** A signed Discord slash command (`/ask q:<text>`), as Discord sends an interaction. */
@@ -126,12 +149,25 @@ function world(script: ScriptStep[]) {
       bindings,
       ctx,
     );
-    // The turn runs in waitUntil, after the acknowledgement; wait for it before asserting the follow-up.
+    // The hand-off runs in waitUntil, after the acknowledgement; the turn then runs in the conversation's object.
     const ack = (await res.json()) as unknown;
     await waitOnExecutionContext(ctx);
+    await settleChannelTurns();
     return { status: res.status, ack };
   }
-  return { hook, interact, posted, followUps, model, runner, call: toolApp({ fetch: model.fetch, bindings: LOCAL_EXECUTOR }) };
+  return { hook, interact, posted, followUps, model, runner, gate, call: toolApp({ fetch: model.fetch, bindings: LOCAL_EXECUTOR }) };
+}
+
+/**
+ * Runs the queued channel turns of every conversation now and waits for them: the object's
+ * alarm would run them a moment later; a turn the alarm already started is joined, not re-run.
+ */
+async function settleChannelTurns() {
+  const { results } = await env.DB.prepare('SELECT id FROM conversations').all<{ id: string }>();
+  for (const { id } of results) {
+    const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+    while (await stub.runNextChannelTurn());
+  }
 }
 
 beforeAll(async () => {
@@ -218,5 +254,101 @@ describe('webhook hand-off to the conversation', () => {
     expect((await w.hook(webhookPath, 'hello', '1700000002.000100')).status).toBe(200);
     expect(w.posted.map((p) => p.body.text)).toEqual([NO_RUNTIME_REPLY]);
     expect(w.model.requests).toHaveLength(0);
+  });
+});
+
+/** The one Conversation object of an agent's only conversation. */
+async function conversationObjectOf(agentId: string) {
+  const row = await env.DB.prepare('SELECT id FROM conversations WHERE agent_id = ?').bind(agentId).first<{ id: string }>();
+  expect(row).not.toBeNull();
+  return { conversationId: row!.id, stub: env.CONVERSATION.get(env.CONVERSATION.idFromName(row!.id)) };
+}
+
+function queuedRows(stub: DurableObjectStub) {
+  return runInDurableObject(stub, (_instance, state) =>
+    state.storage.sql.exec<{ envelope: string; started_at: number | null }>('SELECT envelope, started_at FROM channel_queue').toArray(),
+  );
+}
+
+describe('channel turns run inside the conversation object', () => {
+  it('the hand-off returns while the model is still thinking; the message waits sealed in the object, and the reply follows', async () => {
+    const { agentId, webhookPath } = await slackAgent('slack-slow-model');
+    const w = world([{ text: 'Thought about it: yes.' }], { slowModel: true });
+    // The webhook request and its waitUntil are over; the model has not answered.
+    expect((await w.hook(webhookPath, 'a question that takes long to answer', '1700000003.000100', false)).status).toBe(200);
+    expect(w.posted).toEqual([]);
+    const { stub } = await conversationObjectOf(agentId);
+    const rows = await queuedRows(stub);
+    expect(rows).toHaveLength(1);
+    // Sealed with the workspace's vault key: neither the text nor the reply handle is readable at rest.
+    expect(rows[0]!.envelope).toMatch(/^v1\.k1\./);
+    expect(rows[0]!.envelope).not.toContain('long to answer');
+    expect(rows[0]!.envelope).not.toContain('C9');
+    w.gate.open();
+    await settleChannelTurns();
+    expect(w.posted.map((p) => p.body.text)).toEqual(['Thought about it: yes.']);
+    expect(w.posted[0]!.auth).toBe(`Bearer ${BOT_TOKEN}`);
+    expect(await queuedRows(stub)).toEqual([]);
+  });
+
+  it('a second message while the first turn runs waits for it: both are answered in order, the second turn sees the first', async () => {
+    const { agentId, webhookPath } = await slackAgent('slack-serialised');
+    const w = world([{ text: 'first answer' }, { text: 'second answer' }], { slowModel: true });
+    const thread = '1700000004.000100';
+    expect((await w.hook(webhookPath, 'first question', thread, false)).status).toBe(200);
+    expect((await w.hook(webhookPath, 'second question', thread, false)).status).toBe(200);
+    const { stub } = await conversationObjectOf(agentId);
+    w.gate.open();
+    await settleChannelTurns();
+    expect(w.posted.map((p) => p.body.text)).toEqual(['first answer', 'second answer']);
+    expect(w.model.requests).toHaveLength(2);
+    // The second model call carries the whole first exchange before the second question.
+    const second = JSON.stringify(w.model.requests[1]!.body.messages);
+    expect(second.indexOf('first question')).toBeLessThan(second.indexOf('first answer'));
+    expect(second.indexOf('first answer')).toBeLessThan(second.indexOf('second question'));
+    expect(await queuedRows(stub)).toEqual([]);
+  });
+
+  it('a turn cut by an eviction or restart is not run again: the sender is told, its dead lease is freed, the next message gets a turn', async () => {
+    const { agentId, webhookPath } = await slackAgent('slack-restart');
+    const w = world([{ text: 'hi' }, { text: 'after the restart' }]);
+    const thread = '1700000005.000100';
+    // A first message makes the conversation; then the object is left as an instance that died
+    // mid-turn leaves it: a queued message marked started, and the lease that turn held.
+    // (Resetting the object with state.abort() cannot show this here: in the test pool the cut
+    // turn's code goes on running in the shared isolate, which workerd would have dropped.)
+    expect((await w.hook(webhookPath, 'hello', thread)).status).toBe(200);
+    expect(w.posted).toHaveLength(1);
+    const { conversationId, stub } = await conversationObjectOf(agentId);
+    const connectorId = webhookPath.split('/').at(-1)!;
+    const workspaceId = (await env.DB.prepare('SELECT workspace_id AS w FROM agents WHERE id = ?').bind(agentId).first<{ w: string }>())!.w;
+    await runInDurableObject(stub, async (instance, state) => {
+      const origin = {
+        kind: 'channel' as const,
+        platform: 'slack' as const,
+        connectorId,
+        replyHandle: { platform: 'slack' as const, channel: 'C9', threadTs: thread },
+      };
+      expect(
+        await instance.enqueueChannelTurn(
+          { workspaceId, agentId, conversationId },
+          { text: 'cut question', origin, senderId: 'U42', receivedAt: Date.now() },
+        ),
+      ).toBe(true);
+      // Synchronously after the enqueue, before its alarm can run.
+      const token = 'lease-of-the-dead-instance';
+      state.storage.sql.exec('UPDATE channel_queue SET started_at = ?, lease = ?', Date.now(), token);
+      state.storage.sql.exec(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('lease', ?)",
+        JSON.stringify({ token, expiresAtMs: Date.now() + 600_000 }),
+      );
+    });
+    await settleChannelTurns();
+    expect(w.posted.map((p) => p.body.text).slice(1)).toEqual([INTERRUPTED_REPLY]);
+    expect(w.model.requests).toHaveLength(1);
+    expect(await queuedRows(stub)).toEqual([]);
+    // The dead turn's lease no longer holds the conversation: the next message is answered at once.
+    expect((await w.hook(webhookPath, 'question after the restart', thread)).status).toBe(200);
+    expect(w.posted.map((p) => p.body.text).slice(1)).toEqual([INTERRUPTED_REPLY, 'after the restart']);
   });
 });

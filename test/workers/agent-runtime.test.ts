@@ -533,6 +533,37 @@ describe('conversations API', () => {
     );
     expect(left).toEqual([{ n: 0 }]);
   });
+
+  it('deleting an agent deletes the storage and alarm of every conversation object it had (a paused turn included)', async () => {
+    const agentId = await newAgent('deleted-bot', { tools: { cat: { approval: 'always' } } });
+    const { call } = runtime([{ text: 'hi there' }, { toolCalls: [{ name: 'cat', args: { path: '/workspace/s' } }] }]);
+    const replied = (await (await send(call, owner, agentId, 'hello')).json()) as Reply;
+    const pausedRes = await send(call, owner, agentId, 'read the file');
+    expect(pausedRes.status).toBe(202);
+    const paused = (await pausedRes.json()) as { conversationId: string };
+    const workspaceId = (await env.DB.prepare('SELECT workspace_id AS w FROM agents WHERE id = ?').bind(agentId).first<{ w: string }>())!.w;
+    const { runInDurableObject } = await import('cloudflare:test');
+    const storageOf = (conversationId: string) =>
+      runInDurableObject(env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId)), async (_instance, state) => ({
+        tables: state.storage.sql
+          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'messages', 'channel_queue')")
+          .toArray()
+          .map((r) => r.name)
+          .sort(),
+        alarm: await state.storage.getAlarm(),
+      }));
+    expect((await storageOf(paused.conversationId)).alarm).not.toBeNull();
+    expect((await storageOf(replied.conversationId)).tables).toEqual(['channel_queue', 'messages', 'meta']);
+    expect((await asSession(owner, `/api/v1/agents/${agentId}`, { method: 'DELETE' })).status).toBe(204);
+    await expectError(await asSession(owner, `/api/v1/agents/${agentId}/conversations/${replied.conversationId}`), 404, 'NOT_FOUND');
+    for (const conversationId of [replied.conversationId, paused.conversationId]) {
+      expect(await storageOf(conversationId)).toEqual({ tables: [], alarm: null });
+      // The same object, asked again under the same id, holds nothing of the old transcript.
+      const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId));
+      const again = await runInDurableObject(stub, (instance) => instance.transcript({ workspaceId, agentId, conversationId }));
+      expect(again).toEqual({ messages: [], paused: null });
+    }
+  });
 });
 
 describe('guards in the loop', () => {
