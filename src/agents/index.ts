@@ -12,4 +12,4 @@ export {
   type AgentBindings,
 } from './agents';
 export { agentRoutes } from './routes';
-export { AgentSettings, AgentView, Isolation } from './schemas';
+export { AgentSettings, AgentView, Isolation, TurnLimits, UpdateAgent } from './schemas';

@@ -1434,6 +1434,8 @@ export interface components {
         };
         ConversationList: {
             conversations: components["schemas"]["ConversationSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
         };
         ConversationSummary: {
             id: string;
@@ -3863,7 +3865,12 @@ export interface operations {
     };
     listAgentConversations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Conversations per page (default and most: 200). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3879,6 +3886,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error */
