@@ -1,8 +1,9 @@
 import type { z } from '@hono/zod-openapi';
-import { UpdateAgent, type getAgent } from '../../agents';
+import { UpdateAgent } from '../../agents';
 import type { DEFAULT_TURN_LIMITS } from '../../conversations';
 import type { FieldErrors } from '../layout';
 import { optionalInt } from '../page';
+import type { AgentValue as Agent } from './agent-of-page';
 
 /**
  * The agent settings form ↔ the PATCH /api/v1/agents/:id body. The page builds the same
@@ -10,7 +11,6 @@ import { optionalInt } from '../page';
  * updateAgent; this file only names the form's fields and maps a refusal's field path back
  * to the input that caused it.
  */
-export type Agent = Extract<Awaited<ReturnType<typeof getAgent>>, { ok: true }>['value'];
 export type UpdateAgentBody = z.infer<typeof UpdateAgent>;
 
 export const LIMIT_FIELDS = {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { getAgent, updateAgent } from '../../agents';
+import { updateAgent } from '../../agents';
 import type { Clock } from '../../auth';
 import { DEFAULT_TURN_LIMITS } from '../../conversations';
 import type { AppEnv } from '../../env';
@@ -10,7 +10,8 @@ import { listCredentials, vaultProblemToApiError } from '../../vault';
 import { CsrfField, Field, FormError, Layout, Select, TextArea, type FieldErrors } from '../layout';
 import { fieldErrorsOf, pageContext, problemError, render, type PageContext } from '../page';
 import { formOf, signedInPage } from '../session';
-import { FIELD_OF_PATH, formValuesOf, GUARD_FIELDS, LIMIT_FIELDS, updateFromForm, type Agent } from './agent-settings-form';
+import { FIELD_OF_PATH, formValuesOf, GUARD_FIELDS, LIMIT_FIELDS, updateFromForm } from './agent-settings-form';
+import { agentOfPage, type AgentValue as Agent } from './agent-of-page';
 import { ISOLATION_OPTIONS } from './agents';
 import { AgentTabs } from './agent-tabs';
 
@@ -147,15 +148,13 @@ const SettingsPage = (props: SettingsPageProps) => {
 /** An agent's settings: isolation, model, guards, limits (PATCH /api/v1/agents/:id's updateAgent, src/agents/agents.ts). */
 export function agentSettingsPages(now: Clock) {
   const router = new Hono<AppEnv>();
-  const idOf = (c: Context<AppEnv>) => c.req.param('id')?.slice(0, 64) ?? '';
 
   async function load(c: Context<AppEnv>) {
     const page = pageContext(c, now);
-    const agent = await getAgent(c.env, page.principal, idOf(c));
-    if (!agent.ok) throw problemError(agent.problem);
+    const agent = await agentOfPage(c, page);
     const credentials = await listCredentials(c.env, page.principal.workspaceId);
     if (!credentials.ok) throw vaultProblemToApiError(credentials.problem, c.get('requestId'));
-    return { page, agent: agent.value, credentialNames: credentials.value.map((credential) => credential.name) };
+    return { page, agent, credentialNames: credentials.value.map((credential) => credential.name) };
   }
 
   router.get('/agents/:id/settings', signedInPage({ scopes: ['agents:read'] }), async (c) => {

@@ -1,15 +1,14 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { getAgent } from '../../agents';
 import type { Clock } from '../../auth';
 import { deleteConversation, getConversation, listAgentConversations } from '../../conversations';
 import type { AppEnv } from '../../env';
 import { CsrfField, Empty, formatTime, Layout } from '../layout';
 import { pageContext, problemError, render, type PageContext } from '../page';
 import { signedInPage } from '../session';
+import { agentIdOf, agentOfPage, type AgentValue as Agent } from './agent-of-page';
 import { AgentTabs } from './agent-tabs';
 
-type Agent = Extract<Awaited<ReturnType<typeof getAgent>>, { ok: true }>['value'];
 type ConversationPage = Extract<Awaited<ReturnType<typeof listAgentConversations>>, { ok: true }>['value'];
 type Conversation = Extract<Awaited<ReturnType<typeof getConversation>>, { ok: true }>['value'];
 
@@ -77,12 +76,14 @@ const TranscriptPage = (props: { page: PageContext; agent: Agent; conversation: 
   const { conversation } = props;
   const base = `/agents/${encodeURIComponent(props.agent.id)}/conversations`;
   return (
-    <Layout title={`Conversation ${conversation.id}`} principal={principal} csrf={csrf} section="agents">
+    <Layout title={`Conversation with ${props.agent.name}`} principal={principal} csrf={csrf} section="agents">
       <AgentTabs agentId={props.agent.id} current="conversations" />
       <p>
         <a href={base}>{`← Conversations of ${props.agent.name}`}</a>
       </p>
       <dl>
+        <dt>Id</dt>
+        <dd class="mono">{conversation.id}</dd>
         <dt>Channel</dt>
         <dd>{conversation.channel}</dd>
         <dt>Started</dt>
@@ -136,18 +137,11 @@ const TranscriptPage = (props: { page: PageContext; agent: Agent; conversation: 
 /** An agent's conversations: the list (paged), one redacted transcript, delete (src/conversations/conversations.ts). */
 export function conversationPages(now: Clock) {
   const router = new Hono<AppEnv>();
-  const idOf = (c: Context<AppEnv>) => c.req.param('id')?.slice(0, 64) ?? '';
   const cidOf = (c: Context<AppEnv>) => c.req.param('cid')?.slice(0, 64) ?? '';
-
-  async function agentOf(c: Context<AppEnv>, page: PageContext) {
-    const agent = await getAgent(c.env, page.principal, idOf(c));
-    if (!agent.ok) throw problemError(agent.problem);
-    return agent.value;
-  }
 
   router.get('/agents/:id/conversations', signedInPage({ scopes: ['agents:read'] }), async (c) => {
     const page = pageContext(c, now);
-    const agent = await agentOf(c, page);
+    const agent = await agentOfPage(c, page);
     const cursor = c.req.query('cursor');
     const listed = await listAgentConversations({ env: c.env }, page.principal, agent.id, { cursor, limit: CONVERSATIONS_PER_PAGE });
     if (!listed.ok) throw problemError(listed.problem);
@@ -156,7 +150,7 @@ export function conversationPages(now: Clock) {
 
   router.get('/agents/:id/conversations/:cid', signedInPage({ scopes: ['agents:read'] }), async (c) => {
     const page = pageContext(c, now);
-    const agent = await agentOf(c, page);
+    const agent = await agentOfPage(c, page);
     const conversation = await getConversation({ env: c.env }, page.principal, agent.id, cidOf(c));
     if (!conversation.ok) throw problemError(conversation.problem);
     return render(c, <TranscriptPage page={page} agent={agent} conversation={conversation.value} />);
@@ -164,9 +158,9 @@ export function conversationPages(now: Clock) {
 
   router.post('/agents/:id/conversations/:cid/delete', signedInPage({ scopes: ['agents:write'] }), async (c) => {
     const page = pageContext(c, now);
-    const deleted = await deleteConversation({ env: c.env }, page.principal, idOf(c), cidOf(c));
+    const deleted = await deleteConversation({ env: c.env }, page.principal, agentIdOf(c), cidOf(c));
     if (!deleted.ok) throw problemError(deleted.problem);
-    return c.redirect(`/agents/${encodeURIComponent(idOf(c))}/conversations`, 303);
+    return c.redirect(`/agents/${encodeURIComponent(agentIdOf(c))}/conversations`, 303);
   });
 
   return router;

@@ -1,15 +1,13 @@
 import { Hono } from 'hono';
-import { getAgent } from '../../agents';
 import type { Clock } from '../../auth';
 import { agentUsage } from '../../conversations';
 import type { AppEnv } from '../../env';
 import { Empty, Layout } from '../layout';
 import { pageContext, problemError, render, type PageContext } from '../page';
 import { signedInPage } from '../session';
+import { agentOfPage, type AgentValue as Agent } from './agent-of-page';
 import { AgentTabs } from './agent-tabs';
 import { calendarDays, UsageChart, type UsageDay } from './usage-chart';
-
-type Agent = Extract<Awaited<ReturnType<typeof getAgent>>, { ok: true }>['value'];
 
 /** The windows the page offers (days, ending today UTC); the API takes any 1–366. */
 export const USAGE_WINDOWS = [7, 30, 90] as const;
@@ -81,13 +79,12 @@ export function usagePages(now: Clock) {
   const router = new Hono<AppEnv>();
   router.get('/agents/:id/usage', signedInPage({ scopes: ['agents:read'] }), async (c) => {
     const page = pageContext(c, now);
-    const agent = await getAgent(c.env, page.principal, c.req.param('id').slice(0, 64));
-    if (!agent.ok) throw problemError(agent.problem);
+    const agent = await agentOfPage(c, page);
     const asked = Number(c.req.query('days'));
     const window = (USAGE_WINDOWS as readonly number[]).includes(asked) ? asked : DEFAULT_WINDOW;
-    const usage = await agentUsage({ env: c.env }, page.principal, agent.value.id, window);
+    const usage = await agentUsage({ env: c.env }, page.principal, agent.id, window);
     if (!usage.ok) throw problemError(usage.problem);
-    return render(c, <UsagePage page={page} agent={agent.value} window={window} days={calendarDays(usage.value.days, page.now, window)} />);
+    return render(c, <UsagePage page={page} agent={agent} window={window} days={calendarDays(usage.value.days, page.now, window)} />);
   });
   return router;
 }
