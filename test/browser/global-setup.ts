@@ -8,6 +8,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BROWSER_TEST_PORT = 8794;
+/** The stand-in model provider's port (model-stand-in.ts); this run's gateway may call it over http. */
+export const BROWSER_MODEL_PORT = 8795;
 const root = join(import.meta.dirname, '..', '..');
 const STATE_DIR = '.wrangler/browser-state';
 const READY_TIMEOUT_MS = 180_000;
@@ -31,7 +33,8 @@ async function waitUntilReady(url: string): Promise<void> {
 
 export async function setup(): Promise<void> {
   rmSync(join(root, STATE_DIR), { recursive: true, force: true });
-  dev = spawn('npm', ['run', 'dev', '--', '--port', String(BROWSER_TEST_PORT), '--persist-to', STATE_DIR], {
+  const modelHost = `MODEL_PRIVATE_HOSTS:127.0.0.1:${BROWSER_MODEL_PORT}`;
+  dev = spawn('npm', ['run', 'dev', '--', '--port', String(BROWSER_TEST_PORT), '--persist-to', STATE_DIR, '--var', modelHost], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true, // its own process group: teardown stops wrangler, workerd and the runner together
