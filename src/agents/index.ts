@@ -13,4 +13,4 @@ export {
   type AgentDeletionHook,
 } from './agents';
 export { agentRoutes } from './routes';
-export { AgentSettings, AgentView, Isolation } from './schemas';
+export { AgentSettings, AgentView, Isolation, TurnLimits, UpdateAgent } from './schemas';

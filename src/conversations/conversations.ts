@@ -66,12 +66,34 @@ export async function sendMessage(
   return done(result);
 }
 
-export async function listAgentConversations(deps: Pick<RuntimeDeps, 'env'>, actor: Principal, agentId: string) {
+/** Conversations per page unless the caller asks for fewer (the API's upper bound too). */
+export const CONVERSATION_PAGE_MAX = 200;
+const CURSOR_PATTERN = /^(\d{1,15})\.(cnv_[0-9a-f]{32})$/;
+
+/**
+ * GET …/conversations: one page, most recent first. `cursor` is the `nextCursor` of the page
+ * before (`<updatedAt>.<id>` of its last row); anything else is refused, never guessed at.
+ */
+export async function listAgentConversations(
+  deps: Pick<RuntimeDeps, 'env'>,
+  actor: Principal,
+  agentId: string,
+  page: { cursor?: string | undefined; limit?: number | undefined } = {},
+) {
   const db = createDb(deps.env.DB);
   const agent = await agentInWorkspace(db, actor.workspaceId, agentId);
   if (!agent) return refused({ kind: 'not-found' });
-  const rows = await listConversations(db, actor.workspaceId, agent.id);
-  return done(rows.map(summaryOf));
+  const match = page.cursor === undefined ? null : CURSOR_PATTERN.exec(page.cursor);
+  if (page.cursor !== undefined && !match)
+    return refused({ kind: 'invalid', message: 'The cursor is not one this API gave out.', fields: ['cursor'] });
+  const after = match ? { updatedAt: Number(match[1]), id: match[2] ?? '' } : undefined;
+  const limit = Math.min(Math.max(page.limit ?? CONVERSATION_PAGE_MAX, 1), CONVERSATION_PAGE_MAX);
+  // One row more than asked says whether another page follows, without a count query.
+  const rows = await listConversations(db, actor.workspaceId, agent.id, { limit: limit + 1, after });
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  const nextCursor = rows.length > limit && last ? `${last.updatedAt}.${last.id}` : null;
+  return done({ conversations: shown.map(summaryOf), nextCursor });
 }
 
 function summaryOf(row: ConversationRow) {

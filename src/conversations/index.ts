@@ -6,7 +6,16 @@ export { compactionCut, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_MESSAGES } from './
 export { conversationDelivery } from './delivery';
 export { resumeOnDecision } from './approvals';
 export { conversationRoutes } from './routes';
-export { agentActor, forgetAgentConversations } from './conversations';
+export {
+  agentActor,
+  agentUsage,
+  CONVERSATION_PAGE_MAX,
+  deleteConversation,
+  forgetAgentConversations,
+  getConversation,
+  listAgentConversations,
+} from './conversations';
+export { utcDay } from './store';
 export { DEFAULT_TURN_LIMITS, LIMIT_REPLIES, resolveTurnLimits, TURN_QUEUE_WAIT_MS } from './limits';
 export { APPROVAL_EXPIRED_REPLY, startTurn, resumeTurn, type RuntimeDeps, type TurnResult } from './turn';
 export { BUSY_REPLY, PAUSED_REPLY, WAITING_FOR_APPROVAL_REPLY } from './channel-reply';

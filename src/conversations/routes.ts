@@ -6,6 +6,7 @@ import { agentUsage, deleteConversation, getConversation, listAgentConversations
 import {
   AgentParams,
   ConversationList,
+  ConversationListQuery,
   ConversationParams,
   ConversationView,
   MessagePending,
@@ -44,8 +45,8 @@ const listRoute = secured(
     path: '/api/v1/agents/{id}/conversations',
     operationId: 'listAgentConversations',
     summary: "An agent's conversations, most recent first (scope agents:read)",
-    request: { params: AgentParams },
-    responses: { 200: { description: 'Conversations', ...json(ConversationList) }, ...errorResponses(401, 403, 404) },
+    request: { params: AgentParams, query: ConversationListQuery },
+    responses: { 200: { description: 'Conversations', ...json(ConversationList) }, ...errorResponses(400, 401, 403, 404) },
   },
   signedIn('agents:read'),
 );
@@ -124,7 +125,7 @@ export function conversationRoutes(deps: { now: Clock; fetch: typeof fetch }) {
   });
 
   router.openapi(listRoute, async (c) =>
-    c.json({ conversations: valueOf(await listAgentConversations({ env: c.env }, principalOf(c), c.req.valid('param').id)) }, 200),
+    c.json(valueOf(await listAgentConversations({ env: c.env }, principalOf(c), c.req.valid('param').id, c.req.valid('query'))), 200),
   );
 
   router.openapi(getRoute, async (c) => {

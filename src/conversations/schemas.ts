@@ -47,7 +47,16 @@ export const MessagePending = z
 export const ConversationSummary = z
   .object({ id: z.string(), channel: z.string(), createdAt: z.number().int(), updatedAt: z.number().int() })
   .openapi('ConversationSummary');
-export const ConversationList = z.object({ conversations: z.array(ConversationSummary) }).openapi('ConversationList');
+export const ConversationList = z
+  .object({
+    conversations: z.array(ConversationSummary),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  })
+  .openapi('ConversationList');
+export const ConversationListQuery = z.object({
+  cursor: z.string().max(100).optional().openapi({ description: 'The `nextCursor` of the previous page.' }),
+  limit: z.coerce.number().int().min(1).max(200).optional().openapi({ description: 'Conversations per page (default and most: 200).' }),
+});
 
 const TranscriptEntry = z.object({
   role: z.enum(['user', 'assistant', 'tool', 'system']),

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { agentTurnUsage, conversations, conversationWaits, newId, type Database, type TurnOutcome } from '../db';
 import type { Env } from '../env';
 import type { Conversation } from './conversation-object';
@@ -58,13 +58,37 @@ export async function touchConversation(db: Database, id: string, now: number): 
   await db.update(conversations).set({ updatedAt: now }).where(eq(conversations.id, id));
 }
 
-export function listConversations(db: Database, workspaceId: string, agentId: string): Promise<ConversationRow[]> {
+/** Where a page of conversations starts: after the one last shown (most recent first, ties by id). */
+export interface ConversationPosition {
+  updatedAt: number;
+  id: string;
+}
+
+/** At most `limit` conversations, most recent first, starting after `after` (keyset paging: stable while rows change). */
+export function listConversations(
+  db: Database,
+  workspaceId: string,
+  agentId: string,
+  page: { limit: number; after?: ConversationPosition | undefined },
+): Promise<ConversationRow[]> {
+  const { after } = page;
   return db
     .select()
     .from(conversations)
-    .where(and(eq(conversations.workspaceId, workspaceId), eq(conversations.agentId, agentId)))
-    .orderBy(desc(conversations.updatedAt))
-    .limit(200);
+    .where(
+      and(
+        eq(conversations.workspaceId, workspaceId),
+        eq(conversations.agentId, agentId),
+        after
+          ? or(
+              lt(conversations.updatedAt, after.updatedAt),
+              and(eq(conversations.updatedAt, after.updatedAt), lt(conversations.id, after.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(conversations.updatedAt), desc(conversations.id))
+    .limit(page.limit);
 }
 
 /** Every conversation row id of an agent (no limit: its deletion must reach all of them). */

@@ -1,7 +1,8 @@
 /**
  * The operator dashboard in a real browser (Debian chromium + playwright-core) against
  * `npm run dev`: one operator's whole path — setup → sign in → API key → Slack connector →
- * install a tool → (the agent's key) invokes it → approve → audit log → verify the chain —
+ * install a tool → (the agent's key) invokes it → approve → audit log → verify the chain →
+ * the agent's settings, a conversation (a stand-in model) and its usage chart —
  * with no CSP violation and no console error, axe on every page, every page's CSP asserted,
  * XSS probes rendered as text, and the form CSRF check attacked. Screenshots of the main pages
  * (desktop and phone) are written to docs/screenshots/ with UPDATE_SCREENSHOTS=1.
@@ -13,7 +14,8 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_CSP } from '../../src/dashboard/page-csp.ts';
-import { BROWSER_ENV_FILE, BROWSER_TEST_PORT } from './global-setup.ts';
+import { BROWSER_ENV_FILE, BROWSER_MODEL_PORT, BROWSER_TEST_PORT } from './global-setup.ts';
+import { STAND_IN_REPLY, startModelStandIn } from './model-stand-in.ts';
 
 const BASE = `http://localhost:${BROWSER_TEST_PORT}`;
 const root = join(import.meta.dirname, '..', '..');
@@ -22,6 +24,7 @@ const EMAIL = 'owner@example.com';
 const PASSWORD = 'correct horse battery staple 42';
 const AGENT_XSS = '<img src=x onerror=alert(1)>';
 const TOOL_DESCRIPTION_XSS = 'Says it back </script><script>alert(2)</script>';
+const MODEL_NAME_XSS = 'stand-in </script><img src=x onerror=alert(3)>';
 const MANIFEST = {
   name: 'browser-tools',
   version: '1.0.0',
@@ -247,6 +250,77 @@ describe('the operator dashboard in Chromium', () => {
     await expect.poll(() => page.locator('table').textContent()).toContain('api.github.com');
     expect(await page.content()).not.toContain('ghp_browser_test_secret_value_1234');
     await checkPage('credentials');
+  });
+
+  it('edits the agent’s settings without script: a refusal sits at its field, then model, guards and limits are saved', async () => {
+    await page.goto(`${BASE}/credentials`);
+    await page.getByLabel('Name').fill('MODEL_API_KEY');
+    await page.getByLabel('Value').fill('sk-browser-test-model-key-5678');
+    await submit('Save credential');
+    await page.goto(`${BASE}${state.agentPath}/settings`);
+    await checkPage();
+    await page.getByLabel('Provider').selectOption('openai-compatible');
+    await page.getByLabel('Model', { exact: true }).fill(MODEL_NAME_XSS);
+    await page.getByLabel('API key credential').selectOption('MODEL_API_KEY');
+    const logged = consoleErrors.length;
+    await submit('Save settings');
+    // The refusal answers 400 with the form (Chromium logs that status); nothing else may appear.
+    expect(consoleErrors.splice(logged)).toEqual([
+      'error: Failed to load resource: the server responded with a status of 400 (Bad Request)',
+    ]);
+    expect(await page.locator('#f-modelBaseUrl').getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => page.locator('#f-modelBaseUrl-error').textContent()).toContain('needs a baseUrl');
+    await checkPage();
+    await page.getByLabel('Base URL').fill(`http://127.0.0.1:${BROWSER_MODEL_PORT}/v1`);
+    await page.getByLabel('Injection guard').selectOption('warn');
+    await page.getByLabel('Exfiltration guard').selectOption('approval');
+    await page.getByLabel('Model steps per turn').fill('3');
+    await submit('Save settings');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Settings saved.');
+    expect(await page.getByLabel('Model', { exact: true }).inputValue()).toBe(MODEL_NAME_XSS);
+    expect(await page.getByLabel('Injection guard').inputValue()).toBe('warn');
+    expect(await page.content()).not.toContain('sk-browser-test-model-key-5678');
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    await checkPage('agent-settings');
+  });
+
+  it('a message to the agent appears as its transcript (text, never markup) and as usage per day: a chart and its table', async () => {
+    const base = `${BASE}${state.agentPath}`;
+    await page.goto(`${base}/usage`);
+    await expect.poll(() => page.locator('main').textContent()).toContain('No turns in the last 30 days.');
+    await checkPage();
+    const model = await startModelStandIn(BROWSER_MODEL_PORT);
+    try {
+      const response = await fetch(`${BASE}/api/v1/agents/${encodeURIComponent(state.agentId ?? '')}/messages`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${state.apiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ text: `Where is my order? ${AGENT_XSS}` }),
+      });
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { reply: string }).reply).toBe(STAND_IN_REPLY);
+      expect(model.requests()).toBe(1);
+    } finally {
+      await model.close();
+    }
+    await page.goto(`${base}/conversations`);
+    const links = page.locator('main table a');
+    expect(await links.count()).toBe(1);
+    await checkPage('conversations');
+    await Promise.all([page.waitForLoadState('load'), links.first().click()]);
+    await expect.poll(() => page.locator('ol.transcript').textContent()).toContain(`Where is my order? ${AGENT_XSS}`);
+    expect(await page.locator('ol.transcript').textContent()).toContain(STAND_IN_REPLY);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    await checkPage('conversation');
+    await page.goto(`${base}/usage`);
+    expect(await page.getByRole('img', { name: /^Tokens per day/ }).count()).toBe(1);
+    await expect.poll(() => page.locator('tbody tr').first().textContent()).toMatch(/^\d{4}-\d{2}-\d{2}11,200300/);
+    await checkPage('usage');
+    await page.goto(`${base}/conversations`);
+    await Promise.all([page.waitForLoadState('load'), page.locator('main table a').first().click()]);
+    await submit('Delete conversation');
+    expect(new URL(page.url()).pathname).toBe(`${state.agentPath}/conversations`);
+    await expect.poll(() => page.locator('main').textContent()).toContain('No conversations yet.');
+    await checkPage();
   });
 
   it('invites a member (the token shown once) and shows the change-password page', async () => {

@@ -9,6 +9,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BROWSER_TEST_PORT = 8794;
+/** The stand-in model provider's port (model-stand-in.ts); this run's gateway may call it over http. */
+export const BROWSER_MODEL_PORT = 8795;
 const root = join(import.meta.dirname, '..', '..');
 const STATE_DIR = '.wrangler/browser-state';
 export const BROWSER_ENV_FILE = join(root, STATE_DIR, 'dev.vars');
@@ -34,7 +36,9 @@ async function waitUntilReady(url: string): Promise<void> {
 export async function setup(): Promise<void> {
   rmSync(join(root, STATE_DIR), { recursive: true, force: true });
   mkdirSync(join(root, STATE_DIR), { recursive: true });
-  dev = spawn('npm', ['run', 'dev', '--', '--port', String(BROWSER_TEST_PORT), '--persist-to', STATE_DIR, '--dev-vars', BROWSER_ENV_FILE], {
+  const modelHost = `MODEL_PRIVATE_HOSTS:127.0.0.1:${BROWSER_MODEL_PORT}`;
+  const args = ['--port', String(BROWSER_TEST_PORT), '--persist-to', STATE_DIR, '--dev-vars', BROWSER_ENV_FILE, '--var', modelHost];
+  dev = spawn('npm', ['run', 'dev', '--', ...args], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true, // its own process group: teardown stops wrangler, workerd and the runner together

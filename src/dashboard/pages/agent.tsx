@@ -10,6 +10,7 @@ import { vaultProblemToApiError } from '../../vault';
 import { CsrfField, Empty, Field, FormError, formatTime, Layout, Select, TextArea, type FieldErrors } from '../layout';
 import { fieldErrorsOf, pageContext, problemError, render, type PageContext } from '../page';
 import { formOf, signedInPage } from '../session';
+import { AgentTabs } from './agent-tabs';
 import { ConnectorInstructions } from './connector-instructions';
 
 type AgentValue = Extract<Awaited<ReturnType<typeof getAgent>>, { ok: true }>['value'];
@@ -45,9 +46,7 @@ const AgentPage = (props: AgentPageProps) => {
   const canWrite = principal.scopes.has('agents:write');
   return (
     <Layout title={`Agent: ${agent.name}`} principal={principal} csrf={csrf} section="agents">
-      <p>
-        <a href="/agents">← All agents</a>
-      </p>
+      <AgentTabs agentId={agent.id} current="agent" />
       <dl>
         <dt>Id</dt>
         <dd class="mono">{agent.id}</dd>
@@ -55,6 +54,8 @@ const AgentPage = (props: AgentPageProps) => {
         <dd>{agent.description || '—'}</dd>
         <dt>Isolation</dt>
         <dd>{agent.isolation}</dd>
+        <dt>Model</dt>
+        <dd>{agent.model ? `${agent.model.provider} · ${agent.model.model}` : 'none (set one under Settings)'}</dd>
         <dt>Created</dt>
         <dd>{formatTime(agent.createdAt)}</dd>
       </dl>

@@ -1435,6 +1435,8 @@ export interface components {
         };
         ConversationList: {
             conversations: components["schemas"]["ConversationSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
         };
         ConversationSummary: {
             id: string;
@@ -3864,7 +3866,12 @@ export interface operations {
     };
     listAgentConversations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Conversations per page (default and most: 200). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3880,6 +3887,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error */
