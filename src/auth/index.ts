@@ -1,6 +1,15 @@
 export { API_KEY_PREFIX, isWellFormedApiKey } from './api-key-format';
 export { createApiKey, listApiKeys, revokeApiKey, type ApiKeyBindings } from './api-keys';
-export { authenticate, grantPrincipal, principalOf, requireScope, sessionMember, type CsrfTokenSource } from './authenticate';
+export {
+  authenticate,
+  grantPrincipal,
+  principalOf,
+  requireScope,
+  sessionMember,
+  type CsrfProof,
+  type CsrfTokenSource,
+} from './authenticate';
+export { sessionFormToken } from './form-token';
 export type { LoginAttemptCounted, LoginAttemptKeys, LoginThrottle } from './login-throttle';
 export { ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2id } from './passwords';
 export { checkPasswordPolicy } from './password-policy';

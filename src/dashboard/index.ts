@@ -25,7 +25,7 @@ import { toolPages } from './pages/tool';
 import { formPost } from './session';
 
 export { PAGE_CSP } from './csp';
-export { CSRF_COOKIE_NAME, CSRF_FIELD } from './session';
+export { CSRF_FIELD } from './session';
 
 /** The dashboard's top-level paths; its middleware runs on these only, never on /api, /hooks or /healthz. */
 export const DASHBOARD_PATHS = [
