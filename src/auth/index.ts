@@ -18,6 +18,7 @@ export type { Clock } from './routes/clock';
 export { sessionRoutes } from './routes/session-routes';
 export { setupRoutes } from './routes/setup';
 export { userRoutes } from './routes/user-routes';
+export { removeMember, type MemberRemoved } from './remove-member';
 export { changeUserRole, createWorkspace, getMe, inviteUser, issuePasswordReset, listUsers, type UserBindings } from './users';
 export { PUBLIC, secured, signedIn, signedInWithAnyOf, type Access } from './secured';
 export { actorOfPrincipal, exclusiveScopeConflict, ROLE_RANK, ROLE_SCOPES, SCOPES, type Principal, type Scope } from './scopes';
