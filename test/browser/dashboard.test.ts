@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAGE_CSP } from '../../src/dashboard/page-csp.ts';
+import { LIVE_UPDATES_SHA256, PAGE_CSP } from '../../src/dashboard/page-csp.ts';
 import { BROWSER_TEST_PORT } from './global-setup.ts';
 
 const BASE = `http://localhost:${BROWSER_TEST_PORT}`;
@@ -203,14 +203,27 @@ describe('the operator dashboard in Chromium', () => {
     await checkPage('tool');
   });
 
-  it('the agent’s key invokes the tool; the call waits, and the operator approves exactly the arguments shown; it runs', async () => {
+  it('the agent’s key invokes the tool while the approvals page is open: the new approval appears without a reload; the operator approves exactly the arguments shown; it runs', async () => {
+    // The live-updates script opens the events socket with the session cookie and subscribes.
+    const socket = page.waitForEvent('websocket');
+    await page.goto(`${BASE}/approvals`);
+    await expect.poll(() => page.locator('main').textContent()).toContain('Nothing is waiting for approval');
+    const ws = await socket;
+    expect(new URL(ws.url()).pathname).toBe('/api/v1/events');
+    await ws.waitForEvent('framereceived', { predicate: (frame) => String(frame.payload).includes('"subscribed"') });
+    const documentsBefore = documents.length;
     const response = await fetch(`${BASE}/api/v1/agents/${encodeURIComponent(state.agentId ?? '')}/tools/echo/invocations`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${state.apiKey}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ arguments: { message: 'hello from the browser test' } }),
     });
     expect(response.status).toBe(202);
-    await page.goto(`${BASE}/approvals`);
+    const live = page.locator('#live-updates');
+    await expect.poll(() => live.textContent(), { timeout: 15_000 }).toContain('New approval waiting: echo.');
+    expect(await live.isVisible()).toBe(true);
+    expect(documents.length).toBe(documentsBefore); // no navigation: the notice came over the socket
+    await checkPage();
+    await Promise.all([page.waitForLoadState('load'), live.getByRole('link', { name: 'Reload' }).click()]);
     await expect.poll(() => page.getByLabel('Arguments of echo').textContent()).toContain('"message": "hello from the browser test"');
     await checkPage('approvals');
     await submit('Approve and run');
@@ -280,13 +293,27 @@ describe('the operator dashboard in Chromium', () => {
     await submit('Sign out');
   });
 
+  it('the owner removes that member: a confirmation page first (no script), then the member is gone', async () => {
+    await page.goto(`${BASE}/sign-in`);
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await submit('Sign in');
+    await page.goto(`${BASE}/members`);
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('link', { name: 'Remove operator@example.com' }).click()]);
+    await expect.poll(() => page.locator('main').textContent()).toContain('Remove operator@example.com (operator) from this workspace?');
+    await checkPage('member-remove');
+    await submit('Remove operator@example.com');
+    expect(new URL(page.url()).pathname).toBe('/members');
+    expect(await page.locator('table').textContent()).not.toContain('operator@example.com');
+  });
+
   it('during the whole run: no console error or CSP violation, no dialog (XSS), no serious or critical axe finding', () => {
     expect(consoleErrors).toEqual([]);
     expect(dialogs).toEqual([]);
     expect(axeFindings).toEqual([]);
   });
 
-  it('every page carried the page CSP (no script at all, no framing, forms to self) and Cache-Control: no-store', () => {
+  it('every page carried the page CSP (only the live-updates script, by hash; no framing; forms to self) and Cache-Control: no-store', () => {
     expect(documents.length).toBeGreaterThan(15);
     for (const doc of documents)
       expect({ url: doc.url, csp: doc.csp, cacheControl: doc.cacheControl }).toEqual({
@@ -294,7 +321,7 @@ describe('the operator dashboard in Chromium', () => {
         csp: PAGE_CSP,
         cacheControl: 'no-store',
       });
-    expect(PAGE_CSP).toContain("script-src 'none'");
+    expect(PAGE_CSP).toContain(`script-src '${LIVE_UPDATES_SHA256}'`);
     expect(PAGE_CSP).toContain("frame-ancestors 'none'");
     expect(PAGE_CSP).toContain("form-action 'self'");
     expect(PAGE_CSP).not.toMatch(/unsafe-(inline|eval)/);
