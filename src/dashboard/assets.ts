@@ -1,7 +1,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import appCss from './assets/app.css';
-import liveUpdatesJs from './assets/live-updates.js';
+// `.js.txt`: wrangler's bundler always compiles a `.js` import as code; the default *.txt rule
+// bundles it as text instead (eslint.config.js still lints it as a browser script).
+import liveUpdatesJs from './assets/live-updates.js.txt';
 
 /** The dashboard's one stylesheet: bundled as a text module (wrangler.toml [[rules]]), served by the Worker. */
 export const STYLESHEET_PATH = '/assets/app.css';

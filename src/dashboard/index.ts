@@ -1,7 +1,7 @@
 /**
  * The operator dashboard (docs/dashboard.md): server-rendered pages at `/` and below that call
  * the same domain functions as the REST API. Every page: its own CSP (csp.ts), no script but
- * the live-updates file (assets/live-updates.js, allowed by its hash),
+ * the live-updates file (assets/live-updates.js.txt, allowed by its hash),
  * `Cache-Control: no-store` (http/security-headers.ts), forms checked by the session's CSRF
  * token (session.ts), values escaped by hono/jsx.
  */

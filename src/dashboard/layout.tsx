@@ -17,7 +17,7 @@ export interface PageFrame {
   csrf?: string | undefined;
   /** The navigation entry to mark as current. */
   section?: string | undefined;
-  /** What the live-updates script watches on this page (assets/live-updates.js); unset → no script. */
+  /** What the live-updates script watches on this page (assets/live-updates.js.txt); unset → no script. */
   live?: LiveUpdates | undefined;
 }
 

@@ -1,10 +1,10 @@
 // No imports: the browser tests (Node) read the same constants.
 /**
- * SHA-256 (base64) of src/dashboard/assets/live-updates.js, byte for byte: the one script a
+ * SHA-256 (base64) of src/dashboard/assets/live-updates.js.txt, byte for byte: the one script a
  * page may run. A change to that file must change this value, or browsers refuse the script
  * (test/workers/dashboard-live.test.ts compares the two).
  */
-export const LIVE_UPDATES_SHA256 = 'sha256-dnkjWShVqp15ZmWXqTHdNC1eAmrtpAT2l26QGPF1CAk=';
+export const LIVE_UPDATES_SHA256 = 'sha256-m/2G2n3psHXg3GqEryUWxauPf0ZACxoR81ZZGnQpezE=';
 
 /**
  * The Content-Security-Policy of every dashboard page (the API keeps `default-src 'none'`).
