@@ -31,6 +31,14 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's one browser script (src/dashboard/assets/live-updates.js.txt), served as text.
+    files: ['src/dashboard/assets/*.js.txt'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { document: 'readonly', location: 'readonly', WebSocket: 'readonly', setTimeout: 'readonly' },
+    },
+  },
+  {
     // src/policy/ is shared by the Worker, the CLI and the runner: no platform, no app imports.
     files: ['src/policy/**/*.ts'],
     rules: {

@@ -19,6 +19,8 @@ export interface AuditEventMap {
   'auth.invite.issued': { userId: string; role: string; expiresAt: number };
   'auth.invite.accepted': { userId: string };
   'user.role.changed': { userId: string; from: string; to: string };
+  /** A member removed from the workspace (DELETE /api/v1/members/:id): what went with them, never a token. */
+  'user.removed': { userId: string; role: string; sessionsRevoked: number; apiKeysRevoked: string[]; oauthGrantsRevoked: number };
   'workspace.created': { workspaceId: string; name: string };
   'api_key.created': { keyId: string; name: string; scopes: string[]; expiresAt: number | null };
   'api_key.revoked': { keyId: string };

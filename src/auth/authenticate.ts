@@ -7,18 +7,24 @@ import { ApiError, clockOf, isAllowedOrigin, parseAllowedOrigins } from '../http
 import { isWellFormedApiKey } from './api-key-format';
 import { effectiveKeyScopes, ROLE_SCOPES, type Principal, type Scope } from './scopes';
 import { parseBearer, SESSION_COOKIE_NAME, timingSafeEqualText } from '../lib';
+import { sessionFormToken } from './form-token';
 import { findSession } from './sessions';
 import { hashToken } from './tokens';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Where a cookie-authenticated unsafe request carries its CSRF token. The API reads the
- * X-CSRF-Token header only; the dashboard's HTML forms send a hidden field instead
- * (src/dashboard/csrf.ts). Either way the value is checked against the session's stored hash.
+ * How a cookie-authenticated unsafe request proves it came from the gateway's own page:
+ * - `header` (the API): X-CSRF-Token, the token POST /api/v1/auth/login returned, checked
+ *   against the hash stored with the session;
+ * - `form` (the dashboard's HTML forms, src/dashboard/session.ts): the field it reads must
+ *   equal sessionFormToken(the session token) (form-token.ts), a value derived from the session,
+ *   so a session opened through the API can submit forms too.
+ * Either way the comparison is constant time; a form field never satisfies an API route and
+ * the header never satisfies a form (the two values differ).
  */
 export type CsrfTokenSource = (c: Context<AppEnv>) => Promise<string | undefined>;
-const csrfHeader: CsrfTokenSource = async (c) => c.req.header('X-CSRF-Token');
+export type CsrfProof = { kind: 'header' } | { kind: 'form'; field: CsrfTokenSource };
 /** last_used_at on API keys is written at most this often. */
 const KEY_TOUCH_INTERVAL_MS = 60 * 1000;
 
@@ -63,26 +69,25 @@ async function principalFromApiKey(db: Database, key: string, now: number): Prom
  * be the gateway's own or a configured one. API-key requests are exempt: browsers do not
  * attach Authorization headers on their own.
  */
-async function checkCsrf(c: Context<AppEnv>, csrfTokenHash: string, sentToken: CsrfTokenSource): Promise<void> {
+async function checkCsrf(c: Context<AppEnv>, session: { token: string; csrfTokenHash: string }, proof: CsrfProof): Promise<void> {
   if (!UNSAFE_METHODS.has(c.req.method)) return;
   const origin = c.req.header('Origin');
   if (origin !== undefined && !isAllowedOrigin(origin, c.req.url, parseAllowedOrigins(c.env.ALLOWED_ORIGINS))) {
     throw new ApiError('CSRF_FAILED');
   }
-  const sent = await sentToken(c);
-  if (!sent || !timingSafeEqualText(await hashToken(sent), csrfTokenHash)) throw new ApiError('CSRF_FAILED');
+  if (proof.kind === 'header') {
+    const sent = c.req.header('X-CSRF-Token');
+    if (!sent || !timingSafeEqualText(await hashToken(sent), session.csrfTokenHash)) throw new ApiError('CSRF_FAILED');
+    return;
+  }
+  const sent = await proof.field(c);
+  if (!sent || !timingSafeEqualText(sent, sessionFormToken(session.token))) throw new ApiError('CSRF_FAILED');
 }
 
-async function principalFromSession(
-  c: Context<AppEnv>,
-  db: Database,
-  token: string,
-  now: number,
-  sentToken: CsrfTokenSource,
-): Promise<Principal> {
+async function principalFromSession(c: Context<AppEnv>, db: Database, token: string, now: number, proof: CsrfProof): Promise<Principal> {
   const member = await memberOfSession(db, token, now);
   if (!member) throw new ApiError('UNAUTHENTICATED');
-  await checkCsrf(c, member.csrfTokenHash, sentToken);
+  await checkCsrf(c, { token, csrfTokenHash: member.csrfTokenHash }, proof);
   return member.principal;
 }
 
@@ -113,15 +118,15 @@ async function memberOfSession(db: Database, token: string, now: number): Promis
  * the API key (the explicit credential) and ignores the cookie. Time is `options.now`, else
  * the app's clock on the request (routes declare this middleware before any clock exists).
  */
-export function authenticate(options: { now?: () => number; csrfToken?: CsrfTokenSource } = {}): MiddlewareHandler<AppEnv> {
-  const sentToken = options.csrfToken ?? csrfHeader;
+export function authenticate(options: { now?: () => number; csrf?: CsrfProof } = {}): MiddlewareHandler<AppEnv> {
+  const proof = options.csrf ?? { kind: 'header' };
   return async function authenticateMiddleware(c, next) {
     const db = createDb(c.env.DB);
     const now = (options.now ?? clockOf(c))();
     const key = bearerToken(c);
     const cookie = getCookie(c, SESSION_COOKIE_NAME, 'host');
     if (key !== undefined) c.set('principal', await principalFromApiKey(db, key, now));
-    else if (cookie) c.set('principal', await principalFromSession(c, db, cookie, now, sentToken));
+    else if (cookie) c.set('principal', await principalFromSession(c, db, cookie, now, proof));
     else throw new ApiError('UNAUTHENTICATED');
     await next();
   };

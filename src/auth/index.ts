@@ -1,6 +1,15 @@
 export { API_KEY_PREFIX, isWellFormedApiKey } from './api-key-format';
 export { createApiKey, listApiKeys, revokeApiKey, type ApiKeyBindings } from './api-keys';
-export { authenticate, grantPrincipal, principalOf, requireScope, sessionMember, type CsrfTokenSource } from './authenticate';
+export {
+  authenticate,
+  grantPrincipal,
+  principalOf,
+  requireScope,
+  sessionMember,
+  type CsrfProof,
+  type CsrfTokenSource,
+} from './authenticate';
+export { sessionFormToken } from './form-token';
 export type { LoginAttemptCounted, LoginAttemptKeys, LoginThrottle } from './login-throttle';
 export { ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2id } from './passwords';
 export { checkPasswordPolicy } from './password-policy';
@@ -9,6 +18,7 @@ export type { Clock } from './routes/clock';
 export { sessionRoutes } from './routes/session-routes';
 export { setupRoutes } from './routes/setup';
 export { userRoutes } from './routes/user-routes';
+export { removeMember, type MemberRemoved } from './remove-member';
 export { changeUserRole, createWorkspace, getMe, inviteUser, issuePasswordReset, listUsers, type UserBindings } from './users';
 export { PUBLIC, secured, signedIn, signedInWithAnyOf, type Access } from './secured';
 export { actorOfPrincipal, exclusiveScopeConflict, ROLE_RANK, ROLE_SCOPES, SCOPES, type Principal, type Scope } from './scopes';

@@ -13,7 +13,7 @@ import { actorOfPrincipal, ROLE_RANK, type Principal, type Scope } from './scope
  * Outcome), testable without HTTP. Another workspace's user is not-found, like a missing one.
  */
 export type UserBindings = Pick<Env, 'DB'> & AuditBindings;
-type UserViewValue = ReturnType<typeof userView>;
+export type UserViewValue = ReturnType<typeof userView>;
 
 const EMAIL_TAKEN = { kind: 'conflict', message: 'A user with that email already exists.' } as const;
 
@@ -25,7 +25,7 @@ const EMAIL_TAKEN = { kind: 'conflict', message: 'A user with that email already
  * 4. otherwise only a strictly higher rank → yes (two owners cannot demote or reset each other);
  * 5. else no.
  */
-function mayManage(principal: Principal, target: { id: string; role: Role; isInstanceOwner: boolean }): boolean {
+export function mayManage(principal: Principal, target: { id: string; role: Role; isInstanceOwner: boolean }): boolean {
   if (target.id === principal.userId) return false;
   if (target.isInstanceOwner) return false;
   if (principal.isInstanceOwner) return true;
@@ -36,7 +36,7 @@ function isUniqueViolation(error: unknown): boolean {
   return String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error).includes('UNIQUE constraint failed');
 }
 
-async function userInWorkspace(env: UserBindings, workspaceId: string, id: string) {
+export async function userInWorkspace(env: UserBindings, workspaceId: string, id: string) {
   const [row] = await createDb(env.DB)
     .select()
     .from(users)

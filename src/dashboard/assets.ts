@@ -1,6 +1,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import appCss from './assets/app.css';
+// `.js.txt`: wrangler's bundler always compiles a `.js` import as code; the default *.txt rule
+// bundles it as text instead (eslint.config.js still lints it as a browser script).
+import liveUpdatesJs from './assets/live-updates.js.txt';
 
 /** The dashboard's one stylesheet: bundled as a text module (wrangler.toml [[rules]]), served by the Worker. */
 export const STYLESHEET_PATH = '/assets/app.css';
@@ -16,4 +19,11 @@ export function serveIcon(c: Context<AppEnv>): Response {
 
 export function serveStylesheet(c: Context<AppEnv>): Response {
   return c.body(appCss, 200, { 'Content-Type': 'text/css; charset=utf-8' });
+}
+
+/** The live-updates script (the only one pages run; page-csp.ts allows it by its SHA-256). */
+export const LIVE_UPDATES_PATH = '/assets/live-updates.js';
+
+export function serveLiveUpdates(c: Context<AppEnv>): Response {
+  return c.body(liveUpdatesJs, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
 }

@@ -1,13 +1,14 @@
 /**
  * The operator dashboard (docs/dashboard.md): server-rendered pages at `/` and below that call
- * the same domain functions as the REST API. Every page: its own CSP (csp.ts), no script,
+ * the same domain functions as the REST API. Every page: its own CSP (csp.ts), no script but
+ * the live-updates file (assets/live-updates.js.txt, allowed by its hash),
  * `Cache-Control: no-store` (http/security-headers.ts), forms checked by the session's CSRF
  * token (session.ts), values escaped by hono/jsx.
  */
 import { Hono } from 'hono';
 import type { Clock, SignInDeps } from '../auth';
 import type { AppEnv } from '../env';
-import { ICON_PATH, serveIcon, serveStylesheet, STYLESHEET_PATH } from './assets';
+import { ICON_PATH, LIVE_UPDATES_PATH, serveIcon, serveLiveUpdates, serveStylesheet, STYLESHEET_PATH } from './assets';
 import { pagePolicy } from './csp';
 import { errorPage } from './error-page';
 import { accountPages } from './pages/account';
@@ -28,7 +29,7 @@ import { usagePages } from './pages/usage';
 import { formPost } from './session';
 
 export { PAGE_CSP } from './csp';
-export { CSRF_COOKIE_NAME, CSRF_FIELD } from './session';
+export { CSRF_FIELD } from './session';
 
 /** The dashboard's top-level paths; its middleware runs on these only, never on /api, /hooks or /healthz. */
 export const DASHBOARD_PATHS = [
@@ -64,6 +65,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   const router = new Hono<AppEnv>();
   router.get(STYLESHEET_PATH, (c) => serveStylesheet(c));
   router.get(ICON_PATH, (c) => serveIcon(c));
+  router.get(LIVE_UPDATES_PATH, (c) => serveLiveUpdates(c));
   router.get('/favicon.ico', (c) => c.redirect(ICON_PATH, 301));
   router.use('/', pagePolicy(), formPost());
   for (const path of DASHBOARD_PATHS) router.use(path, pagePolicy(), formPost()).use(`${path}/*`, pagePolicy(), formPost());

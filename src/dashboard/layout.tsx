@@ -1,6 +1,7 @@
 import type { Child, FC, PropsWithChildren } from 'hono/jsx';
 import type { Principal, Scope } from '../auth';
-import { ICON_PATH, STYLESHEET_PATH } from './assets';
+import { ICON_PATH, LIVE_UPDATES_PATH, STYLESHEET_PATH } from './assets';
+import { LIVE_UPDATES_SHA256 } from './csp';
 import { CSRF_FIELD } from './session';
 
 /**
@@ -16,7 +17,11 @@ export interface PageFrame {
   csrf?: string | undefined;
   /** The navigation entry to mark as current. */
   section?: string | undefined;
+  /** What the live-updates script watches on this page (assets/live-updates.js.txt); unset → no script. */
+  live?: LiveUpdates | undefined;
 }
+
+export type LiveUpdates = { page: 'approvals' } | { page: 'invocation'; invocationId: string };
 
 const NAV: Array<{ href: string; label: string; section: string; needs?: Scope[] }> = [
   { href: '/', label: 'Overview', section: 'home' },
@@ -28,7 +33,7 @@ const NAV: Array<{ href: string; label: string; section: string; needs?: Scope[]
   { href: '/audit', label: 'Audit log', section: 'audit', needs: ['audit:read'] },
 ];
 
-export const Layout: FC<PropsWithChildren<PageFrame>> = ({ title, principal, csrf, section, children }) => (
+export const Layout: FC<PropsWithChildren<PageFrame>> = ({ title, principal, csrf, section, live, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -36,6 +41,7 @@ export const Layout: FC<PropsWithChildren<PageFrame>> = ({ title, principal, csr
       <title>{`${title} · Portcullis`}</title>
       <link rel="stylesheet" href={STYLESHEET_PATH} />
       <link rel="icon" href={ICON_PATH} type="image/svg+xml" />
+      {live ? <script src={LIVE_UPDATES_PATH} integrity={LIVE_UPDATES_SHA256} defer></script> : null}
     </head>
     <body>
       <a class="skip" href="#main">
@@ -72,6 +78,16 @@ export const Layout: FC<PropsWithChildren<PageFrame>> = ({ title, principal, csr
       </header>
       <main id="main">
         <h1>{title}</h1>
+        {live ? (
+          <div
+            id="live-updates"
+            role="status"
+            aria-live="polite"
+            data-live={live.page}
+            data-invocation={live.page === 'invocation' ? live.invocationId : undefined}
+            hidden
+          ></div>
+        ) : null}
         {children}
       </main>
     </body>

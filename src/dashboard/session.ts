@@ -1,37 +1,32 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { authenticate, principalOf, SESSION_COOKIE_NAME, type Principal, type Scope } from '../auth';
+import { deleteCookie, getCookie } from 'hono/cookie';
+import { authenticate, principalOf, SESSION_COOKIE_NAME, sessionFormToken, type Principal, type Scope } from '../auth';
 import type { AppEnv } from '../env';
 import { ApiError, isAllowedOrigin, parseAllowedOrigins } from '../http';
 
 /**
  * How the dashboard's HTML forms meet the identity layer's CSRF scheme (docs/dashboard.md):
- * - the session's CSRF token (the one POST /api/v1/auth/login returns) is kept at sign-in in
- *   a second cookie, `__Host-portcullis_csrf` (HttpOnly, Secure, SameSite=Strict), so the
- *   server can put it in each form as the hidden field `_csrf`; a script on another origin
- *   can read neither cookie nor page;
- * - a form post is authenticated by authenticate() exactly as an API call is, with the token
- *   read from that field instead of the X-CSRF-Token header, and checked the same way:
- *   constant time, against the hash stored with the session, Origin (when sent) the gateway's
- *   own. The API's header check is untouched: a form field never satisfies an API route.
+ * - each page puts the session's form token in its forms as the hidden field `_csrf`. The
+ *   token is derived from the session cookie (sessionFormToken, src/auth/form-token.ts), so it
+ *   exists for every live session, also one opened by POST /api/v1/auth/login, and no second
+ *   cookie is needed; a script on another origin can read neither the cookie nor the page;
+ * - a form post is authenticated by authenticate() exactly as an API call is, with the proof
+ *   read from that field instead of the X-CSRF-Token header: constant time, Origin (when sent)
+ *   the gateway's own. The API's header check is untouched: a form field never satisfies an
+ *   API route, and the API's CSRF token never satisfies a form.
  */
-export const CSRF_COOKIE_NAME = 'portcullis_csrf';
 export const CSRF_FIELD = '_csrf';
 /** Largest form body a page accepts (a pasted manifest is the largest). */
 export const MAX_FORM_BYTES = 256 * 1024;
 
-export function setCsrfCookie(c: Context<AppEnv>, csrfToken: string): void {
-  setCookie(c, CSRF_COOKIE_NAME, csrfToken, { httpOnly: true, secure: true, sameSite: 'Strict', path: '/', prefix: 'host' });
-}
-
-export function clearSessionCookies(c: Context<AppEnv>): void {
+export function clearSessionCookie(c: Context<AppEnv>): void {
   deleteCookie(c, SESSION_COOKIE_NAME, { path: '/', secure: true, prefix: 'host' });
-  deleteCookie(c, CSRF_COOKIE_NAME, { path: '/', secure: true, prefix: 'host' });
 }
 
-/** The token to render into this page's forms ('' when the cookie is missing: every post then fails the check). */
+/** The token to render into this page's forms ('' without a session cookie: every post then fails the check). */
 export function csrfTokenOf(c: Context<AppEnv>): string {
-  return getCookie(c, CSRF_COOKIE_NAME, 'host') ?? '';
+  const session = getCookie(c, SESSION_COOKIE_NAME, 'host');
+  return session ? sessionFormToken(session) : '';
 }
 
 /** The parsed urlencoded form of a post (cached by Hono, so the CSRF check and the handler read one body). */
@@ -83,7 +78,7 @@ export type PageAccess = { scopes?: Scope[]; anyScope?: Scope[] };
  * 3. the page's handler, whose domain function applies its own rules.
  */
 export function signedInPage(access: PageAccess = {}): MiddlewareHandler<AppEnv> {
-  const check = authenticate({ csrfToken: formCsrfToken });
+  const check = authenticate({ csrf: { kind: 'form', field: formCsrfToken } });
   return async function signedInPageMiddleware(c, next) {
     let authenticated = false;
     try {

@@ -139,6 +139,13 @@ export const DEFAULT_ROUTE_TABLE: readonly RouteRule[] = [
   { prefix: '/healthz', exact: true, buckets: [], isolate: 'healthz-client' },
   { prefix: '/hooks/', buckets: [{ policy: 'hooks-ip', key: 'ip' }] },
   { prefix: '/api/v1/auth/', buckets: [{ policy: 'auth-ip', key: 'ip' }] },
+  // The dashboard's pages that take a password or a one-time token (src/dashboard/pages/auth.tsx,
+  // account.tsx): the same bucket as /api/v1/auth/*, so switching surfaces does not double an
+  // address's guesses. Prefixes, not exact paths: covering `/sign-in/` or `/resetx` too costs nothing.
+  ...['/sign-in', '/setup', '/accept-invite', '/reset', '/account/password'].map((prefix) => ({
+    prefix,
+    buckets: [{ policy: 'auth-ip' as const, key: 'ip' as const }],
+  })),
   {
     prefix: '/api/v1/',
     buckets: [

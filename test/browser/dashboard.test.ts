@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAGE_CSP } from '../../src/dashboard/page-csp.ts';
+import { LIVE_UPDATES_SHA256, PAGE_CSP } from '../../src/dashboard/page-csp.ts';
 import { BROWSER_ENV_FILE, BROWSER_MODEL_PORT, BROWSER_TEST_PORT } from './global-setup.ts';
 import { STAND_IN_REPLY, startModelStandIn } from './model-stand-in.ts';
 
@@ -141,11 +141,8 @@ describe('the operator dashboard in Chromium', () => {
     const cookies = await context.cookies(BASE);
     const session = cookies.find((cookie) => cookie.name === '__Host-portcullis_session');
     expect(session).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });
-    expect(cookies.find((cookie) => cookie.name === '__Host-portcullis_csrf')).toMatchObject({
-      secure: true,
-      httpOnly: true,
-      sameSite: 'Strict',
-    });
+    // The forms' CSRF token is derived from the session (src/auth/form-token.ts): no second cookie.
+    expect(cookies.map((cookie) => cookie.name)).toEqual(['__Host-portcullis_session']);
     await expect.poll(() => page.locator('main').textContent()).toContain(`Signed in as ${EMAIL}`);
     await checkPage('overview');
   });
@@ -209,14 +206,27 @@ describe('the operator dashboard in Chromium', () => {
     await checkPage('tool');
   });
 
-  it('the agent’s key invokes the tool; the call waits, and the operator approves exactly the arguments shown; it runs', async () => {
+  it('the agent’s key invokes the tool while the approvals page is open: the new approval appears without a reload; the operator approves exactly the arguments shown; it runs', async () => {
+    // The live-updates script opens the events socket with the session cookie and subscribes.
+    const socket = page.waitForEvent('websocket');
+    await page.goto(`${BASE}/approvals`);
+    await expect.poll(() => page.locator('main').textContent()).toContain('Nothing is waiting for approval');
+    const ws = await socket;
+    expect(new URL(ws.url()).pathname).toBe('/api/v1/events');
+    await ws.waitForEvent('framereceived', { predicate: (frame) => String(frame.payload).includes('"subscribed"') });
+    const documentsBefore = documents.length;
     const response = await fetch(`${BASE}/api/v1/agents/${encodeURIComponent(state.agentId ?? '')}/tools/echo/invocations`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${state.apiKey}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ arguments: { message: 'hello from the browser test' } }),
     });
     expect(response.status).toBe(202);
-    await page.goto(`${BASE}/approvals`);
+    const live = page.locator('#live-updates');
+    await expect.poll(() => live.textContent(), { timeout: 15_000 }).toContain('New approval waiting: echo.');
+    expect(await live.isVisible()).toBe(true);
+    expect(documents.length).toBe(documentsBefore); // no navigation: the notice came over the socket
+    await checkPage();
+    await Promise.all([page.waitForLoadState('load'), live.getByRole('link', { name: 'Reload' }).click()]);
     await expect.poll(() => page.getByLabel('Arguments of echo').textContent()).toContain('"message": "hello from the browser test"');
     await checkPage('approvals');
     await submit('Approve and run');
@@ -357,13 +367,27 @@ describe('the operator dashboard in Chromium', () => {
     await submit('Sign out');
   });
 
+  it('the owner removes that member: a confirmation page first (no script), then the member is gone', async () => {
+    await page.goto(`${BASE}/sign-in`);
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await submit('Sign in');
+    await page.goto(`${BASE}/members`);
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('link', { name: 'Remove operator@example.com' }).click()]);
+    await expect.poll(() => page.locator('main').textContent()).toContain('Remove operator@example.com (operator) from this workspace?');
+    await checkPage('member-remove');
+    await submit('Remove operator@example.com');
+    expect(new URL(page.url()).pathname).toBe('/members');
+    expect(await page.locator('table').textContent()).not.toContain('operator@example.com');
+  });
+
   it('during the whole run: no console error or CSP violation, no dialog (XSS), no serious or critical axe finding', () => {
     expect(consoleErrors).toEqual([]);
     expect(dialogs).toEqual([]);
     expect(axeFindings).toEqual([]);
   });
 
-  it('every page carried the page CSP (no script at all, no framing, forms to self) and Cache-Control: no-store', () => {
+  it('every page carried the page CSP (only the live-updates script, by hash; no framing; forms to self) and Cache-Control: no-store', () => {
     expect(documents.length).toBeGreaterThan(15);
     for (const doc of documents)
       expect({ url: doc.url, csp: doc.csp, cacheControl: doc.cacheControl }).toEqual({
@@ -371,7 +395,7 @@ describe('the operator dashboard in Chromium', () => {
         csp: PAGE_CSP,
         cacheControl: 'no-store',
       });
-    expect(PAGE_CSP).toContain("script-src 'none'");
+    expect(PAGE_CSP).toContain(`script-src '${LIVE_UPDATES_SHA256}'`);
     expect(PAGE_CSP).toContain("frame-ancestors 'none'");
     expect(PAGE_CSP).toContain("form-action 'self'");
     expect(PAGE_CSP).not.toMatch(/unsafe-(inline|eval)/);
@@ -399,6 +423,11 @@ describe('form CSRF (the session cookie alone is never enough)', () => {
     return request;
   }
 
+  /** The `_csrf` value the keys page rendered into its forms, as a browser would post it back. */
+  async function formToken(request: Awaited<ReturnType<typeof signedInRequest>>): Promise<string> {
+    return /name="_csrf" value="([^"]*)"/.exec(await (await request.get(`${BASE}/keys`)).text())?.[1] ?? '';
+  }
+
   async function keyCount(request: Awaited<ReturnType<typeof signedInRequest>>): Promise<number> {
     return ((await (await request.get(`${BASE}/keys`)).text()).match(/Revoke key /g) ?? []).length;
   }
@@ -406,8 +435,7 @@ describe('form CSRF (the session cookie alone is never enough)', () => {
   it('a form post without the _csrf field, with a wrong one, or with only the API header is refused (403) and writes nothing', async () => {
     const request = await signedInRequest();
     const before = await keyCount(request);
-    const cookies = await context.cookies(BASE);
-    const csrf = cookies.find((c) => c.name === '__Host-portcullis_csrf')?.value ?? '';
+    const csrf = await formToken(request);
     expect(csrf).not.toBe('');
     const attempts: Array<{ form: Record<string, string>; headers: Record<string, string> }> = [
       { form: { name: 'no token', scopes: 'audit:read' }, headers: { Origin: BASE } },
@@ -430,7 +458,8 @@ describe('form CSRF (the session cookie alone is never enough)', () => {
 
   it('the API does not accept the form field in place of its X-CSRF-Token header', async () => {
     const request = await signedInRequest();
-    const csrf = (await context.cookies(BASE)).find((c) => c.name === '__Host-portcullis_csrf')?.value ?? '';
+    const csrf = await formToken(request);
+    expect(csrf).not.toBe('');
     const response = await request.post(`${BASE}/api/v1/api-keys?_csrf=${encodeURIComponent(csrf)}`, {
       data: { name: 'via api', scopes: ['audit:read'], _csrf: csrf },
       headers: { Origin: BASE },

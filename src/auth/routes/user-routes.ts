@@ -4,6 +4,7 @@ import { principalOf } from '../authenticate';
 import { Email, jsonContent, Role, UserView, WorkspaceName } from '../schemas';
 import { SCOPES } from '../scopes';
 import { secured, signedIn } from '../secured';
+import { removeMember } from '../remove-member';
 import { changeUserRole, createWorkspace, getMe, inviteUser, issuePasswordReset, listUsers } from '../users';
 import type { Clock } from './clock';
 
@@ -81,6 +82,17 @@ const issueResetRoute = secured(
   },
   signedIn('admin'),
 );
+const removeMemberRoute = secured(
+  {
+    method: 'delete',
+    path: '/api/v1/members/{id}',
+    operationId: 'removeMember',
+    summary: 'Remove a member from your workspace (scope admin): their sessions end, their API keys and OAuth grants are revoked',
+    request: { params: UserId },
+    responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404, 409) },
+  },
+  signedIn('admin'),
+);
 const createWorkspaceRoute = secured(
   {
     method: 'post',
@@ -111,6 +123,11 @@ export function userRoutes(now: Clock) {
   router.openapi(issueResetRoute, async (c) =>
     c.json(valueOf(await issuePasswordReset(c.env, principalOf(c), c.req.valid('param').id, now)), 201),
   );
+
+  router.openapi(removeMemberRoute, async (c) => {
+    valueOf(await removeMember(c.env, principalOf(c), c.req.valid('param').id, now));
+    return c.body(null, 204);
+  });
 
   router.openapi(createWorkspaceRoute, async (c) =>
     c.json(valueOf(await createWorkspace(c.env, principalOf(c), c.req.valid('json'), now)), 201),

@@ -25,7 +25,7 @@ const ApprovalsPage = (props: {
 }) => {
   const { principal, csrf } = props.page;
   return (
-    <Layout title="Pending approvals" principal={principal} csrf={csrf} section="approvals">
+    <Layout title="Pending approvals" principal={principal} csrf={csrf} section="approvals" live={{ page: 'approvals' }}>
       <p>
         A call that needs approval waits here for ten minutes, then expires (= denied). Approving runs exactly the arguments shown; nobody
         decides their own call.
@@ -65,7 +65,13 @@ const InvocationPage = (props: { page: PageContext; invocation: ReturnType<typeo
   const { principal, csrf } = props.page;
   const inv = props.invocation;
   return (
-    <Layout title={`Invocation ${inv.id}`} principal={principal} csrf={csrf} section="approvals">
+    <Layout
+      title={`Invocation ${inv.id}`}
+      principal={principal}
+      csrf={csrf}
+      section="approvals"
+      live={{ page: 'invocation', invocationId: inv.id }}
+    >
       <dl>
         <dt>Tool</dt>
         <dd>

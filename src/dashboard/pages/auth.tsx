@@ -5,7 +5,7 @@ import type { AppEnv } from '../../env';
 import { ApiError } from '../../http';
 import { Field, FormError, Layout, NewPassword, type FieldErrors } from '../layout';
 import { fieldErrorsOf, render } from '../page';
-import { clearSessionCookies, formOf, setCsrfCookie, signedInPage } from '../session';
+import { clearSessionCookie, formOf, signedInPage } from '../session';
 
 /** The same bounds the REST schemas apply (auth/schemas.ts); the domain functions apply the rest. */
 const Email = z
@@ -118,7 +118,6 @@ export function authPages(deps: SignInDeps) {
     try {
       const { session } = await signIn(c.env, { email, password, clientIp: c.get('clientIp') }, deps);
       setSessionCookie(c, session.token);
-      setCsrfCookie(c, session.csrfToken);
     } catch (error) {
       const refused = fieldErrorsOf(error);
       if (error instanceof ApiError && error.headers['Retry-After']) c.header('Retry-After', error.headers['Retry-After']);
@@ -130,7 +129,7 @@ export function authPages(deps: SignInDeps) {
   router.post('/sign-out', signedInPage(), async (c) => {
     const principal = principalOf(c);
     if (principal.kind === 'session') await signOut(c.env, principal, deps.now);
-    clearSessionCookies(c);
+    clearSessionCookie(c);
     return c.redirect('/sign-in', 303);
   });
 

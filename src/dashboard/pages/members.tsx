@@ -7,6 +7,7 @@ import type { AppEnv } from '../../env';
 import { CsrfField, Field, FormError, formatTime, Layout, Select, type FieldErrors } from '../layout';
 import { fieldErrorsOf, pageContext, problemError, render, type PageContext } from '../page';
 import { formOf, signedInPage } from '../session';
+import { memberRemovePages } from './member-remove';
 
 type UserList = Extract<Awaited<ReturnType<typeof listUsers>>, { ok: true }>['value'];
 const ROLE_OPTIONS = ROLES.map((role) => ({ value: role, label: role }));
@@ -85,7 +86,14 @@ const MembersPage = (props: {
                         <button type="submit" class="secondary" aria-label={`Reset password of ${user.email}`}>
                           Reset password
                         </button>
-                      </form>
+                      </form>{' '}
+                      <a
+                        class="button secondary"
+                        href={`/members/${encodeURIComponent(user.id)}/remove`}
+                        aria-label={`Remove ${user.email}`}
+                      >
+                        Remove…
+                      </a>
                     </>
                   )}
                 </td>
@@ -107,7 +115,7 @@ const MembersPage = (props: {
   );
 };
 
-/** Members: invite, change a role, issue a password reset (src/auth/users.ts; admins only). */
+/** Members: invite, change a role, issue a password reset, remove (src/auth/users.ts, remove-member.ts; admins only). */
 export function memberPages(now: Clock) {
   const router = new Hono<AppEnv>();
   async function usersOf(c: Context<AppEnv>) {
@@ -171,6 +179,8 @@ export function memberPages(now: Clock) {
     };
     return render(c, <MembersPage page={page} users={await usersOf(c)} oneTime={oneTime} />, 201);
   });
+
+  router.route('/', memberRemovePages(now));
 
   return router;
 }
