@@ -68,10 +68,23 @@ async function page(session: Session, path: string): Promise<{ status: number; h
   return { status: res.status, html: await res.text(), res };
 }
 
-/** A form post as the browser sends it: urlencoded, same Origin, the session's token in `_csrf` (unless the attempt leaves it out). */
+/** The `_csrf` value the dashboard renders into this session's forms (derived from the session, not the API's token). */
+const formTokens = new Map<string, string>();
+async function formToken(session: Session): Promise<string> {
+  const known = formTokens.get(session.cookie);
+  if (known) return known;
+  const { status, html } = await page(session, '/');
+  expect(status).toBe(200);
+  const token = /name="_csrf" value="([^"]*)"/.exec(html)?.[1] ?? '';
+  expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  formTokens.set(session.cookie, token);
+  return token;
+}
+
+/** A form post as the browser sends it: urlencoded, same Origin, the session's form token in `_csrf` (unless the attempt leaves it out). */
 async function post(session: Session, path: string, form: Record<string, string>, options: { csrf?: string | null; origin?: string } = {}) {
   const fields = new URLSearchParams(form);
-  if (options.csrf !== null) fields.set('_csrf', options.csrf ?? session.csrfToken);
+  if (options.csrf !== null) fields.set('_csrf', options.csrf ?? (await formToken(session)));
   const res = await request(session, path, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: options.origin ?? ORIGIN },
@@ -219,7 +232,7 @@ describe('agent settings page', () => {
     { name: 'a base URL at a private address', change: { modelBaseUrl: 'https://10.0.0.7/v1' }, field: 'modelBaseUrl', status: 400 },
     { name: 'a credential that is not in the vault', change: { modelCredential: 'NOT_STORED' }, field: 'modelCredential', status: 400 },
     { name: 'a credential name the vault never accepts', change: { modelCredential: XSS }, field: 'modelCredential', status: 400 },
-    { name: 'a provider nobody offers', change: { modelProvider: 'workers-ai' }, field: 'modelProvider', status: 400 },
+    { name: 'a provider nobody offers', change: { modelProvider: 'openai-responses' }, field: 'modelProvider', status: 400 },
     { name: 'a model without a name', change: { modelName: '  ' }, field: 'modelName', status: 400 },
     { name: 'model fields without a provider', change: { modelProvider: '' }, field: 'modelProvider', status: 400 },
     { name: 'zero model steps', change: { limitMaxSteps: '0' }, field: 'limitMaxSteps', status: 400 },
