@@ -208,12 +208,18 @@ describe('the operator dashboard in Chromium', () => {
 
   it('the agent’s key invokes the tool while the approvals page is open: the new approval appears without a reload; the operator approves exactly the arguments shown; it runs', async () => {
     // The live-updates script opens the events socket with the session cookie and subscribes.
-    const socket = page.waitForEvent('websocket');
+    // Frames are recorded from the moment the socket exists: the answer can arrive before a
+    // listener attached after `await socket` would see it.
+    const received: string[] = [];
+    const socket = page.waitForEvent('websocket').then((ws) => {
+      ws.on('framereceived', (frame) => received.push(String(frame.payload)));
+      return ws;
+    });
     await page.goto(`${BASE}/approvals`);
     await expect.poll(() => page.locator('main').textContent()).toContain('Nothing is waiting for approval');
     const ws = await socket;
     expect(new URL(ws.url()).pathname).toBe('/api/v1/events');
-    await ws.waitForEvent('framereceived', { predicate: (frame) => String(frame.payload).includes('"subscribed"') });
+    await expect.poll(() => received.some((payload) => payload.includes('"subscribed"')), { timeout: 30_000 }).toBe(true);
     const documentsBefore = documents.length;
     const response = await fetch(`${BASE}/api/v1/agents/${encodeURIComponent(state.agentId ?? '')}/tools/echo/invocations`, {
       method: 'POST',
@@ -274,10 +280,11 @@ describe('the operator dashboard in Chromium', () => {
     await page.getByLabel('API key credential').selectOption('MODEL_API_KEY');
     const logged = consoleErrors.length;
     await submit('Save settings');
-    // The refusal answers 400 with the form (Chromium logs that status); nothing else may appear.
-    expect(consoleErrors.splice(logged)).toEqual([
-      'error: Failed to load resource: the server responded with a status of 400 (Bad Request)',
-    ]);
+    // The refusal answers 400 with the form (Chromium logs that status, sometimes after the
+    // navigation settled: wait for it); nothing else may appear.
+    const refusalLogged = 'error: Failed to load resource: the server responded with a status of 400 (Bad Request)';
+    await expect.poll(() => consoleErrors.slice(logged)).toContain(refusalLogged);
+    expect(consoleErrors.splice(logged)).toEqual([refusalLogged]);
     expect(await page.locator('#f-modelBaseUrl').getAttribute('aria-invalid')).toBe('true');
     await expect.poll(() => page.locator('#f-modelBaseUrl-error').textContent()).toContain('needs a baseUrl');
     await checkPage();
