@@ -98,16 +98,15 @@ export class AuditLog extends DurableObject<Env> {
 
   /** Off the append queue: the callers already have their events. */
   #publish(events: AuditEvent[]): void {
-    const live: LiveEvent[] = events
-      .filter((event) => event.workspaceId !== INSTANCE_CHAIN)
-      // Kind, actor, time and position only, never `data`.
-      .map((event) => ({
-        type: 'audit',
-        workspaceId: event.workspaceId,
-        at: event.createdAt,
-        data: { id: event.id, seq: event.seq, kind: event.kind, actor: event.actor },
-      }));
-    if (live.length === 0 || this.hubQuiet) return;
+    // One chain per object: the instance chain (no workspace, no hub) is never published.
+    if (this.hubQuiet || events[0]?.workspaceId === INSTANCE_CHAIN) return;
+    // Kind, actor, time and position only, never `data`.
+    const live: LiveEvent[] = events.map((event) => ({
+      type: 'audit',
+      workspaceId: event.workspaceId,
+      at: event.createdAt,
+      data: { id: event.id, seq: event.seq, kind: event.kind, actor: event.actor },
+    }));
     const generation = this.#listenGeneration;
     this.ctx.waitUntil(
       publishEvents(this.env, live).then((listeners) => {

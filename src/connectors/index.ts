@@ -1,4 +1,4 @@
-export { CONNECTOR_SECRET_NAMES, lookupConnector } from './lookup';
+export { lookupConnector } from './lookup';
 export { createConnector, deleteConnector, listConnectors, type ConnectorBindings, type ConnectorOutcome } from './connectors';
 export { connectorRoutes } from './routes';
 export { CreateConnector, type CreateConnectorInput } from './schemas';

@@ -142,9 +142,9 @@ export class EventHub extends DurableObject<Env> {
    * Returns how many connections the hub holds: 0 tells the audit log it may stop publishing
    * until `fetch` below says a listener is back.
    */
-  publish(events: LiveEvent | readonly LiveEvent[]): number {
+  publish(events: readonly LiveEvent[]): number {
     const now = Date.now();
-    for (const event of Array.isArray(events) ? events : [events]) this.#deliver(event as LiveEvent, now);
+    for (const event of events) this.#deliver(event, now);
     return this.ctx.getWebSockets().length;
   }
 

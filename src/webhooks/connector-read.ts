@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/sqlite-core';
+import { alias, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { connectors, createDb, vaultSecrets } from '../db';
 import type { Env } from '../env';
 import type { Platform } from './inbound';
@@ -26,7 +26,18 @@ export interface FetchedConnector {
   botTokenEnvelope: string | null;
 }
 
+const verification = alias(vaultSecrets, 'verification');
 const botToken = alias(vaultSecrets, 'bot_token');
+
+/** The join condition of one of a connector's vault secrets (owner kind `connector`, owner id = connector id). */
+function secretOfConnector(secret: Record<'workspaceId' | 'ownerKind' | 'ownerId' | 'name', AnySQLiteColumn>, name: string) {
+  return and(
+    eq(secret.workspaceId, connectors.workspaceId),
+    eq(secret.ownerKind, 'connector'),
+    eq(secret.ownerId, connectors.id),
+    eq(secret.name, name),
+  );
+}
 
 /**
  * One D1 query: the connector row joined with the envelopes of the route platform's
@@ -36,26 +47,10 @@ const botToken = alias(vaultSecrets, 'bot_token');
 export async function readConnector(env: Pick<Env, 'DB'>, platform: Platform, connectorId: string): Promise<FetchedConnector | null> {
   const field = VERIFICATION_SECRET[platform];
   const [found] = await createDb(env.DB)
-    .select({ row: connectors, envelope: vaultSecrets.envelope, botTokenEnvelope: botToken.envelope })
+    .select({ row: connectors, envelope: verification.envelope, botTokenEnvelope: botToken.envelope })
     .from(connectors)
-    .leftJoin(
-      vaultSecrets,
-      and(
-        eq(vaultSecrets.workspaceId, connectors.workspaceId),
-        eq(vaultSecrets.ownerKind, 'connector'),
-        eq(vaultSecrets.ownerId, connectors.id),
-        eq(vaultSecrets.name, field ? CONNECTOR_SECRET_NAMES[field] : ''),
-      ),
-    )
-    .leftJoin(
-      botToken,
-      and(
-        eq(botToken.workspaceId, connectors.workspaceId),
-        eq(botToken.ownerKind, 'connector'),
-        eq(botToken.ownerId, connectors.id),
-        eq(botToken.name, CONNECTOR_SECRET_NAMES.botToken),
-      ),
-    )
+    .leftJoin(verification, secretOfConnector(verification, field ? CONNECTOR_SECRET_NAMES[field] : ''))
+    .leftJoin(botToken, secretOfConnector(botToken, CONNECTOR_SECRET_NAMES.botToken))
     .where(eq(connectors.id, connectorId))
     .limit(1);
   if (!found || found.row.platform !== platform) return null;

@@ -85,6 +85,23 @@ describe('audit hash chain', () => {
     expect(await verifyAuditChain(env.DB, 'ws_burst')).toEqual({ ok: true, count: 200 });
   });
 
+  it('an append whose data cannot be written fails alone: the others of its batch land with seqs that leave no gap', async () => {
+    const cyclic: Record<string, unknown> = { keyId: 'loop' };
+    cyclic.self = cyclic;
+    const settled = await Promise.allSettled([
+      recordAudit(env, { workspaceId: 'ws_one_bad', kind: 'api_key.revoked', actor: 'system', data: { keyId: 'before' } }, T0),
+      recordAudit(env, { workspaceId: 'ws_one_bad', kind: 'api_key.revoked', actor: 'system', data: cyclic as never }, T0 + 1),
+      recordAudit(env, { workspaceId: 'ws_one_bad', kind: 'api_key.revoked', actor: 'system', data: { keyId: 'after' } }, T0 + 2),
+    ]);
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const landed = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(landed.map((e) => [e.seq, JSON.parse(e.data).keyId])).toEqual([
+      [1, 'before'],
+      [2, 'after'],
+    ]);
+    expect(await verifyAuditChain(env.DB, 'ws_one_bad')).toEqual({ ok: true, count: 2 });
+  });
+
   it('lands a batch whole or not at all: a batch that collides with a foreign row fails every caller in it and writes none of it', async () => {
     const seeded = await seedChain('ws_atomic', 1);
     // Another writer (an attacker with raw access, say) takes seq 3 behind the chain's back.

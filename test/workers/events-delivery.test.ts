@@ -79,7 +79,7 @@ describe('events reach the caller’s workspace only', () => {
     await auditor.next(auditOf('agent.created'));
     // The viewer's socket is open and gets the marker sent to every connection of the workspace…
     await runInDurableObject(env.EVENT_HUB.getByName(owner.workspaceId), (hub) =>
-      hub.publish({ type: 'invocation.finished', workspaceId: owner.workspaceId, at: Date.now(), data: { marker: 'm1' } }),
+      hub.publish([{ type: 'invocation.finished', workspaceId: owner.workspaceId, at: Date.now(), data: { marker: 'm1' } }]),
     );
     await watching.next((frame) => frame.includes('m1'));
     // …but no audit frame reached it.
@@ -203,7 +203,7 @@ describe('what a client may send', () => {
     });
     await createAgent(owner, 'filtered-out');
     await runInDurableObject(env.EVENT_HUB.getByName(owner.workspaceId), (hub) =>
-      hub.publish({ type: 'invocation.finished', workspaceId: owner.workspaceId, at: Date.now(), data: { marker: 'f1' } }),
+      hub.publish([{ type: 'invocation.finished', workspaceId: owner.workspaceId, at: Date.now(), data: { marker: 'f1' } }]),
     );
     await client.next((frame) => frame.includes('f1'));
     // The agent was created after the filter was acknowledged: its audit event was filtered out.
@@ -276,7 +276,7 @@ describe('connections outlive the object (hibernation)', () => {
     });
     // A type the stored filter excludes, then one it includes: only the second arrives.
     await runInDurableObject(hub, (instance) => {
-      instance.publish({ type: 'invocation.finished', workspaceId: owner.workspaceId, at: Date.now(), data: { marker: 'excluded' } });
+      instance.publish([{ type: 'invocation.finished', workspaceId: owner.workspaceId, at: Date.now(), data: { marker: 'excluded' } }]);
     });
     await createAgent(owner, 'after-eviction');
     await client.next(auditOf('agent.created'));

@@ -253,4 +253,25 @@ describe('the webhook path does its work once', () => {
     expect(answered.status).toBe(200);
     expect(await answered.json()).toEqual({ challenge: 'after-rotation' });
   });
+
+  it('a probe of an unknown connector id is the generic 404 and leaves nothing stored in its cache object', async () => {
+    const probed = 'con_' + 'x'.repeat(32);
+    const body = JSON.stringify({ type: 'url_verification', challenge: 'probe' });
+    const res = await app.fetch(
+      new Request(`${ORIGIN}/hooks/slack/${probed}`, {
+        method: 'POST',
+        headers: { 'CF-Connecting-IP': '198.18.9.3', ...(await signed(body)) },
+        body,
+      }),
+      env,
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(404);
+    const stored = await runInDurableObject(env.CONNECTOR_CACHE.getByName(`slack:${probed}`), async (_cache, state) => ({
+      keys: (await state.storage.list()).size,
+      tables: state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray()
+        .length,
+    }));
+    expect(stored).toEqual({ keys: 0, tables: 0 });
+  });
 });
