@@ -3,7 +3,7 @@ import type { Env } from '../env';
 import { credentialRef, openSecret } from '../vault';
 import { checkModelBaseUrl, modelPrivateHosts } from './base-url';
 import { guardedModelFetch, languageModelFor } from './provider';
-import type { ModelSettings } from './settings';
+import { modelShapeProblem, type ModelSettings } from './settings';
 import { guardedAiBinding, type AiRunner } from './workers-ai';
 
 /**
@@ -21,9 +21,10 @@ export interface ModelClient {
 /**
  * The settings → a client, checked again at call time (the agent's model and the guards'
  * classifier go through here), first match wins:
- * 1. workers-ai: the deployment's `AI` binding is missing → binding-missing; else a client on
+ * 1. the provider's shape fails modelShapeProblem (the rules the agents API applies when
+ *    saving: openai-compatible needs a baseUrl, workers-ai takes none …) → not-configured;
+ * 2. workers-ai: the deployment's `AI` binding is missing → binding-missing; else a client on
  *    the guarded binding (no URL, no key);
- * 2. openai-compatible without a baseUrl → not-configured;
  * 3. the baseUrl fails checkModelBaseUrl now (MODEL_PRIVATE_HOSTS may have changed) → not-configured;
  * 4. a named credential the vault cannot open → not-configured;
  * 5. otherwise a client whose every request goes through guardedModelFetch.
@@ -35,7 +36,9 @@ export async function openModelClient(
   settings: ModelSettings,
 ): Promise<{ ok: true; client: ModelClient } | { ok: false; failure: ModelSetupFailure }> {
   const model = { provider: settings.provider, model: settings.model };
-  // 1. The generated type says the binding is there; a deployment may still lack it.
+  // 1
+  if (modelShapeProblem(settings)) return { ok: false, failure: 'not-configured' };
+  // 2. The generated type says the binding is there; a deployment may still lack it.
   if (settings.provider === 'workers-ai') {
     const ai = (deps.env as { AI?: AiRunner }).AI;
     if (!ai || typeof ai.run !== 'function') return { ok: false, failure: 'binding-missing' };
@@ -47,8 +50,6 @@ export async function openModelClient(
       },
     };
   }
-  // 2
-  if (settings.provider === 'openai-compatible' && !settings.baseUrl) return { ok: false, failure: 'not-configured' };
   // 3
   const base = settings.baseUrl ? checkModelBaseUrl(settings.baseUrl, modelPrivateHosts(deps.env.MODEL_PRIVATE_HOSTS)) : null;
   if (base && !base.ok) return { ok: false, failure: 'not-configured' };

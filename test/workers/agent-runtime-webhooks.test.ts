@@ -2,7 +2,7 @@ import { createExecutionContext, runInDurableObject, waitOnExecutionContext } fr
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import { INTERRUPTED_REPLY, WAITING_FOR_APPROVAL_REPLY } from '../../src/conversations';
+import { BUSY_REPLY, INTERRUPTED_REPLY, MAX_QUEUED_CHANNEL_TURNS, WAITING_FOR_APPROVAL_REPLY } from '../../src/conversations';
 import { bytesToHex } from '../../src/lib';
 import { NO_RUNTIME_REPLY, slackV0Mac } from '../../src/webhooks';
 import { ORIGIN } from './helpers';
@@ -350,5 +350,76 @@ describe('channel turns run inside the conversation object', () => {
     // The dead turn's lease no longer holds the conversation: the next message is answered at once.
     expect((await w.hook(webhookPath, 'question after the restart', thread)).status).toBe(200);
     expect(w.posted.map((p) => p.body.text).slice(1)).toEqual([INTERRUPTED_REPLY, 'after the restart']);
+  });
+
+  it(`a flood: past ${MAX_QUEUED_CHANNEL_TURNS} waiting messages the next one is answered "busy" at once and never queued`, async () => {
+    const { agentId, webhookPath } = await slackAgent('slack-flood');
+    const answers = Array.from({ length: MAX_QUEUED_CHANNEL_TURNS }, (_, i) => ({ text: `answer ${i}` }));
+    const w = world(answers, { slowModel: true });
+    const thread = '1700000006.000100';
+    for (let i = 0; i < MAX_QUEUED_CHANNEL_TURNS; i++) expect((await w.hook(webhookPath, `question ${i}`, thread, false)).status).toBe(200);
+    const { stub } = await conversationObjectOf(agentId);
+    expect(await queuedRows(stub)).toHaveLength(MAX_QUEUED_CHANNEL_TURNS);
+    expect((await w.hook(webhookPath, 'one too many', thread, false)).status).toBe(200);
+    expect(w.posted.map((p) => p.body.text)).toEqual([BUSY_REPLY]);
+    expect(await queuedRows(stub)).toHaveLength(MAX_QUEUED_CHANNEL_TURNS);
+    w.gate.open();
+    await settleChannelTurns();
+    // Every queued message got its turn, in order; the refused one never reached the model.
+    expect(w.posted.map((p) => p.body.text)).toEqual([BUSY_REPLY, ...answers.map((a) => a.text)]);
+    expect(JSON.stringify(w.model.requests.map((r) => r.body.messages))).not.toContain('one too many');
+  });
+
+  it('a queued row edited at rest (its job id) or moved into another conversation does not open: it is dropped, never run or answered', async () => {
+    const first = await slackAgent('slack-tamper-a');
+    const second = await slackAgent('slack-tamper-b');
+    const w = world([{ text: 'a: hello' }, { text: 'b: hello' }, { text: 'a: still answering' }]);
+    expect((await w.hook(first.webhookPath, 'hello a', '1700000007.000100')).status).toBe(200);
+    expect((await w.hook(second.webhookPath, 'hello b', '1700000008.000100')).status).toBe(200);
+    expect(w.posted.map((p) => p.body.text)).toEqual(['a: hello', 'b: hello']);
+    const a = await conversationObjectOf(first.agentId);
+    const b = await conversationObjectOf(second.agentId);
+    const workspaceId = (await env.DB.prepare('SELECT workspace_id AS w FROM agents WHERE id = ?')
+      .bind(first.agentId)
+      .first<{ w: string }>())!.w;
+    const job = (text: string) => ({
+      text,
+      origin: {
+        kind: 'channel' as const,
+        platform: 'slack' as const,
+        connectorId: first.webhookPath.split('/').at(-1)!,
+        replyHandle: { platform: 'slack' as const, channel: 'C9', threadTs: '1700000007.000100' },
+      },
+      senderId: 'U42',
+      receivedAt: Date.now(),
+    });
+    // 1. A's own row, its job id (part of the envelope's AAD) changed.
+    await runInDurableObject(a.stub, async (instance, state) => {
+      expect(
+        await instance.enqueueChannelTurn({ workspaceId, agentId: first.agentId, conversationId: a.conversationId }, job('edited')),
+      ).toBe(true);
+      // Synchronously after the enqueue, before its alarm can run.
+      state.storage.sql.exec("UPDATE channel_queue SET job_id = 'another-job-id'");
+    });
+    // 2. A row sealed for A, taken out of A's queue and put into B's.
+    const moved = await runInDurableObject(a.stub, async (instance, state) => {
+      expect(
+        await instance.enqueueChannelTurn({ workspaceId, agentId: first.agentId, conversationId: a.conversationId }, job('moved')),
+      ).toBe(true);
+      const [row] = state.storage.sql.exec<{ job_id: string; envelope: string }>('SELECT job_id, envelope FROM channel_queue').toArray();
+      state.storage.sql.exec('DELETE FROM channel_queue');
+      return row!;
+    });
+    await runInDurableObject(b.stub, (_instance, state) => {
+      state.storage.sql.exec('INSERT INTO channel_queue (job_id, envelope) VALUES (?, ?)', moved.job_id, moved.envelope);
+    });
+    await settleChannelTurns();
+    expect(w.model.requests).toHaveLength(2);
+    expect(w.posted.map((p) => p.body.text)).toEqual(['a: hello', 'b: hello']);
+    expect(await queuedRows(a.stub)).toEqual([]);
+    expect(await queuedRows(b.stub)).toEqual([]);
+    // Nothing is stuck: the next real message in A is answered.
+    expect((await w.hook(first.webhookPath, 'still there?', '1700000007.000100')).status).toBe(200);
+    expect(w.posted.map((p) => p.body.text)).toEqual(['a: hello', 'b: hello', 'a: still answering']);
   });
 });

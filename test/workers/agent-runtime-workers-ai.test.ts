@@ -154,4 +154,17 @@ describe('the loop on the AI binding', () => {
     expect((await agentAudit('agent.model.failed', agentId)).map((e) => e.failure)).toEqual(['binding-missing']);
     expect(ai.calls).toHaveLength(0);
   });
+
+  it('stored settings that no longer pass the save-time rules (an AI Gateway slug) are checked again at call time: the binding is never called', async () => {
+    const agentId = await modelAgent(owner, 'wai-stale', { model: WORKERS_AI });
+    // As a row saved before the rule, or written around the API, would hold it.
+    await env.DB.prepare('UPDATE agents SET model = ? WHERE id = ?')
+      .bind(JSON.stringify({ provider: 'workers-ai', model: 'openai/gpt-4o' }), agentId)
+      .run();
+    const { call, ai } = runtime([{ text: 'never' }]);
+    const body = await message(call, owner, agentId, 'hello');
+    expect(body.outcome).toBe('model-failed');
+    expect((await agentAudit('agent.model.failed', agentId)).map((e) => e.failure)).toEqual(['not-configured']);
+    expect(ai.calls).toHaveLength(0);
+  });
 });

@@ -1,7 +1,7 @@
 /**
- * What the workers-ai and classifier runtime tests share: an agent with the test manifest's
- * tools and a model (and guards), a message through POST /api/v1/agents/:id/messages, and the
- * audit events of one agent.
+ * What the agent runtime tests share: an agent with the test manifest's tools and a model
+ * (and guards), a message through POST /api/v1/agents/:id/messages, and the audit events of
+ * one agent.
  */
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
@@ -18,11 +18,16 @@ export interface RuntimeReply {
   usage: { inputTokens: number; outputTokens: number; toolCalls: number; steps: number; durationMs: number };
 }
 
-/** A sandboxed agent with the test manifest installed, then PATCHed with `model` (and `guards`). */
+/** A sandboxed agent with the test manifest installed (with `tools` settings), then PATCHed with `model` (and `guards`). */
 export async function modelAgent(
   owner: Session,
   name: string,
-  config: { model: Record<string, unknown>; guards?: Record<string, unknown>; settings?: Record<string, unknown> },
+  config: {
+    model: Record<string, unknown>;
+    guards?: Record<string, unknown>;
+    settings?: Record<string, unknown>;
+    tools?: Record<string, unknown>;
+  },
 ): Promise<string> {
   const created = await asSession(owner, '/api/v1/agents', {
     method: 'POST',
@@ -30,7 +35,10 @@ export async function modelAgent(
   });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
-  const tools = await asSession(owner, `/api/v1/agents/${id}/tools`, { method: 'POST', body: { manifest: TEST_MANIFEST, tools: {} } });
+  const tools = await asSession(owner, `/api/v1/agents/${id}/tools`, {
+    method: 'POST',
+    body: { manifest: TEST_MANIFEST, tools: config.tools ?? {} },
+  });
   expect(tools.status).toBe(201);
   const patched = await asSession(owner, `/api/v1/agents/${id}`, {
     method: 'PATCH',
@@ -40,8 +48,23 @@ export async function modelAgent(
   return id;
 }
 
+/** POST …/messages as `session`, in `conversationId` if given; the response as it came (202, 409 …). */
+export async function postMessage(
+  call: RuntimeCall,
+  session: Session,
+  agentId: string,
+  text: string,
+  conversationId?: string,
+): Promise<Response> {
+  return call(session, `/api/v1/agents/${agentId}/messages`, {
+    method: 'POST',
+    body: { text, ...(conversationId ? { conversationId } : {}) },
+  });
+}
+
+/** A message that must be answered (200): its reply. */
 export async function message(call: RuntimeCall, session: Session, agentId: string, text: string): Promise<RuntimeReply> {
-  const res = await call(session, `/api/v1/agents/${agentId}/messages`, { method: 'POST', body: { text } });
+  const res = await postMessage(call, session, agentId, text);
   expect(res.status).toBe(200);
   return (await res.json()) as RuntimeReply;
 }
