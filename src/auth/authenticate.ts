@@ -136,11 +136,14 @@ export function authenticate(options: { now?: () => number; csrf?: CsrfProof } =
  * The signed-in member behind the session cookie, for a server-rendered form (the OAuth
  * consent page, src/mcp/oauth/consent.ts), or null when there is none or it expired. It does
  * NOT check CSRF: a form cannot send X-CSRF-Token, so the caller must check its own form
- * token against `csrfTokenHash` (constant time) before acting on a POST.
+ * token, sessionBoundToken(`sessionToken`, its purpose) (form-token.ts), in constant time
+ * before acting on a POST.
  */
-export async function sessionMember(c: Context<AppEnv>, now: number): Promise<{ principal: Principal; csrfTokenHash: string } | null> {
+export async function sessionMember(c: Context<AppEnv>, now: number): Promise<{ principal: Principal; sessionToken: string } | null> {
   const cookie = getCookie(c, SESSION_COOKIE_NAME, 'host');
-  return cookie ? memberOfSession(createDb(c.env.DB), cookie, now) : null;
+  if (!cookie) return null;
+  const member = await memberOfSession(createDb(c.env.DB), cookie, now);
+  return member ? { principal: member.principal, sessionToken: cookie } : null;
 }
 
 /**

@@ -9,7 +9,7 @@ export {
   type CsrfProof,
   type CsrfTokenSource,
 } from './authenticate';
-export { sessionFormToken } from './form-token';
+export { sessionBoundToken, sessionFormToken } from './form-token';
 export type { LoginAttemptCounted, LoginAttemptKeys, LoginThrottle } from './login-throttle';
 export { ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2id } from './passwords';
 export { checkPasswordPolicy } from './password-policy';

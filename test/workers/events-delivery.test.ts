@@ -2,8 +2,18 @@ import { env } from 'cloudflare:workers';
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import { ORIGIN, postJson } from './helpers';
-import { asSession, createKey, inviteUser, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
+import { ORIGIN } from './helpers';
+import {
+  asSession,
+  createKey,
+  createWorkspaceWithOwner,
+  inviteUser,
+  login,
+  OWNER,
+  setupInstance,
+  testThrottle,
+  type Session,
+} from './identity-helpers';
 import { auditOf, clientOf, connect, parsed, ticketForKey, upgrade, type Client } from './events-support';
 import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
 
@@ -26,14 +36,7 @@ async function createAgent(session: Session, name: string): Promise<string> {
 beforeAll(async () => {
   await setupInstance('Workspace A');
   owner = await login(OWNER.email, OWNER.password);
-  const res = await asSession(owner, '/api/v1/workspaces', {
-    method: 'POST',
-    body: { name: 'Workspace B', ownerEmail: 'owner-b@example.com' },
-  });
-  expect(res.status).toBe(201);
-  const { inviteToken } = (await res.json()) as { inviteToken: string };
-  expect((await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password: 'owner b passphrase long' })).status).toBe(204);
-  ownerB = await login('owner-b@example.com', 'owner b passphrase long');
+  ownerB = await createWorkspaceWithOwner(owner, 'Workspace B', 'owner-b@example.com', 'owner b passphrase long');
   await inviteUser(owner, 'viewer@example.com', 'viewer', 'viewer passphrase long');
   viewer = await login('viewer@example.com', 'viewer passphrase long');
   await inviteUser(owner, 'approver@example.com', 'operator', 'approver passphrase long');
@@ -311,14 +314,7 @@ describe('connections outlive the object (hibernation)', () => {
 describe('the audit log publishes only while someone listens', () => {
   it('stops publishing while its hub has no connection, and publishes again from the moment one opens', async () => {
     // A workspace of its own, so no socket of another test is open in it.
-    const res = await asSession(owner, '/api/v1/workspaces', {
-      method: 'POST',
-      body: { name: 'Quiet', ownerEmail: 'owner-q@example.com' },
-    });
-    expect(res.status).toBe(201);
-    const { inviteToken } = (await res.json()) as { inviteToken: string };
-    expect((await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password: 'owner q passphrase long' })).status).toBe(204);
-    const ownerQ = await login('owner-q@example.com', 'owner q passphrase long');
+    const ownerQ = await createWorkspaceWithOwner(owner, 'Quiet', 'owner-q@example.com', 'owner q passphrase long');
     const auditLog = env.AUDIT_LOG.getByName(ownerQ.workspaceId);
     const quiet = () => runInDurableObject(auditLog, (log) => (log as unknown as { hubQuiet: boolean }).hubQuiet);
     await createAgent(ownerQ, 'nobody-watches');

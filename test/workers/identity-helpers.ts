@@ -67,6 +67,18 @@ export async function inviteUser(admin: Session, email: string, role: string, pa
   return body.user.id;
 }
 
+/**
+ * Creates another workspace (POST /api/v1/workspaces, as `admin`: the instance owner), has its
+ * owner redeem the invitation with `password`, and signs them in.
+ */
+export async function createWorkspaceWithOwner(admin: Session, name: string, ownerEmail: string, password: string): Promise<Session> {
+  const res = await asSession(admin, '/api/v1/workspaces', { method: 'POST', body: { name, ownerEmail } });
+  expect(res.status).toBe(201);
+  const { inviteToken } = (await res.json()) as { inviteToken: string };
+  expect((await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password })).status).toBe(204);
+  return login(ownerEmail, password);
+}
+
 export async function countRows(table: string): Promise<number> {
   const row = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table}`).first<{ n: number }>();
   return row?.n ?? 0;

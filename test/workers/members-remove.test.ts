@@ -2,12 +2,13 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { removeMember } from '../../src/auth';
 import { formTokenOf, page, postForm } from './dashboard-helpers';
-import { expectError, postJson } from './helpers';
+import { expectError } from './helpers';
 import {
   asKey,
   asSession,
   countRows,
   createKey,
+  createWorkspaceWithOwner,
   domainActor,
   inviteUser,
   login,
@@ -24,14 +25,7 @@ let ownerB: Session;
 beforeAll(async () => {
   workspaceA = (await setupInstance('Workspace A')).workspaceId;
   owner = await login(OWNER.email, OWNER.password);
-  const res = await asSession(owner, '/api/v1/workspaces', {
-    method: 'POST',
-    body: { name: 'Workspace B', ownerEmail: 'owner-b@example.com' },
-  });
-  expect(res.status).toBe(201);
-  const { inviteToken } = (await res.json()) as { inviteToken: string };
-  expect((await postJson('/api/v1/auth/accept-invite', { token: inviteToken, password: PASSWORD })).status).toBe(204);
-  ownerB = await login('owner-b@example.com', PASSWORD);
+  ownerB = await createWorkspaceWithOwner(owner, 'Workspace B', 'owner-b@example.com', PASSWORD);
 });
 
 /** A member of workspace A, signed in, with an API key and an OAuth grant of their own. */

@@ -10,9 +10,10 @@
  * 2. no live session cookie → a page saying to sign in (401);
  * 3. the member's role ranks below operator (viewer) → 403 page: granting tools:invoke needs
  *    a role that holds it (ROLE_RANK, ROLE_SCOPES);
- * 4. POST: the form token must match, in constant time, HMAC-SHA256(session CSRF token hash,
- *    consent handle): bound to this session and this consent transaction; a missing or
- *    forged one → 403, nothing is consumed or granted. An Origin header, when sent, must be
+ * 4. POST: the form token must match, in constant time, sessionBoundToken(session token,
+ *    "portcullis oauth consent\n" + consent handle) (src/auth/form-token.ts, the construction
+ *    the dashboard's forms use): bound to this session and this consent transaction; a
+ *    missing or forged one → 403, nothing is consumed or granted. An Origin header, when sent, must be
  *    the gateway's own (as src/auth checks for cookie requests);
  * 5. POST: the library's handle must be live and bound to this browser (its __Host- cookie),
  *    single use, 10 min; "deny" → access_denied to the client;
@@ -22,11 +23,10 @@
 import type { Context } from 'hono';
 import { AuthorizationError, type AuthRequest, type ConsentDescription } from '@cloudflare/workers-oauth-provider';
 import { agentInWorkspace, listAgents } from '../../agents';
-import { ROLE_RANK, sessionMember, timingSafeEqualText, type Principal } from '../../auth';
+import { ROLE_RANK, sessionBoundToken, sessionMember, timingSafeEqualText, type Principal } from '../../auth';
 import { createDb } from '../../db';
 import type { AppEnv } from '../../env';
 import { createRouter, isAllowedOrigin, parseAllowedOrigins } from '../../http';
-import { bytesToHex } from '../../lib';
 import { recordGrant } from './grants';
 import { OAUTH_AUTHORIZE_PATH, OAUTH_SCOPE, oauthApi, type McpGrantProps } from './provider';
 
@@ -64,12 +64,9 @@ ${body}
   return response;
 }
 
-async function formToken(csrfTokenHash: string, handle: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(csrfTokenHash), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
-  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`portcullis oauth consent\n${handle}`));
-  return bytesToHex(new Uint8Array(mac));
+/** The consent form's CSRF token: bound to the session and to this consent transaction. */
+function formToken(sessionToken: string, handle: string): string {
+  return sessionBoundToken(sessionToken, `portcullis oauth consent\n${handle}`);
 }
 
 function signInPage(c: Context<AppEnv>) {
@@ -153,7 +150,7 @@ export function consentRoutes(deps: { now: () => number }) {
       );
     const details = await oauth.describeConsent(request);
     const consent = await oauth.beginConsent(request);
-    const token = await formToken(member.csrfTokenHash, consent.handle);
+    const token = formToken(member.sessionToken, consent.handle);
     consent.headers.delete('Content-Type');
     return page(
       c,
@@ -183,7 +180,7 @@ export function consentRoutes(deps: { now: () => number }) {
       !originOk ||
       typeof handle !== 'string' ||
       typeof sentToken !== 'string' ||
-      !timingSafeEqualText(sentToken, await formToken(member.csrfTokenHash, handle))
+      !timingSafeEqualText(sentToken, formToken(member.sessionToken, handle))
     )
       return page(
         c,
