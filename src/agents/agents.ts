@@ -217,6 +217,8 @@ export async function updateAgent(
       updatedAt: at,
     })
     .where(eq(agents.id, current.id));
+  // The webhook path's cached connector records say whether the agent has a model: refresh them.
+  if (Boolean(next.model) !== Boolean(current.model)) await forgetConnectors(env, await connectorsOf(db, current.id));
   const isolationChanged = next.isolation !== current.isolation;
   await recordAudit(
     env,
@@ -253,6 +255,15 @@ export async function updateAgent(
  */
 export type AgentDeletionHook = (env: Pick<Env, 'DB' | 'CONVERSATION'>, agent: { workspaceId: string; id: string }) => Promise<void>;
 
+function connectorsOf(db: Database, agentId: string) {
+  return db.select({ id: connectors.id, platform: connectors.platform }).from(connectors).where(eq(connectors.agentId, agentId));
+}
+
+/** After a D1 change the webhook path's record caches must see: each connector reads D1 again. */
+async function forgetConnectors(env: RecordCacheBindings, list: Awaited<ReturnType<typeof connectorsOf>>): Promise<void> {
+  await Promise.all(list.map((connector) => forgetConnector(env, connector.platform, connector.id)));
+}
+
 export async function deleteAgent(
   env: AgentBindings & Pick<Env, 'CONVERSATION'>,
   actor: Principal,
@@ -265,10 +276,7 @@ export async function deleteAgent(
   if (!current) return refused({ kind: 'not-found' });
   if (beforeDelete) await beforeDelete(env, current);
   const at = now();
-  const agentConnectors = await db
-    .select({ id: connectors.id, platform: connectors.platform })
-    .from(connectors)
-    .where(eq(connectors.agentId, current.id));
+  const agentConnectors = await connectorsOf(db, current.id);
   // Connector rows cascade with the agent; their vault secrets are keyed by connector id, so
   // they are deleted explicitly in the same transaction.
   await db.batch([
@@ -284,7 +292,7 @@ export async function deleteAgent(
     db.delete(agents).where(eq(agents.id, current.id)),
   ]);
   // After the delete committed: the webhook path's cache of each connector reads D1 again (404).
-  await Promise.all(agentConnectors.map((connector) => forgetConnector(env, connector.platform, connector.id)));
+  await forgetConnectors(env, agentConnectors);
   await recordAudit(
     env,
     { workspaceId: current.workspaceId, kind: 'agent.deleted', actor: `user:${actor.userId}`, data: { agentId: current.id } },

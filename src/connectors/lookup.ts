@@ -41,6 +41,7 @@ export const lookupConnector: ConnectorLookup = async (env, platform, connectorI
     platform: held.platform,
     agentId: held.agentId,
     workspaceId: held.workspaceId,
+    agentHasModel: held.agentHasModel,
     secrets,
     // From the envelope the cache holds; from D1 only if the keyring no longer opens it.
     openBotToken: async () => {

@@ -20,8 +20,10 @@ import { channelConversation, conversationStub, identityOf } from './store';
 export function conversationDelivery(deps: { now: Clock; fetch: typeof fetch; fallback: DeliverInbound }): DeliverInbound {
   return async function deliverToConversation(message, env, record) {
     const db = createDb(env.DB);
-    const agent = await agentInWorkspace(db, record.workspaceId, record.agentId);
-    if (!agent?.model) return deps.fallback(message, env, record);
+    // The looked-up record already says whether the agent has a model (no D1 read per event).
+    const hasModel = record.agentHasModel ?? Boolean((await agentInWorkspace(db, record.workspaceId, record.agentId))?.model);
+    if (!hasModel) return deps.fallback(message, env, record);
+    const agent = { id: record.agentId };
     const at = deps.now();
     await recordAudit(
       env,

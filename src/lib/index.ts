@@ -8,3 +8,4 @@ export { constantTimeEqual, secretsEqual, timingSafeEqualText } from './constant
 export { SESSION_COOKIE, SESSION_COOKIE_NAME } from './cookies';
 export { formatIPv4, formatIPv6, parseIPv4Dotted, parseIPv6 } from './ip';
 export { fullBucket, takeToken, type TokenBucketRule, type TokenBucketState } from './token-bucket';
+export { createLogThrottle, type LogThrottle } from './log-throttle';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, canonicalJson, hexToBytes, redactTokenShapes, sha256Hex, truncateUtf8 } from './index';
+import { bytesToHex, canonicalJson, createLogThrottle, hexToBytes, redactTokenShapes, sha256Hex, truncateUtf8 } from './index';
 
 describe('canonicalJson (RFC 8785)', () => {
   it('sorts keys by UTF-16 code units, recursively (§3.2.3)', () => {
@@ -79,5 +79,25 @@ describe('redactTokenShapes', () => {
   it('leaves ordinary text alone', () => {
     const text = 'The skeleton key opened a bearer bond; AKIA is a word fragment.';
     expect(redactTokenShapes(text)).toBe(text);
+  });
+});
+
+describe('createLogThrottle', () => {
+  it('writes the first line of each window per key and counts the rest into the next one written', () => {
+    const throttle = createLogThrottle(1_000, 2);
+    expect([throttle.admit('a', 0), throttle.admit('a', 10), throttle.admit('a', 999), throttle.admit('b', 20)]).toEqual([
+      0,
+      null,
+      null,
+      0,
+    ]);
+    expect(throttle.admit('a', 1_000)).toBe(2);
+    expect(throttle.admit('a', 1_001)).toBeNull();
+  });
+
+  it('tracks at most maxKeys keys: the oldest is dropped and its next line is written', () => {
+    const throttle = createLogThrottle(1_000, 2);
+    expect([throttle.admit('a', 0), throttle.admit('b', 0), throttle.admit('c', 0)]).toEqual([0, 0, 0]);
+    expect([throttle.admit('a', 1), throttle.admit('c', 1)]).toEqual([0, null]);
   });
 });

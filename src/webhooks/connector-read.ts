@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { alias, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
-import { connectors, createDb, vaultSecrets } from '../db';
+import { agents, connectors, createDb, vaultSecrets } from '../db';
 import type { Env } from '../env';
 import type { Platform } from './inbound';
 
@@ -24,6 +24,8 @@ export interface FetchedConnector {
   verificationEnvelope: string | null;
   /** The bot token's envelope, for the reply path (null: none stored). */
   botTokenEnvelope: string | null;
+  /** Whether the connector's agent has a model (a runtime) when read; updateAgent tells the cache when that changes. */
+  agentHasModel: boolean;
 }
 
 const verification = alias(vaultSecrets, 'verification');
@@ -40,15 +42,16 @@ function secretOfConnector(secret: Record<'workspaceId' | 'ownerKind' | 'ownerId
 }
 
 /**
- * One D1 query: the connector row joined with the envelopes of the route platform's
- * verification secret and of the bot token. null for unknown ids and for a connector of
- * another platform.
+ * One D1 query: the connector row joined with its agent (whether it has a model) and with the
+ * envelopes of the route platform's verification secret and of the bot token. null for
+ * unknown ids, for a connector of another platform and for one whose agent is gone.
  */
 export async function readConnector(env: Pick<Env, 'DB'>, platform: Platform, connectorId: string): Promise<FetchedConnector | null> {
   const field = VERIFICATION_SECRET[platform];
   const [found] = await createDb(env.DB)
-    .select({ row: connectors, envelope: verification.envelope, botTokenEnvelope: botToken.envelope })
+    .select({ row: connectors, agentModel: agents.model, envelope: verification.envelope, botTokenEnvelope: botToken.envelope })
     .from(connectors)
+    .innerJoin(agents, and(eq(agents.id, connectors.agentId), eq(agents.workspaceId, connectors.workspaceId)))
     .leftJoin(verification, secretOfConnector(verification, field ? CONNECTOR_SECRET_NAMES[field] : ''))
     .leftJoin(botToken, secretOfConnector(botToken, CONNECTOR_SECRET_NAMES.botToken))
     .where(eq(connectors.id, connectorId))
@@ -63,5 +66,6 @@ export async function readConnector(env: Pick<Env, 'DB'>, platform: Platform, co
     publicKey: row.publicKey ?? null,
     verificationEnvelope: found.envelope ?? null,
     botTokenEnvelope: found.botTokenEnvelope ?? null,
+    agentHasModel: found.agentModel !== null && found.agentModel !== undefined,
   };
 }

@@ -34,6 +34,8 @@ const MAX_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 export class WebhookDedupe extends DurableObject<Env> {
   readonly #sql: SqlStorage;
   #count: number;
+  /** The alarm as last set or read (null: none), so a first-seen event costs no storage call to check it. */
+  #alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -46,6 +48,9 @@ export class WebhookDedupe extends DurableObject<Env> {
     this.#sql.exec('CREATE INDEX IF NOT EXISTS seen_events_by_first_seen ON seen_events (first_seen_ms)');
     this.#sql.exec('CREATE INDEX IF NOT EXISTS seen_events_by_expiry ON seen_events (expires_at_ms)');
     this.#count = this.#countRows();
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#alarmAt = await ctx.storage.getAlarm();
+    });
   }
 
   /** `now` is epoch milliseconds from the caller. */
@@ -79,14 +84,16 @@ export class WebhookDedupe extends DurableObject<Env> {
         'DELETE FROM seen_events WHERE event_key IN (SELECT event_key FROM seen_events ORDER BY first_seen_ms, rowid LIMIT ?)',
         this.#count - maxKeys,
       );
-      this.#count = this.#countRows();
+      // #count is exact, so exactly the surplus went; a COUNT(*) here would scan the table on every event past the cap.
+      this.#count = maxKeys;
     }
     return 'first';
   }
 
   async #ensureAlarmBy(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   /** Drops expired keys and re-arms the alarm for the next expiry. */
@@ -94,6 +101,8 @@ export class WebhookDedupe extends DurableObject<Env> {
     this.#sql.exec('DELETE FROM seen_events WHERE expires_at_ms <= ?', now);
     this.#count = this.#countRows();
     const next = this.#sql.exec<{ next: number | null }>('SELECT MIN(expires_at_ms) AS next FROM seen_events').one().next;
+    // A run alarm is cleared; the next one (if any) is the earliest expiry left.
+    this.#alarmAt = next;
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 

@@ -1,4 +1,4 @@
-import { REDACTED, redactTokenShapes } from '../lib';
+import { createLogThrottle, REDACTED, redactTokenShapes, type LogThrottle } from '../lib';
 import type { TelegramApiSettings } from './replies/destinations';
 import { planReply, type Reply, type ReplyFailure } from './replies/requests';
 
@@ -18,8 +18,14 @@ export type ReplyResult =
 export interface ReplyDeps {
   /** Injected so tests capture requests and simulate failures; production passes globalThis.fetch. */
   fetch: typeof fetch;
-  /** One line per failure; every line has already been scrubbed. Defaults to console.warn. */
+  /** Where failure lines go; every line has already been scrubbed. Defaults to console.warn. */
   log?: (line: string) => void;
+  /**
+   * Which failure lines are written. The default sink (console.warn) is throttled by
+   * REPLY_FAILURE_LOG, one line per platform and reason per minute in this isolate; an
+   * injected `log` gets every line unless a throttle is injected with it.
+   */
+  logThrottle?: LogThrottle;
   /** Per message. */
   timeoutMs?: number;
   /** Epoch ms, for the expiry of Discord interaction tokens and Slack response_urls. Defaults to Date.now. */
@@ -27,6 +33,13 @@ export interface ReplyDeps {
   /** The operator's Telegram Bot API settings; pass the Worker's `env` (unset: api.telegram.org). */
   settings?: TelegramApiSettings;
 }
+
+/**
+ * Every failed reply is in the audit log (`webhook.reply.failed`, written by both callers);
+ * the log line is the operator's signal, so a platform failing every reply, or a connector
+ * without a bot token answering a flood, writes one line a minute per reason, not one per event.
+ */
+export const REPLY_FAILURE_LOG = createLogThrottle(60_000);
 
 /** Telegram bot tokens (`123456:AA…`) are not among the generic token shapes in src/lib. */
 const TELEGRAM_TOKEN_SHAPE = /\b[0-9]{5,16}:[A-Za-z0-9_-]{30,}\b/g;
@@ -92,17 +105,21 @@ export async function sendReply(reply: Reply, deps: ReplyDeps): Promise<ReplyRes
   const platform = reply.handle.platform;
   let sent = 0;
   const fail = (reason: ReplyFailure, status: number | null, detail: string, secrets: string[] = []): ReplyResult => {
-    log(
-      JSON.stringify({
-        level: 'warn',
-        event: 'webhook.reply.failed',
-        platform,
-        reason,
-        status,
-        sent,
-        detail: scrubOutboundText(detail, secrets),
-      }),
-    );
+    const throttle = deps.logThrottle ?? (deps.log ? null : REPLY_FAILURE_LOG);
+    const suppressed = throttle ? throttle.admit(`${platform}:${reason}`, clock()) : 0;
+    if (suppressed !== null)
+      log(
+        JSON.stringify({
+          level: 'warn',
+          event: 'webhook.reply.failed',
+          platform,
+          reason,
+          status,
+          sent,
+          detail: scrubOutboundText(detail, secrets),
+          ...(suppressed > 0 ? { suppressed } : {}),
+        }),
+      );
     return { ok: false, reason, status, sent };
   };
   const plan = planReply(reply, deps.settings ?? {});

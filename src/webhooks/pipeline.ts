@@ -21,6 +21,11 @@ export interface ConnectorRecord {
     botToken?: string;
   };
   /**
+   * Whether the agent had a model (a runtime) when the record was read, so the hand-off needs
+   * no D1 read of the agent; absent = not known (the delivery reads the agent).
+   */
+  agentHasModel?: boolean;
+  /**
    * Opens the bot token from the vault, for the reply path only: an unverified request must
    * not make the gateway decrypt more than the verification secret. Absent or null = none.
    */

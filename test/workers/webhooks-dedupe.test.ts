@@ -36,14 +36,15 @@ describe('WebhookDedupe', () => {
 
   it('stays bounded: past the cap the oldest keys are evicted first', async () => {
     const stub = dedupeFor('bounded');
-    await runInDurableObject(stub, async (instance: WebhookDedupe) => {
+    await runInDurableObject(stub, async (instance: WebhookDedupe, state) => {
+      const stored = () => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM seen_events').one().n;
       for (let i = 1; i <= 5; i++) expect(await instance.record(`k${i}`, T0 + i, WINDOW, 3)).toBe('first');
-      expect(instance.size()).toBe(3);
+      expect([instance.size(), stored()]).toEqual([3, 3]);
       // k1 and k2 were the oldest and are gone; k3..k5 are still remembered.
       expect(await instance.record('k5', T0 + 10, WINDOW, 3)).toBe('duplicate');
       expect(await instance.record('k3', T0 + 10, WINDOW, 3)).toBe('duplicate');
       expect(await instance.record('k1', T0 + 10, WINDOW, 3)).toBe('first');
-      expect(instance.size()).toBe(3);
+      expect([instance.size(), stored()]).toEqual([3, 3]);
     });
   });
 

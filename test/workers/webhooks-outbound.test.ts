@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createLogThrottle } from '../../src/lib';
 import { MAX_OUTBOUND_RESPONSE_BYTES, readCapped, scrubOutboundText, sendReply, type ReplyDeps } from '../../src/webhooks';
 
 const TELEGRAM_TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
@@ -140,6 +141,26 @@ describe('outbound replies', () => {
     });
     expect(await sendReply({ ...telegramReply, botToken: '' }, deps)).toEqual({ ok: false, reason: 'no-bot-token', status: null, sent: 0 });
     expect(calls).toEqual([]);
+  });
+
+  it('a flood of one failure writes one log line per platform and reason a minute, then one that counts the lines not written', async () => {
+    const { calls, lines, deps } = capture(() => Response.json({ ok: true }));
+    let now = Date.now();
+    const throttled = { ...deps, logThrottle: createLogThrottle(60_000), clock: () => now };
+    for (let i = 0; i < 50; i++)
+      expect(await sendReply({ ...slackReply, botToken: undefined }, throttled)).toMatchObject({ reason: 'no-bot-token' });
+    // Another reason and another platform are lines of their own.
+    await sendReply({ ...telegramReply, botToken: undefined }, throttled);
+    await sendReply({ ...slackReply, text: '' }, throttled);
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>).map((l) => [l.platform, l.reason, l.suppressed])).toEqual([
+      ['slack', 'no-bot-token', undefined],
+      ['telegram', 'no-bot-token', undefined],
+      ['slack', 'empty-reply', undefined],
+    ]);
+    now += 60_000;
+    await sendReply({ ...slackReply, botToken: undefined }, throttled);
+    expect(JSON.parse(lines.at(-1) ?? '{}')).toMatchObject({ platform: 'slack', reason: 'no-bot-token', suppressed: 49 });
+    expect([lines.length, calls.length]).toEqual([4, 0]);
   });
 
   it('reads at most MAX_OUTBOUND_RESPONSE_BYTES of a response body', async () => {

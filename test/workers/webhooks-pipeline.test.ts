@@ -219,6 +219,31 @@ describe('the webhook path does its work once', () => {
     expect(readsOf(cacheStatements).connectorReads).toBe(1);
   });
 
+  it("the agent's model comes with the cached record (no D1 read of the agent per event), and a PATCH of it reaches the very next event", async () => {
+    const agentReads = (statements: Statement[]) => statements.filter((s) => /^select .* (from|join) "agents"/i.test(s.sql)).length;
+    const conversationsOfAgent = async () =>
+      (await env.DB.prepare('SELECT COUNT(*) AS n FROM conversations WHERE agent_id = ?').bind(agentIdOfPipeline).first<{ n: number }>())
+        ?.n;
+    const patchModel = async (model: unknown) =>
+      expect((await asSession(owner, `/api/v1/agents/${agentIdOfPipeline}`, { method: 'PATCH', body: { model } })).status).toBe(200);
+    outbound.length = 0;
+    const first = event('Ev-model-1', '1700000000.000201');
+    const noModel = await postSlack(first, await signed(first));
+    expect(noModel.res.status).toBe(200);
+    // Without a model: the "no agent runtime" reply, and the Worker never asked D1 about the agent.
+    expect([agentReads(noModel.statements), outbound.length, await conversationsOfAgent()]).toEqual([0, 1, 0]);
+    await patchModel({ provider: 'workers-ai', model: '@cf/meta/llama-3.1-8b-instruct' });
+    const second = event('Ev-model-2', '1700000000.000202');
+    const withModel = await postSlack(second, await signed(second));
+    expect(withModel.res.status).toBe(200);
+    // The next event goes to the runtime (a conversation, no fallback reply from the Worker), still without an agent read.
+    expect([agentReads(withModel.statements), outbound.length, await conversationsOfAgent()]).toEqual([0, 1, 1]);
+    await patchModel(null);
+    const third = event('Ev-model-3', '1700000000.000203');
+    expect((await postSlack(third, await signed(third))).res.status).toBe(200);
+    expect([outbound.length, await conversationsOfAgent()]).toEqual([2, 1]);
+  });
+
   it('after a rotation retires the key a cached envelope was sealed under, the next webhook still verifies (read again from D1)', async () => {
     const created = await asSession(owner, `/api/v1/agents/${agentIdOfPipeline}/connectors`, {
       method: 'POST',
