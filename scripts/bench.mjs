@@ -56,7 +56,8 @@ for (const group of groups) {
   console.log(`\n${group.group} (baseline: ${group.baseline})`);
   for (const r of group.results)
     console.log(
-      `  ${r.name.padEnd(56)} ${String(r.opsPerSec).padStart(9)} ops/s  p50 ${r.p50Us} µs  p99 ${r.p99Us} µs  ×${r.ratioToBaseline}`,
+      `  ${r.name.padEnd(56)} ${String(r.opsPerSec).padStart(9)} ops/s  p50 ${r.p50Us} µs  p99 ${r.p99Us} µs  ×${r.ratioToBaseline}` +
+        (r.cpuMsPerRequest ? `  cpu ${r.cpuMsPerRequest} ms/req (×${r.cpuRatioToBaseline})` : ''),
     );
 }
 console.log('\nwrote bench-results/latest.json');

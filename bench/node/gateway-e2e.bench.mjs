@@ -7,7 +7,13 @@
 // interleaved (bare, healthz, slack, discord, api, bare, …) and each one's best round kept,
 // so a loaded machine slows them alike. Prints one `BENCH {json}` line; any answer but the
 // expected status aborts the run. Both servers are throw-away (scripts/local-gateway.mjs).
+// Next to throughput, each phase reports the CPU time the server's whole process tree
+// (wrangler, workerd) spent per request, background work included (read from /proc after a
+// short settle): unlike requests per second it hardly moves when something else loads the
+// machine, and `cpuRatioToBaseline` (bare Worker's CPU per request / this one's) is the
+// throughput ratio a CPU-bound server would reach.
 import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -38,15 +44,41 @@ setTimeout(() => {
   process.exit(1);
 }, WATCHDOG_MS).unref();
 
+const SETTLE_MS = 750; // background work (waitUntil, alarms) of a phase finishes before its CPU is read
+const CLOCK_TICKS_PER_S = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in these
+
+/** CPU seconds used so far by every process in the process group `pgid` (Linux /proc; null elsewhere). */
+function groupCpuSeconds(pgid) {
+  let ticks = 0;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(entry)) continue;
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      // Fields after the command name (which may hold spaces): state ppid pgrp … utime(14) stime(15).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    return null;
+  }
+  return ticks / CLOCK_TICKS_PER_S;
+}
+
 let ipCounter = 0;
 function nextClientIp() {
   const n = ipCounter++ % 131_072;
   return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
 }
 
-/** CONCURRENCY loops for `durationMs`; per-request wall times (queueing included). */
-async function load(name, fire, expected, durationMs) {
+/** CONCURRENCY loops for `durationMs`; per-request wall times (queueing included) and the server's CPU per request. */
+async function load(name, server, fire, expected, durationMs) {
   const latenciesUs = [];
+  const cpuBefore = groupCpuSeconds(server.pid);
   const start = performance.now();
   const deadline = start + durationMs;
   let sent = 0;
@@ -60,10 +92,14 @@ async function load(name, fire, expected, durationMs) {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, loop));
   const elapsedMs = performance.now() - start;
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  const cpuAfter = groupCpuSeconds(server.pid);
+  const cpuMsPerRequest =
+    cpuBefore === null || cpuAfter === null ? null : Number((((cpuAfter - cpuBefore) * 1000) / latenciesUs.length).toFixed(3));
   latenciesUs.sort((a, b) => a - b);
   const pct = (p) => latenciesUs[Math.min(latenciesUs.length - 1, Math.floor(p * latenciesUs.length))] ?? 0;
   const [opsPerSec, p50Us, p99Us] = [(latenciesUs.length / elapsedMs) * 1000, pct(0.5), pct(0.99)].map(Math.round);
-  return { name, iterations: latenciesUs.length, opsPerSec, p50Us, p99Us };
+  return { name, iterations: latenciesUs.length, opsPerSec, p50Us, p99Us, cpuMsPerRequest };
 }
 
 async function main() {
@@ -152,12 +188,13 @@ async function main() {
   };
   let k = 0;
   const phases = [
-    ['bare Worker: GET /', () => bare.send('GET', '/', { 'CF-Connecting-IP': nextClientIp() }), 200],
-    ['GET /healthz', () => gw.send('GET', '/healthz', { 'CF-Connecting-IP': nextClientIp() }), 200],
-    ['POST /hooks/slack event_callback (signed)', slackEvent, 200],
-    ['POST /hooks/discord PING (signed)', discordPing, 200],
+    ['bare Worker: GET /', bare, () => bare.send('GET', '/', { 'CF-Connecting-IP': nextClientIp() }), 200],
+    ['GET /healthz', gw, () => gw.send('GET', '/healthz', { 'CF-Connecting-IP': nextClientIp() }), 200],
+    ['POST /hooks/slack event_callback (signed)', gw, slackEvent, 200],
+    ['POST /hooks/discord PING (signed)', gw, discordPing, 200],
     [
       'GET /api/v1/me (API key)',
+      gw,
       () => gw.send('GET', '/api/v1/me', { Authorization: `Bearer ${keys[k++ % keys.length]}`, 'CF-Connecting-IP': nextClientIp() }),
       200,
     ],
@@ -174,17 +211,22 @@ async function main() {
     ping,
   );
   if (tampered.status !== 401) throw new Error(`a forged Discord signature got ${tampered.status}, expected 401`);
-  for (const [name, fire, expected] of phases) await load(`warm-up ${name}`, fire, expected, WARMUP_MS);
+  for (const [name, server, fire, expected] of phases) await load(`warm-up ${name}`, server, fire, expected, WARMUP_MS);
   const best = new Map();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, fire, expected] of phases) {
-      const m = await load(name, fire, expected, DURATION_MS);
+    for (const [name, server, fire, expected] of phases) {
+      const m = await load(name, server, fire, expected, DURATION_MS);
       if (!best.has(name) || m.opsPerSec > best.get(name).opsPerSec) best.set(name, m);
     }
   }
   const rows = phases.map(([name]) => best.get(name));
   const baseline = rows[0];
-  const results = rows.map((m) => ({ ...m, ratioToBaseline: Number((m.opsPerSec / Math.max(1, baseline.opsPerSec)).toFixed(3)) }));
+  const results = rows.map((m) => ({
+    ...m,
+    ratioToBaseline: Number((m.opsPerSec / Math.max(1, baseline.opsPerSec)).toFixed(3)),
+    cpuRatioToBaseline:
+      m.cpuMsPerRequest && baseline.cpuMsPerRequest ? Number((baseline.cpuMsPerRequest / m.cpuMsPerRequest).toFixed(3)) : null,
+  }));
   const targets = { healthz: 0.9, signedWebhooks: 0.6 };
   console.log(
     `BENCH ${JSON.stringify({ group: 'gateway end to end vs a bare Worker (wrangler dev, loopback)', baseline: baseline.name, results, concurrency: CONCURRENCY, durationMs: DURATION_MS, rounds: ROUNDS, targets })}`,
