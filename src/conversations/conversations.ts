@@ -48,12 +48,16 @@ export async function sendMessage(
   input: { agentId: string; text: string; conversationId?: string },
 ): Promise<Outcome<Exclude<TurnResult, { status: 'busy' | 'paused' }>>> {
   const db = createDb(deps.env.DB);
-  const agent = await agentInWorkspace(db, actor.workspaceId, input.agentId);
+  // The agent and the named conversation are read together (both keyed by the ids given, in the caller's workspace).
+  const [agent, named] = await Promise.all([
+    agentInWorkspace(db, actor.workspaceId, input.agentId),
+    input.conversationId === undefined ? undefined : conversationOf(db, actor.workspaceId, input.agentId, input.conversationId),
+  ]);
   if (!agent) return refused({ kind: 'not-found' });
   if (!agent.model) return refused(NO_MODEL);
   let conversation: ConversationRow | undefined;
   if (input.conversationId !== undefined) {
-    conversation = await conversationOf(db, actor.workspaceId, agent.id, input.conversationId);
+    conversation = named;
     // Channel conversations are answered on their channel, not over REST.
     if (!conversation || !conversation.channelKey.startsWith('rest:')) return refused({ kind: 'not-found' });
   } else {

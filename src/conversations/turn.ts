@@ -159,8 +159,8 @@ class Turn {
     } finally {
       await this.#stub.release(this.token);
     }
-    await this.#record(outcome, at);
-    await this.progress('ended', { outcome });
+    // Independent writes (usage, the conversation's time, the audit event, the live view): in flight together.
+    await Promise.all([this.#record(outcome, at), this.progress('ended', { outcome })]);
     return {
       status: 'replied',
       conversationId: state.identity.conversationId,
@@ -173,18 +173,20 @@ class Turn {
 
   async #record(outcome: TurnOutcome, at: number): Promise<void> {
     const { state, deps } = this;
-    await recordUsage(this.#db, state.identity, { day: state.day, counters: state.counters, outcome }, at);
-    await touchConversation(this.#db, state.identity.conversationId, at);
-    await recordAudit(
-      deps.env,
-      {
-        workspaceId: state.agent.workspaceId,
-        kind: 'agent.turn.finished',
-        actor: state.caller.actor,
-        data: { agentId: state.agent.id, conversationId: state.identity.conversationId, outcome, ...usageOf(state.counters) },
-      },
-      at,
-    );
+    await Promise.all([
+      recordUsage(this.#db, state.identity, { day: state.day, counters: state.counters, outcome }, at),
+      touchConversation(this.#db, state.identity.conversationId, at),
+      recordAudit(
+        deps.env,
+        {
+          workspaceId: state.agent.workspaceId,
+          kind: 'agent.turn.finished',
+          actor: state.caller.actor,
+          data: { agentId: state.agent.id, conversationId: state.identity.conversationId, outcome, ...usageOf(state.counters) },
+        },
+        at,
+      ),
+    ]);
   }
 
   async #pause(
@@ -310,9 +312,9 @@ class Turn {
     const { agent } = state;
     const model = agent.model;
     if (!model) return this.end('model-failed', MODEL_FAILED_REPLY['not-configured']);
-    const opened = await openModelClient(deps, agent.workspaceId, model);
+    // Two independent reads (the provider key from the vault, the installed tools) in one round trip's time.
+    const [opened, tools] = await Promise.all([openModelClient(deps, agent.workspaceId, model), installedToolsOf(this.#db, agent.id)]);
     if (!opened.ok) return this.#modelFailed(model.provider, opened.failure, null);
-    const tools = await installedToolsOf(this.#db, agent.id);
     const system = typeof agent.settings.systemPrompt === 'string' ? agent.settings.systemPrompt : undefined;
     const maxOutputTokens = typeof agent.settings.maxOutputTokens === 'number' ? agent.settings.maxOutputTokens : undefined;
     for (;;) {
@@ -418,9 +420,12 @@ export async function startTurn(
       return await turn.end('guard-blocked', INJECTION_BLOCKED_REPLY);
     }
     running.notice = inbound.notice;
-    await turn.append([{ role: 'user', content: inbound.text }]);
+    // The user text is stored whatever the budget says (as before); the budget is read meanwhile.
+    const [used] = await Promise.all([
+      tokensUsedOn(createDb(deps.env.DB), input.agent.workspaceId, input.agent.id, state.day),
+      turn.append([{ role: 'user', content: inbound.text }]),
+    ]);
     // 1 (limits.ts): the daily budget, before any model call.
-    const used = await tokensUsedOn(createDb(deps.env.DB), input.agent.workspaceId, input.agent.id, state.day);
     if (used >= state.limits.dailyTokenBudget) return await turn.end('limit-daily-budget', LIMIT_REPLIES['limit-daily-budget']);
     return await turn.loop();
   } catch (error) {
