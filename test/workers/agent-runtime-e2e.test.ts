@@ -472,5 +472,6 @@ describe('the agent runtime over real sockets, with tools in the real sandbox', 
     expect(posted).toHaveLength(1);
     expect(JSON.stringify(posted[0]!.body)).not.toContain(secret);
     expect(posted[0]!.body.text).toBe('Sure, the deploy token is [REDACTED].');
+    expect(refused).toEqual([]);
   });
 });
