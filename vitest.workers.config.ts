@@ -9,7 +9,7 @@ import { openApiContractService } from './test/node/openapi-client/contract.ts';
  * Shared with vitest.bench.config.ts, which runs the benchmarks the same way.
  */
 export function workersConfig(
-  test: { include: string[]; exclude?: string[]; fileParallelism?: boolean; testTimeout?: number },
+  test: { include: string[]; exclude?: string[]; fileParallelism?: boolean; testTimeout?: number; globalSetup?: string[] },
   worker: { main?: string; miniflare?: Record<string, unknown> } = {},
 ) {
   return defineConfig({
@@ -40,7 +40,13 @@ export function workersConfig(
 // (test/workers/main.ts); the benchmarks keep src/index.ts.
 // OPENAPI_CONTRACT: a test-only binding into Node, where the OpenAPI validator and the client
 // generator run (test/node/openapi-client/contract.ts); the Worker itself never has it.
+// globalSetup: the scripted model server and the real local runner (bubblewrap) on loopback,
+// which the end-to-end tests reach through the real fetch (test/loopback/workers-global-setup.ts).
 export default workersConfig(
-  { include: ['test/workers/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['src/policy/**', 'src/lib/**', 'src/guards/**'] },
+  {
+    include: ['test/workers/**/*.test.ts', 'src/**/*.test.ts'],
+    exclude: ['src/policy/**', 'src/lib/**', 'src/guards/**'],
+    globalSetup: ['./test/loopback/workers-global-setup.ts'],
+  },
   { main: './test/workers/main.ts', miniflare: { serviceBindings: { OPENAPI_CONTRACT: openApiContractService } } },
 );

@@ -15,7 +15,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIVE_UPDATES_SHA256, PAGE_CSP } from '../../src/dashboard/page-csp.ts';
 import { BROWSER_ENV_FILE, BROWSER_MODEL_PORT, BROWSER_TEST_PORT } from './global-setup.ts';
-import { STAND_IN_REPLY, startModelStandIn } from './model-stand-in.ts';
+import { STAND_IN_REPLY, startModelServer } from '../loopback/model-server.ts';
 
 const BASE = `http://localhost:${BROWSER_TEST_PORT}`;
 const root = join(import.meta.dirname, '..', '..');
@@ -306,7 +306,7 @@ describe('the operator dashboard in Chromium', () => {
     await page.goto(`${base}/usage`);
     await expect.poll(() => page.locator('main').textContent()).toContain('No turns in the last 30 days.');
     await checkPage();
-    const model = await startModelStandIn(BROWSER_MODEL_PORT);
+    const model = await startModelServer(BROWSER_MODEL_PORT);
     try {
       const response = await fetch(`${BASE}/api/v1/agents/${encodeURIComponent(state.agentId ?? '')}/messages`, {
         method: 'POST',

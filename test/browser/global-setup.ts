@@ -9,7 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BROWSER_TEST_PORT = 8794;
-/** The stand-in model provider's port (model-stand-in.ts); this run's gateway may call it over http. */
+/** The stand-in model provider's port (test/loopback/model-server.ts); this run's gateway may call it over http. */
 export const BROWSER_MODEL_PORT = 8795;
 const root = join(import.meta.dirname, '..', '..');
 const STATE_DIR = '.wrangler/browser-state';

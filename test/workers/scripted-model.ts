@@ -6,79 +6,20 @@
  * takes the next step of the script; every request is recorded (headers and JSON body) so a
  * test can check what reached the model (tool output, the key header) without timing.
  * Requests for the runner go to `runner` (tools-support.ts stubRunner); anything else is 599.
+ * The response bodies are test/loopback/model-wire.ts's, shared with the scripted model server
+ * the end-to-end tests reach over HTTP (agent-runtime-e2e.test.ts).
  */
+import { anthropicMessage, chatCompletion, type ModelAnswer } from '../loopback/model-wire';
+
 export const MODEL_BASE = 'https://model.test/v1';
 export const ANTHROPIC_BASE = 'https://anthropic.test/v1';
 
-export type ScriptStep =
-  | { text: string; inputTokens?: number; outputTokens?: number }
-  | { toolCalls: Array<{ name: string; args: unknown }>; inputTokens?: number; outputTokens?: number }
-  | { status: number; body?: string }
-  | { hang: true }
-  | { redirect: string }
-  | { oversized: true };
+export type ScriptStep = ModelAnswer | { status: number; body?: string } | { hang: true } | { redirect: string } | { oversized: true };
 
 export interface RecordedModelRequest {
   url: string;
   headers: Record<string, string>;
   body: { messages?: unknown[]; tools?: unknown[]; system?: unknown; model?: string };
-}
-
-function chatCompletion(step: Extract<ScriptStep, { text: string } | { toolCalls: unknown }>, n: number): unknown {
-  const usage = {
-    prompt_tokens: step.inputTokens ?? 10,
-    completion_tokens: step.outputTokens ?? 5,
-    total_tokens: (step.inputTokens ?? 10) + (step.outputTokens ?? 5),
-  };
-  if ('text' in step)
-    return {
-      id: `c${n}`,
-      object: 'chat.completion',
-      created: 0,
-      model: 'scripted',
-      choices: [{ index: 0, message: { role: 'assistant', content: step.text }, finish_reason: 'stop' }],
-      usage,
-    };
-  return {
-    id: `c${n}`,
-    object: 'chat.completion',
-    created: 0,
-    model: 'scripted',
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: null,
-          tool_calls: step.toolCalls.map((call, i) => ({
-            id: `call_${n}_${i}`,
-            type: 'function',
-            function: { name: call.name, arguments: JSON.stringify(call.args) },
-          })),
-        },
-        finish_reason: 'tool_calls',
-      },
-    ],
-    usage,
-  };
-}
-
-function anthropicMessage(step: Extract<ScriptStep, { text: string } | { toolCalls: unknown }>, n: number): unknown {
-  const usage = { input_tokens: step.inputTokens ?? 10, output_tokens: step.outputTokens ?? 5 };
-  const content =
-    'text' in step
-      ? [{ type: 'text', text: step.text }]
-      : step.toolCalls.map((call, i) => ({ type: 'tool_use', id: `toolu_${n}_${i}`, name: call.name, input: call.args }));
-  return {
-    id: `msg_${n}`,
-    type: 'message',
-    role: 'assistant',
-    model: 'scripted',
-    content,
-    stop_reason: 'text' in step ? 'end_turn' : 'tool_use',
-    stop_sequence: null,
-    usage,
-  };
 }
 
 export function scriptedModel(script: ScriptStep[], runner?: typeof fetch) {

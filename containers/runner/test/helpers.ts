@@ -22,6 +22,8 @@ export const SANDBOX_UIDS = {
   compiled: 61006,
   e2e: 61007,
   symlinks: 61008,
+  /** The runner the Workers end-to-end tests reach (test/loopback/workers-global-setup.ts). */
+  workersE2e: 61009,
 } as const;
 
 /** A scratch tree every sandbox uid can traverse (0711), removed by cleanup(). */
