@@ -20,6 +20,7 @@ import { slackV0Mac } from '../../src/webhooks';
 import type { ModelAnswer } from '../loopback/model-wire';
 import { scriptConversationOutbound } from './conversation-outbound';
 import { ORIGIN } from './helpers';
+import { toolApp } from './tools-support';
 import { login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
 
 const provided = inject('loopback');
@@ -147,19 +148,9 @@ const bindings = { ...env, ...BINDINGS };
 let owner: Session;
 let event = 0;
 
-/** A request through the Worker app as the owner (cookie and CSRF token). */
-async function call(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
-  const headers: Record<string, string> = { Cookie: owner.cookie, 'X-CSRF-Token': owner.csrfToken };
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  return app.fetch(
-    new Request(`${ORIGIN}${path}`, {
-      method: init.method ?? 'GET',
-      headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    }),
-    bindings,
-  );
-}
+/** A request through the Worker app as the owner (cookie and CSRF token), with the same outbound and bindings. */
+const asSession = toolApp({ fetch: outbound, bindings: BINDINGS });
+const call = async (path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> => asSession(owner, path, init);
 
 /** An agent with the e2e tools installed through the REST API and its model on the model server. */
 async function agentWithModel(
