@@ -6,6 +6,9 @@ import { expirePausedTurn } from './approvals';
 import { CHANNEL_QUEUE_TABLE, dropJob, headJob, markStarted, noteLease, openJob, pushJob, queueLength } from './channel-queue';
 import { reportInterruptedTurn, runChannelTurn } from './channel-turn';
 import { compactionCut, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_MESSAGES } from './compaction';
+import { countNotUnder, resealRows, type SealedRowsRotation } from './sealed-rows';
+import { setConversationVaultKey } from './store';
+import { createDb } from '../db';
 import type { RuntimeDeps } from './turn';
 import type { ChannelJob, ConversationIdentity, ConversationPort, PausedTurn, StoredMessage } from './types';
 
@@ -80,9 +83,25 @@ export class Conversation extends DurableObject<Env> {
 
   /** keyringFor caches per VAULT_KEYS value, so a rotated secret is picked up by the next call. */
   async #ring(): Promise<Keyring> {
-    const ring = await keyringFor(this.outbound().env.VAULT_KEYS);
+    const { env } = this.outbound();
+    const ring = await keyringFor(env.VAULT_KEYS);
     if (!ring.ok) throw new Error(`vault: ${ring.problem.kind}`);
+    await this.#noteKeyChange(env, ring.value.activeKeyId);
     return ring.value;
+  }
+
+  /**
+   * Vault rotation confirmed every sealed row under one key (meta `vault-key`, and the
+   * conversations row in D1). This object now seals under another one — a newer keyring, or
+   * an instance still on an older one while the new keyring rolls out — so the confirmation
+   * no longer holds: D1 is told first, and the next rotation call visits this object again.
+   */
+  async #noteKeyChange(env: Env, activeKeyId: string): Promise<void> {
+    const confirmed = this.#meta('vault-key');
+    if (confirmed === null || confirmed === activeKeyId) return;
+    const identity = this.#identity();
+    if (identity !== null) await setConversationVaultKey(createDb(env.DB), identity.conversationId, null);
+    this.#setMeta('vault-key', null);
   }
 
   #meta(key: string): string | null {
@@ -305,6 +324,42 @@ export class Conversation extends DurableObject<Env> {
   async endPaused(identity: ConversationIdentity, approvalId: string): Promise<PausedTurn | null> {
     this.#bind(identity);
     return this.#takePaused(identity, approvalId);
+  }
+
+  /**
+   * Vault rotation (rotation.ts, one call per object per rotation batch): re-seals every
+   * sealed row (transcript, queued channel jobs, paused turn) not under `activeKeyId`, here
+   * inside the object, so a turn appending meanwhile is ordered with it and loses nothing.
+   * An object whose own keyring has another active key (a keyring still rolling out) changes
+   * nothing and answers what it holds not under `activeKeyId`. Once nothing is left, the
+   * confirmation is written here (meta `vault-key`, then D1) before answering, so a later
+   * instance sealing under another key always undoes it after (#noteKeyChange).
+   */
+  async rotateSealed(identity: ConversationIdentity, activeKeyId: string): Promise<SealedRowsRotation> {
+    const none = { resealed: 0, unreadable: 0, remaining: 0 };
+    // Never used, or forgotten: nothing sealed, and nothing is created by asking.
+    if (
+      !this.#schemaReady &&
+      this.#storage.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length === 0
+    )
+      return none;
+    const stored = this.#identity();
+    if (stored === null) return none;
+    if (
+      stored.workspaceId !== identity.workspaceId ||
+      stored.agentId !== identity.agentId ||
+      stored.conversationId !== identity.conversationId
+    )
+      throw new Error('conversation: identity mismatch');
+    const { env } = this.outbound();
+    const ring = await this.#ring();
+    if (ring.activeKeyId !== activeKeyId) return { ...none, remaining: countNotUnder(this.#sql, activeKeyId) };
+    const done = await resealRows(this.#sql, ring, identity);
+    if (done.remaining === 0) {
+      this.#setMeta('vault-key', activeKeyId);
+      await setConversationVaultKey(createDb(env.DB), identity.conversationId, activeKeyId);
+    }
+    return done;
   }
 
   /** Deletes everything this conversation stored. */

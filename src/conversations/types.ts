@@ -89,6 +89,8 @@ export interface ConversationRpc extends ConversationPort {
     identity: ConversationIdentity,
   ): Promise<{ messages: StoredMessage[]; paused: { approvalId: string; expiresAt: number } | null }>;
   forget(): Promise<void>;
+  /** Vault rotation: re-seals the object's sealed rows under `activeKeyId` (rotation.ts). */
+  rotateSealed(identity: ConversationIdentity, activeKeyId: string): Promise<{ resealed: number; unreadable: number; remaining: number }>;
   /** Takes a channel message for a turn run inside the object; false when its queue is full. */
   enqueueChannelTurn(identity: ConversationIdentity, job: ChannelJob): Promise<boolean>;
 }

@@ -1212,7 +1212,7 @@ export interface components {
         };
         RotateVaultResult: {
             resealed: number;
-            /** @description Envelopes not yet under the active key; call again until 0. */
+            /** @description Envelopes not yet under the active key (vault rows and the conversation objects’ transcripts, queued messages and paused turns; an object this call did not reach counts as 1); call again until 0. */
             remaining: number;
             /** @description Envelopes that could not be opened (their key was removed). */
             unreadable: number;
