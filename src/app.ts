@@ -85,7 +85,7 @@ export function createApp(options: AppOptions) {
   app.route('/', connectorRoutes(now));
   app.route('/', policyRoutes());
   app.route('/', eventRoutes());
-  const onApprovalDecided = resumeOnDecision({ now, fetch: outbound });
+  const onApprovalDecided = resumeOnDecision();
   app.route('/', toolRoutes({ now, fetch: outbound, onApprovalDecided }));
   app.route('/', conversationRoutes({ now, fetch: outbound }));
   app.route('/', mcpRoutes({ now, fetch: outbound }));

@@ -3,8 +3,8 @@ import type { ConversationIdentity } from './types';
 
 /**
  * Every sealed row a Conversation object keeps (docs/storage.md "Conversation"), for vault
- * rotation: transcript entries (`message:<seq>`), queued channel jobs (`queued:<job_id>`) and
- * the paused turn (`paused`). Plain functions over the object's SQLite; the object calls them
+ * rotation: transcript entries (`message:<seq>`), queued channel jobs (`queued:<job_id>`), the
+ * paused turn (`paused`) and its copy while a resumed turn runs (`resume-paused`, sealed as `paused`). Plain functions over the object's SQLite; the object calls them
  * inside one RPC (conversation-object.ts rotateSealed), so its own turns are ordered around them.
  */
 
@@ -34,7 +34,7 @@ export function countNotUnder(sql: SqlStorage, keyId: string): number {
     .exec<{ n: number }>(
       `SELECT (SELECT count(*) FROM messages WHERE substr(envelope, 1, ?) != ?)
             + (SELECT count(*) FROM channel_queue WHERE substr(envelope, 1, ?) != ?)
-            + (SELECT count(*) FROM meta WHERE key = 'paused' AND substr(value, 1, ?) != ?) AS n`,
+            + (SELECT count(*) FROM meta WHERE key IN ('paused', 'resume-paused') AND substr(value, 1, ?) != ?) AS n`,
       n,
       prefix,
       n,
@@ -69,13 +69,17 @@ function rowsNotUnder(sql: SqlStorage, keyId: string): SealedRow[] {
       envelope: row.envelope,
       write: (from, to) => sql.exec('UPDATE channel_queue SET envelope = ? WHERE seq = ? AND envelope = ?', to, row.seq, from).rowsWritten,
     });
+  // The paused turn, and the copy of it a resumed turn keeps while it runs (both sealed under the name `paused`).
   for (const row of sql
-    .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'paused' AND substr(value, 1, ?) != ?", n, prefix)
+    .exec<{
+      key: string;
+      value: string;
+    }>("SELECT key, value FROM meta WHERE key IN ('paused', 'resume-paused') AND substr(value, 1, ?) != ?", n, prefix)
     .toArray())
     rows.push({
       name: 'paused',
       envelope: row.value,
-      write: (from, to) => sql.exec("UPDATE meta SET value = ? WHERE key = 'paused' AND value = ?", to, from).rowsWritten,
+      write: (from, to) => sql.exec('UPDATE meta SET value = ? WHERE key = ? AND value = ?', to, row.key, from).rowsWritten,
     });
   return rows;
 }

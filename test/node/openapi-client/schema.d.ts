@@ -1462,6 +1462,11 @@ export interface components {
             updatedAt: number;
         };
         Conversation: components["schemas"]["ConversationSummary"] & {
+            /**
+             * @description `pending_approval`: a turn waits for an approval; `running`: a turn runs or is about to (a decided approval resumes it inside the conversation, then its reply is the last entry); `idle`: nothing is running.
+             * @enum {string}
+             */
+            status: "idle" | "pending_approval" | "running";
             messages: {
                 /** @enum {string} */
                 role: "user" | "assistant" | "tool" | "system";
