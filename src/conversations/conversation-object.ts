@@ -7,6 +7,7 @@ import { CHANNEL_QUEUE_TABLE, dropJob, headJob, markStarted, noteLease, openJob,
 import { INTERRUPTED_REPLY, reportInterruptedTurn, runChannelTurn } from './channel-turn';
 import { replyOnChannel } from './channel-reply';
 import { compactionCut, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_MESSAGES } from './compaction';
+import { SETTLE_RETRY_MS, unansweredToolResults, type ResumeRun } from './resume-run';
 import { countNotUnder, resealRows, type SealedRowsRotation } from './sealed-rows';
 import { setConversationVaultKey } from './store';
 import { createDb } from '../db';
@@ -25,17 +26,6 @@ export type ResumeResult = { ok: true; token: string; messages: StoredMessage[];
 
 /** What the GET view says the conversation is doing (docs/agents.md "Entry points"). */
 export type ConversationStatus = 'idle' | 'pending_approval' | 'running';
-
-/** A resumed turn that has started (meta `resume-run`): found by a fresh instance, it was cut by an eviction or restart. */
-interface ResumeRun {
-  approvalId: string;
-  startedAt: number;
-  /** The lease the resumed turn took, so the next run can free it (its holder is gone). */
-  lease: string | null;
-}
-
-/** A paused turn whose settling failed before it was taken is looked at again after this long (not in a hot loop). */
-const SETTLE_RETRY_MS = 30_000;
 
 const encoder = new TextEncoder();
 
@@ -434,27 +424,7 @@ export class Conversation extends DurableObject<Env> {
     if (!lease.ok) return;
     try {
       // Every tool call the cut turn left without a result gets one, so the history stays valid for the next turn.
-      const answered = new Set<string>();
-      const asked: Array<{ toolCallId: string; toolName: string }> = [];
-      for (const message of lease.messages) {
-        if (typeof message.content === 'string') continue;
-        for (const part of message.content) {
-          if (part.type === 'tool-call') asked.push({ toolCallId: part.toolCallId, toolName: part.toolName });
-          else if (part.type === 'tool-result') answered.add(part.toolCallId);
-        }
-      }
-      const unanswered: StoredMessage[] = asked
-        .filter((call) => !answered.has(call.toolCallId))
-        .map((call) => ({
-          role: 'tool',
-          content: [
-            {
-              type: 'tool-result',
-              ...call,
-              output: { type: 'text', value: 'Unknown: the gateway restarted while this call was handled.' },
-            },
-          ],
-        }));
+      const unanswered = unansweredToolResults(lease.messages);
       await this.append(identity, lease.token, [...unanswered, { role: 'assistant', content: INTERRUPTED_REPLY }]);
     } finally {
       this.release(lease.token);

@@ -221,7 +221,11 @@ describe('a turn paused for approval resumes inside its conversation object (doc
     expect(w.runner.calls).toHaveLength(1);
     expect(w.model.requests).toHaveLength(1);
     const after = await view(p.agentId, p.conversationId);
-    expect(after.messages.at(-1)).toEqual({ role: 'assistant', text: INTERRUPTED_REPLY });
+    // The call it left without a result gets one (the history stays valid), then the notice.
+    expect(after.messages.slice(-2)).toEqual([
+      { role: 'tool', toolResult: { tool: 'cat', output: 'Unknown: the gateway restarted while this call was handled.' } },
+      { role: 'assistant', text: INTERRUPTED_REPLY },
+    ]);
     expect(after.status).toBe('idle');
     // The lease of the dead run no longer holds the conversation: the next message is answered at once.
     const next = await postMessage(w.call, owner, p.agentId, 'are you there?', p.conversationId);

@@ -15,6 +15,7 @@ import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-supp
 import { K1, K2, K3, T0, withKeys } from './vault-support';
 
 const K4 = `k4:${encodeBase64(new Uint8Array(32).fill(0x44))}`;
+const K5 = `k5:${encodeBase64(new Uint8Array(32).fill(0x55))}`;
 
 const SIGNING_SECRET = 'slack-signing-secret-for-rotation-tests';
 const BOT_TOKEN = 'xoxb-1234567890-rotation-test-bot-token';
@@ -331,5 +332,39 @@ describe('vault rotation reaches the conversation objects (docs/vault.md "Rotati
       value: { resealed: 0, remaining: 0, unreadable: 0, activeKeyId: 'k4' },
     });
     for (const { id } of results) expect(await sealedKeyIds(id)).toEqual(Array(rowsOf.get(id)).fill('k4'));
+  });
+
+  it('a turn appending while the object re-seals loses nothing: both run in the object, every entry ends under the new key', async () => {
+    // Everything is under k4 by now; this one rotates the object to k5 while its turn writes.
+    const w = world([{ text: 'before the race' }]);
+    w.under(K4);
+    const agentId = await agentWithModel('rotation-race');
+    const sent = await w.call(owner, `/api/v1/agents/${agentId}/messages`, { method: 'POST', body: { text: 'start' } });
+    const { conversationId } = (await sent.json()) as { conversationId: string };
+    const workspaceId = (await env.DB.prepare('SELECT workspace_id AS w FROM agents WHERE id = ?').bind(agentId).first<{ w: string }>())!.w;
+    const identity = { workspaceId, agentId, conversationId };
+    // The turn takes its lease before the object has the new keyring (a read under it would re-seal lazily).
+    const lease = await runInDurableObject(stubOf(conversationId), (instance) => instance.acquire(identity, 0, 60_000));
+    if (!lease.ok) throw new Error('no lease');
+    w.under(`${K5},${K4}`);
+    const raced = await runInDurableObject(stubOf(conversationId), async (instance) => {
+      // The turn's appends (one after another, as a turn makes them) and rotation's re-seal, started together.
+      const turn = (async () => {
+        for (let i = 0; i < 6; i++) await instance.append(identity, lease.token, [{ role: 'user', content: `racing ${i}` }]);
+      })();
+      const [rotation] = await Promise.all([instance.rotateSealed(identity, 'k5'), turn]);
+      instance.release(lease.token);
+      return rotation;
+    });
+    // The two entries under k4 were re-sealed; the six new ones were sealed under k5 already.
+    expect(raced).toEqual({ resealed: 2, unreadable: 0, remaining: 0 });
+    expect(await sealedKeyIds(conversationId)).toEqual(Array(8).fill('k5'));
+    w.under(K5);
+    const read = await w.call(owner, `/api/v1/agents/${agentId}/conversations/${conversationId}`);
+    expect(((await read.json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text)).toEqual([
+      'start',
+      'before the race',
+      ...Array.from({ length: 6 }, (_, i) => `racing ${i}`),
+    ]);
   });
 });
