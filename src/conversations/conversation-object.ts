@@ -391,6 +391,9 @@ export class Conversation extends DurableObject<Env> {
       if (retryAt !== null) {
         this.#setMeta('paused-due', String(retryAt));
         this.#setMeta('paused-woken', null);
+      } else if (this.#meta('paused-head') === head) {
+        // Settled, yet the same turn still waits (its agent is gone, or another turn held the lease too long): later, not in a hot loop.
+        this.#setMeta('paused-due', String(Date.now() + SETTLE_RETRY_MS));
       }
     } catch (error) {
       // Not retried once taken: a resumed turn that failed midway may have run tool calls.
