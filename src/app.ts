@@ -2,7 +2,13 @@ import { z } from '@hono/zod-openapi';
 import { agentRoutes } from './agents';
 import { auditRoutes } from './audit-api';
 import { connectorRoutes, lookupConnector } from './connectors';
-import { conversationDelivery, conversationRoutes, forgetAgentConversations, resumeOnDecision } from './conversations';
+import {
+  conversationDelivery,
+  conversationRoutes,
+  conversationSealedStore,
+  forgetAgentConversations,
+  resumeOnDecision,
+} from './conversations';
 import { eventRoutes } from './events-api';
 import { apiKeyRoutes, sessionRoutes, setupRoutes, userRoutes, type Argon2id, type Clock, type LoginThrottle } from './auth';
 import { healthRoutes } from './health';
@@ -74,11 +80,12 @@ export function createApp(options: AppOptions) {
   app.route('/', apiKeyRoutes(now));
   app.route('/', auditRoutes());
   app.route('/', agentRoutes(now, { beforeDelete: forgetAgentConversations }));
-  app.route('/', vaultRoutes(now));
+  // Rotation reaches every conversation object's sealed rows too, not only vault_secrets.
+  app.route('/', vaultRoutes(now, { sealedStores: (env) => [conversationSealedStore(env)] }));
   app.route('/', connectorRoutes(now));
   app.route('/', policyRoutes());
   app.route('/', eventRoutes());
-  const onApprovalDecided = resumeOnDecision({ now, fetch: outbound });
+  const onApprovalDecided = resumeOnDecision();
   app.route('/', toolRoutes({ now, fetch: outbound, onApprovalDecided }));
   app.route('/', conversationRoutes({ now, fetch: outbound }));
   app.route('/', mcpRoutes({ now, fetch: outbound }));

@@ -2,10 +2,15 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Clock } from '../auth';
 import type { Env } from '../env';
 import { keyringFor, openEnvelope, sealEnvelope, type Keyring, type SecretRef } from '../vault';
-import { expirePausedTurn } from './approvals';
+import { settlePausedTurn } from './approvals';
 import { CHANNEL_QUEUE_TABLE, dropJob, headJob, markStarted, noteLease, openJob, pushJob, queueLength } from './channel-queue';
-import { reportInterruptedTurn, runChannelTurn } from './channel-turn';
+import { INTERRUPTED_REPLY, reportInterruptedTurn, runChannelTurn } from './channel-turn';
+import { replyOnChannel } from './channel-reply';
 import { compactionCut, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_MESSAGES } from './compaction';
+import { SETTLE_RETRY_MS, unansweredToolResults, type ResumeRun } from './resume-run';
+import { countNotUnder, resealRows, type SealedRowsRotation } from './sealed-rows';
+import { setConversationVaultKey } from './store';
+import { createDb } from '../db';
 import type { RuntimeDeps } from './turn';
 import type { ChannelJob, ConversationIdentity, ConversationPort, PausedTurn, StoredMessage } from './types';
 
@@ -19,6 +24,9 @@ export type AcquireResult =
 
 export type ResumeResult = { ok: true; token: string; messages: StoredMessage[]; paused: PausedTurn } | { ok: false };
 
+/** What the GET view says the conversation is doing (docs/agents.md "Entry points"). */
+export type ConversationStatus = 'idle' | 'pending_approval' | 'running';
+
 const encoder = new TextEncoder();
 
 /** What the object's own turns run with: its bindings, its clock, and the fetch that reaches the model, the platforms and the tool runner. */
@@ -30,20 +38,22 @@ export interface ConversationOutbound {
 
 /**
  * Conversation: one object per conversation (named by the conversations row id). It does
- * four things and nothing else:
+ * five things and nothing else:
  * 1. orders turns: one lease at a time; a second message waits for the first turn's lease
  *    (FIFO, in memory: a waiter holds an open call, so the object is not evicted under it),
  *    and a lease whose Worker died expires on its own;
  * 2. keeps the transcript in its SQLite storage, every entry sealed with the workspace's
  *    vault key (the vault's own envelope, AAD bound to this conversation and entry), bounded
  *    by message count and bytes (compaction.ts);
- * 3. keeps a turn paused on an approval (sealed) across eviction, and ends it with an alarm
- *    when the approval expires (approvals.ts does the rest: audit, usage, channel reply);
+ * 3. keeps a turn paused on an approval (sealed) across eviction; a decision wakes it (one
+ *    call, `wake`) and the alarm resumes it here, or ends it once the approval expires, as D1
+ *    says (settlePaused, approvals.ts): a resumed turn cut midway is reported, never run twice;
  * 4. runs channel turns: the webhook hand-off queues a message (sealed, channel-queue.ts) and
  *    returns; the alarm runs the head of the queue (channel-turn.ts: turn.ts with this object
  *    as its port, then the reply), one turn per alarm run, and sets the next alarm. The queue
  *    is in SQLite, not in memory, so a message taken survives eviction and restart; a turn cut
  *    midway is reported to the sender, never run twice (its tool calls may have run).
+ * 5. re-seals its sealed rows under the active vault key when rotation asks (rotateSealed).
  * A REST turn runs in the Worker that holds the lease (turn.ts), with the app's own bindings,
  * clock and fetch. Nothing here is reachable from a client: only the Worker calls it.
  */
@@ -54,6 +64,8 @@ export class Conversation extends DurableObject<Env> {
   #waiters: Array<() => void> = [];
   /** The channel turn running now, if any (one at a time; a second caller joins it). */
   #running: Promise<boolean> | null = null;
+  /** The paused turn being settled (resumed or ended) now, if any; a second caller joins it. */
+  #settling: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -80,9 +92,25 @@ export class Conversation extends DurableObject<Env> {
 
   /** keyringFor caches per VAULT_KEYS value, so a rotated secret is picked up by the next call. */
   async #ring(): Promise<Keyring> {
-    const ring = await keyringFor(this.outbound().env.VAULT_KEYS);
+    const { env } = this.outbound();
+    const ring = await keyringFor(env.VAULT_KEYS);
     if (!ring.ok) throw new Error(`vault: ${ring.problem.kind}`);
+    await this.#noteKeyChange(env, ring.value.activeKeyId);
     return ring.value;
+  }
+
+  /**
+   * Vault rotation confirmed every sealed row under one key (meta `vault-key`, and the
+   * conversations row in D1). This object now seals under another one — a newer keyring, or
+   * an instance still on an older one while the new keyring rolls out — so the confirmation
+   * no longer holds: D1 is told first, and the next rotation call visits this object again.
+   */
+  async #noteKeyChange(env: Env, activeKeyId: string): Promise<void> {
+    const confirmed = this.#meta('vault-key');
+    if (confirmed === null || confirmed === activeKeyId) return;
+    const identity = this.#identity();
+    if (identity !== null) await setConversationVaultKey(createDb(env.DB), identity.conversationId, null);
+    this.#setMeta('vault-key', null);
   }
 
   #meta(key: string): string | null {
@@ -214,16 +242,24 @@ export class Conversation extends DurableObject<Env> {
     return { ok: true, token, messages: await this.#messages(identity) };
   }
 
-  /** Takes the paused turn waiting on `approvalId` (if it still is) and the lease with it. */
+  /**
+   * Takes the paused turn waiting on `approvalId` (if it still is) and the lease with it, and
+   * marks the resumed turn started (meta `resume-run`, with the sealed paused state kept for
+   * its origin) until settlePaused sees it end: found by a fresh instance, it was cut midway.
+   */
   async resume(identity: ConversationIdentity, approvalId: string, waitMs: number, leaseMs: number): Promise<ResumeResult> {
     this.#bind(identity);
     if (!(await this.#waitForFree(waitMs))) return { ok: false };
+    const sealed = this.#meta('paused');
     const paused = await this.#takePaused(identity, approvalId);
     if (!paused) {
       this.#wake();
       return { ok: false };
     }
     const token = this.#grant(leaseMs);
+    const run: ResumeRun = { approvalId, startedAt: Date.now(), lease: token };
+    this.#setMeta('resume-run', JSON.stringify(run));
+    this.#setMeta('resume-paused', sealed);
     return { ok: true, token, messages: await this.#messages(identity), paused };
   }
 
@@ -235,6 +271,7 @@ export class Conversation extends DurableObject<Env> {
     this.#setMeta('paused-head', null);
     this.#setMeta('paused', null);
     this.#setMeta('paused-due', null);
+    this.#setMeta('paused-woken', null);
     const opened = await openEnvelope(await this.#ring(), this.#ref(identity, 'paused'), sealed);
     return opened.ok ? (JSON.parse(opened.value.plaintext) as PausedTurn) : null;
   }
@@ -290,14 +327,121 @@ export class Conversation extends DurableObject<Env> {
   }
 
   /** The decrypted transcript, for the redacted GET view. */
-  async transcript(
-    identity: ConversationIdentity,
-  ): Promise<{ messages: StoredMessage[]; paused: { approvalId: string; expiresAt: number } | null }> {
+  async transcript(identity: ConversationIdentity): Promise<{
+    messages: StoredMessage[];
+    paused: { approvalId: string; expiresAt: number } | null;
+    status: ConversationStatus;
+  }> {
     this.#bind(identity);
     const head = this.#meta('paused-head');
+    // Running: a turn holds the lease, a decided approval's turn is about to resume or resuming, or channel messages wait.
+    const running =
+      this.#lease() !== null ||
+      this.#meta('resume-run') !== null ||
+      (head !== null && this.#meta('paused-woken') !== null) ||
+      queueLength(this.#sql) > 0;
     return {
       messages: await this.#messages(identity),
       paused: head ? (JSON.parse(head) as { approvalId: string; expiresAt: number }) : null,
+      status: running ? 'running' : head !== null ? 'pending_approval' : 'idle',
+    };
+  }
+
+  /**
+   * An approval was decided (approvals.ts resumeOnDecision): if this conversation's paused
+   * turn waits on it, its alarm is set to now and the call returns; the alarm resumes the
+   * turn here (settlePaused). Any other approval id is ignored. The wake carries no decision:
+   * settlePaused reads it from D1, so a replayed or forged wake runs nothing.
+   */
+  async wake(identity: ConversationIdentity, approvalId: string): Promise<boolean> {
+    this.#bind(identity);
+    const head = this.#meta('paused-head');
+    if (head === null || (JSON.parse(head) as { approvalId: string }).approvalId !== approvalId) return false;
+    this.#setMeta('paused-due', String(Date.now()));
+    this.#setMeta('paused-woken', '1');
+    await this.#schedule();
+    return true;
+  }
+
+  /**
+   * Settles the paused turn if it is due (decided, or past its approval's expiry; D1 says
+   * which): approvals.ts settlePausedTurn resumes or ends it as D1's decision says, inside this object, with the
+   * object's own bindings, clock and fetch. The alarm calls it; a caller while it runs joins
+   * that run. Like a channel turn, a resumed turn is marked started (resume(): meta
+   * `resume-run`, with a sealed copy of the paused state for its origin) until it ends: one
+   * found started here was cut midway by an eviction or restart and is not run again (its tool
+   * calls may have run): its lease is freed and its sender told.
+   */
+  settlePaused(): Promise<void> {
+    this.#settling ??= this.#settlePaused().finally(() => (this.#settling = null));
+    return this.#settling;
+  }
+
+  async #settlePaused(): Promise<void> {
+    const identity = this.#identity();
+    if (identity === null) return;
+    const outbound = this.outbound();
+    if (this.#meta('resume-run') !== null) await this.#reportInterruptedResume(identity, outbound);
+    const head = this.#meta('paused-head');
+    // D1 says whether it is due (decided, or past its expiry); a pending approval answers when to look again.
+    if (head === null) return;
+    const { approvalId } = JSON.parse(head) as { approvalId: string };
+    try {
+      const retryAt = await settlePausedTurn(identity, approvalId, this.#port(), outbound);
+      if (retryAt !== null) {
+        this.#setMeta('paused-due', String(retryAt));
+        this.#setMeta('paused-woken', null);
+      } else if (this.#meta('paused-head') === head) {
+        // Settled, yet the same turn still waits (its agent is gone, or another turn held the lease too long): later, not in a hot loop.
+        this.#setMeta('paused-due', String(Date.now() + SETTLE_RETRY_MS));
+      }
+    } catch (error) {
+      // Not retried once taken: a resumed turn that failed midway may have run tool calls.
+      console.error(
+        JSON.stringify({ level: 'error', event: 'conversation.resume.failed', error: error instanceof Error ? error.name : 'unknown' }),
+      );
+      if (this.#meta('paused-head') !== null) this.#setMeta('paused-due', String(Date.now() + SETTLE_RETRY_MS));
+    } finally {
+      this.#setMeta('resume-run', null);
+      this.#setMeta('resume-paused', null);
+    }
+  }
+
+  /** A resumed turn cut midway (its instance is gone): its lease is freed and its sender told, in the transcript or on the channel. */
+  async #reportInterruptedResume(identity: ConversationIdentity, outbound: ConversationOutbound): Promise<void> {
+    const run = JSON.parse(this.#meta('resume-run') ?? '{}') as ResumeRun;
+    const sealed = this.#meta('resume-paused');
+    this.#setMeta('resume-run', null);
+    this.#setMeta('resume-paused', null);
+    if (run.lease !== null) this.release(run.lease);
+    if (sealed === null) return;
+    const opened = await openEnvelope(await this.#ring(), this.#ref(identity, 'paused'), sealed);
+    if (!opened.ok) return;
+    const { origin } = JSON.parse(opened.value.plaintext) as PausedTurn;
+    const runtime: RuntimeDeps = { ...outbound, requestId: `resume-${run.approvalId}`, port: this.#port() };
+    if (origin.kind === 'channel') {
+      await replyOnChannel(runtime, identity.workspaceId, origin, INTERRUPTED_REPLY);
+      return;
+    }
+    const lease = await this.acquire(identity, 0, LEASE_GRACE_MS);
+    if (!lease.ok) return;
+    try {
+      // Every tool call the cut turn left without a result gets one, so the history stays valid for the next turn.
+      const unanswered = unansweredToolResults(lease.messages);
+      await this.append(identity, lease.token, [...unanswered, { role: 'assistant', content: INTERRUPTED_REPLY }]);
+    } finally {
+      this.release(lease.token);
+    }
+  }
+
+  /** This object as a resumed turn's port (resume() itself marks the run started). */
+  #port(): ConversationPort {
+    return {
+      acquire: (identity, waitMs, leaseMs) => this.acquire(identity, waitMs, leaseMs),
+      resume: (identity, approvalId, waitMs, leaseMs) => this.resume(identity, approvalId, waitMs, leaseMs),
+      append: (identity, token, entries) => this.append(identity, token, entries),
+      pause: (identity, token, paused) => this.pause(identity, token, paused),
+      release: (token) => this.release(token),
     };
   }
 
@@ -305,6 +449,42 @@ export class Conversation extends DurableObject<Env> {
   async endPaused(identity: ConversationIdentity, approvalId: string): Promise<PausedTurn | null> {
     this.#bind(identity);
     return this.#takePaused(identity, approvalId);
+  }
+
+  /**
+   * Vault rotation (rotation.ts, one call per object per rotation batch): re-seals every
+   * sealed row (transcript, queued channel jobs, paused turn) not under `activeKeyId`, here
+   * inside the object, so a turn appending meanwhile is ordered with it and loses nothing.
+   * An object whose own keyring has another active key (a keyring still rolling out) changes
+   * nothing and answers what it holds not under `activeKeyId`. Once nothing is left, the
+   * confirmation is written here (meta `vault-key`, then D1) before answering, so a later
+   * instance sealing under another key always undoes it after (#noteKeyChange).
+   */
+  async rotateSealed(identity: ConversationIdentity, activeKeyId: string): Promise<SealedRowsRotation> {
+    const none = { resealed: 0, unreadable: 0, remaining: 0 };
+    // Never used, or forgotten: nothing sealed, and nothing is created by asking.
+    if (
+      !this.#schemaReady &&
+      this.#storage.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length === 0
+    )
+      return none;
+    const stored = this.#identity();
+    if (stored === null) return none;
+    if (
+      stored.workspaceId !== identity.workspaceId ||
+      stored.agentId !== identity.agentId ||
+      stored.conversationId !== identity.conversationId
+    )
+      throw new Error('conversation: identity mismatch');
+    const { env } = this.outbound();
+    const ring = await this.#ring();
+    if (ring.activeKeyId !== activeKeyId) return { ...none, remaining: countNotUnder(this.#sql, activeKeyId) };
+    const done = await resealRows(this.#sql, ring, identity);
+    if (done.remaining === 0) {
+      this.#setMeta('vault-key', activeKeyId);
+      await setConversationVaultKey(createDb(env.DB), identity.conversationId, activeKeyId);
+    }
+    return done;
   }
 
   /** Deletes everything this conversation stored. */
@@ -379,7 +559,7 @@ export class Conversation extends DurableObject<Env> {
   /** One alarm for two deadlines: a queued message (now) and a paused turn's approval expiry. */
   async #schedule(): Promise<void> {
     const due: number[] = [];
-    if (queueLength(this.#sql) > 0) due.push(Date.now());
+    if (queueLength(this.#sql) > 0 || this.#meta('resume-run') !== null) due.push(Date.now());
     const pausedDue = this.#meta('paused-due');
     if (pausedDue !== null && this.#meta('paused-head') !== null) due.push(Number(pausedDue));
     if (due.length === 0) await this.ctx.storage.deleteAlarm();
@@ -387,19 +567,13 @@ export class Conversation extends DurableObject<Env> {
   }
 
   /**
-   * 1. a paused turn: approvals.ts checks its approval in D1 and, once it has expired, ends
-   *    the turn and tells the channel (a message queued behind it then gets a normal turn);
-   * 2. the head of the channel queue;
+   * 1. the paused turn, once due (woken by its decision, or its approval's expiry):
+   *    settlePaused resumes or ends it as D1 says; a resumed turn cut by a restart is reported;
+   * 2. the head of the channel queue (a message queued behind a paused turn runs after it);
    * 3. the next alarm, for what is left.
    */
   override async alarm(): Promise<void> {
-    const head = this.#meta('paused-head');
-    const identity = this.#identity();
-    if (head !== null && identity !== null) {
-      const { approvalId } = JSON.parse(head) as { approvalId: string };
-      const retryAt = await expirePausedTurn(identity, approvalId, this, this.outbound());
-      if (retryAt !== null) this.#setMeta('paused-due', String(retryAt));
-    }
+    await this.settlePaused();
     await this.runNextChannelTurn();
     await this.#schedule();
   }

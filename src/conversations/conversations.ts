@@ -144,7 +144,7 @@ export async function getConversation(deps: Pick<RuntimeDeps, 'env'>, actor: Pri
   // Nothing could be checked (vault unusable): refuse rather than show an unredacted transcript.
   if (!redacted.ok) throw new ApiError('SERVICE_UNAVAILABLE');
   const messages = JSON.parse(redacted.value) as TranscriptEntry[];
-  return done({ ...summaryOf(row), messages, pendingApprovalId: stored.paused?.approvalId ?? null });
+  return done({ ...summaryOf(row), status: stored.status, messages, pendingApprovalId: stored.paused?.approvalId ?? null });
 }
 
 /** DELETE …/conversations/:cid: the transcript (Durable Object storage) and the row. */

@@ -6,6 +6,7 @@ export { compactionCut, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_MESSAGES } from './
 export { conversationDelivery } from './delivery';
 export { resumeOnDecision } from './approvals';
 export { conversationRoutes } from './routes';
+export { conversationSealedStore } from './rotation';
 export {
   agentActor,
   agentUsage,

@@ -65,6 +65,10 @@ const TranscriptEntry = z.object({
   toolResult: z.object({ tool: z.string(), output: z.string() }).optional(),
 });
 export const ConversationView = ConversationSummary.extend({
+  status: z.enum(['idle', 'pending_approval', 'running']).openapi({
+    description:
+      '`pending_approval`: a turn waits for an approval; `running`: a turn runs or is about to (a decided approval resumes it inside the conversation, then its reply is the last entry); `idle`: nothing is running.',
+  }),
   messages: z.array(TranscriptEntry),
   pendingApprovalId: z.string().nullable(),
 }).openapi('Conversation');

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { agentTurnUsage, conversations, conversationWaits, newId, type Database, type TurnOutcome } from '../db';
 import type { Env } from '../env';
 import type { Conversation } from './conversation-object';
@@ -28,7 +28,7 @@ export async function conversationOf(db: Database, workspaceId: string, agentId:
 /** A new REST conversation (its key is `rest:<id>`). */
 export async function newRestConversation(db: Database, workspaceId: string, agentId: string, now: number): Promise<ConversationRow> {
   const id = newId('cnv');
-  const row = { id, workspaceId, agentId, channelKey: `rest:${id}`, createdAt: now, updatedAt: now };
+  const row = { id, workspaceId, agentId, channelKey: `rest:${id}`, createdAt: now, updatedAt: now, vaultKeyId: null };
   await db.insert(conversations).values(row);
   return row;
 }
@@ -105,6 +105,37 @@ export async function deleteConversationRow(db: Database, id: string): Promise<v
     db.delete(conversationWaits).where(eq(conversationWaits.conversationId, id)),
     db.delete(conversations).where(eq(conversations.id, id)),
   ]);
+}
+
+/**
+ * Vault rotation's registry (conversations.vault_key_id): a conversation is pending until its
+ * object has confirmed every sealed row under the active key.
+ */
+function pendingUnder(activeKeyId: string) {
+  return or(isNull(conversations.vaultKeyId), ne(conversations.vaultKeyId, activeKeyId));
+}
+
+/** Up to `limit` conversations pending under `activeKeyId`, in id order, after `afterId`. */
+export function pendingConversations(db: Database, activeKeyId: string, afterId: string | null, limit: number) {
+  return db
+    .select({ id: conversations.id, workspaceId: conversations.workspaceId, agentId: conversations.agentId })
+    .from(conversations)
+    .where(and(pendingUnder(activeKeyId), afterId === null ? undefined : gt(conversations.id, afterId)))
+    .orderBy(asc(conversations.id))
+    .limit(limit);
+}
+
+export async function countPendingConversations(db: Database, activeKeyId: string, afterId: string | null): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(conversations)
+    .where(and(pendingUnder(activeKeyId), afterId === null ? undefined : gt(conversations.id, afterId)));
+  return Number(row?.n ?? 0);
+}
+
+/** The object confirmed every sealed row under `keyId` (null: it sealed under another key since; rotation visits it again). */
+export async function setConversationVaultKey(db: Database, id: string, keyId: string | null): Promise<void> {
+  await db.update(conversations).set({ vaultKeyId: keyId }).where(eq(conversations.id, id));
 }
 
 export async function recordWait(db: Database, identity: ConversationIdentity, approvalId: string, now: number): Promise<void> {

@@ -74,6 +74,7 @@ const MODEL_FAILED_REPLY: Record<ModelFailure | ModelSetupFailure, string> = {
     'This deployment has no Workers AI binding, so this agent cannot answer. An operator needs to add it or change the model.',
 };
 const APPROVAL_DENIED_RESULT = 'The operator denied this tool call; it did not run.';
+const RESULT_UNKNOWN = 'The operator approved this tool call, but its result is not known (the gateway restarted while it ran).';
 export const APPROVAL_EXPIRED_REPLY = 'A tool call waited for approval and the approval expired, so I stopped.';
 
 interface LoopState {
@@ -448,11 +449,12 @@ export async function resumeTurn(
     result: StoredResult | null;
   },
 ): Promise<{ result: TurnResult; origin: TurnOrigin } | null> {
-  const resumed = await resumePaused(deps, input, input.decision === 'denied' ? 'denied' : (input.result?.status ?? 'ran'));
+  const resumed = await resumePaused(deps, input, input.decision === 'denied' ? 'denied' : (input.result?.status ?? 'unknown'));
   if (!resumed) return null;
   const { stub, paused, turn } = resumed;
   try {
-    const text = input.decision === 'denied' || !input.result ? APPROVAL_DENIED_RESULT : await turn.guards.toolOutput(input.result);
+    const text =
+      input.decision === 'denied' ? APPROVAL_DENIED_RESULT : input.result ? await turn.guards.toolOutput(input.result) : RESULT_UNKNOWN;
     await turn.append([toolResultMessage(paused.call, text)]);
     const tools = await installedToolsOf(createDb(deps.env.DB), input.agent.id);
     const stopped = await turn.runCalls(paused.queued, tools);

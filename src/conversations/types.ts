@@ -85,10 +85,16 @@ export interface ConversationPort {
 
 /** The conversation object as the Worker calls it (typed here: the RPC stub's own types are too deep for the SDK's message types). */
 export interface ConversationRpc extends ConversationPort {
-  transcript(
-    identity: ConversationIdentity,
-  ): Promise<{ messages: StoredMessage[]; paused: { approvalId: string; expiresAt: number } | null }>;
+  transcript(identity: ConversationIdentity): Promise<{
+    messages: StoredMessage[];
+    paused: { approvalId: string; expiresAt: number } | null;
+    status: 'idle' | 'pending_approval' | 'running';
+  }>;
+  /** An approval was decided: the object's paused turn, if it waits on it, resumes from the object's alarm. */
+  wake(identity: ConversationIdentity, approvalId: string): Promise<boolean>;
   forget(): Promise<void>;
+  /** Vault rotation: re-seals the object's sealed rows under `activeKeyId` (rotation.ts). */
+  rotateSealed(identity: ConversationIdentity, activeKeyId: string): Promise<{ resealed: number; unreadable: number; remaining: number }>;
   /** Takes a channel message for a turn run inside the object; false when its queue is full. */
   enqueueChannelTurn(identity: ConversationIdentity, job: ChannelJob): Promise<boolean>;
 }

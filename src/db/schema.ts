@@ -320,6 +320,12 @@ export const conversations = sqliteTable(
     channelKey: text('channel_key').notNull(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /**
+     * The vault key every sealed row of the conversation's object was last confirmed under by
+     * vault rotation (src/conversations/rotation.ts); null until then, or after the object
+     * sealed under another key. Rotation visits each row whose value is not the active key.
+     */
+    vaultKeyId: text('vault_key_id'),
   },
   (t) => [
     uniqueIndex('conversations_agent_key_unique').on(t.agentId, t.channelKey),

@@ -35,7 +35,14 @@ export {
   type WorkspaceRedactor,
 } from './redact';
 export { describeVaultProblem, logVaultProblem, requireVault, vaultProblemToApiError } from './refuse';
-export { DEFAULT_ROTATION_BATCH_SIZE, rotateVault, type RotationOptions, type RotationReport } from './rotate';
+export {
+  DEFAULT_ROTATION_BATCH_SIZE,
+  rotateVault,
+  type RotationOptions,
+  type RotationReport,
+  type SealedBatch,
+  type SealedStore,
+} from './rotate';
 export {
   CREDENTIAL_NAME_PATTERN,
   CredentialList,
@@ -63,4 +70,4 @@ export {
   type VaultBindings,
   type VaultDeps,
 } from './store';
-export { vaultRoutes } from './routes';
+export { vaultRoutes, type VaultRouteDeps } from './routes';

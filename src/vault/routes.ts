@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import { principalOf, secured, signedIn, type Clock } from '../auth';
-import type { AppEnv } from '../env';
+import type { AppEnv, Env } from '../env';
 import { ApiError, createRouter, errorResponses, jsonContent } from '../http';
 import { deleteCredential, getCredential, listCredentials, putCredential } from './credentials';
 import { requireVault, vaultProblemToApiError } from './refuse';
-import { rotateVault } from './rotate';
+import { rotateVault, type SealedStore } from './rotate';
 import { CredentialList, CredentialNameParams, CredentialView, PutCredentialBody, RotateVaultBody, RotateVaultResult } from './schemas';
 
 /** After authentication (so an anonymous caller learns nothing), a missing or malformed keyring is 503. */
@@ -77,11 +77,16 @@ const rotateRoute = secured(
   signedIn('admin'),
 );
 
+export interface VaultRouteDeps {
+  /** The sealed data outside vault_secrets that rotation must reach too (app.ts: the conversation objects). */
+  sealedStores: (env: Env) => readonly SealedStore[];
+}
+
 /**
  * Credentials API and vault rotation. Every route first checks the keyring (503 with a log
  * line when it is missing or malformed), so no route half-works without it.
  */
-export function vaultRoutes(now: Clock) {
+export function vaultRoutes(now: Clock, deps: VaultRouteDeps) {
   const router = createRouter();
 
   router.openapi(listRoute, async (c) => {
@@ -129,7 +134,12 @@ export function vaultRoutes(now: Clock) {
     if (!principal.isInstanceOwner) throw new ApiError('FORBIDDEN');
     await requireVault(c.env, c.get('requestId'));
     const body = c.req.header('Content-Length') === '0' || !c.req.header('Content-Type') ? RotateVaultBody.parse({}) : c.req.valid('json');
-    const result = await rotateVault(c.env, { batchSize: body.batchSize, actor: `user:${principal.userId}`, now: now() });
+    const result = await rotateVault(c.env, {
+      batchSize: body.batchSize,
+      actor: `user:${principal.userId}`,
+      now: now(),
+      sealedStores: deps.sealedStores(c.env),
+    });
     if (!result.ok) throw vaultProblemToApiError(result.problem, c.get('requestId'));
     return c.json(result.value, 200);
   });

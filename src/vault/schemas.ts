@@ -74,7 +74,10 @@ export const RotateVaultBody = z
 export const RotateVaultResult = z
   .object({
     resealed: z.number().int(),
-    remaining: z.number().int().openapi({ description: 'Envelopes not yet under the active key; call again until 0.' }),
+    remaining: z.number().int().openapi({
+      description:
+        'Envelopes not yet under the active key (vault rows and the conversation objects’ transcripts, queued messages and paused turns; an object this call did not reach counts as 1); call again until 0.',
+    }),
     unreadable: z.number().int().openapi({ description: 'Envelopes that could not be opened (their key was removed).' }),
     activeKeyId: z.string(),
   })

@@ -159,13 +159,15 @@ function world(script: ScriptStep[], options: { slowModel?: boolean } = {}) {
 }
 
 /**
- * Runs the queued channel turns of every conversation now and waits for them: the object's
- * alarm would run them a moment later; a turn the alarm already started is joined, not re-run.
+ * Runs what every conversation's alarm would run now and waits for it (a decided paused turn,
+ * then the queued channel turns); a run the alarm already started is joined, not re-run.
  */
 async function settleChannelTurns() {
   const { results } = await env.DB.prepare('SELECT id FROM conversations').all<{ id: string }>();
   for (const { id } of results) {
     const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+    // A paused turn whose approval was decided resumes here too (the alarm's first step).
+    await stub.settlePaused();
     while (await stub.runNextChannelTurn());
   }
 }
@@ -218,6 +220,8 @@ describe('webhook hand-off to the conversation', () => {
     const decided = await w.call(operator, `/api/v1/approvals/${approval!.id}`, { method: 'POST', body: { decision: 'approve' } });
     expect(decided.status).toBe(200);
     expect(w.runner.calls).toHaveLength(1);
+    // The resumed turn runs inside the conversation object, from its alarm.
+    await settleChannelTurns();
     expect(w.posted.map((p) => p.body.text)).toEqual([WAITING_FOR_APPROVAL_REPLY, 'Approved and read.']);
     expect(w.posted[1]!.body).toMatchObject({ channel: 'C9', thread_ts: '1700000001.000100' });
   });

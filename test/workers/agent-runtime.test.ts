@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_EXPIRED_REPLY, LIMIT_REPLIES } from '../../src/conversations';
 import { APPROVAL_TTL_MS } from '../../src/tools';
 import { createApp } from '../../src/app';
@@ -18,6 +18,7 @@ import {
 import { ANTHROPIC_BASE, MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
 import { agentAudit, modelAgent, postMessage, type RuntimeCall, type RuntimeReply } from './runtime-support';
 import { LOCAL_EXECUTOR, stubRunner, toolApp } from './tools-support';
+import { scriptConversationOutbound } from './conversation-outbound';
 
 const MODEL_KEY = 'sk-model-provider-key-0123456789abcdefSECRET';
 const VAULT_SECRET = 'ghp_vaultSecretTheModelMustNotRepeat0123456789';
@@ -45,7 +46,14 @@ function runtime(script: ScriptStep[], options: { stdout?: string; now?: () => n
     bindings: { ...LOCAL_EXECUTOR, ...options.bindings },
     ...(options.now ? { now: options.now } : {}),
   });
+  // A turn resumed after an approval runs inside its conversation object, which reaches the same script.
+  scriptConversationOutbound({ fetch: model.fetch, bindings: { ...LOCAL_EXECUTOR, ...options.bindings } });
   return { call, model, runner };
+}
+
+/** Settles the conversation's paused turn now, as its alarm would (joining the alarm's run if it is under way). */
+async function settled(conversationId: string): Promise<void> {
+  await env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId)).settlePaused();
 }
 
 async function transcript(agentId: string, conversationId: string) {
@@ -56,6 +64,8 @@ async function transcript(agentId: string, conversationId: string) {
     pendingApprovalId: string | null;
   };
 }
+
+afterAll(() => scriptConversationOutbound(null));
 
 beforeAll(async () => {
   await setupInstance('Runtime A');
@@ -243,6 +253,8 @@ describe('approvals', () => {
     const decided = await p.call(operator, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'approve' } });
     expect(decided.status).toBe(200);
     expect(p.runner.calls).toHaveLength(1);
+    // The rest of the turn runs inside the conversation object, from its alarm.
+    await settled(p.conversationId);
     const view = await transcript(p.agentId, p.conversationId);
     expect(view.pendingApprovalId).toBeNull();
     expect(view.messages.at(-1)).toMatchObject({ role: 'assistant', text: 'It says hello.' });
@@ -257,6 +269,7 @@ describe('approvals', () => {
       { text: 'Understood, not reading it.' },
     ]);
     expect((await p.call(operator, `/api/v1/approvals/${p.approvalId}`, { method: 'POST', body: { decision: 'deny' } })).status).toBe(200);
+    await settled(p.conversationId);
     expect(p.runner.calls).toHaveLength(0);
     expect(JSON.stringify(p.model.requests[1]!.body.messages)).toContain('denied');
     expect((await transcript(p.agentId, p.conversationId)).messages.at(-1)?.text).toBe('Understood, not reading it.');
@@ -275,6 +288,7 @@ describe('approvals', () => {
       409,
       'CONFLICT',
     );
+    await settled(p.conversationId);
     expect(p.runner.calls).toHaveLength(0);
     expect(p.model.requests).toHaveLength(1);
     const view = await transcript(p.agentId, p.conversationId);
@@ -525,7 +539,7 @@ describe('conversations API', () => {
       // The same object, asked again under the same id, holds nothing of the old transcript.
       const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId));
       const again = await runInDurableObject(stub, (instance) => instance.transcript({ workspaceId, agentId, conversationId }));
-      expect(again).toEqual({ messages: [], paused: null });
+      expect(again).toEqual({ messages: [], paused: null, status: 'idle' });
     }
   });
 });

@@ -51,17 +51,17 @@ describe('rotation: seal under k1, add k2 first, rotate, remove k1', () => {
     const rotating = withKeys(`${K2},${K1}`);
 
     // An interrupted run: one batch of 3, then the call ends (timeout, deploy, crash).
-    const first = await rotateVault(rotating, { batchSize: 3, maxBatches: 1, actor: 'user:usr_owner', now: T0 });
+    const first = await rotateVault(rotating, { batchSize: 3, maxBatches: 1, actor: 'user:usr_owner', now: T0, sealedStores: [] });
     expect(first).toEqual({ ok: true, value: { resealed: 3, remaining: 4, unreadable: 0, activeKeyId: 'k2' } });
     expect(await keyIdsInTable()).toEqual({ k1: 4, k2: 3 });
     // While rotation is half done, both keys open (old envelopes under k1, new under k2).
     for (const { ref, value } of rows) expect(await openSecret(rotating, ref)).toEqual({ ok: true, value });
 
     // The rerun continues with what is left.
-    const second = await rotateVault(rotating, { batchSize: 3, actor: 'user:usr_owner', now: T0 + 1 });
+    const second = await rotateVault(rotating, { batchSize: 3, actor: 'user:usr_owner', now: T0 + 1, sealedStores: [] });
     expect(second).toEqual({ ok: true, value: { resealed: 4, remaining: 0, unreadable: 0, activeKeyId: 'k2' } });
     expect(await keyIdsInTable()).toEqual({ k2: 7 });
-    const third = await rotateVault(rotating, { actor: 'system', now: T0 + 2 });
+    const third = await rotateVault(rotating, { actor: 'system', now: T0 + 2, sealedStores: [] });
     expect(third).toEqual({ ok: true, value: { resealed: 0, remaining: 0, unreadable: 0, activeKeyId: 'k2' } });
 
     // k1 removed from the keyring: everything still opens.
@@ -81,10 +81,10 @@ describe('rotation: seal under k1, add k2 first, rotate, remove k1', () => {
     if (!orphan) throw new Error('seed');
     const k2Only = withKeys(K2);
     expect(await openSecret(k2Only, orphan.ref)).toEqual({ ok: false, problem: { kind: 'unknown-key', keyId: 'k3' } });
-    const report = await rotateVault(k2Only, { actor: 'system', now: T0 });
+    const report = await rotateVault(k2Only, { actor: 'system', now: T0, sealedStores: [] });
     expect(report).toEqual({ ok: true, value: { resealed: 0, remaining: 1, unreadable: 1, activeKeyId: 'k2' } });
     // Re-adding the removed key makes the row readable and rotation finishes.
-    const recovered = await rotateVault(withKeys(`${K2},${K3}`), { actor: 'system', now: T0 });
+    const recovered = await rotateVault(withKeys(`${K2},${K3}`), { actor: 'system', now: T0, sealedStores: [] });
     expect(recovered.ok && recovered.value).toMatchObject({ resealed: 1, remaining: 0, unreadable: 0 });
     expect(await openSecret(k2Only, orphan.ref)).toEqual({ ok: true, value: orphan.value });
   });
@@ -95,14 +95,14 @@ describe('rotation: seal under k1, add k2 first, rotate, remove k1', () => {
     await env.DB.prepare("UPDATE vault_secrets SET key_id = 'k2' WHERE owner_id = ? AND name = ?")
       .bind(row.ref.ownerId, row.ref.name)
       .run();
-    const report = await rotateVault(withKeys(`${K2},${K1}`), { actor: 'system', now: T0 });
+    const report = await rotateVault(withKeys(`${K2},${K1}`), { actor: 'system', now: T0, sealedStores: [] });
     expect(report.ok && report.value).toMatchObject({ resealed: 1, remaining: 0 });
     expect(await openSecret(withKeys(K2), row.ref)).toEqual({ ok: true, value: row.value });
   });
 
   it('refuses to run with a broken keyring and records nothing', async () => {
     const before = (await rotatedEvents()).length;
-    expect(await rotateVault(withKeys(undefined), { actor: 'system', now: T0 })).toEqual({
+    expect(await rotateVault(withKeys(undefined), { actor: 'system', now: T0, sealedStores: [] })).toEqual({
       ok: false,
       problem: { kind: 'keyring-missing' },
     });
@@ -156,11 +156,11 @@ describe('rotation against concurrent PUTs (docs/vault.md "Safe against concurre
       }),
     };
 
-    const report = await rotateVault(racing, { actor: 'system', now: T0 + 10 });
+    const report = await rotateVault(racing, { actor: 'system', now: T0 + 10, sealedStores: [] });
     // 4 rows re-sealed by rotation; the 4 replaced ones were left alone (their envelopes
     // changed), and the 2 replaced under the old key are still to do.
     expect(report).toEqual({ ok: true, value: { resealed: 4, remaining: 2, unreadable: 0, activeKeyId: 'k2' } });
-    expect(await rotateVault(withKeys(`${K2},${K1}`), { actor: 'system', now: T0 + 11 })).toEqual({
+    expect(await rotateVault(withKeys(`${K2},${K1}`), { actor: 'system', now: T0 + 11, sealedStores: [] })).toEqual({
       ok: true,
       value: { resealed: 2, remaining: 0, unreadable: 0, activeKeyId: 'k2' },
     });
@@ -187,10 +187,10 @@ describe('rotation against concurrent PUTs (docs/vault.md "Safe against concurre
         latest.set(refKey(ref), value);
       }
     });
-    const [report] = await Promise.all([rotateVault(rotating, { batchSize: 2, actor: 'system', now: T0 + 3 }), ...puts]);
+    const [report] = await Promise.all([rotateVault(rotating, { batchSize: 2, actor: 'system', now: T0 + 3, sealedStores: [] }), ...puts]);
     expect(report.ok && report.value.unreadable).toBe(0);
     // Whatever the interleaving, a later call finishes the job and nothing was lost.
-    expect(await rotateVault(rotating, { actor: 'system', now: T0 + 4 })).toMatchObject({
+    expect(await rotateVault(rotating, { actor: 'system', now: T0 + 4, sealedStores: [] })).toMatchObject({
       ok: true,
       value: { remaining: 0, unreadable: 0 },
     });

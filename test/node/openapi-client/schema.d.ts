@@ -1212,7 +1212,7 @@ export interface components {
         };
         RotateVaultResult: {
             resealed: number;
-            /** @description Envelopes not yet under the active key; call again until 0. */
+            /** @description Envelopes not yet under the active key (vault rows and the conversation objects’ transcripts, queued messages and paused turns; an object this call did not reach counts as 1); call again until 0. */
             remaining: number;
             /** @description Envelopes that could not be opened (their key was removed). */
             unreadable: number;
@@ -1462,6 +1462,11 @@ export interface components {
             updatedAt: number;
         };
         Conversation: components["schemas"]["ConversationSummary"] & {
+            /**
+             * @description `pending_approval`: a turn waits for an approval; `running`: a turn runs or is about to (a decided approval resumes it inside the conversation, then its reply is the last entry); `idle`: nothing is running.
+             * @enum {string}
+             */
+            status: "idle" | "pending_approval" | "running";
             messages: {
                 /** @enum {string} */
                 role: "user" | "assistant" | "tool" | "system";

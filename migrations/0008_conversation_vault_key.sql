@@ -1,0 +1,1 @@
+ALTER TABLE `conversations` ADD `vault_key_id` text;
