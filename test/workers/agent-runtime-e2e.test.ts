@@ -170,11 +170,13 @@ async function agentWithModel(
   return id;
 }
 
-/** Runs the queued channel turns of every conversation now and waits for them (the objects' alarms would, a moment later). */
+/** Runs what every conversation object's alarm would run now (a decided paused turn, then the queued channel turns) and waits for it. */
 async function settleChannelTurns(): Promise<void> {
   const { results } = await env.DB.prepare('SELECT id FROM conversations').all<{ id: string }>();
   for (const { id } of results) {
     const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+    // A paused turn whose approval was decided resumes here too (the alarm's first step; docs/agents.md "Resumed turns").
+    await stub.settlePaused();
     while (await stub.runNextChannelTurn());
   }
 }
@@ -450,6 +452,8 @@ describe('the agent runtime over real sockets, with tools in the real sandbox', 
     expect(approval).toHaveLength(1);
     const decided = await call(`/api/v1/approvals/${approval[0]!.id}`, { method: 'POST', body: { decision: 'approve' } });
     expect(decided.status).toBe(200);
+    // The tool ran in the decision request; the rest of the turn resumes in the conversation object.
+    await settleChannelTurns();
 
     const expectedOutput = `APPROVED RUN\n${world.sandboxUid}\n/workspace\n`;
     expect(await invocations([invocationId!])).toEqual([
