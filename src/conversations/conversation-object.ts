@@ -1,21 +1,22 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Clock } from '../auth';
 import type { Env } from '../env';
-import { keyringFor, openEnvelope, sealEnvelope, type Keyring, type SecretRef } from '../vault';
+import { keyringFor, openEnvelope, sealEnvelope, type Keyring } from '../vault';
 import { settlePausedTurn } from './approvals';
 import { CHANNEL_QUEUE_TABLE, dropJob, headJob, markStarted, noteLease, openJob, pushJob, queueLength } from './channel-queue';
 import { INTERRUPTED_REPLY, reportInterruptedTurn, runChannelTurn } from './channel-turn';
 import { replyOnChannel } from './channel-reply';
-import { compactionCut, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_MESSAGES } from './compaction';
+import { LEASE_GRACE_MS, LeaseQueue } from './lease-queue';
+import { META_TABLE, objectMeta } from './object-meta';
 import { SETTLE_RETRY_MS, unansweredToolResults, type ResumeRun } from './resume-run';
 import { countNotUnder, resealRows, type SealedRowsRotation } from './sealed-rows';
 import { setConversationVaultKey } from './store';
+import { appendToTranscript, conversationRef, MESSAGES_TABLE, readTranscript } from './transcript-store';
 import { createDb } from '../db';
 import type { RuntimeDeps } from './turn';
 import type { ChannelJob, ConversationIdentity, ConversationPort, PausedTurn, StoredMessage } from './types';
 
-/** A lease not renewed for this long is dead (its Worker died mid-turn): the next turn may start. */
-export const LEASE_GRACE_MS = 30_000;
+export { LEASE_GRACE_MS };
 
 export type AcquireResult =
   | { ok: true; token: string; messages: StoredMessage[] }
@@ -26,8 +27,6 @@ export type ResumeResult = { ok: true; token: string; messages: StoredMessage[];
 
 /** What the GET view says the conversation is doing (docs/agents.md "Entry points"). */
 export type ConversationStatus = 'idle' | 'pending_approval' | 'running';
-
-const encoder = new TextEncoder();
 
 /** What the object's own turns run with: its bindings, its clock, and the fetch that reaches the model, the platforms and the tool runner. */
 export interface ConversationOutbound {
@@ -40,11 +39,11 @@ export interface ConversationOutbound {
  * Conversation: one object per conversation (named by the conversations row id). It does
  * five things and nothing else:
  * 1. orders turns: one lease at a time; a second message waits for the first turn's lease
- *    (FIFO, in memory: a waiter holds an open call, so the object is not evicted under it),
- *    and a lease whose Worker died expires on its own;
+ *    (lease-queue.ts: FIFO, in memory: a waiter holds an open call, so the object is not
+ *    evicted under it), and a lease whose Worker died expires on its own;
  * 2. keeps the transcript in its SQLite storage, every entry sealed with the workspace's
- *    vault key (the vault's own envelope, AAD bound to this conversation and entry), bounded
- *    by message count and bytes (compaction.ts);
+ *    vault key (transcript-store.ts: the vault's own envelope, AAD bound to this conversation
+ *    and entry), bounded by message count and bytes (compaction.ts);
  * 3. keeps a turn paused on an approval (sealed) across eviction; a decision wakes it (one
  *    call, `wake`) and the alarm resumes it here, or ends it once the approval expires, as D1
  *    says (settlePaused, approvals.ts): a resumed turn cut midway is reported, never run twice;
@@ -61,7 +60,8 @@ export class Conversation extends DurableObject<Env> {
   readonly #storage: SqlStorage;
   /** False until the tables exist in this instance's storage (again after forget()). */
   #schemaReady = false;
-  #waiters: Array<() => void> = [];
+  readonly #metaStore = objectMeta(() => this.#sql);
+  readonly #leases = new LeaseQueue(this.#metaStore);
   /** The channel turn running now, if any (one at a time; a second caller joins it). */
   #running: Promise<boolean> | null = null;
   /** The paused turn being settled (resumed or ended) now, if any; a second caller joins it. */
@@ -75,10 +75,8 @@ export class Conversation extends DurableObject<Env> {
   /** The object's SQLite, its tables made on first use (and again after forget(), which drops them). */
   get #sql(): SqlStorage {
     if (!this.#schemaReady) {
-      this.#storage.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-      this.#storage.exec(
-        'CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, role TEXT NOT NULL, at_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, envelope TEXT NOT NULL)',
-      );
+      this.#storage.exec(META_TABLE);
+      this.#storage.exec(MESSAGES_TABLE);
       this.#storage.exec(CHANNEL_QUEUE_TABLE);
       this.#schemaReady = true;
     }
@@ -114,12 +112,11 @@ export class Conversation extends DurableObject<Env> {
   }
 
   #meta(key: string): string | null {
-    return this.#sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0]?.value ?? null;
+    return this.#metaStore.get(key);
   }
 
   #setMeta(key: string, value: string | null): void {
-    if (value === null) this.#sql.exec('DELETE FROM meta WHERE key = ?', key);
-    else this.#sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, value);
+    this.#metaStore.set(key, value);
   }
 
   /** The first caller names the conversation; any later caller must name the same one (defence in depth: ids are random). */
@@ -137,88 +134,19 @@ export class Conversation extends DurableObject<Env> {
     return { workspaceId, agentId, conversationId };
   }
 
-  #ref(identity: ConversationIdentity, name: string): SecretRef {
-    return { workspaceId: identity.workspaceId, ownerKind: 'conversation', ownerId: identity.conversationId, name };
-  }
-
-  #lease(): { token: string; expiresAtMs: number } | null {
-    const raw = this.#meta('lease');
-    if (raw === null) return null;
-    const lease = JSON.parse(raw) as { token: string; expiresAtMs: number };
-    if (lease.expiresAtMs <= Date.now()) {
-      this.#setMeta('lease', null);
-      return null;
-    }
-    return lease;
-  }
-
-  #grant(leaseMs: number): string {
-    const token = crypto.randomUUID();
-    this.#setMeta('lease', JSON.stringify({ token, expiresAtMs: Date.now() + leaseMs + LEASE_GRACE_MS }));
-    return token;
-  }
-
-  #requireLease(token: string): void {
-    const lease = this.#lease();
-    if (!lease || lease.token !== token) throw new Error('conversation: lease lost');
-  }
-
-  #wake(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-  }
-
-  /** Waits (FIFO) until no live lease is held or `waitMs` passes. True when free. */
-  async #waitForFree(waitMs: number): Promise<boolean> {
-    const deadline = Date.now() + waitMs;
-    while (this.#lease() !== null || this.#waiters.length > 0) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        // Giving up must not strand the waiter behind: it re-checks for itself.
-        this.#wake();
-        return false;
-      }
-      const lease = this.#lease();
-      // Wake on release, or when a dead lease would have expired, whichever is first.
-      const sleep = Math.max(1, Math.min(remaining, lease ? lease.expiresAtMs - Date.now() : remaining));
-      let wake!: () => void;
-      const woken = new Promise<void>((resolve) => (wake = resolve));
-      this.#waiters.push(wake);
-      const timer = setTimeout(wake, sleep);
-      await woken;
-      clearTimeout(timer);
-      this.#waiters = this.#waiters.filter((w) => w !== wake);
-      if (this.#lease() === null) return true;
-    }
-    return true;
-  }
-
+  /** The transcript (sealed again under the active key where it was not), and the paused turn's state likewise. */
   async #messages(identity: ConversationIdentity): Promise<StoredMessage[]> {
-    const rows = this.#sql.exec<{ seq: number; envelope: string }>('SELECT seq, envelope FROM messages ORDER BY seq').toArray();
     const ring = await this.#ring();
-    const out: StoredMessage[] = [];
-    const resealed: Array<{ seq: number; from: string; to: string }> = [];
-    for (const row of rows) {
-      const ref = this.#ref(identity, `message:${row.seq}`);
-      const opened = await openEnvelope(ring, ref, row.envelope);
-      // An entry that no longer opens (key removed from the keyring, tampering) is left out, never guessed at.
-      if (!opened.ok) continue;
-      out.push(JSON.parse(opened.value.plaintext) as StoredMessage);
-      // Vault key rotation, lazily: an entry under an older key is sealed again under the active one as it is read.
-      if (opened.value.keyId !== ring.activeKeyId)
-        resealed.push({ seq: row.seq, from: row.envelope, to: await sealEnvelope(ring, ref, opened.value.plaintext) });
-    }
-    // Only if unchanged meanwhile (compaction may have dropped it).
-    for (const r of resealed) this.#sql.exec('UPDATE messages SET envelope = ? WHERE seq = ? AND envelope = ?', r.to, r.seq, r.from);
+    const messages = await readTranscript(this.#sql, ring, identity);
     await this.#resealPaused(identity, ring);
-    return out;
+    return messages;
   }
 
   /** The paused turn's state, like the transcript: sealed again under the active key when read under an older one. */
   async #resealPaused(identity: ConversationIdentity, ring: Keyring): Promise<void> {
     const sealed = this.#meta('paused');
     if (sealed === null) return;
-    const ref = this.#ref(identity, 'paused');
+    const ref = conversationRef(identity, 'paused');
     const opened = await openEnvelope(ring, ref, sealed);
     if (!opened.ok || opened.value.keyId === ring.activeKeyId) return;
     const envelope = await sealEnvelope(ring, ref, opened.value.plaintext);
@@ -231,14 +159,14 @@ export class Conversation extends DurableObject<Env> {
    */
   async acquire(identity: ConversationIdentity, waitMs: number, leaseMs: number): Promise<AcquireResult> {
     this.#bind(identity);
-    if (!(await this.#waitForFree(waitMs))) return { ok: false, reason: 'busy' };
+    if (!(await this.#leases.waitForFree(waitMs))) return { ok: false, reason: 'busy' };
     const paused = this.#meta('paused-head');
     if (paused !== null) {
       const head = JSON.parse(paused) as { approvalId: string; expiresAt: number };
-      this.#wake();
+      this.#leases.wake();
       return { ok: false, reason: 'paused', ...head };
     }
-    const token = this.#grant(leaseMs);
+    const token = this.#leases.grant(leaseMs);
     return { ok: true, token, messages: await this.#messages(identity) };
   }
 
@@ -249,14 +177,14 @@ export class Conversation extends DurableObject<Env> {
    */
   async resume(identity: ConversationIdentity, approvalId: string, waitMs: number, leaseMs: number): Promise<ResumeResult> {
     this.#bind(identity);
-    if (!(await this.#waitForFree(waitMs))) return { ok: false };
+    if (!(await this.#leases.waitForFree(waitMs))) return { ok: false };
     const sealed = this.#meta('paused');
     const paused = await this.#takePaused(identity, approvalId);
     if (!paused) {
-      this.#wake();
+      this.#leases.wake();
       return { ok: false };
     }
-    const token = this.#grant(leaseMs);
+    const token = this.#leases.grant(leaseMs);
     const run: ResumeRun = { approvalId, startedAt: Date.now(), lease: token };
     this.#setMeta('resume-run', JSON.stringify(run));
     this.#setMeta('resume-paused', sealed);
@@ -272,58 +200,32 @@ export class Conversation extends DurableObject<Env> {
     this.#setMeta('paused', null);
     this.#setMeta('paused-due', null);
     this.#setMeta('paused-woken', null);
-    const opened = await openEnvelope(await this.#ring(), this.#ref(identity, 'paused'), sealed);
+    const opened = await openEnvelope(await this.#ring(), conversationRef(identity, 'paused'), sealed);
     return opened.ok ? (JSON.parse(opened.value.plaintext) as PausedTurn) : null;
   }
 
-  /** Appends entries (sealed one by one), then compacts: oldest whole exchanges go first. */
+  /** Appends entries (sealed one by one), then compacts: oldest whole exchanges go first (transcript-store.ts). */
   async append(identity: ConversationIdentity, token: string, entries: StoredMessage[]): Promise<void> {
-    this.#requireLease(token);
-    const ring = await this.#ring();
-    const sealed: Array<{ seq: number; role: string; bytes: number; envelope: string }> = [];
-    let seq = (this.#sql.exec<{ m: number | null }>('SELECT MAX(seq) AS m FROM messages').one().m ?? 0) + 1;
-    for (const entry of entries) {
-      const text = JSON.stringify(entry);
-      const envelope = await sealEnvelope(ring, this.#ref(identity, `message:${seq}`), text);
-      sealed.push({ seq, role: entry.role, bytes: encoder.encode(text).byteLength, envelope });
-      seq++;
-    }
-    this.#requireLease(token);
-    for (const row of sealed)
-      this.#sql.exec(
-        'INSERT INTO messages (seq, role, at_ms, bytes, envelope) VALUES (?, ?, ?, ?, ?)',
-        row.seq,
-        row.role,
-        Date.now(),
-        row.bytes,
-        row.envelope,
-      );
-    // The role is not secret (user / assistant / tool): kept in clear so compaction needs no decryption.
-    const rows = this.#sql
-      .exec<{ seq: number; bytes: number; role: string }>('SELECT seq, bytes, role FROM messages ORDER BY seq')
-      .toArray();
-    const cut = compactionCut(rows, { maxMessages: MAX_TRANSCRIPT_MESSAGES, maxBytes: MAX_TRANSCRIPT_BYTES });
-    if (cut !== null) this.#sql.exec('DELETE FROM messages WHERE seq < ?', cut);
+    this.#leases.require(token);
+    await appendToTranscript(this.#sql, await this.#ring(), identity, entries, () => this.#leases.require(token));
   }
 
   /** Pauses the turn on an approval: the state is sealed, the lease freed, an alarm set for the expiry. */
   async pause(identity: ConversationIdentity, token: string, paused: PausedTurn): Promise<void> {
-    this.#requireLease(token);
-    const envelope = await sealEnvelope(await this.#ring(), this.#ref(identity, 'paused'), JSON.stringify(paused));
-    this.#requireLease(token);
+    this.#leases.require(token);
+    const envelope = await sealEnvelope(await this.#ring(), conversationRef(identity, 'paused'), JSON.stringify(paused));
+    this.#leases.require(token);
     this.#setMeta('paused', envelope);
     this.#setMeta('paused-head', JSON.stringify({ approvalId: paused.approvalId, expiresAt: paused.expiresAt }));
-    this.#setMeta('lease', null);
+    this.#leases.drop();
     // Real time: the approval's own expiry is checked again against D1 when the alarm runs (approvals.ts).
     this.#setMeta('paused-due', String(Math.max(Date.now(), paused.expiresAt) + 1000));
     await this.#schedule();
-    this.#wake();
+    this.#leases.wake();
   }
 
   release(token: string): void {
-    const lease = this.#lease();
-    if (lease && lease.token === token) this.#setMeta('lease', null);
-    this.#wake();
+    this.#leases.release(token);
   }
 
   /** The decrypted transcript, for the redacted GET view. */
@@ -336,7 +238,7 @@ export class Conversation extends DurableObject<Env> {
     const head = this.#meta('paused-head');
     // Running: a turn holds the lease, a decided approval's turn is about to resume or resuming, or channel messages wait.
     const running =
-      this.#lease() !== null ||
+      this.#leases.current() !== null ||
       this.#meta('resume-run') !== null ||
       (head !== null && this.#meta('paused-woken') !== null) ||
       queueLength(this.#sql) > 0;
@@ -387,7 +289,7 @@ export class Conversation extends DurableObject<Env> {
     if (head === null) return;
     const { approvalId } = JSON.parse(head) as { approvalId: string };
     try {
-      const retryAt = await settlePausedTurn(identity, approvalId, this.#port(), outbound);
+      const retryAt = await settlePausedTurn(identity, approvalId, this.#portFor(null), outbound);
       if (retryAt !== null) {
         this.#setMeta('paused-due', String(retryAt));
         this.#setMeta('paused-woken', null);
@@ -415,10 +317,10 @@ export class Conversation extends DurableObject<Env> {
     this.#setMeta('resume-paused', null);
     if (run.lease !== null) this.release(run.lease);
     if (sealed === null) return;
-    const opened = await openEnvelope(await this.#ring(), this.#ref(identity, 'paused'), sealed);
+    const opened = await openEnvelope(await this.#ring(), conversationRef(identity, 'paused'), sealed);
     if (!opened.ok) return;
     const { origin } = JSON.parse(opened.value.plaintext) as PausedTurn;
-    const runtime: RuntimeDeps = { ...outbound, requestId: `resume-${run.approvalId}`, port: this.#port() };
+    const runtime: RuntimeDeps = { ...outbound, requestId: `resume-${run.approvalId}`, port: this.#portFor(null) };
     if (origin.kind === 'channel') {
       await replyOnChannel(runtime, identity.workspaceId, origin, INTERRUPTED_REPLY);
       return;
@@ -432,23 +334,6 @@ export class Conversation extends DurableObject<Env> {
     } finally {
       this.release(lease.token);
     }
-  }
-
-  /** This object as a resumed turn's port (resume() itself marks the run started). */
-  #port(): ConversationPort {
-    return {
-      acquire: (identity, waitMs, leaseMs) => this.acquire(identity, waitMs, leaseMs),
-      resume: (identity, approvalId, waitMs, leaseMs) => this.resume(identity, approvalId, waitMs, leaseMs),
-      append: (identity, token, entries) => this.append(identity, token, entries),
-      pause: (identity, token, paused) => this.pause(identity, token, paused),
-      release: (token) => this.release(token),
-    };
-  }
-
-  /** Ends a paused turn whose approval expired (or was decided elsewhere); returns it for the caller's side effects. */
-  async endPaused(identity: ConversationIdentity, approvalId: string): Promise<PausedTurn | null> {
-    this.#bind(identity);
-    return this.#takePaused(identity, approvalId);
   }
 
   /**
@@ -541,12 +426,16 @@ export class Conversation extends DurableObject<Env> {
     return queueLength(this.#sql) > 0;
   }
 
-  /** This object as a turn's port, noting the lease its channel turn takes (so a restart can free it). */
-  #portFor(seq: number): ConversationPort {
+  /**
+   * This object as a turn's port. For a channel turn (`seq` of its queued job) the lease it
+   * takes is noted on the job, so a restart can free it; a resumed turn (null) needs no note:
+   * resume() itself marks the run started.
+   */
+  #portFor(seq: number | null): ConversationPort {
     return {
       acquire: async (identity, waitMs, leaseMs) => {
         const lease = await this.acquire(identity, waitMs, leaseMs);
-        if (lease.ok) noteLease(this.#sql, seq, lease.token);
+        if (lease.ok && seq !== null) noteLease(this.#sql, seq, lease.token);
         return lease;
       },
       resume: (identity, approvalId, waitMs, leaseMs) => this.resume(identity, approvalId, waitMs, leaseMs),
