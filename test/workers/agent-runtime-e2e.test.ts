@@ -16,10 +16,10 @@ import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { bytesToHex } from '../../src/lib';
 import { WAITING_FOR_APPROVAL_REPLY } from '../../src/conversations';
-import { slackV0Mac } from '../../src/webhooks';
 import type { ModelAnswer } from '../loopback/model-wire';
 import { scriptConversationOutbound } from './conversation-outbound';
 import { ORIGIN } from './helpers';
+import { signedSlackMessage } from './runtime-support';
 import { toolApp } from './tools-support';
 import { login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
 
@@ -210,15 +210,13 @@ async function slackAgent(name: string, baseUrl: string, tools: Record<string, u
 /** A user's message in a Slack thread, signed as Slack signs its Events API requests (v0 HMAC). */
 async function slackMessage(webhookPath: string, text: string, thread: string): Promise<Response> {
   event++;
-  const raw = JSON.stringify({
-    type: 'event_callback',
-    event_id: `EvE2e${event}`,
-    team_id: 'T1',
-    event: { type: 'message', user: 'U42', text, channel: 'C9', ts: `1700000100.0010${event}`, thread_ts: thread },
+  const { raw, headers } = await signedSlackMessage(SIGNING_SECRET, {
+    eventId: `EvE2e${event}`,
+    text,
+    ts: `1700000100.0010${event}`,
+    thread,
   });
-  const ts = String(Math.floor(Date.now() / 1000));
-  const mac = `v0=${bytesToHex(await slackV0Mac(SIGNING_SECRET, ts, new TextEncoder().encode(raw)))}`;
-  return deliver(webhookPath, { 'X-Slack-Request-Timestamp': ts, 'X-Slack-Signature': mac, 'CF-Connecting-IP': '198.51.100.40' }, raw);
+  return deliver(webhookPath, { ...headers, 'CF-Connecting-IP': '198.51.100.40' }, raw);
 }
 
 /** The tool results a Chat Completions request carried (`role: tool` messages), in order. */

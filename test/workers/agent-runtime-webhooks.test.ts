@@ -4,11 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { BUSY_REPLY, INTERRUPTED_REPLY, MAX_QUEUED_CHANNEL_TURNS, WAITING_FOR_APPROVAL_REPLY } from '../../src/conversations';
 import { bytesToHex } from '../../src/lib';
-import { NO_RUNTIME_REPLY, slackV0Mac } from '../../src/webhooks';
+import { NO_RUNTIME_REPLY } from '../../src/webhooks';
 import { ORIGIN } from './helpers';
+import { signedSlackMessage } from './runtime-support';
 import { asSession, inviteUser, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
 import { scriptConversationOutbound } from './conversation-outbound';
-import { MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
+import { gatedModelFetch, MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
 import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
 
 const SIGNING_SECRET = 'slack-signing-secret-for-runtime-tests';
@@ -44,23 +45,6 @@ async function slackAgent(name: string, options: { model?: boolean; tools?: Reco
   return { agentId: id, webhookPath };
 }
 
-/** A fetch whose model calls wait until the test opens the gate: a model as slow as the test wants, without timers. */
-function gated(inner: typeof fetch) {
-  let open!: () => void;
-  let arrive!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  const arrived = new Promise<void>((resolve) => (arrive = resolve));
-  const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request = new Request(input, init);
-    if (request.url.startsWith(MODEL_BASE)) {
-      arrive();
-      await opened;
-    }
-    return inner(request);
-  }) as typeof fetch;
-  return { fetch: fetchFn, open, arrived };
-}
-
 /** The whole Worker app with a scripted model, the stub runner, and Slack's Web API recording what is posted. */
 function world(script: ScriptStep[], options: { slowModel?: boolean } = {}) {
   const runner = stubRunner(() => ({ stdout: 'contents of the file\n' }));
@@ -83,7 +67,7 @@ function world(script: ScriptStep[], options: { slowModel?: boolean } = {}) {
     return runner.fetch(request);
   }) as typeof fetch;
   const model = scriptedModel(script, slack);
-  const gate = gated(model.fetch);
+  const gate = gatedModelFetch(model.fetch);
   const outbound = options.slowModel ? gate.fetch : model.fetch;
   const app = createApp({ loginThrottle: testThrottle, fetch: outbound });
   // Channel turns run inside the Conversation objects, which reach the world through the same script.
@@ -91,24 +75,12 @@ function world(script: ScriptStep[], options: { slowModel?: boolean } = {}) {
   const bindings = { ...env, ...LOCAL_EXECUTOR };
   async function hook(path: string, text: string, thread = '1700000000.000100', settle = true) {
     event++;
-    const raw = JSON.stringify({
-      type: 'event_callback',
-      event_id: `Ev${event}`,
-      team_id: 'T1',
-      event: { type: 'message', user: 'U42', text, channel: 'C9', ts: `1700000000.00${event}`, thread_ts: thread },
-    });
-    const ts = String(Math.floor(Date.now() / 1000));
-    const mac = `v0=${bytesToHex(await slackV0Mac(SIGNING_SECRET, ts, new TextEncoder().encode(raw)))}`;
+    const { raw, headers } = await signedSlackMessage(SIGNING_SECRET, { eventId: `Ev${event}`, text, ts: `1700000000.00${event}`, thread });
     const ctx = createExecutionContext();
     const res = await app.fetch(
       new Request(`${ORIGIN}${path}`, {
         method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'X-Slack-Request-Timestamp': ts,
-          'X-Slack-Signature': mac,
-          'CF-Connecting-IP': '198.51.100.30',
-        },
+        headers: { 'Content-Type': 'application/json', ...headers, 'CF-Connecting-IP': '198.51.100.30' },
         body: raw,
       }),
       bindings,

@@ -6,7 +6,7 @@ import { INTERRUPTED_REPLY } from '../../src/conversations';
 import { expectError, ORIGIN } from './helpers';
 import { asSession, inviteUser, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
 import { scriptConversationOutbound } from './conversation-outbound';
-import { MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
+import { gatedModelFetch, MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
 import { agentAudit, modelAgent, postMessage } from './runtime-support';
 import { LOCAL_EXECUTOR, stubRunner, toolApp } from './tools-support';
 
@@ -35,27 +35,16 @@ afterAll(() => scriptConversationOutbound(null));
 function world(script: ScriptStep[]) {
   const runner = stubRunner(() => ({ stdout: 'hello from the sandbox\n' }));
   const model = scriptedModel(script, runner.fetch);
-  let gated = false;
-  let open!: () => void;
-  let arrive!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  const arrived = new Promise<void>((resolve) => (arrive = resolve));
-  const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request = new Request(input, init);
-    if (gated && request.url.startsWith(MODEL_BASE)) {
-      arrive();
-      await opened;
-    }
-    return model.fetch(request);
-  }) as typeof fetch;
+  const gate = gatedModelFetch(model.fetch, { armed: false });
+  const fetchFn = gate.fetch;
   scriptConversationOutbound({ fetch: fetchFn, bindings: LOCAL_EXECUTOR });
   const app = createApp({ loginThrottle: testThrottle, fetch: fetchFn });
   return {
     model,
     runner,
-    gate: () => (gated = true),
-    open: () => open(),
-    arrived,
+    gate: gate.arm,
+    open: gate.open,
+    arrived: gate.arrived,
     call: toolApp({ fetch: fetchFn, bindings: LOCAL_EXECUTOR }),
     /** A decision through the Worker with an execution context: the approval hook runs in its waitUntil. */
     async decideInBackground(session: Session, approvalId: string, decision: 'approve' | 'deny') {

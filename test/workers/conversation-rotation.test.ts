@@ -5,12 +5,11 @@ import { createApp } from '../../src/app';
 import { conversationSealedStore } from '../../src/conversations';
 import { encodeBase64 } from '../../src/lib';
 import { rotateVault } from '../../src/vault';
-import { bytesToHex } from '../../src/lib';
-import { slackV0Mac } from '../../src/webhooks';
 import { scriptConversationOutbound } from './conversation-outbound';
 import { ORIGIN } from './helpers';
+import { signedSlackMessage } from './runtime-support';
 import { asSession, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
-import { MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
+import { gatedModelFetch, MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
 import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
 import { K1, K2, K3, T0, withKeys } from './vault-support';
 
@@ -81,19 +80,8 @@ function world(script: ScriptStep[]) {
     return new Response('no internet in tests', { status: 599 });
   }) as typeof fetch;
   const model = scriptedModel(script, slack);
-  let gateOpen!: () => void;
-  let arrive!: () => void;
-  const opened = new Promise<void>((resolve) => (gateOpen = resolve));
-  const arrived = new Promise<void>((resolve) => (arrive = resolve));
-  let gated = false;
-  const outbound = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request = new Request(input, init);
-    if (gated && request.url.startsWith(MODEL_BASE)) {
-      arrive();
-      await opened;
-    }
-    return model.fetch(request);
-  }) as typeof fetch;
+  const gate = gatedModelFetch(model.fetch, { armed: false });
+  const outbound = gate.fetch;
   let keys = K1;
   const under = (vaultKeys: string, objectKeys = vaultKeys) => {
     keys = vaultKeys;
@@ -105,27 +93,25 @@ function world(script: ScriptStep[]) {
     posted,
     model,
     under,
-    gate: () => (gated = true),
+    gate: gate.arm,
     /** Resolves once a model call waits at the gate. */
-    arrived,
-    open: () => gateOpen(),
+    arrived: gate.arrived,
+    open: gate.open,
     call: (session: Session, path: string, init: { method?: string; body?: unknown } = {}) =>
       toolApp({ fetch: outbound, bindings: { ...LOCAL_EXECUTOR, VAULT_KEYS: keys } })(session, path, init),
     async hook(path: string, text: string, thread: string) {
       event++;
-      const raw = JSON.stringify({
-        type: 'event_callback',
-        event_id: `EvRot${event}`,
-        team_id: 'T1',
-        event: { type: 'message', user: 'U42', text, channel: 'C9', ts: `1700000100.00${event}`, thread_ts: thread },
+      const { raw, headers } = await signedSlackMessage(SIGNING_SECRET, {
+        eventId: `EvRot${event}`,
+        text,
+        ts: `1700000100.00${event}`,
+        thread,
       });
-      const ts = String(Math.floor(Date.now() / 1000));
-      const mac = `v0=${bytesToHex(await slackV0Mac(SIGNING_SECRET, ts, new TextEncoder().encode(raw)))}`;
       const ctx = createExecutionContext();
       const res = await app.fetch(
         new Request(`${ORIGIN}${path}`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'X-Slack-Request-Timestamp': ts, 'X-Slack-Signature': mac },
+          headers: { 'Content-Type': 'application/json', ...headers },
           body: raw,
         }),
         { ...env, ...LOCAL_EXECUTOR, VAULT_KEYS: keys },

@@ -1,10 +1,12 @@
 /**
  * What the agent runtime tests share: an agent with the test manifest's tools and a model
- * (and guards), a message through POST /api/v1/agents/:id/messages, and the audit events of
- * one agent.
+ * (and guards), a message through POST /api/v1/agents/:id/messages, the audit events of
+ * one agent, and a signed Slack message event.
  */
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { bytesToHex } from '../../src/lib';
+import { slackV0Mac } from '../../src/webhooks';
 import { asSession, type Session } from './identity-helpers';
 import { TEST_MANIFEST, type toolApp } from './tools-support';
 
@@ -75,4 +77,24 @@ export async function agentAudit(kind: string, agentId: string): Promise<Array<R
     .bind(kind, agentId)
     .all<{ data: string }>();
   return rows.results.map((row) => JSON.parse(row.data) as Record<string, unknown>);
+}
+
+/**
+ * A user's message in a Slack thread (channel C9, user U42) as the Events API delivers it,
+ * signed as Slack signs it (v0 HMAC over `v0:<ts>:<body>`, ts = now): the raw body and the
+ * two signature headers.
+ */
+export async function signedSlackMessage(
+  signingSecret: string,
+  message: { eventId: string; text: string; ts: string; thread: string },
+): Promise<{ raw: string; headers: Record<string, string> }> {
+  const raw = JSON.stringify({
+    type: 'event_callback',
+    event_id: message.eventId,
+    team_id: 'T1',
+    event: { type: 'message', user: 'U42', text: message.text, channel: 'C9', ts: message.ts, thread_ts: message.thread },
+  });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const mac = `v0=${bytesToHex(await slackV0Mac(signingSecret, ts, new TextEncoder().encode(raw)))}`;
+  return { raw, headers: { 'X-Slack-Request-Timestamp': ts, 'X-Slack-Signature': mac } };
 }

@@ -53,3 +53,25 @@ export function scriptedModel(script: ScriptStep[], runner?: typeof fetch) {
   };
   return { requests, fetch: fetchFn as typeof fetch, remaining: () => script.length - next };
 }
+
+/**
+ * `inner` with a gate in front of the model (MODEL_BASE): once armed, a model call waits until
+ * the test opens the gate — a model as slow as the test wants, without timers. `arrived`
+ * resolves when the first call waits there. Armed from the start unless `armed: false`.
+ */
+export function gatedModelFetch(inner: typeof fetch, options: { armed?: boolean } = {}) {
+  let armed = options.armed ?? true;
+  let open!: () => void;
+  let arrive!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
+  const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    if (armed && request.url.startsWith(MODEL_BASE)) {
+      arrive();
+      await opened;
+    }
+    return inner(request);
+  }) as typeof fetch;
+  return { fetch: fetchFn, arrived, open: () => open(), arm: () => (armed = true) };
+}
