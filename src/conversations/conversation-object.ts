@@ -347,23 +347,15 @@ export class Conversation extends DurableObject<Env> {
    */
   async rotateSealed(identity: ConversationIdentity, activeKeyId: string): Promise<SealedRowsRotation> {
     const none = { resealed: 0, unreadable: 0, remaining: 0 };
-    // Never used, or forgotten: nothing sealed, and nothing is created by asking.
-    if (
-      !this.#schemaReady &&
-      this.#storage.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length === 0
-    )
-      return none;
-    const stored = this.#identity();
-    if (stored === null) return none;
-    if (
-      stored.workspaceId !== identity.workspaceId ||
-      stored.agentId !== identity.agentId ||
-      stored.conversationId !== identity.conversationId
-    )
-      throw new Error('conversation: identity mismatch');
     const { env } = this.outbound();
     const ring = await this.#ring();
     if (ring.activeKeyId !== activeKeyId) return { ...none, remaining: countNotUnder(this.#sql, activeKeyId) };
+    // A registered conversation whose object was never used holds nothing sealed: it is bound
+    // and confirmed like any other (below), so it is not visited on every rotation call, and a
+    // first seal under another key later undoes the confirmation as for any object. (A call
+    // that lands between a conversation's forget() and its row's delete leaves that object
+    // its identity and key id, nothing sealed; the registry no longer names it.)
+    this.#bind(identity);
     const done = await resealRows(this.#sql, ring, identity);
     if (done.remaining === 0) {
       this.#setMeta('vault-key', activeKeyId);

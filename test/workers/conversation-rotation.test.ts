@@ -3,6 +3,8 @@ import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { conversationSealedStore } from '../../src/conversations';
+import { newRestConversation } from '../../src/conversations/store';
+import { createDb } from '../../src/db';
 import { encodeBase64 } from '../../src/lib';
 import { rotateVault } from '../../src/vault';
 import { scriptConversationOutbound } from './conversation-outbound';
@@ -352,5 +354,31 @@ describe('vault rotation reaches the conversation objects (docs/vault.md "Rotati
       'before the race',
       ...Array.from({ length: 6 }, (_, i) => `racing ${i}`),
     ]);
+  });
+
+  it('a registered conversation whose object was never used is confirmed on its first visit, and visited again once it seals under another key', async () => {
+    const w = world([{ text: 'answered on the old keyring' }]);
+    w.under(`${K2},${K1}`);
+    const agentId = await agentWithModel('rotation-never-used');
+    const agent = await env.DB.prepare('SELECT workspace_id AS w FROM agents WHERE id = ?').bind(agentId).first<{ w: string }>();
+    const row = await newRestConversation(createDb(env.DB), agent!.w, agentId, T0);
+    const keyOf = async () =>
+      (await env.DB.prepare('SELECT vault_key_id AS k FROM conversations WHERE id = ?').bind(row.id).first<{ k: string | null }>())?.k;
+    const identity = { workspaceId: row.workspaceId, agentId, conversationId: row.id };
+    expect(await keyOf()).toBeNull();
+    // Nothing sealed, nothing left: confirmed, so later calls no longer visit it.
+    expect(await stubOf(row.id).rotateSealed(identity, 'k2')).toEqual({ resealed: 0, unreadable: 0, remaining: 0 });
+    expect(await keyOf()).toBe('k2');
+    // Its first turn runs on an instance that still has k1 active: the confirmation is undone before anything is sealed.
+    w.under(`${K2},${K1}`, `${K1},${K2}`);
+    const used = await w.call(owner, `/api/v1/agents/${agentId}/messages`, {
+      method: 'POST',
+      body: { text: 'hi', conversationId: row.id },
+    });
+    expect(used.status).toBe(200);
+    expect([await keyOf(), await sealedKeyIds(row.id)]).toEqual([null, ['k1', 'k1']]);
+    w.under(`${K2},${K1}`);
+    expect(await stubOf(row.id).rotateSealed(identity, 'k2')).toEqual({ resealed: 2, unreadable: 0, remaining: 0 });
+    expect([await keyOf(), await sealedKeyIds(row.id)]).toEqual(['k2', ['k2', 'k2']]);
   });
 });
