@@ -23,7 +23,6 @@ export function conversationDelivery(deps: { now: Clock; fetch: typeof fetch; fa
     // The looked-up record already says whether the agent has a model (no D1 read per event).
     const hasModel = record.agentHasModel ?? Boolean((await agentInWorkspace(db, record.workspaceId, record.agentId))?.model);
     if (!hasModel) return deps.fallback(message, env, record);
-    const agent = { id: record.agentId };
     const at = deps.now();
     await recordAudit(
       env,
@@ -31,11 +30,16 @@ export function conversationDelivery(deps: { now: Clock; fetch: typeof fetch; fa
         workspaceId: record.workspaceId,
         kind: 'webhook.accepted',
         actor: 'system',
-        data: { platform: message.platform, connectorId: message.connectorId, agentId: agent.id, conversationKey: message.conversationKey },
+        data: {
+          platform: message.platform,
+          connectorId: message.connectorId,
+          agentId: record.agentId,
+          conversationKey: message.conversationKey,
+        },
       },
       at,
     );
-    const conversation = await channelConversation(db, record.workspaceId, agent.id, message.conversationKey, at);
+    const conversation = await channelConversation(db, record.workspaceId, record.agentId, message.conversationKey, at);
     const origin = {
       kind: 'channel' as const,
       platform: message.platform,
