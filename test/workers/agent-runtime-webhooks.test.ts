@@ -1,6 +1,6 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { BUSY_REPLY, INTERRUPTED_REPLY, MAX_QUEUED_CHANNEL_TURNS, WAITING_FOR_APPROVAL_REPLY } from '../../src/conversations';
 import { bytesToHex } from '../../src/lib';
@@ -20,6 +20,12 @@ const DISCORD_APPLICATION_ID = '111111111111111111';
 let owner: Session;
 let operator: Session;
 let event = 0;
+/** Every world's model gate, opened after each test so a test that fails early leaves no turn blocked for the next one. */
+const gates: Array<() => void> = [];
+afterEach(async () => {
+  for (const open of gates.splice(0)) open();
+  await settleChannelTurns();
+});
 
 async function slackAgent(name: string, options: { model?: boolean; tools?: Record<string, unknown> } = {}) {
   const created = await asSession(owner, '/api/v1/agents', { method: 'POST', body: { name, isolation: 'sandbox' } });
@@ -68,6 +74,7 @@ function world(script: ScriptStep[], options: { slowModel?: boolean } = {}) {
   }) as typeof fetch;
   const model = scriptedModel(script, slack);
   const gate = gatedModelFetch(model.fetch);
+  gates.push(gate.open);
   const outbound = options.slowModel ? gate.fetch : model.fetch;
   const app = createApp({ loginThrottle: testThrottle, fetch: outbound });
   // Channel turns run inside the Conversation objects, which reach the world through the same script.
@@ -257,9 +264,11 @@ describe('channel turns run inside the conversation object', () => {
     const rows = await queuedRows(stub);
     expect(rows).toHaveLength(1);
     // Sealed with the workspace's vault key: neither the text nor the reply handle is readable at rest.
-    expect(rows[0]!.envelope).toMatch(/^v1\.k1\./);
+    // Only base64url after the key id: no JSON (quotes, the channel or thread fields) and no text
+    // at rest. (A short plaintext such as the channel id 'C9' would turn up in random base64 by chance.)
+    expect(rows[0]!.envelope).toMatch(/^v1\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(rows[0]!.envelope).not.toContain('long to answer');
-    expect(rows[0]!.envelope).not.toContain('C9');
+    expect(rows[0]!.envelope).not.toContain('1700000003.000100');
     w.gate.open();
     await settleChannelTurns();
     expect(w.posted.map((p) => p.body.text)).toEqual(['Thought about it: yes.']);
