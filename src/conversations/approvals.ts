@@ -1,8 +1,8 @@
 import { agentInWorkspace } from '../agents';
 import type { Clock } from '../auth';
-import { approvals, createDb, toolInvocations, type Database } from '../db';
+import { approvals, createDb, type Database } from '../db';
 import type { Env } from '../env';
-import { expireStaleApprovals, type ApprovalHook, type StoredResult } from '../tools';
+import { expireStaleApprovals, invocationInWorkspace, type ApprovalHook, type StoredResult } from '../tools';
 import { and, eq } from 'drizzle-orm';
 import { replyOnChannel } from './channel-reply';
 import { conversationStub, takeWait } from './store';
@@ -43,11 +43,7 @@ type Decided =
 
 /** The call's stored (already redacted) result, once the invocation has finished; null while it still runs. */
 async function storedResultOf(db: Database, workspaceId: string, invocationId: string): Promise<StoredResult | null> {
-  const [row] = await db
-    .select()
-    .from(toolInvocations)
-    .where(and(eq(toolInvocations.id, invocationId), eq(toolInvocations.workspaceId, workspaceId)))
-    .limit(1);
+  const row = await invocationInWorkspace(db, workspaceId, invocationId);
   if (!row || row.status === 'running' || row.status === 'pending_approval') return null;
   return {
     id: row.id,

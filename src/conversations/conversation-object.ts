@@ -321,14 +321,19 @@ export class Conversation extends DurableObject<Env> {
     if (!opened.ok) return;
     const { origin } = JSON.parse(opened.value.plaintext) as PausedTurn;
     const runtime: RuntimeDeps = { ...outbound, requestId: `resume-${run.approvalId}`, port: this.#portFor(null) };
-    if (origin.kind === 'channel') {
-      await replyOnChannel(runtime, identity.workspaceId, origin, INTERRUPTED_REPLY);
-      return;
-    }
+    await this.#closeCutTurn(identity);
+    if (origin.kind === 'channel') await replyOnChannel(runtime, identity.workspaceId, origin, INTERRUPTED_REPLY);
+  }
+
+  /**
+   * The transcript of a turn cut midway (its lease already freed) is closed: every tool call
+   * it left without a result gets one, then the interrupted reply, so the history the next
+   * turn gives the model stays valid (providers refuse a tool call with no result after it).
+   */
+  async #closeCutTurn(identity: ConversationIdentity): Promise<void> {
     const lease = await this.acquire(identity, 0, LEASE_GRACE_MS);
     if (!lease.ok) return;
     try {
-      // Every tool call the cut turn left without a result gets one, so the history stays valid for the next turn.
       const unanswered = unansweredToolResults(lease.messages);
       await this.append(identity, lease.token, [...unanswered, { role: 'assistant', content: INTERRUPTED_REPLY }]);
     } finally {
@@ -402,6 +407,7 @@ export class Conversation extends DurableObject<Env> {
       if (job !== null && head.startedAt !== null) {
         // Started by an instance that is gone: its lease died with it.
         if (head.lease !== null) this.release(head.lease);
+        await this.#closeCutTurn(identity);
         await reportInterruptedTurn(runtime, identity, job);
       } else if (job !== null) {
         markStarted(this.#sql, head.seq, Date.now());

@@ -8,6 +8,7 @@ import { NO_RUNTIME_REPLY } from '../../src/webhooks';
 import { ORIGIN } from './helpers';
 import { signedSlackMessage } from './runtime-support';
 import { asSession, inviteUser, login, OWNER, setupInstance, testThrottle, type Session } from './identity-helpers';
+import { UNKNOWN_RESULT_AFTER_RESTART } from '../../src/conversations/resume-run';
 import { scriptConversationOutbound } from './conversation-outbound';
 import { gatedModelFetch, MODEL_BASE, scriptedModel, type ScriptStep } from './scripted-model';
 import { LOCAL_EXECUTOR, stubRunner, TEST_MANIFEST, toolApp } from './tools-support';
@@ -320,13 +321,18 @@ describe('channel turns run inside the conversation object', () => {
           { text: 'cut question', origin, senderId: 'U42', receivedAt: Date.now() },
         ),
       ).toBe(true);
-      // Synchronously after the enqueue, before its alarm can run.
-      const token = 'lease-of-the-dead-instance';
-      state.storage.sql.exec('UPDATE channel_queue SET started_at = ?, lease = ?', Date.now(), token);
-      state.storage.sql.exec(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES ('lease', ?)",
-        JSON.stringify({ token, expiresAtMs: Date.now() + 600_000 }),
-      );
+      // Synchronously after the enqueue, before its alarm can run: the dead turn took the lease,
+      // stored its question and the model's tool call, and died before the call's result.
+      const lease = await instance.acquire({ workspaceId, agentId, conversationId }, 0, 600_000);
+      if (!lease.ok) throw new Error('the conversation should be free');
+      await instance.append({ workspaceId, agentId, conversationId }, lease.token, [
+        { role: 'user', content: 'cut question' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool-call', toolCallId: 'call_cut', toolName: 'read_file', input: { path: 'notes.txt' } }],
+        },
+      ]);
+      state.storage.sql.exec('UPDATE channel_queue SET started_at = ?, lease = ?', Date.now(), lease.token);
     });
     await settleChannelTurns();
     expect(w.posted.map((p) => p.body.text).slice(1)).toEqual([INTERRUPTED_REPLY]);
@@ -335,6 +341,12 @@ describe('channel turns run inside the conversation object', () => {
     // The dead turn's lease no longer holds the conversation: the next message is answered at once.
     expect((await w.hook(webhookPath, 'question after the restart', thread)).status).toBe(200);
     expect(w.posted.map((p) => p.body.text).slice(1)).toEqual([INTERRUPTED_REPLY, 'after the restart']);
+    // And the history it was given is valid: the cut call has a result right after it, then the interrupted reply.
+    const history = w.model.requests[1]!.body.messages as Array<Record<string, unknown>>;
+    const call = history.findIndex((m) => JSON.stringify(m.tool_calls ?? []).includes('call_cut'));
+    expect(call).toBeGreaterThan(0);
+    expect(history[call + 1]).toMatchObject({ role: 'tool', tool_call_id: 'call_cut', content: UNKNOWN_RESULT_AFTER_RESTART });
+    expect(history[call + 2]).toMatchObject({ role: 'assistant', content: INTERRUPTED_REPLY });
   });
 
   it(`a flood: past ${MAX_QUEUED_CHANNEL_TURNS} waiting messages the next one is answered "busy" at once and never queued`, async () => {
