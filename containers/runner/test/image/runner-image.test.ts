@@ -86,9 +86,10 @@ describe('the runner image, run as production runs it', { timeout: 90_000 }, () 
   });
 
   it('contains a fork bomb at RLIMIT_NPROC, stays responsive during it, and leaves nothing of the tool uid behind', async () => {
-    // stderr discarded: every refused fork prints an error, and on a busy machine those alone
-    // could fill the output limit before the timeout (the call would stop for output, not time).
-    const bomb = image.post(call(['sh', '-c', 'exec 2>/dev/null; bomb() { bomb | bomb & }; bomb; sleep 600'], { timeoutMs: 8_000 }));
+    // Every bomb instance stays (it sleeps after forking), so the tool uid sits at its process
+    // limit until the timeout, instead of a bomb that dies out between two samples once forks
+    // fail. stderr discarded: refused forks print errors that could fill the output limit first.
+    const bomb = image.post(call(['sh', '-c', 'exec 2>/dev/null; bomb() { bomb | bomb & sleep 600; }; bomb'], { timeoutMs: 8_000 }));
     let peak = 0;
     let healthy = 0;
     let settled = false;
