@@ -406,8 +406,11 @@ export class Conversation extends DurableObject<Env> {
       const job = await openJob(await this.#ring(), identity, head);
       if (job !== null && head.startedAt !== null) {
         // Started by an instance that is gone: its lease died with it.
-        if (head.lease !== null) this.release(head.lease);
-        await this.#closeCutTurn(identity);
+        // Only a turn that took the lease can have written to the transcript.
+        if (head.lease !== null) {
+          this.release(head.lease);
+          await this.#closeCutTurn(identity);
+        }
         await reportInterruptedTurn(runtime, identity, job);
       } else if (job !== null) {
         markStarted(this.#sql, head.seq, Date.now());
