@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // End to end through `wrangler dev` on loopback, as a user would measure it: the gateway's
-// GET /healthz, a signed Slack event_callback, a signed Discord PING and an authenticated
+// GET /healthz, a signed Slack event_callback and url_verification, a signed Discord PING and an authenticated
 // GET /api/v1/me (API key), each against a bare Worker (`fetch: () => new Response('ok')`)
 // started by the same wrangler in the same run. 16 clients in flight, a different
 // CF-Connecting-IP per request (198.18.0.0/15, RFC 2544's benchmarking range), rounds
@@ -151,6 +151,16 @@ async function main() {
   session = {};
 
   let eventCounter = 0;
+  /** A Slack request signed as Slack signs it (v0 HMAC of `v0:<ts>:<body>`). */
+  const signedSlack = (ts, body) => {
+    const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
+    return gw.send(
+      'POST',
+      slack.webhookPath,
+      { 'X-Slack-Request-Timestamp': String(ts), 'X-Slack-Signature': signature, 'CF-Connecting-IP': nextClientIp() },
+      body,
+    );
+  };
   const slackEvent = () => {
     const ts = Math.floor(Date.now() / 1000);
     const n = eventCounter++;
@@ -167,13 +177,13 @@ async function main() {
         ts: `${ts}.${String(n % 1_000_000).padStart(6, '0')}`,
       },
     });
-    const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
-    return gw.send(
-      'POST',
-      slack.webhookPath,
-      { 'X-Slack-Request-Timestamp': String(ts), 'X-Slack-Signature': signature, 'CF-Connecting-IP': nextClientIp() },
-      body,
-    );
+    return signedSlack(ts, body);
+  };
+  // The Events API's endpoint check (what the issue first measured): answered at once, nothing handed off.
+  const slackUrlVerification = () => {
+    const ts = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify({ type: 'url_verification', token: 'bench', challenge: `bench-${eventCounter++}` });
+    return signedSlack(ts, body);
   };
   const ping = JSON.stringify({ type: 1, id: '1', application_id: '123456789012345678', token: 'bench', version: 1 });
   const discordPing = () => {
@@ -191,6 +201,7 @@ async function main() {
     ['bare Worker: GET /', bare, () => bare.send('GET', '/', { 'CF-Connecting-IP': nextClientIp() }), 200],
     ['GET /healthz', gw, () => gw.send('GET', '/healthz', { 'CF-Connecting-IP': nextClientIp() }), 200],
     ['POST /hooks/slack event_callback (signed)', gw, slackEvent, 200],
+    ['POST /hooks/slack url_verification (signed)', gw, slackUrlVerification, 200],
     ['POST /hooks/discord PING (signed)', gw, discordPing, 200],
     [
       'GET /api/v1/me (API key)',

@@ -170,9 +170,14 @@ export interface GuardVerdictData {
 }
 
 /** Internal reasons a hook request is refused: the verifiers' own reasons, plus a bad payload. */
-/** After verification: `malformed-payload` (not the platform's payload), `foreign-response-url` (a Slack command whose response_url is not on hooks.slack.com). */
+/**
+ * After verification: `malformed-payload` (not the platform's payload), `foreign-response-url`
+ * (a Slack command whose response_url is not on hooks.slack.com), `connector-changed`
+ * (verified against an isolate's copy of the connector that its object no longer confirms:
+ * deleted, or its secret replaced; acknowledged, never handed off).
+ */
 export type WebhookRejectReason =
-  DiscordRejectReason | SlackRejectReason | TelegramRejectReason | 'malformed-payload' | 'foreign-response-url';
+  DiscordRejectReason | SlackRejectReason | TelegramRejectReason | 'malformed-payload' | 'foreign-response-url' | 'connector-changed';
 
 export type AuditKind = keyof AuditEventMap;
 

@@ -11,24 +11,27 @@ import {
 
 /**
  * The webhook routes' view of a connector: the row plus the platform's verification secret
- * opened from the vault. The row and the sealed secrets come from the connector's
- * ConnectorRecordCache object (src/webhooks; one warm Durable Object call, one D1 join when
- * cold), and the Worker opens the verification envelope (one decryption). The bot token's
+ * opened from the vault. The row and the sealed secrets come from this isolate's copy (no
+ * call; only with `allowIsolateCopy`; marked `isolateCopy`, at most ISOLATE_RECORD_TTL_MS
+ * old) or else from the connector's ConnectorRecordCache object (src/webhooks; one warm
+ * Durable Object call, one D1 join when cold), and the Worker opens the verification envelope (one decryption). The bot token's
  * envelope comes with it but is opened only if the reply path asks (`openBotToken`).
  * Unknown, deleted and other-platform connectors are null alike. An envelope the keyring
  * cannot open (sealed under a key since retired) makes the cache read D1 again, once; a
  * vault failure after that throws: the hook then answers 500 rather than verifying against
  * nothing.
  */
-export const lookupConnector: ConnectorLookup = async (env, platform, connectorId) => {
-  let record = await cachedConnector(env, platform, connectorId);
+export const lookupConnector: ConnectorLookup = async (env, platform, connectorId, options = {}) => {
+  let found = await cachedConnector(env, platform, connectorId, options.allowIsolateCopy ? 'isolate' : 'object');
+  let record = found.value;
   if (!record) return null;
   const field = VERIFICATION_SECRET[platform];
   const secrets: ConnectorRecord['secrets'] = {};
   if (field) {
     let opened = await openHeld(env, record, CONNECTOR_SECRET_NAMES[field], record.verificationEnvelope);
     if (!opened.ok && opened.problem.kind !== 'not-found') {
-      record = await cachedConnector(env, platform, connectorId, true);
+      found = await cachedConnector(env, platform, connectorId, 'reload');
+      record = found.value;
       if (!record) return null;
       opened = await openHeld(env, record, CONNECTOR_SECRET_NAMES[field], record.verificationEnvelope);
     }
@@ -42,6 +45,7 @@ export const lookupConnector: ConnectorLookup = async (env, platform, connectorI
     agentId: held.agentId,
     workspaceId: held.workspaceId,
     agentHasModel: held.agentHasModel,
+    ...(found.isolateCopy ? { isolateCopy: true as const } : {}),
     secrets,
     // From the envelope the cache holds; from D1 only if the keyring no longer opens it.
     openBotToken: async () => {

@@ -57,18 +57,84 @@ export class ConnectorRecordCache extends DurableObject<Env> {
 /** The bindings the cache needs from the Worker. */
 export type RecordCacheBindings = Pick<Env, 'CONNECTOR_CACHE'>;
 
-function cacheOf(env: RecordCacheBindings, platform: Platform, connectorId: string) {
-  return env.CONNECTOR_CACHE.getByName(`${platform}:${connectorId}`);
+/**
+ * How long an isolate uses its own copy of a record before asking the connector's object
+ * again. A change made through another isolate (which tells only the object and itself)
+ * reaches this one after at most this long; until then the copy may verify a request, but
+ * nothing verified against it is handed off before the object confirms it (pipeline.ts).
+ */
+export const ISOLATE_RECORD_TTL_MS = 30_000;
+/** Records held per isolate at most (least recently used dropped first). */
+export const ISOLATE_RECORDS_MAX = 512;
+
+/**
+ * This isolate's copies of connector records (found ones only: an unknown id is asked of its
+ * object every time, so a probe never makes a later real connector look unknown here).
+ * Exported for tests, which stand in for another isolate's copy with it.
+ */
+export const isolateRecords = {
+  entries: new Map<string, { value: FetchedConnector; expiresAt: number }>(),
+  /** Bumped by every forget, so a read that was in flight across one is not kept (it may predate the change). */
+  generation: 0,
+  get(name: string, now: number): FetchedConnector | undefined {
+    const held = this.entries.get(name);
+    if (!held) return undefined;
+    this.entries.delete(name);
+    if (now >= held.expiresAt) return undefined;
+    this.entries.set(name, held);
+    return held.value;
+  },
+  remember(name: string, value: FetchedConnector, now: number): void {
+    this.entries.delete(name);
+    this.entries.set(name, { value, expiresAt: now + ISOLATE_RECORD_TTL_MS });
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= ISOLATE_RECORDS_MAX) break;
+      this.entries.delete(oldest);
+    }
+  },
+  forget(name: string): void {
+    this.generation++;
+    this.entries.delete(name);
+  },
+};
+
+function nameOf(platform: Platform, connectorId: string): string {
+  return `${platform}:${connectorId}`;
 }
 
-export function cachedConnector(env: RecordCacheBindings, platform: Platform, connectorId: string, reload = false) {
-  return cacheOf(env, platform, connectorId).record(platform, connectorId, reload);
+/**
+ * Where a record may come from: `isolate` this isolate's copy when it holds one (else the
+ * object); `object` the connector's object, which every change tells; `reload` the object
+ * after it read D1 again (the keyring no longer opens what it held).
+ */
+export type RecordSource = 'isolate' | 'object' | 'reload';
+
+/** The record and whether it is this isolate's copy (possibly up to ISOLATE_RECORD_TTL_MS behind a change). */
+export async function cachedConnector(
+  env: RecordCacheBindings,
+  platform: Platform,
+  connectorId: string,
+  source: RecordSource = 'isolate',
+): Promise<{ value: FetchedConnector | null; isolateCopy: boolean }> {
+  const name = nameOf(platform, connectorId);
+  const now = Date.now();
+  const held = source === 'isolate' ? isolateRecords.get(name, now) : undefined;
+  if (held) return { value: held, isolateCopy: true };
+  const generation = isolateRecords.generation;
+  const value = await env.CONNECTOR_CACHE.getByName(name).record(platform, connectorId, source === 'reload');
+  if (!value) isolateRecords.entries.delete(name);
+  else if (generation === isolateRecords.generation) isolateRecords.remember(name, value, now);
+  return { value, isolateCopy: false };
 }
 
 /** After a connector's row or secrets changed in D1: the next webhook reads them again. */
 export async function forgetConnector(env: RecordCacheBindings, platform: Platform, connectorId: string): Promise<void> {
+  const name = nameOf(platform, connectorId);
+  isolateRecords.forget(name);
   try {
-    await cacheOf(env, platform, connectorId).forget();
+    await env.CONNECTOR_CACHE.getByName(name).forget();
+    // Again once the object has forgotten: a read in this isolate meanwhile may have brought back the old record.
+    isolateRecords.forget(name);
   } catch (error) {
     // The change itself committed; the TTL bounds how long the old record could still be served.
     console.error(
@@ -78,7 +144,8 @@ export async function forgetConnector(env: RecordCacheBindings, platform: Platfo
         platform,
         connectorId,
         error: error instanceof Error ? error.name : 'unknown',
-        servedAtMostForMs: RECORD_CACHE_TTL_MS,
+        // The object's copy, then an isolate's copy taken just before it expired.
+        servedAtMostForMs: RECORD_CACHE_TTL_MS + ISOLATE_RECORD_TTL_MS,
       }),
     );
   }

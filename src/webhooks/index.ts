@@ -71,6 +71,10 @@ export {
   ConnectorRecordCache,
   forgetConnector,
   RECORD_CACHE_TTL_MS,
+  ISOLATE_RECORD_TTL_MS,
+  ISOLATE_RECORDS_MAX,
+  isolateRecords,
+  type RecordSource,
   type RecordCacheBindings,
 } from './connector-cache-object';
 export { CONNECTOR_SECRET_NAMES, readConnector, VERIFICATION_SECRET, type FetchedConnector } from './connector-read';

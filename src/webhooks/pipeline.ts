@@ -26,14 +26,29 @@ export interface ConnectorRecord {
    */
   agentHasModel?: boolean;
   /**
+   * Set when the record is this isolate's copy, which may be up to ISOLATE_RECORD_TTL_MS
+   * behind a change made through another isolate: it may verify and answer a request, but a
+   * hand-off waits until the connector's object confirms it (hookHandler, step 6).
+   */
+  isolateCopy?: true;
+  /**
    * Opens the bot token from the vault, for the reply path only: an unverified request must
    * not make the gateway decrypt more than the verification secret. Absent or null = none.
    */
   openBotToken?: () => Promise<string | null>;
 }
 
-/** Finds a live connector of this platform, its verification secret opened; null for unknown and deleted ones alike. */
-export type ConnectorLookup = (env: Env, platform: Platform, connectorId: string) => Promise<ConnectorRecord | null>;
+/**
+ * Finds a live connector of this platform, its verification secret opened; null for unknown
+ * and deleted ones alike. Only with `allowIsolateCopy` may the answer be this isolate's copy
+ * (then marked `isolateCopy`); the webhook's verification step is the one caller that asks.
+ */
+export type ConnectorLookup = (
+  env: Env,
+  platform: Platform,
+  connectorId: string,
+  options?: { allowIsolateCopy?: boolean },
+) => Promise<ConnectorRecord | null>;
 
 /**
  * The one hand-off to the agent runtime, run after the platform has its acknowledgement.
@@ -111,31 +126,53 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
     // 2
     const connectorId = c.req.param('connectorId') ?? '';
     if (!CONNECTOR_ID.test(connectorId)) throw new ApiError('NOT_FOUND');
-    const record = await deps.lookup(c.env, platform, connectorId);
+    /** The object's record (never this isolate's copy); null, as for an unknown id, when it knows none of this platform. */
+    const fresh = async (): Promise<ConnectorRecord | null> => {
+      const current = await deps.lookup(c.env, platform, connectorId);
+      // A lookup that answered with a copy anyway cannot confirm anything: fail closed.
+      return current && current.platform === platform && !current.isolateCopy ? current : null;
+    };
+    const found = await deps.lookup(c.env, platform, connectorId, { allowIsolateCopy: true });
     // Unknown, deleted and other-platform connectors all get the one generic 404.
-    if (!record || record.platform !== platform) throw new ApiError('NOT_FOUND');
+    if (!found || found.platform !== platform) throw new ApiError('NOT_FOUND');
+    let record = found;
     // 3
-    await bodyCap(c, async () => undefined);
-    const raw = new Uint8Array(await c.req.arrayBuffer());
+    let raw: Uint8Array;
+    try {
+      await bodyCap(c, async () => undefined);
+      raw = new Uint8Array(await c.req.arrayBuffer());
+    } catch (error) {
+      // A copy must not make a 413 tell that a connector deleted elsewhere existed.
+      if (record.isolateCopy && !(await fresh())) throw new ApiError('NOT_FOUND');
+      throw error;
+    }
+    const audit = (workspaceId: string, reason: WebhookRejectReason, now: number) =>
+      deps.audit(
+        c.env,
+        { workspaceId, kind: 'webhook.rejected', actor: `ip:${c.get('clientIp') ?? 'unknown'}`, data: { platform, connectorId, reason } },
+        now,
+      );
     const reject = (reason: WebhookRejectReason): never => {
       const now = deps.clock();
-      inBackground(c, 'webhook.audit.failed', () =>
-        deps.audit(
-          c.env,
-          {
-            workspaceId: record.workspaceId,
-            kind: 'webhook.rejected',
-            actor: `ip:${c.get('clientIp') ?? 'unknown'}`,
-            data: { platform, connectorId, reason },
-          },
-          now,
-        ),
-      );
+      const rejected = record;
+      inBackground(c, 'webhook.audit.failed', async () => {
+        // Verified against a copy only: audited in the workspace the object confirms, if any.
+        const current = rejected.isolateCopy ? await confirmed(rejected) : rejected;
+        if (current) await audit(current.workspaceId, reason, now);
+      });
       // The reason stays in the audit log; the client learns only the generic code.
       throw new ApiError(AFTER_VERIFICATION.has(reason) ? 'VALIDATION_ERROR' : 'UNAUTHENTICATED');
     };
     // 4
-    const verdict = await adapter.verify({ record, raw, header, now: deps.clock() });
+    const verifiedAt = deps.clock();
+    let verdict = await adapter.verify({ record, raw, header, now: verifiedAt });
+    if (!verdict.ok && record.isolateCopy) {
+      // This isolate's copy may predate a secret set through another isolate: the object decides.
+      const current = await fresh();
+      if (!current) throw new ApiError('NOT_FOUND');
+      record = current;
+      verdict = await adapter.verify({ record, raw, header, now: verifiedAt });
+    }
     if (!verdict.ok) return reject(verdict.reason);
     // 5
     let body: string;
@@ -151,13 +188,17 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
     // 6
     const now = deps.clock();
     const { eventKey, message, retryNum } = outcome;
+    const verifiedWith = record;
     inBackground(c, 'webhook.handoff.failed', async () => {
+      // Verified against this isolate's copy: nothing (not even dedupe) before the object confirms it.
+      const current = verifiedWith.isolateCopy ? await confirmed(verifiedWith) : verifiedWith;
+      if (!current) return audit(verifiedWith.workspaceId, 'connector-changed', now);
       const seen = await markSeen(c.env, platform, connectorId, eventKey, now);
       if (seen !== 'first') {
         await deps.audit(
           c.env,
           {
-            workspaceId: record.workspaceId,
+            workspaceId: current.workspaceId,
             kind: 'webhook.duplicate',
             actor: 'system',
             data: { platform, connectorId, eventKey, retryNum },
@@ -166,10 +207,30 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
         );
         return;
       }
-      if (message) await deps.deliverInbound(message, c.env, record);
+      if (message) await deps.deliverInbound(message, c.env, current);
     });
     return outcome.respond(c);
+
+    /**
+     * The object's record, if the request also verifies against it and it is the same
+     * connector of the same agent and workspace; null when it was deleted, moved, or its
+     * secret replaced by one the request was not signed with.
+     */
+    async function confirmed(copy: ConnectorRecord): Promise<ConnectorRecord | null> {
+      const current = await fresh();
+      if (!current || current.agentId !== copy.agentId || current.workspaceId !== copy.workspaceId) return null;
+      if (sameVerificationSecrets(current, copy)) return current;
+      return (await adapter.verify({ record: current, raw, header, now: verifiedAt })).ok ? current : null;
+    }
   };
+}
+
+function sameVerificationSecrets(a: ConnectorRecord, b: ConnectorRecord): boolean {
+  return (
+    a.secrets.publicKey === b.secrets.publicKey &&
+    a.secrets.signingSecret === b.secrets.signingSecret &&
+    a.secrets.secretToken === b.secrets.secretToken
+  );
 }
 
 function inBackground(c: Context<AppEnv>, label: string, work: () => Promise<unknown>): void {
