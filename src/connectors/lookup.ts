@@ -14,8 +14,9 @@ import {
  * opened from the vault. The row and the sealed secrets come from this isolate's copy (no
  * call; only with `allowIsolateCopy`; marked `isolateCopy`, at most ISOLATE_RECORD_TTL_MS
  * old) or else from the connector's ConnectorRecordCache object (src/webhooks; one warm
- * Durable Object call, one D1 join when cold), and the Worker opens the verification envelope (one decryption). The bot token's
- * envelope comes with it but is opened only if the reply path asks (`openBotToken`).
+ * Durable Object call, one D1 join when cold), and the Worker opens the verification
+ * envelope (one decryption). The bot token's envelope comes with it but is opened only if
+ * the reply path asks (`openBotToken`).
  * Unknown, deleted and other-platform connectors are null alike. An envelope the keyring
  * cannot open (sealed under a key since retired) makes the cache read D1 again, once; a
  * vault failure after that throws: the hook then answers 500 rather than verifying against

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { AuditInput, WebhookRejectReason } from '../audit';
 import type { AppEnv, Env } from '../env';
 import { ApiError, rawBodyLimit } from '../http';
+import { confirmCopy, objectRecord, type VerifyRequest } from './copy-check';
 import { markSeen } from './dedupe-object';
 import type { InboundMessage, InboundTarget, Platform } from './inbound';
 
@@ -114,10 +115,13 @@ const bodyCap = rawBodyLimit();
  *  5. parse: the body (UTF-8) as the platform's payload — JSON, or for Slack a
  *     form-encoded slash command whose response_url is on hooks.slack.com          else 400
  *  6. acknowledge at once; dedupe and deliver in the background (waitUntil), handing the
- *     record looked up in 2 to the delivery
+ *     record the request was verified against to the delivery
  *  7. anything else is refused: no path reaches 6 without passing 2–5.
- * Before the acknowledgement the gateway does one lookup (one row, one vault open of the
- * verification secret) and writes nothing: rejections are audited in the background too.
+ * Step 2 may answer with this isolate's copy of the record (copy-check.ts): a request that
+ * fails against it is verified again against the connector object's record (a second lookup),
+ * and nothing verified against a copy is de-duplicated, delivered or audited before the object
+ * confirms it. Before the acknowledgement the gateway writes nothing: rejections are audited
+ * in the background too.
  */
 export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
   const { platform } = adapter;
@@ -126,12 +130,6 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
     // 2
     const connectorId = c.req.param('connectorId') ?? '';
     if (!CONNECTOR_ID.test(connectorId)) throw new ApiError('NOT_FOUND');
-    /** The object's record (never this isolate's copy); null, as for an unknown id, when it knows none of this platform. */
-    const fresh = async (): Promise<ConnectorRecord | null> => {
-      const current = await deps.lookup(c.env, platform, connectorId);
-      // A lookup that answered with a copy anyway cannot confirm anything: fail closed.
-      return current && current.platform === platform && !current.isolateCopy ? current : null;
-    };
     const found = await deps.lookup(c.env, platform, connectorId, { allowIsolateCopy: true });
     // Unknown, deleted and other-platform connectors all get the one generic 404.
     if (!found || found.platform !== platform) throw new ApiError('NOT_FOUND');
@@ -143,7 +141,7 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
       raw = new Uint8Array(await c.req.arrayBuffer());
     } catch (error) {
       // A copy must not make a 413 tell that a connector deleted elsewhere existed.
-      if (record.isolateCopy && !(await fresh())) throw new ApiError('NOT_FOUND');
+      if (record.isolateCopy && !(await objectRecord(deps.lookup, c.env, platform, connectorId))) throw new ApiError('NOT_FOUND');
       throw error;
     }
     const audit = (workspaceId: string, reason: WebhookRejectReason, now: number) =>
@@ -152,26 +150,27 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
         { workspaceId, kind: 'webhook.rejected', actor: `ip:${c.get('clientIp') ?? 'unknown'}`, data: { platform, connectorId, reason } },
         now,
       );
+    const check = { lookup: deps.lookup, adapter, env: c.env };
+    const request: VerifyRequest = { raw, header, now: deps.clock() };
     const reject = (reason: WebhookRejectReason): never => {
       const now = deps.clock();
       const rejected = record;
       inBackground(c, 'webhook.audit.failed', async () => {
         // Verified against a copy only: audited in the workspace the object confirms, if any.
-        const current = rejected.isolateCopy ? await confirmed(rejected) : rejected;
+        const current = rejected.isolateCopy ? await confirmCopy(check, connectorId, rejected, request) : rejected;
         if (current) await audit(current.workspaceId, reason, now);
       });
       // The reason stays in the audit log; the client learns only the generic code.
       throw new ApiError(AFTER_VERIFICATION.has(reason) ? 'VALIDATION_ERROR' : 'UNAUTHENTICATED');
     };
     // 4
-    const verifiedAt = deps.clock();
-    let verdict = await adapter.verify({ record, raw, header, now: verifiedAt });
+    let verdict = await adapter.verify({ record, ...request });
     if (!verdict.ok && record.isolateCopy) {
       // This isolate's copy may predate a secret set through another isolate: the object decides.
-      const current = await fresh();
+      const current = await objectRecord(deps.lookup, c.env, platform, connectorId);
       if (!current) throw new ApiError('NOT_FOUND');
       record = current;
-      verdict = await adapter.verify({ record, raw, header, now: verifiedAt });
+      verdict = await adapter.verify({ record, ...request });
     }
     if (!verdict.ok) return reject(verdict.reason);
     // 5
@@ -191,7 +190,7 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
     const verifiedWith = record;
     inBackground(c, 'webhook.handoff.failed', async () => {
       // Verified against this isolate's copy: nothing (not even dedupe) before the object confirms it.
-      const current = verifiedWith.isolateCopy ? await confirmed(verifiedWith) : verifiedWith;
+      const current = verifiedWith.isolateCopy ? await confirmCopy(check, connectorId, verifiedWith, request) : verifiedWith;
       if (!current) return audit(verifiedWith.workspaceId, 'connector-changed', now);
       const seen = await markSeen(c.env, platform, connectorId, eventKey, now);
       if (seen !== 'first') {
@@ -210,27 +209,7 @@ export function hookHandler(adapter: PlatformAdapter, deps: PipelineDeps) {
       if (message) await deps.deliverInbound(message, c.env, current);
     });
     return outcome.respond(c);
-
-    /**
-     * The object's record, if the request also verifies against it and it is the same
-     * connector of the same agent and workspace; null when it was deleted, moved, or its
-     * secret replaced by one the request was not signed with.
-     */
-    async function confirmed(copy: ConnectorRecord): Promise<ConnectorRecord | null> {
-      const current = await fresh();
-      if (!current || current.agentId !== copy.agentId || current.workspaceId !== copy.workspaceId) return null;
-      if (sameVerificationSecrets(current, copy)) return current;
-      return (await adapter.verify({ record: current, raw, header, now: verifiedAt })).ok ? current : null;
-    }
   };
-}
-
-function sameVerificationSecrets(a: ConnectorRecord, b: ConnectorRecord): boolean {
-  return (
-    a.secrets.publicKey === b.secrets.publicKey &&
-    a.secrets.signingSecret === b.secrets.signingSecret &&
-    a.secrets.secretToken === b.secrets.secretToken
-  );
 }
 
 function inBackground(c: Context<AppEnv>, label: string, work: () => Promise<unknown>): void {

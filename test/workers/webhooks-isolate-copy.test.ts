@@ -186,6 +186,15 @@ describe("the isolate's copy of a connector record", () => {
     expect((await post(id, message(), SIGNING_SECRET)).status).toBe(404);
   });
 
+  it('deleted elsewhere: a signed but malformed payload is refused from the copy and audited nowhere (the object vouches for no workspace)', async () => {
+    const id = await slackConnector();
+    expect((await post(id, message(), SIGNING_SECRET)).status).toBe(200);
+    await deletedElsewhere(id);
+    const before = await auditedReasons(id);
+    expect((await post(id, '{ not json', SIGNING_SECRET)).status).toBe(400);
+    expect(await auditedReasons(id)).toEqual(before);
+  });
+
   it('a secret replaced through another isolate: the new signature verifies (the object decides), the old one is never handed off', async () => {
     const id = await slackConnector();
     expect((await post(id, message(), SIGNING_SECRET)).status).toBe(200);
