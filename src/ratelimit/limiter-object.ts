@@ -7,7 +7,7 @@ import {
   refundHit,
   SHARD_MEMORY,
   shardStats,
-  sweepIdle,
+  sweepExpired,
   type MemoryBound,
   type ShardMemory,
   type WindowAsk,
@@ -28,7 +28,7 @@ const STATS_EVERY = 256;
  * memory up to a bound (least recently used dropped first, read back from SQLite when
  * needed). The runtime delivers one event at a time to an object and a decision has no
  * await, so N concurrent requests for one key admit exactly min(N, limit). An alarm
- * deletes windows once they hold nothing worth keeping.
+ * deletes rows once they have expired.
  */
 export class RateLimiter extends DurableObject<Env> {
   readonly #memory: ShardMemory = emptyMemory();
@@ -37,7 +37,7 @@ export class RateLimiter extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    createSchema(ctx.storage.sql);
+    createSchema(ctx.storage);
     void ctx.blockConcurrencyWhile(async () => {
       this.#alarmAtMs = (await ctx.storage.getAlarm()) ?? 0;
     });
@@ -92,7 +92,7 @@ export class RateLimiter extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const now = Math.max(Date.now(), this.#alarmAtMs);
-    const next = sweepIdle(this.ctx.storage.sql, this.#memory, now);
+    const next = sweepExpired(this.ctx.storage.sql, this.#memory, now);
     this.#logStats();
     this.#alarmAtMs = next === null ? 0 : Math.max(next, now + 1);
     if (this.#alarmAtMs !== 0) await this.ctx.storage.setAlarm(this.#alarmAtMs);

@@ -1,8 +1,17 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-import { consume, loginThrottle, peek, rateLimitHeaders, refund, type PolicyName, type RateLimitResult } from '../../src/ratelimit';
-import { exceededEvents, failingLimiterNamespace, shardStub, storedWindow, T0 } from './ratelimit-helpers';
+import {
+  consume,
+  loginThrottle,
+  peek,
+  rateLimitHeaders,
+  refund,
+  windowKey,
+  type PolicyName,
+  type RateLimitResult,
+} from '../../src/ratelimit';
+import { exceededEvents, failingLimiterNamespace, shardRows, shardStub, storedWindow, T0 } from './ratelimit-helpers';
 
 const SECOND = 1000;
 const stubFor = (_policy: PolicyName, key: string) => shardStub(key);
@@ -134,11 +143,7 @@ describe('RateLimiter object state', () => {
   // A shard of its own, so no other test's windows share its alarm.
   const ownShard = (name: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`test-shard:${name}`));
   const ask = (key: string) => ({ policy: 'auth-ip', key, limit: 20, windowMs: 60 * SECOND });
-  const rows = (stub: ReturnType<typeof ownShard>) =>
-    runInDurableObject(stub, (_instance, state) => ({
-      hits: state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM hits').one().n,
-      windows: state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM windows').one().n,
-    }));
+  const rows = (stub: ReturnType<typeof ownShard>) => runInDurableObject(stub, (_instance, state) => shardRows(state.storage.sql));
 
   it('deletes all storage of a window whose hits have all expired (alarm)', async () => {
     const stub = ownShard('alarm-a');
@@ -151,13 +156,15 @@ describe('RateLimiter object state', () => {
     expect(after?.remaining).toBe(19);
   });
 
-  it('keeps a window that still holds hits when the alarm runs, and sets the next alarm for it', async () => {
+  it('deletes expired hits only, keeps the window that still holds one, and sets the next alarm for it', async () => {
     const stub = ownShard('alarm-b');
     await stub.decide('consume', [ask('alarm:b')], T0);
     await stub.decide('consume', [ask('alarm:b2')], T0);
     await stub.decide('consume', [ask('alarm:b')], T0 + 30 * SECOND);
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 60 s: alarm:b2 is idle, alarm:b is not
-    expect(await rows(stub)).toEqual({ hits: 2, windows: 1 });
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 60 s: alarm:b2 is idle, alarm:b keeps its T0 + 30 s hit
+    expect(await rows(stub)).toEqual({ hits: 1, windows: 1 });
+    const [b] = await stub.decide('peek', [ask('alarm:b')], T0 + 60 * SECOND);
+    expect(b?.remaining).toBe(19);
     expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 90 s
     expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
   });
@@ -325,8 +332,7 @@ describe('objects of the former one-object-per-key layout', () => {
     const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('login-failures:account:usr_old_layout'));
     // Make the old layout inside the object, then tear it down so the next event constructs it again.
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec('DROP TABLE IF EXISTS hits');
-      state.storage.sql.exec('DROP TABLE IF EXISTS windows');
+      state.storage.sql.exec('DROP TABLE IF EXISTS window_log');
       state.storage.sql.exec('CREATE TABLE hits (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL)');
       state.storage.sql.exec('CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');
       state.storage.sql.exec('INSERT INTO hits (at_ms) VALUES (1)');
@@ -338,7 +344,63 @@ describe('objects of the former one-object-per-key layout', () => {
         .toArray()
         .map((row) => row.name),
     );
-    expect(tables).toEqual(['hits', 'windows']);
+    expect(tables).toEqual(['window_log']);
     expect((await stub.stats()).hitsStored).toBe(0);
+  });
+});
+
+describe('shards of the earlier hits + windows layout', () => {
+  const ask = (key: string) => ({ policy: 'auth-ip', key, limit: 20, windowMs: 60 * SECOND });
+  const tablesOf = (stub: ReturnType<typeof shardStub>) =>
+    runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) <> '_cf_' ORDER BY name")
+        .toArray()
+        .map((row) => row.name),
+    );
+
+  it('moves every counted hit and audit marker into window_log when the shard starts, losing none', async () => {
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('test-shard:migrate'));
+    const full = windowKey('auth-ip', 'migrate:full');
+    const part = windowKey('auth-ip', 'migrate:part');
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec('DROP TABLE window_log');
+      sql.exec('CREATE TABLE hits (k TEXT NOT NULL, at_ms INTEGER NOT NULL)');
+      sql.exec('CREATE INDEX hits_by_key ON hits (k, at_ms)');
+      sql.exec('CREATE TABLE windows (k TEXT PRIMARY KEY, audited_until_ms INTEGER NOT NULL, idle_at_ms INTEGER NOT NULL)');
+      // A full window that was already audited, and one with three hits in one millisecond.
+      for (let i = 0; i < 20; i++) sql.exec('INSERT INTO hits (k, at_ms) VALUES (?, ?)', full, T0 + i);
+      sql.exec('INSERT INTO windows VALUES (?, ?, ?)', full, T0 + 20 + 60 * SECOND, T0 + 20 + 60 * SECOND);
+      for (let i = 0; i < 3; i++) sql.exec('INSERT INTO hits (k, at_ms) VALUES (?, ?)', part, T0);
+      sql.exec('INSERT INTO windows VALUES (?, 0, ?)', part, T0 + 60 * SECOND);
+    });
+    await evictDurableObject(stub);
+    expect(await tablesOf(stub)).toEqual(['window_log']);
+    expect(await stub.stats()).toMatchObject({ windowsStored: 2, hitsStored: 23 });
+    // Still full: 200 concurrent asks admit none, and the migrated marker means no second audit.
+    const verdicts = await Promise.all(Array.from({ length: 200 }, () => stub.decide('consume', [ask('migrate:full')], T0 + SECOND)));
+    expect(verdicts.filter(([d]) => d?.admitted)).toHaveLength(0);
+    expect(verdicts.filter(([d]) => d?.firstDenial)).toHaveLength(0);
+    const [part1] = await stub.decide('consume', [ask('migrate:part')], T0 + SECOND);
+    expect(part1).toMatchObject({ admitted: true, remaining: 16 });
+    // The hits leave their windows as before: one slot frees as the oldest full hit expires.
+    const [later] = await stub.decide('consume', [ask('migrate:full')], T0 + 60 * SECOND);
+    expect(later).toMatchObject({ admitted: true, remaining: 0 });
+  });
+
+  it('merges the old tables into rows window_log already holds, and drops them', async () => {
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('test-shard:migrate-twice'));
+    await stub.decide('consume', [ask('migrate:new')], T0);
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec('CREATE TABLE hits (k TEXT NOT NULL, at_ms INTEGER NOT NULL)');
+      sql.exec('CREATE TABLE windows (k TEXT PRIMARY KEY, audited_until_ms INTEGER NOT NULL, idle_at_ms INTEGER NOT NULL)');
+      sql.exec('INSERT INTO hits (k, at_ms) VALUES (?, ?)', windowKey('auth-ip', 'migrate:old'), T0);
+      sql.exec('INSERT INTO windows VALUES (?, 0, ?)', windowKey('auth-ip', 'migrate:old'), T0 + 60 * SECOND);
+    });
+    await evictDurableObject(stub);
+    expect(await tablesOf(stub)).toEqual(['window_log']);
+    expect(await stub.stats()).toMatchObject({ windowsStored: 2, hitsStored: 2 });
   });
 });

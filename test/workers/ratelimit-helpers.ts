@@ -41,11 +41,20 @@ export function shardStub(key: string) {
   return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterShardName(key)));
 }
 
-/** What the owning shard has stored for (policy, key): counted hits and whether a window row exists. */
+/** What the owning shard has stored for (policy, key): counted hits and whether it holds any row for the window. */
 export async function storedWindow(policy: string, key: string): Promise<{ hits: number; windows: number }> {
   const k = windowKey(policy, key);
-  return runInDurableObject(shardStub(key), (_instance, state) => ({
-    hits: state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM hits WHERE k = ?', k).one().n,
-    windows: state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM windows WHERE k = ?', k).one().n,
-  }));
+  return runInDurableObject(shardStub(key), (_instance, state) => shardRows(state.storage.sql, k));
+}
+
+/** Counted hits and windows in a shard's window_log, of one window or (no `k`) of the whole shard. */
+export function shardRows(sql: SqlStorage, k?: string): { hits: number; windows: number } {
+  const where = k === undefined ? '' : 'WHERE k = ?';
+  const row = sql
+    .exec<{ hits: number | null; windows: number }>(
+      `SELECT SUM(CASE WHEN at_ms < 0 THEN 0 ELSE n END) AS hits, COUNT(DISTINCT k) AS windows FROM window_log ${where}`,
+      ...(k === undefined ? [] : [k]),
+    )
+    .one();
+  return { hits: row.hits ?? 0, windows: row.windows };
 }
