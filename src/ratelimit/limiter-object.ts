@@ -1,18 +1,17 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
+import { createSchema, earliestExpiry, loadStoredKeys } from './window-schema';
 import {
-  createSchema,
   decideWindow,
   emptyMemory,
   refundHit,
   SHARD_MEMORY,
-  shardStats,
-  sweepExpired,
   type MemoryBound,
   type ShardMemory,
   type WindowAsk,
   type WindowDecision,
 } from './window-store';
+import { shardStats, sweepExpired, sweepTimeFor } from './window-sweep';
 
 export type LimiterOp = 'consume' | 'peek';
 export type LimiterDecision = WindowDecision;
@@ -28,18 +27,22 @@ const STATS_EVERY = 256;
  * memory up to a bound (least recently used dropped first, read back from SQLite when
  * needed). The runtime delivers one event at a time to an object and a decision has no
  * await, so N concurrent requests for one key admit exactly min(N, limit). An alarm
- * deletes rows once they have expired.
+ * deletes rows once they have expired (`window-sweep.ts`).
  */
 export class RateLimiter extends DurableObject<Env> {
-  readonly #memory: ShardMemory = emptyMemory();
+  readonly #memory: ShardMemory;
   #alarmAtMs = 0;
   #decisions = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     createSchema(ctx.storage);
+    this.#memory = emptyMemory(loadStoredKeys(ctx.storage.sql, SHARD_MEMORY.storedKeys));
     void ctx.blockConcurrencyWhile(async () => {
       this.#alarmAtMs = (await ctx.storage.getAlarm()) ?? 0;
+      // Rows with no sweep pending (moved from an older layout): schedule one.
+      const expiry = this.#alarmAtMs === 0 ? earliestExpiry(ctx.storage.sql) : null;
+      if (expiry !== null) await this.#sweepAt(sweepTimeFor(expiry));
     });
   }
 
@@ -52,18 +55,20 @@ export class RateLimiter extends DurableObject<Env> {
   async decide(op: LimiterOp, asks: readonly WindowAsk[], now: number, bound: MemoryBound = SHARD_MEMORY): Promise<LimiterDecision[]> {
     const sql = this.ctx.storage.sql;
     const decisions: LimiterDecision[] = [];
-    let idleAtMs: number | null = null;
+    let firstExpiry: number | null = null;
     for (const ask of asks) {
       const result = decideWindow(sql, this.#memory, bound, op, ask, now);
       decisions.push(result.decision);
-      if (result.idleAtMs !== null) idleAtMs = Math.max(idleAtMs ?? 0, result.idleAtMs);
+      if (result.idleAtMs !== null) firstExpiry = Math.min(firstExpiry ?? Infinity, result.idleAtMs);
       if (op === 'consume' && !result.decision.admitted) break;
     }
     // Everything above ran without an await: the decisions are final and stored.
     if (++this.#decisions % STATS_EVERY === 0) this.#logStats();
-    if (idleAtMs !== null && this.#alarmAtMs === 0) {
-      this.#alarmAtMs = idleAtMs;
-      await this.ctx.storage.setAlarm(idleAtMs);
+    // A sweep is due for what was written; move the alarm earlier only when it is due sooner
+    // (a short window's row after a long one's), so steady traffic does not reset it.
+    if (firstExpiry !== null) {
+      const due = sweepTimeFor(firstExpiry);
+      if (this.#alarmAtMs === 0 || due < this.#alarmAtMs) await this.#sweepAt(due);
     }
     return decisions;
   }
@@ -94,7 +99,12 @@ export class RateLimiter extends DurableObject<Env> {
     const now = Math.max(Date.now(), this.#alarmAtMs);
     const next = sweepExpired(this.ctx.storage.sql, this.#memory, now);
     this.#logStats();
-    this.#alarmAtMs = next === null ? 0 : Math.max(next, now + 1);
-    if (this.#alarmAtMs !== 0) await this.ctx.storage.setAlarm(this.#alarmAtMs);
+    this.#alarmAtMs = 0;
+    if (next !== null) await this.#sweepAt(Math.max(next, now + 1));
+  }
+
+  async #sweepAt(atMs: number): Promise<void> {
+    this.#alarmAtMs = atMs;
+    await this.ctx.storage.setAlarm(atMs);
   }
 }

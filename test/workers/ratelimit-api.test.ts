@@ -11,6 +11,7 @@ import {
   type PolicyName,
   type RateLimitResult,
 } from '../../src/ratelimit';
+import { SWEEP_MARGIN_MS } from '../../src/ratelimit/window-sweep';
 import { exceededEvents, failingLimiterNamespace, shardRows, shardStub, storedWindow, T0 } from './ratelimit-helpers';
 
 const SECOND = 1000;
@@ -149,7 +150,7 @@ describe('RateLimiter object state', () => {
     const stub = ownShard('alarm-a');
     for (let i = 0; i < 3; i++) await stub.decide('consume', [ask('alarm:a')], T0);
     expect(await rows(stub)).toEqual({ hits: 3, windows: 1 });
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // runs at T0 + 60 s
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // runs at T0 + 65 s (expiry + SWEEP_MARGIN_MS)
     expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
     expect((await stub.stats()).keysInMemory).toBe(0);
     const [after] = await stub.decide('consume', [ask('alarm:a')], T0 + 61 * SECOND);
@@ -161,17 +162,51 @@ describe('RateLimiter object state', () => {
     await stub.decide('consume', [ask('alarm:b')], T0);
     await stub.decide('consume', [ask('alarm:b2')], T0);
     await stub.decide('consume', [ask('alarm:b')], T0 + 30 * SECOND);
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 60 s: alarm:b2 is idle, alarm:b keeps its T0 + 30 s hit
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 65 s: alarm:b2 is idle, alarm:b keeps its T0 + 30 s hit
     expect(await rows(stub)).toEqual({ hits: 1, windows: 1 });
     const [b] = await stub.decide('peek', [ask('alarm:b')], T0 + 60 * SECOND);
     expect(b?.remaining).toBe(19);
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 90 s
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 95 s
     expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
+  });
+
+  it('sweeps a hit only SWEEP_MARGIN_MS after it expired, so a caller whose clock lags the sweep still sees it', async () => {
+    const swept = ownShard('margin-swept');
+    const control = ownShard('margin-control');
+    for (const stub of [swept, control]) for (let i = 0; i < 20; i++) await stub.decide('consume', [ask('margin')], T0);
+    expect(await runDurableObjectAlarm(swept)).toBe(true); // at T0 + 60 s + SWEEP_MARGIN_MS
+    // A caller 1 ms behind the sweep's clock gets what a shard that never swept would give it.
+    const lagging = T0 + 60 * SECOND + SWEEP_MARGIN_MS - 1;
+    const admitted = async (stub: ReturnType<typeof ownShard>) =>
+      (await Promise.all(Array.from({ length: 50 }, () => stub.decide('consume', [ask('margin')], lagging)))).filter(([d]) => d?.admitted)
+        .length;
+    expect(await admitted(swept)).toBe(await admitted(control));
+  });
+
+  it('moves the sweep earlier when a shorter window writes after a longer one', async () => {
+    const stub = ownShard('alarm-earlier');
+    await stub.decide('consume', [{ ...ask('long'), windowMs: 900 * SECOND }], T0);
+    await stub.decide('consume', [ask('short')], T0);
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 65 s, not T0 + 905 s
+    expect(await rows(stub)).toEqual({ hits: 1, windows: 1 });
+  });
+
+  it('keeps stored hits for a window RATE_LIMITS lengthened, past their old expiry', async () => {
+    const stub = ownShard('lengthened');
+    for (let i = 0; i < 20; i++) await stub.decide('consume', [ask('grown')], T0);
+    const longer = { ...ask('grown'), windowMs: 3_600 * SECOND };
+    const [denied] = await stub.decide('consume', [longer], T0 + SECOND);
+    expect(denied?.admitted).toBe(false);
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 65 s: the hits now count until T0 + 3,600 s
+    expect(await rows(stub)).toEqual({ hits: 20, windows: 1 });
+    await evictDurableObject(stub);
+    const verdicts = await Promise.all(Array.from({ length: 200 }, () => stub.decide('consume', [longer], T0 + 120 * SECOND)));
+    expect(verdicts.filter(([d]) => d?.admitted)).toHaveLength(0);
   });
 
   it('keeps memory bounded by evicting least recently used windows, and stays exact for an evicted window', async () => {
     const stub = ownShard('memory-bound');
-    const bound = { keys: 8, hits: 1_000 };
+    const bound = { keys: 8, hits: 1_000, storedKeys: 8_192 };
     // A hot key fills its window, then 100 other keys push it out of memory.
     for (let i = 0; i < 20; i++) await stub.decide('consume', [ask('hot')], T0, bound);
     for (let i = 0; i < 100; i++) await stub.decide('consume', [ask(`cold:${i}`)], T0, bound);
@@ -185,9 +220,24 @@ describe('RateLimiter object state', () => {
     expect((await stub.stats()).keysInMemory).toBeLessThanOrEqual(8);
   });
 
+  it('stays exact once the set of stored windows outgrows its bound (every miss then reads SQLite)', async () => {
+    const stub = ownShard('stored-keys-bound');
+    const bound = { keys: 8, hits: 1_000, storedKeys: 50 };
+    for (let i = 0; i < 20; i++) await stub.decide('consume', [ask('hot')], T0, bound);
+    for (let i = 0; i < 100; i++) await stub.decide('consume', [ask(`cold:${i}`)], T0, bound);
+    expect((await stub.stats()).storedKeysKnown).toBeNull();
+    const verdicts = await Promise.all(Array.from({ length: 200 }, () => stub.decide('consume', [ask('hot')], T0 + SECOND, bound)));
+    expect(verdicts.filter(([d]) => d?.admitted)).toHaveLength(0);
+    const [cold] = await stub.decide('consume', [ask('cold:99')], T0 + SECOND, bound);
+    expect(cold?.remaining).toBe(18);
+    // Once the sweep has brought the shard under the bound, the set is rebuilt: the two windows written at T0 + 1 s.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.stats()).toMatchObject({ storedKeysKnown: 2, windowsStored: 2 });
+  });
+
   it('bounds memory by counted hits as well as by windows', async () => {
     const stub = ownShard('memory-hits');
-    const bound = { keys: 1_000, hits: 50 };
+    const bound = { keys: 1_000, hits: 50, storedKeys: 8_192 };
     for (let k = 0; k < 10; k++) for (let i = 0; i < 20; i++) await stub.decide('consume', [ask(`many:${k}`)], T0, bound);
     const stats = await stub.stats();
     expect(stats.hitsInMemory).toBeLessThanOrEqual(50);
@@ -389,18 +439,29 @@ describe('shards of the earlier hits + windows layout', () => {
     expect(later).toMatchObject({ admitted: true, remaining: 0 });
   });
 
-  it('merges the old tables into rows window_log already holds, and drops them', async () => {
+  it('merges the old tables into rows window_log already holds (a rollback and redeploy), and schedules their sweep', async () => {
     const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('test-shard:migrate-twice'));
-    await stub.decide('consume', [ask('migrate:new')], T0);
-    await runInDurableObject(stub, (_instance, state) => {
+    const both = windowKey('auth-ip', 'migrate:both');
+    // Counted by the new layout: two hits at T0 and a first denial (limit 2).
+    for (let i = 0; i < 3; i++) await stub.decide('consume', [{ ...ask('migrate:both'), limit: 2 }], T0);
+    await runInDurableObject(stub, async (_instance, state) => {
       const sql = state.storage.sql;
+      await state.storage.deleteAlarm();
       sql.exec('CREATE TABLE hits (k TEXT NOT NULL, at_ms INTEGER NOT NULL)');
       sql.exec('CREATE TABLE windows (k TEXT PRIMARY KEY, audited_until_ms INTEGER NOT NULL, idle_at_ms INTEGER NOT NULL)');
+      // Then by the old one, after a rollback: the same window and millisecond, and its own marker.
+      sql.exec('INSERT INTO hits (k, at_ms) VALUES (?, ?)', both, T0);
+      sql.exec('INSERT INTO windows VALUES (?, ?, ?)', both, T0 + 90 * SECOND, T0 + 90 * SECOND);
       sql.exec('INSERT INTO hits (k, at_ms) VALUES (?, ?)', windowKey('auth-ip', 'migrate:old'), T0);
       sql.exec('INSERT INTO windows VALUES (?, 0, ?)', windowKey('auth-ip', 'migrate:old'), T0 + 60 * SECOND);
     });
     await evictDurableObject(stub);
     expect(await tablesOf(stub)).toEqual(['window_log']);
-    expect(await stub.stats()).toMatchObject({ windowsStored: 2, hitsStored: 2 });
+    expect(await stub.stats()).toMatchObject({ windowsStored: 2, hitsStored: 4 });
+    const marker = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ expires_ms: number }>('SELECT expires_ms FROM window_log WHERE k = ? AND at_ms = -1', both).one(),
+    );
+    expect(marker.expires_ms).toBe(T0 + 90 * SECOND);
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // set by the constructor: the old rows had no sweep pending
   });
 });
