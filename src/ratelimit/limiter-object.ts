@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
-import { createSchema, earliestExpiry, loadStoredKeys } from './window-schema';
+import { createSchema, loadStoredKeys } from './window-schema';
 import {
   decideWindow,
   emptyMemory,
@@ -36,13 +36,14 @@ export class RateLimiter extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    createSchema(ctx.storage);
+    const migrated = createSchema(ctx.storage);
     this.#memory = emptyMemory(loadStoredKeys(ctx.storage.sql, SHARD_MEMORY.storedKeys));
     void ctx.blockConcurrencyWhile(async () => {
       this.#alarmAtMs = (await ctx.storage.getAlarm()) ?? 0;
-      // Rows with no sweep pending (moved from an older layout): schedule one.
-      const expiry = this.#alarmAtMs === 0 ? earliestExpiry(ctx.storage.sql) : null;
-      if (expiry !== null) await this.#sweepAt(sweepTimeFor(expiry));
+      // Rows moved from an older layout may have no sweep pending. Sweep now, on the runtime's
+      // clock (getAlarm() is also null while an alarm is running, and a later time guessed here
+      // must never become the sweep's clock): the sweep then schedules the next one itself.
+      if (migrated && this.#alarmAtMs === 0) await this.#sweepAt(Date.now());
     });
   }
 
@@ -92,19 +93,27 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   /**
-   * Cleanup. Logical time is at least the time the alarm was set for: decisions run on the
-   * caller's clock (injected in tests), the alarm on the runtime's.
+   * Cleanup. Logical time is at least the time this instance set the alarm for: decisions
+   * run on the caller's clock (injected in tests), the alarm on the runtime's. Woken cold by
+   * its alarm, an instance knows no such time (getAlarm() is null while the alarm runs) and
+   * sweeps on the runtime's clock alone.
    */
   override async alarm(): Promise<void> {
     const now = Math.max(Date.now(), this.#alarmAtMs);
+    // None is pending while this one runs: if the sweep throws, the next decision sets one.
+    this.#alarmAtMs = 0;
     const next = sweepExpired(this.ctx.storage.sql, this.#memory, now);
     this.#logStats();
-    this.#alarmAtMs = 0;
     if (next !== null) await this.#sweepAt(Math.max(next, now + 1));
   }
 
   async #sweepAt(atMs: number): Promise<void> {
     this.#alarmAtMs = atMs;
-    await this.ctx.storage.setAlarm(atMs);
+    try {
+      await this.ctx.storage.setAlarm(atMs);
+    } catch (error) {
+      this.#alarmAtMs = 0; // not set: the next write tries again
+      throw error;
+    }
   }
 }

@@ -59,7 +59,7 @@ export const DEFAULT_POLICIES: PolicyTable = {
   'events-client': { limit: 30, windowS: 60, onLimiterFailure: 'closed' },
 };
 
-/** The log of one key holds at most `limit` timestamps, so this bounds memory per key. */
+/** The log of one key holds at most `limit` timestamps inside its window (plus the last LAG_MARGIN_MS past it), so this bounds memory per key. */
 export const MAX_LIMIT = 10_000;
 export const MAX_WINDOW_S = 24 * 60 * 60;
 

@@ -29,15 +29,18 @@ export function expiredCount(hits: readonly number[], now: number, windowMs: num
 }
 
 /**
- * Decides over an already-pruned log. With a limit lowered by configuration the log can
- * hold more than `limit` hits; the next admission then waits for enough of them to expire
- * (the (count − limit)-th oldest), so a lowered limit takes effect at once.
+ * Decides over a log whose hits from index `from` on are inside the window (`from` =
+ * expiredCount; the ones before it are kept a while longer but do not count). With a limit
+ * lowered by configuration the log can hold more than `limit` hits; the next admission then
+ * waits for enough of them to expire (the (count − limit)-th oldest), so a lowered limit
+ * takes effect at once.
  */
-export function decide(hits: readonly number[], now: number, spec: WindowSpec, count: boolean): LogVerdict {
-  const free = spec.limit - hits.length;
+export function decide(hits: readonly number[], now: number, spec: WindowSpec, count: boolean, from = 0): LogVerdict {
+  const live = hits.length - from;
+  const free = spec.limit - live;
   if (free > 0) {
-    const after = count ? hits.length + 1 : hits.length;
-    const oldest = hits[0] ?? (count ? now : undefined);
+    const after = count ? live + 1 : live;
+    const oldest = hits[from] ?? (count ? now : undefined);
     return {
       admitted: true,
       count: after,
@@ -48,7 +51,7 @@ export function decide(hits: readonly number[], now: number, spec: WindowSpec, c
   }
   const blocking = hits[hits.length - spec.limit] ?? now;
   const waitMs = blocking + spec.windowMs - now;
-  return { admitted: false, count: hits.length, remaining: 0, resetMs: waitMs, retryAfterMs: waitMs };
+  return { admitted: false, count: live, remaining: 0, resetMs: waitMs, retryAfterMs: waitMs };
 }
 
 /** Whole seconds for Retry-After / RateLimit-Reset: rounded up, so a client that waits this long is admitted. */

@@ -7,6 +7,14 @@ import { MAX_WINDOW_S } from './policies';
 export const MARKER_AT = -1;
 
 /**
+ * How long a row is kept after it stopped counting. Decisions run on the caller's clock,
+ * read before the call, so callers' clocks lag each other and the object's; a hit deleted
+ * the moment it left the window on one clock could still count on another's. Kept this long,
+ * it is gone only for callers less than this far apart, for whom it no longer counts either.
+ */
+export const LAG_MARGIN_MS = 5_000;
+
+/**
  * A shard's storage: one table, one B-tree (`WITHOUT ROWID`, keyed by window and time), so
  * a counted hit writes one row, instead of a hit row, its index entry and a window row with
  * two index entries. Each row carries its own expiry, so cleanup needs no per-window
@@ -16,8 +24,9 @@ export const MARKER_AT = -1;
  *  - the audit marker: at_ms = MARKER_AT, n = 0, expires_ms = until when a denial of this
  *    window is not audited again.
  * Runs in the shard's constructor, before any event, so no decision sees an older layout.
+ * Returns whether it moved rows from an older layout.
  */
-export function createSchema(storage: DurableObjectStorage): void {
+export function createSchema(storage: DurableObjectStorage): boolean {
   const sql = storage.sql;
   const tables = new Set(
     sql
@@ -35,8 +44,9 @@ export function createSchema(storage: DurableObjectStorage): void {
   sql.exec(
     'CREATE TABLE IF NOT EXISTS window_log (k TEXT NOT NULL, at_ms INTEGER NOT NULL, n INTEGER NOT NULL, expires_ms INTEGER NOT NULL, PRIMARY KEY (k, at_ms)) WITHOUT ROWID',
   );
-  if (tables.has('hits') || tables.has('windows'))
-    storage.transactionSync(() => migrateWindowsLayout(sql, tables.has('hits'), tables.has('windows')));
+  if (!tables.has('hits') && !tables.has('windows')) return false;
+  storage.transactionSync(() => migrateWindowsLayout(sql, tables.has('hits'), tables.has('windows')));
+  return true;
 }
 
 /**

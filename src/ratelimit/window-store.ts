@@ -1,5 +1,5 @@
 import { decide, expiredCount, type LogVerdict } from './sliding-log';
-import { MARKER_AT } from './window-schema';
+import { LAG_MARGIN_MS, MARKER_AT } from './window-schema';
 
 /** One (policy, key) window as a shard keeps it in memory. */
 export interface Entry {
@@ -132,12 +132,15 @@ export function decideWindow(
   const entry = entryFor(sql, memory, k);
   // Callers' clocks may differ slightly; never let time run backwards inside one log.
   const at = Math.max(now, entry.hits.at(-1) ?? now);
+  // Hits that left the window no longer count, but are deleted only LAG_MARGIN_MS later: for
+  // a caller whose clock lags this one's they may still count.
   const expired = expiredCount(entry.hits, at, ask.windowMs);
-  if (expired > 0) {
+  const prunable = expiredCount(entry.hits, at - LAG_MARGIN_MS, ask.windowMs);
+  if (prunable > 0) {
     // Only a window with traffic across its length gets here; a fresh key never does.
-    sql.exec('DELETE FROM window_log WHERE k = ? AND at_ms > ? AND at_ms <= ?', k, MARKER_AT, at - ask.windowMs);
-    entry.hits.splice(0, expired);
-    memory.hits -= expired;
+    sql.exec('DELETE FROM window_log WHERE k = ? AND at_ms > ? AND at_ms <= ?', k, MARKER_AT, at - LAG_MARGIN_MS - ask.windowMs);
+    entry.hits.splice(0, prunable);
+    memory.hits -= prunable;
   }
   if (entry.hits.length > 0 && ask.windowMs > entry.shortestWindowMs) {
     // RATE_LIMITS lengthened this window: its stored hits must not be swept at their old expiry.
@@ -150,7 +153,7 @@ export function decideWindow(
     );
     entry.shortestWindowMs = ask.windowMs;
   }
-  const verdict = decide(entry.hits, at, { limit: ask.limit, windowMs: ask.windowMs }, op === 'consume');
+  const verdict = decide(entry.hits, at, { limit: ask.limit, windowMs: ask.windowMs }, op === 'consume', expired - prunable);
   let firstDenial = false;
   let idleAtMs: number | null = null;
   if (op === 'consume' && verdict.admitted) {
@@ -186,10 +189,13 @@ export function refundHit(sql: SqlStorage, memory: ShardMemory, policy: string, 
   const k = windowKey(policy, key);
   const entry = entryFor(sql, memory, k);
   const index = entry.hits.lastIndexOf(atMs);
-  if (index < 0) return false;
-  entry.hits.splice(index, 1);
-  memory.hits--;
-  sql.exec('UPDATE window_log SET n = n - 1 WHERE k = ? AND at_ms = ?', k, atMs);
-  sql.exec('DELETE FROM window_log WHERE k = ? AND at_ms = ? AND n <= 0', k, atMs);
-  return true;
+  if (index >= 0) {
+    // SQLite first: if a statement throws, memory still counts the hit (the side that refuses).
+    sql.exec('UPDATE window_log SET n = n - 1 WHERE k = ? AND at_ms = ?', k, atMs);
+    sql.exec('DELETE FROM window_log WHERE k = ? AND at_ms = ? AND n <= 0', k, atMs);
+    entry.hits.splice(index, 1);
+    memory.hits--;
+  }
+  evict(memory, SHARD_MEMORY, k);
+  return index >= 0;
 }

@@ -1,15 +1,8 @@
-import { earliestExpiry, loadStoredKeys, MARKER_AT } from './window-schema';
+import { earliestExpiry, LAG_MARGIN_MS, loadStoredKeys, MARKER_AT } from './window-schema';
 import { SHARD_MEMORY, type ShardMemory } from './window-store';
 
 /** Most rows one alarm run deletes; the next run picks up the rest. */
 const SWEEP_BATCH = 2_000;
-
-/**
- * How long after its expiry a row may still be swept, at the earliest. Decisions run on the
- * caller's clock, taken before the call, so it lags the object's clock that the alarm runs
- * on; without the margin a sweep could delete a hit the caller still counts.
- */
-export const SWEEP_MARGIN_MS = 5_000;
 
 /**
  * Least time between two sweeps while rows remain. A sweep scans the table (there is no
@@ -20,11 +13,11 @@ export const SWEEP_GAP_MS = 5_000;
 
 /** When to sweep for a row that expires at `expiresAtMs`. */
 export function sweepTimeFor(expiresAtMs: number): number {
-  return expiresAtMs + SWEEP_MARGIN_MS;
+  return expiresAtMs + LAG_MARGIN_MS;
 }
 
 /**
- * Deletes every row that expired at least SWEEP_MARGIN_MS before `now`, takes the deleted
+ * Deletes every row that expired at least LAG_MARGIN_MS before `now`, takes the deleted
  * hits out of the windows held in memory (so memory and SQLite keep agreeing) and forgets
  * windows left with no row; returns when to sweep next, or null when the shard holds nothing.
  */
@@ -32,7 +25,7 @@ export function sweepExpired(sql: SqlStorage, memory: ShardMemory, now: number):
   const swept = sql
     .exec<{ k: string; at_ms: number }>(
       'DELETE FROM window_log WHERE (k, at_ms) IN (SELECT k, at_ms FROM window_log WHERE expires_ms <= ? LIMIT ?) RETURNING k, at_ms',
-      now - SWEEP_MARGIN_MS,
+      now - LAG_MARGIN_MS,
       SWEEP_BATCH,
     )
     .toArray();

@@ -11,7 +11,7 @@ import {
   type PolicyName,
   type RateLimitResult,
 } from '../../src/ratelimit';
-import { SWEEP_MARGIN_MS } from '../../src/ratelimit/window-sweep';
+import { LAG_MARGIN_MS } from '../../src/ratelimit/window-schema';
 import { exceededEvents, failingLimiterNamespace, shardRows, shardStub, storedWindow, T0 } from './ratelimit-helpers';
 
 const SECOND = 1000;
@@ -150,7 +150,7 @@ describe('RateLimiter object state', () => {
     const stub = ownShard('alarm-a');
     for (let i = 0; i < 3; i++) await stub.decide('consume', [ask('alarm:a')], T0);
     expect(await rows(stub)).toEqual({ hits: 3, windows: 1 });
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // runs at T0 + 65 s (expiry + SWEEP_MARGIN_MS)
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // runs at T0 + 65 s (expiry + LAG_MARGIN_MS)
     expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
     expect((await stub.stats()).keysInMemory).toBe(0);
     const [after] = await stub.decide('consume', [ask('alarm:a')], T0 + 61 * SECOND);
@@ -170,17 +170,39 @@ describe('RateLimiter object state', () => {
     expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
   });
 
-  it('sweeps a hit only SWEEP_MARGIN_MS after it expired, so a caller whose clock lags the sweep still sees it', async () => {
+  it('sweeps a hit only LAG_MARGIN_MS after it expired, so a caller whose clock lags the sweep still sees it', async () => {
     const swept = ownShard('margin-swept');
     const control = ownShard('margin-control');
     for (const stub of [swept, control]) for (let i = 0; i < 20; i++) await stub.decide('consume', [ask('margin')], T0);
-    expect(await runDurableObjectAlarm(swept)).toBe(true); // at T0 + 60 s + SWEEP_MARGIN_MS
+    expect(await runDurableObjectAlarm(swept)).toBe(true); // at T0 + 60 s + LAG_MARGIN_MS
     // A caller 1 ms behind the sweep's clock gets what a shard that never swept would give it.
-    const lagging = T0 + 60 * SECOND + SWEEP_MARGIN_MS - 1;
+    const lagging = T0 + 60 * SECOND + LAG_MARGIN_MS - 1;
     const admitted = async (stub: ReturnType<typeof ownShard>) =>
       (await Promise.all(Array.from({ length: 50 }, () => stub.decide('consume', [ask('margin')], lagging)))).filter(([d]) => d?.admitted)
         .length;
     expect(await admitted(swept)).toBe(await admitted(control));
+  });
+
+  it('keeps a pruned hit for a caller whose clock lags the last decision by less than LAG_MARGIN_MS', async () => {
+    const stub = ownShard('prune-margin');
+    for (let i = 0; i < 20; i++) await stub.decide('consume', [ask('prune')], T0 + i);
+    // A caller 2 s ahead sees the window 60 s later: every hit has left it, none is deleted yet.
+    const [ahead] = await stub.decide('peek', [ask('prune')], T0 + 62 * SECOND);
+    expect(ahead?.remaining).toBe(20);
+    // A caller whose clock is 3 s behind still counts them all.
+    const lagging = await Promise.all(Array.from({ length: 50 }, () => stub.decide('consume', [ask('prune')], T0 + 59 * SECOND)));
+    expect(lagging.filter(([d]) => d?.admitted)).toHaveLength(0);
+  });
+
+  it('after a cold start, its alarm deletes no hit that still counts (the row it was set for refunded)', async () => {
+    const stub = ownShard('cold-alarm');
+    const [a] = await stub.decide('consume', [ask('cold:a')], T0); // the alarm: T0 + 65 s
+    for (let i = 0; i < 20; i++) await stub.decide('consume', [ask('cold:b')], T0 + 30 * SECOND);
+    expect(await stub.refund('auth-ip', 'cold:a', a?.countedAtMs ?? -1)).toBe(true); // the row the alarm was set for is gone
+    await evictDurableObject(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const verdicts = await Promise.all(Array.from({ length: 50 }, () => stub.decide('consume', [ask('cold:b')], T0 + 31 * SECOND)));
+    expect(verdicts.filter(([d]) => d?.admitted)).toHaveLength(0);
   });
 
   it('moves the sweep earlier when a shorter window writes after a longer one', async () => {
