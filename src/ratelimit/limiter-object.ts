@@ -93,13 +93,13 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   /**
-   * Cleanup. Logical time is at least the time this instance set the alarm for: decisions
-   * run on the caller's clock (injected in tests), the alarm on the runtime's. Woken cold by
-   * its alarm, an instance knows no such time (getAlarm() is null while the alarm runs) and
-   * sweeps on the runtime's clock alone.
+   * Cleanup, on the runtime's clock alone. Never on the time this instance last asked for:
+   * that need not be the alarm now running (woken cold by it, getAlarm() was null; a write
+   * during a retry's backoff asks for a later one), and a later clock would delete hits
+   * that still count. An alarm never runs early, so the runtime's clock is never behind it.
    */
   override async alarm(): Promise<void> {
-    const now = Math.max(Date.now(), this.#alarmAtMs);
+    const now = Date.now();
     // None is pending while this one runs: if the sweep throws, the next decision sets one.
     this.#alarmAtMs = 0;
     const next = sweepExpired(this.ctx.storage.sql, this.#memory, now);

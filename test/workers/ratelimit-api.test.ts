@@ -12,7 +12,7 @@ import {
   type RateLimitResult,
 } from '../../src/ratelimit';
 import { LAG_MARGIN_MS } from '../../src/ratelimit/window-schema';
-import { exceededEvents, failingLimiterNamespace, shardRows, shardStub, storedWindow, T0 } from './ratelimit-helpers';
+import { alarmOf, exceededEvents, failingLimiterNamespace, shardRows, shardStub, storedWindow, sweepAt, T0 } from './ratelimit-helpers';
 
 const SECOND = 1000;
 const stubFor = (_policy: PolicyName, key: string) => shardStub(key);
@@ -150,7 +150,7 @@ describe('RateLimiter object state', () => {
     const stub = ownShard('alarm-a');
     for (let i = 0; i < 3; i++) await stub.decide('consume', [ask('alarm:a')], T0);
     expect(await rows(stub)).toEqual({ hits: 3, windows: 1 });
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // runs at T0 + 65 s (expiry + LAG_MARGIN_MS)
+    expect(await sweepAt(stub, T0 + 65 * SECOND)).toBe(true); // expiry + LAG_MARGIN_MS
     expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
     expect((await stub.stats()).keysInMemory).toBe(0);
     const [after] = await stub.decide('consume', [ask('alarm:a')], T0 + 61 * SECOND);
@@ -162,11 +162,12 @@ describe('RateLimiter object state', () => {
     await stub.decide('consume', [ask('alarm:b')], T0);
     await stub.decide('consume', [ask('alarm:b2')], T0);
     await stub.decide('consume', [ask('alarm:b')], T0 + 30 * SECOND);
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 65 s: alarm:b2 is idle, alarm:b keeps its T0 + 30 s hit
+    expect(await sweepAt(stub, T0 + 65 * SECOND)).toBe(true); // alarm:b2 is idle, alarm:b keeps its T0 + 30 s hit
     expect(await rows(stub)).toEqual({ hits: 1, windows: 1 });
+    expect(await alarmOf(stub)).toBe(T0 + 95 * SECOND); // the T0 + 30 s hit's expiry + LAG_MARGIN_MS
     const [b] = await stub.decide('peek', [ask('alarm:b')], T0 + 60 * SECOND);
     expect(b?.remaining).toBe(19);
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 95 s
+    expect(await sweepAt(stub, T0 + 95 * SECOND)).toBe(true);
     expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
   });
 
@@ -174,7 +175,7 @@ describe('RateLimiter object state', () => {
     const swept = ownShard('margin-swept');
     const control = ownShard('margin-control');
     for (const stub of [swept, control]) for (let i = 0; i < 20; i++) await stub.decide('consume', [ask('margin')], T0);
-    expect(await runDurableObjectAlarm(swept)).toBe(true); // at T0 + 60 s + LAG_MARGIN_MS
+    expect(await sweepAt(swept, T0 + 60 * SECOND + LAG_MARGIN_MS)).toBe(true);
     // A caller 1 ms behind the sweep's clock gets what a shard that never swept would give it.
     const lagging = T0 + 60 * SECOND + LAG_MARGIN_MS - 1;
     const admitted = async (stub: ReturnType<typeof ownShard>) =>
@@ -200,7 +201,7 @@ describe('RateLimiter object state', () => {
     for (let i = 0; i < 20; i++) await stub.decide('consume', [ask('cold:b')], T0 + 30 * SECOND);
     expect(await stub.refund('auth-ip', 'cold:a', a?.countedAtMs ?? -1)).toBe(true); // the row the alarm was set for is gone
     await evictDurableObject(stub);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sweepAt(stub, T0 + 65 * SECOND)).toBe(true);
     const verdicts = await Promise.all(Array.from({ length: 50 }, () => stub.decide('consume', [ask('cold:b')], T0 + 31 * SECOND)));
     expect(verdicts.filter(([d]) => d?.admitted)).toHaveLength(0);
   });
@@ -209,7 +210,8 @@ describe('RateLimiter object state', () => {
     const stub = ownShard('alarm-earlier');
     await stub.decide('consume', [{ ...ask('long'), windowMs: 900 * SECOND }], T0);
     await stub.decide('consume', [ask('short')], T0);
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 65 s, not T0 + 905 s
+    expect(await alarmOf(stub)).toBe(T0 + 65 * SECOND); // not T0 + 905 s
+    expect(await sweepAt(stub, T0 + 65 * SECOND)).toBe(true);
     expect(await rows(stub)).toEqual({ hits: 1, windows: 1 });
   });
 
@@ -219,7 +221,7 @@ describe('RateLimiter object state', () => {
     const longer = { ...ask('grown'), windowMs: 3_600 * SECOND };
     const [denied] = await stub.decide('consume', [longer], T0 + SECOND);
     expect(denied?.admitted).toBe(false);
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // at T0 + 65 s: the hits now count until T0 + 3,600 s
+    expect(await sweepAt(stub, T0 + 65 * SECOND)).toBe(true); // the hits now count until T0 + 3,600 s
     expect(await rows(stub)).toEqual({ hits: 20, windows: 1 });
     await evictDurableObject(stub);
     const verdicts = await Promise.all(Array.from({ length: 200 }, () => stub.decide('consume', [longer], T0 + 120 * SECOND)));
@@ -253,7 +255,7 @@ describe('RateLimiter object state', () => {
     const [cold] = await stub.decide('consume', [ask('cold:99')], T0 + SECOND, bound);
     expect(cold?.remaining).toBe(18);
     // Once the sweep has brought the shard under the bound, the set is rebuilt: the two windows written at T0 + 1 s.
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sweepAt(stub, T0 + 65 * SECOND)).toBe(true);
     expect(await stub.stats()).toMatchObject({ storedKeysKnown: 2, windowsStored: 2 });
   });
 

@@ -2,7 +2,8 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import app from '../../src/index';
 import { limiterShardName, windowKey } from '../../src/ratelimit';
-import { runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { vi } from 'vitest';
 import type { Env } from '../../src/env';
 import { aheadOfRealNow } from './clock';
 import { ORIGIN } from './helpers';
@@ -57,4 +58,23 @@ export function shardRows(sql: SqlStorage, k?: string): { hits: number; windows:
     )
     .one();
   return { hits: row.hits ?? 0, windows: row.windows };
+}
+
+/**
+ * Runs a shard's pending alarm now, with the isolate's clock (the shard's too: it runs in
+ * this isolate) set to `atMs`, so a sweep acts at an injected instant as decisions do.
+ */
+export async function sweepAt(stub: DurableObjectStub, atMs: number): Promise<boolean> {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(atMs);
+  try {
+    return await runDurableObjectAlarm(stub);
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
+/** When a shard's alarm is set for, or null. */
+export function alarmOf(stub: DurableObjectStub): Promise<number | null> {
+  return runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
 }
