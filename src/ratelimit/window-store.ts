@@ -104,13 +104,20 @@ function noteStored(memory: ShardMemory, bound: MemoryBound, k: string): void {
   if (memory.stored.size > bound.storedKeys) memory.stored = null;
 }
 
+/** Forgets the window `k` in memory (SQLite keeps its rows; it is read back on its next use). */
+export function dropEntry(memory: ShardMemory, k: string): void {
+  const entry = memory.entries.get(k);
+  if (!entry) return;
+  memory.entries.delete(k);
+  memory.hits -= entry.hits.length;
+}
+
 /** Drops least recently used entries (never `keep`) until the shard is within its bound. */
 function evict(memory: ShardMemory, bound: MemoryBound, keep: string): void {
-  for (const [k, entry] of memory.entries) {
+  for (const k of memory.entries.keys()) {
     if (memory.entries.size <= bound.keys && memory.hits <= bound.hits) return;
     if (k === keep) continue;
-    memory.entries.delete(k);
-    memory.hits -= entry.hits.length;
+    dropEntry(memory, k);
     memory.evicted++;
   }
 }

@@ -1,5 +1,5 @@
 import { earliestExpiry, LAG_MARGIN_MS, loadStoredKeys, MARKER_AT } from './window-schema';
-import { SHARD_MEMORY, type ShardMemory } from './window-store';
+import { dropEntry, SHARD_MEMORY, type ShardMemory } from './window-store';
 
 /** Most rows one alarm run deletes; the next run picks up the rest. */
 const SWEEP_BATCH = 2_000;
@@ -33,14 +33,13 @@ export function sweepExpired(sql: SqlStorage, memory: ShardMemory, now: number):
   for (const { k, at_ms } of swept) byWindow.set(k, (byWindow.get(k) ?? new Set()).add(at_ms));
   for (const [k, times] of byWindow) {
     const empty = sql.exec('SELECT 1 FROM window_log WHERE k = ? LIMIT 1', k).toArray().length === 0;
-    if (empty) memory.stored?.delete(k);
-    const entry = memory.entries.get(k);
-    if (!entry) continue;
     if (empty) {
-      memory.entries.delete(k);
-      memory.hits -= entry.hits.length;
+      memory.stored?.delete(k);
+      dropEntry(memory, k);
       continue;
     }
+    const entry = memory.entries.get(k);
+    if (!entry) continue;
     if (times.has(MARKER_AT)) entry.auditedUntilMs = 0;
     const kept = entry.hits.filter((at) => !times.has(at));
     memory.hits -= entry.hits.length - kept.length;

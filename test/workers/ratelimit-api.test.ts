@@ -1,4 +1,4 @@
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -12,7 +12,18 @@ import {
   type RateLimitResult,
 } from '../../src/ratelimit';
 import { LAG_MARGIN_MS } from '../../src/ratelimit/window-schema';
-import { alarmOf, exceededEvents, failingLimiterNamespace, shardRows, shardStub, storedWindow, sweepAt, T0 } from './ratelimit-helpers';
+import {
+  alarmOf,
+  exceededEvents,
+  failingLimiterNamespace,
+  ownShard,
+  shardRows,
+  shardStub,
+  storedWindow,
+  sweepAt,
+  T0,
+  tablesOf,
+} from './ratelimit-helpers';
 
 const SECOND = 1000;
 const stubFor = (_policy: PolicyName, key: string) => shardStub(key);
@@ -142,7 +153,6 @@ describe('RateLimiter object state', () => {
   });
 
   // A shard of its own, so no other test's windows share its alarm.
-  const ownShard = (name: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`test-shard:${name}`));
   const ask = (key: string) => ({ policy: 'auth-ip', key, limit: 20, windowMs: 60 * SECOND });
   const rows = (stub: ReturnType<typeof ownShard>) => runInDurableObject(stub, (_instance, state) => shardRows(state.storage.sql));
 
@@ -412,29 +422,15 @@ describe('objects of the former one-object-per-key layout', () => {
       state.storage.sql.exec('INSERT INTO hits (at_ms) VALUES (1)');
     });
     await evictDurableObject(stub);
-    const tables = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) <> '_cf_' ORDER BY name")
-        .toArray()
-        .map((row) => row.name),
-    );
-    expect(tables).toEqual(['window_log']);
+    expect(await tablesOf(stub)).toEqual(['window_log']);
     expect((await stub.stats()).hitsStored).toBe(0);
   });
 });
 
 describe('shards of the earlier hits + windows layout', () => {
   const ask = (key: string) => ({ policy: 'auth-ip', key, limit: 20, windowMs: 60 * SECOND });
-  const tablesOf = (stub: ReturnType<typeof shardStub>) =>
-    runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) <> '_cf_' ORDER BY name")
-        .toArray()
-        .map((row) => row.name),
-    );
-
   it('moves every counted hit and audit marker into window_log when the shard starts, losing none', async () => {
-    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('test-shard:migrate'));
+    const stub = ownShard('migrate');
     const full = windowKey('auth-ip', 'migrate:full');
     const part = windowKey('auth-ip', 'migrate:part');
     await runInDurableObject(stub, (_instance, state) => {
@@ -464,7 +460,7 @@ describe('shards of the earlier hits + windows layout', () => {
   });
 
   it('merges the old tables into rows window_log already holds (a rollback and redeploy), and schedules their sweep', async () => {
-    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('test-shard:migrate-twice'));
+    const stub = ownShard('migrate-twice');
     const both = windowKey('auth-ip', 'migrate:both');
     // Counted by the new layout: two hits at T0 and a first denial (limit 2).
     for (let i = 0; i < 3; i++) await stub.decide('consume', [{ ...ask('migrate:both'), limit: 2 }], T0);
@@ -486,6 +482,6 @@ describe('shards of the earlier hits + windows layout', () => {
       state.storage.sql.exec<{ expires_ms: number }>('SELECT expires_ms FROM window_log WHERE k = ? AND at_ms = -1', both).one(),
     );
     expect(marker.expires_ms).toBe(T0 + 90 * SECOND);
-    expect(await runDurableObjectAlarm(stub)).toBe(true); // set by the constructor: the old rows had no sweep pending
+    expect(await alarmOf(stub)).not.toBeNull(); // set by the constructor: the old rows had no sweep pending
   });
 });

@@ -42,6 +42,21 @@ export function shardStub(key: string) {
   return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterShardName(key)));
 }
 
+/** A shard of a test's own (not one the Worker addresses), so no other test's windows share its alarm. */
+export function ownShard(name: string) {
+  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`test-shard:${name}`));
+}
+
+/** The tables an object has made (the runtime's own `_cf_` tables left out), by name. */
+export function tablesOf(stub: DurableObjectStub): Promise<string[]> {
+  return runInDurableObject(stub, (_instance, state) =>
+    state.storage.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) <> '_cf_' ORDER BY name")
+      .toArray()
+      .map((row) => row.name),
+  );
+}
+
 /** What the owning shard has stored for (policy, key): counted hits and whether it holds any row for the window. */
 export async function storedWindow(policy: string, key: string): Promise<{ hits: number; windows: number }> {
   const k = windowKey(policy, key);
