@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
-import { createSchema, loadStoredKeys } from './window-schema';
+import { createSchema, loadLazyHorizons, loadStoredKeys } from './window-schema';
 import {
   decideWindow,
   emptyMemory,
@@ -22,10 +22,12 @@ const STATS_EVERY = 256;
 /**
  * One long-lived shard of the limiter (docs/ratelimit.md "Sharding"), named
  * `limiter-shard:<n>`: it owns the sliding-window logs of every (policy, key) whose key
- * hashes to it. Every counted hit is written to SQLite in the same synchronous step that
- * decides it (so it survives eviction and restarts), and the windows in use are kept in
- * memory up to a bound (least recently used dropped first, read back from SQLite when
- * needed). The runtime delivers one event at a time to an object and a decision has no
+ * hashes to it. Every counted hit but a window's first is written to SQLite in the same
+ * synchronous step that decides it; a first hit is held in memory, covered by a stored
+ * per-policy horizon that stands in for it after a restart, and written with the window's
+ * next hit or when the window leaves memory (docs/ratelimit.md "First hits"). The windows
+ * in use are kept in memory up to a bound (least recently used dropped first, read back
+ * from SQLite when needed). The runtime delivers one event at a time to an object and a decision has no
  * await, so N concurrent requests for one key admit exactly min(N, limit). An alarm
  * deletes rows once they have expired (`window-sweep.ts`).
  */
@@ -37,7 +39,7 @@ export class RateLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const migrated = createSchema(ctx.storage);
-    this.#memory = emptyMemory(loadStoredKeys(ctx.storage.sql, SHARD_MEMORY.storedKeys));
+    this.#memory = emptyMemory(loadStoredKeys(ctx.storage.sql, SHARD_MEMORY.storedKeys), loadLazyHorizons(ctx.storage.sql));
     void ctx.blockConcurrencyWhile(async () => {
       this.#alarmAtMs = (await ctx.storage.getAlarm()) ?? 0;
       // Rows moved from an older layout may have no sweep pending. Sweep now, on the runtime's
@@ -65,18 +67,25 @@ export class RateLimiter extends DurableObject<Env> {
     }
     // Everything above ran without an await: the decisions are final and stored.
     if (++this.#decisions % STATS_EVERY === 0) this.#logStats();
-    // A sweep is due for what was written; move the alarm earlier only when it is due sooner
-    // (a short window's row after a long one's), so steady traffic does not reset it.
-    if (firstExpiry !== null) {
-      const due = sweepTimeFor(firstExpiry);
-      if (this.#alarmAtMs === 0 || due < this.#alarmAtMs) await this.#sweepAt(due);
-    }
+    await this.#sweepFor(firstExpiry);
     return decisions;
   }
 
   /** Takes back one counted hit made at `atMs` (a login attempt that succeeded); false when there is none. */
   async refund(policy: string, key: string, atMs: number): Promise<boolean> {
-    return refundHit(this.ctx.storage.sql, this.#memory, policy, key, atMs);
+    const { refunded, idleAtMs } = refundHit(this.ctx.storage.sql, this.#memory, policy, key, atMs);
+    await this.#sweepFor(idleAtMs);
+    return refunded;
+  }
+
+  /**
+   * A sweep is due for rows written that expire at `expiresAtMs`; move the alarm earlier only
+   * when it is due sooner (a short window's row after a long one's), so steady traffic does not reset it.
+   */
+  async #sweepFor(expiresAtMs: number | null): Promise<void> {
+    if (expiresAtMs === null) return;
+    const due = sweepTimeFor(expiresAtMs);
+    if (this.#alarmAtMs === 0 || due < this.#alarmAtMs) await this.#sweepAt(due);
   }
 
   /** Memory and storage held by this shard (RPC only: the Worker exposes no route for it). */

@@ -44,6 +44,7 @@ export function createSchema(storage: DurableObjectStorage): boolean {
   sql.exec(
     'CREATE TABLE IF NOT EXISTS window_log (k TEXT NOT NULL, at_ms INTEGER NOT NULL, n INTEGER NOT NULL, expires_ms INTEGER NOT NULL, PRIMARY KEY (k, at_ms)) WITHOUT ROWID',
   );
+  sql.exec('CREATE TABLE IF NOT EXISTS lazy_horizon (policy TEXT PRIMARY KEY, until_ms INTEGER NOT NULL) WITHOUT ROWID');
   if (!tables.has('hits') && !tables.has('windows')) return false;
   storage.transactionSync(() => migrateWindowsLayout(sql, tables.has('hits'), tables.has('windows')));
   return true;
@@ -89,6 +90,24 @@ export function loadStoredKeys(sql: SqlStorage, max: number): Set<string> | null
     .toArray()
     .map((row) => row.k);
   return keys.length > max ? null : new Set(keys);
+}
+
+/**
+ * Per policy, the latest time up to which this shard may have admitted a first hit that is
+ * held in memory only (docs/ratelimit.md "First hits"). One row per policy, never swept:
+ * after a restart it is what stands in for the hits the lost memory held.
+ */
+export function loadLazyHorizons(sql: SqlStorage): Map<string, number> {
+  const rows = sql.exec<{ policy: string; until_ms: number }>('SELECT policy, until_ms FROM lazy_horizon').toArray();
+  return new Map(rows.map((row) => [row.policy, row.until_ms]));
+}
+
+export function storeLazyHorizon(sql: SqlStorage, policy: string, untilMs: number): void {
+  sql.exec(
+    'INSERT INTO lazy_horizon (policy, until_ms) VALUES (?, ?) ON CONFLICT (policy) DO UPDATE SET until_ms = MAX(until_ms, excluded.until_ms)',
+    policy,
+    untilMs,
+  );
 }
 
 /** The earliest expiry of any stored row, or null when the shard stores nothing. */

@@ -1,5 +1,5 @@
 import { decide, expiredCount, type LogVerdict } from './sliding-log';
-import { LAG_MARGIN_MS, MARKER_AT } from './window-schema';
+import { LAG_MARGIN_MS, MARKER_AT, storeLazyHorizon } from './window-schema';
 
 /** One (policy, key) window as a shard keeps it in memory. */
 export interface Entry {
@@ -11,6 +11,13 @@ export interface Entry {
    * none is stored): a longer ask means RATE_LIMITS lengthened the window.
    */
   shortestWindowMs: number;
+  /**
+   * The window's one hit is held in memory only, with no row (a first hit, docs/ratelimit.md
+   * "First hits"); it is written with the window's next hit or when the window leaves memory.
+   */
+  unsaved: boolean;
+  /** The window length of the latest ask, which an unsaved hit's row is written with. */
+  windowMs: number;
 }
 
 export interface ShardMemory {
@@ -23,6 +30,14 @@ export interface ShardMemory {
    * it outgrew its bound, and then every miss reads SQLite.
    */
   stored: Set<string> | null;
+  /** Per policy, until when this instance may admit a first hit without a row (stored in lazy_horizon first). */
+  horizon: Map<string, number>;
+  /**
+   * Per policy, the horizon stored when this instance started: any window with no stored
+   * hit may have held one unsaved hit, at that time at the latest, in the memory a restart
+   * lost. Such a window starts with that hit (a stand-in) until it would have left the window.
+   */
+  priorHorizon: Map<string, number>;
 }
 
 /** How much a shard keeps in memory; what is not in memory is read back from SQLite on use. */
@@ -39,7 +54,7 @@ export interface MemoryBound {
  * Per shard: 256 windows, 16,384 hit times (8 bytes each) and 8,192 stored-window names
  * (≈ 100 bytes each): ≈ 1 MiB, ≈ 30 MiB over all 32 shards at most.
  */
-export const SHARD_MEMORY: MemoryBound = { keys: 256, hits: 16_384, storedKeys: 8_192 };
+export const SHARD_MEMORY: MemoryBound = { keys: 1_024, hits: 16_384, storedKeys: 8_192 };
 
 export interface WindowAsk {
   policy: string;
@@ -55,8 +70,15 @@ export interface WindowDecision extends LogVerdict {
   firstDenial: boolean;
 }
 
-export function emptyMemory(stored: Set<string> | null): ShardMemory {
-  return { entries: new Map(), hits: 0, evicted: 0, stored };
+/**
+ * How far ahead of a first hit the stored horizon is moved, so that a shard taking new keys
+ * writes it about once a second per policy instead of once per key. A stand-in hit after a
+ * restart sits at most this far after the real one (it expires at most this much later).
+ */
+export const LAZY_HORIZON_STEP_MS = 1_000;
+
+export function emptyMemory(stored: Set<string> | null, horizons: ReadonlyMap<string, number> = new Map()): ShardMemory {
+  return { entries: new Map(), hits: 0, evicted: 0, stored, horizon: new Map(horizons), priorHorizon: new Map(horizons) };
 }
 
 /** Policy and key in one storage key; a newline cannot occur in a policy name. */
@@ -70,14 +92,14 @@ export function windowKey(policy: string, key: string): string {
  * dropping an entry from memory loses nothing; a window the shard knows has no rows (a new
  * client's) is not read at all.
  */
-function entryFor(sql: SqlStorage, memory: ShardMemory, k: string): Entry {
+function entryFor(sql: SqlStorage, memory: ShardMemory, policy: string, k: string): Entry {
   const cached = memory.entries.get(k);
   if (cached) {
     memory.entries.delete(k);
     memory.entries.set(k, cached);
     return cached;
   }
-  const entry: Entry = { hits: [], auditedUntilMs: 0, shortestWindowMs: Infinity };
+  const entry: Entry = { hits: [], auditedUntilMs: 0, shortestWindowMs: Infinity, unsaved: false, windowMs: 0 };
   if (memory.stored === null || memory.stored.has(k)) {
     // Primary-key order: the marker first, then the hits by time.
     for (const row of sql.exec<{ at_ms: number; n: number; expires_ms: number }>(
@@ -91,6 +113,12 @@ function entryFor(sql: SqlStorage, memory: ShardMemory, k: string): Entry {
       for (let i = 0; i < row.n; i++) entry.hits.push(row.at_ms);
       entry.shortestWindowMs = Math.min(entry.shortestWindowMs, row.expires_ms - row.at_ms);
     }
+  }
+  const prior = memory.priorHorizon.get(policy);
+  if (entry.hits.length === 0 && prior !== undefined) {
+    // The stand-in for an unsaved hit the previous instance may have admitted (at `prior` at the latest).
+    entry.hits.push(prior);
+    entry.unsaved = true;
   }
   memory.entries.set(k, entry);
   memory.hits += entry.hits.length;
@@ -112,14 +140,60 @@ export function dropEntry(memory: ShardMemory, k: string): void {
   memory.hits -= entry.hits.length;
 }
 
-/** Drops least recently used entries (never `keep`) until the shard is within its bound. */
-function evict(memory: ShardMemory, bound: MemoryBound, keep: string): void {
-  for (const k of memory.entries.keys()) {
-    if (memory.entries.size <= bound.keys && memory.hits <= bound.hits) return;
+/** Writes the row of an entry's unsaved hit; returns when it expires. */
+function saveUnsaved(sql: SqlStorage, memory: ShardMemory, bound: MemoryBound, k: string, entry: Entry): number {
+  const at = entry.hits[0] as number;
+  const expiresMs = at + entry.windowMs;
+  insertHit(sql, k, at, expiresMs);
+  entry.unsaved = false;
+  entry.shortestWindowMs = Math.min(entry.shortestWindowMs, entry.windowMs);
+  noteStored(memory, bound, k);
+  return expiresMs;
+}
+
+function insertHit(sql: SqlStorage, k: string, at: number, expiresMs: number): void {
+  sql.exec(
+    'INSERT INTO window_log (k, at_ms, n, expires_ms) VALUES (?, ?, 1, ?) ON CONFLICT (k, at_ms) DO UPDATE SET n = n + 1, expires_ms = MAX(expires_ms, excluded.expires_ms)',
+    k,
+    at,
+    expiresMs,
+  );
+}
+
+const earlier = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
+
+/**
+ * Past the bound, drops least recently used entries (never `keep`) down to 7/8 of it, writing
+ * the unsaved hits among them first (so dropping loses nothing), all in one step and so one
+ * commit. Returns the earliest expiry of the rows it wrote, or null.
+ */
+function evict(sql: SqlStorage, memory: ShardMemory, bound: MemoryBound, keep: string, now: number): number | null {
+  if (memory.entries.size <= bound.keys && memory.hits <= bound.hits) return null;
+  const keys = bound.keys - (bound.keys >> 3);
+  const hits = bound.hits - (bound.hits >> 3);
+  let written: number | null = null;
+  for (const [k, entry] of memory.entries) {
+    if (memory.entries.size <= keys && memory.hits <= hits) break;
     if (k === keep) continue;
+    // A hit already past its window and the lag margin counts for no caller: nothing to write.
+    const live = entry.unsaved && (entry.hits[0] as number) + entry.windowMs + LAG_MARGIN_MS > now;
+    if (live) written = earlier(written, saveUnsaved(sql, memory, bound, k, entry));
     dropEntry(memory, k);
     memory.evicted++;
   }
+  return written;
+}
+
+/**
+ * Admits `at` as a window's first hit without a row if the stored horizon covers it,
+ * moving the horizon first when it does not (the write that lets a restart stand in for
+ * the hit; it is confirmed before the verdict leaves the shard).
+ */
+function holdUnsaved(sql: SqlStorage, memory: ShardMemory, policy: string, at: number): void {
+  if (at <= (memory.horizon.get(policy) ?? -Infinity)) return;
+  const until = at + LAZY_HORIZON_STEP_MS;
+  storeLazyHorizon(sql, policy, until);
+  memory.horizon.set(policy, until);
 }
 
 /**
@@ -136,7 +210,11 @@ export function decideWindow(
   now: number,
 ): { decision: WindowDecision; idleAtMs: number | null } {
   const k = windowKey(ask.policy, ask.key);
-  const entry = entryFor(sql, memory, k);
+  const prior = memory.priorHorizon.get(ask.policy);
+  // Past this, a stand-in would have left the window (and been pruned) on this clock: stop adding them.
+  if (prior !== undefined && now - LAG_MARGIN_MS - ask.windowMs >= prior) memory.priorHorizon.delete(ask.policy);
+  const entry = entryFor(sql, memory, ask.policy, k);
+  entry.windowMs = ask.windowMs;
   // Callers' clocks may differ slightly; never let time run backwards inside one log.
   const at = Math.max(now, entry.hits.at(-1) ?? now);
   // Hits that left the window no longer count, but are deleted only LAG_MARGIN_MS later: for
@@ -145,11 +223,14 @@ export function decideWindow(
   const prunable = expiredCount(entry.hits, at - LAG_MARGIN_MS, ask.windowMs);
   if (prunable > 0) {
     // Only a window with traffic across its length gets here; a fresh key never does.
-    sql.exec('DELETE FROM window_log WHERE k = ? AND at_ms > ? AND at_ms <= ?', k, MARKER_AT, at - LAG_MARGIN_MS - ask.windowMs);
+    if (!entry.unsaved) {
+      sql.exec('DELETE FROM window_log WHERE k = ? AND at_ms > ? AND at_ms <= ?', k, MARKER_AT, at - LAG_MARGIN_MS - ask.windowMs);
+    }
     entry.hits.splice(0, prunable);
     memory.hits -= prunable;
+    if (entry.hits.length === 0) entry.unsaved = false;
   }
-  if (entry.hits.length > 0 && ask.windowMs > entry.shortestWindowMs) {
+  if (!entry.unsaved && entry.hits.length > 0 && ask.windowMs > entry.shortestWindowMs) {
     // RATE_LIMITS lengthened this window: its stored hits must not be swept at their old expiry.
     sql.exec(
       'UPDATE window_log SET expires_ms = at_ms + ? WHERE k = ? AND at_ms > ? AND expires_ms < at_ms + ?',
@@ -164,17 +245,21 @@ export function decideWindow(
   let firstDenial = false;
   let idleAtMs: number | null = null;
   if (op === 'consume' && verdict.admitted) {
+    const first = entry.hits.length === 0;
     entry.hits.push(at);
-    entry.shortestWindowMs = Math.min(entry.shortestWindowMs, ask.windowMs);
     memory.hits++;
-    idleAtMs = at + ask.windowMs;
-    sql.exec(
-      'INSERT INTO window_log (k, at_ms, n, expires_ms) VALUES (?, ?, 1, ?) ON CONFLICT (k, at_ms) DO UPDATE SET n = n + 1, expires_ms = MAX(expires_ms, excluded.expires_ms)',
-      k,
-      at,
-      idleAtMs,
-    );
-    noteStored(memory, bound, k);
+    if (first) {
+      // A window's first hit is held in memory only: most keys (a client address) send one or few.
+      holdUnsaved(sql, memory, ask.policy, at);
+      entry.unsaved = true;
+    } else {
+      // The second hit writes the first one's row too: from here on every hit has a row.
+      if (entry.unsaved) idleAtMs = saveUnsaved(sql, memory, bound, k, entry);
+      entry.shortestWindowMs = Math.min(entry.shortestWindowMs, ask.windowMs);
+      insertHit(sql, k, at, at + ask.windowMs);
+      idleAtMs = earlier(idleAtMs, at + ask.windowMs);
+      noteStored(memory, bound, k);
+    }
   } else if (op === 'consume' && at >= entry.auditedUntilMs) {
     firstDenial = true;
     entry.auditedUntilMs = at + ask.windowMs;
@@ -187,22 +272,33 @@ export function decideWindow(
     );
     noteStored(memory, bound, k);
   }
-  evict(memory, bound, k);
+  idleAtMs = earlier(idleAtMs, evict(sql, memory, bound, k, at));
   return { decision: { ...verdict, firstDenial, countedAtMs: op === 'consume' && verdict.admitted ? at : null }, idleAtMs };
 }
 
-/** Takes back one counted hit of (policy, key) made at `atMs`; false when there is none. */
-export function refundHit(sql: SqlStorage, memory: ShardMemory, policy: string, key: string, atMs: number): boolean {
+/**
+ * Takes back one counted hit of (policy, key) made at `atMs`. `refunded` is false when there
+ * is none; `idleAtMs` is the earliest expiry of rows written meanwhile (eviction), or null.
+ */
+export function refundHit(
+  sql: SqlStorage,
+  memory: ShardMemory,
+  policy: string,
+  key: string,
+  atMs: number,
+): { refunded: boolean; idleAtMs: number | null } {
   const k = windowKey(policy, key);
-  const entry = entryFor(sql, memory, k);
+  const entry = entryFor(sql, memory, policy, k);
   const index = entry.hits.lastIndexOf(atMs);
   if (index >= 0) {
-    // SQLite first: if a statement throws, memory still counts the hit (the side that refuses).
-    sql.exec('UPDATE window_log SET n = n - 1 WHERE k = ? AND at_ms = ?', k, atMs);
-    sql.exec('DELETE FROM window_log WHERE k = ? AND at_ms = ? AND n <= 0', k, atMs);
+    if (!entry.unsaved) {
+      // SQLite first: if a statement throws, memory still counts the hit (the side that refuses).
+      sql.exec('UPDATE window_log SET n = n - 1 WHERE k = ? AND at_ms = ?', k, atMs);
+      sql.exec('DELETE FROM window_log WHERE k = ? AND at_ms = ? AND n <= 0', k, atMs);
+    }
     entry.hits.splice(index, 1);
     memory.hits--;
+    if (entry.hits.length === 0) entry.unsaved = false;
   }
-  evict(memory, SHARD_MEMORY, k);
-  return index >= 0;
+  return { refunded: index >= 0, idleAtMs: evict(sql, memory, SHARD_MEMORY, k, atMs) };
 }

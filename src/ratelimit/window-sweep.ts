@@ -33,14 +33,16 @@ export function sweepExpired(sql: SqlStorage, memory: ShardMemory, now: number):
   for (const { k, at_ms } of swept) byWindow.set(k, (byWindow.get(k) ?? new Set()).add(at_ms));
   for (const [k, times] of byWindow) {
     const empty = sql.exec('SELECT 1 FROM window_log WHERE k = ? LIMIT 1', k).toArray().length === 0;
-    if (empty) {
-      memory.stored?.delete(k);
+    if (empty) memory.stored?.delete(k);
+    const entry = memory.entries.get(k);
+    if (!entry) continue;
+    // An entry with an unsaved hit holds a hit no row does: only memory has it, so it stays.
+    if (empty && !entry.unsaved) {
       dropEntry(memory, k);
       continue;
     }
-    const entry = memory.entries.get(k);
-    if (!entry) continue;
     if (times.has(MARKER_AT)) entry.auditedUntilMs = 0;
+    if (entry.unsaved) continue; // none of the swept rows is its hit
     const kept = entry.hits.filter((at) => !times.has(at));
     memory.hits -= entry.hits.length - kept.length;
     entry.hits = kept;
@@ -60,6 +62,8 @@ export function shardStats(
   keysInMemory: number;
   hitsInMemory: number;
   evicted: number;
+  /** Windows whose one hit is held in memory only (docs/ratelimit.md "First hits"). */
+  unsavedWindows: number;
   storedKeysKnown: number | null;
   windowsStored: number;
   hitsStored: number;
@@ -74,6 +78,7 @@ export function shardStats(
     keysInMemory: memory.entries.size,
     hitsInMemory: memory.hits,
     evicted: memory.evicted,
+    unsavedWindows: [...memory.entries.values()].filter((entry) => entry.unsaved).length,
     storedKeysKnown: memory.stored?.size ?? null,
     windowsStored: stored.windows,
     hitsStored: stored.hits ?? 0,

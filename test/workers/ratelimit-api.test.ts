@@ -84,7 +84,7 @@ describe('login-failures under concurrent attempts', () => {
     await consume(env, 'login-failures', key, T0);
     expect(await refund(env, 'login-failures', key, T0 - 1)).toBe(false);
     expect(await refund(env, 'login-failures', 'account:usr_never_seen', T0)).toBe(false);
-    expect((await storedRows('login-failures', key)).hits).toBe(1);
+    expect(decided(await peek(env, 'login-failures', key, T0 + 1)).remaining).toBe(9);
   });
 });
 
@@ -218,11 +218,12 @@ describe('RateLimiter object state', () => {
 
   it('moves the sweep earlier when a shorter window writes after a longer one', async () => {
     const stub = ownShard('alarm-earlier');
-    await stub.decide('consume', [{ ...ask('long'), windowMs: 900 * SECOND }], T0);
-    await stub.decide('consume', [ask('short')], T0);
+    // Two hits each: a window's first hit alone writes no row.
+    for (let i = 0; i < 2; i++) await stub.decide('consume', [{ ...ask('long'), windowMs: 900 * SECOND }], T0);
+    for (let i = 0; i < 2; i++) await stub.decide('consume', [ask('short')], T0);
     expect(await alarmOf(stub)).toBe(T0 + 65 * SECOND); // not T0 + 905 s
     expect(await sweepAt(stub, T0 + 65 * SECOND)).toBe(true);
-    expect(await rows(stub)).toEqual({ hits: 1, windows: 1 });
+    expect(await rows(stub)).toEqual({ hits: 2, windows: 1 });
   });
 
   it('keeps stored hits for a window RATE_LIMITS lengthened, past their old expiry', async () => {
@@ -247,7 +248,9 @@ describe('RateLimiter object state', () => {
     const stats = await stub.stats();
     expect(stats.keysInMemory).toBeLessThanOrEqual(8);
     expect(stats.evicted).toBeGreaterThanOrEqual(93);
-    expect(stats.windowsStored).toBe(101); // memory is a cache: SQLite still holds every window
+    // Memory is a cache: a window is stored, or held with its one unsaved hit (written when it leaves memory).
+    expect(stats.windowsStored + stats.unsavedWindows).toBe(101);
+    expect(stats.unsavedWindows).toBeLessThanOrEqual(8);
     // Read back from SQLite: still full, so 200 concurrent asks admit none.
     const verdicts = await Promise.all(Array.from({ length: 200 }, () => stub.decide('consume', [ask('hot')], T0 + SECOND, bound)));
     expect(verdicts.filter(([d]) => d?.admitted)).toHaveLength(0);
@@ -276,6 +279,48 @@ describe('RateLimiter object state', () => {
     const stats = await stub.stats();
     expect(stats.hitsInMemory).toBeLessThanOrEqual(50);
     expect(stats.hitsStored).toBe(200);
+  });
+
+  it("holds a window's first hit in memory only, and writes it with the second", async () => {
+    const stub = ownShard('first-hit');
+    await stub.decide('consume', [ask('first')], T0);
+    expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
+    expect((await stub.stats()).unsavedWindows).toBe(1);
+    const [second] = await stub.decide('consume', [ask('first')], T0 + 1);
+    expect(second?.remaining).toBe(18);
+    expect(await rows(stub)).toEqual({ hits: 2, windows: 1 });
+    expect((await stub.stats()).unsavedWindows).toBe(0);
+  });
+
+  it('writes the horizon once for many first hits in the same second, and no hit row', async () => {
+    const stub = ownShard('horizon-once');
+    for (let i = 0; i < 100; i++) await stub.decide('consume', [ask(`new:${i}`)], T0 + i);
+    const horizons = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ policy: string; until_ms: number }>('SELECT policy, until_ms FROM lazy_horizon').toArray(),
+    );
+    expect(horizons).toEqual([{ policy: 'auth-ip', until_ms: T0 + 1_000 }]);
+    expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
+  });
+
+  it('after a restart lost unsaved first hits, counts a stand-in for each until it would have left its window: never over the limit', async () => {
+    const stub = ownShard('restart-unsaved');
+    const two = (key: string) => ({ ...ask(key), limit: 2 });
+    // One admitted first hit, held in memory only; then the object is torn down and its memory lost.
+    const [first] = await stub.decide('consume', [two('lost')], T0);
+    expect(first?.admitted).toBe(true);
+    await evictDurableObject(stub);
+    // Of 200 concurrent asks only one more is admitted: the lost hit still counts (as its stand-in).
+    const verdicts = await Promise.all(Array.from({ length: 200 }, () => stub.decide('consume', [two('lost')], T0 + SECOND)));
+    expect(verdicts.filter(([d]) => d?.admitted)).toHaveLength(1);
+    // A window the shard cannot tell apart (no stored hit) is counted the same way: one fewer, never one more.
+    const [unseen] = await stub.decide('peek', [two('unseen')], T0 + SECOND);
+    expect(unseen).toMatchObject({ admitted: true, remaining: 1 });
+    // A policy that never held an unsaved hit has no stand-ins.
+    const [other] = await stub.decide('peek', [{ ...two('unseen'), policy: 'hooks-ip' }], T0 + SECOND);
+    expect(other).toMatchObject({ admitted: true, remaining: 2 });
+    // Once the stand-in would have left its window (horizon + window), the full limit is back.
+    const [later] = await stub.decide('peek', [two('unseen-later')], T0 + 1_000 + 60 * SECOND);
+    expect(later).toMatchObject({ admitted: true, remaining: 2 });
   });
 
   it('admits exactly min(N, limit) of N concurrent consumes', async () => {
@@ -422,7 +467,7 @@ describe('objects of the former one-object-per-key layout', () => {
       state.storage.sql.exec('INSERT INTO hits (at_ms) VALUES (1)');
     });
     await evictDurableObject(stub);
-    expect(await tablesOf(stub)).toEqual(['window_log']);
+    expect(await tablesOf(stub)).toEqual(['lazy_horizon', 'window_log']);
     expect((await stub.stats()).hitsStored).toBe(0);
   });
 });
@@ -446,7 +491,7 @@ describe('shards of the earlier hits + windows layout', () => {
       sql.exec('INSERT INTO windows VALUES (?, 0, ?)', part, T0 + 60 * SECOND);
     });
     await evictDurableObject(stub);
-    expect(await tablesOf(stub)).toEqual(['window_log']);
+    expect(await tablesOf(stub)).toEqual(['lazy_horizon', 'window_log']);
     expect(await stub.stats()).toMatchObject({ windowsStored: 2, hitsStored: 23 });
     // Still full: 200 concurrent asks admit none, and the migrated marker means no second audit.
     const verdicts = await Promise.all(Array.from({ length: 200 }, () => stub.decide('consume', [ask('migrate:full')], T0 + SECOND)));
@@ -476,7 +521,7 @@ describe('shards of the earlier hits + windows layout', () => {
       sql.exec('INSERT INTO windows VALUES (?, 0, ?)', windowKey('auth-ip', 'migrate:old'), T0 + 60 * SECOND);
     });
     await evictDurableObject(stub);
-    expect(await tablesOf(stub)).toEqual(['window_log']);
+    expect(await tablesOf(stub)).toEqual(['lazy_horizon', 'window_log']);
     expect(await stub.stats()).toMatchObject({ windowsStored: 2, hitsStored: 4 });
     const marker = await runInDurableObject(stub, (_instance, state) =>
       state.storage.sql.exec<{ expires_ms: number }>('SELECT expires_ms FROM window_log WHERE k = ? AND at_ms = -1', both).one(),

@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import app from '../../src/index';
-import { limiterShardName, windowKey } from '../../src/ratelimit';
+import { DEFAULT_POLICIES, limiterShardName, MAX_LIMIT, windowKey, type PolicyName } from '../../src/ratelimit';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { vi } from 'vitest';
 import type { Env } from '../../src/env';
@@ -61,6 +61,16 @@ export function tablesOf(stub: DurableObjectStub): Promise<string[]> {
 export async function storedWindow(policy: string, key: string): Promise<{ hits: number; windows: number }> {
   const k = windowKey(policy, key);
   return runInDurableObject(shardStub(key), (_instance, state) => shardRows(state.storage.sql, k));
+}
+
+/**
+ * The hits the owning shard counts for (policy, key) at `now`, whether stored or held in
+ * memory (a window's first hit has no row: docs/ratelimit.md "First hits"), read with a peek.
+ */
+export async function countedHits(policy: PolicyName, key: string, now = Date.now()): Promise<number> {
+  const ask = { policy, key, limit: MAX_LIMIT, windowMs: DEFAULT_POLICIES[policy].windowS * 1000 };
+  const [decision] = await shardStub(key).decide('peek', [ask], now);
+  return decision?.count ?? -1;
 }
 
 /** Counted hits and windows in a shard's window_log, of one window or (no `k`) of the whole shard. */
