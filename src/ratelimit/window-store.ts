@@ -1,4 +1,5 @@
 import { decide, expiredCount, type LogVerdict } from './sliding-log';
+import { MAX_WINDOW_S } from './policies';
 import { LAG_MARGIN_MS, MARKER_AT, storeLazyHorizon } from './window-schema';
 
 /** One (policy, key) window as a shard keeps it in memory. */
@@ -51,8 +52,8 @@ export interface MemoryBound {
 }
 
 /**
- * Per shard: 256 windows, 16,384 hit times (8 bytes each) and 8,192 stored-window names
- * (≈ 100 bytes each): ≈ 1 MiB, ≈ 30 MiB over all 32 shards at most.
+ * Per shard: 1,024 windows (≈ 250 bytes each), 16,384 hit times (8 bytes each) and 8,192
+ * stored-window names (≈ 100 bytes each): ≈ 1.2 MiB, ≈ 38 MiB over all 32 shards at most.
  */
 export const SHARD_MEMORY: MemoryBound = { keys: 1_024, hits: 16_384, storedKeys: 8_192 };
 
@@ -211,10 +212,12 @@ export function decideWindow(
 ): { decision: WindowDecision; idleAtMs: number | null } {
   const k = windowKey(ask.policy, ask.key);
   const prior = memory.priorHorizon.get(ask.policy);
-  // Past this, a stand-in would have left the window (and been pruned) on this clock: stop adding them.
-  if (prior !== undefined && now - LAG_MARGIN_MS - ask.windowMs >= prior) memory.priorHorizon.delete(ask.policy);
+  // Past this, a stand-in would have left any window (the longest RATE_LIMITS allows, so an ask
+  // under a shorter window never ends one another ask still needs): stop adding them.
+  if (prior !== undefined && now - LAG_MARGIN_MS - MAX_WINDOW_S * 1000 >= prior) memory.priorHorizon.delete(ask.policy);
   const entry = entryFor(sql, memory, ask.policy, k);
-  entry.windowMs = ask.windowMs;
+  // The longest window any ask used: an unsaved hit's row must not expire before one of them.
+  entry.windowMs = Math.max(entry.windowMs, ask.windowMs);
   // Callers' clocks may differ slightly; never let time run backwards inside one log.
   const at = Math.max(now, entry.hits.at(-1) ?? now);
   // Hits that left the window no longer count, but are deleted only LAG_MARGIN_MS later: for

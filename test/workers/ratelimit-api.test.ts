@@ -292,6 +292,16 @@ describe('RateLimiter object state', () => {
     expect((await stub.stats()).unsavedWindows).toBe(0);
   });
 
+  it("writes an unsaved first hit's row with the longest window an ask used, not the latest", async () => {
+    const stub = ownShard('first-hit-window');
+    await stub.decide('consume', [{ ...ask('mixed'), windowMs: 900 * SECOND }], T0);
+    await stub.decide('consume', [ask('mixed')], T0 + 1); // a 60 s ask (a RATE_LIMITS change rolling out)
+    const first = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ expires_ms: number }>('SELECT expires_ms FROM window_log WHERE at_ms = ?', T0).one(),
+    );
+    expect(first.expires_ms).toBe(T0 + 900 * SECOND);
+  });
+
   it('writes the horizon once for many first hits in the same second, and no hit row', async () => {
     const stub = ownShard('horizon-once');
     for (let i = 0; i < 100; i++) await stub.decide('consume', [ask(`new:${i}`)], T0 + i);
