@@ -27,8 +27,8 @@ const STATS_EVERY = 256;
  * per-policy horizon that stands in for it after a restart, and written with the window's
  * next hit or when the window leaves memory (docs/ratelimit.md "First hits"). The windows
  * in use are kept in memory up to a bound (least recently used dropped first, read back
- * from SQLite when needed). The runtime delivers one event at a time to an object and a decision has no
- * await, so N concurrent requests for one key admit exactly min(N, limit). An alarm
+ * from SQLite when needed). The runtime delivers one event at a time to an object and a
+ * decision has no await, so N concurrent requests for one key admit exactly min(N, limit). An alarm
  * deletes rows once they have expired (`window-sweep.ts`).
  */
 export class RateLimiter extends DurableObject<Env> {
@@ -65,7 +65,8 @@ export class RateLimiter extends DurableObject<Env> {
       if (result.idleAtMs !== null) firstExpiry = Math.min(firstExpiry ?? Infinity, result.idleAtMs);
       if (op === 'consume' && !result.decision.admitted) break;
     }
-    // Everything above ran without an await: the decisions are final and stored.
+    // Everything above ran without an await: the decisions are final, and what they wrote
+    // (hit rows, the horizon) is confirmed before the answer leaves.
     if (++this.#decisions % STATS_EVERY === 0) this.#logStats();
     await this.#sweepFor(firstExpiry);
     return decisions;

@@ -17,7 +17,7 @@ export interface Entry {
    * "First hits"); it is written with the window's next hit or when the window leaves memory.
    */
   unsaved: boolean;
-  /** The window length of the latest ask, which an unsaved hit's row is written with. */
+  /** The longest window any ask of this window used (0 before the first); an unsaved hit's row is written with it. */
   windowMs: number;
 }
 
