@@ -15,7 +15,7 @@ const HOT_REQUESTS = 200;
 const IN_FLIGHT = 16;
 const PHASE_DEADLINE_MS = 12 * 60_000;
 /** SHARD_MEMORY and LIMITER_SHARDS in src/ratelimit. */
-const SHARD_KEYS = 1_024;
+const SHARD_KEYS = 2_048;
 const SHARD_HITS = 16_384;
 
 let gateway: LocalGateway;

@@ -302,6 +302,22 @@ describe('RateLimiter object state', () => {
     expect(first.expires_ms).toBe(T0 + 900 * SECOND);
   });
 
+  it('drops one-off windows from memory once their hit left the window, writing nothing and evicting nothing', async () => {
+    const stub = ownShard('expired-one-offs');
+    const bound = { keys: 8, hits: 1_000, storedKeys: 8_192 };
+    // A stream of new keys, one a second, each key asked once: at most the 65 s (window + lag
+    // margin) that still count stay in memory, so a bound of 8 is never reached by 5 keys at once.
+    for (let i = 0; i < 5; i++) await stub.decide('consume', [ask(`once:${i}`)], T0 + i * SECOND, bound);
+    expect((await stub.stats()).keysInMemory).toBe(5);
+    // Past the first three keys' window + margin, one decision drops them: memory holds 2 + 1.
+    await stub.decide('consume', [ask('later')], T0 + 2 * SECOND + 60 * SECOND + LAG_MARGIN_MS, bound);
+    expect(await stub.stats()).toMatchObject({ keysInMemory: 3, unsavedWindows: 3, evicted: 0 });
+    expect(await rows(stub)).toEqual({ hits: 0, windows: 0 });
+    // A dropped key starts afresh: its hit no longer counts for any caller.
+    const [again] = await stub.decide('consume', [ask('once:0')], T0 + 2 * SECOND + 60 * SECOND + LAG_MARGIN_MS, bound);
+    expect(again?.remaining).toBe(19);
+  });
+
   it('writes the horizon once for many first hits in the same second, and no hit row', async () => {
     const stub = ownShard('horizon-once');
     for (let i = 0; i < 100; i++) await stub.decide('consume', [ask(`new:${i}`)], T0 + i);
