@@ -17,6 +17,7 @@
 //    stop together.
 // `--containers`: wrangler dev runs the real ToolSandbox container (dev.enable_containers,
 //    TOOL_EXECUTOR=container) instead of the local runner; needs Docker (docs/sandbox.md).
+// wrangler's local trace store is off unless X_LOCAL_OBSERVABILITY is set (scripts/wrangler-env.mjs).
 // `--remote-ai`: the `AI` binding reaches the real Workers AI (needs `wrangler login`, may incur
 //    charges). Without it wrangler dev runs `--local`: the `[ai]` binding has no local simulator
 //    and would otherwise make wrangler ask for a Cloudflare login before serving anything; a
@@ -27,6 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { wranglerEnv } from './wrangler-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** `--dev-vars <path>`, relative to the working directory: the env file instead of the project's .dev.vars. */
@@ -258,7 +260,7 @@ if (containers) {
   for (const [name, value] of Object.entries(localVars())) wranglerArgs.push('--var', `${name}:${value}`);
   runner = startRunner(port);
 }
-const wrangler = spawn('wrangler', ['dev', ...wranglerArgs], { cwd: root, stdio: 'inherit' });
+const wrangler = spawn('wrangler', ['dev', ...wranglerArgs], { cwd: root, stdio: 'inherit', env: wranglerEnv(process.env) });
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     stopping = true;

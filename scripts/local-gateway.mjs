@@ -3,7 +3,8 @@
 // --persist-to directory and temporary secrets (--env-file: the project's .dev.vars is
 // neither read nor written), migrations applied, and without the local tool runner (its
 // fixed port would collide with a developer's own `npm run dev`). Loopback only; telemetry,
-// update checks and the cf.json download are off. stop() kills the whole process group.
+// update checks and the cf.json download are off, and wrangler's local trace store is off as
+// under `npm run dev` (scripts/wrangler-env.mjs). stop() kills the whole process group.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { wranglerEnv } from './wrangler-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WRANGLER = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
@@ -48,7 +50,7 @@ export async function startLocalGateway(options = {}) {
   const work = mkdtempSync(join(tmpdir(), 'portcullis-local-'));
   const persistDir = join(work, 'state');
   const env = {
-    ...process.env,
+    ...wranglerEnv(process.env),
     CI: 'true',
     NO_COLOR: '1',
     FORCE_COLOR: '0',
