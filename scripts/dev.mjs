@@ -6,7 +6,8 @@
 //    only: the local tool-execution settings go to wrangler as `--var`, so that a developer's
 //    .dev.vars (which the Workers test pool also reads) never turns the tests' defaults local;
 // 2. applies pending D1 migrations to the local database;
-// 3. starts `wrangler dev` with local D1 and Durable Objects, passing extra args through
+// 3. starts `wrangler dev` with local D1 and Durable Objects (and its local trace capture off
+//    unless X_LOCAL_OBSERVABILITY is set: scripts/wrangler-env.mjs), passing extra args through
 //    (e.g. `npm run dev -- --port 8788 --ip 0.0.0.0`); a `--persist-to <dir>` also receives the
 //    migrations (the browser tests run against a fresh state of their own);
 // 4. beside it, the local tool runner (dist/runner.mjs, bubblewrap sandbox) on the port of
@@ -17,7 +18,6 @@
 //    stop together.
 // `--containers`: wrangler dev runs the real ToolSandbox container (dev.enable_containers,
 //    TOOL_EXECUTOR=container) instead of the local runner; needs Docker (docs/sandbox.md).
-// wrangler's local trace store is off unless X_LOCAL_OBSERVABILITY is set (scripts/wrangler-env.mjs).
 // `--remote-ai`: the `AI` binding reaches the real Workers AI (needs `wrangler login`, may incur
 //    charges). Without it wrangler dev runs `--local`: the `[ai]` binding has no local simulator
 //    and would otherwise make wrangler ask for a Cloudflare login before serving anything; a

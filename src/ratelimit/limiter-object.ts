@@ -3,6 +3,7 @@ import type { Env } from '../env';
 import { createSchema, loadLazyHorizons, loadStoredKeys } from './window-schema';
 import {
   decideWindow,
+  earlier,
   emptyMemory,
   refundHit,
   SHARD_MEMORY,
@@ -62,7 +63,7 @@ export class RateLimiter extends DurableObject<Env> {
     for (const ask of asks) {
       const result = decideWindow(sql, this.#memory, bound, op, ask, now);
       decisions.push(result.decision);
-      if (result.idleAtMs !== null) firstExpiry = Math.min(firstExpiry ?? Infinity, result.idleAtMs);
+      firstExpiry = earlier(firstExpiry, result.idleAtMs);
       if (op === 'consume' && !result.decision.admitted) break;
     }
     // Everything above ran without an await: the decisions are final, and what they wrote

@@ -95,9 +95,10 @@ export function windowKey(policy: string, key: string): string {
 
 /**
  * The entry of `k`, from memory or read back from SQLite (synchronous: no other event runs
- * in between), marked most recently used. SQLite always holds every counted hit, so
- * dropping an entry from memory loses nothing; a window the shard knows has no rows (a new
- * client's) is not read at all.
+ * in between), marked most recently used. SQLite holds every counted hit but an unsaved
+ * first hit, and a window leaves memory only once that hit is written (evict) or counts for
+ * no caller (dropExpired), so dropping an entry loses nothing; a window the shard knows has
+ * no rows (a new client's) is not read at all, and after a restart starts with a stand-in.
  */
 function entryFor(sql: SqlStorage, memory: ShardMemory, policy: string, k: string): Entry {
   const cached = memory.entries.get(k);
@@ -167,7 +168,17 @@ function insertHit(sql: SqlStorage, k: string, at: number, expiresMs: number): v
   );
 }
 
-const earlier = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
+/** The earlier of two optional times (null: none). */
+export const earlier = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
+
+/**
+ * Whether the window's latest hit still counts for some caller at `now`: inside the longest
+ * window asked plus the lag margin. One that does not may leave memory without a row.
+ */
+function stillCounts(entry: Entry, now: number): boolean {
+  const last = entry.hits.at(-1);
+  return last !== undefined && last + entry.windowMs + LAG_MARGIN_MS > now;
+}
 
 /**
  * Drops windows from the least recently used end while their last hit has left the window
@@ -179,9 +190,7 @@ const earlier = (a: number | null, b: number | null): number | null => (a === nu
 function dropExpired(memory: ShardMemory, keep: string, now: number): void {
   let dropped = 0;
   for (const [k, entry] of memory.entries) {
-    if (dropped === EXPIRED_PER_DECISION || k === keep) return;
-    const last = entry.hits.at(-1);
-    if (last !== undefined && last + entry.windowMs + LAG_MARGIN_MS > now) return;
+    if (dropped === EXPIRED_PER_DECISION || k === keep || stillCounts(entry, now)) return;
     dropEntry(memory, k);
     dropped++;
   }
@@ -200,9 +209,8 @@ function evict(sql: SqlStorage, memory: ShardMemory, bound: MemoryBound, keep: s
   for (const [k, entry] of memory.entries) {
     if (memory.entries.size <= keys && memory.hits <= hits) break;
     if (k === keep) continue;
-    // A hit already past its window and the lag margin counts for no caller: nothing to write.
-    const live = entry.unsaved && (entry.hits[0] as number) + entry.windowMs + LAG_MARGIN_MS > now;
-    if (live) written = earlier(written, saveUnsaved(sql, memory, bound, k, entry));
+    // An unsaved hit already past its window and the lag margin counts for no caller: nothing to write.
+    if (entry.unsaved && stillCounts(entry, now)) written = earlier(written, saveUnsaved(sql, memory, bound, k, entry));
     dropEntry(memory, k);
     memory.evicted++;
   }

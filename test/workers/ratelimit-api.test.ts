@@ -318,6 +318,22 @@ describe('RateLimiter object state', () => {
     expect(again?.remaining).toBe(19);
   });
 
+  it('writes a first hit that still counts when its window is evicted, so it is never forgotten: limit 1 stays 1', async () => {
+    const stub = ownShard('evicted-first-hit');
+    const bound = { keys: 8, hits: 1_000, storedKeys: 8_192 };
+    const one = (key: string) => ({ ...ask(key), limit: 1 });
+    const [first] = await stub.decide('consume', [one('target')], T0, bound);
+    expect(first?.admitted).toBe(true);
+    // 20 other keys within the same second push the target's window (its hit unsaved, still counting) out of memory.
+    for (let i = 0; i < 20; i++) await stub.decide('consume', [one(`push:${i}`)], T0 + 1 + i, bound);
+    expect((await stub.stats()).evicted).toBeGreaterThan(0);
+    const targetRows = await runInDurableObject(stub, (_instance, state) => shardRows(state.storage.sql, windowKey('auth-ip', 'target')));
+    expect(targetRows).toEqual({ hits: 1, windows: 1 });
+    // Read back from SQLite: of 200 concurrent asks, none is admitted.
+    const verdicts = await Promise.all(Array.from({ length: 200 }, () => stub.decide('consume', [one('target')], T0 + SECOND, bound)));
+    expect(verdicts.filter(([d]) => d?.admitted)).toHaveLength(0);
+  });
+
   it('writes the horizon once for many first hits in the same second, and no hit row', async () => {
     const stub = ownShard('horizon-once');
     for (let i = 0; i < 100; i++) await stub.decide('consume', [ask(`new:${i}`)], T0 + i);
